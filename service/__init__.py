@@ -1,0 +1,25 @@
+"""Jixiao: the Flask app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.config import Settings
+from service.runtime import Runtime
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """Build the app; nothing is built at import time."""
+    settings = settings or (runtime.settings if runtime else Settings.from_env())
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["jixiao"] = runtime or Runtime.build(settings)
+
+    from service.api import init_api
+
+    init_api(app)
+    return app

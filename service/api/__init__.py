@@ -1,0 +1,75 @@
+"""The REST API: flask-smorest blueprints, OpenAPI at /api/openapi.json, problem+json errors."""
+
+from __future__ import annotations
+
+import http
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app
+from flask_smorest import Api
+from flask_smorest.spec import prepare_response
+from werkzeug.exceptions import HTTPException
+
+from service.api.problems import PROBLEM_JSON, ProblemSchema, from_domain, from_http, problem
+from service.errors import JixiaoError
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class JixiaoApi(Api):
+    """flask-smorest with RFC 9457 errors, documented as application/problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return from_http(error)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Error (RFC 9457 problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+api = JixiaoApi()
+
+
+def runtime() -> Runtime:
+    """The process's runtime (settings, database, workflow service) for the current app."""
+    return current_app.extensions["jixiao"]  # type: ignore[no-any-return]
+
+
+def init_api(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="Jixiao 绩效 — budget performance management",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_REDOC_PATH="redoc",
+    )
+    api.init_app(app)
+    from service.api import health, instances, process_models, tasks
+
+    for module in (health, process_models, instances, tasks):
+        api.register_blueprint(module.blp)
+
+    @app.errorhandler(JixiaoError)
+    def _domain_error(error: JixiaoError) -> Response:
+        return from_domain(error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        if isinstance(error, HTTPException):
+            return from_http(error)
+        log.exception("unhandled error")
+        return problem(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")

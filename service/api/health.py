@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from service.api import runtime
+from service.queries import health as q
+
+blp = Blueprint("health", __name__, url_prefix="/api", description="Liveness and database reachability")
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    database = fields.String(required=True)
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self) -> dict[str, str]:
+        """Is the service up and its database reachable?"""
+        return q.check(runtime().engine)

@@ -1,0 +1,98 @@
+"""Process instances: start, read, list, suspend, resume, terminate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from service.api import runtime
+from service.api.schemas import PageArgs, UTCDateTime, page_schema
+from service.engine.commands import Resume, Suspend, Terminate
+from service.queries import instances as q
+
+blp = Blueprint("instances", __name__, url_prefix="/api/instances", description="Process instances")
+
+STATUSES = ("running", "suspended", "completed", "terminated", "error")
+
+
+class StartSchema(Schema):
+    process_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+    business_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+
+
+class InstanceSchema(Schema):
+    id = fields.String(required=True)
+    process_id = fields.String(required=True)
+    version = fields.String(required=True)
+    business_key = fields.String(allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    next_timer_at = UTCDateTime(allow_none=True)
+    error = fields.String(allow_none=True)
+    started_by = fields.String(allow_none=True)
+    created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True)
+    ended_at = UTCDateTime(allow_none=True)
+    serializer_version = fields.String(required=True)
+    lock_version = fields.Integer(required=True)
+
+
+class InstanceDetailSchema(InstanceSchema):
+    data = fields.Dict(required=True)
+
+
+class InstanceFilter(PageArgs):
+    process_id = fields.String()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    business_key = fields.String()
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+@blp.route("")
+class Instances(MethodView):
+    @blp.arguments(InstanceFilter, location="query")
+    @blp.response(200, page_schema(InstanceSchema, "InstancePage"))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Instances, newest first, filtered by process, status or business key."""
+        return q.list_instances(runtime().engine, **args)
+
+    @blp.arguments(StartSchema)
+    @blp.response(201, InstanceDetailSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Start an instance of the latest version of a process."""
+        rt = runtime()
+        row = rt.workflows.start(body["process_id"], body["data"], body["business_key"])
+        return q.get(rt.engine, row["id"])
+
+
+@blp.route("/<string:instance_id>")
+class InstanceView(MethodView):
+    @blp.response(200, InstanceDetailSchema)
+    def get(self, instance_id: str) -> dict[str, Any]:
+        """An instance with its current process data."""
+        return q.get(runtime().engine, instance_id)
+
+
+def _command_view(name: str, command: type[Suspend | Resume | Terminate], doc: str) -> None:
+    class _View(MethodView):
+        @blp.arguments(ReasonSchema, required=False)
+        @blp.response(200, InstanceDetailSchema)
+        def post(self, body: dict[str, Any], instance_id: str) -> dict[str, Any]:
+            rt = runtime()
+            rt.workflows.apply(instance_id, command(reason=body.get("reason")))
+            return q.get(rt.engine, instance_id)
+
+    _View.post.__doc__ = doc
+    _View.__name__ = f"Instance{name.title()}"
+    blp.route(f"/<string:instance_id>/{name}")(_View)
+
+
+_command_view("suspend", Suspend, "Suspend a running instance: no task can be completed, no timer fires.")
+_command_view("resume", Resume, "Resume a suspended instance (or retry one in error).")
+_command_view("terminate", Terminate, "Terminate an instance: open tasks are cancelled.")

@@ -1,0 +1,83 @@
+"""RFC 9457 problem details: the only error format of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, json
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from service.errors import (
+    Conflict,
+    EngineFailure,
+    Forbidden,
+    InvalidInput,
+    InvalidModel,
+    InvalidTransition,
+    JixiaoError,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://jixiao.example/problems/"
+
+STATUS: dict[type[JixiaoError], int] = {
+    NotFound: 404, Conflict: 409, Forbidden: 403, Unauthorized: 401, InvalidInput: 422,
+    InvalidTransition: 409, InvalidModel: 422, EngineFailure: 422, PayloadTooLarge: 413,
+}
+
+
+class ProblemSchema(Schema):
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.List(fields.Dict())
+
+
+def problem(status: int, kind: str, title: str, detail: str | None = None,
+            errors: list[dict[str, Any]] | None = None) -> Response:
+    body: dict[str, Any] = {"type": TYPE_BASE + kind, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+
+
+def from_domain(error: JixiaoError) -> Response:
+    return problem(STATUS.get(type(error), 400), error.kind, error.title, error.detail, error.errors)
+
+
+def _flatten(messages: Any, path: str = "") -> list[dict[str, Any]]:
+    """webargs/marshmallow messages ({location: {field: [msg]}}) → [{field, message}]."""
+    out: list[dict[str, Any]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if path == "" and key in ("json", "query", "form", "files", "view_args", "headers"):
+                out += _flatten(value, "")
+            else:
+                out += _flatten(value, f"{path}/{key}" if path else str(key))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out += [{"field": path or None, "message": m} for m in messages]
+    elif isinstance(messages, list):
+        for item in messages:
+            out += _flatten(item, path)
+    else:
+        out.append({"field": path or None, "message": str(messages)})
+    return out
+
+
+def from_http(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = _flatten(data.get("messages")) if data.get("messages") else None
+    slug = (error.name or "error").lower().replace(" ", "-")
+    if status == 422 and errors:
+        return problem(422, "invalid-input", "Invalid input", "the request did not validate", errors)
+    if status == 413:
+        return problem(413, "payload-too-large", "Upload too large", "the request body is larger than allowed")
+    return problem(status, slug, error.name or "Error", error.description)

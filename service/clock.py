@@ -1,0 +1,90 @@
+"""The only source of "now" in Jixiao.
+
+Everything (API, workers, engine timers, due dates) asks this module for the time. Tests and the
+simulator move it with `set_now`/`advance`; replay pins it per command with `frozen_at`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+UTC = timezone.utc
+
+_lock = threading.Lock()
+_offset = timedelta(0)
+_fixed: datetime | None = None
+_pinned: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("jixiao_now", default=None)
+
+
+def now() -> datetime:
+    """Current time, timezone-aware UTC."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
+    if _fixed is not None:
+        return _fixed
+    return datetime.now(UTC) + _offset
+
+
+def monotonic() -> float:
+    """Monotonic seconds, for budgets and durations (never for dates)."""
+    return time.monotonic()
+
+
+def set_now(value: datetime | None) -> None:
+    """Freeze the process clock at `value` (None: back to real time)."""
+    global _fixed
+    with _lock:
+        _fixed = value.astimezone(UTC) if value is not None else None
+
+
+def advance(delta: timedelta) -> datetime:
+    """Move the process clock forward (frozen or real) and return the new now."""
+    global _fixed, _offset
+    with _lock:
+        if _fixed is not None:
+            _fixed = _fixed + delta
+        else:
+            _offset = _offset + delta
+    return now()
+
+
+def reset() -> None:
+    """Back to real time with no offset."""
+    global _fixed, _offset
+    with _lock:
+        _fixed = None
+        _offset = timedelta(0)
+
+
+@contextmanager
+def frozen_at(value: datetime) -> Iterator[datetime]:
+    """Within the block (this thread/context only), now() is `value`."""
+    token = _pinned.set(value.astimezone(UTC))
+    try:
+        yield value
+    finally:
+        _pinned.reset(token)
+
+
+def to_db(value: datetime | None) -> datetime | None:
+    """Datetimes are stored as naive UTC on every database."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def from_db(value: datetime | None) -> datetime | None:
+    """Stored naive UTC back to aware UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,61 @@
+"""Settings: every environment variable the service reads, read once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{ROOT / 'instance' / 'jixiao.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=_default_database_url)
+    host: str = "127.0.0.1"
+    port: int = 5000
+    secret_key: str = "dev-only-change-me"
+    tz_display: str = "Asia/Shanghai"
+    forms_dir: Path = ROOT / "forms"
+    workflows_dir: Path = ROOT / "workflows"
+    # Upload limits (bytes): one file and one whole deployment.
+    max_file_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 16 * 1024 * 1024
+    # Engine guards against pathological models.
+    engine_max_steps: int = 5000
+    engine_time_limit_s: float = 5.0
+    max_flow_elements: int = 3000
+    max_nesting_depth: int = 12
+    worker_poll_seconds: float = 5.0
+    worker_lease_seconds: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build settings from the environment (or a given mapping)."""
+        e = os.environ if env is None else env
+        s = cls()
+        pairs: dict[str, object] = {}
+        _str = {"DATABASE_URL": "database_url", "HOST": "host", "SECRET_KEY": "secret_key",
+                "TZ_DISPLAY": "tz_display"}
+        for var, attr in _str.items():
+            if e.get(var):
+                pairs[attr] = e[var]
+        _int = {"PORT": "port", "JIXIAO_MAX_FILE_BYTES": "max_file_bytes",
+                "JIXIAO_MAX_UPLOAD_BYTES": "max_upload_bytes", "JIXIAO_ENGINE_MAX_STEPS": "engine_max_steps"}
+        for var, attr in _int.items():
+            if e.get(var):
+                pairs[attr] = int(e[var])
+        _float = {"JIXIAO_ENGINE_TIME_LIMIT": "engine_time_limit_s",
+                  "WORKER_POLL_SECONDS": "worker_poll_seconds", "WORKER_LEASE_SECONDS": "worker_lease_seconds"}
+        for var, attr in _float.items():
+            if e.get(var):
+                pairs[attr] = float(e[var])
+        if e.get("JIXIAO_FORMS_DIR"):
+            pairs["forms_dir"] = Path(e["JIXIAO_FORMS_DIR"])
+        if e.get("JIXIAO_WORKFLOWS_DIR"):
+            pairs["workflows_dir"] = Path(e["JIXIAO_WORKFLOWS_DIR"])
+        return replace(s, **pairs)  # type: ignore[arg-type]

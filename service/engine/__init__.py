@@ -1,0 +1,1 @@
+"""SpiffWorkflow behind one narrow interface: parse/validate, start, act, timers."""

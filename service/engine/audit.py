@@ -1,0 +1,40 @@
+"""Appending to the hash-chained event log (no code path updates or deletes events)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from service import clock
+from service.engine.jsonutil import canonical, dumps
+from service.models import Event
+
+EVENTS = Event.__table__
+
+
+def event_hash(prev_hash: str | None, instance_id: str | None, seq: int, at: datetime, actor: str | None,
+               command: str, input_json: str, tasks_json: str, fingerprint: str | None) -> str:
+    body = canonical([prev_hash, instance_id, seq, clock.to_db(at).isoformat(), actor, command,  # type: ignore[union-attr]
+                      input_json, tasks_json, fingerprint])
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def event_row(instance_id: str | None, seq: int, prev_hash: str | None, at: datetime, actor: str | None,
+              command: str, payload: dict[str, Any], tasks: list[Any], fingerprint: str | None) -> dict[str, Any]:
+    input_json, tasks_json = dumps(payload), dumps(tasks)
+    return {
+        "instance_id": instance_id, "seq": seq, "at": clock.to_db(at), "actor": actor, "command": command,
+        "input": input_json, "tasks": tasks_json, "fingerprint": fingerprint, "prev_hash": prev_hash,
+        "hash": event_hash(prev_hash, instance_id, seq, at, actor, command, input_json, tasks_json, fingerprint),
+    }
+
+
+def append_global(conn: Connection, at: datetime, actor: str | None, command: str, payload: dict[str, Any]) -> None:
+    """Append to the global chain (deployments and administration), inside the caller's transaction."""
+    last = conn.execute(select(EVENTS.c.seq, EVENTS.c.hash).where(EVENTS.c.instance_id.is_(None))
+                        .order_by(EVENTS.c.seq.desc()).limit(1)).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, None)
+    conn.execute(insert(EVENTS).values(**event_row(None, seq, prev, at, actor, command, payload, [], None)))

@@ -1,0 +1,56 @@
+"""The commands that change an instance. Each is applied through `WorkflowService.apply`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: ClassVar[str] = "command"
+
+    def payload(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True)
+class CompleteTask(Command):
+    kind: ClassVar[str] = "complete_task"
+    task_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "data": self.data}
+
+
+@dataclass(frozen=True)
+class FireTimers(Command):
+    kind: ClassVar[str] = "fire_timers"
+
+
+@dataclass(frozen=True)
+class Suspend(Command):
+    kind: ClassVar[str] = "suspend"
+    reason: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Resume(Command):
+    kind: ClassVar[str] = "resume"
+    reason: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Terminate(Command):
+    kind: ClassVar[str] = "terminate"
+    reason: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"reason": self.reason}

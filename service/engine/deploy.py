@@ -1,0 +1,93 @@
+"""Deploying process models: validate everything, then store one immutable version or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, func, insert, select
+
+from service import clock, db
+from service.config import Settings
+from service.engine import audit
+from service.engine.parsing import Bundle, ModelError, classify, validate_bundle
+from service.engine.versions import SpecCache, load_version
+from service.errors import InvalidModel
+from service.models import ProcessDefinition, ProcessVersion, VersionFile
+
+
+@dataclass
+class Deployment:
+    version: str
+    processes: list[dict[str, str | None]]
+    created: bool
+    deployed_at: datetime
+
+
+def library_forms(forms_dir: Path) -> dict[str, bytes]:
+    """The shared forms folder (`forms/`): every form a model may reference without uploading it."""
+    if not forms_dir.is_dir():
+        return {}
+    return {p.name: p.read_bytes() for p in sorted(forms_dir.iterdir())
+            if p.is_file() and classify(p.name) == "form"}
+
+
+def read_dir(path: Path) -> dict[str, bytes]:
+    """Model and form files of a folder (what `jixiao deploy DIR` uploads)."""
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file() and classify(p.name)}
+
+
+def check(files: dict[str, bytes], settings: Settings) -> tuple[Bundle, list[ModelError]]:
+    """Validate without storing."""
+    total = sum(len(c) for c in files.values())
+    if total > settings.max_upload_bytes:
+        return Bundle(), [ModelError("", None, None, f"upload is larger than {settings.max_upload_bytes} bytes")]
+    return validate_bundle(files, library_forms(settings.forms_dir), max_file_bytes=settings.max_file_bytes,
+                           max_elements=settings.max_flow_elements, max_depth=settings.max_nesting_depth)
+
+
+def content_hash(bundle: Bundle) -> str:
+    h = hashlib.sha256()
+    for kind, group in (("bpmn", bundle.bpmn), ("dmn", bundle.dmn), ("form", bundle.forms)):
+        for name in sorted(group):
+            h.update(f"{kind}\0{name}\0{hashlib.sha256(group[name]).hexdigest()}\n".encode())
+    return h.hexdigest()
+
+
+def deploy(engine: Engine, cache: SpecCache, files: dict[str, bytes], settings: Settings,
+           actor: str | None) -> Deployment:
+    """Store the files as a new version (or return the identical existing one). Raises InvalidModel."""
+    bundle, errors = check(files, settings)
+    if errors:
+        raise InvalidModel(f"{len(errors)} problem(s) in the uploaded model", [e.as_dict() for e in errors])
+    version = content_hash(bundle)
+    processes = [{"process_id": pid, "name": name, "file": file}
+                 for pid, (file, name) in sorted(bundle.processes.items())]
+    with db.read(engine) as conn:
+        existing = conn.execute(select(ProcessVersion.deployed_at).where(ProcessVersion.hash == version)).first()
+    if existing is not None:
+        return Deployment(version, processes, False, clock.from_db(existing[0]) or clock.now())
+
+    rows = [(n, "bpmn", c) for n, c in bundle.bpmn.items()] + [(n, "dmn", c) for n, c in bundle.dmn.items()] \
+        + [(n, "form", c) for n, c in bundle.forms.items()]
+    loaded = load_version(version, rows)  # parse before storing: a version that cannot load is never stored
+    now = clock.now()
+    with db.write(engine) as conn:
+        if conn.execute(select(func.count()).select_from(ProcessVersion)
+                        .where(ProcessVersion.hash == version)).scalar_one():
+            return Deployment(version, processes, False, now)
+        conn.execute(insert(ProcessVersion).values(hash=version, deployed_at=clock.to_db(now), deployed_by=actor,
+                                                   file_count=len(rows)))
+        conn.execute(insert(VersionFile), [
+            {"version_hash": version, "name": n, "kind": k, "sha256": hashlib.sha256(c).hexdigest(), "content": c}
+            for n, k, c in rows])
+        conn.execute(insert(ProcessDefinition), [
+            {"process_id": p["process_id"], "version_hash": version, "name": p["name"], "file_name": p["file"] or "",
+             "deployed_at": clock.to_db(now)} for p in processes])
+        audit.append_global(conn, now, actor, "deploy",
+                            {"version": version, "files": sorted(n for n, _, _ in rows),
+                             "processes": [p["process_id"] for p in processes]})
+    cache.put(loaded)
+    return Deployment(version, processes, True, now)

@@ -1,0 +1,128 @@
+"""What others read, derived from a live workflow after each command: task rows, timers, status."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from service import clock
+from service.engine.jsonutil import canonical, dumps
+from service.engine.scripting import is_iso_timer, strip_wrapper
+
+
+def ready_user_tasks(wf: BpmnWorkflow) -> dict[str, Task]:
+    """READY manual tasks (user and manual tasks), including those inside subprocesses."""
+    return {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def has_ready_engine_work(wf: BpmnWorkflow) -> bool:
+    return any(not t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY))
+
+
+def next_timer(wf: BpmnWorkflow) -> datetime | None:
+    """Earliest due time among waiting timers (event-based gateways included, SPIFFWORKFLOW.md §3.4)."""
+    due: list[datetime] = []
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        ed = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(ed, TimerEventDefinition | MultipleEventDefinition):
+            continue
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):
+            value = value.get("next")
+        if isinstance(value, str):
+            try:
+                due.append(TimerEventDefinition.get_datetime(value))
+            except ValueError:
+                continue
+    return min(due) if due else None
+
+
+def reached_end(wf: BpmnWorkflow) -> bool:
+    return any(isinstance(t.task_spec, EndEvent) for t in wf.get_tasks(state=TaskState.COMPLETED))
+
+
+def instance_data(wf: BpmnWorkflow) -> dict[str, Any]:
+    if wf.is_completed():
+        return dict(wf.data)
+    last = wf.last_task
+    return dict(last.data) if last is not None else dict(wf.task_tree.data)
+
+
+def fingerprint(wf: BpmnWorkflow, status: str) -> str:
+    """Hash of the meaningful state: status, data and each task's spec and state (no ids, no timestamps)."""
+    states = sorted(f"{t.workflow.spec.name}/{t.task_spec.name}:{t.state}" for t in wf.get_tasks())
+    body = canonical({"status": status, "data": instance_data(wf), "tasks": states})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _evaluate(wf: BpmnWorkflow, task: Task, value: str) -> Any:
+    if "${" in value or "#{" in value:
+        return wf.script_engine.evaluate(task, strip_wrapper(value))
+    return value
+
+
+def _due(wf: BpmnWorkflow, task: Task, value: str | None, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    result = _evaluate(wf, task, value)
+    if isinstance(result, datetime):
+        return result.astimezone(clock.UTC) if result.tzinfo else result.replace(tzinfo=clock.UTC)
+    if not isinstance(result, str) or not is_iso_timer(result):
+        raise ValueError(f"due date {value!r} evaluated to {result!r}, not an ISO-8601 date or duration")
+    result = result.strip()
+    if result.upper().startswith("P"):
+        return now + TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_iso_duration(result), now)
+    return TimerEventDefinition.get_datetime(result)
+
+
+def _names(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple | set):
+        items = [str(v).strip() for v in value]
+    else:
+        items = [v.strip() for v in str(value).split(",")]
+    items = [v for v in items if v]
+    return ",".join(items) or None
+
+
+def task_row(wf: BpmnWorkflow, task: Task, instance_id: str, process_id: str, now: datetime) -> dict[str, Any]:
+    """The row of a newly ready user task: assignment, due dates and priority resolved now."""
+    spec = task.task_spec
+    ext = spec.extensions or {}
+    form = getattr(spec, "form", None)
+    form_key = ext.get("formKey") or (getattr(form, "key", None) if form is not None else None)
+    if form_key:
+        from service.engine.parsing import form_key_name
+        form_key = form_key_name(str(_evaluate(wf, task, form_key)))
+    priority_raw = ext.get("priority")
+    priority = int(_evaluate(wf, task, priority_raw)) if priority_raw else 50
+    assignee = ext.get("assignee")
+    return {
+        "id": str(task.id),
+        "instance_id": instance_id,
+        "process_id": process_id,
+        "bpmn_id": spec.bpmn_id,
+        "name": spec.bpmn_name or spec.bpmn_id,
+        "state": "ready",
+        "form_key": form_key,
+        "candidate_groups": _names(_evaluate(wf, task, ext["candidateGroups"])) if ext.get("candidateGroups") else None,
+        "candidate_users": _names(_evaluate(wf, task, ext["candidateUsers"])) if ext.get("candidateUsers") else None,
+        "assignee": (str(_evaluate(wf, task, assignee)) or None) if assignee else None,
+        "due_at": clock.to_db(_due(wf, task, ext.get("dueDate"), now)),
+        "follow_up_at": clock.to_db(_due(wf, task, ext.get("followUpDate"), now)),
+        "priority": max(0, min(100, priority)),
+        "data": dumps(task.data),
+        "created_at": clock.to_db(now),
+        "ended_at": None,
+        "completed_by": None,
+    }

@@ -1,0 +1,31 @@
+"""The append-only audit log: one row per command applied, hash-chained per instance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.models.base import Base
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "seq", name="uq_events_instance_seq"),
+        Index("ix_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # NULL instance: the global chain (deployments, administration).
+    instance_id: Mapped[str | None] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str | None] = mapped_column(String(100))
+    command: Mapped[str] = mapped_column(String(50))
+    input: Mapped[str] = mapped_column(Text)  # JSON
+    tasks: Mapped[str] = mapped_column(Text)  # JSON: affected task ids / bpmn ids
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,74 @@
+"""Process instances and the task rows derived from their state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.models.base import Base
+
+
+class Instance(Base):
+    __tablename__ = "instances"
+    __table_args__ = (
+        Index("ix_instances_next_timer_at", "next_timer_at"),
+        Index("ix_instances_process_status", "process_id", "status"),
+        Index("ix_instances_business_key", "business_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(255))
+    version_hash: Mapped[str] = mapped_column(ForeignKey("process_versions.hash"))
+    business_key: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))  # running|suspended|completed|terminated|error
+    # Engine state JSON without the spec (the spec is cached per version).
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    # Optimistic concurrency: every write is guarded by WHERE lock_version = :read.
+    lock_version: Mapped[int] = mapped_column(Integer)
+    # Set only while running: the earliest due timer, so sweeps never scan waiting instances.
+    next_timer_at: Mapped[datetime | None] = mapped_column(DateTime)
+    data: Mapped[str] = mapped_column(Text)  # JSON: the latest process data, for reads
+    # Head of this instance's event chain, so the write path appends without a read.
+    event_seq: Mapped[int] = mapped_column(Integer)
+    last_event_hash: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class TaskRow(Base):
+    """A user task, derived from the instance state after every command.
+
+    A row is inserted when the task becomes ready and kept (state completed/cancelled) afterwards, so a
+    late second completion answers 409, not 404.
+    """
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_instance", "instance_id"),
+        Index("ix_tasks_state_due", "state", "due_at", "priority"),
+        Index("ix_tasks_assignee", "assignee"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    process_id: Mapped[str] = mapped_column(String(255))
+    bpmn_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(20))  # ready | completed | cancelled
+    form_key: Mapped[str | None] = mapped_column(String(255))
+    candidate_groups: Mapped[str | None] = mapped_column(String(1000))  # comma separated
+    candidate_users: Mapped[str | None] = mapped_column(String(1000))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    follow_up_at: Mapped[datetime | None] = mapped_column(DateTime)
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    data: Mapped[str] = mapped_column(Text)  # JSON snapshot of the task's data when it became ready
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(100))

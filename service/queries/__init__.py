@@ -1,0 +1,1 @@
+"""Read-side queries: they read derived rows and never deserialize workflows."""

@@ -1,0 +1,78 @@
+"""Task lists and details from the derived task rows (never from workflow state)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, literal, select
+
+from service import db
+from service.engine.jsonutil import loads
+from service.engine.versions import SpecCache
+from service.errors import NotFound
+from service.models import Instance, TaskRow
+
+T = TaskRow.__table__
+I = Instance.__table__  # noqa: E741
+
+_COLUMNS = (T.c.id, T.c.instance_id, T.c.process_id, T.c.bpmn_id, T.c.name, T.c.state, T.c.form_key,
+            T.c.candidate_groups, T.c.candidate_users, T.c.assignee, T.c.due_at, T.c.follow_up_at,
+            T.c.priority, T.c.created_at, T.c.ended_at, T.c.completed_by)
+
+
+def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, state: str = "ready",
+               instance_id: str | None = None, process_id: str | None = None, assignee: str | None = None,
+               candidate_group: str | None = None, due_before: datetime | None = None,
+               overdue: bool = False) -> dict[str, Any]:
+    where = [T.c.state == state]
+    if instance_id:
+        where.append(T.c.instance_id == instance_id)
+    if process_id:
+        where.append(T.c.process_id == process_id)
+    if assignee:
+        where.append(T.c.assignee == assignee)
+    if candidate_group:
+        where.append((literal(",") + T.c.candidate_groups + literal(",")).like(f"%,{candidate_group},%"))
+    if due_before:
+        where.append(T.c.due_at <= due_before.replace(tzinfo=None))
+    if overdue:
+        where.append(T.c.due_at < now.replace(tzinfo=None))
+    order = (T.c.due_at.is_(None), T.c.due_at, T.c.priority.desc(), T.c.created_at, T.c.id)
+    with db.read(engine) as conn:
+        total = conn.execute(select(func.count()).select_from(T).where(*where)).scalar_one()
+        rows = conn.execute(select(*_COLUMNS).where(*where).order_by(*order)
+                            .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    return {"items": [_item(r) for r in rows], "total": total}
+
+
+def get(engine: Engine, specs: SpecCache, task_id: str) -> dict[str, Any]:
+    """A task with its form (schema and UI hints of the instance's version) and its current data."""
+    with db.read(engine) as conn:
+        row = conn.execute(select(*_COLUMNS, T.c.data, I.c.version_hash, I.c.status.label("instance_status"))
+                           .join(I, I.c.id == T.c.instance_id).where(T.c.id == task_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"task {task_id} not found")
+    item = _item(row)
+    item["data"] = loads(row["data"]) or {}
+    item["instance_status"] = row["instance_status"]
+    version = specs.get(row["version_hash"])
+    key = row["form_key"]
+    item["form"] = {"key": key, "schema": version.forms.get(key), "ui": version.ui.get(key)} if key else None
+    return item
+
+
+def instance_of(engine: Engine, task_id: str) -> str:
+    with db.read(engine) as conn:
+        found = conn.execute(select(T.c.instance_id).where(T.c.id == task_id)).scalar()
+    if found is None:
+        raise NotFound(f"task {task_id} not found")
+    return str(found)
+
+
+def _item(r: Any) -> dict[str, Any]:
+    d = {k: r[k] for k in ("id", "instance_id", "process_id", "bpmn_id", "name", "state", "form_key", "assignee",
+                           "due_at", "follow_up_at", "priority", "created_at", "ended_at", "completed_by")}
+    d["candidate_groups"] = r["candidate_groups"].split(",") if r["candidate_groups"] else []
+    d["candidate_users"] = r["candidate_users"].split(",") if r["candidate_users"] else []
+    return d
