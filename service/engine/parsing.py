@@ -394,6 +394,9 @@ def _from_validation(exc: ValidationException, trees: dict[str, etree._ElementTr
                 line, file = _line(found[0]), name
                 break
     message = str(exc).split("\n", 1)[0]
+    if "RecursionError" in message:
+        message = ("the model is too long or too deeply nested for the engine (about 450 consecutive elements "
+                   "on one path is the limit): split it into subprocesses or call activities")
     return ModelError(file, line, eid, message)
 
 

@@ -183,7 +183,7 @@ class WorkflowService:
 
         try:
             outcome = self._run(wf, act, before, completed_id, instance_id, row.process_id, now, status=status,
-                                settle=not isinstance(command, Suspend | Terminate))
+                                settle=isinstance(command, CompleteTask | FireTimers))
         except EngineFailure as failure:
             if isinstance(command, FireTimers):
                 self._record_error(row, failure, actor, now)
@@ -305,12 +305,13 @@ class WorkflowService:
 
     def _derive(self, wf: BpmnWorkflow, before: dict[str, Task], completed_id: str | None, instance_id: str,
                 process_id: str, now: datetime, status: str) -> _Outcome:
-        error = None
+        error = None  # reserved for outcomes stored with a reason
         if status == "running" and wf.is_completed():
-            if derive.reached_end(wf):
-                status = "completed"
-            else:
-                status, error = "error", "the process stopped without reaching an end event"
+            if not derive.reached_end(wf):
+                # SpiffWorkflow gives up on some loops without wait states and reports completion.
+                raise EngineFailure("the process stopped without reaching an end event (a loop without a "
+                                    "user task or timer?)")
+            status = "completed"
         after = derive.ready_user_tasks(wf) if status in ("running", "suspended") else {}
         new_ids = [tid for tid in after if tid not in before]
         closed = [tid for tid in before if tid not in after]
