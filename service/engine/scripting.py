@@ -22,13 +22,16 @@ from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequen
 from RestrictedPython.Limits import limited_range
 from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import RestrictingNodeTransformer
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from service import clock
 
 # ISO-8601 as the modeler writes it (P10D, R3/PT1H, 2015-07-31T00:00:00+08:00): passed through unevaluated.
-ISO_TIMER = re.compile(r"^(R\d*/)?P(?=\d|T\d)[0-9YMWD]*(T[0-9HMS.,]*)?$|^\d{4}-\d{2}-\d{2}(T[0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?$")
+ISO_TIMER = re.compile(
+    r"^(R\d*/)?P(?=\d|T\d)[0-9YMWD]*(T[0-9HMS.,]*)?$"  # durations and repeating intervals
+    r"|^\d{4}-\d{2}-\d{2}(T[0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?$"  # dates and date-times
+)
 _WRAPPER = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
 
 FORBIDDEN_NAMES = frozenset({
