@@ -15,6 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from service import clock
 from service.engine.jsonutil import canonical, dumps
+from service.engine.parsing import form_key_name
 from service.engine.scripting import is_iso_timer, strip_wrapper
 
 
@@ -102,7 +103,6 @@ def task_row(wf: BpmnWorkflow, task: Task, instance_id: str, process_id: str, no
     form = getattr(spec, "form", None)
     form_key = ext.get("formKey") or (getattr(form, "key", None) if form is not None else None)
     if form_key:
-        from service.engine.parsing import form_key_name
         form_key = form_key_name(str(_evaluate(wf, task, form_key)))
     priority_raw = ext.get("priority")
     priority = int(_evaluate(wf, task, priority_raw)) if priority_raw else 50

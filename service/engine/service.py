@@ -26,7 +26,8 @@ from service.config import Settings
 from service.engine import derive, scripting
 from service.engine.audit import EVENTS, event_row
 from service.engine.commands import Command, CompleteTask, FireTimers, Resume, Suspend, Terminate
-from service.engine.jsonutil import dumps, loads
+from service.engine.jsonutil import dumps
+from service.engine.parsing import form_key_name
 from service.engine.serializer import SERIALIZER_VERSION, make_serializer
 from service.engine.versions import LoadedVersion, SpecCache
 from service.errors import Conflict, EngineFailure, InvalidInput, InvalidTransition, NotFound
@@ -249,7 +250,6 @@ class WorkflowService:
         form_key = ext.get("formKey")
         if not form_key:
             return
-        from service.engine.parsing import form_key_name
         validator = version.validator(form_key_name(form_key))
         if validator is None:
             return
@@ -305,7 +305,7 @@ class WorkflowService:
 
     def _derive(self, wf: BpmnWorkflow, before: dict[str, Task], completed_id: str | None, instance_id: str,
                 process_id: str, now: datetime, status: str) -> _Outcome:
-        error = None  # reserved for outcomes stored with a reason
+        error = None  # a successful command clears the error of an earlier failed timer firing
         if status == "running" and wf.is_completed():
             if not derive.reached_end(wf):
                 # SpiffWorkflow gives up on some loops without wait states and reports completion.
@@ -362,6 +362,3 @@ def _describe(exc: WorkflowTaskException) -> str:
         detail += f" (script line {line}: {getattr(exc, 'error_line', '')!s})"
     return f"{where}{detail}"
 
-
-def loads_data(text: str | None) -> dict[str, Any]:
-    return loads(text) or {}
