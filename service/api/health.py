@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from service.api import runtime
+from service.api.blueprint import Blueprint
 from service.queries import health as q
 
 blp = Blueprint("health", __name__, url_prefix="/api", description="Liveness and database reachability")

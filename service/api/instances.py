@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from service.api import runtime
-from service.api.schemas import PageArgs, UTCDateTime, page_schema
+from service.api.blueprint import Blueprint
+from service.api.problems import errors_documented
+from service.api.schemas import JSONObject, PageArgs, Text, UTCDateTime, page_schema
 from service.engine.commands import Resume, Suspend, Terminate
 from service.queries import instances as q
 
@@ -19,9 +20,9 @@ STATUSES = ("running", "suspended", "completed", "terminated", "error")
 
 
 class StartSchema(Schema):
-    process_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    data = fields.Dict(keys=fields.String(), load_default=dict)
-    business_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    process_id = Text(required=True, validate=validate.Length(min=1, max=255))
+    data = JSONObject(load_default=dict)
+    business_key = Text(load_default=None, allow_none=True, validate=validate.Length(max=255))
 
 
 class InstanceSchema(Schema):
@@ -45,13 +46,13 @@ class InstanceDetailSchema(InstanceSchema):
 
 
 class InstanceFilter(PageArgs):
-    process_id = fields.String()
+    process_id = Text()
     status = fields.String(validate=validate.OneOf(STATUSES))
-    business_key = fields.String()
+    business_key = Text()
 
 
 class ReasonSchema(Schema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 @blp.route("")
@@ -64,6 +65,7 @@ class Instances(MethodView):
 
     @blp.arguments(StartSchema)
     @blp.response(201, InstanceDetailSchema)
+    @errors_documented(blp, 400, 404)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Start an instance of the latest version of a process."""
         rt = runtime()
@@ -74,6 +76,7 @@ class Instances(MethodView):
 @blp.route("/<string:instance_id>")
 class InstanceView(MethodView):
     @blp.response(200, InstanceDetailSchema)
+    @errors_documented(blp, 404)
     def get(self, instance_id: str) -> dict[str, Any]:
         """An instance with its current process data."""
         return q.get(runtime().engine, instance_id)
@@ -83,6 +86,7 @@ def _command_view(name: str, command: type[Suspend | Resume | Terminate], doc: s
     class _View(MethodView):
         @blp.arguments(ReasonSchema, required=False)
         @blp.response(200, InstanceDetailSchema)
+        @errors_documented(blp, 400, 404, 409)
         def post(self, body: dict[str, Any], instance_id: str) -> dict[str, Any]:
             rt = runtime()
             rt.workflows.apply(instance_id, command(reason=body.get("reason")))

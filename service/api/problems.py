@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, TypeVar
 
 from flask import Response, json
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
@@ -36,6 +39,24 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String()
     errors = fields.List(fields.Dict())
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def errors_documented(blp: Blueprint, *statuses: int) -> Callable[[F], F]:
+    """Document the problem+json answers an operation gives besides its success and its 422.
+
+    Every status an operation can answer is listed in the OpenAPI document (there is no catch-all
+    `default` response): tests/service/api/test_openapi.py holds every response to it.
+    """
+
+    def decorator(func: F) -> F:
+        for status in statuses:
+            func = blp.alt_response(status, response=HTTPStatus(status).name)(func)
+        return func
+
+    return decorator
 
 
 def problem(status: int, kind: str, title: str, detail: str | None = None,
@@ -78,6 +99,11 @@ def from_http(error: HTTPException) -> Response:
     slug = (error.name or "error").lower().replace(" ", "-")
     if status == 422 and errors:
         return problem(422, "invalid-input", "Invalid input", "the request did not validate", errors)
+    if status == 400 and errors:  # webargs: the body is not JSON (see service.api.strict_json)
+        exc = getattr(error, "exc", None)
+        reason = getattr(exc, "msg", None) or getattr(exc, "reason", None)
+        detail = "the request body is not valid JSON" + (f": {reason}" if reason else "")
+        return problem(400, "invalid-json", "Malformed JSON body", detail, errors)
     if status == 413:
         return problem(413, "payload-too-large", "Upload too large", "the request body is larger than allowed")
     return problem(status, slug, error.name or "Error", error.description)

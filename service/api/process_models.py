@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from service.api import runtime
+from service.api.blueprint import Blueprint
+from service.api.problems import errors_documented
 from service.api.schemas import PageArgs, UTCDateTime, page_schema
 from service.engine import deploy as deployment
 from service.errors import InvalidInput, InvalidModel
@@ -87,6 +88,7 @@ class ProcessModels(MethodView):
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
     @blp.response(201, DeploymentSchema)
     @blp.alt_response(200, schema=DeploymentSchema, description="identical files were already deployed")
+    @errors_documented(blp, 413, 422)
     def post(self) -> Any:
         """Deploy files as a new version (all or nothing); identical files are a no-op."""
         rt = runtime()
@@ -100,6 +102,7 @@ class ProcessModels(MethodView):
 class Validate(MethodView):
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
     @blp.response(200, ValidationResultSchema)
+    @errors_documented(blp, 413, 422)
     def post(self) -> dict[str, Any]:
         """Validate files exactly as a deployment would, storing nothing."""
         rt = runtime()
@@ -113,6 +116,7 @@ class Validate(MethodView):
 @blp.route("/<string:process_id>")
 class ProcessModel(MethodView):
     @blp.response(200, ProcessModelDetailSchema)
+    @errors_documented(blp, 404)
     def get(self, process_id: str) -> dict[str, Any]:
         """A process with all versions it was deployed in."""
         return q.get(runtime().engine, process_id)

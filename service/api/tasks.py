@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from service import clock
 from service.api import runtime
-from service.api.schemas import PageArgs, UTCDateTime, page_schema
+from service.api.blueprint import Blueprint
+from service.api.problems import errors_documented
+from service.api.schemas import JSONObject, PageArgs, Text, UTCAwareDateTime, UTCDateTime, page_schema
 from service.engine.commands import CompleteTask
 from service.queries import tasks as q
 
@@ -50,16 +51,16 @@ class TaskDetailSchema(TaskSchema):
 
 class TaskFilter(PageArgs):
     state = fields.String(load_default="ready", validate=validate.OneOf(("ready", "completed", "cancelled")))
-    instance_id = fields.String()
-    process_id = fields.String()
-    assignee = fields.String()
-    candidate_group = fields.String()
-    due_before = fields.AwareDateTime(default_timezone=clock.UTC)
+    instance_id = Text()
+    process_id = Text()
+    assignee = Text()
+    candidate_group = Text()
+    due_before = UTCAwareDateTime()
     overdue = fields.Boolean(load_default=False)
 
 
 class CompleteSchema(Schema):
-    data = fields.Dict(keys=fields.String(), load_default=dict)
+    data = JSONObject(load_default=dict)
 
 
 @blp.route("")
@@ -74,6 +75,7 @@ class Tasks(MethodView):
 @blp.route("/<string:task_id>")
 class TaskView(MethodView):
     @blp.response(200, TaskDetailSchema)
+    @errors_documented(blp, 404)
     def get(self, task_id: str) -> dict[str, Any]:
         """A task with its form schema and current data."""
         rt = runtime()
@@ -84,6 +86,7 @@ class TaskView(MethodView):
 class TaskComplete(MethodView):
     @blp.arguments(CompleteSchema)
     @blp.response(200, TaskDetailSchema)
+    @errors_documented(blp, 400, 404, 409)
     def post(self, body: dict[str, Any], task_id: str) -> dict[str, Any]:
         """Complete a task with form data validated against its JSON Schema."""
         rt = runtime()

@@ -21,9 +21,18 @@ def _default(value: Any) -> Any:
     return None  # callables, modules: not data
 
 
+class NotJSON(ValueError):
+    """Data holds a value JSON cannot represent (infinity or NaN)."""
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON that never fails on the types task data may hold."""
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON for the types task data may hold; NotJSON for infinity or NaN."""
+    try:
+        return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError as exc:
+        if "JSON compliant" in str(exc):
+            raise NotJSON("the process computed a number JSON cannot hold (infinity or NaN)") from None
+        raise
 
 
 def canonical(value: Any) -> str:

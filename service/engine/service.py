@@ -26,7 +26,7 @@ from service.config import Settings
 from service.engine import derive, scripting
 from service.engine.audit import EVENTS, event_row
 from service.engine.commands import Command, CompleteTask, FireTimers, Resume, Suspend, Terminate
-from service.engine.jsonutil import dumps
+from service.engine.jsonutil import NotJSON, dumps
 from service.engine.parsing import form_key_name
 from service.engine.serializer import SERIALIZER_VERSION, make_serializer
 from service.engine.versions import LoadedVersion, SpecCache
@@ -80,6 +80,10 @@ _ALLOWED_FROM: dict[type[Command], tuple[str, ...]] = {
     Resume: ("suspended", "error"),
     Terminate: ("running", "suspended", "error"),
 }
+
+
+_DOING = {"complete_task": "completing a task", "fire_timers": "firing timers", "suspend": "suspending",
+          "resume": "resuming", "terminate": "terminating"}
 
 
 class StepLimitExceeded(RuntimeError):
@@ -149,7 +153,7 @@ class WorkflowService:
         row, wf = loaded.row, loaded.wf
         allowed = _ALLOWED_FROM[type(command)]
         if row.status not in allowed:
-            raise InvalidTransition(f"cannot {command.kind.replace('_', ' ')} an instance that is {row.status}")
+            raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}")
         before = derive.ready_user_tasks(wf)
         completed_id: str | None = None
         status = "running"
@@ -274,7 +278,7 @@ class WorkflowService:
         except StepLimitExceeded:
             raise EngineFailure(f"the process ran more than {self.settings.engine_max_steps} steps without "
                                 "reaching a wait state (a loop without a user task or timer?)") from None
-        except scripting.ScriptBudgetExceeded as exc:
+        except (scripting.ScriptBudgetExceeded, NotJSON) as exc:
             raise EngineFailure(str(exc)) from None
         except RecursionError:
             raise EngineFailure("the process is nested too deeply for the engine") from None
@@ -316,9 +320,10 @@ class WorkflowService:
         new_ids = [tid for tid in after if tid not in before]
         closed = [tid for tid in before if tid not in after]
         new_tasks = [derive.task_row(wf, after[tid], instance_id, process_id, now) for tid in new_ids]
+        data = dumps(derive.instance_data(wf))
         state = self.serializer.serialize_json(wf)
         return _Outcome(
-            status=status, error=error, state=state, data=dumps(derive.instance_data(wf)),
+            status=status, error=error, state=state, data=data,
             next_timer=derive.next_timer(wf) if status == "running" else None,
             new_tasks=new_tasks, closed=closed, fingerprint=derive.fingerprint(wf, status),
             touched=[{"task_id": t, "change": "closed"} for t in closed]

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, literal, select
 
-from service import db
+from service import clock, db
 from service.engine.jsonutil import loads
 from service.engine.versions import SpecCache
 from service.errors import NotFound
@@ -33,11 +33,13 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, state
     if assignee:
         where.append(T.c.assignee == assignee)
     if candidate_group:
-        where.append((literal(",") + T.c.candidate_groups + literal(",")).like(f"%,{candidate_group},%"))
+        # A group name is matched literally: % and _ are not wildcards here.
+        pattern = "%," + _escape_like(candidate_group) + ",%"
+        where.append((literal(",") + T.c.candidate_groups + literal(",")).like(pattern, escape="\\"))
     if due_before:
-        where.append(T.c.due_at <= due_before.replace(tzinfo=None))
+        where.append(T.c.due_at <= clock.to_db(due_before))
     if overdue:
-        where.append(T.c.due_at < now.replace(tzinfo=None))
+        where.append(T.c.due_at < clock.to_db(now))
     order = (T.c.due_at.is_(None), T.c.due_at, T.c.priority.desc(), T.c.created_at, T.c.id)
     with db.read(engine) as conn:
         total = conn.execute(select(func.count()).select_from(T).where(*where)).scalar_one()
@@ -68,6 +70,10 @@ def instance_of(engine: Engine, task_id: str) -> str:
     if found is None:
         raise NotFound(f"task {task_id} not found")
     return str(found)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _item(r: Any) -> dict[str, Any]:
