@@ -117,11 +117,13 @@ class Server:
     log_path: Path
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen[bytes] | None = None
+    extra: tuple[str, ...] = ()
 
     @property
     def argv(self) -> list[str]:
         return [_bin("gunicorn"), "service:create_app()", "-k", "gthread", "--threads", str(self.threads),
-                "-w", str(self.workers), "-b", f"{HOST}:{self.port}", "--log-level", "warning"]
+                "-w", str(self.workers), "-b", f"{HOST}:{self.port}", "--log-level", "warning",
+                *self.extra]
 
     def command(self) -> str:
         shown = [Path(self.argv[0]).relative_to(ROOT).as_posix() if self.argv[0].startswith(str(ROOT))
@@ -515,8 +517,10 @@ def report(args: argparse.Namespace, seq: Sequential, eng: EngineOnly, tp: Throu
     print(f"  ratio service/engine = (start + complete medians) / engine run median = "
           f"{service_med:.2f} / {eng_med:.2f} = {ratio:.1f}×")
     print()
-    print(f"Throughput: {args.clients} concurrent clients, each one keep-alive connection, "
-          f"{args.seconds:g} s")
+    print(f"Throughput: {args.clients} concurrent clients, each reusing its connection while the server keeps "
+          f"it alive, {args.seconds:g} s")
+    print("  (--worker-connections caps each worker's connections so that they spread over both workers: a "
+          "worker at its cap closes a connection after its response, and the client reconnects)")
     print(f"  server: {tp_cmd}")
     print(f"  full cycles/s: {tp.per_second:8.1f}   ({tp.cycles} cycles)   "
           f"target ≥ {TARGET_CYCLES_PER_S:g}/s with 0 errors: "
@@ -584,7 +588,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: SpiffWorkflow alone, {args.warmup} + {args.n} runs", flush=True)
         eng = engine_only(args.n, args.warmup)
 
-        two = Server(workers=2, threads=4, env=env, log_path=tmp / "gunicorn-w2.log")
+        two = Server(workers=2, threads=4, env=env, log_path=tmp / "gunicorn-w2.log",
+                     extra=("--worker-connections", str(max(1, args.clients // 2))))
         cleanups.append(two.stop)
         print(f"bench: starting {two.command()}; {args.clients} clients for {args.seconds:g} s", flush=True)
         with running(two):

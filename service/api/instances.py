@@ -69,8 +69,7 @@ class Instances(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Start an instance of the latest version of a process."""
         rt = runtime()
-        row = rt.workflows.start(body["process_id"], body["data"], body["business_key"])
-        return q.get(rt.engine, row["id"])
+        return q.detail(rt.workflows.start(body["process_id"], body["data"], body["business_key"]))
 
 
 @blp.route("/<string:instance_id>")

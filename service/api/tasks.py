@@ -12,7 +12,6 @@ from service.api import runtime
 from service.api.blueprint import Blueprint
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCAwareDateTime, UTCDateTime, page_schema
-from service.engine.commands import CompleteTask
 from service.queries import tasks as q
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="User tasks")
@@ -90,6 +89,5 @@ class TaskComplete(MethodView):
     def post(self, body: dict[str, Any], task_id: str) -> dict[str, Any]:
         """Complete a task with form data validated against its JSON Schema."""
         rt = runtime()
-        instance_id = q.instance_of(rt.engine, task_id)
-        rt.workflows.apply(instance_id, CompleteTask(task_id, body["data"]))
+        rt.workflows.complete_task(task_id, body["data"])
         return q.get(rt.engine, rt.specs, task_id)

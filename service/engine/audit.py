@@ -13,6 +13,7 @@ from service.engine.jsonutil import canonical, dumps
 from service.models import Event
 
 EVENTS = Event.__table__
+INSERT_EVENT = insert(EVENTS)
 
 
 def event_hash(prev_hash: str | None, instance_id: str | None, seq: int, at: datetime, actor: str | None,
@@ -37,4 +38,4 @@ def append_global(conn: Connection, at: datetime, actor: str | None, command: st
     last = conn.execute(select(EVENTS.c.seq, EVENTS.c.hash).where(EVENTS.c.instance_id.is_(None))
                         .order_by(EVENTS.c.seq.desc()).limit(1)).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, None)
-    conn.execute(insert(EVENTS).values(**event_row(None, seq, prev, at, actor, command, payload, [], None)))
+    conn.execute(INSERT_EVENT, event_row(None, seq, prev, at, actor, command, payload, [], None))

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, bindparam, insert, select, update
 from service import clock, db
 from service.config import Settings
 from service.engine import derive, scripting
-from service.engine.audit import EVENTS, event_row
+from service.engine.audit import INSERT_EVENT, event_row
 from service.engine.commands import Command, CompleteTask, FireTimers, Resume, Suspend, Terminate
 from service.engine.jsonutil import NotJSON, dumps
 from service.engine.parsing import form_key_name
@@ -52,6 +52,12 @@ _READ_INSTANCE = select(
     INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.version_hash, INSTANCES.c.status, INSTANCES.c.state,
     INSTANCES.c.lock_version, INSTANCES.c.event_seq, INSTANCES.c.last_event_hash,
 ).where(INSTANCES.c.id == bindparam("b_id"))
+
+_READ_INSTANCE_OF_TASK = select(*_READ_INSTANCE.selected_columns).join(
+    TASKS, TASKS.c.instance_id == INSTANCES.c.id).where(TASKS.c.id == bindparam("b_task"))
+
+_INSERT_INSTANCE = insert(INSTANCES)
+_INSERT_TASK = insert(TASKS)
 
 _WRITE_INSTANCE = (
     update(INSTANCES)
@@ -139,17 +145,27 @@ class WorkflowService:
             "ended_at": clock.to_db(now) if outcome.status != "running" else None,
         }
         with db.write(self.engine) as conn:
-            conn.execute(insert(INSTANCES).values(**row))
+            conn.execute(_INSERT_INSTANCE, row)
             if outcome.new_tasks:
-                conn.execute(insert(TASKS), outcome.new_tasks)
-            conn.execute(insert(EVENTS).values(**ev))
+                conn.execute(_INSERT_TASK, outcome.new_tasks)
+            conn.execute(INSERT_EVENT, ev)
         return row
 
     def apply(self, instance_id: str, command: Command, actor: str | None = None,
               now: datetime | None = None) -> dict[str, Any]:
         """Apply one command to a stored instance; raise Conflict if another writer got there first."""
+        return self._apply(self._load(_READ_INSTANCE, {"b_id": instance_id}, f"instance {instance_id}"),
+                           command, actor, now)
+
+    def complete_task(self, task_id: str, data: dict[str, Any], actor: str | None = None,
+                      now: datetime | None = None) -> dict[str, Any]:
+        """Complete a user task, finding its instance in the same read."""
+        loaded = self._load(_READ_INSTANCE_OF_TASK, {"b_task": task_id}, f"task {task_id}")
+        return self._apply(loaded, CompleteTask(task_id, data), actor, now)
+
+    def _apply(self, loaded: _Loaded, command: Command, actor: str | None, now: datetime | None) -> dict[str, Any]:
         now = now or clock.now()
-        loaded = self._load(instance_id)
+        instance_id = loaded.row.id
         row, wf = loaded.row, loaded.wf
         allowed = _ALLOWED_FROM[type(command)]
         if row.status not in allowed:
@@ -212,19 +228,19 @@ class WorkflowService:
                      "ended_at": clock.to_db(now), "completed_by": actor if tid == completed_id else None}
                     for tid in outcome.closed])
             if outcome.new_tasks:
-                conn.execute(insert(TASKS), outcome.new_tasks)
-            conn.execute(insert(EVENTS).values(**ev))
+                conn.execute(_INSERT_TASK, outcome.new_tasks)
+            conn.execute(INSERT_EVENT, ev)
         return {"id": instance_id, "process_id": row.process_id, "version_hash": row.version_hash,
                 "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
                 "next_timer_at": values["next_timer_at"], "data": outcome.data}
 
     # --- internals ---------------------------------------------------------------------------------
 
-    def _load(self, instance_id: str) -> _Loaded:
+    def _load(self, query: Any, params: dict[str, str], what: str) -> _Loaded:
         with db.read(self.engine) as conn:
-            row = conn.execute(_READ_INSTANCE, {"b_id": instance_id}).first()
+            row = conn.execute(query, params).first()
         if row is None:
-            raise NotFound(f"instance {instance_id} not found")
+            raise NotFound(f"{what} not found")
         version = self.specs.get(row.version_hash)
         wf = self.serializer.deserialize_json(row.state)
         wf.script_engine = self.script_engine  # the engine is not serialized (SPIFFWORKFLOW.md §7)
@@ -232,7 +248,7 @@ class WorkflowService:
 
     def load_workflow(self, instance_id: str) -> BpmnWorkflow:
         """Read-only access to a live workflow (for diagnostics; never saved)."""
-        return self._load(instance_id).wf
+        return self._load(_READ_INSTANCE, {"b_id": instance_id}, f"instance {instance_id}").wf
 
     @staticmethod
     def _ready_task(wf: BpmnWorkflow, task_id: str) -> Task:
@@ -339,7 +355,7 @@ class WorkflowService:
                 update(INSTANCES).where(INSTANCES.c.id == row.id, INSTANCES.c.lock_version == row.lock_version)
                 .values(status="error", error=failure.detail, next_timer_at=None, lock_version=row.lock_version + 1,
                         event_seq=seq, last_event_hash=ev["hash"], updated_at=clock.to_db(now)))
-            conn.execute(insert(EVENTS).values(**ev))
+            conn.execute(INSERT_EVENT, ev)
 
 
 @dataclass

@@ -39,7 +39,12 @@ def get(engine: Engine, instance_id: str) -> dict[str, Any]:
         row = conn.execute(select(*_COLUMNS, I.c.data).where(I.c.id == instance_id)).mappings().first()
     if row is None:
         raise NotFound(f"instance {instance_id} not found")
-    item = _item(row)
+    return detail(row)
+
+
+def detail(row: Any) -> dict[str, Any]:
+    """An instance row (as read, or as just written by the engine) with its data decoded."""
+    item = _item({c.name: row[c.name] for c in _COLUMNS})
     item["data"] = loads(row["data"]) or {}
     return item
 

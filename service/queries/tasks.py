@@ -42,9 +42,11 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, state
         where.append(T.c.due_at < clock.to_db(now))
     order = (T.c.due_at.is_(None), T.c.due_at, T.c.priority.desc(), T.c.created_at, T.c.id)
     with db.read(engine) as conn:
-        total = conn.execute(select(func.count()).select_from(T).where(*where)).scalar_one()
         rows = conn.execute(select(*_COLUMNS).where(*where).order_by(*order)
                             .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+        # A first page that is not full is the whole list: no need to count.
+        total = len(rows) if page == 1 and len(rows) < per_page else \
+            conn.execute(select(func.count()).select_from(T).where(*where)).scalar_one()
     return {"items": [_item(r) for r in rows], "total": total}
 
 
@@ -62,14 +64,6 @@ def get(engine: Engine, specs: SpecCache, task_id: str) -> dict[str, Any]:
     key = row["form_key"]
     item["form"] = {"key": key, "schema": version.forms.get(key), "ui": version.ui.get(key)} if key else None
     return item
-
-
-def instance_of(engine: Engine, task_id: str) -> str:
-    with db.read(engine) as conn:
-        found = conn.execute(select(T.c.instance_id).where(T.c.id == task_id)).scalar()
-    if found is None:
-        raise NotFound(f"task {task_id} not found")
-    return str(found)
 
 
 def _escape_like(value: str) -> str:
