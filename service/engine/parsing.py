@@ -352,6 +352,8 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
             spec = parser.get_spec(pid)
             parser.get_subprocess_specs(pid)
             bundle.processes[pid] = (spec.file or "", spec.description)
+        for dmn_parser in parser.dmn_parsers.values():
+            _check_dmn(dmn_parser, trees, errors)
     except ValidationException as exc:
         errors.append(_from_validation(exc, trees))
     except (RecursionError, MemoryError):
@@ -367,6 +369,45 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
                 if fname in library_forms and fname not in bundle.forms:
                     bundle.forms[fname] = library_forms[fname]
     return bundle, errors
+
+
+_QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
+
+
+def _check_dmn(dmn_parser: Any, trees: dict[str, etree._ElementTree], errors: list[ModelError]) -> None:
+    """Compile every input, input entry and output entry the way SpiffWorkflow's DMN engine will run it."""
+    dmn_parser.parse()
+    name = dmn_parser.filename or ""
+    tree = trees.get(name)
+
+    def report(element_id: str | None, what: str, problem: str) -> None:
+        found = tree.getroot().xpath("//*[@id=$i]", i=element_id) if tree is not None and element_id else []
+        errors.append(ModelError(name, _line(found[0]) if found else None, element_id, f"{what}: {problem}"))
+
+    for table in dmn_parser.decision.decisionTables:
+        for item in table.inputs:
+            problem = check_script(item.expression or "", "eval") if item.expression else "input has no expression"
+            if problem:
+                report(item.id, "input expression", problem)
+        for rule in table.rules:
+            for entry in rule.inputEntries:
+                for lhs in entry.lhs:
+                    if not lhs:
+                        continue
+                    match = _QUESTION.sub("dmninputexpr", lhs)
+                    if "dmninputexpr" in match:
+                        problem = check_script(match, "eval")
+                    elif check_script(lhs, "eval") is None:
+                        problem = check_script(f"({entry.input.expression}) == ({lhs})", "eval")
+                    else:
+                        problem = check_script(f"{entry.input.expression} {lhs}", "eval")
+                    if problem:
+                        report(entry.id, f"rule {rule.row_number} input entry {lhs!r}", problem)
+            for out in rule.outputEntries:
+                if out.text:
+                    problem = check_script(out.text, "eval")
+                    if problem:
+                        report(out.id, f"rule {rule.row_number} output entry {out.text!r}", problem)
 
 
 def _used_form_keys(trees: dict[str, etree._ElementTree], names: dict[str, bytes]) -> set[str]:
