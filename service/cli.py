@@ -68,7 +68,7 @@ def timers() -> None:
 @click.option("--at", "at", default=None, help="fire as of this ISO-8601 time (default: now)")
 def timers_fire(at: str | None) -> None:
     """Fire every due timer once and exit."""
-    from service.engine.timers import fire_due
+    from workers.timers import fire_due
 
     now = clock.now()
     if at:

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from service import clock
 from service.cli import main
-from service.engine.timers import fire_due
 from service.queries import instances, tasks
+from workers.timers import fire_due
 
 
 def _ready(runtime, instance_id):

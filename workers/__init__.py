@@ -1,0 +1,1 @@
+"""Background work: jobs that make time pass for waiting instances (`jixiao timers fire` runs them once)."""
