@@ -30,27 +30,23 @@ class FireTimers(Command):
 
 
 @dataclass(frozen=True)
-class Suspend(Command):
+class _WithReason(Command):
+    reason: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Suspend(_WithReason):
     kind: ClassVar[str] = "suspend"
-    reason: str | None = None
-
-    def payload(self) -> dict[str, Any]:
-        return {"reason": self.reason}
 
 
 @dataclass(frozen=True)
-class Resume(Command):
+class Resume(_WithReason):
     kind: ClassVar[str] = "resume"
-    reason: str | None = None
-
-    def payload(self) -> dict[str, Any]:
-        return {"reason": self.reason}
 
 
 @dataclass(frozen=True)
-class Terminate(Command):
+class Terminate(_WithReason):
     kind: ClassVar[str] = "terminate"
-    reason: str | None = None
-
-    def payload(self) -> dict[str, Any]:
-        return {"reason": self.reason}

@@ -110,12 +110,16 @@ def test_unsupported_element_named_with_its_line(client, runtime):
     _assert_nothing_stored(runtime)
 
 
-def test_missing_form_file_reported(client, runtime):
-    model = _bpmn("""    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="u" camunda:formKey="no_such_form"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+def _user_task_model(form_key: str) -> bytes:
+    return _bpmn(f"""    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="u" camunda:formKey="{form_key}"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
     <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="u"/>
     <bpmn:sequenceFlow id="f2" sourceRef="u" targetRef="e"/>""")
+
+
+def test_missing_form_file_reported(client, runtime):
+    model = _user_task_model("no_such_form")
     body = _problem(_upload(client, {"m.bpmn": model}), 422)
     [err] = body["errors"]
     assert err["element_id"] == "u" and err["line"] == 6 and "no_such_form" in err["message"]
@@ -123,11 +127,7 @@ def test_missing_form_file_reported(client, runtime):
 
 
 def test_uploaded_form_satisfies_form_key(client, runtime):
-    model = _bpmn("""    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="u" camunda:formKey="uploaded_form"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="u"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="u" targetRef="e"/>""")
+    model = _user_task_model("uploaded_form")
     form = b'{"type": "object", "properties": {"x": {"type": "integer"}}}'
     resp = _upload(client, {"m.bpmn": model, "uploaded_form.schema.json": form})
     assert resp.status_code == 201, resp.get_json()
