@@ -51,5 +51,9 @@ class EngineFailure(JixiaoError):
     kind, title = "engine-failure", "The process could not proceed"
 
 
+class TooManyRequests(JixiaoError):
+    kind, title = "too-many-requests", "Too many requests"
+
+
 class PayloadTooLarge(JixiaoError):
     kind, title = "payload-too-large", "Upload too large"

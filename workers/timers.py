@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from service import clock, db
+from service.domain.roles import TIMER
 from service.engine.commands import FireTimers
 from service.engine.service import INSTANCES, WorkflowService
 from service.errors import Conflict, EngineFailure, InvalidTransition, NotFound
@@ -36,7 +37,7 @@ def fire_due(service: WorkflowService, now: datetime | None = None, limit: int =
     result = SweepResult()
     for instance_id in due_instances(service, now, limit):
         try:
-            service.apply(instance_id, FireTimers(), actor="timer", now=now)
+            service.apply(instance_id, FireTimers(), actor=TIMER, now=now)
             result.fired.append(instance_id)
         except (Conflict, InvalidTransition, NotFound):
             result.conflicts.append(instance_id)  # someone else moved it first; it will be re-read next sweep

@@ -21,6 +21,7 @@ from service.errors import (
     JixiaoError,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
 )
 
@@ -29,7 +30,7 @@ TYPE_BASE = "https://jixiao.example/problems/"
 
 STATUS: dict[type[JixiaoError], int] = {
     NotFound: 404, Conflict: 409, Forbidden: 403, Unauthorized: 401, InvalidInput: 422,
-    InvalidTransition: 409, InvalidModel: 422, EngineFailure: 422, PayloadTooLarge: 413,
+    InvalidTransition: 409, InvalidModel: 422, EngineFailure: 422, PayloadTooLarge: 413, TooManyRequests: 429,
 }
 
 

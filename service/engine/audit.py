@@ -6,14 +6,17 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from service import clock
 from service.engine.jsonutil import canonical, dumps
-from service.models import Event
+from service.models import Chain, Event
 
 EVENTS = Event.__table__
+CHAINS = Chain.__table__
 INSERT_EVENT = insert(EVENTS)
+_BUMP_GLOBAL = update(CHAINS).where(CHAINS.c.name == "global").values(seq=CHAINS.c.seq + 1)
+_READ_GLOBAL = select(CHAINS.c.seq, CHAINS.c.last_hash).where(CHAINS.c.name == "global")
 
 
 def event_hash(prev_hash: str | None, instance_id: str | None, seq: int, at: datetime, actor: str | None,
@@ -34,8 +37,13 @@ def event_row(instance_id: str | None, seq: int, prev_hash: str | None, at: date
 
 
 def append_global(conn: Connection, at: datetime, actor: str | None, command: str, payload: dict[str, Any]) -> None:
-    """Append to the global chain (deployments and administration), inside the caller's transaction."""
-    last = conn.execute(select(EVENTS.c.seq, EVENTS.c.hash).where(EVENTS.c.instance_id.is_(None))
-                        .order_by(EVENTS.c.seq.desc()).limit(1)).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, None)
-    conn.execute(INSERT_EVENT, event_row(None, seq, prev, at, actor, command, payload, [], None))
+    """Append to the global chain (deployments, logins, administration), inside the caller's transaction.
+
+    Bumping the chain head first takes its row lock, so concurrent appends queue instead of forking the chain.
+    """
+    if conn.execute(_BUMP_GLOBAL).rowcount == 0:  # a database emptied by hand: the chain starts again
+        conn.execute(insert(CHAINS).values(name="global", seq=1, last_hash=None))
+    seq, prev = conn.execute(_READ_GLOBAL).one()
+    row = event_row(None, seq, prev, at, actor, command, payload, [], None)
+    conn.execute(INSERT_EVENT, row)
+    conn.execute(update(CHAINS).where(CHAINS.c.name == "global").values(last_hash=row["hash"]))

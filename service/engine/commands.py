@@ -50,3 +50,46 @@ class Resume(_WithReason):
 @dataclass(frozen=True)
 class Terminate(_WithReason):
     kind: ClassVar[str] = "terminate"
+
+
+@dataclass(frozen=True)
+class Claim(Command):
+    kind: ClassVar[str] = "claim"
+    task_id: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"task_id": self.task_id}
+
+
+@dataclass(frozen=True)
+class Unclaim(Command):
+    kind: ClassVar[str] = "unclaim"
+    task_id: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"task_id": self.task_id}
+
+
+@dataclass(frozen=True)
+class Delegate(Command):
+    """Camunda delegation: the delegate completes, and the task returns to its owner to resolve."""
+
+    kind: ClassVar[str] = "delegate"
+    task_id: str
+    to_user: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "to_user": self.to_user}
+
+
+@dataclass(frozen=True)
+class Reassign(Command):
+    kind: ClassVar[str] = "reassign"
+    task_id: str
+    to_user: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "to_user": self.to_user}
+
+
+TASK_COMMANDS = (CompleteTask, Claim, Unclaim, Delegate, Reassign)

@@ -96,8 +96,12 @@ def _names(value: Any) -> str | None:
     return ",".join(items) or None
 
 
-def task_row(wf: BpmnWorkflow, task: Task, instance_id: str, process_id: str, now: datetime) -> dict[str, Any]:
-    """The row of a newly ready user task: assignment, due dates and priority resolved now."""
+def task_row(wf: BpmnWorkflow, task: Task, instance_id: str, process_id: str, department_id: str | None,
+             started_by: str | None, now: datetime) -> dict[str, Any]:
+    """The row of a newly ready user task: assignment, due dates and priority resolved now.
+
+    A task with neither assignee nor candidates belongs to the user who started the instance.
+    """
     spec = task.task_spec
     ext = spec.extensions or {}
     form = getattr(spec, "form", None)
@@ -106,7 +110,12 @@ def task_row(wf: BpmnWorkflow, task: Task, instance_id: str, process_id: str, no
         form_key = form_key_name(str(_evaluate(wf, task, form_key)))
     priority_raw = ext.get("priority")
     priority = int(_evaluate(wf, task, priority_raw)) if priority_raw else 50
-    assignee = ext.get("assignee")
+    assignee_expr = ext.get("assignee")
+    assignee = (str(_evaluate(wf, task, assignee_expr)) or None) if assignee_expr else None
+    groups = _names(_evaluate(wf, task, ext["candidateGroups"])) if ext.get("candidateGroups") else None
+    users = _names(_evaluate(wf, task, ext["candidateUsers"])) if ext.get("candidateUsers") else None
+    if assignee is None and groups is None and users is None:
+        assignee = started_by
     return {
         "id": str(task.id),
         "instance_id": instance_id,
@@ -115,9 +124,12 @@ def task_row(wf: BpmnWorkflow, task: Task, instance_id: str, process_id: str, no
         "name": spec.bpmn_name or spec.bpmn_id,
         "state": "ready",
         "form_key": form_key,
-        "candidate_groups": _names(_evaluate(wf, task, ext["candidateGroups"])) if ext.get("candidateGroups") else None,
-        "candidate_users": _names(_evaluate(wf, task, ext["candidateUsers"])) if ext.get("candidateUsers") else None,
-        "assignee": (str(_evaluate(wf, task, assignee)) or None) if assignee else None,
+        "department_id": department_id,
+        "candidate_groups": groups,
+        "candidate_users": users,
+        "assignee": assignee,
+        "owner": None,
+        "delegation_state": None,
         "due_at": clock.to_db(_due(wf, task, ext.get("dueDate"), now)),
         "follow_up_at": clock.to_db(_due(wf, task, ext.get("followUpDate"), now)),
         "priority": max(0, min(100, priority)),

@@ -18,9 +18,10 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as _CamundaUserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
@@ -80,11 +81,23 @@ class _ServiceTaskParser(CamundaTaskParser):
         return ext
 
 
+class _StartEventParser(CamundaStartEventParser):
+    """camunda:initiator names the variable that receives the user who started the instance."""
+
+    def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+        ext = dict(super().parse_extensions(node))
+        initiator = self.attribute("initiator", "camunda")
+        if initiator:
+            ext["initiator"] = initiator
+        return ext
+
+
 class JixiaoParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (_UserTaskParser, UserTask),
         full_tag("serviceTask"): (_ServiceTaskParser, ServiceTask),
+        full_tag("startEvent"): (_StartEventParser, StartEvent),
     }
 
 

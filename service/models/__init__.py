@@ -1,8 +1,10 @@
 """SQLAlchemy 2 typed models. Import from here."""
 
 from service.models.base import Base
-from service.models.events import Event
-from service.models.instances import Instance, TaskRow
+from service.models.events import Chain, Event
+from service.models.instances import Instance, TaskCandidate, TaskRow
+from service.models.people import ApiToken, Department, User, UserRole
 from service.models.process import ProcessDefinition, ProcessVersion, VersionFile
 
-__all__ = ["Base", "Event", "Instance", "ProcessDefinition", "ProcessVersion", "TaskRow", "VersionFile"]
+__all__ = ["ApiToken", "Base", "Chain", "Department", "Event", "Instance", "ProcessDefinition", "ProcessVersion",
+           "TaskCandidate", "TaskRow", "User", "UserRole", "VersionFile"]

@@ -15,6 +15,7 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "seq", name="uq_events_instance_seq"),
         Index("ix_events_at", "at"),
+        Index("ix_events_command_actor_at", "command", "actor", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -29,3 +30,13 @@ class Event(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Chain(Base):
+    """The head of a hash chain that has no instance row (the global chain): appends serialize on it."""
+
+    __tablename__ = "chains"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str | None] = mapped_column(String(64))

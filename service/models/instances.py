@@ -16,12 +16,15 @@ class Instance(Base):
         Index("ix_instances_next_timer_at", "next_timer_at"),
         Index("ix_instances_process_status", "process_id", "status"),
         Index("ix_instances_business_key", "business_key"),
+        Index("ix_instances_department", "department_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     process_id: Mapped[str] = mapped_column(String(255))
     version_hash: Mapped[str] = mapped_column(ForeignKey("process_versions.hash"))
     business_key: Mapped[str | None] = mapped_column(String(255))
+    # The department whose instance this is: departmental roles see only their own department's.
+    department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
     status: Mapped[str] = mapped_column(String(20))  # running|suspended|completed|terminated|error
     # Engine state JSON without the spec (the spec is cached per version).
     state: Mapped[str] = mapped_column(Text)
@@ -52,12 +55,14 @@ class TaskRow(Base):
     __table_args__ = (
         Index("ix_tasks_instance", "instance_id"),
         Index("ix_tasks_state_due", "state", "due_at", "priority"),
-        Index("ix_tasks_assignee", "assignee"),
+        Index("ix_tasks_assignee", "assignee", "state"),
+        Index("ix_tasks_dept_state_due", "department_id", "state", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
     process_id: Mapped[str] = mapped_column(String(255))
+    department_id: Mapped[str | None] = mapped_column(String(50))  # copied from the instance, for inbox queries
     bpmn_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(20))  # ready | completed | cancelled
@@ -65,6 +70,9 @@ class TaskRow(Base):
     candidate_groups: Mapped[str | None] = mapped_column(String(1000))  # comma separated
     candidate_users: Mapped[str | None] = mapped_column(String(1000))
     assignee: Mapped[str | None] = mapped_column(String(100))
+    # Camunda delegation: the owner delegated to the assignee (pending) who resolved it back (resolved).
+    owner: Mapped[str | None] = mapped_column(String(100))
+    delegation_state: Mapped[str | None] = mapped_column(String(20))
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
     follow_up_at: Mapped[datetime | None] = mapped_column(DateTime)
     priority: Mapped[int] = mapped_column(Integer, default=50)
@@ -72,3 +80,19 @@ class TaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class TaskCandidate(Base):
+    """One candidate group of a ready task, denormalized for indexed inbox queries ("my groups, due first")."""
+
+    __tablename__ = "task_candidates"
+    __table_args__ = (
+        Index("ix_task_candidates_group_dept_due", "group_name", "department_id", "due_at", "priority"),
+        Index("ix_task_candidates_group_due", "group_name", "due_at", "priority"),
+    )
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    department_id: Mapped[str | None] = mapped_column(String(50))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    priority: Mapped[int] = mapped_column(Integer)

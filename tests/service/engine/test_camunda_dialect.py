@@ -49,6 +49,7 @@ def test_assignment_due_dates_and_priority_resolved_at_creation(runtime, deploy_
     from service.engine.commands import CompleteTask
     runtime.workflows.apply(iid, CompleteTask(task["id"], {}))
     plain = _ready(runtime, iid)
-    assert plain["priority"] == 50 and plain["assignee"] is None
+    # Neither assignee nor candidates: the task belongs to whoever started the instance (here the service).
+    assert plain["priority"] == 50 and plain["assignee"] == "system"
     assert clock.from_db(plain["due_at"]).isoformat() == "2015-07-30T16:00:00+00:00"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from service import clock
-from service.engine.service import WorkflowService
+from service.engine import running
 from service.queries import instances, tasks
 
 
@@ -16,14 +16,14 @@ def test_concurrent_completions_one_wins_one_conflicts(app, runtime, deploy_fixt
 
     # Both requests must have read the instance before either writes: meet at a barrier after the engine ran.
     barrier = threading.Barrier(2, timeout=10)
-    original = WorkflowService._derive
+    original = running._derive
 
-    def derive_then_wait(self, *args, **kwargs):
-        outcome = original(self, *args, **kwargs)
+    def derive_then_wait(*args, **kwargs):
+        outcome = original(*args, **kwargs)
         barrier.wait()
         return outcome
 
-    monkeypatch.setattr(WorkflowService, "_derive", derive_then_wait)
+    monkeypatch.setattr(running, "_derive", derive_then_wait)
     results: dict[str, tuple[int, dict]] = {}
 
     def complete(name: str, answer: str) -> None:

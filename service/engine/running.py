@@ -1,0 +1,130 @@
+"""Running the engine for one command: act, settle within limits, derive what the service stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
+
+from service import clock
+from service.config import Settings
+from service.engine import derive, scripting
+from service.engine.jsonutil import NotJSON, dumps
+from service.errors import Conflict, EngineFailure, Forbidden, InvalidInput, InvalidTransition, NotFound
+
+
+class StepLimitExceeded(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class InstanceContext:
+    """What task derivation needs to know about the instance."""
+
+    id: str
+    process_id: str
+    department_id: str | None
+    started_by: str | None
+
+
+@dataclass
+class Outcome:
+    status: str
+    error: str | None
+    state: str
+    data: str
+    next_timer: datetime | None
+    new_tasks: list[dict[str, Any]]
+    candidates: list[dict[str, Any]]
+    closed: list[str]
+    fingerprint: str
+    touched: list[dict[str, Any]]
+
+
+def run(wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], before: dict[str, Task], ctx: InstanceContext,
+        now: datetime, settings: Settings, serialize: Callable[[BpmnWorkflow], str], *, status: str,
+        settle: bool) -> Outcome:
+    """Apply `act` at `now`, run engine steps, derive the outcome; every model failure becomes EngineFailure."""
+    try:
+        with clock.frozen_at(now), scripting.budget(settings.engine_time_limit_s):
+            act(wf)
+            if settle:
+                _settle(wf, settings.engine_max_steps)
+            return _derive(wf, before, ctx, now, status, serialize)
+    except (EngineFailure, NotFound, Conflict, Forbidden, InvalidInput, InvalidTransition):
+        raise
+    except StepLimitExceeded:
+        raise EngineFailure(f"the process ran more than {settings.engine_max_steps} steps without "
+                            "reaching a wait state (a loop without a user task or timer?)") from None
+    except (scripting.ScriptBudgetExceeded, NotJSON) as exc:
+        raise EngineFailure(str(exc)) from None
+    except RecursionError:
+        raise EngineFailure("the process is nested too deeply for the engine") from None
+    except WorkflowTaskException as exc:
+        raise EngineFailure(_describe(exc)) from None
+    except SpiffWorkflowException as exc:
+        raise EngineFailure(f"engine error: {exc}") from None
+    except Exception as exc:  # a model error surfacing as a plain Python error (bad timer, due date, …)
+        raise EngineFailure(f"{type(exc).__name__}: {exc}") from None
+
+
+def _settle(wf: BpmnWorkflow, limit: int) -> None:
+    """Run engine steps until only user tasks and waits remain, within the step and time limits."""
+    steps = 0
+
+    def will_complete(_task: Task) -> None:
+        nonlocal steps
+        steps += 1
+        if steps > limit:
+            raise StepLimitExceeded
+        scripting.check_budget()
+
+    while True:
+        wf.do_engine_steps(will_complete_task=will_complete)
+        # do_engine_steps refreshes timers at its end: a timer that just came due is READY but not run.
+        if not derive.has_ready_engine_work(wf):
+            break
+
+
+def _derive(wf: BpmnWorkflow, before: dict[str, Task], ctx: InstanceContext, now: datetime, status: str,
+            serialize: Callable[[BpmnWorkflow], str]) -> Outcome:
+    if status == "running" and wf.is_completed():
+        if not derive.reached_end(wf):
+            # SpiffWorkflow gives up on some loops without wait states and reports completion.
+            raise EngineFailure("the process stopped without reaching an end event (a loop without a "
+                                "user task or timer?)")
+        status = "completed"
+    after = derive.ready_user_tasks(wf) if status in ("running", "suspended") else {}
+    closed = [tid for tid in before if tid not in after]
+    new_tasks = [derive.task_row(wf, after[tid], ctx.id, ctx.process_id, ctx.department_id, ctx.started_by, now)
+                 for tid in after if tid not in before]
+    candidates = [{"task_id": r["id"], "group_name": g, "department_id": r["department_id"], "due_at": r["due_at"],
+                   "priority": r["priority"]}
+                  for r in new_tasks for g in (r["candidate_groups"] or "").split(",") if g]
+    data = dumps(derive.instance_data(wf))
+    return Outcome(
+        status=status, error=None,  # a successful command clears the error of an earlier failed timer firing
+        state=serialize(wf), data=data, next_timer=derive.next_timer(wf) if status == "running" else None,
+        new_tasks=new_tasks, candidates=candidates, closed=closed, fingerprint=derive.fingerprint(wf, status),
+        touched=[{"task_id": t, "change": "closed"} for t in closed]
+        + [{"task_id": r["id"], "bpmn_id": r["bpmn_id"], "change": "ready"} for r in new_tasks],
+    )
+
+
+def _describe(exc: WorkflowTaskException) -> str:
+    task = getattr(exc, "task", None)
+    where = ""
+    if task is not None:
+        spec = task.task_spec
+        where = f"{getattr(spec, 'bpmn_name', None) or getattr(spec, 'bpmn_id', spec.name)}: "
+    line = getattr(exc, "line_number", None)
+    detail = str(exc).split("\n", 1)[0]
+    if line:
+        detail += f" (script line {line}: {getattr(exc, 'error_line', '')!s})"
+    return f"{where}{detail}"

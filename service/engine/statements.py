@@ -1,0 +1,64 @@
+"""SQL statements of the mutation path, built once (SQLAlchemy Core on the hot path, DESIGN.md)."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from service.models import Instance, ProcessDefinition, TaskCandidate, TaskRow, User
+
+INSTANCES = Instance.__table__
+TASKS = TaskRow.__table__
+CANDIDATES = TaskCandidate.__table__
+USERS = User.__table__
+
+_INSTANCE_COLUMNS = (
+    INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.version_hash, INSTANCES.c.status, INSTANCES.c.state,
+    INSTANCES.c.lock_version, INSTANCES.c.event_seq, INSTANCES.c.last_event_hash, INSTANCES.c.department_id,
+    INSTANCES.c.started_by,
+)
+_TASK_COLUMNS = (
+    TASKS.c.id.label("task_id"), TASKS.c.state.label("task_state"), TASKS.c.assignee, TASKS.c.owner,
+    TASKS.c.delegation_state, TASKS.c.candidate_groups, TASKS.c.candidate_users,
+    TASKS.c.department_id.label("task_department_id"), TASKS.c.form_key, TASKS.c.data.label("task_data"),
+)
+
+READ_INSTANCE = select(*_INSTANCE_COLUMNS).where(INSTANCES.c.id == bindparam("b_id"))
+READ_INSTANCE_AND_TASK = (select(*_INSTANCE_COLUMNS, *_TASK_COLUMNS)
+                          .join(TASKS, TASKS.c.instance_id == INSTANCES.c.id).where(TASKS.c.id == bindparam("b_task")))
+ACTIVE_USER = select(USERS.c.id).where(USERS.c.username == bindparam("name"), USERS.c.active.is_(True))
+
+LATEST_VERSION = (
+    select(ProcessDefinition.version_hash).where(ProcessDefinition.process_id == bindparam("pid"))
+    .order_by(ProcessDefinition.id.desc()).limit(1)
+)
+
+INSERT_INSTANCE = insert(INSTANCES)
+INSERT_TASK = insert(TASKS)
+INSERT_CANDIDATE = insert(CANDIDATES)
+
+WRITE_INSTANCE = (
+    update(INSTANCES)
+    .where(INSTANCES.c.id == bindparam("b_id"), INSTANCES.c.lock_version == bindparam("b_lock"))
+    .values(status=bindparam("status"), state=bindparam("state"), lock_version=bindparam("lock_version"),
+            next_timer_at=bindparam("next_timer_at"), data=bindparam("data"), error=bindparam("error"),
+            event_seq=bindparam("event_seq"), last_event_hash=bindparam("last_event_hash"),
+            updated_at=bindparam("updated_at"), ended_at=bindparam("ended_at"),
+            serializer_version=bindparam("serializer_version"))
+)
+# A command that changes only task rows (claim, delegate, …) still moves the instance's version and chain.
+TOUCH_INSTANCE = (
+    update(INSTANCES)
+    .where(INSTANCES.c.id == bindparam("b_id"), INSTANCES.c.lock_version == bindparam("b_lock"))
+    .values(lock_version=bindparam("lock_version"), event_seq=bindparam("event_seq"),
+            last_event_hash=bindparam("last_event_hash"), updated_at=bindparam("updated_at"))
+)
+CLOSE_TASK = (
+    update(TASKS).where(TASKS.c.id == bindparam("b_id"))
+    .values(state=bindparam("state"), ended_at=bindparam("ended_at"), completed_by=bindparam("completed_by"))
+)
+ASSIGN_TASK = (
+    update(TASKS).where(TASKS.c.id == bindparam("b_id"))
+    .values(assignee=bindparam("assignee"), owner=bindparam("owner"), delegation_state=bindparam("delegation_state"),
+            data=bindparam("data"))
+)
+DROP_CANDIDATES = delete(CANDIDATES).where(CANDIDATES.c.task_id == bindparam("b_id"))

@@ -1,0 +1,205 @@
+"""Departments and users: reads, administration (recorded on the global audit chain) and the seed files."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+
+from service import clock, db
+from service.domain.roles import ADMINISTRATOR, Principal, unknown_roles
+from service.engine.audit import append_global
+from service.errors import Conflict, InvalidInput, NotFound
+from service.models import Department, User, UserRole
+from service.people.passwords import hash_password, weak
+from service.people.tokens import revoke_all
+
+D = Department.__table__
+U = User.__table__
+R = UserRole.__table__
+
+_USER_COLUMNS = (U.c.id, U.c.username, U.c.display_name, U.c.email, U.c.department_id, U.c.active, U.c.created_at)
+
+
+def principal_of(conn: Connection, username: str) -> Principal | None:
+    row = conn.execute(select(U.c.id, U.c.department_id, U.c.active).where(U.c.username == username)).first()
+    if row is None or not row.active:
+        return None
+    roles = conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars().all()
+    return Principal(username, row.department_id, frozenset(roles))
+
+
+def _user_item(conn: Connection, row: Any) -> dict[str, Any]:
+    item = dict(row._mapping)
+    item["roles"] = sorted(conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars())
+    return item
+
+
+def list_users(engine: Engine, page: int, per_page: int, department_id: str | None = None,
+               role: str | None = None) -> dict[str, Any]:
+    where = []
+    if department_id:
+        where.append(U.c.department_id == department_id)
+    if role:
+        where.append(U.c.id.in_(select(R.c.user_id).where(R.c.role == role)))
+    with db.read(engine) as conn:
+        total = conn.execute(select(func.count()).select_from(U).where(*where)).scalar_one()
+        rows = conn.execute(select(*_USER_COLUMNS).where(*where).order_by(U.c.username)
+                            .limit(per_page).offset((page - 1) * per_page)).all()
+        return {"items": [_user_item(conn, r) for r in rows], "total": total}
+
+
+def get_user(engine: Engine, username: str) -> dict[str, Any]:
+    with db.read(engine) as conn:
+        row = conn.execute(select(*_USER_COLUMNS).where(U.c.username == username)).first()
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        return _user_item(conn, row)
+
+
+def _check_roles(roles: list[str]) -> None:
+    bad = unknown_roles(roles)
+    if bad:
+        raise InvalidInput("unknown role(s)", [{"field": "roles", "message": f"unknown role {r!r}"} for r in bad])
+
+
+def _check_department(conn: Connection, department_id: str | None) -> None:
+    if department_id is not None and conn.execute(select(D.c.id).where(D.c.id == department_id)).first() is None:
+        raise InvalidInput("unknown department", [{"field": "department_id", "message": "no such department"}])
+
+
+def create_user(engine: Engine, actor: str | None, *, username: str, display_name: str, password: str,
+                roles: list[str], department_id: str | None = None, email: str | None = None,
+                now: datetime | None = None) -> dict[str, Any]:
+    """Create a user with roles; the change is recorded on the global audit chain."""
+    now = now or clock.now()
+    _check_roles(roles)
+    problem = weak(password)
+    if problem:
+        raise InvalidInput(problem, [{"field": "password", "message": problem}])
+    pw_hash = hash_password(password)
+    with db.write(engine) as conn:
+        _check_department(conn, department_id)
+        if conn.execute(select(U.c.id).where(U.c.username == username)).first() is not None:
+            raise Conflict(f"user {username!r} exists")
+        uid = conn.execute(insert(U).values(
+            username=username, display_name=display_name, email=email, password_hash=pw_hash,
+            department_id=department_id, active=True, created_at=clock.to_db(now))).inserted_primary_key[0]
+        if roles:
+            conn.execute(insert(R), [{"user_id": uid, "role": r} for r in sorted(set(roles))])
+        append_global(conn, now, actor, "user_created", {"username": username, "department_id": department_id,
+                                                         "roles": sorted(set(roles))})
+    return get_user(engine, username)
+
+
+def update_user(engine: Engine, actor: str | None, username: str, changes: dict[str, Any],
+                now: datetime | None = None) -> dict[str, Any]:
+    """Change roles, department, name, e-mail, active flag or password; each change is an audit event."""
+    now = now or clock.now()
+    if "roles" in changes:
+        _check_roles(changes["roles"])
+    if "password" in changes:
+        problem = weak(changes["password"])
+        if problem:
+            raise InvalidInput(problem, [{"field": "password", "message": problem}])
+    with db.write(engine) as conn:
+        row = conn.execute(select(U.c.id, U.c.department_id, U.c.active).where(U.c.username == username)).first()
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        values: dict[str, Any] = {k: changes[k] for k in ("display_name", "email", "active", "department_id")
+                                  if k in changes}
+        if "department_id" in values:
+            _check_department(conn, values["department_id"])
+        if "password" in changes:
+            values["password_hash"] = hash_password(changes["password"])
+        if values:
+            conn.execute(update(U).where(U.c.id == row.id).values(**values))
+        audit: dict[str, Any] = {"username": username,
+                                 **{k: v for k, v in values.items() if k != "password_hash"}}
+        if "password" in changes:
+            audit["password"] = "changed"
+        if "roles" in changes:
+            before = set(conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars())
+            after = set(changes["roles"])
+            conn.execute(delete(R).where(R.c.user_id == row.id))
+            if after:
+                conn.execute(insert(R), [{"user_id": row.id, "role": r} for r in sorted(after)])
+            audit["roles_added"], audit["roles_removed"] = sorted(after - before), sorted(before - after)
+        if ("active" in changes and not changes["active"]) or "password" in changes:
+            # A disabled user or a new password ends every session.
+            revoke_all(conn, row.id, now)
+        append_global(conn, now, actor, "user_changed", audit)
+    return get_user(engine, username)
+
+
+def list_departments(engine: Engine, level: str | None = None) -> list[dict[str, Any]]:
+    query = select(D).order_by(D.c.level, D.c.kind, D.c.id)
+    if level:
+        query = query.where(D.c.level == level)
+    with db.read(engine) as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def upsert_department(conn: Connection, dept: dict[str, Any]) -> bool:
+    """Insert or update one department row; True if anything changed."""
+    values = {"name": dept["name"], "name_en": dept.get("name_en"), "level": dept.get("level", "municipal"),
+              "kind": dept.get("kind", "department"), "parent_id": dept.get("parent_id"),
+              "sector": dept.get("sector"), "active": dept.get("active", True)}
+    current = conn.execute(select(D).where(D.c.id == dept["id"])).first()
+    if current is None:
+        conn.execute(insert(D).values(id=dept["id"], **values))
+        return True
+    if any(getattr(current, k) != v for k, v in values.items()):
+        conn.execute(update(D).where(D.c.id == dept["id"]).values(**values))
+        return True
+    return False
+
+
+def save_department(engine: Engine, actor: str | None, dept: dict[str, Any], now: datetime | None = None) -> None:
+    now = now or clock.now()
+    with db.write(engine) as conn:
+        if dept.get("parent_id"):
+            _check_department(conn, dept["parent_id"])
+        if upsert_department(conn, dept):
+            append_global(conn, now, actor, "department_saved", dept)
+
+
+def load_seed(engine: Engine, path: Path, actor: str = "seed", now: datetime | None = None) -> dict[str, int]:
+    """Load a versioned organisation file (departments, and users with roles); idempotent."""
+    now = now or clock.now()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"cannot read seed file {path}: {exc}") from exc
+    counts = {"departments": 0, "users": 0}
+    with db.write(engine) as conn:
+        for dept in sorted(doc.get("departments", []), key=lambda d: d.get("parent_id") is not None):
+            if upsert_department(conn, dept):
+                counts["departments"] += 1
+        if counts["departments"]:
+            append_global(conn, now, actor, "seed_departments", {"file": path.name, "count": counts["departments"]})
+    for user in doc.get("users", []):
+        with db.read(engine) as conn:
+            exists = conn.execute(select(U.c.id).where(U.c.username == user["username"])).first() is not None
+        if not exists:
+            create_user(engine, actor, username=user["username"],
+                        display_name=user.get("display_name", user["username"]),
+                        password=user["password"], roles=user.get("roles", []),
+                        department_id=user.get("department_id"), email=user.get("email"), now=now)
+            counts["users"] += 1
+    return counts
+
+
+def bootstrap_admin(engine: Engine, username: str, password: str, now: datetime | None = None) -> bool:
+    """Create the first administrator if no administrator exists yet; True if created."""
+    with db.read(engine) as conn:
+        has_admin = conn.execute(select(R.c.user_id).where(R.c.role == ADMINISTRATOR).limit(1)).first()
+        taken = conn.execute(select(U.c.id).where(U.c.username == username)).first()
+    if has_admin is not None or taken is not None:
+        return False
+    create_user(engine, "bootstrap", username=username, display_name=username, password=password,
+                roles=[ADMINISTRATOR], now=now)
+    return True

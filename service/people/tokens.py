@@ -1,0 +1,87 @@
+"""Logins and bearer tokens: issue, check, revoke; failed logins are counted and rate-limited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+
+from service import clock, db
+from service.domain.roles import Principal
+from service.engine.audit import EVENTS, append_global
+from service.errors import TooManyRequests, Unauthorized
+from service.models import ApiToken, User, UserRole
+from service.people.passwords import verify
+
+T = ApiToken.__table__
+U = User.__table__
+R = UserRole.__table__
+
+# A failed login is slowed down after this many failures for one user name within the window (DESIGN.md).
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+_PRINCIPAL = (
+    select(U.c.username, U.c.department_id, R.c.role)
+    .select_from(T.join(U, U.c.id == T.c.user_id).outerjoin(R, R.c.user_id == U.c.id))
+    .where(T.c.token_hash == bindparam("h"), T.c.revoked_at.is_(None), T.c.expires_at > bindparam("now"),
+           U.c.active.is_(True))
+)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def principal_for_token(engine: Engine, token: str, now: datetime) -> Principal | None:
+    """The user a live token belongs to, or None (unknown, expired, revoked or a disabled user)."""
+    with db.read(engine) as conn:
+        rows = conn.execute(_PRINCIPAL, {"h": token_hash(token), "now": clock.to_db(now)}).all()
+    if not rows:
+        return None
+    return Principal(rows[0].username, rows[0].department_id, frozenset(r.role for r in rows if r.role))
+
+
+def recent_failures(conn: Connection, username: str, now: datetime) -> int:
+    return int(conn.execute(
+        select(func.count()).select_from(EVENTS).where(
+            EVENTS.c.command == "login_failed", EVENTS.c.actor == username,
+            EVENTS.c.at > clock.to_db(now - FAILURE_WINDOW))).scalar_one())
+
+
+def authenticate(engine: Engine, username: str, password: str, now: datetime, via: str) -> tuple[int, str]:
+    """Check a user name and password (rate-limited); record the attempt. Returns (user id, username)."""
+    with db.read(engine) as conn:
+        if recent_failures(conn, username, now) >= MAX_FAILURES:
+            raise TooManyRequests("too many failed logins for this user; try again in 15 minutes")
+        row = conn.execute(select(U.c.id, U.c.password_hash, U.c.active).where(U.c.username == username)).first()
+    ok = verify(row.password_hash if row is not None else None, password) and row is not None and row.active
+    with db.write(engine) as conn:
+        append_global(conn, now, username, "login" if ok else "login_failed", {"via": via})
+    if not ok or row is None:
+        raise Unauthorized("wrong user name or password")
+    return int(row.id), username
+
+
+def issue(engine: Engine, user_id: int, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
+    """A new bearer token (shown once; only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    expires = now + ttl
+    with db.write(engine) as conn:
+        conn.execute(insert(T).values(token_hash=token_hash(token), user_id=user_id, created_at=clock.to_db(now),
+                                      expires_at=clock.to_db(expires), revoked_at=None))
+    return token, expires
+
+
+def revoke(engine: Engine, token: str, actor: str, now: datetime) -> None:
+    with db.write(engine) as conn:
+        conn.execute(update(T).where(T.c.token_hash == token_hash(token), T.c.revoked_at.is_(None))
+                     .values(revoked_at=clock.to_db(now)))
+        append_global(conn, now, actor, "token_revoked", {"token": token_hash(token)[:12]})
+
+
+def revoke_all(conn: Connection, user_id: int, now: datetime) -> None:
+    """Inside the caller's transaction: end every live token of a user."""
+    conn.execute(update(T).where(T.c.user_id == user_id, T.c.revoked_at.is_(None)).values(revoked_at=clock.to_db(now)))
