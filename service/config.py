@@ -30,6 +30,9 @@ class Settings:
     engine_time_limit_s: float = 5.0
     max_flow_elements: int = 3000
     max_nesting_depth: int = 12
+    token_ttl_seconds: int = 8 * 3600
+    admin_user: str | None = None
+    admin_password: str | None = None
     worker_poll_seconds: float = 5.0
     worker_lease_seconds: float = 60.0
 
@@ -40,12 +43,14 @@ class Settings:
         s = cls()
         pairs: dict[str, object] = {}
         _str = {"DATABASE_URL": "database_url", "HOST": "host", "SECRET_KEY": "secret_key",
-                "TZ_DISPLAY": "tz_display"}
+                "TZ_DISPLAY": "tz_display", "JIXIAO_ADMIN_USER": "admin_user",
+                "JIXIAO_ADMIN_PASSWORD": "admin_password"}
         for var, attr in _str.items():
             if e.get(var):
                 pairs[attr] = e[var]
         _int = {"PORT": "port", "JIXIAO_MAX_FILE_BYTES": "max_file_bytes",
-                "JIXIAO_MAX_UPLOAD_BYTES": "max_upload_bytes", "JIXIAO_ENGINE_MAX_STEPS": "engine_max_steps"}
+                "JIXIAO_MAX_UPLOAD_BYTES": "max_upload_bytes", "JIXIAO_ENGINE_MAX_STEPS": "engine_max_steps",
+                "JIXIAO_TOKEN_TTL_SECONDS": "token_ttl_seconds"}
         for var, attr in _int.items():
             if e.get(var):
                 pairs[attr] = int(e[var])

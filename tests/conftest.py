@@ -48,14 +48,72 @@ def settings(database_url: str) -> Settings:
                     engine_time_limit_s=3.0)
 
 
-def _wipe(rt: Runtime) -> None:
+# People live for the whole session (hashing passwords is slow on purpose); process tables are wiped per test.
+PEOPLE_TABLES = {"departments", "users", "user_roles", "api_tokens"}
+DEPARTMENTS = [
+    {"id": "bureau", "name": "市财政局", "kind": "bureau"},
+    {"id": "dept-a", "name": "市教育局", "sector": "education"},
+    {"id": "dept-b", "name": "市卫生健康委员会", "sector": "health"},
+    {"id": "dept-a-unit", "name": "市教育局直属学校", "kind": "unit", "parent_id": "dept-a"},
+    {"id": "district-1", "name": "江岸区财政局", "level": "district", "kind": "bureau"},
+]
+# username → (department, roles)
+PEOPLE: dict[str, tuple[str | None, list[str]]] = {
+    "staff_a": ("dept-a", ["department_staff"]),
+    "staff_a2": ("dept-a", ["department_staff"]),
+    "head_a": ("dept-a", ["department_head"]),
+    "staff_b": ("dept-b", ["department_staff"]),
+    "head_b": ("dept-b", ["department_head"]),
+    "reviewer": ("bureau", ["finance_reviewer"]),
+    "supervisor": ("bureau", ["supervisor"]),
+    "auditor": ("bureau", ["auditor"]),
+    "designer": ("bureau", ["process_designer"]),
+    "admin": ("bureau", ["administrator"]),
+    "expert": (None, ["expert"]),
+    "agency": (None, ["agency_evaluator"]),
+    # One person holding every working role in dept-a, for tests about processes rather than permissions.
+    "power": ("dept-a", ["process_designer", "department_staff", "department_head", "finance_reviewer",
+                         "supervisor"]),
+}
+
+
+def password_of(username: str) -> str:
+    return f"pw-{username}-2015"
+
+
+@pytest.fixture(scope="session")
+def tokens(database_url: str) -> dict[str, str]:
+    """A live bearer token for each person in PEOPLE (created once per session)."""
+    from datetime import timedelta
+
+    from service.people import directory
+    from service.people import tokens as token_service
+
+    rt = Runtime.build(Settings(database_url=database_url))
     with rt.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+    with rt.engine.begin() as conn:
+        for dept in sorted(DEPARTMENTS, key=lambda d: d.get("parent_id") is not None):
+            directory.upsert_department(conn, dept)
+    issued = {}
+    for name, (dept, roles) in PEOPLE.items():
+        user = directory.create_user(rt.engine, "test", username=name, display_name=name, password=password_of(name),
+                                     roles=roles, department_id=dept)
+        issued[name], _ = token_service.issue(rt.engine, user["id"], clock.now(), timedelta(days=3650))
+    rt.close()
+    return issued
+
+
+def _wipe(rt: Runtime) -> None:
+    with rt.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in PEOPLE_TABLES:
+                conn.execute(table.delete())
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
+def runtime(settings: Settings, tokens: dict[str, str]) -> Iterator[Runtime]:
     rt = Runtime.build(settings)
     _wipe(rt)
     yield rt
@@ -68,8 +126,28 @@ def app(runtime: Runtime) -> Any:
 
 
 @pytest.fixture
-def client(app: Any) -> Any:
-    return app.test_client()
+def as_user(app: Any, tokens: dict[str, str]) -> Any:
+    """as_user("staff_a") → a test client that sends that user's bearer token."""
+
+    def _client(username: str) -> Any:
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens[username]}"
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def client(as_user: Any) -> Any:
+    """A client for the "power" user of dept-a (designer, staff, head, reviewer, supervisor)."""
+    return as_user("power")
+
+
+def principal(username: str) -> Any:
+    from service.domain.roles import Principal
+
+    dept, roles = PEOPLE[username]
+    return Principal(username, dept, frozenset(roles))
 
 
 @pytest.fixture

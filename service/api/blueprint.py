@@ -1,18 +1,21 @@
-"""The API's blueprints: request bodies parsed as strict JSON, path ids checked before any lookup."""
+"""The API's blueprints: bearer-token authentication, strict JSON bodies, path ids checked before any lookup."""
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, TypeVar
 
 import flask_smorest
-from flask import request
+from flask import current_app, g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from service import clock
 from service.api.schemas import unstorable
-from service.errors import NotFound
+from service.domain.roles import Principal
+from service.errors import NotFound, Unauthorized
+from service.people.tokens import principal_for_token
 
 MAX_JSON_DEPTH = 64
 
@@ -71,13 +74,42 @@ class StrictJSONParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """The API's blueprints: strict JSON bodies, and path ids the database can look up."""
+    """The API's blueprints: every view needs a bearer token unless its class is marked @public."""
 
     ARGUMENTS_PARSER = StrictJSONParser()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.before_request(_authenticate)
         self.before_request(_no_unstorable_path_values)
+
+
+T = TypeVar("T")
+
+
+def public(view_class: T) -> T:
+    """Mark a MethodView as reachable without a token (health, the token endpoint)."""
+    view_class.jixiao_public = True  # type: ignore[attr-defined]
+    return view_class
+
+
+def principal() -> Principal:
+    """The authenticated user of this request."""
+    return g.jixiao_principal  # type: ignore[no-any-return]
+
+
+def _authenticate() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(getattr(view, "view_class", None), "jixiao_public", False):
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send a bearer token (POST /api/auth/token) in the Authorization header")
+    found = principal_for_token(current_app.extensions["jixiao"].engine, token.strip(), clock.now())
+    if found is None:
+        raise Unauthorized("the token is unknown, expired or revoked")
+    g.jixiao_principal = found
+    g.jixiao_token = token.strip()
 
 
 def _no_unstorable_path_values() -> None:

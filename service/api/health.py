@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from service.api import runtime
-from service.api.blueprint import Blueprint
+from service.api.blueprint import Blueprint, public
 from service.queries import health as q
 
 blp = Blueprint("health", __name__, url_prefix="/api", description="Liveness and database reachability")
@@ -16,6 +16,7 @@ class HealthSchema(Schema):
 
 
 @blp.route("/health")
+@public
 class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, str]:

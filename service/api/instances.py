@@ -8,7 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from service.api import runtime
-from service.api.blueprint import Blueprint
+from service.api.blueprint import Blueprint, principal
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCDateTime, page_schema
 from service.engine.commands import Resume, Suspend, Terminate
@@ -23,6 +23,8 @@ class StartSchema(Schema):
     process_id = Text(required=True, validate=validate.Length(min=1, max=255))
     data = JSONObject(load_default=dict)
     business_key = Text(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    department_id = Text(load_default=None, allow_none=True, validate=validate.Length(max=50),
+                         metadata={"description": "default: the starting user's department"})
 
 
 class InstanceSchema(Schema):
@@ -30,6 +32,7 @@ class InstanceSchema(Schema):
     process_id = fields.String(required=True)
     version = fields.String(required=True)
     business_key = fields.String(allow_none=True)
+    department_id = fields.String(allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     next_timer_at = UTCDateTime(allow_none=True)
     error = fields.String(allow_none=True)
@@ -47,6 +50,7 @@ class InstanceDetailSchema(InstanceSchema):
 
 class InstanceFilter(PageArgs):
     process_id = Text()
+    department_id = Text()
     status = fields.String(validate=validate.OneOf(STATUSES))
     business_key = Text()
 
@@ -59,17 +63,19 @@ class ReasonSchema(Schema):
 class Instances(MethodView):
     @blp.arguments(InstanceFilter, location="query")
     @blp.response(200, page_schema(InstanceSchema, "InstancePage"))
+    @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Instances, newest first, filtered by process, status or business key."""
-        return q.list_instances(runtime().engine, **args)
+        """The instances you may see, newest first, filtered by process, department, status or business key."""
+        return q.list_instances(runtime().engine, viewer=principal(), **args)
 
     @blp.arguments(StartSchema)
     @blp.response(201, InstanceDetailSchema)
-    @errors_documented(blp, 400, 404)
+    @errors_documented(blp, 400, 403, 404)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Start an instance of the latest version of a process."""
+        """Start an instance of the latest version of a process, for your department (bureau roles: any)."""
         rt = runtime()
-        return q.detail(rt.workflows.start(body["process_id"], body["data"], body["business_key"]))
+        return q.detail(rt.workflows.start(body["process_id"], body["data"], body["business_key"],
+                                           actor=principal(), department_id=body["department_id"]))
 
 
 @blp.route("/<string:instance_id>")
@@ -78,24 +84,52 @@ class InstanceView(MethodView):
     @errors_documented(blp, 404)
     def get(self, instance_id: str) -> dict[str, Any]:
         """An instance with its current process data."""
-        return q.get(runtime().engine, instance_id)
+        return q.get(runtime().engine, instance_id, principal())
+
+
+class HistoryFilter(PageArgs):
+    command = Text(validate=validate.Length(max=50))
+    actor = Text(validate=validate.Length(max=100))
+
+
+class EventSchema(Schema):
+    seq = fields.Integer(required=True)
+    at = UTCDateTime(required=True)
+    actor = fields.String(allow_none=True)
+    command = fields.String(required=True)
+    input = fields.Raw(allow_none=True)
+    tasks = fields.Raw(allow_none=True)
+    fingerprint = fields.String(allow_none=True)
+    prev_hash = fields.String(allow_none=True)
+    hash = fields.String(required=True)
+
+
+@blp.route("/<string:instance_id>/history")
+class InstanceHistory(MethodView):
+    @blp.arguments(HistoryFilter, location="query")
+    @blp.response(200, page_schema(EventSchema, "EventPage"))
+    @errors_documented(blp, 404)
+    def get(self, args: dict[str, Any], instance_id: str) -> dict[str, Any]:
+        """The instance's audit events in order: who did what, when, with which input."""
+        return q.history(runtime().engine, instance_id, principal(), **args)
 
 
 def _command_view(name: str, command: type[Suspend | Resume | Terminate], doc: str) -> None:
     class _View(MethodView):
         @blp.arguments(ReasonSchema, required=False)
         @blp.response(200, InstanceDetailSchema)
-        @errors_documented(blp, 400, 404, 409)
+        @errors_documented(blp, 400, 403, 404, 409)
         def post(self, body: dict[str, Any], instance_id: str) -> dict[str, Any]:
             rt = runtime()
-            rt.workflows.apply(instance_id, command(reason=body.get("reason")))
-            return q.get(rt.engine, instance_id)
+            rt.workflows.apply(instance_id, command(reason=body.get("reason")), actor=principal())
+            return q.get(rt.engine, instance_id, principal())
 
     _View.post.__doc__ = doc
     _View.__name__ = f"Instance{name.title()}"
     blp.route(f"/<string:instance_id>/{name}")(_View)
 
 
-_command_view("suspend", Suspend, "Suspend a running instance: no task can be completed, no timer fires.")
-_command_view("resume", Resume, "Resume a suspended instance (or retry one in error).")
-_command_view("terminate", Terminate, "Terminate an instance: open tasks are cancelled.")
+_command_view("suspend", Suspend, "Suspend a running instance: no task can be completed, no timer fires "
+              "(supervisors).")
+_command_view("resume", Resume, "Resume a suspended instance, or retry one in error (supervisors).")
+_command_view("terminate", Terminate, "Terminate an instance: open tasks are cancelled (supervisors).")

@@ -45,15 +45,16 @@ class ProblemSchema(Schema):
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def errors_documented(blp: Blueprint, *statuses: int) -> Callable[[F], F]:
+def errors_documented(blp: Blueprint, *statuses: int, public: bool = False) -> Callable[[F], F]:
     """Document the problem+json answers an operation gives besides its success and its 422.
 
     Every status an operation can answer is listed in the OpenAPI document (there is no catch-all
-    `default` response): tests/service/api/test_openapi.py holds every response to it.
+    `default` response): tests/service/api/test_openapi.py holds every response to it. Views that need a
+    token (all but the @public ones) also answer 401.
     """
 
     def decorator(func: F) -> F:
-        for status in statuses:
+        for status in sorted(set(statuses) | (set() if public else {401})):
             func = blp.alt_response(status, response=HTTPStatus(status).name)(func)
         return func
 
@@ -71,7 +72,10 @@ def problem(status: int, kind: str, title: str, detail: str | None = None,
 
 
 def from_domain(error: JixiaoError) -> Response:
-    return problem(STATUS.get(type(error), 400), error.kind, error.title, error.detail, error.errors)
+    response = problem(STATUS.get(type(error), 400), error.kind, error.title, error.detail, error.errors)
+    if isinstance(error, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="jixiao"'
+    return response
 
 
 def _flatten(messages: Any, path: str = "") -> list[dict[str, Any]]:

@@ -9,11 +9,12 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from service.api import runtime
-from service.api.blueprint import Blueprint
+from service.api.blueprint import Blueprint, principal
 from service.api.problems import errors_documented
 from service.api.schemas import PageArgs, UTCDateTime, page_schema
+from service.domain.roles import PROCESS_DESIGNER
 from service.engine import deploy as deployment
-from service.errors import InvalidInput, InvalidModel
+from service.errors import Forbidden, InvalidInput, InvalidModel
 from service.queries import process_models as q
 
 blp = Blueprint("process-models", __name__, url_prefix="/api/process-models",
@@ -62,6 +63,13 @@ class ProcessModelDetailSchema(ProcessModelSchema):
     versions = fields.List(fields.Nested(VersionSchema), required=True)
 
 
+def _designer() -> str:
+    p = principal()
+    if not p.has(PROCESS_DESIGNER):
+        raise Forbidden("only process designers validate and deploy process models")
+    return p.username
+
+
 def _uploaded_files() -> dict[str, bytes]:
     files = request.files.getlist("files")
     if not files:
@@ -81,6 +89,7 @@ def _uploaded_files() -> dict[str, bytes]:
 class ProcessModels(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(ProcessModelSchema, "ProcessModelPage"))
+    @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The latest version of every deployed process."""
         return q.list_latest(runtime().engine, args["page"], args["per_page"])
@@ -88,11 +97,12 @@ class ProcessModels(MethodView):
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
     @blp.response(201, DeploymentSchema)
     @blp.alt_response(200, schema=DeploymentSchema, description="identical files were already deployed")
-    @errors_documented(blp, 413, 422)
+    @errors_documented(blp, 403, 413, 422)
     def post(self) -> Any:
         """Deploy files as a new version (all or nothing); identical files are a no-op."""
         rt = runtime()
-        result = deployment.deploy(rt.engine, rt.specs, _uploaded_files(), rt.settings, actor=None)
+        actor = _designer()
+        result = deployment.deploy(rt.engine, rt.specs, _uploaded_files(), rt.settings, actor=actor)
         body = {"version": result.version, "created": result.created, "deployed_at": result.deployed_at,
                 "processes": result.processes}
         return body, (201 if result.created else 200)
@@ -102,10 +112,11 @@ class ProcessModels(MethodView):
 class Validate(MethodView):
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
     @blp.response(200, ValidationResultSchema)
-    @errors_documented(blp, 413, 422)
+    @errors_documented(blp, 403, 413, 422)
     def post(self) -> dict[str, Any]:
         """Validate files exactly as a deployment would, storing nothing."""
         rt = runtime()
+        _designer()
         bundle, errors = deployment.check(_uploaded_files(), rt.settings)
         if errors:
             raise InvalidModel(f"{len(errors)} problem(s) in the uploaded model", [e.as_dict() for e in errors])

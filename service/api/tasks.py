@@ -1,4 +1,4 @@
-"""User tasks: list, read with form, complete."""
+"""User tasks: inbox queries, read with form, claim, unclaim, delegate, reassign, complete."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from marshmallow import Schema, fields, validate
 
 from service import clock
 from service.api import runtime
-from service.api.blueprint import Blueprint
+from service.api.blueprint import Blueprint, principal
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCAwareDateTime, UTCDateTime, page_schema
+from service.engine.commands import Claim, Delegate, Reassign, Unclaim
 from service.queries import tasks as q
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="User tasks")
@@ -21,6 +22,7 @@ class TaskSchema(Schema):
     id = fields.String(required=True)
     instance_id = fields.String(required=True)
     process_id = fields.String(required=True)
+    department_id = fields.String(allow_none=True)
     bpmn_id = fields.String(required=True)
     name = fields.String(allow_none=True)
     state = fields.String(required=True)
@@ -28,6 +30,8 @@ class TaskSchema(Schema):
     candidate_groups = fields.List(fields.String(), required=True)
     candidate_users = fields.List(fields.String(), required=True)
     assignee = fields.String(allow_none=True)
+    owner = fields.String(allow_none=True)
+    delegation_state = fields.String(allow_none=True, validate=validate.OneOf(("pending", "resolved")))
     due_at = UTCDateTime(allow_none=True)
     follow_up_at = UTCDateTime(allow_none=True)
     priority = fields.Integer(required=True)
@@ -49,12 +53,17 @@ class TaskDetailSchema(TaskSchema):
 
 
 class TaskFilter(PageArgs):
+    scope = fields.String(load_default="all", validate=validate.OneOf(q.SCOPES),
+                          metadata={"description": "mine: assigned to or owned by me; candidate: unclaimed tasks "
+                                                   "of my groups or offered to me by name; department: my "
+                                                   "department's; all: everything I may see"})
     state = fields.String(load_default="ready", validate=validate.OneOf(("ready", "completed", "cancelled")))
     instance_id = Text()
     process_id = Text()
     assignee = Text()
     candidate_group = Text()
     due_before = UTCAwareDateTime()
+    due_within_days = fields.Integer(validate=validate.Range(min=0, max=3650))
     overdue = fields.Boolean(load_default=False)
 
 
@@ -62,13 +71,18 @@ class CompleteSchema(Schema):
     data = JSONObject(load_default=dict)
 
 
+class UserRefSchema(Schema):
+    user = Text(required=True, validate=validate.Length(min=1, max=100))
+
+
 @blp.route("")
 class Tasks(MethodView):
     @blp.arguments(TaskFilter, location="query")
     @blp.response(200, page_schema(TaskSchema, "TaskPage"))
+    @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Tasks (ready by default), due first then by priority."""
-        return q.list_tasks(runtime().engine, now=clock.now(), **args)
+        """Your inbox: tasks you may see (ready by default), due first then by priority."""
+        return q.list_tasks(runtime().engine, now=clock.now(), viewer=principal(), **args)
 
 
 @blp.route("/<string:task_id>")
@@ -78,16 +92,46 @@ class TaskView(MethodView):
     def get(self, task_id: str) -> dict[str, Any]:
         """A task with its form schema and current data."""
         rt = runtime()
-        return q.get(rt.engine, rt.specs, task_id)
+        return q.get(rt.engine, rt.specs, task_id, principal())
 
 
 @blp.route("/<string:task_id>/complete")
 class TaskComplete(MethodView):
     @blp.arguments(CompleteSchema)
     @blp.response(200, TaskDetailSchema)
-    @errors_documented(blp, 400, 404, 409)
+    @errors_documented(blp, 400, 403, 404, 409)
     def post(self, body: dict[str, Any], task_id: str) -> dict[str, Any]:
-        """Complete a task with form data validated against its JSON Schema."""
+        """Complete a task with form data validated against its JSON Schema.
+
+        Allowed for its assignee, or any candidate of an unclaimed task. The delegate of a delegated task
+        completes it back to its owner, who then completes it.
+        """
         rt = runtime()
-        rt.workflows.complete_task(task_id, body["data"])
-        return q.get(rt.engine, rt.specs, task_id)
+        rt.workflows.complete_task(task_id, body["data"], actor=principal())
+        return q.get(rt.engine, rt.specs, task_id, principal())
+
+
+def _task_command(name: str, make: Any, body_schema: type[Schema] | None, doc: str) -> None:
+    class _View(MethodView):
+        @blp.response(200, TaskDetailSchema)
+        @errors_documented(blp, 400, 403, 404, 409)
+        def post(self, *args: Any, task_id: str) -> dict[str, Any]:
+            rt = runtime()
+            body = args[0] if args else {}
+            rt.workflows.apply_to_task(task_id, make(task_id, body), actor=principal())
+            return q.get(rt.engine, rt.specs, task_id, principal())
+
+    if body_schema is not None:
+        _View.post = blp.arguments(body_schema)(_View.post)  # type: ignore[method-assign]
+    _View.post.__doc__ = doc
+    _View.__name__ = f"Task{name.title()}"
+    blp.route(f"/<string:task_id>/{name}")(_View)
+
+
+_task_command("claim", lambda tid, _b: Claim(tid), None, "Claim a task you are a candidate for: it becomes yours.")
+_task_command("unclaim", lambda tid, _b: Unclaim(tid), None,
+              "Give a claimed task back to its candidates (its assignee, or a supervisor).")
+_task_command("delegate", lambda tid, b: Delegate(tid, b["user"]), UserRefSchema,
+              "Delegate your task: the delegate completes it and it returns to you to complete.")
+_task_command("reassign", lambda tid, b: Reassign(tid, b["user"]), UserRefSchema,
+              "Give a task to another user (supervisors).")

@@ -1,31 +1,43 @@
-"""Task lists and details from the derived task rows (never from workflow state)."""
+"""Task lists (inboxes) and details from the derived task rows (never from workflow state)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, literal, select
+from sqlalchemy import Engine, func, or_, select
 
 from service import clock, db
+from service.domain.roles import SYSTEM, Principal
+from service.engine import access
 from service.engine.jsonutil import loads
 from service.engine.versions import SpecCache
 from service.errors import NotFound
 from service.models import Instance, TaskRow
+from service.queries.visibility import candidate_tasks, contains, tasks_visible
 
 T = TaskRow.__table__
 I = Instance.__table__  # noqa: E741
 
-_COLUMNS = (T.c.id, T.c.instance_id, T.c.process_id, T.c.bpmn_id, T.c.name, T.c.state, T.c.form_key,
-            T.c.candidate_groups, T.c.candidate_users, T.c.assignee, T.c.due_at, T.c.follow_up_at,
-            T.c.priority, T.c.created_at, T.c.ended_at, T.c.completed_by)
+_COLUMNS = (T.c.id, T.c.instance_id, T.c.process_id, T.c.department_id, T.c.bpmn_id, T.c.name, T.c.state,
+            T.c.form_key, T.c.candidate_groups, T.c.candidate_users, T.c.assignee, T.c.owner, T.c.delegation_state,
+            T.c.due_at, T.c.follow_up_at, T.c.priority, T.c.created_at, T.c.ended_at, T.c.completed_by)
+SCOPES = ("all", "mine", "candidate", "department")
 
 
-def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, state: str = "ready",
-               instance_id: str | None = None, process_id: str | None = None, assignee: str | None = None,
-               candidate_group: str | None = None, due_before: datetime | None = None,
+def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewer: Principal = SYSTEM,
+               scope: str = "all", state: str = "ready", instance_id: str | None = None,
+               process_id: str | None = None, assignee: str | None = None, candidate_group: str | None = None,
+               due_before: datetime | None = None, due_within_days: int | None = None,
                overdue: bool = False) -> dict[str, Any]:
-    where = [T.c.state == state]
+    """The tasks `viewer` may see, in one of the inbox scopes, due first then by priority."""
+    where = [T.c.state == state, *tasks_visible(viewer)]
+    if scope == "mine":
+        where.append(or_(T.c.assignee == viewer.username, T.c.owner == viewer.username))
+    elif scope == "candidate":
+        where += [T.c.assignee.is_(None), candidate_tasks(viewer)]
+    elif scope == "department":
+        where.append(T.c.department_id == viewer.department_id)
     if instance_id:
         where.append(T.c.instance_id == instance_id)
     if process_id:
@@ -33,11 +45,11 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, state
     if assignee:
         where.append(T.c.assignee == assignee)
     if candidate_group:
-        # A group name is matched literally: % and _ are not wildcards here.
-        pattern = "%," + _escape_like(candidate_group) + ",%"
-        where.append((literal(",") + T.c.candidate_groups + literal(",")).like(pattern, escape="\\"))
+        where.append(contains(T.c.candidate_groups, candidate_group))
     if due_before:
         where.append(T.c.due_at <= clock.to_db(due_before))
+    if due_within_days is not None:
+        where.append(T.c.due_at <= clock.to_db(now + timedelta(days=due_within_days)))
     if overdue:
         where.append(T.c.due_at < clock.to_db(now))
     order = (T.c.due_at.is_(None), T.c.due_at, T.c.priority.desc(), T.c.created_at, T.c.id)
@@ -50,12 +62,13 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, state
     return {"items": [_item(r) for r in rows], "total": total}
 
 
-def get(engine: Engine, specs: SpecCache, task_id: str) -> dict[str, Any]:
+def get(engine: Engine, specs: SpecCache, task_id: str, viewer: Principal = SYSTEM) -> dict[str, Any]:
     """A task with its form (schema and UI hints of the instance's version) and its current data."""
     with db.read(engine) as conn:
-        row = conn.execute(select(*_COLUMNS, T.c.data, I.c.version_hash, I.c.status.label("instance_status"))
+        row = conn.execute(select(*_COLUMNS, T.c.data, I.c.version_hash, I.c.status.label("instance_status"),
+                                  I.c.department_id.label("instance_department_id"), I.c.started_by)
                            .join(I, I.c.id == T.c.instance_id).where(T.c.id == task_id)).mappings().first()
-    if row is None:
+    if row is None or not access.task_visible(viewer, _Row(row), _Instance(row)):
         raise NotFound(f"task {task_id} not found")
     item = _item(row)
     item["data"] = loads(row["data"]) or {}
@@ -66,13 +79,21 @@ def get(engine: Engine, specs: SpecCache, task_id: str) -> dict[str, Any]:
     return item
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+class _Row:
+    def __init__(self, row: Any) -> None:
+        self.__dict__.update(row)
+
+
+class _Instance:
+    def __init__(self, row: Any) -> None:
+        self.department_id = row["instance_department_id"]
+        self.started_by = row["started_by"]
 
 
 def _item(r: Any) -> dict[str, Any]:
-    d = {k: r[k] for k in ("id", "instance_id", "process_id", "bpmn_id", "name", "state", "form_key", "assignee",
-                           "due_at", "follow_up_at", "priority", "created_at", "ended_at", "completed_by")}
+    d = {k: r[k] for k in ("id", "instance_id", "process_id", "department_id", "bpmn_id", "name", "state",
+                           "form_key", "assignee", "owner", "delegation_state", "due_at", "follow_up_at", "priority",
+                           "created_at", "ended_at", "completed_by")}
     d["candidate_groups"] = r["candidate_groups"].split(",") if r["candidate_groups"] else []
     d["candidate_users"] = r["candidate_users"].split(",") if r["candidate_users"] else []
     return d

@@ -7,11 +7,12 @@ import threading
 from service import clock
 from service.engine import running
 from service.queries import instances, tasks
+from tests.conftest import principal
 
 
-def test_concurrent_completions_one_wins_one_conflicts(app, runtime, deploy_fixture, monkeypatch):
+def test_concurrent_completions_one_wins_one_conflicts(as_user, runtime, deploy_fixture, monkeypatch):
     deploy_fixture("simple.bpmn")
-    iid = runtime.workflows.start("simple", {"amount": 1})["id"]
+    iid = runtime.workflows.start("simple", {"amount": 1}, actor=principal("staff_a"))["id"]
     [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
 
     # Both requests must have read the instance before either writes: meet at a barrier after the engine ran.
@@ -27,11 +28,11 @@ def test_concurrent_completions_one_wins_one_conflicts(app, runtime, deploy_fixt
     results: dict[str, tuple[int, dict]] = {}
 
     def complete(name: str, answer: str) -> None:
-        client = app.test_client()  # its own request, its own database connection
+        client = as_user(name)  # two candidates of dept-a; each request has its own database connection
         resp = client.post(f"/api/tasks/{task['id']}/complete", json={"data": {"answer": answer}})
         results[name] = (resp.status_code, resp.get_json())
 
-    threads = [threading.Thread(target=complete, args=(n, n)) for n in ("alice", "bob")]
+    threads = [threading.Thread(target=complete, args=(n, n)) for n in ("staff_a", "staff_a2")]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,0 +1,55 @@
+"""SQL forms of the access rules (service/domain/roles.py): what a user may see, as WHERE clauses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, false, literal, or_, select
+
+from service.domain.roles import DEPARTMENTAL, Principal
+from service.models import Instance, TaskCandidate, TaskRow
+
+I = Instance.__table__  # noqa: E741
+T = TaskRow.__table__
+C = TaskCandidate.__table__
+
+
+def contains(column: Any, name: str) -> Any:
+    """A comma-separated list column contains `name` (names are matched literally)."""
+    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return (literal(",") + column + literal(",")).like(f"%,{escaped},%", escape="\\")
+
+
+def _involved(p: Principal) -> Any:
+    """Instances where the user holds, owns or is a named candidate of a task."""
+    return I.c.id.in_(select(T.c.instance_id).where(
+        or_(T.c.assignee == p.username, T.c.owner == p.username, contains(T.c.candidate_users, p.username))))
+
+
+def instances_visible(p: Principal) -> list[Any]:
+    if p.sees_all_departments:
+        return []
+    own = I.c.department_id == p.department_id if p.department_id else false()
+    return [or_(own, I.c.started_by == p.username, _involved(p))]
+
+
+def candidate_tasks(p: Principal) -> Any:
+    """Tasks offered to the user through a candidate group (scoped by department) or by name."""
+    dept_roles = sorted(r for r in p.roles if r in DEPARTMENTAL)
+    other_roles = sorted(r for r in p.roles if r not in DEPARTMENTAL)
+    by_group = []
+    if dept_roles and p.department_id:
+        by_group.append(and_(C.c.group_name.in_(dept_roles), C.c.department_id == p.department_id))
+    if other_roles:
+        by_group.append(C.c.group_name.in_(other_roles))
+    clauses = [contains(T.c.candidate_users, p.username)]
+    if by_group:
+        clauses.append(T.c.id.in_(select(C.c.task_id).where(or_(*by_group))))
+    return or_(*clauses)
+
+
+def tasks_visible(p: Principal) -> list[Any]:
+    if p.sees_all_departments:
+        return []
+    own = T.c.department_id == p.department_id if p.department_id else false()
+    return [or_(own, T.c.assignee == p.username, T.c.owner == p.username, candidate_tasks(p))]
