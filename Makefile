@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export HOST PORT
 
-.PHONY: setup run serve test test-pg lint bench migrate deploy clean
+.PHONY: setup run serve test test-pg lint bench migrate deploy seed clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,7 @@ deploy: migrate
 
 ## Set everything up and serve on http://$(HOST):$(PORT) with SQLite (instance/jixiao.sqlite3).
 run: deploy
+	$(BIN)/jixiao seed --demo
 	$(BIN)/jixiao serve --host $(HOST) --port $(PORT)
 
 ## Set everything up and run the suite (SQLite; set JIXIAO_TEST_DATABASE_URL for PostgreSQL).

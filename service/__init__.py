@@ -18,6 +18,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         JSON_SORT_KEYS=False,
     )
     app.extensions["jixiao"] = runtime or Runtime.build(settings)
+    if settings.admin_user and settings.admin_password:
+        from service.people.directory import bootstrap_admin
+
+        # A fresh deployment gets its first administrator from JIXIAO_ADMIN_USER / JIXIAO_ADMIN_PASSWORD.
+        bootstrap_admin(app.extensions["jixiao"].engine, settings.admin_user, settings.admin_password)
 
     from service.api import init_api
 

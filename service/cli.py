@@ -86,6 +86,94 @@ def timers_fire(at: str | None) -> None:
     sys.exit(1 if result.failed else 0)
 
 
+@main.group()
+def users() -> None:
+    """People: administrators and users."""
+
+
+@users.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default=None)
+def users_create_admin(username: str, password: str, display_name: str | None) -> None:
+    """Create an administrator."""
+    from service.domain.roles import ADMINISTRATOR
+    from service.errors import JixiaoError
+    from service.people.directory import create_user
+
+    rt = _runtime()
+    try:
+        create_user(rt.engine, "cli", username=username, display_name=display_name or username, password=password,
+                    roles=[ADMINISTRATOR])
+    except JixiaoError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"administrator {username} created")
+
+
+@users.command("add")
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default=None)
+@click.option("--department", "department_id", default=None)
+@click.option("--role", "roles", multiple=True, help="repeatable")
+def users_add(username: str, password: str, display_name: str | None, department_id: str | None,
+              roles: tuple[str, ...]) -> None:
+    """Create a user with roles."""
+    from service.errors import JixiaoError
+    from service.people.directory import create_user
+
+    try:
+        create_user(_runtime().engine, "cli", username=username, display_name=display_name or username,
+                    password=password, roles=list(roles), department_id=department_id)
+    except JixiaoError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"user {username} created")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users with their department and roles."""
+    from service.people.directory import list_users
+
+    for u in list_users(_runtime().engine, 1, 10_000)["items"]:
+        state = "" if u["active"] else " (disabled)"
+        click.echo(f"{u['username']:<20} {u['department_id'] or '-':<12} {','.join(u['roles'])}{state}")
+
+
+@main.command()
+@click.option("--org", "org", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="an organisation file (departments, users); default seeds/organisation.json")
+@click.option("--demo", is_flag=True, help="also load the demo accounts (seeds/demo_people.json) and print them")
+def seed(org: Path | None, demo: bool) -> None:
+    """Load the organisation (and with --demo, demo accounts of every role); safe to run again."""
+    from service.config import ROOT
+    from service.errors import JixiaoError
+    from service.people.directory import load_seed
+
+    rt = _runtime()
+    try:
+        counts = load_seed(rt.engine, org or ROOT / "seeds" / "organisation.json")
+        click.echo(f"organisation: {counts['departments']} department(s) added or changed, {counts['users']} user(s)")
+        if demo:
+            demo_file = ROOT / "seeds" / "demo_people.json"
+            counts = load_seed(rt.engine, demo_file)
+            click.echo(f"demo accounts: {counts['users']} new")
+            _print_demo_accounts(demo_file)
+    except JixiaoError as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+def _print_demo_accounts(path: Path) -> None:
+    import json
+
+    from service.domain.roles import ROLES
+
+    click.echo("\nDemo accounts (password for all: see seeds/demo_people.json):")
+    for user in json.loads(path.read_text(encoding="utf-8"))["users"]:
+        roles = ", ".join(f"{r} {ROLES[r][0]}" for r in user["roles"])
+        click.echo(f"  {user['username']:<15} {user['password']:<12} {user.get('department_id') or '-':<6} {roles}")
+
+
 @main.command()
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)

@@ -26,6 +26,7 @@ from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as _CamundaUserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from service.domain.roles import ROLES, unknown_roles
 from service.engine.scripting import check_script, is_iso_timer, strip_wrapper
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -279,6 +280,11 @@ def _check_user_task(name: str, el: etree._Element, forms: set[str], errors: lis
         elif attr in ("dueDate", "followUpDate") and not is_iso_timer(value):
             errors.append(ModelError(name, _line(el), tid, f'camunda:{attr}: "{value}" is neither an ISO-8601 '
                                      "date or duration nor an ${…} expression"))
+        elif attr == "candidateGroups":
+            unknown = unknown_roles(g.strip() for g in value.split(",") if g.strip())
+            if unknown:
+                errors.append(ModelError(name, _line(el), tid, f"camunda:candidateGroups: unknown role(s) "
+                                         f"{', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}"))
         elif attr == "priority" and not value.strip().isdigit():
             errors.append(ModelError(name, _line(el), tid, f'camunda:priority: "{value}" is not a number 0–100'))
 

@@ -1,0 +1,70 @@
+"""Administrators manage people; every change is on the global audit chain; others are refused."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from service.cli import main
+from service.people.directory import bootstrap_admin
+
+
+def _global_events(runtime):
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(text("SELECT command, actor, input FROM events WHERE instance_id IS NULL ORDER BY seq"))
+        return [(r.command, r.actor, json.loads(r.input)) for r in rows]
+
+
+def test_create_user_change_roles_disable(as_user, runtime, app):
+    admin = as_user("admin")
+    created = admin.post("/api/users", json={"username": "li.ming", "display_name": "李明", "password": "Str0ng-pass",
+                                            "roles": ["department_staff"], "department_id": "dept-b"})
+    assert created.status_code == 201 and created.get_json()["roles"] == ["department_staff"]
+    token = app.test_client().post("/api/auth/token", json={"username": "li.ming", "password": "Str0ng-pass"}
+                                   ).get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    changed = admin.patch("/api/users/li.ming", json={"roles": ["department_head"]})
+    assert changed.get_json()["roles"] == ["department_head"]
+    me = app.test_client().get("/api/auth/me", headers=headers).get_json()
+    assert me["roles"] == ["department_head"]  # a permission change takes effect at once
+    admin.patch("/api/users/li.ming", json={"active": False})
+    assert app.test_client().get("/api/auth/me", headers=headers).status_code == 401
+
+    events = [(c, a, i) for c, a, i in _global_events(runtime) if c in ("user_created", "user_changed")]
+    assert events[0] == ("user_created", "admin", {"username": "li.ming", "department_id": "dept-b",
+                                                   "roles": ["department_staff"]})
+    assert events[1][2]["roles_added"] == ["department_head"] and events[1][2]["roles_removed"] == ["department_staff"]
+    assert events[2][2]["active"] is False
+
+
+def test_bad_user_input_is_refused(as_user):
+    admin = as_user("admin")
+    base = {"username": "wang.fang", "display_name": "王芳", "password": "Str0ng-pass", "department_id": "dept-a"}
+    assert admin.post("/api/users", json={**base, "roles": ["king"]}).status_code == 422
+    assert admin.post("/api/users", json={**base, "password": "short"}).status_code == 422
+    assert admin.post("/api/users", json={**base, "department_id": "nowhere"}).status_code == 422
+    assert admin.post("/api/users", json={**base, "username": "staff_a"}).status_code == 409
+    assert admin.patch("/api/users/nobody", json={"active": False}).status_code == 404
+    assert as_user("staff_a").patch("/api/users/staff_a", json={"roles": ["administrator"]}).status_code == 403
+    assert as_user("staff_a").get("/api/users/staff_a").status_code == 200  # one's own record
+
+
+def test_departments_managed_by_admin(as_user):
+    dept = {"id": "dept-c", "name": "市民政局", "sector": "social_security"}
+    assert as_user("staff_a").post("/api/departments", json=dept).status_code == 403
+    assert as_user("admin").post("/api/departments", json=dept).status_code == 200
+    ids = [d["id"] for d in as_user("staff_a").get("/api/departments").get_json()["items"]]
+    assert "dept-c" in ids
+    assert as_user("admin").post("/api/departments", json={**dept, "id": "dept-d", "parent_id": "x"}).status_code == 422
+
+
+def test_first_administrator_bootstrap(runtime, monkeypatch):
+    # The test database already has an administrator: bootstrapping is a no-op then.
+    assert bootstrap_admin(runtime.engine, "root", "Str0ng-pass") is False
+    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
+    result = CliRunner().invoke(main, ["users", "create-admin", "--username", "root2", "--password", "Str0ng-pass"])
+    assert result.exit_code == 0 and "root2" in result.output
+    weak = CliRunner().invoke(main, ["users", "create-admin", "--username", "root3", "--password", "x"])
+    assert weak.exit_code != 0 and "password" in weak.output
