@@ -68,3 +68,24 @@ def test_first_administrator_bootstrap(runtime, monkeypatch):
     assert result.exit_code == 0 and "root2" in result.output
     weak = CliRunner().invoke(main, ["users", "create-admin", "--username", "root3", "--password", "x"])
     assert weak.exit_code != 0 and "password" in weak.output
+
+
+def test_fresh_deployment_bootstraps_admin_from_environment(tmp_path):
+    from service import create_app
+    from service.config import Settings
+    from service.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    upgrade(url)
+    env = {"DATABASE_URL": url, "JIXIAO_ADMIN_USER": "root", "JIXIAO_ADMIN_PASSWORD": "Str0ng-pass"}
+    app = create_app(Settings.from_env(env))
+    try:
+        login = app.test_client().post("/api/auth/token", json={"username": "root", "password": "Str0ng-pass"})
+        assert login.status_code == 200
+        me = app.test_client().get("/api/auth/me", headers={"Authorization": f"Bearer {login.get_json()['token']}"})
+        assert me.get_json()["roles"] == ["administrator"]
+        create_app(Settings.from_env({**env, "JIXIAO_ADMIN_PASSWORD": "Other-pass-1"}))  # a restart changes nothing
+        again = app.test_client().post("/api/auth/token", json={"username": "root", "password": "Str0ng-pass"})
+        assert again.status_code == 200
+    finally:
+        app.extensions["jixiao"].close()
