@@ -65,6 +65,12 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime, vi
     return int(row.id), username
 
 
+def record_logout(engine: Engine, username: str, now: datetime, via: str) -> None:
+    """A web session ended by its user: recorded like the login."""
+    with db.write(engine) as conn:
+        append_global(conn, now, username, "logout", {"via": via})
+
+
 def issue(engine: Engine, user_id: int, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
     """A new bearer token (shown once; only its hash is stored)."""
     token = secrets.token_urlsafe(32)

@@ -1,0 +1,95 @@
+"""Who is signed in to the web pages: the Flask session holds a user name and a login time, nothing more.
+
+The session never authenticates the API, which stays bearer-token only (service/api/blueprint.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from flask import current_app, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from service import clock, db
+from service.domain.roles import Principal
+from service.people.directory import principal_of
+from service.runtime import Runtime
+
+_USER = "user"
+_LOGIN_AT = "login_at"
+_CACHE = "jixiao_web_user"
+
+P = ParamSpec("P")
+R = TypeVar("R", bound=ResponseReturnValue)
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["jixiao"]  # type: ignore[no-any-return]
+
+
+def sign_in(username: str, now: datetime) -> None:
+    """Start a new session for `username`; whatever the old session held (its CSRF token too) is dropped."""
+    session.clear()
+    session[_USER] = username
+    session[_LOGIN_AT] = int(now.timestamp())
+    g.pop(_CACHE, None)
+
+
+def sign_out() -> None:
+    """End the session."""
+    session.clear()
+    g.pop(_CACHE, None)
+
+
+def current_web_user() -> Principal | None:
+    """The signed-in user, or None: no session, a session older than the token lifetime, or a disabled user."""
+    if _CACHE not in g:
+        setattr(g, _CACHE, _load())
+    return getattr(g, _CACHE)  # type: ignore[no-any-return]
+
+
+def _load() -> Principal | None:
+    username, login_at = session.get(_USER), session.get(_LOGIN_AT)
+    if not isinstance(username, str) or not isinstance(login_at, int):
+        return None
+    rt = _runtime()
+    found = None
+    # A session lasts no longer than a bearer token (JIXIAO_TOKEN_TTL_SECONDS): a signed cookie cannot be
+    # revoked on the server, so its age is the only bound on a stolen one.
+    if clock.now().timestamp() - login_at <= rt.settings.token_ttl_seconds:
+        with db.read(rt.engine) as conn:
+            found = principal_of(conn, username)
+    if found is None:
+        session.pop(_USER, None)
+        session.pop(_LOGIN_AT, None)
+    return found
+
+
+def login_required(view: Callable[P, R]) -> Callable[P, ResponseReturnValue]:
+    """Send visitors who are not signed in to /login, coming back here afterwards."""
+
+    @functools.wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        if current_web_user() is None:
+            here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+            return redirect(url_for("web.login", next=here))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None) -> str:
+    """`target` if it is a path on this site, else "/" (no open redirects to other hosts or schemes)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    # Browsers drop tabs and newlines inside URLs, so "/\t/evil.example" would become "//evil.example".
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
