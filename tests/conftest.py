@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def tokens(database_url: str) -> dict[str, str]:
     from service.people import tokens as token_service
 
     rt = Runtime.build(Settings(database_url=database_url))
-    with rt.engine.begin() as conn:
+    with rt.engine.begin() as conn, bypassed_audit_guard(conn):
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
     with rt.engine.begin() as conn:
@@ -107,9 +108,22 @@ def tokens(database_url: str) -> dict[str, str]:
 
 def _wipe(rt: Runtime) -> None:
     with rt.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in PEOPLE_TABLES:
-                conn.execute(table.delete())
+        with bypassed_audit_guard(conn):
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name not in PEOPLE_TABLES:
+                    conn.execute(table.delete())
+
+
+@contextmanager
+def bypassed_audit_guard(conn: Any) -> Iterator[None]:
+    """Tests that wipe or tamper with the event log lift its append-only triggers, inside one transaction."""
+    from service.engine import audit_guard
+
+    audit_guard.remove(conn)
+    try:
+        yield
+    finally:
+        audit_guard.install(conn)
 
 
 @pytest.fixture

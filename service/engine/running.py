@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,12 +12,49 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from service import clock
 from service.config import Settings
 from service.engine import derive, scripting
+from service.engine.commands import Command, CompleteTask, FireTimers, Resume, Suspend, Terminate
 from service.engine.jsonutil import NotJSON, dumps
 from service.errors import Conflict, EngineFailure, Forbidden, InvalidInput, InvalidTransition, NotFound
+
+
+def action_for(wf: BpmnWorkflow, command: Command,
+               validate_form: Callable[[str | None, dict[str, Any]], None]) -> Callable[[BpmnWorkflow], None]:
+    """What a command does to a live workflow (shared by the mutation path and replay)."""
+    if isinstance(command, CompleteTask):
+        task = ready_task(wf, command.task_id)
+        validate_form(task.task_spec.extensions.get("formKey"), command.data)
+
+        def complete(_wf: BpmnWorkflow) -> None:
+            task.data.update(command.data)
+            task.run()
+        return complete
+    if isinstance(command, FireTimers):
+        return lambda w: w.refresh_timers()
+    if isinstance(command, Terminate):
+        return lambda w: w.cancel()
+    if isinstance(command, Suspend | Resume):
+        return lambda w: None
+    raise InvalidInput(f"command {command.kind} does not run the engine")
+
+
+def ready_task(wf: BpmnWorkflow, task_id: str) -> Task:
+    try:
+        task = wf.get_task_from_id(uuid.UUID(task_id))
+    except (ValueError, KeyError):
+        task = None
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    if not task.task_spec.manual:
+        raise InvalidTransition("only user tasks can be completed")
+    if task.state != TaskState.READY:
+        raise Conflict(f"task {task_id} is {TaskState.get_name(task.state).lower()}, not ready")
+    return task
+
 
 
 class StepLimitExceeded(RuntimeError):

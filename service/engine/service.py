@@ -15,8 +15,6 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
-from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, Engine, select, update
 
 from service import clock, db
@@ -181,7 +179,7 @@ class WorkflowService:
         before = derive.ready_user_tasks(wf)
         status = {Terminate: "terminated", Suspend: "suspended"}.get(type(command), "running")
         completed_id = command.task_id if isinstance(command, CompleteTask) else None
-        act = self._action(wf, version, command)
+        act = running.action_for(wf, command, lambda key, data: _validate_form(version, key, data))
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
             outcome = running.run(wf, act, before, ctx, now, self.settings, self.serializer.serialize_json,
@@ -208,23 +206,6 @@ class WorkflowService:
         return {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
                 "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
                 "next_timer_at": values["next_timer_at"], "data": outcome.data}
-
-    def _action(self, wf: BpmnWorkflow, version: LoadedVersion, command: Command) -> Callable[[BpmnWorkflow], None]:
-        if isinstance(command, CompleteTask):
-            task = _ready_task(wf, command.task_id)
-            _validate_form(version, task.task_spec.extensions.get("formKey"), command.data)
-
-            def complete(_wf: BpmnWorkflow) -> None:
-                task.data.update(command.data)
-                task.run()
-            return complete
-        if isinstance(command, FireTimers):
-            return lambda w: w.refresh_timers()
-        if isinstance(command, Terminate):
-            return lambda w: w.cancel()
-        if isinstance(command, Suspend | Resume):
-            return lambda w: None
-        raise InvalidInput(f"unknown command {command.kind}")  # pragma: no cover
 
     def _assign(self, row: Any, task: _TaskView, command: Command, actor: Principal, now: datetime) -> dict[str, Any]:
         """Task commands that change who holds a task, not the process: no engine run."""
@@ -309,20 +290,6 @@ def _needs_engine(command: Command, task: _TaskView) -> bool:
     if isinstance(command, CompleteTask):
         return task.delegation_state != "pending"  # a delegate's completion only hands the task back
     return False
-
-
-def _ready_task(wf: BpmnWorkflow, task_id: str) -> Task:
-    try:
-        task = wf.get_task_from_id(uuid.UUID(task_id))
-    except (ValueError, KeyError):
-        task = None
-    if task is None:
-        raise NotFound(f"task {task_id} not found")
-    if not task.task_spec.manual:
-        raise InvalidTransition("only user tasks can be completed")
-    if task.state != TaskState.READY:
-        raise Conflict(f"task {task_id} is {TaskState.get_name(task.state).lower()}, not ready")
-    return task
 
 
 def _validate_form(version: LoadedVersion, form_key: str | None, data: dict[str, Any]) -> None:
