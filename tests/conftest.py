@@ -107,11 +107,10 @@ def tokens(database_url: str) -> dict[str, str]:
 
 
 def _wipe(rt: Runtime) -> None:
-    with rt.engine.begin() as conn:
-        with bypassed_audit_guard(conn):
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name not in PEOPLE_TABLES:
-                    conn.execute(table.delete())
+    with rt.engine.begin() as conn, bypassed_audit_guard(conn):
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in PEOPLE_TABLES:
+                conn.execute(table.delete())
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,11 @@ def instance_data(wf: BpmnWorkflow) -> dict[str, Any]:
         return dict(wf.data)
     last = wf.last_task
     return dict(last.data) if last is not None else dict(wf.task_tree.data)
+
+
+def canonical_data(data: Any) -> str:
+    """Data as stored (JSON) and as computed compare equal through this."""
+    return canonical(json.loads(dumps(data)))
 
 
 def fingerprint(wf: BpmnWorkflow, status: str) -> str:

@@ -1,0 +1,166 @@
+"""Export and import of audit histories (JSON Lines and CSV), for auditors and for verification elsewhere.
+
+A JSON Lines export holds everything `jixiao audit verify` needs — the events, the instances' stored
+state, their process versions (files) and departments — so that importing it into an empty database and
+verifying it reproduces the same findings.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from service import clock, db
+from service.engine.audit import CHAINS, EVENTS
+from service.errors import InvalidInput
+from service.models import Department, Instance, ProcessDefinition, ProcessVersion, VersionFile
+
+I = Instance.__table__  # noqa: E741
+V = ProcessVersion.__table__
+F = VersionFile.__table__
+P = ProcessDefinition.__table__
+D = Department.__table__
+EVENT_COLUMNS = ["instance_id", "seq", "at", "actor", "command", "input", "tasks", "fingerprint", "prev_hash", "hash"]
+
+
+def _json(row: Any) -> dict[str, Any]:
+    out = {}
+    for key, value in dict(row._mapping).items():
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, bytes | memoryview):
+            value = base64.b64encode(bytes(value)).decode()
+        out[key] = value
+    return out
+
+
+def _events_query(instances: list[str] | None, since: datetime | None, until: datetime | None) -> Any:
+    query = select(*(EVENTS.c[c] for c in EVENT_COLUMNS)).order_by(EVENTS.c.instance_id.is_(None).desc(),
+                                                                     EVENTS.c.instance_id, EVENTS.c.seq)
+    if instances is not None:
+        query = query.where(EVENTS.c.instance_id.in_(instances))
+    if since is not None:
+        query = query.where(EVENTS.c.at >= clock.to_db(since))
+    if until is not None:
+        query = query.where(EVENTS.c.at < clock.to_db(until))
+    return query
+
+
+def export_jsonl(engine: Engine, out: IO[str], instances: list[str] | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> int:
+    """Write the records; returns the number of events written."""
+    with db.read(engine) as conn:
+        events = conn.execute(_events_query(instances, since, until)).all()
+        ids = sorted({e.instance_id for e in events if e.instance_id} | set(instances or []))
+        rows = conn.execute(select(I).where(I.c.id.in_(ids))).all() if ids else []
+        versions = sorted({r.version_hash for r in rows})
+        depts = sorted({r.department_id for r in rows if r.department_id})
+        for dept in _with_parents(conn, depts):
+            out.write(json.dumps({"type": "department", **_json(dept)}, ensure_ascii=False) + "\n")
+        for vh in versions:
+            version = conn.execute(select(V).where(V.c.hash == vh)).one()
+            files = conn.execute(select(F).where(F.c.version_hash == vh)).all()
+            defs = conn.execute(select(P.c.process_id, P.c.name, P.c.file_name, P.c.deployed_at)
+                                .where(P.c.version_hash == vh)).all()
+            out.write(json.dumps({"type": "version", **_json(version), "files": [_json(f) for f in files],
+                                  "definitions": [_json(d) for d in defs]}, ensure_ascii=False) + "\n")
+        for row in rows:
+            out.write(json.dumps({"type": "instance", **_json(row)}, ensure_ascii=False) + "\n")
+        for ev in events:
+            out.write(json.dumps({"type": "event", **_json(ev)}, ensure_ascii=False) + "\n")
+    return len(events)
+
+
+def _with_parents(conn: Any, ids: list[str]) -> list[Any]:
+    found: dict[str, Any] = {}
+    todo = list(ids)
+    while todo:
+        rows = conn.execute(select(D).where(D.c.id.in_(todo))).all()
+        todo = []
+        for r in rows:
+            found[r.id] = r
+            if r.parent_id and r.parent_id not in found:
+                todo.append(r.parent_id)
+    return sorted(found.values(), key=lambda r: r.parent_id is not None)
+
+
+def export_csv(engine: Engine, out: IO[str], instances: list[str] | None = None, since: datetime | None = None,
+               until: datetime | None = None) -> int:
+    """Events as CSV (one row per event; input and tasks as JSON text)."""
+    writer = csv.writer(out)
+    writer.writerow(EVENT_COLUMNS)
+    count = 0
+    with db.read(engine) as conn:
+        for ev in conn.execute(_events_query(instances, since, until)):
+            writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in ev])
+            count += 1
+    return count
+
+
+def _records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise InvalidInput(f"line {number} is not JSON: {exc}") from None
+        if not isinstance(record, dict) or "type" not in record:
+            raise InvalidInput(f"line {number} is not an export record")
+        yield record
+
+
+def _row(record: dict[str, Any], table: Any) -> dict[str, Any]:
+    row = {}
+    for column in table.columns:
+        if column.name not in record:
+            continue
+        value = record[column.name]
+        if value is not None and column.type.python_type is datetime:
+            value = datetime.fromisoformat(value)
+        elif value is not None and column.type.python_type is bytes:
+            value = base64.b64decode(value)
+        row[column.name] = value
+    return row
+
+
+def import_jsonl(engine: Engine, lines: Iterable[str]) -> dict[str, int]:
+    """Load an export into this database (what exists already is kept); all or nothing."""
+    counts = {"department": 0, "version": 0, "instance": 0, "event": 0}
+    with db.write(engine) as conn:
+        for record in _records(lines):
+            kind = record.pop("type")
+            if kind == "department":
+                if conn.execute(select(D.c.id).where(D.c.id == record["id"])).first() is None:
+                    conn.execute(insert(D).values(**_row(record, D)))
+                    counts[kind] += 1
+            elif kind == "version":
+                if conn.execute(select(V.c.hash).where(V.c.hash == record["hash"])).first() is None:
+                    conn.execute(insert(V).values(**_row(record, V)))
+                    conn.execute(insert(F), [_row(f, F) for f in record["files"]])
+                    conn.execute(insert(P), [{**_row(d, P), "version_hash": record["hash"]}
+                                             for d in record["definitions"]])
+                    counts[kind] += 1
+            elif kind == "instance":
+                if conn.execute(select(I.c.id).where(I.c.id == record["id"])).first() is None:
+                    conn.execute(insert(I).values(**_row(record, I)))
+                    counts[kind] += 1
+            elif kind == "event":
+                conn.execute(insert(EVENTS).values(**_row(record, EVENTS)))
+                counts[kind] += 1
+            else:
+                raise InvalidInput(f"unknown record type {kind!r}")
+        head = conn.execute(select(func.max(EVENTS.c.seq)).where(EVENTS.c.instance_id.is_(None))).scalar()
+        if head:
+            last = conn.execute(select(EVENTS.c.hash).where(EVENTS.c.instance_id.is_(None), EVENTS.c.seq == head)
+                                ).scalar()
+            if conn.execute(update(CHAINS).where(CHAINS.c.name == "global").values(seq=head, last_hash=last)
+                            ).rowcount == 0:
+                conn.execute(insert(CHAINS).values(name="global", seq=head, last_hash=last))
+    return counts

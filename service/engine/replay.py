@@ -1,0 +1,163 @@
+"""Replay: rebuild an instance from its process version by re-applying its recorded commands at their
+recorded times, and compare every state fingerprint with the one recorded (DESIGN.md, Audit and replay).
+
+Replay runs the same command actions and engine steps as the mutation path (running.action_for,
+running.run) on an in-memory workflow; it writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Engine, select
+
+from service import clock, db
+from service.config import Settings
+from service.engine import derive, running
+from service.engine.audit import EVENTS
+from service.engine.commands import CompleteTask, FireTimers, Resume, Suspend, Terminate
+from service.engine.jsonutil import loads
+from service.engine.scripting import JixiaoScriptEngine
+from service.engine.versions import SpecCache
+from service.errors import NotFound
+
+# Commands that change only who holds a task: no engine state, no fingerprint.
+ASSIGNMENT_COMMANDS = {"claim", "unclaim", "delegate", "reassign", "resolve_task"}
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+@dataclass
+class Snapshot:
+    """The instance as it was right after one event."""
+
+    seq: int
+    at: datetime
+    actor: str | None
+    command: str
+    status: str
+    data: dict[str, Any]
+    tasks: list[dict[str, Any]]  # every task: workflow, bpmn id, name, state
+    active: list[str]  # bpmn ids of ready, waiting or running elements (for diagram highlighting)
+    completed: list[str]  # bpmn ids of completed elements
+    recorded_fingerprint: str | None
+    fingerprint: str | None
+
+    @property
+    def matches(self) -> bool:
+        return self.recorded_fingerprint is None or self.recorded_fingerprint == self.fingerprint
+
+
+@dataclass
+class ReplayResult:
+    instance_id: str
+    events: int
+    snapshots: list[Snapshot] = field(default_factory=list)
+    first_mismatch: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_mismatch is None
+
+
+def _snapshot(wf: BpmnWorkflow, ev: Any, status: str, fingerprint: str | None) -> Snapshot:
+    tasks, active, completed = [], [], []
+    for t in wf.get_tasks(state=TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK):  # not predicted branches
+        bpmn_id = getattr(t.task_spec, "bpmn_id", None)
+        if bpmn_id is None:
+            continue
+        tasks.append({"key": str(t.id), "process": t.workflow.spec.name, "bpmn_id": bpmn_id,
+                      "name": getattr(t.task_spec, "bpmn_name", None), "state": TaskState.get_name(t.state)})
+        if t.state & _ACTIVE:
+            active.append(bpmn_id)
+        elif t.state == TaskState.COMPLETED:
+            completed.append(bpmn_id)
+    return Snapshot(ev.seq, clock.from_db(ev.at) or clock.now(), ev.actor, ev.command, status,
+                    derive.instance_data(wf), tasks, sorted(set(active)), sorted(set(completed)),
+                    ev.fingerprint, fingerprint)
+
+
+def replay(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str, *, upto: int | None = None,
+           keep: bool = False) -> ReplayResult:
+    """Re-apply the instance's events (up to seq `upto`); stop at the first fingerprint that differs.
+
+    The result holds a snapshot after every event with `keep`, else the last two.
+    """
+    with db.read(engine) as conn:
+        events = conn.execute(select(EVENTS).where(EVENTS.c.instance_id == instance_id).order_by(EVENTS.c.seq)).all()
+    if not events:
+        raise NotFound(f"instance {instance_id} has no history")
+    result = ReplayResult(instance_id, len(events))
+    if events[0].command != "start":
+        result.first_mismatch = {"seq": events[0].seq, "command": events[0].command,
+                                 "reason": "the history does not begin with the start of the instance"}
+        return result
+    start = loads(events[0].input)
+    spec, subprocess_specs = specs.get(start["version"]).spec(start["process_id"])
+    wf = BpmnWorkflow(spec, subprocess_specs, script_engine=JixiaoScriptEngine())
+    ctx = running.InstanceContext(instance_id, start["process_id"], start.get("department_id"), events[0].actor)
+    ids: dict[str, str] = {}  # recorded task id → this replay's task id
+    status = "running"
+    for ev in events:
+        if upto is not None and ev.seq > upto:
+            break
+        payload = loads(ev.input) or {}
+        try:
+            fingerprint, status = _apply(wf, ev, payload, status, ids, ctx, settings)
+        except Exception as exc:  # the recorded command cannot be re-applied: that is the finding
+            result.first_mismatch = {"seq": ev.seq, "command": ev.command,
+                                     "reason": f"cannot re-apply: {getattr(exc, 'detail', None) or exc}"}
+            return result
+        snap = _snapshot(wf, ev, status, fingerprint)
+        result.snapshots.append(snap)
+        if not keep:
+            del result.snapshots[:-2]  # the last two: the state now and what the last event changed
+        if not snap.matches:
+            result.first_mismatch = {"seq": ev.seq, "command": ev.command,
+                                     "reason": "the replayed state differs from the recorded fingerprint"}
+            return result
+    return result
+
+
+def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids: dict[str, str],
+           ctx: running.InstanceContext, settings: Settings) -> tuple[str | None, str]:
+    """Re-apply one event; returns (fingerprint or None when the event records none, new status)."""
+    now = clock.from_db(ev.at) or clock.now()
+    if ev.command in ASSIGNMENT_COMMANDS:
+        return None, status
+    if ev.command == "error":
+        return None, "error"
+    before = derive.ready_user_tasks(wf)
+    if ev.command == "start":
+        data = payload.get("data") or {}
+
+        def act(w: BpmnWorkflow) -> None:
+            w.task_tree.data.update(data)
+        new_status, settle = "running", True
+    else:
+        command = {"complete_task": lambda: CompleteTask(ids.get(payload.get("task_id", ""), ""),
+                                                         payload.get("data") or {}),
+                   "fire_timers": FireTimers, "suspend": Suspend, "resume": Resume, "terminate": Terminate,
+                   }.get(ev.command)
+        if command is None:
+            raise ValueError(f"unknown command {ev.command!r}")
+        act = running.action_for(wf, command(), lambda key, data: None)
+        new_status = {"suspend": "suspended", "terminate": "terminated"}.get(ev.command, "running")
+        settle = ev.command in ("complete_task", "fire_timers")
+    outcome = running.run(wf, act, before, ctx, now, settings, lambda w: "", status=new_status, settle=settle)
+    _map_new_tasks(loads(ev.tasks) or [], outcome.new_tasks, ids)
+    return outcome.fingerprint, outcome.status
+
+
+def _map_new_tasks(recorded: list[dict[str, Any]], new_rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
+    """Pair the recorded new tasks with this replay's, element by element in creation order."""
+    replayed: dict[str, deque[str]] = defaultdict(deque)
+    for row in new_rows:
+        replayed[row["bpmn_id"]].append(row["id"])
+    for item in recorded:
+        if item.get("change") == "ready" and replayed[item.get("bpmn_id", "")]:
+            ids[item["task_id"]] = replayed[item["bpmn_id"]].popleft()

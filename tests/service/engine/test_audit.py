@@ -1,0 +1,237 @@
+"""The audit log: append-only, replayable, tamper-evident, exportable."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from service import clock
+from service.cli import main
+from service.config import Settings
+from service.engine.archive import export_jsonl, import_jsonl
+from service.engine.commands import Claim, CompleteTask, Delegate, Resume, Suspend, Terminate
+from service.engine.deploy import deploy, read_dir
+from service.engine.replay import replay
+from service.engine.verify import verify
+from service.migrate import upgrade
+from service.queries import tasks as task_queries
+from service.runtime import Runtime
+from tests.conftest import FIXTURES, bypassed_audit_guard, principal
+from workers.timers import fire_due
+
+GOAL = {"project_name": "农村饮水安全工程", "budget_amount": 6_000_000, "goal_summary": "保障饮水安全",
+        "indicators": [{"name": "供水站", "category": "quantity", "comparator": ">=", "target": 12, "weight": 30},
+                       {"name": "受益人口", "category": "social", "comparator": ">=", "target": 5, "weight": 20}]}
+REVIEW = {"completeness": "良", "relevance": "优", "appropriateness": "良", "feasibility": "良"}
+
+
+def _task(runtime, iid, bpmn_id):
+    items = task_queries.list_tasks(runtime.engine, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
+    return next(t["id"] for t in items if t["bpmn_id"] == bpmn_id)
+
+
+def _complete(runtime, iid, bpmn_id, data, who="power"):
+    runtime.workflows.apply(iid, CompleteTask(_task(runtime, iid, bpmn_id), data), actor=principal(who))
+
+
+@pytest.fixture
+def histories(runtime, frozen_clock):
+    """Instances of every process in workflows/ and the timer fixture, in many states; returns their ids."""
+    real = Settings(database_url=runtime.settings.database_url)
+    deploy(runtime.engine, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
+    deploy(runtime.engine, runtime.specs, {"timers.bpmn": (FIXTURES / "timers.bpmn").read_bytes()},
+           runtime.settings, actor="test")
+    wf, power = runtime.workflows, principal("power")
+    ids = {}
+    # goal review: 中 → revise → resubmit → approve, with a claim and a delegation in between
+    iid = wf.start("goal_review", {}, actor=power)["id"]
+    _complete(runtime, iid, "declare_goal", GOAL)
+    _complete(runtime, iid, "submit_goal", {"head_approved": True})
+    review = _task(runtime, iid, "finance_review")
+    wf.apply(iid, Claim(review), actor=power)
+    wf.apply(iid, Delegate(review, "reviewer"), actor=power)
+    wf.apply(iid, CompleteTask(review, {**REVIEW, "review_outcome": "中"}), actor=principal("reviewer"))
+    wf.apply(iid, CompleteTask(review, {**REVIEW, "review_outcome": "中"}), actor=power)
+    _complete(runtime, iid, "declare_goal", GOAL)
+    clock.advance(timedelta(days=1))
+    _complete(runtime, iid, "submit_goal", {"head_approved": True})
+    clock.advance(timedelta(days=8))
+    fire_due(wf)  # the 7-day review reminder fires
+    _complete(runtime, iid, "finance_review", {**REVIEW, "review_outcome": "优"})
+    ids["approved"] = iid
+    # blocked (差), and one still running after a suspend/resume
+    iid = wf.start("goal_review", {}, actor=power)["id"]
+    _complete(runtime, iid, "declare_goal", GOAL)
+    _complete(runtime, iid, "submit_goal", {"head_approved": True})
+    _complete(runtime, iid, "finance_review", {**REVIEW, "review_outcome": "差"})
+    ids["blocked"] = iid
+    iid = wf.start("goal_review", {}, actor=power)["id"]
+    wf.apply(iid, Suspend(reason="核查"), actor=power)
+    wf.apply(iid, Resume(), actor=power)
+    ids["running"] = iid
+    # timers: reminder, then the interrupting escalation; and a terminated one
+    iid = wf.start("timers", {}, actor=power)["id"]
+    clock.advance(timedelta(days=3, hours=1))
+    fire_due(wf)
+    clock.advance(timedelta(days=2))
+    fire_due(wf)
+    _complete(runtime, iid, "escalate", {})
+    ids["timers"] = iid
+    iid = wf.start("timers", {}, actor=power)["id"]
+    wf.apply(iid, Terminate(reason="取消"), actor=power)
+    ids["terminated"] = iid
+    return ids
+
+
+def test_the_event_log_refuses_update_and_delete(runtime, histories):
+    for statement in ("UPDATE events SET actor = 'mallory'", "DELETE FROM events"):
+        with pytest.raises(Exception) as info, runtime.engine.begin() as conn:
+            conn.execute(text(statement))
+        assert "append-only" in str(info.value)
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM events WHERE actor = 'mallory'")).scalar() == 0
+
+
+def test_every_history_replays_and_verifies(runtime, histories):
+    for name, iid in histories.items():
+        result = replay(runtime.engine, runtime.specs, runtime.settings, iid, keep=True)
+        assert result.ok, (name, result.first_mismatch)
+        assert all(s.matches for s in result.snapshots)
+    report = verify(runtime.engine, runtime.specs, runtime.settings)
+    assert report.ok and report.checked == len(histories), report.findings
+
+
+def test_replay_survives_a_redeploy_mid_life(runtime, deploy_fixture, frozen_clock):
+    v1 = (FIXTURES / "simple.bpmn").read_text()
+    deploy_fixture(files={"simple.bpmn": v1.encode()})
+    iid = runtime.workflows.start("simple", {"amount": 2}, actor=principal("staff_a"))["id"]
+    deploy_fixture(files={"simple.bpmn": v1.replace("total = amount * 2", "total = amount * 3").encode()})
+    clock.advance(timedelta(hours=2))
+    _complete(runtime, iid, "fill", {"answer": "好"}, who="staff_a")
+    runtime.specs._items.clear()
+    assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
+    assert verify(runtime.engine, runtime.specs, runtime.settings, [iid]).ok
+
+
+def _tamper(runtime, *statements):
+    with runtime.engine.begin() as conn, bypassed_audit_guard(conn):
+        for statement, params in statements:
+            conn.execute(text(statement), params)
+
+
+def _findings(runtime, iid):
+    report = verify(runtime.engine, runtime.specs, runtime.settings, [iid])
+    return [(f.instance_id, f.seq, f.problem) for f in report.findings]
+
+
+def test_edited_event_payload_is_detected(runtime, histories):
+    iid = histories["approved"]
+    with runtime.engine.connect() as conn:
+        raw = conn.execute(text("SELECT input FROM events WHERE instance_id = :i AND seq = 2"), {"i": iid}).scalar()
+    forged = json.loads(raw)
+    forged["data"]["budget_amount"] = 600
+    _tamper(runtime, ("UPDATE events SET input = :v WHERE instance_id = :i AND seq = 2",
+                      {"v": json.dumps(forged), "i": iid}))
+    [(found, seq, problem)] = _findings(runtime, iid)
+    assert (found, seq) == (iid, 2) and "edited" in problem
+
+
+def test_deleted_event_is_detected(runtime, histories):
+    iid = histories["blocked"]
+    _tamper(runtime, ("DELETE FROM events WHERE instance_id = :i AND seq = 2", {"i": iid}))
+    [(found, seq, problem)] = _findings(runtime, iid)
+    assert found == iid and seq == 3 and "sequence" in problem
+    iid = histories["running"]
+    _tamper(runtime, ("DELETE FROM events WHERE instance_id = :i AND seq = 3", {"i": iid}))  # the last one
+    [(found, seq, problem)] = _findings(runtime, iid)
+    assert found == iid and seq == 3 and "removed" in problem
+
+
+def test_edited_stored_state_is_detected(runtime, histories):
+    iid = histories["blocked"]
+    with runtime.engine.connect() as conn:
+        state = conn.execute(text("SELECT state FROM instances WHERE id = :i"), {"i": iid}).scalar()
+    _tamper(runtime, ("UPDATE instances SET state = :s WHERE id = :i",
+                      {"s": state.replace('"blocked"', '"approved"'), "i": iid}))
+    [(found, seq, problem)] = _findings(runtime, iid)
+    assert found == iid and "stored state differs" in problem
+
+
+def test_event_inserted_out_of_order_is_detected(runtime, histories):
+    iid = histories["timers"]
+    _tamper(runtime, ("UPDATE events SET seq = 100 WHERE instance_id = :i AND seq = 2", {"i": iid}),
+            ("UPDATE events SET seq = 2 WHERE instance_id = :i AND seq = 3", {"i": iid}),
+            ("UPDATE events SET seq = 3 WHERE instance_id = :i AND seq = 100", {"i": iid}))
+    [(found, seq, problem)] = _findings(runtime, iid)
+    assert (found, seq) == (iid, 2) and "previous event" in problem
+
+
+def test_cli_verify_names_the_instance_and_first_bad_event(runtime, histories, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
+    ok = CliRunner().invoke(main, ["audit", "verify", "--all"])
+    assert ok.exit_code == 0 and f"verified {len(histories)} instance(s)" in ok.output
+    iid = histories["approved"]
+    _tamper(runtime, ("UPDATE events SET actor = 'mallory' WHERE instance_id = :i AND seq = 3", {"i": iid}))
+    bad = CliRunner().invoke(main, ["audit", "verify", "--all"])
+    assert bad.exit_code == 1 and f"MISMATCH {iid} event 3" in bad.output and "1 finding(s)" in bad.output
+    assert CliRunner().invoke(main, ["audit", "verify"]).exit_code == 2
+
+
+def test_export_reimported_into_a_scratch_database_verifies(runtime, histories, tmp_path):
+    out = io.StringIO()
+    assert export_jsonl(runtime.engine, out, instances=list(histories.values())) > 0
+    url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+    upgrade(url)
+    scratch = Runtime.build(Settings(database_url=url))
+    try:
+        counts = import_jsonl(scratch.engine, out.getvalue().splitlines())
+        assert counts["instance"] == len(histories) and counts["version"] == 2
+        report = verify(scratch.engine, scratch.specs, scratch.settings, list(histories.values()))
+        assert report.ok and report.checked == len(histories), report.findings
+    finally:
+        scratch.close()
+    # An export edited on the way is caught in the scratch database too.
+    url2 = f"sqlite:///{tmp_path / 'scratch2.sqlite3'}"
+    upgrade(url2)
+    scratch = Runtime.build(Settings(database_url=url2))
+    try:
+        import_jsonl(scratch.engine, out.getvalue().replace("农村饮水安全工程", "城市饮水安全工程").splitlines())
+        assert not verify(scratch.engine, scratch.specs, scratch.settings, list(histories.values())).ok
+    finally:
+        scratch.close()
+
+
+def test_csv_export(runtime, histories, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
+    target = tmp_path / "events.csv"
+    result = CliRunner().invoke(main, ["audit", "export", "--format", "csv", "--instance", histories["blocked"],
+                                       "--output", str(target)])
+    assert result.exit_code == 0
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("instance_id,seq,at,actor,command") and len(lines) == 1 + 4
+
+
+def test_state_at_each_event_and_what_changed(as_user, runtime, histories):
+    iid = histories["blocked"]
+    auditor = as_user("auditor")
+    history = auditor.get(f"/api/instances/{iid}/history").get_json()
+    assert [e["command"] for e in history["items"]] == ["start", "complete_task", "complete_task", "complete_task"]
+    first = auditor.get(f"/api/instances/{iid}/state?at=1").get_json()
+    assert first["active"] == ["declare_goal"] and first["status"] == "running"
+    assert first["changes"]["data"]["added"] == {"revisions": 0, "goal_status": "declaring"}
+    second = auditor.get(f"/api/instances/{iid}/state?at=2").get_json()
+    assert second["active"] == ["submit_goal"] and "declare_goal" in second["completed"]
+    assert second["changes"]["data"]["added"]["project_name"] == "农村饮水安全工程"
+    assert {"bpmn_id": "declare_goal", "from": "READY", "to": "COMPLETED"} in second["changes"]["tasks"]
+    last = auditor.get(f"/api/instances/{iid}/state").get_json()
+    assert last["seq"] == 4 and last["status"] == "completed" and last["data"]["goal_status"] == "blocked"
+    assert last["changes"]["data"]["changed"]["goal_status"] == {"from": "declaring", "to": "blocked"}
+    assert auditor.get(f"/api/instances/{iid}/state?at=9").status_code == 404
+    verdict = auditor.post(f"/api/instances/{iid}/replay").get_json()
+    assert verdict == {"instance_id": iid, "ok": True, "first_bad_event": None, "problem": None}
+    assert as_user("staff_b").get(f"/api/instances/{iid}/state?at=1").status_code == 404  # another department
