@@ -12,7 +12,16 @@ from service.domain.roles import (
     can_see_instance,
     task_candidate,
 )
-from service.engine.commands import Claim, Command, CompleteTask, Delegate, FireTimers, Reassign, Unclaim
+from service.engine.commands import (
+    Claim,
+    Command,
+    CompleteExternalTask,
+    CompleteTask,
+    Delegate,
+    FireTimers,
+    Reassign,
+    Unclaim,
+)
 from service.errors import Conflict, Forbidden, NotFound
 
 
@@ -50,8 +59,9 @@ def check_instance_command(p: Principal, inst: Any, command: Command) -> None:
         raise NotFound(f"instance {inst.id} not found")
     if p.system:
         return
-    if isinstance(command, FireTimers) or not p.has(*SUPERVISORS):
-        raise Forbidden("only supervisors and administrators suspend, resume or terminate instances")
+    if isinstance(command, FireTimers | CompleteExternalTask) or not p.has(*SUPERVISORS):
+        raise Forbidden("only supervisors and administrators suspend, resume or terminate instances; timers and "
+                        "external tasks are the service's own")
 
 
 def check_task_command(p: Principal, task: Any, inst: Any, command: Command, delegate_exists: bool) -> None:

@@ -92,4 +92,16 @@ class Reassign(Command):
         return {"task_id": self.task_id, "to_user": self.to_user}
 
 
+@dataclass(frozen=True)
+class CompleteExternalTask(Command):
+    """A Python task worker finished a service task (camunda:type="external"): its result goes into the process."""
+
+    kind: ClassVar[str] = "complete_external_task"
+    task_id: str
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "result": self.result}
+
+
 TASK_COMMANDS = (CompleteTask, Claim, Unclaim, Delegate, Reassign)

@@ -25,6 +25,12 @@ def ready_user_tasks(wf: BpmnWorkflow) -> dict[str, Task]:
     return {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
 
 
+def waiting_external_tasks(wf: BpmnWorkflow) -> list[Task]:
+    """Service tasks (camunda:type="external") waiting for a Python task worker to report back."""
+    return [t for t in wf.get_tasks(state=TaskState.STARTED)
+            if (t.task_spec.extensions or {}).get("type") == "external"]
+
+
 def has_ready_engine_work(wf: BpmnWorkflow) -> bool:
     return any(not t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY))
 

@@ -20,7 +20,7 @@ from service import clock, db
 from service.config import Settings
 from service.engine import derive, running
 from service.engine.audit import EVENTS
-from service.engine.commands import CompleteTask, FireTimers, Resume, Suspend, Terminate
+from service.engine.commands import CompleteExternalTask, CompleteTask, FireTimers, Resume, Suspend, Terminate
 from service.engine.jsonutil import loads
 from service.engine.scripting import JixiaoScriptEngine
 from service.engine.versions import SpecCache
@@ -141,15 +141,17 @@ def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids:
     else:
         command = {"complete_task": lambda: CompleteTask(ids.get(payload.get("task_id", ""), ""),
                                                          payload.get("data") or {}),
+                   "complete_external_task": lambda: CompleteExternalTask(ids.get(payload.get("task_id", ""), ""),
+                                                                          payload.get("result") or {}),
                    "fire_timers": FireTimers, "suspend": Suspend, "resume": Resume, "terminate": Terminate,
                    }.get(ev.command)
         if command is None:
             raise ValueError(f"unknown command {ev.command!r}")
         act = running.action_for(wf, command(), lambda key, data: None)
         new_status = {"suspend": "suspended", "terminate": "terminated"}.get(ev.command, "running")
-        settle = ev.command in ("complete_task", "fire_timers")
+        settle = ev.command in ("complete_task", "complete_external_task", "fire_timers")
     outcome = running.run(wf, act, before, ctx, now, settings, lambda w: "", status=new_status, settle=settle)
-    _map_new_tasks(loads(ev.tasks) or [], outcome.new_tasks, ids)
+    _map_new_tasks(loads(ev.tasks) or [], outcome.new_tasks + outcome.external_tasks, ids)
     return outcome.fingerprint, outcome.status
 
 
@@ -157,7 +159,7 @@ def _map_new_tasks(recorded: list[dict[str, Any]], new_rows: list[dict[str, Any]
     """Pair the recorded new tasks with this replay's, element by element in creation order."""
     replayed: dict[str, deque[str]] = defaultdict(deque)
     for row in new_rows:
-        replayed[row["bpmn_id"]].append(row["id"])
+        replayed[row["bpmn_id"]].append(row.get("id") or row["task_id"])
     for item in recorded:
-        if item.get("change") == "ready" and replayed[item.get("bpmn_id", "")]:
+        if item.get("change") in ("ready", "external") and replayed[item.get("bpmn_id", "")]:
             ids[item["task_id"]] = replayed[item["bpmn_id"]].popleft()

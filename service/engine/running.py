@@ -17,7 +17,15 @@ from SpiffWorkflow.util.task import TaskState
 from service import clock
 from service.config import Settings
 from service.engine import derive, scripting
-from service.engine.commands import Command, CompleteTask, FireTimers, Resume, Suspend, Terminate
+from service.engine.commands import (
+    Command,
+    CompleteExternalTask,
+    CompleteTask,
+    FireTimers,
+    Resume,
+    Suspend,
+    Terminate,
+)
 from service.engine.jsonutil import NotJSON, dumps
 from service.errors import Conflict, EngineFailure, Forbidden, InvalidInput, InvalidTransition, NotFound
 
@@ -33,6 +41,13 @@ def action_for(wf: BpmnWorkflow, command: Command,
             task.data.update(command.data)
             task.run()
         return complete
+    if isinstance(command, CompleteExternalTask):
+        external = waiting_external_task(wf, command.task_id)
+
+        def finish(_wf: BpmnWorkflow) -> None:
+            external.data.update(command.result)
+            external.complete()
+        return finish
     if isinstance(command, FireTimers):
         return lambda w: w.refresh_timers()
     if isinstance(command, Terminate):
@@ -55,6 +70,18 @@ def ready_task(wf: BpmnWorkflow, task_id: str) -> Task:
         raise Conflict(f"task {task_id} is {TaskState.get_name(task.state).lower()}, not ready")
     return task
 
+
+
+def waiting_external_task(wf: BpmnWorkflow, task_id: str) -> Task:
+    try:
+        task = wf.get_task_from_id(uuid.UUID(task_id))
+    except (ValueError, KeyError):
+        task = None
+    if task is None or (task.task_spec.extensions or {}).get("type") != "external":
+        raise NotFound(f"external task {task_id} not found")
+    if task.state != TaskState.STARTED:
+        raise Conflict(f"external task {task_id} is {TaskState.get_name(task.state).lower()}, not waiting")
+    return task
 
 
 class StepLimitExceeded(RuntimeError):
@@ -83,6 +110,7 @@ class Outcome:
     closed: list[str]
     fingerprint: str
     touched: list[dict[str, Any]]
+    external_tasks: list[dict[str, Any]]  # service tasks that started waiting for a Python task worker
 
 
 def run(wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], before: dict[str, Task], ctx: InstanceContext,
@@ -91,10 +119,11 @@ def run(wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], before: dict[str,
     """Apply `act` at `now`, run engine steps, derive the outcome; every model failure becomes EngineFailure."""
     try:
         with clock.frozen_at(now), scripting.budget(settings.engine_time_limit_s):
+            external_before = {str(t.id) for t in derive.waiting_external_tasks(wf)}
             act(wf)
             if settle:
                 _settle(wf, settings.engine_max_steps)
-            return _derive(wf, before, ctx, now, status, serialize)
+            return _derive(wf, before, external_before, ctx, now, status, serialize)
     except (EngineFailure, NotFound, Conflict, Forbidden, InvalidInput, InvalidTransition):
         raise
     except StepLimitExceeded:
@@ -130,7 +159,8 @@ def _settle(wf: BpmnWorkflow, limit: int) -> None:
             break
 
 
-def _derive(wf: BpmnWorkflow, before: dict[str, Task], ctx: InstanceContext, now: datetime, status: str,
+def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str], ctx: InstanceContext,
+            now: datetime, status: str,
             serialize: Callable[[BpmnWorkflow], str]) -> Outcome:
     if status == "running" and wf.is_completed():
         if not derive.reached_end(wf):
@@ -140,6 +170,9 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], ctx: InstanceContext, now
         status = "completed"
     after = derive.ready_user_tasks(wf) if status in ("running", "suspended") else {}
     closed = [tid for tid in before if tid not in after]
+    external = [{"task_id": str(t.id), "bpmn_id": t.task_spec.bpmn_id, "change": "external",
+                 "topic": (t.task_spec.extensions or {}).get("topic")}
+                for t in derive.waiting_external_tasks(wf) if str(t.id) not in external_before]
     new_tasks = [derive.task_row(wf, after[tid], ctx.id, ctx.process_id, ctx.department_id, ctx.started_by, now)
                  for tid in after if tid not in before]
     candidates = [{"task_id": r["id"], "group_name": g, "department_id": r["department_id"], "due_at": r["due_at"],
@@ -151,7 +184,8 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], ctx: InstanceContext, now
         state=serialize(wf), data=data, next_timer=derive.next_timer(wf) if status == "running" else None,
         new_tasks=new_tasks, candidates=candidates, closed=closed, fingerprint=derive.fingerprint(wf, status),
         touched=[{"task_id": t, "change": "closed"} for t in closed]
-        + [{"task_id": r["id"], "bpmn_id": r["bpmn_id"], "change": "ready"} for r in new_tasks],
+        + [{"task_id": r["id"], "bpmn_id": r["bpmn_id"], "change": "ready"} for r in new_tasks] + external,
+        external_tasks=external,
     )
 
 

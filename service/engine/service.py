@@ -27,6 +27,7 @@ from service.engine.commands import (
     TASK_COMMANDS,
     Claim,
     Command,
+    CompleteExternalTask,
     CompleteTask,
     Delegate,
     FireTimers,
@@ -58,14 +59,16 @@ _timer_module.datetime = _ClockDatetime  # type: ignore[misc]
 INSTANCES = sql.INSTANCES  # the timer sweep reads the same table
 
 _ALLOWED_FROM: dict[type[Command], tuple[str, ...]] = {
-    CompleteTask: ("running",), Claim: ("running", "suspended"), Unclaim: ("running", "suspended"),
+    CompleteTask: ("running",), CompleteExternalTask: ("running",),
+    Claim: ("running", "suspended"), Unclaim: ("running", "suspended"),
     Delegate: ("running", "suspended"), Reassign: ("running", "suspended"),
     FireTimers: ("running",), Suspend: ("running",), Resume: ("suspended", "error"),
     Terminate: ("running", "suspended", "error"),
 }
 _DOING = {"complete_task": "completing a task", "fire_timers": "firing timers", "suspend": "suspending",
           "resume": "resuming", "terminate": "terminating", "claim": "claiming a task",
-          "unclaim": "unclaiming a task", "delegate": "delegating a task", "reassign": "reassigning a task"}
+          "unclaim": "unclaiming a task", "delegate": "delegating a task", "reassign": "reassigning a task",
+          "complete_external_task": "completing an external task"}
 
 
 class WorkflowService:
@@ -179,11 +182,12 @@ class WorkflowService:
         before = derive.ready_user_tasks(wf)
         status = {Terminate: "terminated", Suspend: "suspended"}.get(type(command), "running")
         completed_id = command.task_id if isinstance(command, CompleteTask) else None
+        settle = isinstance(command, CompleteTask | CompleteExternalTask | FireTimers)
         act = running.action_for(wf, command, lambda key, data: _validate_form(version, key, data))
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
             outcome = running.run(wf, act, before, ctx, now, self.settings, self.serializer.serialize_json,
-                                  status=status, settle=isinstance(command, CompleteTask | FireTimers))
+                                  status=status, settle=settle)
         except EngineFailure as failure:
             if isinstance(command, FireTimers):
                 self._record_error(row, failure, actor, now)
