@@ -82,13 +82,15 @@ def _snapshot(wf: BpmnWorkflow, ev: Any, status: str, fingerprint: str | None) -
 
 
 def replay(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str, *, upto: int | None = None,
-           keep: bool = False) -> ReplayResult:
+           keep: bool = False, events: list[Any] | None = None) -> ReplayResult:
     """Re-apply the instance's events (up to seq `upto`); stop at the first fingerprint that differs.
 
     The result holds a snapshot after every event with `keep`, else the last two.
     """
-    with db.read(engine) as conn:
-        events = conn.execute(select(EVENTS).where(EVENTS.c.instance_id == instance_id).order_by(EVENTS.c.seq)).all()
+    if events is None:
+        with db.read(engine) as conn:
+            events = list(conn.execute(select(EVENTS).where(EVENTS.c.instance_id == instance_id)
+                                       .order_by(EVENTS.c.seq)))
     if not events:
         raise NotFound(f"instance {instance_id} has no history")
     result = ReplayResult(instance_id, len(events))
@@ -102,6 +104,7 @@ def replay(engine: Engine, specs: SpecCache, settings: Settings, instance_id: st
     ctx = running.InstanceContext(instance_id, start["process_id"], start.get("department_id"), events[0].actor)
     ids: dict[str, str] = {}  # recorded task id → this replay's task id
     status = "running"
+    last_seq = min(upto, events[-1].seq) if upto is not None else events[-1].seq
     for ev in events:
         if upto is not None and ev.seq > upto:
             break
@@ -112,14 +115,13 @@ def replay(engine: Engine, specs: SpecCache, settings: Settings, instance_id: st
             result.first_mismatch = {"seq": ev.seq, "command": ev.command,
                                      "reason": f"cannot re-apply: {getattr(exc, 'detail', None) or exc}"}
             return result
-        snap = _snapshot(wf, ev, status, fingerprint)
-        result.snapshots.append(snap)
-        if not keep:
-            del result.snapshots[:-2]  # the last two: the state now and what the last event changed
-        if not snap.matches:
+        if fingerprint is not None and ev.fingerprint is not None and fingerprint != ev.fingerprint:
+            result.snapshots.append(_snapshot(wf, ev, status, fingerprint))
             result.first_mismatch = {"seq": ev.seq, "command": ev.command,
                                      "reason": "the replayed state differs from the recorded fingerprint"}
             return result
+        if keep or ev.seq >= last_seq - 1:  # without keep: the state now and what the last event changed
+            result.snapshots.append(_snapshot(wf, ev, status, fingerprint))
     return result
 
 

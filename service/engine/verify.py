@@ -67,7 +67,8 @@ def _events(conn: Any, instance_id: str | None) -> list[Any]:
     return list(conn.execute(select(EVENTS).where(where).order_by(EVENTS.c.seq, EVENTS.c.id)))
 
 
-def verify_instance(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str) -> Finding | None:
+def verify_instance(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str,
+                    serializer: Any = None) -> Finding | None:
     """Chain, then replay, then the stored state against the replayed one."""
     with db.read(engine) as conn:
         inst = conn.execute(select(I.c.id, I.c.status, I.c.state, I.c.data, I.c.event_seq, I.c.last_event_hash,
@@ -78,13 +79,13 @@ def verify_instance(engine: Engine, specs: SpecCache, settings: Settings, instan
     broken = check_chain(instance_id, events, inst.event_seq, inst.last_event_hash)
     if broken:
         return broken
-    result = replay(engine, specs, settings, instance_id)
+    result = replay(engine, specs, settings, instance_id, events=events)
     if not result.ok:
         mismatch = result.first_mismatch or {}
         return Finding(instance_id, mismatch.get("seq"), mismatch.get("reason", "replay failed"))
     final = result.snapshots[-1]
     try:
-        stored = make_serializer(specs.resolve).deserialize_json(inst.state)
+        stored = (serializer or make_serializer(specs.resolve)).deserialize_json(inst.state)
         stored_fp = derive.fingerprint(stored, inst.status)
     except Exception as exc:
         return Finding(instance_id, None, f"the stored state cannot be read: {exc}")
@@ -116,9 +117,10 @@ def verify(engine: Engine, specs: SpecCache, settings: Settings, instances: list
     broken = check_chain(None, global_events, head.seq if head else None, head.last_hash if head else None)
     if broken:
         report.findings.append(broken)
+    serializer = make_serializer(specs.resolve)
     for iid in instances if instances is not None else instance_ids(engine):
         report.checked += 1
-        finding = verify_instance(engine, specs, settings, iid)
+        finding = verify_instance(engine, specs, settings, iid, serializer)
         if finding:
             report.findings.append(finding)
     return report
