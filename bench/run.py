@@ -3,7 +3,11 @@
 Figures are printed, never asserted. Everything runs in a temporary directory (SQLite database, server
 logs) that is removed at the end, as are the server processes — also on Ctrl-C or an error.
 
+Then the inbox on PostgreSQL (bench/inbox.py, issue #3): a fresh database with 100,000 open tasks, the
+candidate inbox timed over HTTP; skipped when PostgreSQL is not reachable.
+
     .venv/bin/python -m bench.run [--n 200] [--warmup 50] [--seconds 10] [--clients 4]
+                                  [--only peer|inbox|audit] [--inbox-explain]
 """
 
 from __future__ import annotations
@@ -118,6 +122,7 @@ class Server:
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen[bytes] | None = None
     extra: tuple[str, ...] = ()
+    db_label: str = "sqlite:///<tmp>/bench.sqlite3"  # DATABASE_URL as shown in the report
 
     @property
     def argv(self) -> list[str]:
@@ -128,7 +133,7 @@ class Server:
     def command(self) -> str:
         shown = [Path(self.argv[0]).relative_to(ROOT).as_posix() if self.argv[0].startswith(str(ROOT))
                  else self.argv[0], *self.argv[1:]]
-        return "DATABASE_URL=sqlite:///<tmp>/bench.sqlite3 " + shlex.join(shown)
+        return f"DATABASE_URL={self.db_label} " + shlex.join(shown)
 
     def start(self, timeout: float = 30.0) -> None:
         log = self.log_path.open("ab")
@@ -206,8 +211,9 @@ class HttpError(Exception):
 class Client:
     """One persistent (keep-alive) HTTP/1.1 connection; counts how often it had to reconnect."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, token: str | None = None) -> None:
         self.port = port
+        self.token = token
         self.connects = 0
         self.conn: http.client.HTTPConnection | None = None
 
@@ -225,6 +231,8 @@ class Client:
     def request(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
                 content_type: str = "application/json") -> Any:
         headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         payload: bytes | None = raw
         if body is not None:
             payload = json.dumps(body).encode()
@@ -289,8 +297,8 @@ class Sequential:
     connects: int = 0
 
 
-def sequential(port: int, n: int, warmup: int) -> Sequential:
-    client = Client(port)
+def sequential(port: int, n: int, warmup: int, token: str) -> Sequential:
+    client = Client(port, token)
     out = Sequential()
     clock = time.perf_counter
     try:
@@ -397,7 +405,7 @@ def _error_key(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def throughput(server: Server, clients: int, seconds: float, warmup_cycles: int) -> Throughput:
+def throughput(server: Server, clients: int, seconds: float, warmup_cycles: int, token: str) -> Throughput:
     port = server.port
     out = Throughput()
     lock = threading.Lock()
@@ -412,7 +420,7 @@ def throughput(server: Server, clients: int, seconds: float, warmup_cycles: int)
     ready = threading.Barrier(clients + 1, action=open_window)
 
     def worker() -> None:
-        client = Client(port)
+        client = Client(port, token)
         errors: Counter[str] = Counter()
         examples: dict[str, str] = {}
         times: list[float] = []
@@ -550,6 +558,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=50, help="untimed warm-up cycles (50)")
     p.add_argument("--seconds", type=float, default=10.0, help="length of the throughput window (10)")
     p.add_argument("--clients", type=int, default=4, help="concurrent clients for throughput (4)")
+    p.add_argument("--only", choices=("peer", "inbox", "audit"),
+                   help="run one part: the peer workload on SQLite, the inbox on PostgreSQL, or the audit "
+                        "benchmark (bench/audit.py) in-process on SQLite (default: all)")
+    p.add_argument("--inbox-explain", action="store_true",
+                   help="also print EXPLAIN ANALYZE of the inbox queries")
     args = p.parse_args(argv)
     if args.n < 1 or args.warmup < 0 or args.seconds <= 0 or args.clients < 1:
         p.error("--n and --clients must be ≥ 1, --warmup ≥ 0, --seconds > 0")
@@ -560,6 +573,78 @@ def _on_sigterm(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def bench_user(database_url: str) -> str:
+    """A bearer token for a user who may deploy, start and complete the peer workload (staff of `bench`)."""
+    from datetime import timedelta
+
+    from service import clock
+    from service.db import make_engine
+    from service.people import directory, tokens
+
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            directory.upsert_department(conn, {"id": "bench", "name": "bench"})
+        user = directory.create_user(engine, "bench", username="bench", display_name="bench",
+                                     password="bench-password", roles=["process_designer", "department_staff"],
+                                     department_id="bench")
+        token, _ = tokens.issue(engine, user["id"], clock.now(), timedelta(hours=12))
+        return token
+    finally:
+        engine.dispose()
+
+
+def peer(args: argparse.Namespace, tmp: Path, cleanups: list[Callable[[], None]]) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "PYTHONUNBUFFERED": "1"}
+    for var in ("HOST", "PORT"):  # the Makefile exports these for `make run`; the bench picks its own
+        env.pop(var, None)
+    print(f"bench: migrating a fresh SQLite database in {tmp}", flush=True)
+    subprocess.run([_bin("jixiao"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    token = bench_user(env["DATABASE_URL"])
+
+    one = Server(workers=1, threads=4, env=env, log_path=tmp / "gunicorn-w1.log")
+    cleanups.append(one.stop)
+    print(f"bench: starting {one.command()}", flush=True)
+    with running(one):
+        client = Client(one.port, token)
+        deployed = deploy(client)
+        client.close()
+        print(f"bench: deployed {PROCESS_ID} ({str(deployed['version'])[:12]}); "
+              f"{args.warmup} + {args.n} sequential cycles", flush=True)
+        seq = sequential(one.port, args.n, args.warmup, token)
+
+    print(f"bench: SpiffWorkflow alone, {args.warmup} + {args.n} runs", flush=True)
+    eng = engine_only(args.n, args.warmup)
+
+    two = Server(workers=2, threads=4, env=env, log_path=tmp / "gunicorn-w2.log",
+                 extra=("--worker-connections", str(max(1, args.clients // 2))))
+    cleanups.append(two.stop)
+    print(f"bench: starting {two.command()}; {args.clients} clients for {args.seconds:g} s", flush=True)
+    with running(two):
+        tp = throughput(two, args.clients, args.seconds, warmup_cycles=5, token=token)
+
+    report(args, seq, eng, tp, one.command(), two.command(), deployed)
+
+
+def inbox_part(args: argparse.Namespace, tmp: Path) -> None:
+    """The inbox on PostgreSQL (bench/inbox.py); skipped, not failed, without a reachable PostgreSQL."""
+    from bench import inbox
+
+    try:
+        result = inbox.run(tmp, explain_plans=args.inbox_explain, log=lambda m: print(m, flush=True))
+    except inbox.Skipped as exc:
+        print()
+        inbox.skipped(str(exc))
+        return
+    except (RuntimeError, HttpError, LookupError, OSError, subprocess.CalledProcessError):
+        raise
+    except Exception as exc:  # a database or driver error: report it like the other failures
+        raise RuntimeError(f"inbox: {type(exc).__name__}: {exc}") from exc
+    print()
+    inbox.report(result)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
@@ -567,35 +652,14 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="jixiao-bench-"))
     cleanups: list[Callable[[], None]] = [lambda: shutil.rmtree(tmp, ignore_errors=True)]
     try:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "PYTHONUNBUFFERED": "1"}
-        for var in ("HOST", "PORT"):  # the Makefile exports these for `make run`; the bench picks its own
-            env.pop(var, None)
-        print(f"bench: migrating a fresh SQLite database in {tmp}", flush=True)
-        subprocess.run([_bin("jixiao"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        if args.only in (None, "peer"):
+            peer(args, tmp, cleanups)
+        if args.only in (None, "inbox"):
+            inbox_part(args, tmp)
+        if args.only in (None, "audit"):  # issue #6: state at an event, replay, `audit verify` (bench/audit.py)
+            from bench import audit
 
-        one = Server(workers=1, threads=4, env=env, log_path=tmp / "gunicorn-w1.log")
-        cleanups.append(one.stop)
-        print(f"bench: starting {one.command()}", flush=True)
-        with running(one):
-            client = Client(one.port)
-            deployed = deploy(client)
-            client.close()
-            print(f"bench: deployed {PROCESS_ID} ({str(deployed['version'])[:12]}); "
-                  f"{args.warmup} + {args.n} sequential cycles", flush=True)
-            seq = sequential(one.port, args.n, args.warmup)
-
-        print(f"bench: SpiffWorkflow alone, {args.warmup} + {args.n} runs", flush=True)
-        eng = engine_only(args.n, args.warmup)
-
-        two = Server(workers=2, threads=4, env=env, log_path=tmp / "gunicorn-w2.log",
-                     extra=("--worker-connections", str(max(1, args.clients // 2))))
-        cleanups.append(two.stop)
-        print(f"bench: starting {two.command()}; {args.clients} clients for {args.seconds:g} s", flush=True)
-        with running(two):
-            tp = throughput(two, args.clients, args.seconds, warmup_cycles=5)
-
-        report(args, seq, eng, tp, one.command(), two.command(), deployed)
+            audit.part(tmp)
         return 0
     except KeyboardInterrupt:
         print("\nbench: interrupted; cleaning up", file=sys.stderr)

@@ -175,9 +175,12 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
                 for t in derive.waiting_external_tasks(wf) if str(t.id) not in external_before]
     new_tasks = [derive.task_row(wf, after[tid], ctx.id, ctx.process_id, ctx.department_id, ctx.started_by, now)
                  for tid in after if tid not in before]
-    candidates = [{"task_id": r["id"], "group_name": g, "department_id": r["department_id"], "due_at": r["due_at"],
-                   "priority": r["priority"]}
-                  for r in new_tasks for g in (r["candidate_groups"] or "").split(",") if g]
+    # One row per candidate group and per named candidate user ("@" + name), for the indexed inbox.
+    candidates = [{"task_id": r["id"], "group_name": key, "department_id": r["department_id"], "due_at": r["due_at"],
+                   "priority": r["priority"], "assignee": r["assignee"]}
+                  for r in new_tasks
+                  for key in dict.fromkeys([*(g for g in (r["candidate_groups"] or "").split(",") if g),
+                                            *("@" + u for u in (r["candidate_users"] or "").split(",") if u)])]
     data = dumps(derive.instance_data(wf))
     return Outcome(
         status=status, error=None,  # a successful command clears the error of an earlier failed timer firing

@@ -238,6 +238,7 @@ class WorkflowService:
             if touched.rowcount != 1:
                 raise Conflict("the instance was changed by someone else meanwhile; reload and try again")
             conn.execute(sql.ASSIGN_TASK, values)
+            conn.execute(sql.ASSIGN_CANDIDATES, {"b_id": task.id, "assignee": values["assignee"]})
             conn.execute(INSERT_EVENT, ev)
         return {"id": row.id, "task_id": task.id, "assignee": values["assignee"], "owner": values["owner"],
                 "delegation_state": values["delegation_state"], "lock_version": row.lock_version + 1}

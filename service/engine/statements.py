@@ -61,4 +61,8 @@ ASSIGN_TASK = (
     .values(assignee=bindparam("assignee"), owner=bindparam("owner"), delegation_state=bindparam("delegation_state"),
             data=bindparam("data"))
 )
+# Claimed tasks keep their candidate rows (visibility) but leave the candidate inbox.
+ASSIGN_CANDIDATES = (
+    update(CANDIDATES).where(CANDIDATES.c.task_id == bindparam("b_id")).values(assignee=bindparam("assignee"))
+)
 DROP_CANDIDATES = delete(CANDIDATES).where(CANDIDATES.c.task_id == bindparam("b_id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base
@@ -86,13 +86,17 @@ class TaskCandidate(Base):
     """One candidate group of a ready task, denormalized for indexed inbox queries ("my groups, due first")."""
 
     __tablename__ = "task_candidates"
+    # Partial and covering: the candidate inbox (scope=candidate) is index-only range scans on these.
     __table_args__ = (
-        Index("ix_task_candidates_group_dept_due", "group_name", "department_id", "due_at", "priority"),
-        Index("ix_task_candidates_group_due", "group_name", "due_at", "priority"),
+        Index("ix_task_candidates_open_group_dept_due", "group_name", "department_id", "due_at", "priority", "task_id",
+              postgresql_where=text("assignee IS NULL"), sqlite_where=text("assignee IS NULL")),
+        Index("ix_task_candidates_open_group_due", "group_name", "due_at", "priority", "task_id",
+              postgresql_where=text("assignee IS NULL"), sqlite_where=text("assignee IS NULL")),
     )
 
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
-    group_name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(101), primary_key=True)  # a group, or "@" + a named user
     department_id: Mapped[str | None] = mapped_column(String(50))
+    assignee: Mapped[str | None] = mapped_column(String(100))  # copied from the task: claimed tasks leave the inbox
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
     priority: Mapped[int] = mapped_column(Integer)

@@ -14,7 +14,7 @@ from service.engine.jsonutil import loads
 from service.engine.versions import SpecCache
 from service.errors import NotFound
 from service.models import Instance, TaskRow
-from service.queries.visibility import candidate_tasks, contains, tasks_visible
+from service.queries.visibility import candidate_tasks, contains, offered, tasks_visible
 
 T = TaskRow.__table__
 I = Instance.__table__  # noqa: E741
@@ -31,6 +31,9 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
                due_before: datetime | None = None, due_within_days: int | None = None,
                overdue: bool = False) -> dict[str, Any]:
     """The tasks `viewer` may see, in one of the inbox scopes, due first then by priority."""
+    if scope == "candidate" and state == "ready" and not any(
+            (instance_id, process_id, assignee, candidate_group, due_before, due_within_days is not None, overdue)):
+        return _candidate_inbox(engine, viewer, page, per_page)
     where = [T.c.state == state, *tasks_visible(viewer)]
     if scope == "mine":
         where.append(or_(T.c.assignee == viewer.username, T.c.owner == viewer.username))
@@ -59,6 +62,20 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
         # A first page that is not full is the whole list: no need to count.
         total = len(rows) if page == 1 and len(rows) < per_page else \
             conn.execute(select(func.count()).select_from(T).where(*where)).scalar_one()
+    return {"items": [_item(r) for r in rows], "total": total}
+
+
+def _candidate_inbox(engine: Engine, viewer: Principal, page: int, per_page: int) -> dict[str, Any]:
+    """The candidate inbox from task_candidates alone (index-only), joined to tasks for one page."""
+    offers = offered(viewer).subquery()
+    order = (offers.c.due_at.asc().nulls_last(), offers.c.priority.desc(), offers.c.task_id)
+    page_ids = select(offers).order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
+    order = (page_ids.c.due_at.asc().nulls_last(), page_ids.c.priority.desc(), page_ids.c.task_id)
+    with db.read(engine) as conn:
+        rows = conn.execute(select(*_COLUMNS).join(page_ids, page_ids.c.task_id == T.c.id)
+                            .order_by(*order)).mappings().all()
+        total = len(rows) if page == 1 and len(rows) < per_page else \
+            conn.execute(select(func.count()).select_from(offers)).scalar_one()
     return {"items": [_item(r) for r in rows], "total": total}
 
 

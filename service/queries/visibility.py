@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, false, literal, or_, select
+from sqlalchemy import and_, false, literal, or_, select, union
 
 from service.domain.roles import DEPARTMENTAL, Principal
 from service.models import Instance, TaskCandidate, TaskRow
@@ -12,6 +12,7 @@ from service.models import Instance, TaskCandidate, TaskRow
 I = Instance.__table__  # noqa: E741
 T = TaskRow.__table__
 C = TaskCandidate.__table__
+NAMED = "@"  # task_candidates.group_name of a candidate named in candidateUsers: "@" + the user name
 
 
 def contains(column: Any, name: str) -> Any:
@@ -46,6 +47,17 @@ def candidate_tasks(p: Principal) -> Any:
     if by_group:
         clauses.append(T.c.id.in_(select(C.c.task_id).where(or_(*by_group))))
     return or_(*clauses)
+
+
+def offered(p: Principal) -> Any:
+    """The task_candidates rows offering an unclaimed task to the user, one SELECT per key so that each is an
+    index-only range scan: (group, own department) per departmental role, group per other role, "@" + name.
+    UNION (not UNION ALL): a task offered through two keys counts once."""
+    keys = [and_(C.c.group_name == r, C.c.department_id == p.department_id)
+            for r in sorted(p.roles & DEPARTMENTAL) if p.department_id]
+    keys += [C.c.group_name == r for r in sorted(p.roles - DEPARTMENTAL)]
+    keys.append(C.c.group_name == NAMED + p.username)
+    return union(*(select(C.c.task_id, C.c.due_at, C.c.priority).where(C.c.assignee.is_(None), k) for k in keys))
 
 
 def tasks_visible(p: Principal) -> list[Any]:

@@ -1,0 +1,335 @@
+"""The audit benchmark (issue #6): state at an event, replay, and `audit verify` over many instances.
+
+In-process on SQLite (WAL) in the benchmark's temp directory, schema by the Alembic migrations, every
+history written through the one mutation path (WorkflowService.start/apply, timers by the worker's
+fire_due) with the service clock moved between events:
+
+1. One instance of bench/audit_loop.bpmn with exactly 50 events (start; 15 rounds of claim → complete →
+   timer, two of them with an extra unclaim/claim pair). Timed: state_at(at=25) — what
+   GET /api/instances/{id}/state?at=25 serves — and replay() of the whole history, median and p90.
+2. 10,000 instances of the peer workload (bench/peer.bpmn), every second one completed, in a second
+   database; then verify() over all of them — what `jixiao audit verify --all` runs — in instances/s.
+
+    .venv/bin/python -m bench.run --only audit
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.run import BPMN_FILE, FORM_DATA, FORM_FILE, PROCESS_ID, START_DATA, _ms, _row, _verdict
+
+HERE = Path(__file__).resolve().parent
+LOOP_FILE = HERE / "audit_loop.bpmn"
+LOOP_PROCESS = "bench_audit"
+DEPARTMENT = "bench"
+START = datetime(2015, 3, 2, 1, 0)  # naive: made UTC below, like the tests' frozen clock
+
+EVENTS = 50
+ROUNDS = 15  # each: claim, complete_task, fire_timers
+EXTRA_PAIRS = 2  # rounds with an unclaim + claim before the completion: 1 + 3·15 + 2·2 = 50 events
+AT = 25
+WARMUP = 5
+TIMED = 50
+TARGET_MS = 100.0
+VERIFY_INSTANCES = 10_000
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class AuditResult:
+    instances: int = VERIFY_INSTANCES
+    timed: int = TIMED
+    warmup: int = WARMUP
+    events: Counter[str] = field(default_factory=Counter)
+    loop_status: str = ""
+    loop_build_s: float = 0.0
+    state_at: list[float] = field(default_factory=list)
+    state_at_last: list[float] = field(default_factory=list)
+    replay: list[float] = field(default_factory=list)
+    verify_one: list[float] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)  # median CPU seconds per run of each timed call
+    load_before: float = 0.0
+    start_s: float = 0.0
+    complete_s: float = 0.0
+    completed: int = 0
+    verify_s: float = 0.0
+    verify_cpu_s: float = 0.0
+    checked: int = 0
+    findings: list[str] = field(default_factory=list)
+
+
+def _runtime(url: str) -> Any:
+    from service.config import Settings
+    from service.runtime import Runtime
+
+    return Runtime.build(Settings(database_url=url))
+
+
+def _prepare(tmp: Path, name: str, files: dict[str, bytes]) -> Any:
+    """A migrated SQLite database with the bench department and `files` deployed; its Runtime."""
+    from service.engine.deploy import deploy
+    from service.migrate import upgrade
+    from service.people import directory
+
+    url = f"sqlite:///{tmp / name}"
+    upgrade(url)
+    rt = _runtime(url)
+    with rt.engine.begin() as conn:
+        directory.upsert_department(conn, {"id": DEPARTMENT, "name": DEPARTMENT})
+    deploy(rt.engine, rt.specs, files, rt.settings, actor="bench")
+    return rt
+
+
+def _staff() -> Any:
+    from service.domain.roles import Principal
+
+    return Principal("bench_staff", DEPARTMENT, frozenset({"department_staff"}))
+
+
+def _auditor() -> Any:
+    from service.domain.roles import Principal
+
+    return Principal("bench_auditor", None, frozenset({"auditor"}))
+
+
+def _ready_task(rt: Any, instance_id: str) -> str:
+    from sqlalchemy import text
+
+    with rt.engine.connect() as conn:
+        ids = list(conn.execute(text("SELECT id FROM tasks WHERE instance_id = :i AND state = 'ready'"),
+                                {"i": instance_id}).scalars())
+    if len(ids) != 1:
+        raise RuntimeError(f"audit: expected one ready task in {instance_id}, found {len(ids)}")
+    return str(ids[0])
+
+
+# --- 1: one 50-event instance -----------------------------------------------------------------------
+
+
+def build_loop(rt: Any) -> str:
+    """Start the loop process and drive it through exactly EVENTS events; returns the instance id."""
+    from service import clock
+    from service.engine.commands import Claim, CompleteTask, Unclaim
+    from workers.timers import fire_due
+
+    wf, staff = rt.workflows, _staff()
+    iid = str(wf.start(LOOP_PROCESS, {"round": 0, "rounds": ROUNDS, "title": "bench"}, actor=staff)["id"])
+    for n in range(1, ROUNDS + 1):
+        clock.advance(timedelta(minutes=7))
+        task = _ready_task(rt, iid)
+        wf.apply(iid, Claim(task), actor=staff)
+        if n <= EXTRA_PAIRS:
+            clock.advance(timedelta(minutes=3))
+            wf.apply(iid, Unclaim(task), actor=staff)
+            clock.advance(timedelta(minutes=3))
+            wf.apply(iid, Claim(task), actor=staff)
+        clock.advance(timedelta(minutes=20))
+        wf.apply(iid, CompleteTask(task, {"note": f"第{n}轮已处理", "score": 60 + n, "checked": n % 2 == 0}),
+                 actor=staff)
+        fired = fire_due(wf, clock.advance(timedelta(hours=1, minutes=1)))
+        if fired.fired != [iid]:
+            raise RuntimeError(f"audit: round {n}: the timer did not fire as expected: {fired}")
+    return iid
+
+
+def _history(rt: Any, instance_id: str) -> tuple[Counter[str], str]:
+    from sqlalchemy import text
+
+    with rt.engine.connect() as conn:
+        commands = Counter(conn.execute(text("SELECT command FROM events WHERE instance_id = :i"),
+                                        {"i": instance_id}).scalars())
+        status = conn.execute(text("SELECT status FROM instances WHERE id = :i"), {"i": instance_id}).scalar()
+    return commands, str(status)
+
+
+def _timed(fn: Callable[[], Any], warmup: int, n: int) -> tuple[list[float], float]:
+    """Wall-clock seconds of the timed runs, and the median CPU seconds of one run."""
+    wall, cpu = [], []
+    for i in range(warmup + n):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        if i >= warmup:
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+    return wall, statistics.median(cpu) if cpu else float("nan")
+
+
+def state_and_replay(rt: Any, iid: str, out: AuditResult) -> None:
+    from service.engine.replay import replay
+    from service.engine.verify import verify_instance
+    from service.queries.audit import state_at
+
+    auditor = _auditor()
+
+    def at_25() -> None:
+        body = state_at(rt.engine, rt.specs, rt.settings, iid, auditor, AT)
+        if body["seq"] != AT or not body["replay_matches"]:
+            raise RuntimeError(f"audit: state_at({AT}) answered seq {body['seq']}, "
+                               f"replay_matches {body['replay_matches']}")
+
+    def at_last() -> None:
+        body = state_at(rt.engine, rt.specs, rt.settings, iid, auditor, None)
+        if body["seq"] != EVENTS:
+            raise RuntimeError(f"audit: state_at() answered seq {body['seq']}")
+
+    def whole() -> None:
+        result = replay(rt.engine, rt.specs, rt.settings, iid)
+        if not result.ok or result.events != EVENTS:
+            raise RuntimeError(f"audit: replay failed: {result.first_mismatch}")
+
+    def verify_one() -> None:
+        finding = verify_instance(rt.engine, rt.specs, rt.settings, iid)
+        if finding is not None:
+            raise RuntimeError(f"audit: verify_instance: {finding}")
+
+    out.state_at, out.cpu["state_at"] = _timed(at_25, out.warmup, out.timed)
+    out.state_at_last, out.cpu["state_at_last"] = _timed(at_last, out.warmup, out.timed)
+    out.replay, out.cpu["replay"] = _timed(whole, out.warmup, out.timed)
+    out.verify_one, out.cpu["verify_one"] = _timed(verify_one, out.warmup, out.timed)
+
+
+# --- 2: verify over many instances ------------------------------------------------------------------
+
+
+def build_many(rt: Any, n: int, out: AuditResult, log: Log) -> None:
+    """n peer instances through WorkflowService.start; every second one completed through apply."""
+    from sqlalchemy import text
+
+    from service.engine.commands import CompleteTask
+
+    wf, staff = rt.workflows, _staff()
+    t0 = time.perf_counter()
+    for i in range(n):
+        wf.start(PROCESS_ID, START_DATA, actor=staff)
+        if (i + 1) % 2500 == 0:
+            log(f"bench: audit: {i + 1} of {n} instances started")
+    out.start_s = time.perf_counter() - t0
+    with rt.engine.connect() as conn:
+        ready = conn.execute(text("SELECT instance_id, id FROM tasks WHERE state = 'ready' "
+                                  "ORDER BY instance_id")).all()
+    if len(ready) != n:
+        raise RuntimeError(f"audit: expected {n} ready tasks, found {len(ready)}")
+    t0 = time.perf_counter()
+    for instance_id, task_id in ready[::2]:
+        wf.apply(instance_id, CompleteTask(task_id, FORM_DATA), actor=staff)
+        out.completed += 1
+    out.complete_s = time.perf_counter() - t0
+
+
+def verify_all(url: str, out: AuditResult) -> None:
+    """verify() over every instance, as `jixiao audit verify --all` does, with a fresh (cold) Runtime."""
+    from service.engine.verify import verify
+
+    rt = _runtime(url)
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        report = verify(rt.engine, rt.specs, rt.settings)
+        out.verify_s = time.perf_counter() - t0
+        out.verify_cpu_s = time.process_time() - c0
+    finally:
+        rt.close()
+    out.checked = report.checked
+    out.findings = [str(f) for f in report.findings]
+
+
+# --- run + report -----------------------------------------------------------------------------------
+
+
+def run(tmp: Path, *, instances: int = VERIFY_INSTANCES, timed: int = TIMED, warmup: int = WARMUP,
+        log: Log = print) -> AuditResult:
+    from service import clock
+
+    out = AuditResult(instances=instances, timed=timed, warmup=warmup,
+                      load_before=os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
+    clock.set_now(START.replace(tzinfo=clock.UTC))
+    try:
+        log(f"bench: audit: migrating {tmp / 'audit-state.sqlite3'}; building a {EVENTS}-event instance")
+        rt = _prepare(tmp, "audit-state.sqlite3", {LOOP_FILE.name: LOOP_FILE.read_bytes()})
+        try:
+            t0 = time.perf_counter()
+            iid = build_loop(rt)
+            out.loop_build_s = time.perf_counter() - t0
+            out.events, out.loop_status = _history(rt, iid)
+            if sum(out.events.values()) != EVENTS:
+                raise RuntimeError(f"audit: the instance has {sum(out.events.values())} events, not {EVENTS}")
+            log(f"bench: audit: state_at / replay, {warmup} + {timed} runs each")
+            state_and_replay(rt, iid, out)
+        finally:
+            rt.close()
+    finally:
+        clock.reset()
+
+    log(f"bench: audit: migrating {tmp / 'audit-verify.sqlite3'}; {instances} instances through the service")
+    files = {BPMN_FILE.name: BPMN_FILE.read_bytes(), FORM_FILE.name: FORM_FILE.read_bytes()}
+    rt = _prepare(tmp, "audit-verify.sqlite3", files)
+    url = rt.settings.database_url
+    try:
+        build_many(rt, instances, out, log)
+    finally:
+        rt.close()
+    log(f"bench: audit: verify() over {instances} instances")
+    verify_all(url, out)
+    return out
+
+
+def report(r: AuditResult) -> None:
+    state_med, state_p90 = _ms(r.state_at)
+    last_med, last_p90 = _ms(r.state_at_last)
+    replay_med, replay_p90 = _ms(r.replay)
+    one_med, one_p90 = _ms(r.verify_one)
+    kinds = ", ".join(f"{count} {command}" for command, count in r.events.most_common())
+    build_s = r.start_s + r.complete_s
+    rate = r.checked / r.verify_s if r.verify_s else 0.0
+
+    print("Audit (issue #6) — in-process on SQLite (WAL) in a temp dir, histories written through "
+          "WorkflowService")
+    print("  command: .venv/bin/python -m bench.run --only audit")
+    print(f"  machine: {os.cpu_count()} CPUs; 1-min load average {r.load_before:.2f} before the part"
+          + ("  (other processes were busy: wall-clock figures may be pessimistic; CPU times shown too)"
+             if r.load_before > 0.5 else ""))
+    print()
+    print(f"State at an event and replay of a {EVENTS}-event instance ({r.warmup} warm-up + {r.timed} timed runs)")
+    print(f"  instance: {LOOP_PROCESS!r} (bench/audit_loop.bpmn), {r.loop_status}, built in {r.loop_build_s:.2f} s")
+    print(f"  events: {kinds}")
+    print(f"  {'':<44}{'median':>9}{'p90':>8}   target")
+    print(_row(f"state_at(at={AT})  (GET …/state?at={AT})", state_med, state_p90, f"≤ {TARGET_MS:g} ms",
+               _verdict(state_med <= TARGET_MS)))
+    print(_row(f"replay of all {EVENTS} events", replay_med, replay_p90, f"≤ {TARGET_MS:g} ms",
+               _verdict(replay_med <= TARGET_MS)))
+    print(_row("state_at(last)  (GET …/state)", last_med, last_p90))
+    print(_row("verify_instance (chain + replay + stored)", one_med, one_p90))
+    cpu = {k: v * 1000 for k, v in r.cpu.items()}
+    print(f"  CPU per run (median): state_at(at={AT}) {cpu.get('state_at', 0):.2f} ms, replay "
+          f"{cpu.get('replay', 0):.2f} ms, state_at(last) {cpu.get('state_at_last', 0):.2f} ms, verify_instance "
+          f"{cpu.get('verify_one', 0):.2f} ms")
+    print()
+    print(f"`audit verify` over {r.checked:,} instances (verify(), as `jixiao audit verify --all`; cold spec cache)")
+    starts = r.instances / r.start_s if r.start_s else float("nan")
+    completes = r.completed / r.complete_s if r.complete_s else float("nan")
+    print(f"  data: {r.instances:,} × {PROCESS_ID!r} started, {r.completed:,} of them completed, through "
+          f"WorkflowService in {build_s:.1f} s ({starts:.0f} starts/s, {completes:.0f} completes/s)")
+    print(f"  verified: {r.checked:,} instances in {r.verify_s:.1f} s = {rate:,.0f} instances/s "
+          f"({1000 * r.verify_s / r.checked if r.checked else float('nan'):.2f} ms each); "
+          f"findings: {len(r.findings)}")
+    print(f"  CPU: {r.verify_cpu_s:.1f} s = {r.checked / r.verify_cpu_s if r.verify_cpu_s else 0:,.0f} instances "
+          "per CPU-second (the database is SQLite in-process: its time is in the CPU figure)")
+    for finding in r.findings[:5]:
+        print(f"    {finding}")
+    print()
+
+
+def part(tmp: Path) -> None:
+    """Run and print the audit benchmark (bench/run.py calls this)."""
+    result = run(tmp, log=lambda m: print(m, flush=True))
+    print()
+    report(result)
