@@ -104,4 +104,17 @@ class CompleteExternalTask(Command):
         return {"task_id": self.task_id, "result": self.result}
 
 
+@dataclass(frozen=True)
+class DeliverMessage(Command):
+    """A message from outside (POST /api/messages) for an instance waiting at a message catch event."""
+
+    kind: ClassVar[str] = "deliver_message"
+    name: str
+    body: dict[str, Any] = field(default_factory=dict)
+    variable: str | None = None  # where the body lands; default: "<catching element id>_Response"
+
+    def payload(self) -> dict[str, Any]:
+        return {"name": self.name, "payload": self.body, "variable": self.variable}
+
+
 TASK_COMMANDS = (CompleteTask, Claim, Unclaim, Delegate, Reassign)

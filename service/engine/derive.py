@@ -31,6 +31,11 @@ def waiting_external_tasks(wf: BpmnWorkflow) -> list[Task]:
             if (t.task_spec.extensions or {}).get("type") == "external"]
 
 
+def waiting_messages(wf: BpmnWorkflow) -> list[str]:
+    """Names of the messages a catch event of the instance waits for (POST /api/messages routes by them)."""
+    return sorted({e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition" and e.name})
+
+
 def has_ready_engine_work(wf: BpmnWorkflow) -> bool:
     return any(not t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY))
 

@@ -20,7 +20,15 @@ from service import clock, db
 from service.config import Settings
 from service.engine import derive, running
 from service.engine.audit import EVENTS
-from service.engine.commands import CompleteExternalTask, CompleteTask, FireTimers, Resume, Suspend, Terminate
+from service.engine.commands import (
+    CompleteExternalTask,
+    CompleteTask,
+    DeliverMessage,
+    FireTimers,
+    Resume,
+    Suspend,
+    Terminate,
+)
 from service.engine.jsonutil import loads
 from service.engine.scripting import JixiaoScriptEngine
 from service.engine.versions import SpecCache
@@ -145,13 +153,15 @@ def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids:
                                                          payload.get("data") or {}),
                    "complete_external_task": lambda: CompleteExternalTask(ids.get(payload.get("task_id", ""), ""),
                                                                           payload.get("result") or {}),
+                   "deliver_message": lambda: DeliverMessage(payload.get("name", ""), payload.get("payload") or {},
+                                                             payload.get("variable")),
                    "fire_timers": FireTimers, "suspend": Suspend, "resume": Resume, "terminate": Terminate,
                    }.get(ev.command)
         if command is None:
             raise ValueError(f"unknown command {ev.command!r}")
         act = running.action_for(wf, command(), lambda key, data: None)
         new_status = {"suspend": "suspended", "terminate": "terminated"}.get(ev.command, "running")
-        settle = ev.command in ("complete_task", "complete_external_task", "fire_timers")
+        settle = ev.command in ("complete_task", "complete_external_task", "deliver_message", "fire_timers")
     outcome = running.run(wf, act, before, ctx, now, settings, lambda w: "", status=new_status, settle=settle)
     _map_new_tasks(loads(ev.tasks) or [], outcome.new_tasks + outcome.external_tasks, ids)
     return outcome.fingerprint, outcome.status

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -21,6 +22,7 @@ from service.engine.commands import (
     Command,
     CompleteExternalTask,
     CompleteTask,
+    DeliverMessage,
     FireTimers,
     Resume,
     Suspend,
@@ -48,6 +50,16 @@ def action_for(wf: BpmnWorkflow, command: Command,
             external.data.update(command.result)
             external.complete()
         return finish
+    if isinstance(command, DeliverMessage):
+        event = BpmnEvent(CamundaMessage(command.name),
+                          payload={"payload": command.body, "result_var": command.variable})
+
+        def deliver(w: BpmnWorkflow) -> None:
+            try:
+                w.send_event(event)
+            except WorkflowException:
+                raise Conflict(f"the instance is not waiting for message {command.name!r}") from None
+        return deliver
     if isinstance(command, FireTimers):
         return lambda w: w.refresh_timers()
     if isinstance(command, Terminate):
@@ -111,6 +123,7 @@ class Outcome:
     fingerprint: str
     touched: list[dict[str, Any]]
     external_tasks: list[dict[str, Any]]  # service tasks that started waiting for a Python task worker
+    messages: list[str]  # names of the messages the instance now waits for
 
 
 def run(wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], before: dict[str, Task], ctx: InstanceContext,
@@ -189,6 +202,7 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
         touched=[{"task_id": t, "change": "closed"} for t in closed]
         + [{"task_id": r["id"], "bpmn_id": r["bpmn_id"], "change": "ready"} for r in new_tasks] + external,
         external_tasks=external,
+        messages=derive.waiting_messages(wf) if status == "running" else [],
     )
 
 

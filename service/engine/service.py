@@ -30,6 +30,7 @@ from service.engine.commands import (
     CompleteExternalTask,
     CompleteTask,
     Delegate,
+    DeliverMessage,
     FireTimers,
     Reassign,
     Resume,
@@ -59,7 +60,7 @@ _timer_module.datetime = _ClockDatetime  # type: ignore[misc]
 INSTANCES = sql.INSTANCES  # the timer sweep reads the same table
 
 _ALLOWED_FROM: dict[type[Command], tuple[str, ...]] = {
-    CompleteTask: ("running",), CompleteExternalTask: ("running",),
+    CompleteTask: ("running",), CompleteExternalTask: ("running",), DeliverMessage: ("running",),
     Claim: ("running", "suspended"), Unclaim: ("running", "suspended"),
     Delegate: ("running", "suspended"), Reassign: ("running", "suspended"),
     FireTimers: ("running",), Suspend: ("running",), Resume: ("suspended", "error"),
@@ -68,7 +69,7 @@ _ALLOWED_FROM: dict[type[Command], tuple[str, ...]] = {
 _DOING = {"complete_task": "completing a task", "fire_timers": "firing timers", "suspend": "suspending",
           "resume": "resuming", "terminate": "terminating", "claim": "claiming a task",
           "unclaim": "unclaiming a task", "delegate": "delegating a task", "reassign": "reassigning a task",
-          "complete_external_task": "completing an external task"}
+          "complete_external_task": "completing an external task", "deliver_message": "delivering a message"}
 
 
 class WorkflowService:
@@ -128,6 +129,7 @@ class WorkflowService:
         with db.write(self.engine) as conn:
             conn.execute(sql.INSERT_INSTANCE, row)
             self._write_tasks(conn, outcome, None, actor, now)
+            self._write_waits(conn, instance_id, [], outcome.messages)
             conn.execute(INSERT_EVENT, ev)
         return row
 
@@ -180,9 +182,10 @@ class WorkflowService:
         version = self.specs.get(row.version_hash)
         wf = self._deserialize(row)
         before = derive.ready_user_tasks(wf)
+        waits_before = derive.waiting_messages(wf) if row.status == "running" else []
         status = {Terminate: "terminated", Suspend: "suspended"}.get(type(command), "running")
         completed_id = command.task_id if isinstance(command, CompleteTask) else None
-        settle = isinstance(command, CompleteTask | CompleteExternalTask | FireTimers)
+        settle = isinstance(command, CompleteTask | CompleteExternalTask | DeliverMessage | FireTimers)
         act = running.action_for(wf, command, lambda key, data: _validate_form(version, key, data))
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
@@ -206,6 +209,7 @@ class WorkflowService:
             if conn.execute(sql.WRITE_INSTANCE, values).rowcount != 1:
                 raise Conflict("the instance was changed by someone else meanwhile; reload and try again")
             self._write_tasks(conn, outcome, completed_id, actor, now)
+            self._write_waits(conn, row.id, waits_before, outcome.messages)
             conn.execute(INSERT_EVENT, ev)
         return {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
                 "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
@@ -256,6 +260,14 @@ class WorkflowService:
             conn.execute(sql.INSERT_TASK, outcome.new_tasks)
         if outcome.candidates:
             conn.execute(sql.INSERT_CANDIDATE, outcome.candidates)
+
+    @staticmethod
+    def _write_waits(conn: Connection, instance_id: str, before: list[str], after: list[str]) -> None:
+        if before == after:
+            return
+        conn.execute(sql.DROP_WAITS, {"b_id": instance_id})
+        if after:
+            conn.execute(sql.INSERT_WAIT, [{"instance_id": instance_id, "name": n} for n in after])
 
     def _deserialize(self, row: Any) -> BpmnWorkflow:
         wf = self.serializer.deserialize_json(row.state)

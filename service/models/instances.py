@@ -100,3 +100,13 @@ class TaskCandidate(Base):
     assignee: Mapped[str | None] = mapped_column(String(100))  # copied from the task: claimed tasks leave the inbox
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
     priority: Mapped[int] = mapped_column(Integer)
+
+
+class MessageWait(Base):
+    """A message an instance waits for, derived after every command (routes POST /api/messages)."""
+
+    __tablename__ = "message_waits"
+    __table_args__ = (Index("ix_message_waits_name", "name"),)
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
