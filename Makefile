@@ -26,6 +26,7 @@ deploy: migrate
 ## Set everything up and serve on http://$(HOST):$(PORT) with SQLite (instance/jixiao.sqlite3).
 run: deploy
 	$(BIN)/jixiao seed --demo
+	$(BIN)/jixiao worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/jixiao serve --host $(HOST) --port $(PORT)
 
 ## Set everything up and run the suite (SQLite; set JIXIAO_TEST_DATABASE_URL for PostgreSQL).

@@ -248,6 +248,47 @@ def audit_import(path: Path) -> None:
 
 
 @main.command()
+def worker() -> None:
+    """Run the worker process: fires due timers and runs background jobs, every WORKER_POLL_SECONDS."""
+    import logging
+
+    from workers.runner import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    serve(_runtime())
+
+
+@main.group()
+def incidents() -> None:
+    """Jobs whose retries ran out."""
+
+
+@incidents.command("list")
+def incidents_list() -> None:
+    """List incidents with their last error."""
+    from service.engine.incidents import list_jobs
+
+    found = list_jobs(_runtime().engine, page=1, per_page=1000, status="failed")
+    for job in found["items"]:
+        click.echo(f"{job['id']:>6} {job['topic'] or job['kind']:<24} {job['instance_id']}  {job['last_error']}")
+    click.echo(f"{found['total']} incident(s)")
+
+
+@incidents.command("retry")
+@click.argument("job_id", type=int)
+def incidents_retry(job_id: int) -> None:
+    """Retry an incident once more."""
+    from service.engine.incidents import retry
+    from service.errors import JixiaoError
+
+    try:
+        retry(_runtime().engine, job_id, "cli")
+    except JixiaoError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"incident {job_id} queued again")
+
+
+@main.command()
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
 def serve(host: str | None, port: int | None) -> None:

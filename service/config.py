@@ -33,6 +33,8 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600
     admin_user: str | None = None
     admin_password: str | None = None
+    job_retries: int = 3
+    job_backoff_seconds: float = 30.0
     worker_poll_seconds: float = 5.0
     worker_lease_seconds: float = 60.0
 
@@ -50,11 +52,12 @@ class Settings:
                 pairs[attr] = e[var]
         _int = {"PORT": "port", "JIXIAO_MAX_FILE_BYTES": "max_file_bytes",
                 "JIXIAO_MAX_UPLOAD_BYTES": "max_upload_bytes", "JIXIAO_ENGINE_MAX_STEPS": "engine_max_steps",
-                "JIXIAO_TOKEN_TTL_SECONDS": "token_ttl_seconds"}
+                "JIXIAO_TOKEN_TTL_SECONDS": "token_ttl_seconds", "JIXIAO_JOB_RETRIES": "job_retries"}
         for var, attr in _int.items():
             if e.get(var):
                 pairs[attr] = int(e[var])
         _float = {"JIXIAO_ENGINE_TIME_LIMIT": "engine_time_limit_s",
+                  "JIXIAO_JOB_BACKOFF_SECONDS": "job_backoff_seconds",
                   "WORKER_POLL_SECONDS": "worker_poll_seconds", "WORKER_LEASE_SECONDS": "worker_lease_seconds"}
         for var, attr in _float.items():
             if e.get(var):

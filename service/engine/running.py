@@ -184,7 +184,7 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
     after = derive.ready_user_tasks(wf) if status in ("running", "suspended") else {}
     closed = [tid for tid in before if tid not in after]
     external = [{"task_id": str(t.id), "bpmn_id": t.task_spec.bpmn_id, "change": "external",
-                 "topic": (t.task_spec.extensions or {}).get("topic")}
+                 "topic": (t.task_spec.extensions or {}).get("topic"), "data": dumps(t.data)}
                 for t in derive.waiting_external_tasks(wf) if str(t.id) not in external_before]
     new_tasks = [derive.task_row(wf, after[tid], ctx.id, ctx.process_id, ctx.department_id, ctx.started_by, now)
                  for tid in after if tid not in before]
@@ -200,7 +200,8 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
         state=serialize(wf), data=data, next_timer=derive.next_timer(wf) if status == "running" else None,
         new_tasks=new_tasks, candidates=candidates, closed=closed, fingerprint=derive.fingerprint(wf, status),
         touched=[{"task_id": t, "change": "closed"} for t in closed]
-        + [{"task_id": r["id"], "bpmn_id": r["bpmn_id"], "change": "ready"} for r in new_tasks] + external,
+        + [{"task_id": r["id"], "bpmn_id": r["bpmn_id"], "change": "ready"} for r in new_tasks]
+        + [{k: v for k, v in e.items() if k != "data"} for e in external],
         external_tasks=external,
         messages=derive.waiting_messages(wf) if status == "running" else [],
     )

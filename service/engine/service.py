@@ -128,7 +128,7 @@ class WorkflowService:
         }
         with db.write(self.engine) as conn:
             conn.execute(sql.INSERT_INSTANCE, row)
-            self._write_tasks(conn, outcome, None, actor, now)
+            self._write_tasks(conn, instance_id, outcome, None, actor, now)
             self._write_waits(conn, instance_id, [], outcome.messages)
             conn.execute(INSERT_EVENT, ev)
         return row
@@ -208,7 +208,7 @@ class WorkflowService:
         with db.write(self.engine) as conn:
             if conn.execute(sql.WRITE_INSTANCE, values).rowcount != 1:
                 raise Conflict("the instance was changed by someone else meanwhile; reload and try again")
-            self._write_tasks(conn, outcome, completed_id, actor, now)
+            self._write_tasks(conn, row.id, outcome, completed_id, actor, now)
             self._write_waits(conn, row.id, waits_before, outcome.messages)
             conn.execute(INSERT_EVENT, ev)
         return {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
@@ -247,9 +247,8 @@ class WorkflowService:
         return {"id": row.id, "task_id": task.id, "assignee": values["assignee"], "owner": values["owner"],
                 "delegation_state": values["delegation_state"], "lock_version": row.lock_version + 1}
 
-    @staticmethod
-    def _write_tasks(conn: Connection, outcome: running.Outcome, completed_id: str | None, actor: Principal,
-                     now: datetime) -> None:
+    def _write_tasks(self, conn: Connection, instance_id: str, outcome: running.Outcome, completed_id: str | None,
+                     actor: Principal, now: datetime) -> None:
         if outcome.closed:
             conn.execute(sql.CLOSE_TASK, [
                 {"b_id": tid, "state": "completed" if tid == completed_id else "cancelled",
@@ -260,6 +259,13 @@ class WorkflowService:
             conn.execute(sql.INSERT_TASK, outcome.new_tasks)
         if outcome.candidates:
             conn.execute(sql.INSERT_CANDIDATE, outcome.candidates)
+        if outcome.external_tasks:  # each becomes a job for the Python handler of its topic (workers/)
+            conn.execute(sql.INSERT_JOB, [
+                {"kind": "external", "idempotency_key": f"external:{e['task_id']}", "instance_id": instance_id,
+                 "task_id": e["task_id"], "topic": e["topic"], "payload": e["data"], "status": "pending",
+                 "due_at": clock.to_db(now), "lock_owner": None, "lock_expires_at": None, "attempts": 0,
+                 "retries_left": self.settings.job_retries, "last_error": None, "created_at": clock.to_db(now),
+                 "updated_at": clock.to_db(now)} for e in outcome.external_tasks])
 
     @staticmethod
     def _write_waits(conn: Connection, instance_id: str, before: list[str], after: list[str]) -> None:

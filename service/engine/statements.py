@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from service.models import Instance, MessageWait, ProcessDefinition, TaskCandidate, TaskRow, User
+from service.models import Instance, Job, MessageWait, ProcessDefinition, TaskCandidate, TaskRow, User
 
 INSTANCES = Instance.__table__
 TASKS = TaskRow.__table__
 CANDIDATES = TaskCandidate.__table__
 USERS = User.__table__
 WAITS = MessageWait.__table__
+JOBS = Job.__table__
 
 _INSTANCE_COLUMNS = (
     INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.version_hash, INSTANCES.c.status, INSTANCES.c.state,
@@ -69,3 +70,4 @@ ASSIGN_CANDIDATES = (
 DROP_CANDIDATES = delete(CANDIDATES).where(CANDIDATES.c.task_id == bindparam("b_id"))
 DROP_WAITS = delete(WAITS).where(WAITS.c.instance_id == bindparam("b_id"))
 INSERT_WAIT = insert(WAITS)
+INSERT_JOB = insert(JOBS)

@@ -110,3 +110,33 @@ class MessageWait(Base):
 
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class Job(Base):
+    """A unit of background work (DESIGN.md, Workers): claimed with a lease, retried with backoff, never dropped.
+
+    Kinds: "external" — a service task (camunda:type="external") for the Python handler of its topic.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_status_due", "status", "due_at"),
+        Index("ix_jobs_lock_expires", "status", "lock_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    topic: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text)  # JSON: the variables the handler gets
+    status: Mapped[str] = mapped_column(String(20))  # pending | running | done | failed (an incident)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    lock_owner: Mapped[str | None] = mapped_column(String(100))
+    lock_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retries_left: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

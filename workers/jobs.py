@@ -1,0 +1,106 @@
+"""The job table: claim due jobs with a lease, run them through the one mutation path, retry, raise incidents.
+
+Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL and a conditional update on SQLite (DESIGN.md,
+Workers). A lease that expires (a worker died) makes the job claimable again; effects are idempotent
+because completing an external task twice is refused by the engine (the task is no longer waiting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from service import clock, db
+from service.domain.roles import Principal
+from service.engine import statements as sql
+from service.engine.commands import CompleteExternalTask
+from service.engine.jsonutil import loads
+from service.engine.service import WorkflowService
+from service.errors import Conflict, EngineFailure, InvalidTransition, NotFound
+from workers.handlers import lookup
+
+J = sql.JOBS
+WORKER = Principal("worker", None, frozenset(), system=True)
+
+
+def _claimable(now: datetime) -> Any:
+    n = clock.to_db(now)
+    return or_(and_(J.c.status == "pending", J.c.due_at <= n),
+               and_(J.c.status == "running", J.c.lock_expires_at < n))
+
+
+def acquire(service: WorkflowService, owner: str, now: datetime, lease: timedelta, limit: int = 20) -> list[Any]:
+    """Claim up to `limit` due jobs (or jobs whose lease ran out) for `owner`."""
+    values = {"status": "running", "lock_owner": owner, "lock_expires_at": clock.to_db(now + lease),
+              "updated_at": clock.to_db(now)}
+    with db.write(service.engine) as conn:
+        query = select(J.c.id).where(_claimable(now)).order_by(J.c.due_at, J.c.id).limit(limit)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(conn.execute(query).scalars())
+        claimed = []
+        for job_id in ids:  # on SQLite the write lock is ours (BEGIN IMMEDIATE); the condition is re-checked
+            if conn.execute(update(J).where(J.c.id == job_id, _claimable(now)).values(**values)).rowcount == 1:
+                claimed.append(job_id)
+        return list(conn.execute(select(J).where(J.c.id.in_(claimed)).order_by(J.c.due_at, J.c.id))) if claimed else []
+
+
+@dataclass
+class RunResult:
+    done: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+    incidents: list[int] = field(default_factory=list)
+    released: list[int] = field(default_factory=list)
+
+
+def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: RunResult) -> None:
+    """Run one claimed job; record its outcome on the job row (only while the lease is still ours)."""
+    try:
+        variables = loads(job.payload) or {}
+        output = lookup(job.topic)(dict(variables))
+        if not isinstance(output, dict):
+            raise TypeError(f"the handler of {job.topic!r} returned {type(output).__name__}, not a dict")
+        service.apply(job.instance_id, CompleteExternalTask(job.task_id, output), actor=WORKER, now=now)
+    except Conflict as exc:
+        if "not waiting" in exc.detail or "is completed" in exc.detail:
+            _finish(service, job, owner, now, "done", None)  # someone completed it already: the effect happened
+            result.done.append(job.id)
+        else:  # a lost race on the instance: try again at once, without spending a retry
+            _finish(service, job, owner, now, "pending", None, due=now)
+            result.released.append(job.id)
+        return
+    except (InvalidTransition, NotFound) as exc:  # the instance was terminated or suspended meanwhile
+        _finish(service, job, owner, now, "pending" if "suspended" in str(exc) else "done", str(exc),
+                due=now + timedelta(seconds=service.settings.worker_poll_seconds))
+        result.released.append(job.id)
+        return
+    except Exception as exc:  # the handler failed (or the engine refused its result): retry, then incident
+        message = exc.detail if isinstance(exc, EngineFailure) else f"{type(exc).__name__}: {exc}"
+        if job.retries_left > 0:
+            backoff = service.settings.job_backoff_seconds * (2 ** job.attempts)
+            _finish(service, job, owner, now, "pending", message, due=now + timedelta(seconds=backoff), spent=True)
+            result.retried.append(job.id)
+        else:
+            _finish(service, job, owner, now, "failed", message, spent=True)
+            result.incidents.append(job.id)
+        return
+    _finish(service, job, owner, now, "done", None)
+    result.done.append(job.id)
+
+
+def _finish(service: WorkflowService, job: Any, owner: str, now: datetime, status: str, error: str | None, *,
+            due: datetime | None = None, spent: bool = False) -> None:
+    values: dict[str, Any] = {"status": status, "lock_owner": None, "lock_expires_at": None,
+                              "updated_at": clock.to_db(now)}
+    if error is not None:
+        values["last_error"] = error[:4000]
+    if due is not None:
+        values["due_at"] = clock.to_db(due)
+    if spent:
+        values["attempts"] = job.attempts + 1
+        values["retries_left"] = max(0, job.retries_left - 1)
+    with db.write(service.engine) as conn:
+        conn.execute(update(J).where(J.c.id == job.id, J.c.lock_owner == owner).values(**values))
