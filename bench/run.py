@@ -7,7 +7,7 @@ Then the inbox on PostgreSQL (bench/inbox.py, issue #3): a fresh database with 1
 candidate inbox timed over HTTP; skipped when PostgreSQL is not reachable.
 
     .venv/bin/python -m bench.run [--n 200] [--warmup 50] [--seconds 10] [--clients 4]
-                                  [--only peer|inbox|audit] [--inbox-explain]
+                                  [--only peer|inbox|audit|timers] [--inbox-explain]
 """
 
 from __future__ import annotations
@@ -558,9 +558,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=50, help="untimed warm-up cycles (50)")
     p.add_argument("--seconds", type=float, default=10.0, help="length of the throughput window (10)")
     p.add_argument("--clients", type=int, default=4, help="concurrent clients for throughput (4)")
-    p.add_argument("--only", choices=("peer", "inbox", "audit"),
-                   help="run one part: the peer workload on SQLite, the inbox on PostgreSQL, or the audit "
-                        "benchmark (bench/audit.py) in-process on SQLite (default: all)")
+    p.add_argument("--only", choices=("peer", "inbox", "audit", "timers"),
+                   help="run one part: the peer workload on SQLite, the inbox on PostgreSQL, the audit "
+                        "benchmark (bench/audit.py) or the timer sweep (bench/timers.py) in-process on SQLite "
+                        "(default: all)")
     p.add_argument("--inbox-explain", action="store_true",
                    help="also print EXPLAIN ANALYZE of the inbox queries")
     args = p.parse_args(argv)
@@ -660,6 +661,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench import audit
 
             audit.part(tmp)
+        if args.only in (None, "timers"):  # issue #5: the timer sweep with 1k vs 100k waiting (bench/timers.py)
+            from bench import timers
+
+            timers.part(tmp)
         return 0
     except KeyboardInterrupt:
         print("\nbench: interrupted; cleaning up", file=sys.stderr)

@@ -40,7 +40,8 @@ def fire_due(service: WorkflowService, now: datetime | None = None, limit: int =
             service.apply(instance_id, FireTimers(), actor=TIMER, now=now)
             result.fired.append(instance_id)
         except (Conflict, InvalidTransition, NotFound):
-            result.conflicts.append(instance_id)  # someone else moved it first; it will be re-read next sweep
+            # Someone else moved it first (the engine refuses a FireTimers whose timer is no longer due).
+            result.conflicts.append(instance_id)
         except EngineFailure as exc:
             result.failed[instance_id] = exc.detail
     return result

@@ -179,6 +179,9 @@ class WorkflowService:
             raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}")
         if task is not None and not _needs_engine(command, task):
             return self._assign(row, task, command, actor, now)
+        if isinstance(command, FireTimers) and (row.next_timer_at is None or clock.from_db(row.next_timer_at) > now):
+            # A stale sweep list (another worker fired it first): no event, no new version.
+            raise Conflict("no timer of this instance is due")
         version = self.specs.get(row.version_hash)
         wf = self._deserialize(row)
         before = derive.ready_user_tasks(wf)

@@ -16,7 +16,7 @@ JOBS = Job.__table__
 _INSTANCE_COLUMNS = (
     INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.version_hash, INSTANCES.c.status, INSTANCES.c.state,
     INSTANCES.c.lock_version, INSTANCES.c.event_seq, INSTANCES.c.last_event_hash, INSTANCES.c.department_id,
-    INSTANCES.c.started_by,
+    INSTANCES.c.started_by, INSTANCES.c.next_timer_at,
 )
 _TASK_COLUMNS = (
     TASKS.c.id.label("task_id"), TASKS.c.state.label("task_state"), TASKS.c.assignee, TASKS.c.owner,

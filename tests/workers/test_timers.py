@@ -72,3 +72,26 @@ def test_suspended_instance_fires_no_timer_until_resumed(runtime, deploy_fixture
     # Both timers are overdue now; one sweep catches up with both.
     assert fire_due(runtime.workflows).fired == [row["id"]]
     assert set(_ready(runtime, row["id"])) == {"escalate"}
+
+
+def test_a_stale_sweep_list_does_not_fire_an_instance_a_second_time(runtime, deploy_fixture, frozen_clock,
+                                                                      monkeypatch):
+    """Another worker fired the instance after this sweep listed it; its next timer is not due: no event."""
+    from sqlalchemy import text
+
+    from service.domain.roles import TIMER
+    from service.engine.commands import FireTimers
+    from workers import timers
+
+    deploy_fixture("timers.bpmn")
+    row = runtime.workflows.start("timers")
+    clock.advance(timedelta(days=3, hours=1))
+    stale = timers.due_instances(runtime.workflows, clock.now())
+    assert stale == [row["id"]]
+    runtime.workflows.apply(row["id"], FireTimers(), actor=TIMER)  # the other worker, meanwhile
+    monkeypatch.setattr(timers, "due_instances", lambda *_a, **_k: stale)
+    swept = timers.fire_due(runtime.workflows)
+    assert swept.fired == [] and swept.conflicts == [row["id"]]
+    with runtime.engine.connect() as conn:
+        fired = conn.execute(text("SELECT COUNT(*) FROM events WHERE command = 'fire_timers'")).scalar_one()
+    assert fired == 1

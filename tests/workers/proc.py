@@ -1,0 +1,59 @@
+"""A worker process for tests/workers/test_processes.py: `python -m tests.workers.proc MODE DIR NOW`.
+
+It builds a Runtime from DATABASE_URL, freezes the service clock at NOW (ISO-8601), writes DIR/ready-<pid>,
+waits for DIR/go, then:
+  timers — calls run_once until no timer is due any more; prints a JSON summary of what it did.
+  block  — registers a "test-score" handler that writes DIR/holding-<pid> and then sleeps forever (the test
+           kills the process with SIGKILL while it holds the job's lease).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from service import clock
+from service.config import Settings
+from service.runtime import Runtime
+from workers import handlers, timers
+from workers.runner import run_once
+
+
+def main(mode: str, folder: str, at: str) -> int:
+    here = Path(folder)
+    now = datetime.fromisoformat(at)
+    clock.set_now(now)
+    rt = Runtime.build(Settings.from_env())
+    owner = f"{mode}-{os.getpid()}"
+    if mode == "block":
+        def hold(_variables: dict) -> dict:
+            (here / f"holding-{os.getpid()}").write_text(owner)
+            while True:
+                time.sleep(60)
+
+        handlers.HANDLERS["test-score"] = hold
+    (here / f"ready-{os.getpid()}").write_text(owner)
+    deadline = time.monotonic() + 60
+    while not (here / "go").exists():
+        if time.monotonic() > deadline:
+            return 2
+        time.sleep(0.01)
+    fired, conflicts, passes = 0, 0, 0
+    while True:
+        result = run_once(rt, owner, now=now, batch=20)
+        passes += 1
+        fired += len(result.timers.fired)
+        conflicts += len(result.timers.conflicts)
+        if not timers.due_instances(rt.workflows, now, limit=1):
+            break
+    print(json.dumps({"owner": owner, "fired": fired, "conflicts": conflicts, "passes": passes}))
+    rt.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
