@@ -288,6 +288,37 @@ def incidents_retry(job_id: int) -> None:
     click.echo(f"incident {job_id} queued again")
 
 
+@main.group()
+def notifications() -> None:
+    """The mail outbox; failed mails are incidents."""
+
+
+@notifications.command("list")
+@click.option("--status", type=click.Choice(["pending", "sent", "failed"]), default="failed", show_default=True)
+def notifications_list(status: str) -> None:
+    """List notifications (by default the failed ones) with their last error."""
+    from service.notifications.outbox import list_notifications
+
+    found = list_notifications(_runtime().engine, per_page=1000, status=status)
+    for n in found["items"]:
+        click.echo(f"{n['id']:>6} {n['kind']:<16} {n['email']:<30} {n['subject']}  {n['last_error'] or ''}")
+    click.echo(f"{found['total']} {status} notification(s)")
+
+
+@notifications.command("retry")
+@click.argument("notification_id", type=int)
+def notifications_retry(notification_id: int) -> None:
+    """Try a failed notification once more."""
+    from service.errors import JixiaoError
+    from service.notifications.outbox import retry
+
+    try:
+        retry(_runtime().engine, notification_id, "cli")
+    except JixiaoError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"notification {notification_id} queued again")
+
+
 @main.command()
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)

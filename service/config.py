@@ -37,6 +37,15 @@ class Settings:
     job_backoff_seconds: float = 30.0
     worker_poll_seconds: float = 5.0
     worker_lease_seconds: float = 60.0
+    # Outgoing mail. Without SMTP_HOST each mail is written as a .eml file into MAIL_SINK_DIR (`make run`).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "jixiao@localhost"
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+    mail_sink_dir: Path = ROOT / "instance" / "mail"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -46,13 +55,15 @@ class Settings:
         pairs: dict[str, object] = {}
         _str = {"DATABASE_URL": "database_url", "HOST": "host", "SECRET_KEY": "secret_key",
                 "TZ_DISPLAY": "tz_display", "JIXIAO_ADMIN_USER": "admin_user",
-                "JIXIAO_ADMIN_PASSWORD": "admin_password"}
+                "JIXIAO_ADMIN_PASSWORD": "admin_password", "SMTP_HOST": "smtp_host", "SMTP_USER": "smtp_user",
+                "SMTP_PASSWORD": "smtp_password", "SMTP_FROM": "smtp_from"}
         for var, attr in _str.items():
             if e.get(var):
                 pairs[attr] = e[var]
         _int = {"PORT": "port", "JIXIAO_MAX_FILE_BYTES": "max_file_bytes",
                 "JIXIAO_MAX_UPLOAD_BYTES": "max_upload_bytes", "JIXIAO_ENGINE_MAX_STEPS": "engine_max_steps",
-                "JIXIAO_TOKEN_TTL_SECONDS": "token_ttl_seconds", "JIXIAO_JOB_RETRIES": "job_retries"}
+                "JIXIAO_TOKEN_TTL_SECONDS": "token_ttl_seconds", "JIXIAO_JOB_RETRIES": "job_retries",
+                "SMTP_PORT": "smtp_port"}
         for var, attr in _int.items():
             if e.get(var):
                 pairs[attr] = int(e[var])
@@ -62,6 +73,10 @@ class Settings:
         for var, attr in _float.items():
             if e.get(var):
                 pairs[attr] = float(e[var])
+        if e.get("SMTP_STARTTLS"):
+            pairs["smtp_starttls"] = e["SMTP_STARTTLS"].strip().lower() in {"1", "true", "yes", "on"}
+        if e.get("MAIL_SINK_DIR"):
+            pairs["mail_sink_dir"] = Path(e["MAIL_SINK_DIR"])
         if e.get("JIXIAO_FORMS_DIR"):
             pairs["forms_dir"] = Path(e["JIXIAO_FORMS_DIR"])
         if e.get("JIXIAO_WORKFLOWS_DIR"):

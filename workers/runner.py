@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from service import clock
 from service.runtime import Runtime
-from workers import jobs, timers
+from workers import jobs, notify, timers
 
 log = logging.getLogger("jixiao.worker")
 
@@ -23,10 +23,11 @@ def worker_name() -> str:
 class PassResult:
     timers: timers.SweepResult
     jobs: jobs.RunResult
+    notifications: notify.DeliveryResult
 
 
 def run_once(rt: Runtime, owner: str, now: datetime | None = None, batch: int = 50) -> PassResult:
-    """Fire every due timer, then claim and run due jobs until none is left (each its own unit of work)."""
+    """Fire due timers, run due jobs, then deliver due mails, until none is left (each its own unit of work)."""
     now = now or clock.now()
     swept = timers.fire_due(rt.workflows, now)
     result = jobs.RunResult()
@@ -39,7 +40,7 @@ def run_once(rt: Runtime, owner: str, now: datetime | None = None, batch: int = 
             jobs.run(rt.workflows, job, owner, now, result)
         if len(claimed) < batch:
             break
-    return PassResult(swept, result)
+    return PassResult(swept, result, notify.deliver_due(rt, owner, now, batch))
 
 
 def serve(rt: Runtime) -> None:

@@ -1,0 +1,83 @@
+"""The notification outbox: enqueue inside the caller's transaction (idempotent by key); list and retry failures.
+
+A mail is written in the same transaction as the change that causes it, so it is neither lost when that change
+commits nor sent when it rolls back. The worker (workers/notify.py) delivers it at least once; `failed` rows are
+incidents an administrator retries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from service import clock, db
+from service.config import Settings
+from service.engine.audit import append_global
+from service.errors import NotFound
+from service.models import Notification, User
+
+N = Notification.__table__
+USERS = User.__table__
+
+COLUMNS = (N.c.id, N.c.idempotency_key, N.c.recipient, N.c.email, N.c.subject, N.c.kind, N.c.instance_id,
+           N.c.status, N.c.attempts, N.c.retries_left, N.c.due_at, N.c.lock_owner, N.c.lock_expires_at,
+           N.c.last_error, N.c.created_at, N.c.sent_at)
+
+
+def email_of(conn: Connection, username: str) -> str | None:
+    """A user's e-mail address (users.email), or None."""
+    return conn.execute(select(USERS.c.email).where(USERS.c.username == username)).scalar_one_or_none()
+
+
+def enqueue(conn: Connection, *, key: str, recipient: str | None, email: str | None, subject: str, body: str,
+            kind: str, instance_id: str | None, now: datetime, retries: int = Settings.job_retries) -> bool:
+    """Add one mail to the outbox inside the caller's transaction; True if added, False if `key` already was.
+
+    Without `email` the address is the recipient's users.email. A mail nobody can receive is not dropped: it
+    is stored as failed (an incident) with the reason.
+    """
+    if not email and recipient:
+        email = email_of(conn, recipient)
+    at = clock.to_db(now)
+    values: dict[str, Any] = {
+        "idempotency_key": key, "recipient": recipient, "email": email or "", "subject": subject, "body": body,
+        "kind": kind, "instance_id": instance_id, "status": "pending", "attempts": 0, "retries_left": retries,
+        "due_at": at, "created_at": at}
+    if not email:
+        values.update(status="failed", last_error=f"no e-mail address for {recipient or 'this notification'}")
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(N).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(N).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    else:  # pragma: no cover - the two supported databases are above
+        if conn.execute(select(N.c.id).where(N.c.idempotency_key == key)).first():
+            return False
+        stmt = insert(N).values(**values)
+    return conn.execute(stmt.returning(N.c.id)).first() is not None
+
+
+def list_notifications(engine: Engine, *, page: int = 1, per_page: int = 100,
+                       status: str | None = None) -> dict[str, Any]:
+    where = [N.c.status == status] if status else []
+    with db.read(engine) as conn:
+        total = conn.execute(select(func.count()).select_from(N).where(*where)).scalar_one()
+        rows = conn.execute(select(*COLUMNS).where(*where).order_by(N.c.created_at.desc(), N.c.id.desc())
+                            .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    return {"items": [dict(r) for r in rows], "total": total}
+
+
+def retry(engine: Engine, notification_id: int, actor: str, now: datetime | None = None) -> dict[str, Any]:
+    """One more delivery attempt for a failed notification, due now; recorded in the audit log."""
+    now = now or clock.now()
+    with db.write(engine) as conn:
+        changed = conn.execute(update(N).where(N.c.id == notification_id, N.c.status == "failed", N.c.email != "")
+                               .values(status="pending", retries_left=0, due_at=clock.to_db(now),
+                                       lock_owner=None, lock_expires_at=None)).rowcount
+        if changed != 1:
+            raise NotFound(f"no failed notification {notification_id} with an address")
+        append_global(conn, now, actor, "notification_retried", {"notification_id": notification_id})
+        return dict(conn.execute(select(*COLUMNS).where(N.c.id == notification_id)).mappings().one())
