@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, update
 
 from service import clock, db
 from service.domain.roles import Principal
@@ -20,6 +20,7 @@ from service.engine.commands import CompleteExternalTask
 from service.engine.jsonutil import loads
 from service.engine.service import WorkflowService
 from service.errors import Conflict, EngineFailure, InvalidTransition, NotFound
+from workers import leases
 from workers.handlers import lookup
 
 J = sql.JOBS
@@ -36,16 +37,7 @@ def acquire(service: WorkflowService, owner: str, now: datetime, lease: timedelt
     """Claim up to `limit` due jobs (or jobs whose lease ran out) for `owner`."""
     values = {"status": "running", "lock_owner": owner, "lock_expires_at": clock.to_db(now + lease),
               "updated_at": clock.to_db(now)}
-    with db.write(service.engine) as conn:
-        query = select(J.c.id).where(_claimable(now)).order_by(J.c.due_at, J.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(conn.execute(query).scalars())
-        claimed = []
-        for job_id in ids:  # on SQLite the write lock is ours (BEGIN IMMEDIATE); the condition is re-checked
-            if conn.execute(update(J).where(J.c.id == job_id, _claimable(now)).values(**values)).rowcount == 1:
-                claimed.append(job_id)
-        return list(conn.execute(select(J).where(J.c.id.in_(claimed)).order_by(J.c.due_at, J.c.id))) if claimed else []
+    return leases.claim(service.engine, J, _claimable(now), values, limit)
 
 
 @dataclass

@@ -19,12 +19,13 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, update
 
 from service import clock, db
 from service.config import Settings
 from service.notifications.outbox import N
 from service.runtime import Runtime
+from workers import leases
 
 
 @dataclass
@@ -43,14 +44,7 @@ def _claimable(now: datetime) -> Any:
 def acquire(rt: Runtime, owner: str, now: datetime, lease: timedelta, limit: int = 20) -> list[Any]:
     """Claim up to `limit` due mails (or mails whose lease ran out) for `owner`."""
     values = {"lock_owner": owner, "lock_expires_at": clock.to_db(now + lease)}
-    with db.write(rt.engine) as conn:
-        query = select(N.c.id).where(_claimable(now)).order_by(N.c.due_at, N.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(conn.execute(query).scalars())
-        claimed = [i for i in ids  # on SQLite the write lock is ours (BEGIN IMMEDIATE); the condition is re-checked
-                   if conn.execute(update(N).where(N.c.id == i, _claimable(now)).values(**values)).rowcount == 1]
-        return list(conn.execute(select(N).where(N.c.id.in_(claimed)).order_by(N.c.due_at, N.c.id))) if claimed else []
+    return leases.claim(rt.engine, N, _claimable(now), values, limit)
 
 
 def message(settings: Settings, row: Any, now: datetime) -> EmailMessage:
