@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from service import clock
 from service.engine.jsonutil import canonical, dumps
-from service.engine.parsing import form_key_name
+from service.engine.model_checks import form_key_name
 from service.engine.scripting import is_iso_timer, strip_wrapper
 
 

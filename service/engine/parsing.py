@@ -6,31 +6,33 @@ off (SPIFFWORKFLOW.md §1.3), and nothing is stored unless every check below pas
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, StartEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as _CamundaUserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from service.domain.roles import ROLES, unknown_roles
-from service.engine.scripting import check_script, is_iso_timer, strip_wrapper
+from service.engine.model_checks import (
+    BPMN_NS,
+    CAMUNDA_NS,
+    ModelError,
+    check_dmn,
+    check_form,
+    form_key_name,
+    line_of,
+    scan_bpmn,
+)
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 USER_TASK_ATTRS = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority", "formKey")
 
 _SAFE_PARSER = etree.XMLParser(
@@ -38,25 +40,6 @@ _SAFE_PARSER = etree.XMLParser(
     huge_tree=False, remove_comments=True, remove_pis=True,
 )
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
-
-# Flow elements SpiffWorkflow cannot run; it would reject some and silently mis-run others.
-UNSUPPORTED = {
-    "complexGateway": "complex gateways are not supported by the engine",
-    "implicitThrowEvent": "implicit throw events are not supported",
-    "choreographyTask": "choreographies are not supported",
-    "callChoreography": "choreographies are not supported",
-    "subChoreography": "choreographies are not supported",
-    "linkEventDefinition": "link events are not supported by the engine",
-    "compensateEventDefinition": "compensation events are not supported by the engine",
-}
-FLOW_NODES = {
-    "startEvent", "endEvent", "userTask", "task", "subProcess", "manualTask", "exclusiveGateway",
-    "parallelGateway", "inclusiveGateway", "callActivity", "transaction", "adHocSubProcess", "scriptTask",
-    "serviceTask", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "receiveTask",
-    "sendTask", "eventBasedGateway", "businessRuleTask",
-}
-_NESTING = {"subProcess", "transaction", "adHocSubProcess"}
-
 
 class _UserTaskParser(_CamundaUserTaskParser):
     """Keeps the Camunda assignment attributes that CamundaParser drops (SPIFFWORKFLOW.md §1.1)."""
@@ -116,17 +99,6 @@ assert issubclass(_ServiceTaskParser, TaskParser)
 
 
 @dataclass
-class ModelError:
-    file: str
-    line: int | None
-    element_id: str | None
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "element_id": self.element_id, "message": self.message}
-
-
-@dataclass
 class Bundle:
     """Validated files of one deployment, ready to be stored and parsed into specs."""
 
@@ -134,19 +106,6 @@ class Bundle:
     dmn: dict[str, bytes] = field(default_factory=dict)
     forms: dict[str, bytes] = field(default_factory=dict)  # file name → content
     processes: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # id → (file, name)
-
-
-def form_key_name(form_key: str) -> str:
-    """`embedded:app:forms/goal.schema.json`, `goal.json`, `goal` → `goal`."""
-    key = form_key.strip()
-    for prefix in ("embedded:app:", "embedded:deployment:", "app:", "camunda-forms:deployment:"):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    key = key.rsplit("/", 1)[-1]
-    for suffix in (".schema.json", ".json"):
-        if key.endswith(suffix):
-            key = key[: -len(suffix)]
-    return key
 
 
 def safe_xml(name: str, content: bytes) -> etree._ElementTree:
@@ -167,143 +126,6 @@ class _Err(Exception):
     def __init__(self, error: ModelError) -> None:
         super().__init__(error.message)
         self.error = error
-
-
-def _local(el: etree._Element) -> str:
-    tag = el.tag
-    return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
-
-
-def _line(el: etree._Element) -> int | None:
-    return el.sourceline if isinstance(el.sourceline, int) else None
-
-
-def _nearest_id(el: etree._Element) -> str | None:
-    while el is not None:
-        if el.get("id"):
-            return el.get("id")
-        el = el.getparent()
-    return None
-
-
-def _scan_bpmn(name: str, tree: etree._ElementTree, limits: tuple[int, int], forms: set[str],
-               errors: list[ModelError]) -> None:
-    """Checks that need the XML: unsupported elements, size, nesting, expressions, form keys."""
-    max_elements, max_depth = limits
-    root = tree.getroot()
-    if root.tag != f"{{{BPMN_NS}}}definitions":
-        errors.append(ModelError(name, _line(root), None, "not a BPMN 2.0 definitions document"))
-        return
-    count = 0
-    for el in root.iter():
-        if not isinstance(el.tag, str) or not el.tag.startswith(f"{{{BPMN_NS}}}"):
-            continue
-        local = _local(el)
-        if local in UNSUPPORTED:
-            errors.append(ModelError(name, _line(el), _nearest_id(el), f"unsupported element bpmn:{local}: "
-                                     f"{UNSUPPORTED[local]}"))
-        if local in FLOW_NODES:
-            count += 1
-        if local in _NESTING:
-            depth = sum(1 for a in el.iterancestors() if _local(a) in _NESTING) + 1
-            if depth > max_depth:
-                errors.append(ModelError(name, _line(el), el.get("id"),
-                                         f"subprocesses nested {depth} deep; at most {max_depth} allowed"))
-        _check_expressions(name, el, local, errors)
-        if local == "userTask":
-            _check_user_task(name, el, forms, errors)
-    sources = {f.get("sourceRef") for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow")}
-    for el in root.iter(*(f"{{{BPMN_NS}}}{n}" for n in FLOW_NODES - {"endEvent"})):
-        if el.get("triggeredByEvent") == "true":
-            continue
-        if el.get("id") not in sources and not any(_local(a) == "adHocSubProcess" for a in el.iterancestors()):
-            errors.append(ModelError(name, _line(el), el.get("id"), f"bpmn:{_local(el)} has no outgoing sequence "
-                                     "flow: end every path with an end event"))
-    if count > max_elements:
-        errors.append(ModelError(name, None, None, f"{count} flow elements; at most {max_elements} allowed"))
-
-
-def _check_expressions(name: str, el: etree._Element, local: str, errors: list[ModelError]) -> None:
-    text = (el.text or "").strip()
-    problem: str | None = None
-    if local == "script" and _local(el.getparent()) == "scriptTask":
-        fmt = (el.getparent().get("scriptFormat") or "python").lower()
-        if fmt not in ("python", "python3", ""):
-            problem = f'script format "{fmt}" is not supported; use python'
-        else:
-            problem = check_script(text, "exec")
-    elif local in ("conditionExpression", "completionCondition", "loopCardinality", "condition") and text:
-        problem = check_script(text, "eval")
-    elif local in ("timeDuration", "timeDate", "timeCycle"):
-        problem = _check_timer(local, text)
-    if problem:
-        errors.append(ModelError(name, _line(el), _nearest_id(el), f"bpmn:{local}: {problem}"))
-
-
-def _check_timer(kind: str, text: str) -> str | None:
-    if not text:
-        return "empty timer expression"
-    if is_iso_timer(text):
-        try:
-            if kind == "timeDate":
-                TimerEventDefinition.get_datetime(text)
-            elif kind == "timeDuration":
-                if not text.upper().startswith("P"):
-                    return f'"{text}" is not an ISO-8601 duration'
-                TimerEventDefinition.parse_iso_duration(text)
-            else:
-                if not text.upper().startswith("R"):
-                    return f'"{text}" is not an ISO-8601 repeating interval (R<n>/P…)'
-                TimerEventDefinition.parse_iso_recurring_interval(text)
-        except Exception as exc:  # the library raises bare Exception('Invalid duration')
-            return f'invalid ISO-8601 value "{text}": {exc}'
-        return None
-    if text.upper().startswith(("P", "R")) and re.fullmatch(r"[A-Za-z0-9/.,:+-]+", text):
-        return f'"{text}" is not a valid ISO-8601 timer value'
-    return check_script(text, "eval")
-
-
-def _check_user_task(name: str, el: etree._Element, forms: set[str], errors: list[ModelError]) -> None:
-    tid = el.get("id")
-    form_key = el.get(f"{{{CAMUNDA_NS}}}formKey")
-    if form_key and "${" not in form_key and form_key_name(form_key) not in forms:
-        errors.append(ModelError(name, _line(el), tid, f'form "{form_key_name(form_key)}" (camunda:formKey) '
-                                 f"not found: add forms/{form_key_name(form_key)}.schema.json"))
-    for attr in ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority"):
-        value = el.get(f"{{{CAMUNDA_NS}}}{attr}")
-        if not value:
-            continue
-        if "${" in value or "#{" in value:
-            problem = check_script(strip_wrapper(value), "eval")
-            if problem:
-                errors.append(ModelError(name, _line(el), tid, f"camunda:{attr}: {problem}"))
-        elif attr in ("dueDate", "followUpDate") and not is_iso_timer(value):
-            errors.append(ModelError(name, _line(el), tid, f'camunda:{attr}: "{value}" is neither an ISO-8601 '
-                                     "date or duration nor an ${…} expression"))
-        elif attr == "candidateGroups":
-            unknown = unknown_roles(g.strip() for g in value.split(",") if g.strip())
-            if unknown:
-                errors.append(ModelError(name, _line(el), tid, f"camunda:candidateGroups: unknown role(s) "
-                                         f"{', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}"))
-        elif attr == "priority" and not value.strip().isdigit():
-            errors.append(ModelError(name, _line(el), tid, f'camunda:priority: "{value}" is not a number 0–100'))
-
-
-def _check_form(name: str, content: bytes, errors: list[ModelError]) -> None:
-    try:
-        schema = json.loads(content)
-    except ValueError as exc:
-        errors.append(ModelError(name, getattr(exc, "lineno", None), None, f"invalid JSON: {exc}"))
-        return
-    if not name.endswith(".schema.json"):
-        return
-    if not isinstance(schema, dict):
-        errors.append(ModelError(name, None, None, "a form schema must be a JSON object"))
-        return
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        errors.append(ModelError(name, None, None, f"invalid JSON Schema: {exc.message}"))
 
 
 def classify(name: str) -> str | None:
@@ -338,7 +160,7 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
             errors.append(ModelError(name, None, None, f"file is larger than {max_file_bytes} bytes"))
             continue
         if kind == "form":
-            _check_form(name, content, errors)
+            check_form(name, content, errors)
             bundle.forms[name] = content
             continue
         try:
@@ -351,7 +173,7 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
     forms = {**library_forms, **bundle.forms}
     form_keys = {n[: -len(".schema.json")] for n in forms if n.endswith(".schema.json")}
     for name in bundle.bpmn:
-        _scan_bpmn(name, trees[name], (max_elements, max_depth), form_keys, errors)
+        scan_bpmn(name, trees[name], (max_elements, max_depth), form_keys, errors)
     if errors:
         return bundle, errors
     if not bundle.bpmn:
@@ -372,7 +194,7 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
             parser.get_subprocess_specs(pid)
             bundle.processes[pid] = (spec.file or "", spec.description)
         for dmn_parser in parser.dmn_parsers.values():
-            _check_dmn(dmn_parser, trees, errors)
+            check_dmn(dmn_parser, trees, errors)
     except ValidationException as exc:
         errors.append(_from_validation(exc, trees))
     except (RecursionError, MemoryError):
@@ -388,45 +210,6 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
                 if fname in library_forms and fname not in bundle.forms:
                     bundle.forms[fname] = library_forms[fname]
     return bundle, errors
-
-
-_QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
-
-
-def _check_dmn(dmn_parser: Any, trees: dict[str, etree._ElementTree], errors: list[ModelError]) -> None:
-    """Compile every input, input entry and output entry the way SpiffWorkflow's DMN engine will run it."""
-    dmn_parser.parse()
-    name = dmn_parser.filename or ""
-    tree = trees.get(name)
-
-    def report(element_id: str | None, what: str, problem: str) -> None:
-        found = tree.getroot().xpath("//*[@id=$i]", i=element_id) if tree is not None and element_id else []
-        errors.append(ModelError(name, _line(found[0]) if found else None, element_id, f"{what}: {problem}"))
-
-    for table in dmn_parser.decision.decisionTables:
-        for item in table.inputs:
-            problem = check_script(item.expression or "", "eval") if item.expression else "input has no expression"
-            if problem:
-                report(item.id, "input expression", problem)
-        for rule in table.rules:
-            for entry in rule.inputEntries:
-                for lhs in entry.lhs:
-                    if not lhs:
-                        continue
-                    match = _QUESTION.sub("dmninputexpr", lhs)
-                    if "dmninputexpr" in match:
-                        problem = check_script(match, "eval")
-                    elif check_script(lhs, "eval") is None:
-                        problem = check_script(f"({entry.input.expression}) == ({lhs})", "eval")
-                    else:
-                        problem = check_script(f"{entry.input.expression} {lhs}", "eval")
-                    if problem:
-                        report(entry.id, f"rule {rule.row_number} input entry {lhs!r}", problem)
-            for out in rule.outputEntries:
-                if out.text:
-                    problem = check_script(out.text, "eval")
-                    if problem:
-                        report(out.id, f"rule {rule.row_number} output entry {out.text!r}", problem)
 
 
 def _used_form_keys(trees: dict[str, etree._ElementTree], names: dict[str, bytes]) -> set[str]:
@@ -451,7 +234,7 @@ def _from_validation(exc: ValidationException, trees: dict[str, etree._ElementTr
                 continue
             found = tree.getroot().xpath("//*[@id=$i]", i=eid)
             if found:
-                line, file = _line(found[0]), name
+                line, file = line_of(found[0]), name
                 break
     message = str(exc).split("\n", 1)[0]
     if "RecursionError" in message:

@@ -39,7 +39,7 @@ from service.engine.commands import (
     Unclaim,
 )
 from service.engine.jsonutil import dumps, loads
-from service.engine.parsing import form_key_name
+from service.engine.model_checks import form_key_name
 from service.engine.serializer import SERIALIZER_VERSION, make_serializer
 from service.engine.versions import LoadedVersion, SpecCache
 from service.errors import Conflict, EngineFailure, InvalidInput, InvalidTransition, NotFound
