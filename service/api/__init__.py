@@ -63,9 +63,20 @@ def init_api(app: Flask) -> None:
     def _swagger_assets(filename: str) -> Response:
         return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
-    from service.api import audit, auth, health, instances, jobs, messages, people, process_models, tasks
+    from service.api import (
+        audit,
+        auth,
+        escalations,
+        health,
+        instances,
+        jobs,
+        messages,
+        people,
+        process_models,
+        tasks,
+    )
 
-    for module in (health, auth, process_models, instances, audit, tasks, messages, jobs, people):
+    for module in (health, auth, process_models, instances, audit, tasks, messages, escalations, jobs, people):
         api.register_blueprint(module.blp)
 
     @app.errorhandler(JixiaoError)

@@ -113,7 +113,7 @@ def _authenticate() -> None:
 
 
 def _no_unstorable_path_values() -> None:
-    # PostgreSQL refuses NUL in a query parameter; nothing is stored under such an id.
+    # PostgreSQL refuses NUL in a query parameter; integer ids are 32-bit columns.
     for name, value in (request.view_args or {}).items():
-        if isinstance(value, str) and unstorable(value):
-            raise NotFound(f"no such {name.replace('_', ' ')}")
+        if (isinstance(value, str) and unstorable(value)) or (isinstance(value, int) and not 0 < value < 2**31):
+            raise NotFound(f"no such {name.replace('_', ' ')}")  # nothing is stored under it

@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -34,6 +36,38 @@ def waiting_external_tasks(wf: BpmnWorkflow) -> list[Task]:
 def waiting_messages(wf: BpmnWorkflow) -> list[str]:
     """Names of the messages a catch event of the instance waits for (POST /api/messages routes by them)."""
     return sorted({e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition" and e.name})
+
+
+def fired_boundary_events(wf: BpmnWorkflow) -> set[str]:
+    return {str(t.id) for t in wf.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, BoundaryEvent)}
+
+
+def escalation_events(wf: BpmnWorkflow, fired_before: set[str], supervisor_tasks: list[Task]) -> list[dict[str, Any]]:
+    """Boundary timers (a deadline passed) and escalation events (a target slipped) that fired just now, each
+    with the new supervisor task that descends from it, if any."""
+    found = []
+    for t in wf.get_tasks(state=TaskState.COMPLETED):
+        spec = t.task_spec
+        if not isinstance(spec, BoundaryEvent) or str(t.id) in fired_before:
+            continue
+        ed = spec.event_definition
+        task_id = next((str(s.id) for s in supervisor_tasks if _descends_from(s, t)), None)
+        if isinstance(ed, TimerEventDefinition):
+            found.append({"kind": "deadline", "code": spec.bpmn_id, "name": spec.bpmn_name, "element_id": spec.bpmn_id,
+                          "task_id": task_id})
+        elif isinstance(ed, EscalationEventDefinition):
+            found.append({"kind": "escalation", "code": ed.code, "name": spec.bpmn_name or ed.name,
+                          "element_id": spec.bpmn_id, "task_id": task_id})
+    return found
+
+
+def _descends_from(task: Task, ancestor: Task) -> bool:
+    node = task.parent
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.parent
+    return False
 
 
 def has_ready_engine_work(wf: BpmnWorkflow) -> bool:

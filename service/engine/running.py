@@ -124,6 +124,7 @@ class Outcome:
     touched: list[dict[str, Any]]
     external_tasks: list[dict[str, Any]]  # service tasks that started waiting for a Python task worker
     messages: list[str]  # names of the messages the instance now waits for
+    escalations: list[dict[str, Any]]  # boundary timers and escalation events that fired
 
 
 def run(wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], before: dict[str, Task], ctx: InstanceContext,
@@ -133,10 +134,11 @@ def run(wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], before: dict[str,
     try:
         with clock.frozen_at(now), scripting.budget(settings.engine_time_limit_s):
             external_before = {str(t.id) for t in derive.waiting_external_tasks(wf)}
+            fired_before = derive.fired_boundary_events(wf)
             act(wf)
             if settle:
                 _settle(wf, settings.engine_max_steps)
-            return _derive(wf, before, external_before, ctx, now, status, serialize)
+            return _derive(wf, before, external_before, fired_before, ctx, now, status, serialize)
     except (EngineFailure, NotFound, Conflict, Forbidden, InvalidInput, InvalidTransition):
         raise
     except StepLimitExceeded:
@@ -172,8 +174,8 @@ def _settle(wf: BpmnWorkflow, limit: int) -> None:
             break
 
 
-def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str], ctx: InstanceContext,
-            now: datetime, status: str,
+def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str], fired_before: set[str],
+            ctx: InstanceContext, now: datetime, status: str,
             serialize: Callable[[BpmnWorkflow], str]) -> Outcome:
     if status == "running" and wf.is_completed():
         if not derive.reached_end(wf):
@@ -194,6 +196,11 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
                   for r in new_tasks
                   for key in dict.fromkeys([*(g for g in (r["candidate_groups"] or "").split(",") if g),
                                             *("@" + u for u in (r["candidate_users"] or "").split(",") if u)])]
+    # A boundary timer or escalation event that fired opens an escalation, linked to the supervisor's task on
+    # its path (completing that task resolves it); a boundary timer that leads to no such task is a reminder.
+    supervisor_tasks = [after[r["id"]] for r in new_tasks if "supervisor" in (r["candidate_groups"] or "").split(",")]
+    escalations = [e for e in derive.escalation_events(wf, fired_before, supervisor_tasks)
+                   if e["kind"] == "escalation" or e["task_id"] is not None]
     data = dumps(derive.instance_data(wf))
     return Outcome(
         status=status, error=None,  # a successful command clears the error of an earlier failed timer firing
@@ -204,6 +211,7 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
         + [{k: v for k, v in e.items() if k != "data"} for e in external],
         external_tasks=external,
         messages=derive.waiting_messages(wf) if status == "running" else [],
+        escalations=escalations,
     )
 
 

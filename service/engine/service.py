@@ -128,7 +128,7 @@ class WorkflowService:
         }
         with db.write(self.engine) as conn:
             conn.execute(sql.INSERT_INSTANCE, row)
-            self._write_tasks(conn, instance_id, outcome, None, actor, now)
+            self._write_tasks(conn, instance_id, outcome, None, actor, now, department_id)
             self._write_waits(conn, instance_id, [], outcome.messages)
             conn.execute(INSERT_EVENT, ev)
         return row
@@ -211,7 +211,8 @@ class WorkflowService:
         with db.write(self.engine) as conn:
             if conn.execute(sql.WRITE_INSTANCE, values).rowcount != 1:
                 raise Conflict("the instance was changed by someone else meanwhile; reload and try again")
-            self._write_tasks(conn, row.id, outcome, completed_id, actor, now)
+            self._write_tasks(conn, row.id, outcome, completed_id, actor, now, row.department_id,
+                              command.data if isinstance(command, CompleteTask) else None)
             self._write_waits(conn, row.id, waits_before, outcome.messages)
             conn.execute(INSERT_EVENT, ev)
         return {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
@@ -251,8 +252,20 @@ class WorkflowService:
                 "delegation_state": values["delegation_state"], "lock_version": row.lock_version + 1}
 
     def _write_tasks(self, conn: Connection, instance_id: str, outcome: running.Outcome, completed_id: str | None,
-                     actor: Principal, now: datetime) -> None:
+                     actor: Principal, now: datetime, department_id: str | None = None,
+                     decision: dict[str, Any] | None = None) -> None:
+        decision = decision or {}
+        if outcome.escalations:
+            conn.execute(sql.INSERT_ESCALATION, [
+                {**e, "instance_id": instance_id, "department_id": department_id, "state": "open",
+                 "opened_at": clock.to_db(now)} for e in outcome.escalations])
         if outcome.closed:
+            conn.execute(sql.RESOLVE_ESCALATION, [
+                {"b_task": tid, "decision": str(decision.get("decision") or "completed")[:50]
+                 if tid == completed_id else "cancelled", "comment": decision.get("decision_comment")
+                 if tid == completed_id else None, "resolved_at": clock.to_db(now),
+                 "resolved_by": actor.username if tid == completed_id else None}
+                for tid in outcome.closed])
             conn.execute(sql.CLOSE_TASK, [
                 {"b_id": tid, "state": "completed" if tid == completed_id else "cancelled",
                  "ended_at": clock.to_db(now), "completed_by": actor.username if tid == completed_id else None}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from service.models import Instance, Job, MessageWait, ProcessDefinition, TaskCandidate, TaskRow, User
+from service.models import Escalation, Instance, Job, MessageWait, ProcessDefinition, TaskCandidate, TaskRow, User
 
 INSTANCES = Instance.__table__
 TASKS = TaskRow.__table__
@@ -12,6 +12,7 @@ CANDIDATES = TaskCandidate.__table__
 USERS = User.__table__
 WAITS = MessageWait.__table__
 JOBS = Job.__table__
+ESCALATIONS = Escalation.__table__
 
 _INSTANCE_COLUMNS = (
     INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.version_hash, INSTANCES.c.status, INSTANCES.c.state,
@@ -71,3 +72,10 @@ DROP_CANDIDATES = delete(CANDIDATES).where(CANDIDATES.c.task_id == bindparam("b_
 DROP_WAITS = delete(WAITS).where(WAITS.c.instance_id == bindparam("b_id"))
 INSERT_WAIT = insert(WAITS)
 INSERT_JOB = insert(JOBS)
+INSERT_ESCALATION = insert(ESCALATIONS)
+# The supervisor's task of an open escalation was completed (its decision resolves it) or cancelled.
+RESOLVE_ESCALATION = (
+    update(ESCALATIONS).where(ESCALATIONS.c.task_id == bindparam("b_task"), ESCALATIONS.c.state == "open")
+    .values(state="resolved", decision=bindparam("decision"), comment=bindparam("comment"),
+            resolved_at=bindparam("resolved_at"), resolved_by=bindparam("resolved_by"))
+)

@@ -140,3 +140,25 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Escalation(Base):
+    """A deadline passed or a target slipped (督办): opened when a boundary timer or escalation event fires."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_state_opened", "state", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    department_id: Mapped[str | None] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(20))  # deadline | escalation
+    code: Mapped[str | None] = mapped_column(String(100))  # the escalation code, or the boundary event's id
+    name: Mapped[str | None] = mapped_column(String(255))  # what was late or slipped
+    element_id: Mapped[str] = mapped_column(String(255))
+    task_id: Mapped[str | None] = mapped_column(String(36))  # the supervisor's task the escalation opened
+    state: Mapped[str] = mapped_column(String(20))  # open | resolved
+    decision: Mapped[str | None] = mapped_column(String(50))
+    comment: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
