@@ -40,6 +40,14 @@ class InvalidInput(JixiaoError):
 class InvalidTransition(JixiaoError):
     kind, title = "invalid-transition", "Not allowed in the current state"
 
+    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None, state: str | None = None) -> None:
+        super().__init__(detail, errors)
+        self.state = state  # the instance's status that refused the command, when that is the reason
+
+
+class AlreadyDone(Conflict):
+    """The work a command would do has been done already (e.g. an external task completed by another worker)."""
+
 
 class InvalidModel(JixiaoError):
     kind, title = "invalid-model", "Invalid process model"

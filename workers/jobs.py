@@ -19,7 +19,7 @@ from service.engine import statements as sql
 from service.engine.commands import CompleteExternalTask
 from service.engine.jsonutil import loads
 from service.engine.service import WorkflowService
-from service.errors import Conflict, EngineFailure, InvalidTransition, NotFound
+from service.errors import AlreadyDone, Conflict, EngineFailure, InvalidTransition, NotFound
 from workers import leases
 from workers.handlers import lookup
 
@@ -56,16 +56,17 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
         if not isinstance(output, dict):
             raise TypeError(f"the handler of {job.topic!r} returned {type(output).__name__}, not a dict")
         service.apply(job.instance_id, CompleteExternalTask(job.task_id, output), actor=WORKER, now=now)
-    except Conflict as exc:
-        if "not waiting" in exc.detail or "is completed" in exc.detail:
-            _finish(service, job, owner, now, "done", None)  # someone completed it already: the effect happened
-            result.done.append(job.id)
-        else:  # a lost race on the instance: try again at once, without spending a retry
-            _finish(service, job, owner, now, "pending", None, due=now)
-            result.released.append(job.id)
+    except AlreadyDone:  # another worker completed it already: the effect happened
+        _finish(service, job, owner, now, "done", None)
+        result.done.append(job.id)
+        return
+    except Conflict:  # a lost race on the instance: try again at once, without spending a retry
+        _finish(service, job, owner, now, "pending", None, due=now)
+        result.released.append(job.id)
         return
     except (InvalidTransition, NotFound) as exc:  # the instance was terminated or suspended meanwhile
-        _finish(service, job, owner, now, "pending" if "suspended" in str(exc) else "done", str(exc),
+        suspended = getattr(exc, "state", None) == "suspended"
+        _finish(service, job, owner, now, "pending" if suspended else "done", exc.detail,
                 due=now + timedelta(seconds=service.settings.worker_poll_seconds))
         result.released.append(job.id)
         return

@@ -72,7 +72,8 @@ def problem(status: int, kind: str, title: str, detail: str | None = None,
 
 
 def from_domain(error: JixiaoError) -> Response:
-    response = problem(STATUS.get(type(error), 400), error.kind, error.title, error.detail, error.errors)
+    status = next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 400)  # subclasses share their base's
+    response = problem(status, error.kind, error.title, error.detail, error.errors)
     if isinstance(error, Unauthorized):
         response.headers["WWW-Authenticate"] = 'Bearer realm="jixiao"'
     return response

@@ -29,7 +29,7 @@ from service.engine.commands import (
     Terminate,
 )
 from service.engine.jsonutil import NotJSON, dumps
-from service.errors import Conflict, EngineFailure, Forbidden, InvalidInput, InvalidTransition, NotFound
+from service.errors import AlreadyDone, Conflict, EngineFailure, Forbidden, InvalidInput, InvalidTransition, NotFound
 
 
 def action_for(wf: BpmnWorkflow, command: Command,
@@ -92,7 +92,7 @@ def waiting_external_task(wf: BpmnWorkflow, task_id: str) -> Task:
     if task is None or (task.task_spec.extensions or {}).get("type") != "external":
         raise NotFound(f"external task {task_id} not found")
     if task.state != TaskState.STARTED:
-        raise Conflict(f"external task {task_id} is {TaskState.get_name(task.state).lower()}, not waiting")
+        raise AlreadyDone(f"external task {task_id} is {TaskState.get_name(task.state).lower()}, not waiting")
     return task
 
 

@@ -176,7 +176,8 @@ class WorkflowService:
     def _apply(self, row: Any, task: _TaskView | None, command: Command, actor: Principal,
                now: datetime) -> dict[str, Any]:
         if row.status not in _ALLOWED_FROM[type(command)]:
-            raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}")
+            raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}",
+                                    state=row.status)
         if task is not None and not _needs_engine(command, task):
             return self._assign(row, task, command, actor, now)
         if isinstance(command, FireTimers) and (row.next_timer_at is None or clock.from_db(row.next_timer_at) > now):
