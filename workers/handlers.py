@@ -1,15 +1,49 @@
 """Python task handlers: one registered function per camunda:topic of an external service task.
 
-A handler takes the task's variables (a dict) and returns the variables to put back into the process.
-Raising fails the attempt: the job is retried with backoff, then becomes an incident.
+A handler takes a `TaskContext` (which instance, which task, the time, a way to write domain records) and the
+task's variables, and returns the variables to put back into the process. Raising fails the attempt: the job
+is retried with backoff, then becomes an incident. Jobs are at-least-once, so a handler's writes must be
+idempotent (keyed by the project, the instance or the task).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-Handler = Callable[[dict[str, Any]], dict[str, Any]]
+from sqlalchemy import Connection, Engine
+
+from service import db
+from service.config import Settings
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    engine: Engine
+    settings: Settings
+    now: datetime
+    instance_id: str | None
+    task_id: str | None
+    topic: str
+    department_id: str | None = None
+    business_key: str | None = None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction for the handler's domain records."""
+        with db.write(self.engine) as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with db.read(self.engine) as conn:
+            yield conn
+
+
+Handler = Callable[[TaskContext, dict[str, Any]], dict[str, Any]]
 
 HANDLERS: dict[str, Handler] = {}
 
@@ -29,7 +63,13 @@ class NoHandler(LookupError):
 
 
 def lookup(topic: str | None) -> Handler:
+    _load_builtin()
     try:
         return HANDLERS[topic or ""]
     except KeyError:
         raise NoHandler(f"no handler is registered for topic {topic!r}") from None
+
+
+def _load_builtin() -> None:
+    """Import the product's handlers (workers/tasks/) once, so registering them needs no central list."""
+    import workers.tasks  # noqa: F401

@@ -1,13 +1,36 @@
 """SQLAlchemy 2 typed models. Import from here."""
 
 from service.models.base import Base
+from service.models.cycle import (
+    AccountabilityCase,
+    BudgetDecision,
+    Evaluation,
+    Goal,
+    GoalIndicator,
+    MonitoringReport,
+    Project,
+    ProjectAction,
+    Rectification,
+)
 from service.models.events import Chain, Event
 from service.models.instances import Escalation, Instance, Job, MessageWait, TaskCandidate, TaskRow
+from service.models.libraries import (
+    Agency,
+    AgencyEngagement,
+    Expert,
+    ExpertEngagement,
+    LibraryIndicator,
+    SupervisionMember,
+)
 from service.models.notifications import Notification
 from service.models.people import ApiToken, Department, User, UserRole
 from service.models.process import ProcessDefinition, ProcessVersion, VersionFile
+from service.models.rules import CalendarDay, FiscalYear, Rule
 
 __all__ = [
-    "ApiToken", "Base", "Chain", "Department", "Escalation", "Event", "Instance", "Job", "MessageWait", "Notification",
-    "ProcessDefinition", "ProcessVersion", "TaskCandidate", "TaskRow", "User", "UserRole", "VersionFile",
+    "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Base", "BudgetDecision", "CalendarDay", "Chain",
+    "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
+    "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",
+    "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "SupervisionMember",
+    "TaskCandidate", "TaskRow", "User", "UserRole", "VersionFile",
 ]

@@ -30,7 +30,7 @@ def main(mode: str, folder: str, at: str) -> int:
     rt = Runtime.build(Settings.from_env())
     owner = f"{mode}-{os.getpid()}"
     if mode == "block":
-        def hold(_variables: dict) -> dict:
+        def hold(_ctx, _variables: dict) -> dict:
             (here / f"holding-{os.getpid()}").write_text(owner)
             while True:
                 time.sleep(60)

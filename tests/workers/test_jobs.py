@@ -23,7 +23,7 @@ def topic(monkeypatch):
     """A handler for "test-score" whose behaviour each test sets: a list of outcomes, one per call."""
     plan: list = []
 
-    def score(variables: dict) -> dict:
+    def score(_ctx, variables: dict) -> dict:
         CALLS.append(variables)
         outcome = plan.pop(0) if plan else {"score": 90}
         if isinstance(outcome, Exception):

@@ -104,7 +104,7 @@ def test_a_worker_killed_mid_job_loses_nothing(runtime, deploy_fixture, frozen_c
             worker.wait()
     assert worker.returncode == -signal.SIGKILL
 
-    monkeypatch.setitem(handlers.HANDLERS, "test-score", lambda variables: {"score": variables["amount"] * 10})
+    monkeypatch.setitem(handlers.HANDLERS, "test-score", lambda ctx, variables: {"score": variables["amount"] * 10})
     assert run_once(runtime, "w2").jobs.done == []  # the dead worker's lease still holds
     clock.advance(timedelta(seconds=runtime.settings.worker_lease_seconds + 1))
     assert len(run_once(runtime, "w2").jobs.done) == 1

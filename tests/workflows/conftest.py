@@ -1,0 +1,113 @@
+"""The real cycle: the repository's workflows/ and forms/ deployed, rules, calendar and libraries seeded.
+
+`cycle` drives instances the way people and workers do: tasks are completed through the API as a given user,
+worker passes (timers, external-task handlers, mail) run at the test clock's time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from service import clock, db
+from service.config import Settings
+from service.cycle import launch, projects
+from service.engine.deploy import deploy, read_dir
+from service.runtime import Runtime
+from tests.conftest import START
+
+
+class Cycle:
+    def __init__(self, rt: Runtime, as_user: Any) -> None:
+        self.rt = rt
+        self.as_user = as_user
+
+    # --- records ------------------------------------------------------------------------------------
+    def project(self, id: str = "2015-dept-a-001", *, department_id: str = "dept-a", amount: float = 1_200_000,
+                sector: str = "education", name: str = "义务教育学校标准化建设", fiscal_year: int = 2015,
+                kind: str = "project", is_key: bool = False) -> str:
+        with db.write(self.rt.engine) as conn:
+            projects.create(conn, clock.now(), id=id, fiscal_year=fiscal_year, department_id=department_id,
+                            name=name, sector=sector, amount=Decimal(str(amount)), kind=kind, is_key=is_key)
+        return id
+
+    def start(self, project_id: str, process_id: str = launch.CYCLE_PROCESS) -> str:
+        iid = launch.start_cycle(self.rt.workflows, project_id, clock.now(), process_id=process_id)
+        self.work()
+        return iid
+
+    def rows(self, table: str, **where: Any) -> list[Any]:
+        from sqlalchemy import select
+
+        from service.models import Base
+
+        t = Base.metadata.tables[table]
+        q = select(t)
+        for k, v in where.items():
+            q = q.where(t.c[k] == v)
+        with db.read(self.rt.engine) as conn:
+            return list(conn.execute(q))
+
+    # --- people and workers -------------------------------------------------------------------------
+    def tasks(self, iid: str, user: str = "power") -> list[dict[str, Any]]:
+        resp = self.as_user(user).get(f"/api/tasks?instance_id={iid}&per_page=100")
+        assert resp.status_code == 200, resp.get_json()
+        return list(resp.get_json()["items"])  # ready tasks the user may see
+
+    def task(self, iid: str, bpmn_id: str, user: str = "power") -> dict[str, Any]:
+        found = [t for t in self.tasks(iid, user) if t["bpmn_id"] == bpmn_id]
+        assert found, f"no ready task {bpmn_id} for {user}: {[t['bpmn_id'] for t in self.tasks(iid, 'power')]}"
+        return found[0]
+
+    def complete(self, iid: str, bpmn_id: str, data: dict[str, Any], user: str = "power",
+                 expect: int = 200) -> Any:
+        task = self.task(iid, bpmn_id, user)
+        resp = self.as_user(user).post(f"/api/tasks/{task['id']}/complete", json={"data": data})
+        assert resp.status_code == expect, resp.get_json()
+        self.work()
+        return resp.get_json()
+
+    def work(self, now: datetime | None = None) -> None:
+        """Worker passes at the clock's time until nothing is left to do (handlers may start more work)."""
+        from workers.runner import run_once
+
+        for _ in range(20):
+            outcome = run_once(self.rt, "test-worker", now or clock.now())
+            assert not outcome.jobs.incidents, self.rows("jobs", status="failed")[0].last_error
+            if not (outcome.timers.fired or outcome.jobs.done or outcome.jobs.retried or outcome.jobs.released):
+                return
+        raise AssertionError("the workers never became idle")
+
+    def advance(self, **delta: float) -> None:
+        clock.advance(timedelta(**delta))
+        self.work()
+
+    def instance(self, iid: str) -> dict[str, Any]:
+        return self.as_user("auditor").get(f"/api/instances/{iid}").get_json()
+
+
+@pytest.fixture
+def cycle(settings: Settings, runtime: Runtime, as_user: Any) -> Iterator[Cycle]:
+    real = Settings(database_url=settings.database_url)  # the repository's workflows/ and forms/
+    clock.set_now(START)
+    try:
+        with db.write(runtime.engine) as conn:
+            seed_reference(conn, START)
+        deploy(runtime.engine, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
+        yield Cycle(runtime, as_user)
+    finally:
+        clock.reset()
+
+
+def seed_reference(conn: Any, now: datetime) -> None:
+    from service.config import ROOT
+    from service.libraries.seed import seed_libraries
+    from service.rules import store
+
+    store.seed_rules(conn, ROOT / "seeds" / "rules.json", "test", now)
+    store.seed_calendar(conn, 2014, 2026)
+    seed_libraries(conn, now)
