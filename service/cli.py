@@ -143,10 +143,16 @@ def users_list() -> None:
 @main.command()
 @click.option("--org", "org", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="an organisation file (departments, users); default seeds/organisation.json")
-@click.option("--demo", is_flag=True, help="also load the demo accounts (seeds/demo_people.json) and print them")
-def seed(org: Path | None, demo: bool) -> None:
-    """Load the organisation (and with --demo, demo accounts of every role); safe to run again."""
+@click.option("--demo", is_flag=True, help="also build the demo municipality (accounts, projects, live instances)")
+@click.option("--demo-size", type=click.IntRange(13, 1000), default=None,
+              help="projects per fiscal year in the demo (default: all, about 144)")
+def seed(org: Path | None, demo: bool, demo_size: int | None) -> None:
+    """Load the organisation and reference data (rules, calendar, libraries); with --demo, the demo municipality.
+
+    Safe to run again: the demo is built once, later runs only print its accounts."""
+    from service import clock
     from service.config import ROOT
+    from service.demo.reference import seed_reference
     from service.errors import JixiaoError
     from service.people.directory import load_seed
 
@@ -154,24 +160,14 @@ def seed(org: Path | None, demo: bool) -> None:
     try:
         counts = load_seed(rt.engine, org or ROOT / "seeds" / "organisation.json")
         click.echo(f"organisation: {counts['departments']} department(s) added or changed, {counts['users']} user(s)")
+        ref = seed_reference(rt.engine, ROOT, clock.now())
+        click.echo("reference data: " + ", ".join(f"{n} {k}" for k, n in ref.items()))
         if demo:
-            demo_file = ROOT / "seeds" / "demo_people.json"
-            counts = load_seed(rt.engine, demo_file)
-            click.echo(f"demo accounts: {counts['users']} new")
-            _print_demo_accounts(demo_file)
+            from service.demo.build import build_demo
+
+            build_demo(rt, ROOT, echo=click.echo, per_year=demo_size)
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
-
-
-def _print_demo_accounts(path: Path) -> None:
-    import json
-
-    from service.domain.roles import ROLES
-
-    click.echo("\nDemo accounts (password for all: see seeds/demo_people.json):")
-    for user in json.loads(path.read_text(encoding="utf-8"))["users"]:
-        roles = ", ".join(f"{r} {ROLES[r][0]}" for r in user["roles"])
-        click.echo(f"  {user['username']:<15} {user['password']:<12} {user.get('department_id') or '-':<6} {roles}")
 
 
 @main.group()
@@ -329,6 +325,16 @@ def serve(host: str | None, port: int | None) -> None:
     settings = Settings.from_env()
     app = create_app(settings)
     app.run(host=host or settings.host, port=port or settings.port, threaded=True)
+
+
+from service.cli_reports import COMMANDS as _REPORT_COMMANDS  # noqa: E402  (report, rules, calendar)
+
+for _command in _REPORT_COMMANDS:
+    main.add_command(_command)
+
+from service.cli_cycle import cycle as _cycle  # noqa: E402  (cycle launch)
+
+main.add_command(_cycle)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+# Deadlines, working days and what people see are in Wuhan's time; storage is UTC (DESIGN.md, Time).
+LOCAL = ZoneInfo("Asia/Shanghai")
 
 _lock = threading.Lock()
 _offset = timedelta(0)
@@ -86,3 +90,13 @@ def from_db(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def to_local(value: datetime) -> datetime:
+    """A stored or current UTC time as Wuhan's wall-clock time."""
+    return value.astimezone(LOCAL)
+
+
+def local_today(at: datetime | None = None) -> date:
+    """Today's date in Wuhan at `at` (default: now)."""
+    return to_local(at or now()).date()

@@ -22,9 +22,11 @@ class Settings:
     tz_display: str = "Asia/Shanghai"
     forms_dir: Path = ROOT / "forms"
     workflows_dir: Path = ROOT / "workflows"
-    # Upload limits (bytes): one file and one whole deployment.
+    # Upload limits (bytes): one model file, and one upload (a whole deployment, or one evidence attachment).
     max_file_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 16 * 1024 * 1024
+    # Evidence attachments (content-addressed files; metadata in the database).
+    attachments_dir: Path = ROOT / "instance" / "attachments"
     # Engine guards against pathological models.
     engine_max_steps: int = 5000
     engine_time_limit_s: float = 5.0
@@ -37,6 +39,12 @@ class Settings:
     job_backoff_seconds: float = 30.0
     worker_poll_seconds: float = 5.0
     worker_lease_seconds: float = 60.0
+    # Calendar jobs of the worker (crontab lines in CRON_TIMEZONE; "off" disables one — issue #5): the daily
+    # reminder sweep, the annual cycle launch and the monitoring checkpoints (workers/calendar_jobs.py).
+    cron_daily: str = "0 8 * * *"
+    cron_launch: str = "0 7 * * *"
+    cron_checkpoints: str = "30 8 * * *"
+    cron_timezone: str = "Asia/Shanghai"
     # Outgoing mail. Without SMTP_HOST each mail is written as a .eml file into MAIL_SINK_DIR (`make run`).
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -56,7 +64,9 @@ class Settings:
         _str = {"DATABASE_URL": "database_url", "HOST": "host", "SECRET_KEY": "secret_key",
                 "TZ_DISPLAY": "tz_display", "JIXIAO_ADMIN_USER": "admin_user",
                 "JIXIAO_ADMIN_PASSWORD": "admin_password", "SMTP_HOST": "smtp_host", "SMTP_USER": "smtp_user",
-                "SMTP_PASSWORD": "smtp_password", "SMTP_FROM": "smtp_from"}
+                "SMTP_PASSWORD": "smtp_password", "SMTP_FROM": "smtp_from",
+                "JIXIAO_CRON_DAILY": "cron_daily", "JIXIAO_CRON_LAUNCH": "cron_launch",
+                "JIXIAO_CRON_CHECKPOINTS": "cron_checkpoints", "JIXIAO_CRON_TZ": "cron_timezone"}
         for var, attr in _str.items():
             if e.get(var):
                 pairs[attr] = e[var]
@@ -75,6 +85,8 @@ class Settings:
                 pairs[attr] = float(e[var])
         if e.get("SMTP_STARTTLS"):
             pairs["smtp_starttls"] = e["SMTP_STARTTLS"].strip().lower() in {"1", "true", "yes", "on"}
+        if e.get("JIXIAO_ATTACHMENTS_DIR"):
+            pairs["attachments_dir"] = Path(e["JIXIAO_ATTACHMENTS_DIR"])
         if e.get("MAIL_SINK_DIR"):
             pairs["mail_sink_dir"] = Path(e["MAIL_SINK_DIR"])
         if e.get("JIXIAO_FORMS_DIR"):

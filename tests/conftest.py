@@ -44,9 +44,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, forms_dir=FIXTURES, workflows_dir=FIXTURES,
-                    engine_time_limit_s=3.0)
+                    engine_time_limit_s=3.0, attachments_dir=tmp_path / "attachments")
 
 
 # People live for the whole session (hashing passwords is slow on purpose); process tables are wiped per test.

@@ -1,16 +1,24 @@
-"""One worker pass (fire due timers, run due jobs) and the worker process that repeats it (APScheduler 3)."""
+"""One worker pass (fire due timers, run due jobs) and the worker process that repeats it and runs the calendar
+jobs on their cron schedules (APScheduler 3)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from service import clock
 from service.runtime import Runtime
 from workers import jobs, notify, timers
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
 
 log = logging.getLogger("jixiao.worker")
 
@@ -43,9 +51,62 @@ def run_once(rt: Runtime, owner: str, now: datetime | None = None, batch: int = 
     return PassResult(swept, result, notify.deliver_due(rt, owner, now, batch))
 
 
-def serve(rt: Runtime) -> None:
-    """The worker process: an APScheduler clock that runs a pass every WORKER_POLL_SECONDS."""
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _day_of_week(field: str) -> str:
+    """Crontab weekday numbers (0 or 7 = Sunday) as day names: APScheduler 3 numbers days from Monday, so its
+    from_crontab would run "1-5" from Tuesday to Saturday (agronholm/apscheduler#286, fixed only in 4.x)."""
+    days: list[str] = []
+    for item in field.split(","):
+        span, _, step = item.partition("/")
+        if span == "*" and not step:
+            return "*"
+        if span == "*":
+            low, high = 0, 6
+        elif re.fullmatch(r"\d+(-\d+)?", span):
+            first, _, last = span.partition("-")
+            low, high = int(first), int(last or first)
+        else:  # names (mon-fri, sun) mean the same to both
+            days.append(item)
+            continue
+        if not low <= high <= 7:
+            raise ValueError(f"invalid day of week {item!r} in a crontab line")
+        days += [_CRON_DAYS[d] for d in range(low, high + 1, int(step or 1))]
+    return ",".join(dict.fromkeys(days))
+
+
+def cron_trigger(crontab: str, timezone: str) -> CronTrigger:
+    """A standard five-field crontab line ("minute hour day month weekday") in `timezone`."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = crontab.split()
+    if len(fields) != 5:
+        raise ValueError(f"a crontab line has five fields, not {len(fields)}: {crontab!r}")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_day_of_week(weekday),
+                       timezone=timezone)
+
+
+def _calendar_job(rt: Runtime, name: str, job: Callable[[Runtime, datetime], Any]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job(rt, clock.now())
+        except Exception:  # a database restart, say: log it; the job is idempotent and runs again on schedule
+            log.exception("calendar job %s failed", name)
+
+    return run
+
+
+def build_scheduler(rt: Runtime) -> BlockingScheduler:
+    """The worker's APScheduler clock: a pass every WORKER_POLL_SECONDS, plus the calendar jobs' cron schedules.
+
+    Each calendar job (workers/calendar_jobs.py) also runs once when the worker starts, so a worker that was
+    down at the scheduled time catches up; they are idempotent, so several workers may all run them.
+    """
     from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from workers import calendar_jobs
 
     owner = worker_name()
     scheduler = BlockingScheduler(timezone="UTC")
@@ -60,7 +121,23 @@ def serve(rt: Runtime) -> None:
         if fired or done or outcome.jobs.incidents:
             log.info("fired %d timer(s), ran %d job(s), %d incident(s)", fired, done, len(outcome.jobs.incidents))
 
-    scheduler.add_job(tick, "interval", seconds=rt.settings.worker_poll_seconds, id="jixiao-pass",
+    scheduler.add_job(tick, "interval", seconds=rt.settings.worker_poll_seconds, id="jixiao-pass", name="jixiao-pass",
                       max_instances=1, coalesce=True, next_run_time=clock.now())
-    log.info("worker %s polling every %.1f s", owner, rt.settings.worker_poll_seconds)
+    calendar = (("jixiao-reminders", rt.settings.cron_daily, calendar_jobs.daily_reminders),
+                ("jixiao-cycle-launch", rt.settings.cron_launch, calendar_jobs.launch_cycles),
+                ("jixiao-checkpoints", rt.settings.cron_checkpoints, calendar_jobs.issue_checkpoints))
+    for job_id, crontab, job in calendar:
+        if crontab.strip().lower() == "off":
+            continue
+        scheduler.add_job(_calendar_job(rt, job_id, job), cron_trigger(crontab, rt.settings.cron_timezone),
+                          id=job_id, name=job_id, max_instances=1, coalesce=True, misfire_grace_time=3600,
+                          next_run_time=clock.now())
+    return scheduler
+
+
+def serve(rt: Runtime) -> None:
+    """The worker process: an APScheduler clock that runs a pass every WORKER_POLL_SECONDS and the calendar jobs."""
+    scheduler = build_scheduler(rt)
+    log.info("worker %s polling every %.1f s; calendar jobs: %s", worker_name(), rt.settings.worker_poll_seconds,
+             ", ".join(j.id for j in scheduler.get_jobs() if j.id != "jixiao-pass") or "none")
     scheduler.start()

@@ -13,8 +13,10 @@ from service.engine.commands import FireTimers
 from service.engine.service import INSTANCES, WorkflowService
 from service.errors import Conflict, EngineFailure, InvalidTransition, NotFound
 
+# Strictly earlier: SpiffWorkflow fires a timer only once its due time has passed, so an instance swept at the very
+# instant would be "fired" without progressing, again and again.
 _DUE = (
-    select(INSTANCES.c.id).where(INSTANCES.c.next_timer_at <= bindparam("now"), INSTANCES.c.status == "running")
+    select(INSTANCES.c.id).where(INSTANCES.c.next_timer_at < bindparam("now"), INSTANCES.c.status == "running")
     .order_by(INSTANCES.c.next_timer_at).limit(bindparam("limit"))
 )
 

@@ -70,14 +70,23 @@ def init_api(app: Flask) -> None:
         health,
         instances,
         jobs,
+        libraries,
         messages,
         people,
         process_models,
         tasks,
     )
 
-    for module in (health, auth, process_models, instances, audit, tasks, messages, escalations, jobs, people):
+    for module in (health, auth, process_models, instances, audit, tasks, messages, escalations, jobs, people,
+                   libraries):
         api.register_blueprint(module.blp)
+    from service.api import reports, rules  # the coverage report; rule rows and the working-day calendar
+
+    for module in (reports, rules):
+        api.register_blueprint(module.blp)
+    from service.api import attachments  # evidence attachments (issue 9)
+
+    api.register_blueprint(attachments.blp)
 
     @app.errorhandler(JixiaoError)
     def _domain_error(error: JixiaoError) -> Response:

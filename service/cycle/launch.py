@@ -11,18 +11,23 @@ from service.engine.service import WorkflowService
 from service.errors import Conflict
 
 CYCLE_PROCESS = "budget_cycle"
+# Whole-department spending items (部门整体支出) run the pilot's process instead of the project cycle.
+PILOT_PROCESS = "department_pilot"
 
 
 def start_cycle(workflows: WorkflowService, project_id: str, now: datetime, actor: Principal = SYSTEM,
-                process_id: str = CYCLE_PROCESS) -> str:
-    """Start the cycle for a project (or, with `process_id`, one stage alone); refuse a second one."""
+                process_id: str | None = None) -> str:
+    """Start the cycle for a project (or, with `process_id`, one stage alone); refuse a second cycle."""
     with db.read(workflows.engine) as conn:
         row = projects.get(conn, project_id)
-    if row.instance_id is not None and process_id == CYCLE_PROCESS:
-        raise Conflict(f"project {project_id} already has its cycle (instance {row.instance_id})")
+    own_cycle = process_id is None
+    if own_cycle:
+        process_id = PILOT_PROCESS if row.kind == "department" else CYCLE_PROCESS
+        if row.instance_id is not None:
+            raise Conflict(f"project {project_id} already has its cycle (instance {row.instance_id})")
     inst = workflows.start(process_id, projects.cycle_variables(row), business_key=row.id, actor=actor,
                            department_id=row.department_id, now=now)
     with db.write(workflows.engine) as conn:
-        extra = {"instance_id": inst["id"]} if process_id == CYCLE_PROCESS else {}
+        extra = {"instance_id": inst["id"]} if own_cycle else {}
         projects.set_status(conn, project_id, "declaring", now, **extra)
     return str(inst["id"])

@@ -13,6 +13,7 @@ from service.domain.roles import (
     task_candidate,
 )
 from service.engine.commands import (
+    EVIDENCE_COMMANDS,
     Claim,
     Command,
     CompleteExternalTask,
@@ -76,6 +77,8 @@ def check_task_command(p: Principal, task: Any, inst: Any, command: Command, del
     if p.read_only:
         raise Forbidden("auditors read and change nothing")
     if task.state != "ready":
+        if isinstance(command, EVIDENCE_COMMANDS):  # issue 9: evidence is immutable once its task has ended
+            raise Conflict(f"task {task.id} is already {task.state}: its attachments can no longer change")
         raise Conflict(f"task {task.id} is already {task.state}")
     if p.system:
         return
@@ -84,7 +87,7 @@ def check_task_command(p: Principal, task: Any, inst: Any, command: Command, del
     if isinstance(command, Reassign):
         if not p.has(*SUPERVISORS):
             raise Forbidden("only supervisors reassign tasks")
-    elif isinstance(command, CompleteTask | Claim):
+    elif isinstance(command, (CompleteTask, Claim, *EVIDENCE_COMMANDS)):  # evidence: whoever may complete it
         if task.assignee is not None and task.assignee != me:
             raise Conflict(f"task {task.id} is claimed by {task.assignee}")
         if task.assignee is None and not candidate:

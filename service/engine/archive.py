@@ -1,8 +1,9 @@
 """Export and import of audit histories (JSON Lines and CSV), for auditors and for verification elsewhere.
 
 A JSON Lines export holds everything `jixiao audit verify` needs — the events, the instances' stored
-state, their process versions (files) and departments — so that importing it into an empty database and
-verifying it reproduces the same findings.
+state, their process versions (files), departments and evidence attachments' metadata — so that importing
+it into an empty database and verifying it reproduces the same findings (the evidence files themselves are
+checked where JIXIAO_ATTACHMENTS_DIR points: copy that directory along).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from sqlalchemy import Engine, func, insert, select, update
 from service import clock, db
 from service.engine.audit import CHAINS, EVENTS
 from service.errors import InvalidInput
-from service.models import Department, Instance, ProcessDefinition, ProcessVersion, VersionFile
+from service.models import Attachment, Department, Instance, ProcessDefinition, ProcessVersion, VersionFile
 
 I = Instance.__table__  # noqa: E741
 V = ProcessVersion.__table__
 F = VersionFile.__table__
 P = ProcessDefinition.__table__
 D = Department.__table__
+A = Attachment.__table__  # evidence metadata; the files themselves stay in the attachments storage
 EVENT_COLUMNS = ["instance_id", "seq", "at", "actor", "command", "input", "tasks", "fingerprint", "prev_hash", "hash"]
 
 
@@ -72,6 +74,9 @@ def export_jsonl(engine: Engine, out: IO[str], instances: list[str] | None = Non
                                   "definitions": [_json(d) for d in defs]}, ensure_ascii=False) + "\n")
         for row in rows:
             out.write(json.dumps({"type": "instance", **_json(row)}, ensure_ascii=False) + "\n")
+        for att in conn.execute(select(A).where(A.c.instance_id.in_(ids)).order_by(A.c.instance_id, A.c.event_seq)
+                                ) if ids else []:
+            out.write(json.dumps({"type": "attachment", **_json(att)}, ensure_ascii=False) + "\n")
         for ev in events:
             out.write(json.dumps({"type": "event", **_json(ev)}, ensure_ascii=False) + "\n")
     return len(events)
@@ -132,7 +137,7 @@ def _row(record: dict[str, Any], table: Any) -> dict[str, Any]:
 
 def import_jsonl(engine: Engine, lines: Iterable[str]) -> dict[str, int]:
     """Load an export into this database (what exists already is kept); all or nothing."""
-    counts = {"department": 0, "version": 0, "instance": 0, "event": 0}
+    counts = {"department": 0, "version": 0, "instance": 0, "attachment": 0, "event": 0}
     with db.write(engine) as conn:
         for record in _records(lines):
             kind = record.pop("type")
@@ -150,6 +155,10 @@ def import_jsonl(engine: Engine, lines: Iterable[str]) -> dict[str, int]:
             elif kind == "instance":
                 if conn.execute(select(I.c.id).where(I.c.id == record["id"])).first() is None:
                     conn.execute(insert(I).values(**_row(record, I)))
+                    counts[kind] += 1
+            elif kind == "attachment":
+                if conn.execute(select(A.c.id).where(A.c.id == record["id"])).first() is None:
+                    conn.execute(insert(A).values(**_row(record, A)))
                     counts[kind] += 1
             elif kind == "event":
                 conn.execute(insert(EVENTS).values(**_row(record, EVENTS)))

@@ -117,4 +117,30 @@ class DeliverMessage(Command):
         return {"name": self.name, "payload": self.body, "variable": self.variable}
 
 
-TASK_COMMANDS = (CompleteTask, Claim, Unclaim, Delegate, Reassign)
+@dataclass(frozen=True)
+class AttachFile(Command):
+    """Upload evidence to a task (issue 9): checked, stored, recorded on the instance's chain; no engine run."""
+
+    kind: ClassVar[str] = "attach_file"
+    task_id: str
+    content: bytes = field(repr=False)
+    file_name: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "name": self.file_name}
+
+
+@dataclass(frozen=True)
+class DetachFile(Command):
+    """Withdraw an upload while its task is open (its uploader); the row and the file stay for the audit."""
+
+    kind: ClassVar[str] = "detach_file"
+    task_id: str
+    attachment_id: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "attachment_id": self.attachment_id}
+
+
+TASK_COMMANDS = (CompleteTask, Claim, Unclaim, Delegate, Reassign, AttachFile, DetachFile)
+EVIDENCE_COMMANDS = (AttachFile, DetachFile)

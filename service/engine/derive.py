@@ -30,7 +30,7 @@ def ready_user_tasks(wf: BpmnWorkflow) -> dict[str, Task]:
 def waiting_external_tasks(wf: BpmnWorkflow) -> list[Task]:
     """Service tasks (camunda:type="external") waiting for a Python task worker to report back."""
     return [t for t in wf.get_tasks(state=TaskState.STARTED)
-            if (t.task_spec.extensions or {}).get("type") == "external"]
+            if (getattr(t.task_spec, "extensions", None) or {}).get("type") == "external"]
 
 
 def waiting_messages(wf: BpmnWorkflow) -> list[str]:

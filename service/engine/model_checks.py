@@ -13,6 +13,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from service.attachments.forms import schema_problems as attachment_problems
 from service.domain.roles import ROLES, unknown_roles
 from service.engine.scripting import check_script, is_iso_timer, strip_wrapper
 
@@ -199,6 +200,8 @@ def check_form(name: str, content: bytes, errors: list[ModelError]) -> None:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         errors.append(ModelError(name, None, None, f"invalid JSON Schema: {exc.message}"))
+        return
+    errors.extend(ModelError(name, None, None, problem) for problem in attachment_problems(schema))
 
 
 

@@ -36,6 +36,8 @@ from service.errors import NotFound
 
 # Commands that change only who holds a task: no engine state, no fingerprint.
 ASSIGNMENT_COMMANDS = {"claim", "unclaim", "delegate", "reassign", "resolve_task"}
+# Evidence uploads and withdrawals (issue 9) change no workflow state either; verify checks their files.
+EVIDENCE_EVENTS = {"attach_file", "detach_file"}
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
@@ -137,7 +139,7 @@ def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids:
            ctx: running.InstanceContext, settings: Settings) -> tuple[str | None, str]:
     """Re-apply one event; returns (fingerprint or None when the event records none, new status)."""
     now = clock.from_db(ev.at) or clock.now()
-    if ev.command in ASSIGNMENT_COMMANDS:
+    if ev.command in ASSIGNMENT_COMMANDS or ev.command in EVIDENCE_EVENTS:
         return None, status
     if ev.command == "error":
         return None, "error"

@@ -20,17 +20,20 @@ from sqlalchemy import Connection, Engine, select, update
 from service import clock, db
 from service.config import Settings
 from service.domain.roles import SYSTEM, Principal
-from service.engine import access, derive, running, scripting
+from service.engine import access, derive, evidence, running, scripting
 from service.engine import statements as sql
 from service.engine.audit import INSERT_EVENT, event_row
 from service.engine.commands import (
+    EVIDENCE_COMMANDS,
     TASK_COMMANDS,
+    AttachFile,
     Claim,
     Command,
     CompleteExternalTask,
     CompleteTask,
     Delegate,
     DeliverMessage,
+    DetachFile,
     FireTimers,
     Reassign,
     Resume,
@@ -64,12 +67,13 @@ _ALLOWED_FROM: dict[type[Command], tuple[str, ...]] = {
     Claim: ("running", "suspended"), Unclaim: ("running", "suspended"),
     Delegate: ("running", "suspended"), Reassign: ("running", "suspended"),
     FireTimers: ("running",), Suspend: ("running",), Resume: ("suspended", "error"),
-    Terminate: ("running", "suspended", "error"),
+    Terminate: ("running", "suspended", "error"), AttachFile: ("running",), DetachFile: ("running",),
 }
 _DOING = {"complete_task": "completing a task", "fire_timers": "firing timers", "suspend": "suspending",
           "resume": "resuming", "terminate": "terminating", "claim": "claiming a task",
           "unclaim": "unclaiming a task", "delegate": "delegating a task", "reassign": "reassigning a task",
-          "complete_external_task": "completing an external task", "deliver_message": "delivering a message"}
+          "complete_external_task": "completing an external task", "deliver_message": "delivering a message",
+          "attach_file": "uploading evidence", "detach_file": "deleting evidence"}
 
 
 class WorkflowService:
@@ -178,6 +182,8 @@ class WorkflowService:
         if row.status not in _ALLOWED_FROM[type(command)]:
             raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}",
                                     state=row.status)
+        if isinstance(command, EVIDENCE_COMMANDS):  # issue 9: an event on the chain, no engine run
+            return evidence.record(self.engine, self.settings, row, task, command, actor, now)
         if task is not None and not _needs_engine(command, task):
             return self._assign(row, task, command, actor, now)
         if isinstance(command, FireTimers) and (row.next_timer_at is None or clock.from_db(row.next_timer_at) > now):
@@ -190,7 +196,8 @@ class WorkflowService:
         status = {Terminate: "terminated", Suspend: "suspended"}.get(type(command), "running")
         completed_id = command.task_id if isinstance(command, CompleteTask) else None
         settle = isinstance(command, CompleteTask | CompleteExternalTask | DeliverMessage | FireTimers)
-        act = running.action_for(wf, command, lambda key, data: _validate_form(version, key, data))
+        act = running.action_for(wf, command, lambda key, data: self._check_form(version, key, data, row.id,
+                                                                                 completed_id or ""))
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
             outcome = running.run(wf, act, before, ctx, now, self.settings, self.serializer.serialize_json,
@@ -233,7 +240,7 @@ class WorkflowService:
         elif isinstance(command, Reassign):
             values.update(assignee=command.to_user, owner=None, delegation_state=None)
         elif isinstance(command, CompleteTask):  # the delegate resolves: the task returns to its owner
-            _validate_form(self.specs.get(row.version_hash), task.form_key, command.data)
+            self._check_form(self.specs.get(row.version_hash), task.form_key, command.data, row.id, task.id)
             merged = {**(loads(task.data) or {}), **command.data}
             values.update(assignee=task.owner, delegation_state="resolved", data=dumps(merged))
         seq = row.event_seq + 1
@@ -251,6 +258,12 @@ class WorkflowService:
             conn.execute(INSERT_EVENT, ev)
         return {"id": row.id, "task_id": task.id, "assignee": values["assignee"], "owner": values["owner"],
                 "delegation_state": values["delegation_state"], "lock_version": row.lock_version + 1}
+
+    def _check_form(self, version: LoadedVersion, form_key: str | None, data: dict[str, Any], instance_id: str,
+                    task_id: str) -> None:
+        """The form's JSON Schema, then the attachments it refers to (one read, after the instance's)."""
+        _validate_form(version, form_key, data)
+        evidence.check_references(self.engine, version, form_key, data, instance_id, task_id)
 
     def _write_tasks(self, conn: Connection, instance_id: str, outcome: running.Outcome, completed_id: str | None,
                      actor: Principal, now: datetime, department_id: str | None = None,
@@ -342,5 +355,13 @@ def _validate_form(version: LoadedVersion, form_key: str | None, data: dict[str,
     if errors:
         raise InvalidInput(
             f"the form has {len(errors)} error(s)",
-            [{"field": "/".join(str(p) for p in e.absolute_path) or None, "message": e.message} for e in errors],
+            [{"field": _field(e), "message": e.message} for e in errors],
         )
+
+
+def _field(error: Any) -> str | None:
+    """The pointer of a form error; a missing required property is named itself (issue 9: evidence fields)."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        path += [n for n in error.validator_value if n not in error.instance and repr(n) in error.message][:1]
+    return "/".join(path) or None

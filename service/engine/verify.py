@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from service import db
+from service.attachments import audit as evidence_audit
+from service.attachments.storage import storage_for
 from service.config import Settings
 from service.engine import derive
 from service.engine.audit import CHAINS, EVENTS, event_hash
@@ -69,13 +71,30 @@ def _events(conn: Any, instance_id: str | None) -> list[Any]:
 
 def verify_instance(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str,
                     serializer: Any = None) -> Finding | None:
-    """Chain, then replay, then the stored state against the replayed one."""
+    """The first finding of `instance_findings`, or None."""
+    findings = instance_findings(engine, specs, settings, instance_id, serializer)
+    return findings[0] if findings else None
+
+
+def instance_findings(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str,
+                      serializer: Any = None) -> list[Finding]:
+    """The history's first problem (chain, replay, stored state), then every missing or altered evidence file."""
     with db.read(engine) as conn:
         inst = conn.execute(select(I.c.id, I.c.status, I.c.state, I.c.data, I.c.event_seq, I.c.last_event_hash,
                                    I.c.version_hash).where(I.c.id == instance_id)).first()
         events = _events(conn, instance_id)
+        attachments = evidence_audit.rows(conn, instance_id)
     if inst is None:
-        return Finding(instance_id, None, "no such instance")
+        return [Finding(instance_id, None, "no such instance")]
+    history = _check_history(engine, specs, settings, instance_id, inst, events, serializer)
+    files = [Finding(instance_id, seq, problem)
+             for seq, problem in evidence_audit.check(storage_for(settings), events, attachments)]
+    return ([history] if history else []) + files
+
+
+def _check_history(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str, inst: Any,
+                   events: list[Any], serializer: Any) -> Finding | None:
+    """Chain, then replay, then the stored state against the replayed one."""
     broken = check_chain(instance_id, events, inst.event_seq, inst.last_event_hash)
     if broken:
         return broken
@@ -120,7 +139,5 @@ def verify(engine: Engine, specs: SpecCache, settings: Settings, instances: list
     serializer = make_serializer(specs.resolve)
     for iid in instances if instances is not None else instance_ids(engine):
         report.checked += 1
-        finding = verify_instance(engine, specs, settings, iid, serializer)
-        if finding:
-            report.findings.append(finding)
+        report.findings += instance_findings(engine, specs, settings, iid, serializer)
     return report

@@ -12,9 +12,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import Engine, select
 
 from service import db
+from service.attachments import forms as attachment_forms
 from service.engine.parsing import build_specs
 from service.errors import NotFound
 from service.models import VersionFile
+
+# The formats forms may assert, JSON Schema's own plus `attachment` (an evidence attachment id, issue 9).
+FORMATS = FormatChecker()
+FORMATS.checks(attachment_forms.FORMAT)(attachment_forms.is_attachment_id)
 
 
 @dataclass
@@ -36,7 +41,7 @@ class LoadedVersion:
             return None
         v = self._validators.get(form_key)
         if v is None:
-            v = Draft202012Validator(self.forms[form_key], format_checker=FormatChecker())
+            v = Draft202012Validator(self.forms[form_key], format_checker=FORMATS)
             self._validators[form_key] = v
         return v
 

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models. Import from here."""
 
+from service.models.attachments import Attachment
 from service.models.base import Base
 from service.models.cycle import (
     AccountabilityCase,
@@ -28,7 +29,8 @@ from service.models.process import ProcessDefinition, ProcessVersion, VersionFil
 from service.models.rules import CalendarDay, FiscalYear, Rule
 
 __all__ = [
-    "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Base", "BudgetDecision", "CalendarDay", "Chain",
+    "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetDecision",
+    "CalendarDay", "Chain",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
     "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "SupervisionMember",

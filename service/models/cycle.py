@@ -158,7 +158,7 @@ class Rectification(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     verdict: Mapped[str | None] = mapped_column(String(20))  # done | insufficient
-    status: Mapped[str] = mapped_column(String(20))  # open | submitted | done | overdue | failed
+    status: Mapped[str] = mapped_column(String(20))  # open | submitted | done | overdue | failed | not_required
 
 
 class BudgetDecision(Base):

@@ -44,6 +44,6 @@ class CalendarDay(Base):
     __tablename__ = "calendar_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # holiday | workday
+    kind: Mapped[str] = mapped_column(String(20))  # holiday | workday | plain (an administrator undid a seeded day)
     name: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(Text)

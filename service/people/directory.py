@@ -73,14 +73,17 @@ def _check_department(conn: Connection, department_id: str | None) -> None:
 
 def create_user(engine: Engine, actor: str | None, *, username: str, display_name: str, password: str,
                 roles: list[str], department_id: str | None = None, email: str | None = None,
-                now: datetime | None = None) -> dict[str, Any]:
-    """Create a user with roles; the change is recorded on the global audit chain."""
+                now: datetime | None = None, password_hash: str | None = None) -> dict[str, Any]:
+    """Create a user with roles; the change is recorded on the global audit chain.
+
+    `password_hash` (the hash of `password`, computed once) lets bulk seeding skip re-hashing the same password.
+    """
     now = now or clock.now()
     _check_roles(roles)
     problem = weak(password)
     if problem:
         raise InvalidInput(problem, [{"field": "password", "message": problem}])
-    pw_hash = hash_password(password)
+    pw_hash = password_hash or hash_password(password)
     with db.write(engine) as conn:
         _check_department(conn, department_id)
         if conn.execute(select(U.c.id).where(U.c.username == username)).first() is not None:

@@ -17,7 +17,8 @@ from service.engine.statements import TASKS
 from service.errors import Conflict, Forbidden, NotFound
 from service.queries.visibility import instances_visible
 
-DECISIONS = ("extend_deadline", "order_rectification", "open_accountability", "suspend", "stop", "dismiss")
+# The supervisor task's own form decides which of these apply to it (a monitoring deviation: resume, suspend, stop).
+DECISIONS = ("extend_deadline", "order_rectification", "open_accountability", "resume", "suspend", "stop", "dismiss")
 
 _COLUMNS = (X.c.id, X.c.instance_id, X.c.department_id, X.c.kind, X.c.code, X.c.name, X.c.element_id, X.c.task_id,
             X.c.state, X.c.decision, X.c.comment, X.c.opened_at, X.c.resolved_at, X.c.resolved_by,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, case, delete, insert, select, update
 
 from service import clock
 from service.domain.workdays import Calendar
@@ -17,29 +18,59 @@ from service.models import CalendarDay, FiscalYear, Rule
 RULES = Rule.__table__
 DAYS = CalendarDay.__table__
 YEARS = FiscalYear.__table__
+LEVELS = ("municipal", "district")
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """The rule row in force for a year and level, and where its value comes from."""
+
+    key: str
+    fiscal_year: int
+    level: str
+    value: Any
+    source: str
+
+
+def get_row(conn: Connection, year: int, level: str, key: str) -> RuleRow:
+    """The row in force for the year and level: the latest year ≤ `year`; within it the level's own row over "*"."""
+    row = conn.execute(
+        select(RULES.c.fiscal_year, RULES.c.level, RULES.c.value, RULES.c.source)
+        .where(RULES.c.key == key, RULES.c.fiscal_year <= year, RULES.c.level.in_([level, "*"]))
+        .order_by(RULES.c.fiscal_year.desc(), case((RULES.c.level == "*", 1), else_=0))
+        .limit(1)
+    ).first()
+    if row is None:
+        raise NotFound(f"no rule {key!r} for {year} ({level})")
+    return RuleRow(key, row.fiscal_year, row.level, json.loads(row.value), row.source)
 
 
 def get(conn: Connection, year: int, level: str, key: str) -> Any:
-    """The value of `key` for the year and level: the level's own row first, then "*"; the latest year ≤ `year`."""
-    rows = conn.execute(
-        select(RULES.c.fiscal_year, RULES.c.level, RULES.c.value)
-        .where(RULES.c.key == key, RULES.c.fiscal_year <= year, RULES.c.level.in_([level, "*"]))
-        .order_by(RULES.c.fiscal_year.desc())
-    ).all()
-    for row in sorted(rows, key=lambda r: (-r.fiscal_year, r.level == "*")):
-        return json.loads(row.value)
-    raise NotFound(f"no rule {key!r} for {year} ({level})")
+    """The value of `key` for the year and level (see get_row)."""
+    return get_row(conn, year, level, key).value
 
 
 def get_many(conn: Connection, year: int, level: str, keys: list[str]) -> dict[str, Any]:
+    """Several rules of one year and level at once."""
     return {k: get(conn, year, level, k) for k in keys}
 
 
 def list_rules(conn: Connection, year: int | None = None) -> list[dict[str, Any]]:
-    q = select(RULES).order_by(RULES.c.fiscal_year, RULES.c.key, RULES.c.level)
+    """Every rule row; with `year`, only the rows in force that year, each with the levels it applies to."""
+    q = select(RULES).order_by(RULES.c.key, RULES.c.fiscal_year, RULES.c.level)
     if year is not None:
-        q = q.where(RULES.c.fiscal_year == year)
-    return [{**r._asdict(), "value": json.loads(r.value)} for r in conn.execute(q)]
+        q = q.where(RULES.c.fiscal_year <= year)
+    rows = [{**r._asdict(), "value": json.loads(r.value)} for r in conn.execute(q)]
+    if year is None:
+        return rows
+    in_force: dict[int, dict[str, Any]] = {}
+    for level in LEVELS:
+        for key in dict.fromkeys(r["key"] for r in rows):
+            candidates = [r for r in rows if r["key"] == key and r["level"] in (level, "*")]
+            if candidates:  # the latest year; within it the level's own row (as get_row chooses)
+                best = max(candidates, key=lambda r: (r["fiscal_year"], r["level"] != "*"))
+                in_force.setdefault(best["id"], {**best, "applies_to": []})["applies_to"].append(level)
+    return sorted(in_force.values(), key=lambda r: (r["key"], r["level"] == "*", r["level"]))
 
 
 def set_rule(conn: Connection, year: int, level: str, key: str, value: Any, source: str, actor: str,
@@ -47,7 +78,7 @@ def set_rule(conn: Connection, year: int, level: str, key: str, value: Any, sour
     """Insert or change one rule row. A row without a source is refused: every number cites where it comes from."""
     if not source.strip():
         raise InvalidInput("a rule must cite its source", errors=[{"field": "source", "message": "required"}])
-    if level not in ("municipal", "district", "*"):
+    if level not in (*LEVELS, "*"):
         raise InvalidInput("level must be municipal, district or *", errors=[{"field": "level", "message": "invalid"}])
     values = {"value": json.dumps(value, ensure_ascii=False), "source": source, "updated_at": clock.to_db(now),
               "updated_by": actor}
@@ -62,12 +93,12 @@ def seed_rules(conn: Connection, path: Path, actor: str, now: datetime) -> int:
     doc = json.loads(path.read_text(encoding="utf-8"))
     count = 0
     for row in doc["rules"]:
-        for year in [row.get("year", doc["years"][0])]:
-            exists = conn.execute(select(RULES.c.id).where(
-                RULES.c.fiscal_year == year, RULES.c.level == row.get("level", "*"), RULES.c.key == row["key"])).first()
-            if exists is None:
-                set_rule(conn, year, row.get("level", "*"), row["key"], row["value"], row["source"], actor, now)
-                count += 1
+        year, level = row.get("year", doc["years"][0]), row.get("level", "*")
+        exists = conn.execute(select(RULES.c.id).where(
+            RULES.c.fiscal_year == year, RULES.c.level == level, RULES.c.key == row["key"])).first()
+        if exists is None:
+            set_rule(conn, year, level, row["key"], row["value"], row["source"], actor, now)
+            count += 1
     for year in doc["years"]:
         if conn.execute(select(YEARS.c.year).where(YEARS.c.year == year)).first() is None:
             opens = doc.get("declaration_opens", {}).get(str(year))
@@ -76,18 +107,31 @@ def seed_rules(conn: Connection, path: Path, actor: str, now: datetime) -> int:
     return count
 
 
+CALENDAR_SOURCE = "国务院办公厅关于部分节假日安排的通知 (via chinese-calendar"
+# An administrator's "this day follows the plain Monday–Friday week" is kept as a row too, so that seeding the
+# official calendar again does not bring back a holiday the administrator removed.
+PLAIN = "plain"
+
+
 def seed_calendar(conn: Connection, first_year: int, last_year: int) -> int:
-    """Official holidays and adjusted working days from the `chinese-calendar` package (State Council notices)."""
+    """Official holidays and adjusted working days from the `chinese-calendar` package (State Council notices).
+
+    Days seeded before are refreshed from the package; days an administrator set (another source) stay as they
+    are, so seeding again never undoes an administrator's change. Returns the number of days written.
+    """
     import chinese_calendar
 
-    version = getattr(chinese_calendar, "__version__", "")
-    source = f"国务院办公厅关于部分节假日安排的通知 (via chinese-calendar {version})"
+    chinese = {h.value: h.chinese for h in chinese_calendar.Holiday}
+    source = f"{CALENDAR_SOURCE} {getattr(chinese_calendar, '__version__', '')})"
+    span = DAYS.c.day.between(date(first_year, 1, 1), date(last_year, 12, 31))
+    conn.execute(delete(DAYS).where(span, DAYS.c.source.startswith(CALENDAR_SOURCE, autoescape=True)))
+    kept = set(conn.execute(select(DAYS.c.day).where(span)).scalars())
     rows: list[dict[str, Any]] = []
     for kind, days in (("holiday", chinese_calendar.holidays), ("workday", chinese_calendar.workdays)):
         for day, name in days.items():
-            if first_year <= day.year <= last_year:
-                rows.append({"day": day, "kind": kind, "name": str(name), "source": source})
-    conn.execute(delete(DAYS).where(DAYS.c.day.between(date(first_year, 1, 1), date(last_year, 12, 31))))
+            if first_year <= day.year <= last_year and day not in kept:
+                label = f"{chinese[name]} {name}" if name in chinese else str(name)
+                rows.append({"day": day, "kind": kind, "name": label, "source": source})
     if rows:
         conn.execute(insert(DAYS), rows)
     return len(rows)
@@ -100,10 +144,22 @@ def calendar(conn: Connection, start: date, end: date) -> Calendar:
                     workdays=frozenset(r.day for r in rows if r.kind == "workday"))
 
 
-def set_day(conn: Connection, day: date, kind: str | None, name: str | None, source: str) -> None:
-    """An administrator marks a day a holiday or a working day, or (kind None) returns it to the plain week."""
+def calendar_days(conn: Connection, start: date, end: date) -> list[dict[str, Any]]:
+    """The days between two dates (inclusive) that differ from, or were confirmed as, the plain week."""
+    rows = conn.execute(select(DAYS).where(DAYS.c.day.between(start, end)).order_by(DAYS.c.day)).all()
+    return [{"date": r.day, "kind": None if r.kind == PLAIN else r.kind, "name": r.name, "source": r.source}
+            for r in rows]
+
+
+def set_day(conn: Connection, day: date, kind: str | None, name: str | None, source: str) -> dict[str, Any] | None:
+    """An administrator marks a day a holiday or a working day, or (kind None) returns it to the plain week.
+
+    Returns the day as it was before (None when it followed the plain week without a record)."""
+    if kind not in ("holiday", "workday", None):
+        raise InvalidInput("kind must be holiday, workday or null", errors=[{"field": "kind", "message": "invalid"}])
+    if not source.strip():
+        raise InvalidInput("a calendar day must cite its source", errors=[{"field": "source", "message": "required"}])
+    before = calendar_days(conn, day, day)
     conn.execute(delete(DAYS).where(DAYS.c.day == day))
-    if kind is not None:
-        if kind not in ("holiday", "workday"):
-            raise InvalidInput("kind must be holiday or workday", errors=[{"field": "kind", "message": "invalid"}])
-        conn.execute(insert(DAYS).values(day=day, kind=kind, name=name, source=source))
+    conn.execute(insert(DAYS).values(day=day, kind=kind or PLAIN, name=name, source=source))
+    return before[0] if before else None

@@ -30,17 +30,3 @@ def test_deploy_reports_errors_with_file_line_and_element(runtime, monkeypatch, 
     assert result.exit_code == 1
     assert "simple.bpmn:" in result.output and "[fill]" in result.output and "simple_form" in result.output
     assert count_rows(runtime, "process_versions") == 0
-
-
-def test_seed_demo_prints_an_account_for_every_role(runtime, monkeypatch):
-    from service.domain.roles import ROLES
-
-    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
-    result = CliRunner().invoke(main, ["seed", "--demo"])
-    assert result.exit_code == 0, result.output
-    for role in ROLES:
-        assert role in result.output
-    again = CliRunner().invoke(main, ["seed", "--demo"])
-    assert again.exit_code == 0 and "demo accounts: 0 new" in again.output
-    token = CliRunner().invoke(main, ["users", "list"])
-    assert "jy.staff" in token.output and "department_staff" in token.output

@@ -35,7 +35,7 @@ class Cycle:
                             name=name, sector=sector, amount=Decimal(str(amount)), kind=kind, is_key=is_key)
         return id
 
-    def start(self, project_id: str, process_id: str = launch.CYCLE_PROCESS) -> str:
+    def start(self, project_id: str, process_id: str | None = None) -> str:
         iid = launch.start_cycle(self.rt.workflows, project_id, clock.now(), process_id=process_id)
         self.work()
         return iid
@@ -111,3 +111,10 @@ def seed_reference(conn: Any, now: datetime) -> None:
     store.seed_rules(conn, ROOT / "seeds" / "rules.json", "test", now)
     store.seed_calendar(conn, 2014, 2026)
     seed_libraries(conn, now)
+    # The test database has one expert account and one agency account: every library member signs in as them.
+    from sqlalchemy import update
+
+    from service.models import Agency, Expert
+
+    conn.execute(update(Expert).values(username="expert"))
+    conn.execute(update(Agency).values(username="agency"))

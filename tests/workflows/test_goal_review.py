@@ -1,70 +1,180 @@
-"""The goal declaration and review process in workflows/: approve, 中 → revise → resubmit, 差 → blocked."""
+"""Goal declaration and review (workflows/goal_review.bpmn) end to end: the department declares, its head submits,
+the bureau reviews (优/良 approve, 中 returns, 差 blocks), major projects also go to a drawn expert panel."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Any
+
 import pytest
+from sqlalchemy import update
 
-from service.config import Settings
-from service.engine.deploy import deploy, read_dir
-from service.runtime import Runtime
+from service import clock, db
+from service.models import Expert
 
-GOAL = {
-    "project_name": "农村饮水安全工程", "budget_amount": 6_000_000, "goal_summary": "保障农村饮水安全",
+GOAL: dict[str, Any] = {
+    "goal_summary": "完成 12 所义务教育学校标准化改造，惠及 5 万名学生",
     "indicators": [
-        {"name": "新建供水站", "category": "quantity", "unit": "座", "comparator": ">=", "target": 12, "weight": 30},
-        {"name": "受益人口", "category": "social", "unit": "万人", "comparator": ">=", "target": 5, "weight": 20},
+        {"library_code": None, "name": "标准化改造学校数", "category": "quantity", "unit": "所", "comparator": ">=",
+         "target": 12, "weight": 30, "standard_source": "plan", "evidence_required": True},
+        {"name": "工程验收合格率", "category": "quality", "unit": "%", "comparator": ">=", "target": 100,
+         "weight": 20, "standard_source": "industry"},
+        {"name": "受益学生数", "category": "social", "unit": "万人", "comparator": ">=", "target": 5, "weight": 30,
+         "standard_source": "plan"},
+        {"name": "家长满意度", "category": "satisfaction", "unit": "%", "comparator": "range", "target": "85..100",
+         "weight": 20, "standard_source": "history"},
     ],
 }
 REVIEW = {"completeness": "良", "relevance": "优", "appropriateness": "良", "feasibility": "良"}
 
 
-@pytest.fixture
-def workflows_runtime(settings: Settings, runtime: Runtime) -> Runtime:
-    real = Settings(database_url=settings.database_url)  # the repository's forms/ and workflows/
-    deploy(runtime.engine, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
-    return runtime
+def _declare_and_submit(cycle: Any, iid: str, goal: dict[str, Any] = GOAL) -> None:
+    cycle.complete(iid, "declare_goal", goal, user="staff_a")
+    cycle.complete(iid, "submit_goal", {"head_approved": True}, user="head_a")
 
 
-def _complete(client, iid, bpmn_id, data):
-    items = client.get(f"/api/tasks?instance_id={iid}").get_json()["items"]
-    [task] = [t for t in items if t["bpmn_id"] == bpmn_id]
-    resp = client.post(f"/api/tasks/{task['id']}/complete", json={"data": data})
-    assert resp.status_code == 200, resp.get_json()
-    return task
+def _data(cycle: Any, iid: str) -> dict[str, Any]:
+    return dict(cycle.instance(iid)["data"])
 
 
-def _status(client, iid):
-    return client.get(f"/api/instances/{iid}").get_json()
+def test_approved_goal_is_issued_with_its_indicators(cycle):
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")
+    [task] = cycle.tasks(iid, "staff_a")
+    # 10 working days from Monday 2 March 2015, to the end of that day in Wuhan.
+    assert (task["bpmn_id"], task["due_at"][:19]) == ("declare_goal", "2015-03-16T15:59:59")
+    assert cycle.tasks(iid, "staff_b") == []  # another department's staff do not see it
+    cycle.complete(iid, "declare_goal", GOAL, user="staff_a")
+    assert cycle.rows("projects", id=pid)[0].status == "under_review"
+    cycle.complete(iid, "submit_goal", {"head_approved": True, "head_comment": "同意报送"}, user="head_a")
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "优"}, user="reviewer")
+
+    data = _data(cycle, iid)
+    assert cycle.instance(iid)["status"] == "completed"
+    assert data["goal_status"] == "approved" and data["revisions"] == 0
+    assert [(i["name"], i["target"]) for i in data["indicators"]] == [
+        ("标准化改造学校数", 12), ("工程验收合格率", 100), ("受益学生数", 5), ("家长满意度", "85..100")]
+    assert cycle.rows("projects", id=pid)[0].status == "approved"
+    [goal] = cycle.rows("goals", project_id=pid)
+    assert (goal.revision, goal.status, goal.review_outcome) == (1, "approved", "优")
+    assert json.loads(goal.review)["relevance"] == "优"
+    # Indicators the library lacked are proposed to it as the department's individual (个性) indicators.
+    proposed = {r.name: r for r in cycle.rows("library_indicators", proposed_by="dept-a")}
+    assert set(proposed) >= {"标准化改造学校数", "受益学生数"}
+    assert all(r.status == "proposed" and r.scope == "individual" for r in proposed.values())
+    stored = {r.name: r.library_code for r in cycle.rows("goal_indicators", goal_id=goal.id)}
+    assert stored["标准化改造学校数"] == proposed["标准化改造学校数"].code
+    assert data["indicators"][0]["library_code"] == proposed["标准化改造学校数"].code
 
 
-@pytest.mark.parametrize("outcome, end_status", [("优", "approved"), ("良", "approved"), ("差", "blocked")])
-def test_review_outcomes(client, workflows_runtime, outcome, end_status):
-    iid = client.post("/api/instances", json={"process_id": "goal_review", "business_key": "2015-P001"}).get_json()["id"]
-    task = _complete(client, iid, "declare_goal", GOAL)
-    assert task["candidate_groups"] == ["department_staff"]
-    _complete(client, iid, "submit_goal", {"head_approved": True})
-    _complete(client, iid, "finance_review", {**REVIEW, "review_outcome": outcome})
-    inst = _status(client, iid)
-    assert inst["status"] == "completed" and inst["data"]["goal_status"] == end_status
+@pytest.mark.parametrize("outcome, goal_status, project_status", [("良", "approved", "approved"),
+                                                                   ("差", "blocked", "blocked")])
+def test_review_outcomes(cycle, outcome, goal_status, project_status):
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")
+    _declare_and_submit(cycle, iid)
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": outcome, "review_comment": "意见"},
+                   user="reviewer")
+    assert cycle.instance(iid)["status"] == "completed"
+    assert _data(cycle, iid)["goal_status"] == goal_status
+    assert cycle.rows("projects", id=pid)[0].status == project_status
+    assert cycle.rows("goals", project_id=pid)[0].status == goal_status
 
 
-def test_medium_returns_for_revision_then_approved(client, workflows_runtime):
-    iid = client.post("/api/instances", json={"process_id": "goal_review"}).get_json()["id"]
-    _complete(client, iid, "declare_goal", GOAL)
-    _complete(client, iid, "submit_goal", {"head_approved": True})
-    _complete(client, iid, "finance_review", {**REVIEW, "review_outcome": "中", "review_comment": "指标不可衡量"})
-    revised = {**GOAL, "goal_summary": "保障12座供水站覆盖5万人饮水安全"}
-    _complete(client, iid, "declare_goal", revised)
-    _complete(client, iid, "submit_goal", {"head_approved": True})
-    _complete(client, iid, "finance_review", {**REVIEW, "review_outcome": "优"})
-    inst = _status(client, iid)
-    assert inst["status"] == "completed" and inst["data"]["revisions"] == 1
-    assert inst["data"]["goal_summary"] == revised["goal_summary"]
+def test_medium_returns_for_revision_then_approved(cycle):
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")
+    _declare_and_submit(cycle, iid)
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "中", "review_comment": "指标不可衡量"},
+                   user="reviewer")
+    assert cycle.rows("projects", id=pid)[0].status == "declaring"
+    revised = {**GOAL, "goal_summary": "2015 年底前完成 12 所学校标准化改造"}
+    _declare_and_submit(cycle, iid, revised)
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "优"}, user="reviewer")
+    data = _data(cycle, iid)
+    assert cycle.instance(iid)["status"] == "completed" and data["revisions"] == 1
+    assert data["goal_summary"] == revised["goal_summary"] and data["goal_status"] == "approved"
+    revisions = {g.revision: (g.status, g.review_outcome, g.summary) for g in cycle.rows("goals", project_id=pid)}
+    assert revisions == {1: ("returned", "中", GOAL["goal_summary"]), 2: ("approved", "优", revised["goal_summary"])}
 
 
-def test_declaration_with_one_indicator_is_refused(client, workflows_runtime):
-    iid = client.post("/api/instances", json={"process_id": "goal_review"}).get_json()["id"]
-    [task] = client.get(f"/api/tasks?instance_id={iid}").get_json()["items"]
-    resp = client.post(f"/api/tasks/{task['id']}/complete",
-                       json={"data": {**GOAL, "indicators": GOAL["indicators"][:1]}})
-    assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "indicators"
+def test_head_can_send_the_declaration_back(cycle):
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")
+    cycle.complete(iid, "declare_goal", GOAL, user="staff_a")
+    cycle.complete(iid, "submit_goal", {"head_approved": False, "head_comment": "权重需调整"}, user="head_a")
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["declare_goal"]
+    [goal] = cycle.rows("goals", project_id=pid)
+    assert goal.status == "returned" and json.loads(goal.review)["comment"] == "权重需调整"
+    assert _data(cycle, iid)["revisions"] == 1
+
+
+def test_review_overdue_reminder_keeps_the_review_open(cycle):
+    iid = cycle.start(cycle.project(), process_id="goal_review")
+    _declare_and_submit(cycle, iid)
+    [review] = [t for t in cycle.tasks(iid, "reviewer") if t["bpmn_id"] == "finance_review"]
+    assert review["due_at"][:19] == "2015-03-16T15:59:59"
+    clock.set_now(datetime(2015, 3, 16, 15, 59, tzinfo=clock.UTC))
+    cycle.work()
+    assert _data(cycle, iid)["review_overdue"] is False
+    cycle.advance(minutes=1)
+    assert _data(cycle, iid)["review_overdue"] is True
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "reviewer")] == ["finance_review"]
+
+
+@pytest.mark.parametrize("indicators, field", [
+    (GOAL["indicators"][:1], "indicators"),  # one indicator only
+    ([i for i in GOAL["indicators"] if i["category"] != "social"], "indicators"),  # no effect indicator
+    ([i for i in GOAL["indicators"] if i["category"] not in ("quantity", "quality")], "indicators"),  # no output
+    ([*GOAL["indicators"][:3], {**GOAL["indicators"][3], "target": "85 to 100"}], "indicators/3/target"),
+    ([{**GOAL["indicators"][0], "category": "output"}, *GOAL["indicators"][1:]], "indicators/0/category"),
+])
+def test_declarations_that_break_the_rules_are_refused(cycle, indicators, field):
+    iid = cycle.start(cycle.project(), process_id="goal_review")
+    body = cycle.complete(iid, "declare_goal", {**GOAL, "indicators": indicators}, user="staff_a", expect=422)
+    assert field in [e["field"] for e in body["errors"]]
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["declare_goal"]
+
+
+def test_major_project_goes_to_experts_drawn_outside_its_department(cycle):
+    with db.write(cycle.rt.engine) as conn:  # two education experts must never review dept-a (回避)
+        conn.execute(update(Expert).where(Expert.name.in_(["张明远", "李静"])).values(conflicts='["dept-a"]'))
+    pid = cycle.project(amount=6_000_000)
+    iid = cycle.start(pid, process_id="goal_review")
+    assert _data(cycle, iid)["is_major"] is True
+    _declare_and_submit(cycle, iid)
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "良"}, user="reviewer")
+
+    panel = cycle.rows("expert_engagements", project_id=pid)
+    experts = {e.id: e for e in cycle.rows("experts")}
+    assert len(panel) == 3
+    assert all("dept-a" not in json.loads(experts[p.expert_id].conflicts) for p in panel)
+    assert not {"张明远", "李静"} & {experts[p.expert_id].name for p in panel}
+    # The drawn panel (all signed in as the test user "expert") reviews; the department cannot decide for it.
+    [review] = cycle.tasks(iid, "expert")
+    assert review["bpmn_id"] == "expert_review" and set(review["candidate_users"]) == {"expert"}
+    cycle.complete(iid, "expert_review", {"expert_outcome": "pass"}, user="staff_a", expect=403)
+
+    # The panel asks for a revision: the department revises and resubmits, the same panel reviews again.
+    cycle.complete(iid, "expert_review", {"expert_outcome": "revise", "expert_comment": "成本指标缺失"}, user="expert")
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["declare_goal"]
+    assert cycle.tasks(iid, "expert") == []
+    _declare_and_submit(cycle, iid)
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "优"}, user="reviewer")
+    assert len(cycle.rows("expert_engagements", project_id=pid)) == 3
+    cycle.complete(iid, "expert_review", {"expert_outcome": "pass", "expert_comment": "目标合理可行"}, user="expert")
+    data = _data(cycle, iid)
+    assert cycle.instance(iid)["status"] == "completed" and data["goal_status"] == "approved"
+    goals = {g.revision: g for g in cycle.rows("goals", project_id=pid)}
+    assert json.loads(goals[1].experts)["outcome"] == "revise" and goals[1].status == "returned"
+    assert sorted(json.loads(goals[2].experts)["experts"]) == sorted(p.expert_id for p in panel)
+    assert goals[2].status == "approved"
+
+
+def test_expert_form_requires_a_comment_to_ask_for_revision(cycle):
+    iid = cycle.start(cycle.project(amount=6_000_000), process_id="goal_review")
+    _declare_and_submit(cycle, iid)
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "优"}, user="reviewer")
+    body = cycle.complete(iid, "expert_review", {"expert_outcome": "revise"}, user="expert", expect=422)
+    assert body["errors"]

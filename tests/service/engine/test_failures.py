@@ -65,10 +65,11 @@ def test_loop_without_wait_state_is_a_clear_4xx_within_seconds(client, runtime, 
     resp = client.post("/api/instances", json={"process_id": "loop", "data": {"counter": 0, "limit": 10**9}})
     elapsed = time.monotonic() - t0
     assert resp.status_code == 422
-    # Either our step limit or SpiffWorkflow giving up on the loop: both are named for the designer.
+    # Our step limit, SpiffWorkflow giving up on the loop, or (on a loaded machine) the time budget that bounds
+    # every engine run: each is named for the designer.
     detail = resp.get_json()["detail"]
-    assert "without reaching a wait state" in detail or "without reaching an end event" in detail
-    assert elapsed < 10
+    assert any(m in detail for m in ("without reaching a wait state", "without reaching an end event", "time limit"))
+    assert elapsed < 30
     assert count_rows(runtime, "instances") == 0
     # The same model with a small bound completes normally.
     ok = client.post("/api/instances", json={"process_id": "loop", "data": {"counter": 0, "limit": 5}})

@@ -1,0 +1,47 @@
+"""`jixiao cycle`: the annual cycle launch on demand (the worker runs it on its schedule: workers/calendar_jobs.py)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+
+from service import clock
+from service.config import Settings
+from service.runtime import Runtime
+
+
+@click.group()
+def cycle() -> None:
+    """The budget performance cycle of a fiscal year."""
+
+
+@cycle.command("launch")
+@click.option("--year", type=int, required=True, help="the fiscal year whose projects start their cycle")
+@click.option("--at", "at", default=None, help="as of this ISO-8601 time (default: now)")
+def cycle_launch(year: int, at: str | None) -> None:
+    """Start budget_cycle for every planned project of YEAR now, whatever its opening date; safe to run again."""
+    from service.errors import JixiaoError
+    from workers.calendar_jobs import launch_cycles
+
+    now = clock.now()
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter(f"{at!r} is not an ISO-8601 time", param_hint="--at") from None
+        now = now if now.tzinfo else now.replace(tzinfo=clock.UTC)
+    rt = Runtime.build(Settings.from_env())
+    try:
+        result = launch_cycles(rt, now, year=year)
+    except JixiaoError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        rt.close()
+    click.echo(f"fiscal year {year}: {len(result.started)} cycle(s) started, {len(result.resumed)} resumed, "
+               f"{len(result.busy)} held by another launcher, {len(result.failed)} failed"
+               + ("; the year is marked launched" if year in result.years else ""))
+    for project_id, why in result.failed.items():
+        click.echo(f"  {project_id}: {why}", err=True)
+    sys.exit(1 if result.failed else 0)

@@ -1,0 +1,183 @@
+"""`jixiao report`, `jixiao rules` and `jixiao calendar`: the coverage report, rule rows and the holiday calendar."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from service import clock
+from service.config import Settings
+from service.errors import JixiaoError
+from service.runtime import Runtime
+
+CLI_ACTOR = "cli"
+_YEAR = click.IntRange(2000, 2100)
+
+
+def _runtime() -> Runtime:
+    return Runtime.build(Settings.from_env())
+
+
+def _fail(exc: JixiaoError) -> click.ClickException:
+    """A domain error as a message and exit status 1 (click answers usage errors with 2)."""
+    fields = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in exc.errors)
+    return click.ClickException(exc.detail + (f" ({fields})" if fields else ""))
+
+
+def _json_default(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{value:.2f} %"
+
+
+# --- report ---------------------------------------------------------------------------------------------
+@click.group()
+def report() -> None:
+    """Bureau reports."""
+
+
+@report.command("coverage")
+@click.option("--year", type=_YEAR, required=True, help="fiscal year")
+@click.option("--level", type=click.Choice(["municipal", "district"]), required=True)
+@click.option("--json", "as_json", is_flag=True, help="the whole report, with projects and departments, as JSON")
+def report_coverage(year: int, level: str, as_json: bool) -> None:
+    """Coverage of the plan's targets: measure, actual, target, met."""
+    from service.domain.coverage import as_dict
+    from service.queries.coverage import coverage_report
+
+    try:
+        result = coverage_report(_runtime().engine, year, level)
+    except JixiaoError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        click.echo(json.dumps(as_dict(result), ensure_ascii=False, indent=2, default=_json_default))
+        return
+    click.echo(f"coverage {year} {level} (evaluations counted: {', '.join(result.evaluated_kinds)})")
+    click.echo(f"{'measure':<36} {'actual':>10} {'target':>10}  met")
+    for m in result.measures:
+        met = "—" if m.met is None else ("yes" if m.met else "NO")
+        ratio = (f"{m.numerator:,.2f} / {m.denominator:,.2f} CNY" if m.unit == "CNY"
+                 else f"{m.numerator:.0f} / {m.denominator:.0f} departments")
+        click.echo(f"{m.key:<36} {_pct(m.actual):>10} {_pct(m.target):>10}  {met:<4} {ratio}  {m.label}")
+
+
+# --- rules ----------------------------------------------------------------------------------------------
+@click.group()
+def rules() -> None:
+    """Rule rows: thresholds, weights, deadlines and targets, each citing its source."""
+
+
+@rules.command("list")
+@click.option("--year", type=_YEAR, default=None, help="only the rows in force in this fiscal year")
+def rules_list(year: int | None) -> None:
+    """List rule rows (all, or those in force in a year)."""
+    from service.rules import admin
+
+    rows = admin.list_rules(_runtime().engine, year)
+    for r in rows:
+        levels = ",".join(r["applies_to"]) if "applies_to" in r else r["level"]
+        value = json.dumps(r["value"], ensure_ascii=False)
+        click.echo(f"{r['fiscal_year']} {levels:<18} {r['key']:<40} {value}  [{r['source']}]")
+    click.echo(f"{len(rows)} rule row(s)")
+
+
+@rules.command("set")
+@click.argument("year", type=_YEAR)
+@click.argument("level", type=click.Choice(["municipal", "district", "*"]))
+@click.argument("key")
+@click.argument("value_json")
+@click.option("--source", required=True, help="the plan's article or the local practice behind the value")
+def rules_set(year: int, level: str, key: str, value_json: str, source: str) -> None:
+    """Set one rule row (VALUE_JSON is JSON: 10, "P10D", [5, 1], {"a": 1}, null); audited."""
+    from service.rules import admin
+
+    try:
+        value = json.loads(value_json)
+    except ValueError:
+        raise click.BadParameter(f"{value_json!r} is not JSON (quote strings: '\"text\"')",
+                                 param_hint="VALUE_JSON") from None
+    try:
+        row = admin.change_rule(_runtime().engine, CLI_ACTOR, clock.now(), fiscal_year=year, level=level, key=key,
+                                value=value, source=source)
+    except JixiaoError as exc:
+        raise _fail(exc) from None
+    click.echo(f"{row['key']} ({row['fiscal_year']}, {row['level']}) = {json.dumps(row['value'], ensure_ascii=False)}")
+
+
+@rules.command("seed")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="default: seeds/rules.json")
+def rules_seed(path: Path | None) -> None:
+    """Load the default rule rows and fiscal years; rows that exist (maybe changed by administrators) stay."""
+    from service import db
+    from service.config import ROOT
+    from service.rules import store
+
+    with db.write(_runtime().engine) as conn:
+        count = store.seed_rules(conn, path or ROOT / "seeds" / "rules.json", CLI_ACTOR, clock.now())
+    click.echo(f"{count} rule row(s) added")
+
+
+# --- calendar -------------------------------------------------------------------------------------------
+@click.group()
+def calendar() -> None:
+    """The working-day calendar: official holidays and adjusted working days."""
+
+
+@calendar.command("seed")
+@click.option("--from", "first", type=_YEAR, required=True)
+@click.option("--to", "last", type=_YEAR, required=True)
+def calendar_seed(first: int, last: int) -> None:
+    """Load the State Council's holidays and adjusted working days; administrators' own days stay."""
+    from service import db
+    from service.rules import store
+
+    if last < first:
+        raise click.BadParameter("--to must not be before --from", param_hint="--to")
+    with db.write(_runtime().engine) as conn:
+        count = store.seed_calendar(conn, first, last)
+    click.echo(f"{count} day(s) seeded for {first}–{last}")
+
+
+@calendar.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["holiday", "workday", "plain"]))
+@click.option("--name", default=None, help="e.g. 春节 Spring Festival")
+@click.option("--source", required=True, help="the notice behind the change")
+def calendar_set(day: Any, kind: str, name: str | None, source: str) -> None:
+    """Mark DAY (YYYY-MM-DD) a holiday, a working day, or plain (the Monday–Friday week); audited."""
+    from service.rules import admin
+
+    try:
+        row = admin.change_day(_runtime().engine, CLI_ACTOR, clock.now(), day.date(),
+                               None if kind == "plain" else kind, name, source)
+    except JixiaoError as exc:
+        raise _fail(exc) from None
+    click.echo(f"{row['date']}: {row['kind'] or 'plain'} {row['name'] or ''}".rstrip())
+
+
+@calendar.command("list")
+@click.option("--year", type=_YEAR, required=True)
+def calendar_list(year: int) -> None:
+    """The year's exception days and its number of working days."""
+    from service.rules import admin
+
+    cal = admin.year_calendar(_runtime().engine, year)
+    for d in cal["items"]:
+        click.echo(f"{d['date']} {d['date']:%a} {d['kind'] or 'plain':<8} {d['name'] or ''}")
+    click.echo(f"{cal['working_days']} working day(s) in {year}")
+
+
+COMMANDS = (report, rules, calendar)

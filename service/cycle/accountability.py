@@ -1,0 +1,48 @@
+"""Accountability cases (问责, the plan 二(四)/(五)): opened for a failure, closed with the supervisor's outcome.
+
+A case is keyed by the instance and the reason, so a job run twice (or a second missed deadline of the same
+rectification) finds the case it opened before instead of opening another.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from service import clock
+from service.errors import InvalidInput, NotFound
+from service.models import AccountabilityCase
+
+CASES = AccountabilityCase.__table__
+REASONS = ("rectification_overdue", "rectification_failed", "stopped", "other")
+
+
+def case_key(instance_id: str, reason: str) -> str:
+    return f"{instance_id}:{reason}"
+
+
+def open_case(conn: Connection, now: datetime, *, key: str, project_id: str | None, department_id: str,
+              reason: str) -> int:
+    """Open the case of `key` (once); return its id."""
+    if reason not in REASONS:
+        raise InvalidInput("unknown accountability reason", [{"field": "accountability_reason", "message": reason}])
+    found = conn.execute(select(CASES.c.id).where(CASES.c.key == key)).scalar()
+    if found is not None:
+        return int(found)
+    result = conn.execute(insert(CASES).values(key=key, project_id=project_id, department_id=department_id,
+                                               reason=reason, status="open", outcome=None,
+                                               opened_at=clock.to_db(now), closed_at=None))
+    return int(result.inserted_primary_key[0])
+
+
+def close_case(conn: Connection, now: datetime, key: str, outcome: dict[str, Any]) -> None:
+    """Record the supervisor's outcome and close the case (a second call keeps the first closing time)."""
+    row = conn.execute(select(CASES.c.closed_at).where(CASES.c.key == key)).first()
+    if row is None:
+        raise NotFound(f"no accountability case {key!r}")
+    conn.execute(update(CASES).where(CASES.c.key == key).values(
+        status="closed", outcome=json.dumps(outcome, ensure_ascii=False, sort_keys=True),
+        closed_at=row.closed_at or clock.to_db(now)))

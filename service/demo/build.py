@@ -1,0 +1,93 @@
+"""`jixiao seed --demo`: accounts, about 400 projects, and real instances driven through the command path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from service import clock, db
+from service.cycle import projects as project_store
+from service.demo import people
+from service.demo.projects import generate, whole_department
+from service.models import Department, Project
+from service.runtime import Runtime
+
+Echo = Callable[[str], None]
+
+
+def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None = None) -> None:
+    """Create the demo municipality once; a second run only prints the accounts.
+
+    `per_year` limits the projects of each fiscal year (all ≈ 144 by default; tests take fewer).
+    """
+    made = people.create_accounts(rt.engine, people.accounts(rt.engine, root / "seeds" / "demo_people.json"),
+                                  clock.now())
+    echo(f"demo accounts: {made} new")
+    with db.read(rt.engine) as conn:
+        have_projects = conn.execute(select(func.count()).select_from(Project)).scalar_one() > 0
+    if not have_projects:
+        from service.demo.driver import drive
+
+        _require_processes(rt)
+        cohorts = _create_projects(rt, per_year)
+        drive(rt, cohorts, echo)
+    _print_accounts(rt, echo)
+
+
+def current_year() -> int:
+    """The fiscal year running now (the demo's cohorts are placed around it)."""
+    return clock.to_local(clock.now()).year
+
+
+def _require_processes(rt: Runtime) -> None:
+    from service.cycle.launch import CYCLE_PROCESS, PILOT_PROCESS
+    from service.errors import InvalidInput
+    from service.models import ProcessDefinition
+
+    with db.read(rt.engine) as conn:
+        have = set(conn.execute(select(ProcessDefinition.process_id)).scalars())
+    missing = {CYCLE_PROCESS, PILOT_PROCESS} - have
+    if missing:
+        raise InvalidInput(f"deploy the workflows first (jixiao deploy workflows): {', '.join(sorted(missing))} "
+                           "not deployed")
+
+
+def _create_projects(rt: Runtime, per_year: int | None) -> dict[int, list[str]]:
+    year = current_year()
+    with db.read(rt.engine) as conn:
+        depts = [dict(r._mapping) for r in conn.execute(
+            select(Department.id, Department.name, Department.level, Department.sector)
+            .where(Department.kind == "department", Department.parent_id.is_(None)).order_by(Department.id))]
+    per_dept = {d["id"]: (3 if d["level"] == "municipal" else 2) for d in depts}
+    municipal = [d for d in depts if d["level"] == "municipal"]
+    cohorts: dict[int, list[str]] = {}
+    with db.write(rt.engine) as conn:
+        for fy in (year - 1, year, year + 1):
+            items = generate(depts, [fy], per_dept, seed=fy)
+            pilots = whole_department(municipal, fy, 0.1)
+            if per_year is not None:  # a small demo keeps the spread of departments and one pilot
+                items = items[::max(1, len(items) // per_year)][:per_year - 1]
+                pilots = pilots[:1]
+            items += pilots
+            for p in items:
+                project_store.create(conn, clock.now(), id=p.id, fiscal_year=p.fiscal_year,
+                                     department_id=p.department_id, name=p.name, sector=p.sector, amount=p.amount,
+                                     kind=p.kind, is_key=p.is_key)
+            cohorts[fy] = [p.id for p in items]
+    return cohorts
+
+
+def _print_accounts(rt: Runtime, echo: Echo) -> None:
+    from service.domain.roles import ROLES
+    from service.models import User, UserRole
+
+    echo(f"\nSign in at /login — every demo account's password is {people.DEMO_PASSWORD!r}. One account per role:")
+    with db.read(rt.engine) as conn:
+        for role, (label, _) in ROLES.items():
+            names = conn.execute(select(User.username).join(UserRole, UserRole.user_id == User.id)
+                                 .where(UserRole.role == role).order_by(User.id).limit(3)).scalars().all()
+            if names:
+                echo(f"  {role:<18} {label:<12} {', '.join(names)}")
+    echo("  (every department has <id>.staff and <id>.head, e.g. jyj.staff / jyj.head for 市教育局)")

@@ -1,0 +1,195 @@
+"""Coverage of the plan's targets (DOMAIN.md, "Coverage targets of the plan"): pure maths over plain facts.
+
+What is counted, and why (the plan, 《武汉市预算绩效管理工作方案(2014—2015年)》 三 and 二(三)3):
+- Money measures look at projects of kind "project" only: a kind "department" row stands for a department's
+  whole spending, which already contains its projects, so adding both would count money twice.
+- The system knows project budgets, not the whole of public spending: "previous year's public spending" is
+  measured as all project money of year − 1 at the level. The share is therefore an upper bound of the plan's.
+- A project is under goal management when its latest goal revision is approved, or its status shows the
+  goal was approved (approved and every later status). Blocked and undeclared projects stay in the
+  denominator: that is what makes the share honest.
+- Evaluation in year N looks back at year N − 1's spending (evaluation comes after the year), so both
+  evaluation measures of year N count evaluations of year N − 1's projects; which evaluation kinds count is
+  the rule `coverage.evaluated_kinds`.
+- Whole-department measures count first-level departments (kind department, no parent) whose own
+  kind "department" project qualifies; a unit's whole-unit goal does not make its parent count.
+- Targets are floors (the plan's "≥ 50 %", "100 %", "10 %"): met when actual ≥ target. A target row holds
+  from its year until a later row replaces it (as every rule row does), so a year after the plan is measured
+  against the plan's last target; an administrator sets a later year's row to null to say "no target".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+# Project statuses (service/cycle/projects.py) that a project only reaches with an approved goal.
+APPROVED_AND_LATER = frozenset({"approved", "running", "paused", "suspended", "stopped", "evaluated", "closed"})
+
+GOAL_MONEY = "goal_money_share"
+WHOLE_DEPARTMENT_GOALS = "whole_department_goal_share"
+EVALUATED_MONEY = "evaluated_money_share"
+WHOLE_DEPARTMENT_EVALUATIONS = "whole_department_evaluation_share"
+MEASURES = (GOAL_MONEY, WHOLE_DEPARTMENT_GOALS, EVALUATED_MONEY, WHOLE_DEPARTMENT_EVALUATIONS)
+# The rule row holding each measure's target; a null value means the plan sets none for that year.
+TARGET_KEYS = {m: f"coverage.{m}" for m in MEASURES}
+EVALUATED_KINDS_KEY = "coverage.evaluated_kinds"
+
+LABELS = {
+    GOAL_MONEY: ("纳入绩效目标管理的项目资金占比", "Project money under goal management"),
+    WHOLE_DEPARTMENT_GOALS: ("编报部门整体支出绩效目标的一级预算部门占比",
+                             "First-level departments with whole-department goals"),
+    EVALUATED_MONEY: ("绩效评价资金占上年项目支出比重", "Evaluated money / previous year's project spending"),
+    WHOLE_DEPARTMENT_EVALUATIONS: ("部门整体支出绩效评价试点部门占比",
+                                   "First-level departments piloting whole-department evaluation"),
+}
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ProjectFact:
+    """A project (or whole-department item) as far as coverage is concerned."""
+
+    id: str
+    name: str
+    department_id: str
+    department_name: str
+    kind: str  # project | department
+    amount: Decimal
+    status: str
+    goal_status: str | None  # the latest goal revision's status, None when no goal was declared
+    evaluation_kinds: frozenset[str] = frozenset()  # kinds of completed evaluations
+
+    @property
+    def goal_managed(self) -> bool:
+        return self.goal_status == "approved" or self.status in APPROVED_AND_LATER
+
+
+@dataclass(frozen=True)
+class DepartmentFact:
+    """A first-level budget department of the level."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """A measure's target percent from its rule row (value None: no target that year)."""
+
+    value: Decimal | None
+    source: str | None = None
+    year: int | None = None  # the fiscal year of the rule row in force
+
+
+@dataclass(frozen=True)
+class CoverageFacts:
+    """Everything the coverage of one fiscal year and level depends on."""
+
+    year: int
+    level: str
+    projects: tuple[ProjectFact, ...]  # of the year and level, both kinds
+    previous: tuple[ProjectFact, ...]  # of year − 1 and the level, both kinds
+    departments: tuple[DepartmentFact, ...]  # first-level departments of the level
+    evaluated_kinds: frozenset[str]
+    targets: dict[str, Target]
+
+
+@dataclass(frozen=True)
+class ProjectLine:
+    id: str
+    name: str
+    department_id: str
+    department_name: str
+    amount: Decimal
+    counted: bool
+
+
+@dataclass(frozen=True)
+class DepartmentLine:
+    id: str
+    name: str
+    counted: bool
+    projects: tuple[str, ...] = ()  # the whole-department items that made it count
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: str
+    label_en: str
+    unit: str  # CNY | departments
+    numerator: Decimal
+    denominator: Decimal
+    actual: Decimal | None  # percent, 2 decimals; None when the denominator is 0
+    target: Decimal | None
+    target_year: int | None
+    met: bool | None
+    source: str | None
+    projects: tuple[ProjectLine, ...] = ()
+    departments: tuple[DepartmentLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    year: int
+    level: str
+    evaluated_kinds: tuple[str, ...]
+    measures: tuple[Measure, ...] = field(default_factory=tuple)
+
+
+def percent(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    """numerator / denominator in percent with 2 decimals (half up); None when there is nothing to divide by."""
+    if denominator == 0:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _measure(key: str, unit: str, numerator: Decimal, denominator: Decimal, target: Target,
+             projects: tuple[ProjectLine, ...] = (), departments: tuple[DepartmentLine, ...] = ()) -> Measure:
+    actual = percent(numerator, denominator)
+    met = None if actual is None or target.value is None else actual >= target.value
+    label, label_en = LABELS[key]
+    return Measure(key, label, label_en, unit, numerator, denominator, actual, target.value,
+                   target.year if target.value is not None else None, met,
+                   target.source if target.value is not None else None, projects, departments)
+
+
+def _money(key: str, projects: tuple[ProjectFact, ...], counts: dict[str, bool], target: Target) -> Measure:
+    lines = tuple(ProjectLine(p.id, p.name, p.department_id, p.department_name, p.amount, counts[p.id])
+                  for p in sorted(projects, key=lambda p: p.id) if p.kind == "project")
+    numerator = sum((line.amount for line in lines if line.counted), Decimal(0))
+    return _measure(key, "CNY", numerator, sum((line.amount for line in lines), Decimal(0)), target, projects=lines)
+
+
+def _departments(key: str, departments: tuple[DepartmentFact, ...], projects: tuple[ProjectFact, ...],
+                 qualifies: dict[str, bool], target: Target) -> Measure:
+    lines = []
+    for d in sorted(departments, key=lambda d: d.id):
+        own = tuple(p.id for p in sorted(projects, key=lambda p: p.id)
+                    if p.kind == "department" and p.department_id == d.id and qualifies[p.id])
+        lines.append(DepartmentLine(d.id, d.name, bool(own), own))
+    counted = sum(1 for line in lines if line.counted)
+    return _measure(key, "departments", Decimal(counted), Decimal(len(lines)), target, departments=tuple(lines))
+
+
+def coverage(facts: CoverageFacts) -> CoverageReport:
+    """The four coverage measures of the plan for one fiscal year and level."""
+    evaluated = {p.id: bool(p.evaluation_kinds & facts.evaluated_kinds) for p in facts.previous}
+    managed = {p.id: p.goal_managed for p in facts.projects}
+    missing = Target(None)
+    measures = (
+        _money(GOAL_MONEY, facts.projects, managed, facts.targets.get(GOAL_MONEY, missing)),
+        _departments(WHOLE_DEPARTMENT_GOALS, facts.departments, facts.projects, managed,
+                     facts.targets.get(WHOLE_DEPARTMENT_GOALS, missing)),
+        _money(EVALUATED_MONEY, facts.previous, evaluated, facts.targets.get(EVALUATED_MONEY, missing)),
+        _departments(WHOLE_DEPARTMENT_EVALUATIONS, facts.departments, facts.previous, evaluated,
+                     facts.targets.get(WHOLE_DEPARTMENT_EVALUATIONS, missing)),
+    )
+    return CoverageReport(facts.year, facts.level, tuple(sorted(facts.evaluated_kinds)), measures)
+
+
+def as_dict(report: CoverageReport) -> dict[str, Any]:
+    """The report as plain data (for the API's schema and the CLI's JSON)."""
+    return asdict(report)

@@ -1,0 +1,68 @@
+"""Budget linkage (结果应用): the next year's amount of a proposal — pure (DOMAIN.md 5, the plan 二(五)).
+
+The DMN table `workflows/budget_proposal.dmn` decides the category (priority / maintain / cut / cancel / hold);
+the change each category makes to the base amount comes from rule `linkage.proposals`
+({grade: {"proposal": category, "change": fraction}}, e.g. 中 → cut −0.10), so the percentages stay rule rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from service.domain.grades import GRADES, to_decimal
+from service.errors import InvalidInput
+
+PROPOSALS = ("priority", "maintain", "cut", "cancel", "hold")
+HOLD = "hold"
+_CENT = Decimal("0.01")
+_RULE = "linkage.proposals"
+
+
+def check_proposals(proposals: Mapping[str, Any]) -> dict[str, tuple[str, Decimal]]:
+    """Rule `linkage.proposals` as {grade: (category, change)}; refuse unknown names and cuts below −100 %."""
+    checked: dict[str, tuple[str, Decimal]] = {}
+    for grade, entry in proposals.items():
+        if grade not in GRADES or not isinstance(entry, Mapping):
+            raise InvalidInput(f"{_RULE} names an unknown grade", [{"field": _RULE, "message": f"grade {grade!r}"}])
+        category = entry.get("proposal")
+        if category not in PROPOSALS or category == HOLD:
+            raise InvalidInput(f"{_RULE} names an unknown proposal",
+                               [{"field": f"{_RULE}.{grade}", "message": f"proposal {category!r}"}])
+        change = to_decimal(entry.get("change"), f"{_RULE}.{grade}.change")
+        if change < -1:
+            raise InvalidInput(f"{_RULE} cuts more than the whole amount",
+                               [{"field": f"{_RULE}.{grade}.change", "message": "must be at least -1"}])
+        checked[grade] = (category, change)
+    return checked
+
+
+def change_for(proposal: str, grade: str | None, proposals: Mapping[str, Any]) -> Decimal:
+    """The fraction by which a proposal changes the base amount.
+
+    A grade's own row wins when it names the proposal (an administrator may map two grades to one category
+    with different changes). "hold" (fund only after rectification, the plan 二(五)) keeps the amount the
+    grade earns, released once rectification is done; without a grade a hold changes nothing.
+    """
+    rows = check_proposals(proposals)
+    if proposal not in PROPOSALS:
+        raise InvalidInput("unknown budget proposal", [{"field": "budget_proposal", "message": repr(proposal)}])
+    if proposal == HOLD:
+        return rows[grade][1] if grade in rows else Decimal(0)
+    if grade in rows and rows[grade][0] == proposal:
+        return rows[grade][1]
+    for category, change in rows.values():
+        if category == proposal:
+            return change
+    raise InvalidInput(f"{_RULE} has no row for proposal {proposal!r}",
+                       [{"field": _RULE, "message": f"add a grade whose proposal is {proposal!r}"}])
+
+
+def proposed_amount(base_amount: Any, proposal: str, grade: str | None, proposals: Mapping[str, Any]) -> Decimal:
+    """The next year's proposed amount: base × (1 + change), to the fen (half up), never below zero."""
+    base = to_decimal(base_amount, "budget_amount")
+    if base < 0:
+        raise InvalidInput("the base amount is negative", [{"field": "budget_amount", "message": "must be ≥ 0"}])
+    amount = (base * (1 + change_for(proposal, grade, proposals))).quantize(_CENT, rounding=ROUND_HALF_UP)
+    return max(amount, Decimal("0.00"))

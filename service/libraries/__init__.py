@@ -1,0 +1,1 @@
+"""The plan's libraries: indicators, experts, third-party agencies, supervision (DOMAIN.md, Libraries)."""

@@ -1,0 +1,89 @@
+"""Gather the facts of the coverage report (projects, goals, evaluations, departments, target rules)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import Connection, Engine, func, or_, select
+
+from service import db
+from service.domain import coverage as cov
+from service.errors import InvalidInput, NotFound
+from service.models import Department, Evaluation, Goal, Project
+from service.rules import store
+
+P = Project.__table__
+G = Goal.__table__
+E = Evaluation.__table__
+D = Department.__table__
+
+
+def _projects(conn: Connection, year: int, level: str) -> tuple[cov.ProjectFact, ...]:
+    latest = (select(G.c.project_id, func.max(G.c.revision).label("revision"))
+              .group_by(G.c.project_id).subquery())
+    goal = (select(G.c.project_id, G.c.status)
+            .join(latest, (G.c.project_id == latest.c.project_id) & (G.c.revision == latest.c.revision))
+            .subquery())
+    rows = conn.execute(
+        select(P.c.id, P.c.name, P.c.department_id, D.c.name.label("department_name"), P.c.kind, P.c.amount,
+               P.c.status, goal.c.status.label("goal_status"))
+        .join(D, D.c.id == P.c.department_id)
+        .outerjoin(goal, goal.c.project_id == P.c.id)
+        .where(P.c.fiscal_year == year, P.c.level == level)
+        .order_by(P.c.id)
+    ).all()
+    kinds: dict[str, set[str]] = defaultdict(set)
+    evaluated = conn.execute(
+        select(E.c.project_id, E.c.kind).join(P, P.c.id == E.c.project_id)
+        .where(P.c.fiscal_year == year, P.c.level == level, E.c.completed_at.is_not(None)))
+    for project_id, kind in evaluated:
+        kinds[project_id].add(kind)
+    return tuple(cov.ProjectFact(r.id, r.name, r.department_id, r.department_name, r.kind, Decimal(r.amount),
+                                 r.status, r.goal_status, frozenset(kinds[r.id])) for r in rows)
+
+
+def _departments(conn: Connection, level: str, years: tuple[int, ...]) -> tuple[cov.DepartmentFact, ...]:
+    # Active first-level departments, and those deactivated since that had projects in the years measured.
+    had_projects = select(P.c.department_id).where(P.c.fiscal_year.in_(years))
+    rows = conn.execute(
+        select(D.c.id, D.c.name)
+        .where(D.c.level == level, D.c.kind == "department", D.c.parent_id.is_(None),
+               or_(D.c.active.is_(True), D.c.id.in_(had_projects)))
+        .order_by(D.c.id)
+    ).all()
+    return tuple(cov.DepartmentFact(r.id, r.name) for r in rows)
+
+
+def _target(conn: Connection, year: int, level: str, key: str) -> cov.Target:
+    try:
+        row = store.get_row(conn, year, level, key)
+    except NotFound:  # the plan sets no target before its first year for this measure
+        return cov.Target(None)
+    if row.value is None:
+        return cov.Target(None, row.source, row.fiscal_year)
+    return cov.Target(Decimal(str(row.value)), row.source, row.fiscal_year)
+
+
+def gather(conn: Connection, year: int, level: str) -> cov.CoverageFacts:
+    """The facts of one fiscal year and level, read in one transaction."""
+    try:
+        evaluated_kinds = store.get(conn, year, level, cov.EVALUATED_KINDS_KEY)
+    except NotFound:
+        raise InvalidInput(f"no rules for fiscal year {year}: seed the rules first (jixiao rules seed)",
+                           [{"field": "year", "message": "no rules for this fiscal year"}]) from None
+    return cov.CoverageFacts(
+        year=year, level=level,
+        projects=_projects(conn, year, level), previous=_projects(conn, year - 1, level),
+        departments=_departments(conn, level, (year - 1, year)),
+        evaluated_kinds=frozenset(evaluated_kinds),
+        targets={m: _target(conn, year, level, key) for m, key in cov.TARGET_KEYS.items()},
+    )
+
+
+def coverage_report(engine: Engine, year: int, level: str) -> cov.CoverageReport:
+    """The coverage of the plan's targets for a fiscal year and level (municipal | district)."""
+    if level not in store.LEVELS:
+        raise InvalidInput("level must be municipal or district", [{"field": "level", "message": "invalid"}])
+    with db.read(engine) as conn:
+        return cov.coverage(gather(conn, year, level))

@@ -1,0 +1,139 @@
+"""Coverage of the plan's targets, computed by hand on a small fiscal year (DOMAIN.md, Coverage targets)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.domain import coverage as cov
+from service.domain.coverage import CoverageFacts, DepartmentFact, ProjectFact, Target
+
+
+def project(id: str, amount: int, *, dept: str = "edu", kind: str = "project", status: str = "declaring",
+            goal: str | None = None, evaluations: tuple[str, ...] = ()) -> ProjectFact:
+    return ProjectFact(id, f"项目 {id}", dept, f"部门 {dept}", kind, Decimal(amount), status, goal,
+                       frozenset(evaluations))
+
+
+DEPARTMENTS = (DepartmentFact("edu", "教育局"), DepartmentFact("health", "卫健委"), DepartmentFact("farm", "农业局"),
+               DepartmentFact("env", "生态环境局"))
+TARGETS = {
+    cov.GOAL_MONEY: Target(Decimal(50), "the plan 三: ≥ 50 % in 2015", 2015),
+    cov.WHOLE_DEPARTMENT_GOALS: Target(Decimal(10), "the plan 三: 10 % in 2015", 2015),
+    cov.EVALUATED_MONEY: Target(Decimal(30), "the plan 三: municipal 30 % in 2015", 2015),
+    cov.WHOLE_DEPARTMENT_EVALUATIONS: Target(Decimal(10), "the plan 二(三)3: 10 % in 2015", 2015),
+}
+
+
+def facts(**changes: object) -> CoverageFacts:
+    base = {
+        "year": 2015, "level": "municipal",
+        "projects": (
+            project("p1", 3_000_000, goal="approved"),                         # counted: goal approved
+            project("p2", 1_000_000, status="running"),                        # counted: running ⇒ approved before
+            project("p3", 2_000_000, goal="returned"),                         # not: returned for revision
+            project("p4", 4_000_000, dept="health", status="blocked", goal="blocked"),  # not: blocked (差)
+            project("d-edu", 50_000_000, kind="department", goal="approved"),  # whole-department goal of edu
+            project("d-health", 80_000_000, dept="health", kind="department", goal="submitted"),  # not yet
+        ),
+        "previous": (
+            project("q1", 6_000_000, status="evaluated", evaluations=("self",)),
+            project("q2", 2_500_000, dept="health", status="closed", evaluations=("key", "self")),
+            project("q3", 1_500_000, status="evaluated", evaluations=("midterm", "spot_check")),  # not counted
+            project("q4", 10_000_000, dept="farm", status="running"),
+            project("d-farm", 30_000_000, dept="farm", kind="department", evaluations=("key",)),
+            project("d-env", 20_000_000, dept="env", kind="department", evaluations=("spot_check",)),
+        ),
+        "departments": DEPARTMENTS,
+        "evaluated_kinds": frozenset({"self", "key"}),
+        "targets": TARGETS,
+    }
+    return CoverageFacts(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def by_key(report: cov.CoverageReport) -> dict[str, cov.Measure]:
+    return {m.key: m for m in report.measures}
+
+
+def test_goal_money_share_counts_approved_goals_of_projects_only():
+    m = by_key(cov.coverage(facts()))[cov.GOAL_MONEY]
+    # counted p1 3,000,000 + p2 1,000,000 = 4,000,000; all projects 3 + 1 + 2 + 4 = 10,000,000 (the two kind
+    # "department" items are whole spending, which holds the projects: they stay out of both sums)
+    assert (m.numerator, m.denominator) == (Decimal(4_000_000), Decimal(10_000_000))
+    assert m.actual == Decimal("40.00") and m.target == Decimal(50) and m.met is False
+    assert m.source == "the plan 三: ≥ 50 % in 2015" and m.target_year == 2015 and m.unit == "CNY"
+    assert [(p.id, p.counted) for p in m.projects] == [("p1", True), ("p2", True), ("p3", False), ("p4", False)]
+    assert m.label == "纳入绩效目标管理的项目资金占比" and m.departments == ()
+
+
+def test_whole_department_goal_share_counts_first_level_departments_with_an_approved_goal():
+    m = by_key(cov.coverage(facts()))[cov.WHOLE_DEPARTMENT_GOALS]
+    # edu has an approved whole-department goal, health's is only submitted: 1 of 4 departments = 25.00 % ≥ 10 %
+    assert (m.numerator, m.denominator, m.actual, m.met) == (1, 4, Decimal("25.00"), True)
+    assert [(d.id, d.counted, d.projects) for d in m.departments] == [
+        ("edu", True, ("d-edu",)), ("env", False, ()), ("farm", False, ()), ("health", False, ())]
+
+
+def test_evaluated_money_share_looks_at_last_year_and_the_counted_kinds():
+    m = by_key(cov.coverage(facts()))[cov.EVALUATED_MONEY]
+    # 2014 projects: q1 6,000,000 (self) + q2 2,500,000 (key, self) = 8,500,000 counted; q3 had only a mid-term
+    # review and a spot-check; all 2014 project money 6 + 2.5 + 1.5 + 10 = 20,000,000 → 42.50 % ≥ 30 %
+    assert (m.numerator, m.denominator, m.actual, m.met) == (Decimal(8_500_000), Decimal(20_000_000),
+                                                             Decimal("42.50"), True)
+    assert [p.id for p in m.projects if p.counted] == ["q1", "q2"]
+
+
+def test_whole_department_evaluation_pilots_count_a_counted_kind_on_last_years_department_item():
+    m = by_key(cov.coverage(facts()))[cov.WHOLE_DEPARTMENT_EVALUATIONS]
+    # farm's 2014 whole-department item had a key evaluation; env's only a spot-check: 1 / 4 = 25.00 % ≥ 10 %
+    assert (m.numerator, m.denominator, m.actual, m.met) == (1, 4, Decimal("25.00"), True)
+    assert [d.id for d in m.departments if d.counted] == ["farm"]
+
+
+def test_the_counted_kinds_follow_the_rule():
+    report = cov.coverage(facts(evaluated_kinds=frozenset({"key"})))
+    # only q2 (key) counts: 2,500,000 / 20,000,000 = 12.50 % < 30 %
+    m = by_key(report)[cov.EVALUATED_MONEY]
+    assert (m.actual, m.met) == (Decimal("12.50"), False)
+    assert report.evaluated_kinds == ("key",)
+
+
+def test_nothing_to_divide_by_gives_no_actual_and_no_verdict():
+    report = by_key(cov.coverage(facts(projects=(), previous=(), departments=())))
+    for m in report.values():
+        assert m.denominator == 0 and m.actual is None and m.met is None
+    assert report[cov.GOAL_MONEY].target == Decimal(50)  # the target is still shown
+
+
+def test_no_target_gives_no_verdict_and_no_source():
+    m = by_key(cov.coverage(facts(targets={cov.GOAL_MONEY: Target(None, "set to null for 2016", 2016)})))
+    assert m[cov.GOAL_MONEY].actual == Decimal("40.00")
+    assert (m[cov.GOAL_MONEY].target, m[cov.GOAL_MONEY].met, m[cov.GOAL_MONEY].source) == (None, None, None)
+    assert m[cov.EVALUATED_MONEY].target is None  # absent from the targets: the plan sets none
+
+
+def test_a_target_exactly_reached_is_met_and_rounding_is_half_up():
+    p = (project("a", 1, goal="approved"), project("b", 1), project("c", 1))
+    m = by_key(cov.coverage(facts(projects=p)))[cov.GOAL_MONEY]
+    assert m.actual == Decimal("33.33")  # 1/3
+    p = (project("a", 2, goal="approved"), project("b", 1), project("c", 1), project("d", 2, goal="approved"),
+         project("e", 0))
+    m = by_key(cov.coverage(facts(projects=p, targets={cov.GOAL_MONEY: Target(Decimal("66.67"))})))[cov.GOAL_MONEY]
+    assert m.actual == Decimal("66.67") and m.met is True  # 4/6 = 66.666… rounds up to the target
+    assert cov.percent(Decimal(1), Decimal(8)) == Decimal("12.50")
+    assert cov.percent(Decimal(1), Decimal(200)) == Decimal("0.50")  # 0.5 exactly
+    assert cov.percent(Decimal(1), Decimal(400)) == Decimal("0.25")
+    assert cov.percent(Decimal(1), Decimal(800)) == Decimal("0.13")  # 0.125 → half up
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**12), st.booleans()), max_size=20))
+def test_the_share_is_between_0_and_100_and_the_sums_add_up(rows: list[tuple[int, bool]]):
+    projects = tuple(project(f"p{i}", amount, goal="approved" if ok else None) for i, (amount, ok) in enumerate(rows))
+    m = by_key(cov.coverage(facts(projects=projects)))[cov.GOAL_MONEY]
+    assert m.numerator == sum(a for a, ok in rows if ok) and m.denominator == sum(a for a, _ in rows)
+    if m.denominator:
+        assert m.actual is not None and Decimal(0) <= m.actual <= Decimal(100)
+    else:
+        assert m.actual is None

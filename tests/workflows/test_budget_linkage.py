@@ -1,0 +1,94 @@
+"""Budget linkage (workflows/budget_linkage.bpmn + budget_proposal.dmn) through the engine and the workers: each
+grade's proposal and amount for the next year, the officer's confirmation, disclosure and the report of key results."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from service import clock, db
+from service.cycle import projects
+from tests.workflows.stages import start_stage
+
+CONFIRM = {"budget_confirmation": "confirm"}
+DISCLOSE = {"disclosure_channel": "portal", "disclosed_items": ["goals", "evaluation_report", "results"]}
+
+
+def _decision(cycle, pid):
+    [row] = cycle.rows("budget_decisions", project_id=pid)
+    return row
+
+
+def _status(cycle, pid):
+    with db.read(cycle.rt.engine) as conn:
+        return projects.get(conn, pid).status
+
+
+@pytest.mark.parametrize("grade, rectification, proposal, amount", [
+    ("优", "not_required", "priority", "1200000.00"),
+    ("良", "done", "maintain", "1200000.00"),
+    ("中", "done", "cut", "1080000.00"),  # rule linkage.proposals: 中 → cut 10 %
+    ("差", "done", "cancel", "0.00"),
+    ("差", "failed", "cancel", "0.00"),  # 差 is cancelled whether or not it was rectified
+    ("良", "failed", "hold", "1200000.00"),  # unrectified: funded only after rectification
+    ("中", "failed", "hold", "1080000.00"),
+])
+def test_each_grade_gets_its_proposal(cycle, grade, rectification, proposal, amount):
+    pid = cycle.project(amount=1_200_000)
+    iid = start_stage(cycle, pid, "budget_linkage", final_grade=grade, rectification_status=rectification)
+    row = _decision(cycle, pid)
+    assert (row.proposal, row.grade, row.for_year) == (proposal, grade, 2016)
+    assert (row.base_amount, row.proposed_amount) == (Decimal("1200000.00"), Decimal(amount))
+    assert row.confirmed_amount is None  # not before the budget officer confirms
+    data = cycle.instance(iid)["data"]
+    assert (data["budget_proposal"], data["proposed_amount"]) == (proposal, float(amount))
+    task = cycle.task(iid, "confirm_budget", "reviewer")
+    assert task["candidate_groups"] == ["finance_reviewer"]
+
+
+def test_confirmed_disclosed_and_closed(cycle):
+    pid = cycle.project(amount=2_000_000)
+    iid = start_stage(cycle, pid, "budget_linkage", final_grade="中", rectification_status="done")
+    cycle.complete(iid, "confirm_budget", CONFIRM, user="reviewer")
+    row = _decision(cycle, pid)
+    assert (row.confirmed_amount, row.confirmed_by) == (Decimal("1800000.00"), "reviewer")
+    assert row.disclosed_at is None
+    cycle.complete(iid, "disclose_results", DISCLOSE, user="reviewer")
+    row = _decision(cycle, pid)
+    assert row.disclosed_at is not None and row.reported_at is None  # not a key project
+    inst = cycle.instance(iid)
+    assert inst["status"] == "completed" and inst["data"]["confirmed_amount"] == 1_800_000
+    assert _status(cycle, pid) == "closed"
+
+
+def test_adjustment_needs_a_reason_and_key_results_go_to_the_city_government(cycle):
+    pid = cycle.project(amount=6_000_000, is_key=True)
+    iid = start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+    task = cycle.task(iid, "confirm_budget", "reviewer")
+    refused = cycle.as_user("reviewer").post(f"/api/tasks/{task['id']}/complete", json={"data": {
+        "budget_confirmation": "adjust", "confirmed_amount": 5_500_000}})
+    assert refused.status_code == 422
+    assert cycle.as_user("staff_a").post(f"/api/tasks/{task['id']}/complete",
+                                         json={"data": CONFIRM}).status_code == 403
+    cycle.complete(iid, "confirm_budget", {"budget_confirmation": "adjust", "confirmed_amount": 5_500_000,
+                                           "adjustment_reason": "统筹压减一般性支出"}, user="reviewer")
+    assert _decision(cycle, pid).confirmed_amount == Decimal("5500000.00")
+    cycle.complete(iid, "disclose_results", DISCLOSE, user="reviewer")
+    row = _decision(cycle, pid)
+    assert row.reported_at is not None and row.disclosed_at is not None
+    assert cycle.instance(iid)["data"]["reported_at"]
+
+
+def test_a_blocked_goal_is_cancelled_and_stays_blocked(cycle):
+    pid = cycle.project()
+    with db.write(cycle.rt.engine) as conn:
+        projects.set_status(conn, pid, "blocked", clock.now())
+    iid = start_stage(cycle, pid, "budget_linkage", linkage_basis="blocked", final_grade=None,
+                      rectification_status="not_required")
+    row = _decision(cycle, pid)
+    assert (row.proposal, row.grade, row.proposed_amount) == ("cancel", None, Decimal("0.00"))
+    cycle.complete(iid, "confirm_budget", CONFIRM, user="reviewer")
+    cycle.complete(iid, "disclose_results", {**DISCLOSE, "disclosed_items": ["budget_decision"]}, user="reviewer")
+    assert cycle.instance(iid)["status"] == "completed"
+    assert _status(cycle, pid) == "blocked"

@@ -1,0 +1,197 @@
+"""Calendar jobs of the worker (issue #5, DESIGN.md Workers): the daily reminder sweep, the annual cycle launch and
+the monitoring checkpoints. Each is a plain function (rt, now) — the worker's cron schedules call them with the
+clock's time, tests with explicit datetimes — and each is idempotent: running it twice, or from two workers at
+once, has the effect of running it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from service import clock, db
+from service.cycle import launch
+from service.cycle.projects import PROJECTS
+from service.domain.reminders import checkpoint_window
+from service.errors import JixiaoError, NotFound
+from service.models import Department, Instance
+from service.notifications import outbox
+from service.notifications.recipients import department_people
+from service.rules import store as rules
+from service.runtime import Runtime
+from workers.reminders import SIGNATURE, ReminderResult, sweep_reminders
+
+log = logging.getLogger("jixiao.calendar")
+
+I = Instance.__table__  # noqa: E741
+D = Department.__table__
+Y = rules.YEARS
+CHECKPOINT_RULE = "monitoring.checkpoints"
+# Projects under runtime monitoring (DOMAIN.md 2): running, or paused while the department owes corrective measures.
+MONITORED = ("running", "paused")
+
+
+def daily_reminders(rt: Runtime, now: datetime) -> ReminderResult:
+    """(a) The daily reminder sweep (workers/reminders.py)."""
+    return sweep_reminders(rt, now)
+
+
+# --- (b) the annual cycle launch ------------------------------------------------------------------------
+
+
+@dataclass
+class LaunchResult:
+    started: list[str] = field(default_factory=list)  # projects whose cycle this run started
+    resumed: list[str] = field(default_factory=list)  # a crashed launch had started the instance: linked now
+    busy: list[str] = field(default_factory=list)  # another launcher holds the project right now
+    failed: dict[str, str] = field(default_factory=dict)  # project → why its cycle could not start
+    years: list[int] = field(default_factory=list)  # fiscal years marked launched by this run
+
+
+def launch_cycles(rt: Runtime, now: datetime, year: int | None = None) -> LaunchResult:
+    """(b) Start `budget_cycle` for every planned project of each year whose goal declaration has opened.
+
+    Without `year`: every fiscal year whose declaration_opens_on has come (Asia/Shanghai) and whose cycle was not
+    launched yet. With `year` (`jixiao cycle launch --year N`): that year, whatever its dates say. A year is marked
+    launched (cycle_launched_at) once every planned project of it has its instance.
+    """
+    today = clock.local_today(now)
+    with db.read(rt.engine) as conn:
+        if year is not None:
+            if conn.execute(select(Y.c.year).where(Y.c.year == year)).first() is None:
+                raise NotFound(f"no fiscal year {year}")
+            years = [year]
+        else:
+            years = list(conn.execute(select(Y.c.year).where(Y.c.declaration_opens_on <= today,
+                                                             Y.c.cycle_launched_at.is_(None))
+                                      .order_by(Y.c.year)).scalars())
+    result = LaunchResult()
+    for y in years:
+        # "declaring" without an instance: another launcher claimed it (and may have died): see _launch.
+        pending = select(PROJECTS.c.id).where(PROJECTS.c.fiscal_year == y, PROJECTS.c.instance_id.is_(None),
+                                              PROJECTS.c.status.in_(("planned", "declaring")))
+        with db.read(rt.engine) as conn:
+            project_ids = list(conn.execute(pending.order_by(PROJECTS.c.id)).scalars())
+        for project_id in project_ids:
+            _launch(rt, project_id, now, result)
+        with db.write(rt.engine) as conn:  # the last launcher to finish sees none left and marks the year
+            if conn.execute(pending.limit(1)).first() is None and conn.execute(
+                    update(Y).where(Y.c.year == y, Y.c.cycle_launched_at.is_(None))
+                    .values(cycle_launched_at=clock.to_db(now))).rowcount:
+                result.years.append(y)
+    if result.started or result.resumed or result.failed:
+        log.info("cycle launch: %d started, %d resumed, %d failed, years marked %s", len(result.started),
+                 len(result.resumed), len(result.failed), result.years)
+    return result
+
+
+def _launch(rt: Runtime, project_id: str, now: datetime, result: LaunchResult) -> None:
+    """Claim the project (planned → declaring, or an abandoned claim after the lease), then start or link.
+
+    The claim is a conditional update, so of two launchers only one holds a project; a launcher that died
+    after its claim leaves the project "declaring" without an instance, which another takes over once the
+    worker lease has passed; one that died after starting the instance left that instance, which is linked
+    instead of starting a second one.
+    """
+    lease = timedelta(seconds=rt.settings.worker_lease_seconds)
+    stamp = clock.to_db(now)
+    with db.write(rt.engine) as conn:
+        row = conn.execute(select(PROJECTS.c.status, PROJECTS.c.instance_id, PROJECTS.c.updated_at)
+                           .where(PROJECTS.c.id == project_id)).first()
+        if row is None or row.instance_id is not None or row.status not in ("planned", "declaring"):
+            return
+        if row.status == "declaring" and (clock.from_db(row.updated_at) or now) + lease >= now:
+            result.busy.append(project_id)  # claimed by a launcher that may still be at work
+            return
+        claim = update(PROJECTS).where(PROJECTS.c.id == project_id, PROJECTS.c.instance_id.is_(None),
+                                       PROJECTS.c.status == row.status, PROJECTS.c.updated_at == row.updated_at)
+        if conn.execute(claim.values(status="declaring", updated_at=stamp)).rowcount != 1:
+            result.busy.append(project_id)  # another launcher got there first
+            return
+        existing = conn.execute(select(I.c.id).where(I.c.process_id == launch.CYCLE_PROCESS,
+                                                     I.c.business_key == project_id, I.c.status != "terminated")
+                                .order_by(I.c.created_at)).scalars().first()
+        if existing is not None:
+            conn.execute(update(PROJECTS).where(PROJECTS.c.id == project_id)
+                         .values(instance_id=existing, updated_at=stamp))
+            result.resumed.append(project_id)
+            return
+    try:
+        launch.start_cycle(rt.workflows, project_id, now)
+    except (JixiaoError, ValueError) as exc:  # nothing deployed, a rule missing…: back to planned, say why
+        with db.write(rt.engine) as conn:
+            conn.execute(update(PROJECTS).where(PROJECTS.c.id == project_id, PROJECTS.c.instance_id.is_(None),
+                                                PROJECTS.c.status == "declaring", PROJECTS.c.updated_at == stamp)
+                         .values(status="planned", updated_at=stamp))
+        result.failed[project_id] = str(getattr(exc, "detail", exc))
+        log.warning("cycle of project %s not started: %s", project_id, result.failed[project_id])
+        return
+    result.started.append(project_id)
+
+
+# --- (c) monitoring checkpoints -------------------------------------------------------------------------
+
+
+@dataclass
+class CheckpointResult:
+    announced: list[str] = field(default_factory=list)  # idempotency keys of the mails this run added
+    skipped: dict[str, str] = field(default_factory=dict)  # "year:department" → why (a missing rule)
+
+
+def issue_checkpoints(rt: Runtime, now: datetime) -> CheckpointResult:
+    """(c) Announce each open monitoring checkpoint (rule `monitoring.checkpoints`) to the departments with
+    monitored projects of the year, once per department, checkpoint and person.
+
+    A checkpoint is open from its as-of day to its report-by day (Asia/Shanghai). The report tasks themselves
+    come from the timers of the `monitoring` process; this is the notice to the department.
+    """
+    today = clock.local_today(now)
+    result = CheckpointResult()
+    planned: list[tuple[str, str, str, str]] = []  # key, recipient, subject, body
+    with db.read(rt.engine) as conn:
+        rows = conn.execute(
+            select(PROJECTS.c.fiscal_year, PROJECTS.c.department_id, PROJECTS.c.name, D.c.name.label("department"),
+                   D.c.level)
+            .join(D, D.c.id == PROJECTS.c.department_id).where(PROJECTS.c.status.in_(MONITORED))
+            .order_by(PROJECTS.c.fiscal_year, PROJECTS.c.department_id, PROJECTS.c.id)).all()
+        groups: dict[tuple[int, str], list[Any]] = {}
+        for row in rows:
+            groups.setdefault((row.fiscal_year, row.department_id), []).append(row)
+        for (year, dept), projects in groups.items():
+            try:
+                checkpoints = rules.get(conn, year, projects[0].level, CHECKPOINT_RULE)
+                windows = [(cp["as_of"], *checkpoint_window(year, cp)) for cp in checkpoints]
+            except (NotFound, KeyError, TypeError, ValueError) as exc:
+                result.skipped[f"{year}:{dept}"] = str(getattr(exc, "detail", exc))
+                log.warning("checkpoints of %s for %s: %s", dept, year, result.skipped[f"{year}:{dept}"])
+                continue
+            people = None
+            for label, as_of, report_by in windows:
+                if not as_of <= today <= report_by:
+                    continue
+                people = department_people(conn, dept) if people is None else people
+                subject, body = _checkpoint_text(year, as_of, report_by, projects)
+                planned += [(f"checkpoint:{year}:{label}:{dept}:{user}", user, subject, body) for user in people]
+    with db.write(rt.engine) as conn:
+        for key, user, subject, body in planned:
+            if outbox.enqueue(conn, key=key, recipient=user, email=None, subject=subject, body=body,
+                              kind="checkpoint", instance_id=None, now=now):
+                result.announced.append(key)
+    if result.announced:
+        log.info("%d checkpoint notice(s) enqueued", len(result.announced))
+    return result
+
+
+def _checkpoint_text(year: int, as_of: Any, report_by: Any, projects: list[Any]) -> tuple[str, str]:
+    names = "\n".join(f"  · {p.name}" for p in projects)
+    subject = f"【运行监控】{year}年度绩效运行监控：截至{as_of:%m月%d日}，请于{report_by:%m月%d日}前报送"
+    body = (f"您好：\n\n{projects[0].department}：{year}年度绩效运行监控时点已到。请于 {report_by:%Y-%m-%d} 前报送截至 "
+            f"{as_of:%Y-%m-%d} 的预算执行情况和绩效目标实现情况（实际值、全年预计值、偏差原因，以及目标能否实现）。\n\n"
+            f"涉及项目：\n{names}\n\n"
+            f"Monitoring checkpoint: report budget execution and goal progress as of {as_of:%Y-%m-%d} "
+            f"by {report_by:%Y-%m-%d}.\n\n{SIGNATURE}")
+    return subject, body

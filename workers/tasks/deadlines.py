@@ -1,0 +1,69 @@
+"""`deadline.compute`: a due date a number of (working or calendar) days ahead, from a rule row.
+
+Inputs: `deadline_name` (e.g. "corrective"), `deadline_rule` (a rule key whose value is a number of days),
+`deadline_unit` ("working" over the administrators' holiday calendar, or "calendar"), optional `deadline_from`
+(ISO date; default today in the local zone). Returns `{name}_due_on` (ISO date) and `{name}_due_at` (23:59:59
+local time of that day, with its offset), usable as a boundary timer's timeDate and as a user task's dueDate.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from service import clock
+from service.domain.workdays import add_working_days
+from service.errors import InvalidInput
+from service.rules import store as rules
+from workers.handlers import TaskContext, handler
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+# Working days stretch over weekends and holidays: a window this much wider than n always holds the due date
+# (the longest official holiday is 8 days, so n working days fit within 3n + 60 calendar days).
+_SPAN_FACTOR, _SPAN_EXTRA = 3, 60
+
+
+def end_of_day(day: date) -> datetime:
+    """23:59:59 Wuhan time of `day`: a deadline "within n days" ends when the day does."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=clock.LOCAL)
+
+
+def due_on(ctx: TaskContext, start: date, days: int, unit: str) -> date:
+    """The due date `days` working or calendar days after `start`."""
+    if unit == "calendar":
+        return start + timedelta(days=days)
+    with ctx.read() as conn:
+        cal = rules.calendar(conn, start, start + timedelta(days=days * _SPAN_FACTOR + _SPAN_EXTRA))
+    return add_working_days(cal, start, days)
+
+
+@handler("deadline.compute")
+def compute_deadline(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """Due date (and end-of-day due time) from the rule named by `deadline_rule`."""
+    name = str(variables.get("deadline_name") or "")
+    rule = str(variables.get("deadline_rule") or "")
+    unit = str(variables.get("deadline_unit") or "working")
+    problems = []
+    if not _NAME.match(name):
+        problems.append({"field": "deadline_name", "message": "a lower-case identifier such as 'corrective'"})
+    if not rule:
+        problems.append({"field": "deadline_rule", "message": "the key of a rule holding a number of days"})
+    if unit not in ("working", "calendar"):
+        problems.append({"field": "deadline_unit", "message": "working or calendar"})
+    if problems:
+        raise InvalidInput("deadline.compute needs deadline_name, deadline_rule and deadline_unit", problems)
+    start = date.fromisoformat(str(variables["deadline_from"])[:10]) if variables.get("deadline_from") \
+        else clock.local_today(ctx.now)
+    year = int(variables.get("fiscal_year") or start.year)
+    with ctx.read() as conn:
+        days = rules.get(conn, year, str(variables.get("level") or "*"), rule)
+    if not isinstance(days, int | float) or days < 0:
+        raise InvalidInput(f"rule {rule} is not a number of days", [{"field": "deadline_rule", "message": str(days)}])
+    day = due_on(ctx, start, int(days), unit)
+    return {f"{name}_due_on": day.isoformat(), f"{name}_due_at": end_of_day(day).isoformat()}
+
+
+def start_of_day(day: date) -> datetime:
+    """00:00 Wuhan time of `day`: when a reporting window opens."""
+    return datetime.combine(day, time(0, 0), tzinfo=clock.LOCAL)

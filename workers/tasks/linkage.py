@@ -1,0 +1,56 @@
+"""Handlers of budget linkage (结果应用, workflows/budget_linkage.bpmn): proposal, confirmation, disclosure and
+the report of key results to the city government; they keep the budget_decisions rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service import clock
+from service.cycle import linkage
+from service.domain import linkage as rules_of_linkage
+from service.domain.grades import to_decimal
+from service.rules import store as rules
+from workers.handlers import TaskContext, handler
+
+
+@handler("budget.propose")
+def propose(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The next year's amount of the DMN's proposal, from the change in rule `linkage.proposals`."""
+    for_year = int(variables["fiscal_year"]) + 1  # results of year N feed the budget of N + 1 (the plan 二(五))
+    grade = variables.get("final_grade")
+    proposal = variables["budget_proposal"]
+    base = to_decimal(variables["budget_amount"], "budget_amount")
+    with ctx.write() as conn:
+        table = rules.get(conn, for_year, variables["level"], "linkage.proposals")
+        amount = rules_of_linkage.proposed_amount(base, proposal, grade, table)
+        linkage.propose(conn, variables["project_id"], for_year=for_year, grade=grade, proposal=proposal,
+                        base_amount=base, proposed_amount=amount)
+    return {"proposed_amount": float(amount), "budget_for_year": for_year}
+
+
+@handler("budget.confirm")
+def confirm(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The budget officer confirmed the proposal or adjusted it (with a reason, kept in the instance's data)."""
+    adjusted = variables.get("budget_confirmation") == "adjust"
+    amount = to_decimal(variables["confirmed_amount"] if adjusted else variables["proposed_amount"],
+                        "confirmed_amount").quantize(to_decimal("0.01"))
+    with ctx.write() as conn:
+        by = linkage.completed_by(conn, ctx.instance_id or "", "confirm_budget")
+        linkage.confirm(conn, variables["project_id"], ctx.now, amount, by)
+    return {"confirmed_amount": float(amount)}
+
+
+@handler("disclosure.record")
+def disclose(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """Goals, evaluation report and results were made public (公开)."""
+    with ctx.write() as conn:
+        at = linkage.disclose(conn, variables["project_id"], ctx.now)
+    return {"disclosed_at": clock.to_local(at).isoformat()}
+
+
+@handler("results.report")
+def report(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The key project's results were reported to the city government."""
+    with ctx.write() as conn:
+        at = linkage.report(conn, variables["project_id"], ctx.now)
+    return {"reported_at": clock.to_local(at).isoformat()}

@@ -1,0 +1,207 @@
+"""Handlers of the monitoring process (workflows/monitoring.bpmn): plan the year's checkpoints, assess a report
+(execution against time, goals against execution), record it, and act on warnings (corrective measures, pause,
+a supervisor's resume / suspend / stop with the budget cut).
+
+Thresholds come from rule rows; the warning level itself is decided by workflows/warning_level.dmn.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from service import clock
+from service.cycle import goals
+from service.cycle import monitoring as records
+from service.domain import warnings
+from service.errors import InvalidInput
+from service.rules import store as rules
+from workers.handlers import TaskContext, handler
+from workers.tasks.deadlines import end_of_day, start_of_day
+
+
+def _project(variables: dict[str, Any], ctx: TaskContext) -> str:
+    project_id = variables.get("project_id") or ctx.business_key
+    if not isinstance(project_id, str) or not project_id:
+        raise InvalidInput("project_id is required", [{"field": "project_id", "message": "required"}])
+    return project_id
+
+
+def _year_level(variables: dict[str, Any]) -> tuple[int, str]:
+    return int(variables["fiscal_year"]), str(variables.get("level") or "*")
+
+
+def _number(variables: dict[str, Any], name: str) -> float:
+    value = variables.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"{name} must be a number", [{"field": name, "message": "a number"}])
+    return float(value)
+
+
+def _key(ctx: TaskContext, variables: dict[str, Any], action: str) -> str:
+    """Idempotency key of a project action: the instance, the report round and the action."""
+    return f"{ctx.instance_id}:{int(variables.get('report_round') or 0)}:{action}"
+
+
+def _report(ctx: TaskContext, variables: dict[str, Any], project_id: str) -> int | None:
+    as_of = variables.get("report_as_of")
+    if not as_of:
+        return None
+    with ctx.read() as conn:
+        return records.report_id(conn, project_id, date.fromisoformat(str(as_of)))
+
+
+def _assessment(ctx: TaskContext, variables: dict[str, Any], *, as_of: date, executed: float,
+                actuals: list[dict[str, Any]]) -> tuple[warnings.Assessment, dict[str, Any]]:
+    year, level = _year_level(variables)
+    project_id = _project(variables, ctx)
+    with ctx.read() as conn:
+        floors = rules.get(conn, year, level, "monitoring.execution_floors")
+        thresholds = {"red_gap": float(rules.get(conn, year, level, "monitoring.red_gap")),
+                      "yellow_gap": float(rules.get(conn, year, level, "monitoring.yellow_gap"))}
+        indicators = variables.get("indicators") or goals.approved_indicators(conn, project_id)
+    assessment = warnings.assess(as_of=as_of, budget=_number(variables, "budget_amount"), executed=executed,
+                                 indicators=indicators, actuals=actuals, floors=floors)
+    return assessment, thresholds
+
+
+@handler("monitoring.plan")
+def plan(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The year's checkpoints and mid-term date from the rules; the project starts running."""
+    year, level = _year_level(variables)
+    with ctx.write() as conn:
+        rows = rules.get(conn, year, level, "monitoring.checkpoints")
+        midterm = warnings.day_of_year(year, str(rules.get(conn, year, level, "monitoring.midterm_as_of")))
+        records.start_running(conn, _project(variables, ctx), ctx.now)
+    # A reporting window opens the day after its as-of date and closes at the end of its report date.
+    schedule = [{"as_of": c.as_of.isoformat(), "opens_at": start_of_day(c.as_of + timedelta(days=1)).isoformat(),
+                 "due_on": c.report_by.isoformat(), "due_at": end_of_day(c.report_by).isoformat()}
+                for c in warnings.checkpoints(year, rows)]
+    return {"checkpoints": schedule, "checkpoint_no": 0, "report_round": 0, "midterm_as_of": midterm.isoformat(),
+            "midterm_at": start_of_day(midterm + timedelta(days=1)).isoformat(), "project_stopped": False,
+            "monitoring_outcome": "running"}
+
+
+@handler("monitoring.midterm")
+def record_midterm(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The mid-term review of a key project: spending progress and goal tracking at mid-year."""
+    assessment, _ = _assessment(ctx, variables, as_of=date.fromisoformat(str(variables["midterm_as_of"])),
+                                executed=_number(variables, "midterm_executed_amount"),
+                                actuals=list(variables.get("midterm_indicator_actuals") or []))
+    detail = {**assessment.as_dict(), "conclusion": variables.get("midterm_conclusion"),
+              "comment": variables.get("midterm_comment"), "executed_amount": variables["midterm_executed_amount"]}
+    with ctx.write() as conn:
+        records.record_midterm(conn, ctx.now, project_id=_project(variables, ctx), detail=detail)
+    return {"midterm_execution_rate": assessment.execution_rate, "midterm_time_progress": assessment.time_progress,
+            "midterm_goal_progress": assessment.goal_progress}
+
+
+@handler("monitoring.assess")
+def assess(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """Execution rate, time progress, goal progress and gaps, plus the thresholds the warning table compares."""
+    # A checkpoint report is as of the checkpoint; a report asked for after a suspension is as of its filing.
+    as_of = date.fromisoformat(str(variables["report_as_of"])) if variables.get("report_as_of") \
+        else clock.local_today(ctx.now)
+    assessment, thresholds = _assessment(ctx, variables, as_of=as_of, executed=_number(variables, "executed_amount"),
+                                         actuals=list(variables.get("indicator_actuals") or []))
+    return {"execution_rate": assessment.execution_rate, "time_progress": assessment.time_progress,
+            "goal_progress": assessment.goal_progress, "forecast_progress": assessment.forecast_progress,
+            "execution_gap": assessment.execution_gap, "goal_gap": assessment.goal_gap,
+            "execution_floor": assessment.execution_floor, "indicator_progress": assessment.indicators,
+            "report_round": int(variables.get("report_round") or 0) + 1, "report_as_of": as_of.isoformat(),
+            **thresholds}
+
+
+@handler("monitoring.record")
+def record(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """Write the report with its warning level; a suspended project no longer seriously off course resumes."""
+    project_id = _project(variables, ctx)
+    level = str(variables.get("warning_level") or "")
+    if level not in ("red", "yellow", "green"):
+        raise InvalidInput("the warning table gave no level", [{"field": "warning_level", "message": str(level)}])
+    can_meet = str(variables.get("can_meet") or "")
+    serious = level == "red" and can_meet == "impossible"
+    keys = ("execution_rate", "time_progress", "goal_progress", "forecast_progress", "execution_gap", "goal_gap",
+            "execution_floor", "red_gap", "yellow_gap", "warning_reason", "indicator_actuals", "indicator_progress",
+            "deviation_reasons", "report_round")
+    detail = {k: variables.get(k) for k in keys}
+    due = variables.get("report_due_on")
+    with ctx.write() as conn:
+        report_id = records.record_report(
+            conn, ctx.now, project_id=project_id, as_of=date.fromisoformat(str(variables["report_as_of"])),
+            due_on=date.fromisoformat(str(due)) if due else None, executed=_number(variables, "executed_amount"),
+            assessment=variables, can_meet=can_meet, warning_level=level, detail=detail)
+        if not serious:
+            records.lift_suspension(conn, ctx.now, key=_key(ctx, variables, "resumed"), project_id=project_id,
+                                    report_id=report_id)
+    return {"last_warning_level": level, "serious_deviation": serious, "monitoring_report_id": report_id}
+
+
+@handler("monitoring.request_corrective")
+def request_corrective(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """Note that corrective measures are due (and by when) for the report's warning."""
+    project_id = _project(variables, ctx)
+    report_id = _report(ctx, variables, project_id)
+    with ctx.write() as conn:
+        records.record_action(conn, ctx.now, key=_key(ctx, variables, "corrective_requested"), project_id=project_id,
+                              action="corrective_requested", report_id=report_id,
+                              due_on=date.fromisoformat(str(variables["corrective_due_on"])),
+                              note=str(variables.get("warning_reason") or ""), actor="system")
+    return {}
+
+
+@handler("monitoring.corrective")
+def corrective(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The department's measure: continue, reallocate (amount recorded) or cancel (the project stops, its
+    unexecuted budget is cut)."""
+    project_id = _project(variables, ctx)
+    report_id = _report(ctx, variables, project_id)
+    measure = str(variables.get("corrective_measure") or "")
+    amount = variables.get("reallocate_amount")
+    with ctx.write() as conn:
+        records.record_measure(conn, ctx.now, key=_key(ctx, variables, measure), project_id=project_id,
+                               report_id=report_id, measure=measure,
+                               explanation=str(variables.get("corrective_explanation") or ""),
+                               amount=float(amount) if isinstance(amount, int | float) else None)
+        if measure != "cancel":
+            return {}
+        cut = warnings.unexecuted_budget(_number(variables, "budget_amount"), _number(variables, "executed_amount"))
+        records.stop(conn, ctx.now, key=_key(ctx, variables, "stopped"), project_id=project_id, report_id=report_id,
+                     budget_cut=cut, note="部门取消项目", actor="department")
+    return {"project_stopped": True, "monitoring_outcome": "stopped", "budget_cut": cut}
+
+
+@handler("monitoring.pause")
+def pause(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """No corrective measures by the deadline: pause the project."""
+    project_id = _project(variables, ctx)
+    due = variables.get("corrective_due_on")
+    report_id = _report(ctx, variables, project_id)
+    with ctx.write() as conn:
+        records.pause(conn, ctx.now, key=_key(ctx, variables, "paused"), project_id=project_id, report_id=report_id,
+                      due_on=date.fromisoformat(str(due)) if due else None)
+    return {"project_paused": True}
+
+
+@handler("monitoring.decide")
+def decide(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The supervisor's decision: resume, suspend (the department reports again, as of the day it files) or stop
+    with the budget cut (by default the unexecuted budget)."""
+    project_id = _project(variables, ctx)
+    decision = str(variables.get("decision") or "")
+    report_id = _report(ctx, variables, project_id)
+    note = variables.get("decision_comment")
+    with ctx.write() as conn:
+        if decision == "stop":
+            given = variables.get("budget_cut")
+            cut = float(given) if isinstance(given, int | float) and not isinstance(given, bool) else \
+                warnings.unexecuted_budget(_number(variables, "budget_amount"),
+                                           float(variables.get("executed_amount") or 0))
+            records.stop(conn, ctx.now, key=_key(ctx, variables, "stopped"), project_id=project_id,
+                         report_id=report_id, budget_cut=cut, note=note, actor="supervisor")
+            return {"project_stopped": True, "monitoring_outcome": "stopped", "budget_cut": cut}
+        records.decide(conn, ctx.now, key=_key(ctx, variables, decision), project_id=project_id, report_id=report_id,
+                       decision=decision, note=note)
+    if decision == "suspend":
+        return {"report_as_of": None, "project_paused": False}
+    return {"project_paused": False}
