@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export HOST PORT
 
-.PHONY: setup run serve test test-pg lint bench migrate deploy seed clean
+.PHONY: setup run serve test test-pg lint bench migrate deploy seed clean assets chromium
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,37 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
+## Front-end libraries (bpmn-js, its Camunda properties panel, Chart.js) from npm, pinned by package-lock.json,
+## copied into $(VENDOR) (git-ignored). Without npm the pages still work, with a notice instead of diagrams.
+VENDOR := service/web/static/vendor
+NPM    := $(shell command -v npm 2>/dev/null)
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+ifeq ($(NPM),)
+	@echo "make assets: npm not found - pages work without diagrams and charts (a notice is shown instead)"
+else
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bpmn-font
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js \
+	   node_modules/bpmn-js/dist/bpmn-modeler.production.min.js \
+	   node_modules/bpmn-js/dist/assets/diagram-js.css node_modules/bpmn-js/dist/assets/bpmn-js.css \
+	   node_modules/bpmn-js-properties-panel/dist/bpmn-js-properties-panel.umd.js \
+	   node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css \
+	   node_modules/camunda-bpmn-moddle/resources/camunda.json \
+	   node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+	cp -r node_modules/bpmn-js/dist/assets/bpmn-font/css node_modules/bpmn-js/dist/assets/bpmn-font/font $(VENDOR)/bpmn-font/
+	touch $@
+endif
+
+## Debian's Chromium for the browser tests (tests/web), and a Chinese font for legible screenshots; never a
+## browser download of Playwright's own.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+chromium:
+	@{ test -x /usr/bin/chromium && test -e $(CJK_FONT); } || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei; }; } || \
+	  echo "WARNING: /usr/bin/chromium is missing and could not be installed: the browser tests will be SKIPPED"
+
 migrate: setup
 	$(BIN)/jixiao db upgrade
 
@@ -24,17 +55,17 @@ deploy: migrate
 	$(BIN)/jixiao deploy workflows
 
 ## Set everything up and serve on http://$(HOST):$(PORT) with SQLite (instance/jixiao.sqlite3).
-run: deploy
+run: deploy assets
 	$(BIN)/jixiao seed --demo
 	$(BIN)/jixiao worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/jixiao serve --host $(HOST) --port $(PORT)
 
 ## Set everything up and run the suite (SQLite; set JIXIAO_TEST_DATABASE_URL for PostgreSQL).
-test: setup
+test: setup assets chromium
 	$(BIN)/pytest
 
 ## The suite against the local PostgreSQL, on a fresh database.
-test-pg: setup
+test-pg: setup assets chromium
 	psql -h 127.0.0.1 -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS jixiao_test" -c "CREATE DATABASE jixiao_test"
 	JIXIAO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/jixiao_test $(BIN)/pytest
 

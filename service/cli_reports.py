@@ -1,4 +1,5 @@
-"""`jixiao report`, `jixiao rules` and `jixiao calendar`: the coverage report, rule rows and the holiday calendar."""
+"""`jixiao report`, `jixiao rules`, `jixiao calendar`, `jixiao scorecard` and `jixiao pilots`: the coverage and
+scorecard reports, rule rows, the holiday calendar, the comprehensive evaluation and the whole-department pilots."""
 
 from __future__ import annotations
 
@@ -72,6 +73,100 @@ def report_coverage(year: int, level: str, as_json: bool) -> None:
                  else f"{m.numerator:.0f} / {m.denominator:.0f} departments")
         click.echo(f"{m.key:<36} {_pct(m.actual):>10} {_pct(m.target):>10}  {met:<4} {ratio}  {m.label}")
 
+
+
+@report.command("scorecard")
+@click.option("--year", type=_YEAR, required=True, help="fiscal year")
+@click.option("--level", type=click.Choice(["municipal", "district"]), required=True)
+@click.option("--json", "as_json", is_flag=True, help="the whole table, with indicators and dimensions, as JSON")
+@click.option("--csv", "as_csv", is_flag=True, help="the table as CSV")
+def report_scorecard(year: int, level: str, as_json: bool, as_csv: bool) -> None:
+    """The comprehensive evaluation's ranked table: rank, total, grade, dimensions, trend."""
+    from service.domain.scorecard import DIMENSIONS
+    from service.queries import scorecard as sq
+
+    if as_json and as_csv:
+        raise click.UsageError("choose --json or --csv")
+    try:
+        result = sq.scorecard_report(_runtime().engine, year, level, clock.now())
+    except JixiaoError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        click.echo(json.dumps(sq.report_dict(result), ensure_ascii=False, indent=2, default=_json_default))
+        return
+    if as_csv:
+        click.echo(sq.csv_text(result).lstrip("\ufeff"), nl=False)
+        return
+    click.echo(f"scorecard {year} {level} (rule {sq.sc.INDICATORS_KEY} of {result.rule_year})")
+    click.echo(f"{'rank':>4} {'department':<14} {'total':>7} {'grade':<5} "
+               + " ".join(f"{code:>10}" for code in DIMENSIONS) + f" {'trend':>14}  status")
+    for c in result.cards:
+        dims = {d.code: d.points for d in c.dimensions}
+        trend = "—" if c.previous_total is None else (
+            f"{c.delta:+.2f} (#{c.previous_rank})" if c.delta is not None
+            else f"{c.previous_total:.2f} (#{c.previous_rank})")
+        click.echo(f"{c.rank or '—':>4} {c.department_id:<14} {_num(c.total):>7} {c.grade or '—':<5} "
+                   + " ".join(f"{_num(dims.get(code)):>10}" for code in DIMENSIONS) + f" {trend:>14}  {c.status}"
+                   + f"  {c.name}")
+
+
+def _num(value: Any) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+# --- scorecard, pilots ----------------------------------------------------------------------------------
+@click.group()
+def scorecard() -> None:
+    """The comprehensive evaluation of departments' performance management (综合评价)."""
+
+
+@scorecard.command("launch")
+@click.option("--year", type=_YEAR, required=True, help="fiscal year evaluated")
+@click.option("--level", type=click.Choice(["municipal", "district"]), required=True)
+def scorecard_launch(year: int, level: str) -> None:
+    """Send the evaluation notice: start comprehensive_evaluation for each department that has none yet."""
+    from service.scorecard.launch import start_evaluations
+
+    rt = _runtime()
+    try:
+        done = start_evaluations(rt.workflows, year, level, clock.now())
+    except JixiaoError as exc:
+        raise _fail(exc) from None
+    finally:
+        rt.close()
+    click.echo(f"{year} {level}: {len(done.started)} evaluation(s) started, {len(done.existing)} already under way")
+
+
+@click.group()
+def pilots() -> None:
+    """Whole-department evaluation pilots (部门整体支出绩效评价试点)."""
+
+
+@pilots.command("select")
+@click.option("--year", type=_YEAR, required=True,
+              help="the year whose coverage target the pilots meet (they evaluate the spending of year − 1)")
+@click.option("--level", type=click.Choice(["municipal", "district"]), default="municipal", show_default=True)
+def pilots_select(year: int, level: str) -> None:
+    """Choose the pilots (never below rule coverage.whole_department_evaluation_share), create their
+    whole-department items and start department_pilot for each; safe to run again."""
+    from service.scorecard.pilots import select_pilots
+
+    rt = _runtime()
+    try:
+        result = select_pilots(rt.workflows, year, level, clock.now())
+    except JixiaoError as exc:
+        raise _fail(exc) from None
+    finally:
+        rt.close()
+    click.echo(f"pilots {year} {level}: {len(result['pilots'])} of {result['departments']} department(s), "
+               f"target {result['target']} ({result['share']} %), spending of {result['spending_year']}")
+    for p in result["pilots"]:
+        click.echo(f"  {p['department_id']:<14} {p['reason']:<9} {p['action']:<16} {p['project_id']:<28} "
+                   f"{float(p['spending']):>16,.2f}  {p.get('error') or ''}".rstrip())
+    if result["shortfall"]:
+        click.echo(f"{result['shortfall']} pilot(s) short of the target: too few active departments", err=True)
+    if any(p["action"] in ("failed", "busy") for p in result["pilots"]):
+        raise SystemExit(1)
 
 # --- rules ----------------------------------------------------------------------------------------------
 @click.group()
@@ -180,4 +275,4 @@ def calendar_list(year: int) -> None:
     click.echo(f"{cal['working_days']} working day(s) in {year}")
 
 
-COMMANDS = (report, rules, calendar)
+COMMANDS = (report, rules, calendar, scorecard, pilots)

@@ -1,4 +1,5 @@
-"""Bureau reports: coverage of the plan's targets (DOMAIN.md, "Coverage targets of the plan").
+"""Bureau reports: coverage of the plan's targets (DOMAIN.md, "Coverage targets of the plan"), the comprehensive
+evaluation of departments' performance management (scorecards) and the whole-department evaluation pilots.
 
 The coverage report is the bureau's view across every department (it lists each department's projects and
 money), so it is for the roles that see all departments — finance reviewers, supervisors, auditors and
@@ -9,15 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from service import clock
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal
 from service.api.problems import errors_documented
 from service.domain.coverage import MEASURES, as_dict
+from service.domain.roles import ADMINISTRATOR, FINANCE_REVIEWER
+from service.domain.scorecard import DIMENSIONS
 from service.errors import Forbidden
+from service.queries import scorecard as sq
 from service.queries.coverage import coverage_report
+from service.scorecard.launch import start_evaluations as launch_evaluations
+from service.scorecard.pilots import select_pilots
 
 blp = Blueprint("reports", __name__, url_prefix="/api/reports", description="Bureau reports")
 
@@ -76,7 +84,7 @@ class CoverageSchema(Schema):
 
 def _bureau_reader() -> None:
     if not principal().sees_all_departments:
-        raise Forbidden("the coverage report is for the finance bureau's reviewers, supervisors and auditors")
+        raise Forbidden("this report is for the finance bureau's reviewers, supervisors and auditors")
 
 
 @blp.route("/coverage")
@@ -88,3 +96,208 @@ class Coverage(MethodView):
         """Coverage of the plan's targets for a fiscal year and level, with the projects and departments behind it."""
         _bureau_reader()
         return as_dict(coverage_report(runtime().engine, args["year"], args["level"]))
+
+
+# --- comprehensive evaluation (scorecards) and whole-department evaluation pilots ---------------------------------
+# Who reads what (issue 8): the ranked table and its CSV compare every department, so — like the coverage report —
+# they are for the roles that see all departments. A department's staff and head read their own department's
+# drill-down (the scores and the records behind them are theirs) and get 403 for another's; a department that
+# has no scorecard (a unit, the bureau itself) or does not exist is 404. Launching evaluations and choosing
+# pilots change things: administrators and finance reviewers only.
+class ScorecardArgs(Schema):
+    year = fields.Integer(required=True, validate=YEARS, metadata={"description": "fiscal year (预算年度)"})
+    level = fields.String(required=True, validate=LEVEL,
+                          metadata={"description": "市级 municipal (departments) | 区级 district (district bureaus)"})
+
+
+class DetailArgs(Schema):
+    year = fields.Integer(required=True, validate=YEARS, metadata={"description": "fiscal year (预算年度)"})
+
+
+class ScorecardIndicatorSchema(Schema):
+    code = fields.String(required=True)
+    dimension = fields.String(required=True, validate=validate.OneOf(tuple(DIMENSIONS)))
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    weight = fields.Float(required=True)
+    measure = fields.String(required=True, metadata={"description": "the computed measure, or entered"})
+    formula = fields.String(required=True, validate=validate.OneOf(("ratio", "deduct", "entered")))
+    no_data = fields.String(required=True, validate=validate.OneOf(("full", "zero")))
+    per_item = fields.Float(required=True, allow_none=True)
+    tolerance = fields.Float(required=True, allow_none=True)
+    rule = fields.String(required=True, metadata={"description": "the points rule in words"})
+
+
+class ScorecardDimensionSchema(Schema):
+    code = fields.String(required=True, validate=validate.OneOf(tuple(DIMENSIONS)))
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    points = fields.Float(required=True, allow_none=True, metadata={"description": "null while not all scored"})
+    max_points = fields.Float(required=True)
+
+
+class ScorecardEvidenceSchema(Schema):
+    table = fields.String(required=True, metadata={"description": "the record's table (tasks: an entered score)"})
+    id = fields.String(required=True, metadata={"description": "the record's id (a task id for tasks)"})
+    project_id = fields.String(required=True, allow_none=True)
+    ok = fields.Boolean(required=True, metadata={"description": "the record passed the indicator's test"})
+    note = fields.String(required=True)
+    task_id = fields.String(required=True, allow_none=True)
+
+
+class ScorecardEntrySchema(Schema):
+    code = fields.String(required=True)
+    dimension = fields.String(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    formula = fields.String(required=True)
+    measure = fields.String(required=True)
+    max_points = fields.Float(required=True)
+    points = fields.Float(required=True, allow_none=True)
+    counted = fields.Integer(required=True)
+    passed = fields.Integer(required=True)
+    no_data = fields.Boolean(required=True)
+    rule = fields.String(required=True)
+    comment = fields.String(required=True, allow_none=True)
+    evidence = fields.List(fields.Nested(ScorecardEvidenceSchema), required=True)
+
+
+class ScorecardCardSchema(Schema):
+    department_id = fields.String(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, metadata={
+        "description": "not_started | notified | self_reported | scored | acknowledged"})
+    total = fields.Float(required=True, allow_none=True)
+    grade = fields.String(required=True, allow_none=True)
+    rank = fields.Integer(required=True, allow_none=True, metadata={"description": "among the scored"})
+    previous_total = fields.Float(required=True, allow_none=True)
+    previous_rank = fields.Integer(required=True, allow_none=True)
+    delta = fields.Float(required=True, allow_none=True, metadata={"description": "total − previous total"})
+    scorecard_id = fields.Integer(required=True, allow_none=True)
+    instance_id = fields.String(required=True, allow_none=True)
+    dimensions = fields.List(fields.Nested(ScorecardDimensionSchema), required=True)
+
+
+class ScorecardCardDetailSchema(ScorecardCardSchema):
+    entries = fields.List(fields.Nested(ScorecardEntrySchema), required=True)
+
+
+class ScorecardTableSchema(Schema):
+    year = fields.Integer(required=True)
+    level = fields.String(required=True)
+    source = fields.String(required=True, metadata={"description": "the indicator rule's source"})
+    rule_year = fields.Integer(required=True)
+    indicators = fields.List(fields.Nested(ScorecardIndicatorSchema), required=True)
+    cards = fields.List(fields.Nested(ScorecardCardSchema), required=True)
+
+
+class ScorecardDetailSchema(Schema):
+    year = fields.Integer(required=True)
+    level = fields.String(required=True)
+    source = fields.String(required=True)
+    rule_year = fields.Integer(required=True)
+    indicators = fields.List(fields.Nested(ScorecardIndicatorSchema), required=True)
+    card = fields.Nested(ScorecardCardDetailSchema, required=True)
+
+
+class ScorecardLaunchSchema(Schema):
+    year = fields.Integer(required=True)
+    level = fields.String(required=True)
+    started = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                          metadata={"description": "department → the evaluation instance started now"})
+    existing = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class PilotSchema(Schema):
+    department_id = fields.String(required=True)
+    name = fields.String(required=True)
+    spending = fields.Float(required=True, metadata={"description": "project money of the spending year, CNY"})
+    reason = fields.String(required=True, validate=validate.OneOf(("existing", "rotation", "repeat")))
+    project_id = fields.String(required=True)
+    instance_id = fields.String(required=True, allow_none=True)
+    action = fields.String(required=True, metadata={
+        "description": "created_started | started | existing | busy | failed"})
+    error = fields.String(allow_none=True)
+
+
+class PilotsSchema(Schema):
+    year = fields.Integer(required=True)
+    level = fields.String(required=True)
+    spending_year = fields.Integer(required=True, metadata={"description": "year − 1: the spending evaluated"})
+    share = fields.Float(required=True, metadata={"description": "rule coverage.whole_department_evaluation_share"})
+    departments = fields.Integer(required=True)
+    target = fields.Integer(required=True, metadata={"description": "ceil(share × departments / 100)"})
+    shortfall = fields.Integer(required=True)
+    pilots = fields.List(fields.Nested(PilotSchema), required=True)
+
+
+_CSV = {"description": "the ranked table as CSV (UTF-8 with BOM)",
+        "content": {"text/csv": {"schema": {"type": "string"}}}}
+
+
+def _changer() -> None:
+    if not principal().has(ADMINISTRATOR, FINANCE_REVIEWER) or principal().read_only:
+        raise Forbidden("launching evaluations and choosing pilots is for administrators and finance reviewers")
+
+
+@blp.route("/scorecard")
+class ScorecardTable(MethodView):
+    @blp.arguments(ScorecardArgs, location="query")
+    @blp.response(200, ScorecardTableSchema)
+    @errors_documented(blp, 403)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The comprehensive evaluation's ranked table: total, rank, each dimension, and the trend against the
+        previous year (scored departments are ranked; the others show their measured indicators so far)."""
+        _bureau_reader()
+        return sq.report_dict(sq.scorecard_report(runtime().engine, args["year"], args["level"], clock.now()))
+
+    @blp.arguments(ScorecardArgs, location="query")
+    @blp.response(200, ScorecardLaunchSchema)
+    @errors_documented(blp, 403)
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Send the year's evaluation notice: start comprehensive_evaluation for every scored department of the
+        level that has none yet (safe to repeat)."""
+        _changer()
+        done = launch_evaluations(runtime().workflows, args["year"], args["level"], clock.now(), principal())
+        return {"year": args["year"], "level": args["level"], "started": done.started, "existing": done.existing}
+
+
+@blp.route("/scorecard.csv")
+class ScorecardCsv(MethodView):
+    @blp.arguments(ScorecardArgs, location="query")
+    @blp.doc(responses={"200": _CSV})
+    @errors_documented(blp, 403)
+    def get(self, args: dict[str, Any]) -> Response:
+        """The ranked table as CSV, for spreadsheets."""
+        _bureau_reader()
+        report = sq.scorecard_report(runtime().engine, args["year"], args["level"], clock.now())
+        name = f"scorecard-{args['year']}-{args['level']}.csv"
+        return Response(sq.csv_text(report), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@blp.route("/scorecard/<string:department_id>")
+class ScorecardDetail(MethodView):
+    @blp.arguments(DetailArgs, location="query")
+    @blp.response(200, ScorecardDetailSchema)
+    @errors_documented(blp, 403, 404)
+    def get(self, args: dict[str, Any], department_id: str) -> dict[str, Any]:
+        """One department's scorecard with every score linked to its evidence: the records behind a measured
+        score (table and id), the scoring and self-report tasks behind an entered one."""
+        report = sq.scorecard_detail(runtime().engine, args["year"], department_id, clock.now(),
+                                     viewer=principal())
+        return sq.report_dict(report, detail=True)
+
+
+@blp.route("/pilots")
+class Pilots(MethodView):
+    @blp.arguments(ScorecardArgs, location="query")
+    @blp.response(200, PilotsSchema)
+    @errors_documented(blp, 403)
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Choose the year's whole-department evaluation pilots (never below the share of rule
+        coverage.whole_department_evaluation_share), create their whole-department items of year − 1 and start
+        department_pilot for each; the coverage report of the year counts them once evaluated (safe to repeat)."""
+        _changer()
+        return select_pilots(runtime().workflows, args["year"], args["level"], clock.now(), principal())

@@ -65,6 +65,9 @@ class TaskFilter(PageArgs):
     due_before = UTCAwareDateTime()
     due_within_days = fields.Integer(validate=validate.Range(min=0, max=3650))
     overdue = fields.Boolean(load_default=False)
+    sort = fields.String(load_default="due", validate=validate.OneOf(q.SORTS),
+                         metadata={"description": "due (due first, then priority), priority, created (newest "
+                                                  "first) or name"})
 
 
 class CompleteSchema(Schema):

@@ -27,12 +27,14 @@ from service.models.notifications import Notification
 from service.models.people import ApiToken, Department, User, UserRole
 from service.models.process import ProcessDefinition, ProcessVersion, VersionFile
 from service.models.rules import CalendarDay, FiscalYear, Rule
+from service.models.scorecards import Scorecard, ScorecardEntry
 
 __all__ = [
     "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetDecision",
     "CalendarDay", "Chain",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
     "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",
-    "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "SupervisionMember",
+    "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
+    "ScorecardEntry", "SupervisionMember",
     "TaskCandidate", "TaskRow", "User", "UserRole", "VersionFile",
 ]

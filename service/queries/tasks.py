@@ -23,15 +23,16 @@ _COLUMNS = (T.c.id, T.c.instance_id, T.c.process_id, T.c.department_id, T.c.bpmn
             T.c.form_key, T.c.candidate_groups, T.c.candidate_users, T.c.assignee, T.c.owner, T.c.delegation_state,
             T.c.due_at, T.c.follow_up_at, T.c.priority, T.c.created_at, T.c.ended_at, T.c.completed_by)
 SCOPES = ("all", "mine", "candidate", "department")
+SORTS = ("due", "priority", "created", "name")
 
 
 def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewer: Principal = SYSTEM,
                scope: str = "all", state: str = "ready", instance_id: str | None = None,
                process_id: str | None = None, assignee: str | None = None, candidate_group: str | None = None,
                due_before: datetime | None = None, due_within_days: int | None = None,
-               overdue: bool = False) -> dict[str, Any]:
-    """The tasks `viewer` may see, in one of the inbox scopes, due first then by priority."""
-    if scope == "candidate" and state == "ready" and not any(
+               overdue: bool = False, sort: str = "due") -> dict[str, Any]:
+    """The tasks `viewer` may see, in one of the inbox scopes: due first then by priority (or another `sort`)."""
+    if scope == "candidate" and state == "ready" and sort == "due" and not any(
             (instance_id, process_id, assignee, candidate_group, due_before, due_within_days is not None, overdue)):
         return _candidate_inbox(engine, viewer, page, per_page)
     where = [T.c.state == state, *tasks_visible(viewer)]
@@ -55,7 +56,7 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
         where.append(T.c.due_at <= clock.to_db(now + timedelta(days=due_within_days)))
     if overdue:
         where.append(T.c.due_at < clock.to_db(now))
-    order = (T.c.due_at.is_(None), T.c.due_at, T.c.priority.desc(), T.c.created_at, T.c.id)
+    order = _ORDERS.get(sort, _ORDERS["due"])
     with db.read(engine) as conn:
         rows = conn.execute(select(*_COLUMNS).where(*where).order_by(*order)
                             .limit(per_page).offset((page - 1) * per_page)).mappings().all()
@@ -63,6 +64,14 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
         total = len(rows) if page == 1 and len(rows) < per_page else \
             conn.execute(select(func.count()).select_from(T).where(*where)).scalar_one()
     return {"items": [_item(r) for r in rows], "total": total}
+
+
+_ORDERS: dict[str, tuple[Any, ...]] = {
+    "due": (T.c.due_at.is_(None), T.c.due_at, T.c.priority.desc(), T.c.created_at, T.c.id),
+    "priority": (T.c.priority.desc(), T.c.due_at.is_(None), T.c.due_at, T.c.id),
+    "created": (T.c.created_at.desc(), T.c.id),
+    "name": (T.c.name, T.c.created_at, T.c.id),
+}
 
 
 def _candidate_inbox(engine: Engine, viewer: Principal, page: int, per_page: int) -> dict[str, Any]:

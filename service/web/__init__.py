@@ -1,28 +1,67 @@
-"""Server-rendered pages (Jinja, Simplified Chinese by default, English switchable; DESIGN.md, Web pages)."""
+"""Server-rendered pages (Jinja, Simplified Chinese by default, English switchable; DESIGN.md, Web pages).
+
+One module per page group registers its views on `bp`; each calls the same query and engine functions as
+the API, so the pages enforce the same access rules (DESIGN.md, People and access).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 
+from service.domain.roles import PROCESS_DESIGNER, SUPERVISORS, Principal
 from service.web import i18n
 from service.web.auth import current_web_user
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/web/static")
+bp.add_app_template_filter(i18n.role, "role")
 
 
 def init_web(app: Flask) -> None:
     """Session cookie settings and the pages' blueprint (CSRFProtect itself is bound in create_app)."""
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
-    from service.web import home, login  # noqa: F401  (their views register on bp)
+    from service.web import (  # noqa: F401  (their views register on bp)
+        audit,
+        dashboard,
+        designer,
+        escalations,
+        evidence,
+        home,
+        inbox,
+        instances,
+        login,
+        pages,
+        scorecard,
+        tasks,
+    )
 
     app.register_blueprint(bp)
 
 
+def navigation(user: Principal | None) -> list[tuple[str, str]]:
+    """The menu for the signed-in user's roles: (endpoint, text key)."""
+    if user is None:
+        return []
+    items = [("web.inbox", "nav_inbox")]
+    if user.has(*SUPERVISORS) or user.sees_all_departments or user.department_id:
+        items.append(("web.escalations_page", "nav_escalations"))
+    items += [("web.dashboard", "nav_dashboard"), ("web.projects", "nav_projects")]
+    if user.has(PROCESS_DESIGNER):
+        items.append(("web.designer", "nav_designer"))
+    return items
+
+
 @bp.context_processor
 def _page_context() -> dict[str, object]:
+    from service.web.forms import json_text
+    from service.web.pages import department_name, vendor_ready
+
+    user = current_web_user()
     return {"t": i18n.text, "lang": i18n.current(), "html_lang": i18n.HTML_LANG[i18n.current()],
-            "switch_lang_url": i18n.switch_url, "web_user": current_web_user()}
+            "switch_lang_url": i18n.switch_url, "web_user": user, "nav": navigation(user),
+            "local_time": i18n.local_time, "pick": i18n.pick, "label": i18n.label, "pretty": i18n.pretty,
+            "role": i18n.role, "department_name": department_name,
+            "vendor_ready": vendor_ready(), "jtext": json_text}
 
 
 @bp.after_request

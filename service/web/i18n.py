@@ -1,75 +1,75 @@
-"""The pages' few strings in Simplified Chinese (default) and English, chosen by ?lang= or the `lang` cookie.
+"""The pages' strings in Simplified Chinese (default) and English, chosen by ?lang= or the `lang` cookie.
 
-A stopgap until Flask-Babel (DESIGN.md, libraries): a dict keeps the handful of sign-in strings.
+A stopgap until Flask-Babel (DESIGN.md, libraries): the strings live in service/web/texts.py, key → (zh, en).
 """
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, has_request_context, request
+
+from service import clock
+from service.web.texts import TEXTS
 
 DEFAULT = "zh"
 COOKIE = "lang"
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
+LANGS = ("zh", "en")
 _YEAR = 365 * 24 * 3600
-
-STRINGS: dict[str, dict[str, str]] = {
-    "zh": {
-        "app_name": "预算绩效管理",
-        "login": "登录",
-        "username": "用户名",
-        "password": "密码",
-        "logout": "退出登录",
-        "home": "首页",
-        "switch_lang": "English",
-        "wrong_credentials": "用户名或密码错误。",
-        "too_many_failures": "登录失败次数过多，请 {minutes} 分钟后再试。",
-        "missing_credentials": "请输入用户名和密码。",
-        "signed_in_as": "当前用户",
-        "department": "部门",
-        "no_department": "不隶属于任何部门",
-        "roles": "角色",
-        "no_roles": "无",
-        "api_docs": "接口文档（API）",
-        "csrf_failed": "页面已过期或请求无效，请返回刷新页面后重试。",
-        "back": "返回",
-    },
-    "en": {
-        "app_name": "Budget performance management",
-        "login": "Sign in",
-        "username": "User name",
-        "password": "Password",
-        "logout": "Sign out",
-        "home": "Home",
-        "switch_lang": "中文",
-        "wrong_credentials": "Wrong user name or password.",
-        "too_many_failures": "Too many failed sign-ins; try again in {minutes} minutes.",
-        "missing_credentials": "Enter your user name and password.",
-        "signed_in_as": "Signed in as",
-        "department": "Department",
-        "no_department": "No department",
-        "roles": "Roles",
-        "no_roles": "None",
-        "api_docs": "API documentation",
-        "csrf_failed": "The page has expired or the request was not valid; go back, reload the page and try again.",
-        "back": "Back",
-    },
-}
+STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in TEXTS.items()} for i, lang in enumerate(LANGS)}
 
 
 def current() -> str:
     """The language of this request: ?lang=, else the `lang` cookie, else Simplified Chinese."""
+    if not has_request_context():
+        return DEFAULT
     for choice in (request.args.get("lang"), request.cookies.get(COOKIE)):
         if choice in STRINGS:
             return choice
     return DEFAULT
 
 
-def text(key: str, **values: object) -> str:
-    """A string in the current language, with {placeholders} filled in."""
-    template = STRINGS[current()][key]
+def text(key: str, lang: str | None = None, **values: object) -> str:
+    """A string in the current (or the given) language, with {placeholders} filled in; unknown keys as is."""
+    template = STRINGS[lang or current()].get(key, key)
     return template.format(**values) if values else template
+
+
+def label(prefix: str, value: object) -> str:
+    """The name of a coded value (a command, a status, a sector…) in the page's language, else the code itself."""
+    key = f"{prefix}{value}"
+    return STRINGS[current()].get(key, str(value))
+
+
+def role(name: str) -> str:
+    """A role (candidate group) by its Chinese name on Chinese pages (DOMAIN.md, Roles); a user name as is."""
+    from service.domain.roles import ROLES
+
+    return ROLES[name][0] if current() == "zh" and name in ROLES else name
+
+
+def pretty(value: object) -> str:
+    """JSON as people read it: indented, Chinese as Chinese."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+def pick(zh: str | None, en: str | None) -> str:
+    """Of a Chinese and an English name, the one for this page (the Chinese one when there is no English)."""
+    return (en or zh or "") if current() == "en" else (zh or en or "")
+
+
+def local_time(value: datetime | None, with_time: bool = True) -> str:
+    """A stored (UTC) time as people here read it: Asia/Shanghai, minutes."""
+    if value is None:
+        return ""
+    aware = clock.from_db(value) if value.tzinfo is None else value
+    if aware is None:
+        return ""
+    local = aware.astimezone(clock.LOCAL)
+    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
 def switch_url() -> str:

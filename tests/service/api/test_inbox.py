@@ -71,3 +71,23 @@ def test_task_without_assignee_or_candidates_belongs_to_its_starter(runtime, dep
     iid = runtime.workflows.start("inbox", {}, actor=principal("staff_b"))["id"]
     [task] = as_user("staff_b").get("/api/tasks?scope=mine").get_json()["items"]
     assert task["instance_id"] == iid and task["assignee"] == "staff_b"
+
+
+def test_inbox_sorts_by_priority_newest_or_due_across_pages(runtime, deploy_fixture, as_user, frozen_clock):
+    deploy_fixture(files={"inbox.bpmn": MODEL.encode()})
+    started = []
+    for due, prio in (("P9D", 20), ("P1D", 70), ("P5D", 95), ("P3D", 50)):
+        started.append(_start(runtime, "staff_a", "department_staff", due, prio))
+        clock.advance(timedelta(minutes=1))
+    low, urgent, top, middle = started
+    staff = as_user("staff_a")
+
+    def order(sort, page=1):
+        body = staff.get(f"/api/tasks?scope=candidate&sort={sort}&per_page=2&page={page}").get_json()
+        return [t["instance_id"] for t in body["items"]], body["total"]
+
+    assert order("due") == ([urgent, middle], 4)
+    assert order("priority") == ([top, urgent], 4) and order("priority", 2) == ([middle, low], 4)
+    assert order("created") == ([middle, top], 4)
+    bad = staff.get("/api/tasks?sort=loudest")
+    assert bad.status_code == 422 and bad.content_type.startswith("application/problem+json")

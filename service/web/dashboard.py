@@ -1,0 +1,105 @@
+"""The dashboard (/dashboard) and the project pages it drills down to (/projects, /projects/<id>).
+
+Coverage comes from the coverage query module (GET /api/reports/coverage), warnings, grades and projects
+from service/queries/dashboard.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+from flask.typing import ResponseReturnValue
+
+from service import clock
+from service.cycle.projects import SECTORS
+from service.errors import JixiaoError
+from service.queries import coverage
+from service.queries import dashboard as q
+from service.rules.store import LEVELS
+from service.web import bp, i18n
+from service.web.auth import login_required
+from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
+
+STATUSES = ("planned", "declaring", "under_review", "approved", "blocked", "running", "paused", "suspended",
+            "stopped", "evaluated", "closed")
+
+
+def _year_level(years: list[int]) -> tuple[int, str]:
+    text = request.args.get("year", "")
+    default = years[0] if years else clock.local_today().year
+    year = int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else default
+    level = request.args.get("level") if request.args.get("level") in LEVELS else LEVELS[0]
+    return year, level
+
+
+def _coverage(year: int, level: str) -> tuple[Any, str | None]:
+    """The plan's coverage measures, for those who see every department (as the API's report)."""
+    if not viewer().sees_all_departments:
+        return None, None
+    try:
+        return coverage.coverage_report(runtime().engine, year, level), None
+    except JixiaoError as failed:
+        return None, failed.detail
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    """Coverage against targets, warnings by department, grades by sector, for a year and level."""
+    rt, me = runtime(), viewer()
+    years = q.fiscal_years(rt.engine)
+    year, level = _year_level(years)
+    kind = request.args.get("kind") if request.args.get("kind") in q.EVALUATION_KINDS else None
+    report, problem = _coverage(year, level)
+    warnings = q.warnings_by_department(rt.engine, me, year, level)
+    grades = q.grades_by_sector(rt.engine, me, year, level, kind)
+    for row in warnings:
+        row["label"] = i18n.pick(row["name"], row["name_en"])
+    for row in grades:
+        row["label"] = i18n.text(f"sector_{row['sector']}")
+    charts = {
+        "coverage": {"labels": [i18n.pick(m.label, m.label_en) for m in report.measures] if report else [],
+                     "actual": [float(m.actual) if m.actual is not None else None for m in report.measures]
+                     if report else [],
+                     "target": [float(m.target) if m.target is not None else None for m in report.measures]
+                     if report else []},
+        "warnings": {"labels": [r["label"] for r in warnings], "keys": [r["department_id"] for r in warnings],
+                     **{w: [r[w] for r in warnings] for w in q.WARNING_LEVELS}},
+        "grades": {"labels": [r["label"] for r in grades], "keys": [r["sector"] for r in grades],
+                   **{g: [r[g] for r in grades] for g in q.GRADES}},
+    }
+    return render_template("web/dashboard.html", years=years or [year], year=year, level=level, levels=LEVELS,
+                           kind=kind, kinds=q.EVALUATION_KINDS, report=report, problem=problem,
+                           warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
+                           grade_names=q.GRADES)
+
+
+@bp.get("/projects")
+@login_required
+def projects() -> ResponseReturnValue:
+    """Projects the user may see, filtered by year, level, department, sector, status, warning or grade."""
+    rt, me, args = runtime(), viewer(), request.args
+    text = args.get("year", "")
+    filters: dict[str, Any] = {
+        "year": int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None,
+        "level": args.get("level") if args.get("level") in LEVELS else None,
+        "department_id": args.get("department_id") or None,
+        "sector": args.get("sector") if args.get("sector") in SECTORS else None,
+        "status": args.get("status") if args.get("status") in STATUSES else None,
+        "warning": args.get("warning") if args.get("warning") in q.WARNING_LEVELS else None,
+        "grade": args.get("grade") if args.get("grade") in q.GRADES else None,
+    }
+    page = page_number()
+    found = q.list_projects(rt.engine, me, page=page, per_page=PER_PAGE, **filters)
+    return render_template("web/projects.html", projects=found["items"], pager=pager(found["total"], page),
+                           filters=filters, years=q.fiscal_years(rt.engine), levels=LEVELS, sectors=SECTORS,
+                           statuses=STATUSES, warning_levels=q.WARNING_LEVELS, grade_names=q.GRADES)
+
+
+@bp.get("/projects/<project_id>")
+@login_required
+def project_page(project_id: str) -> ResponseReturnValue:
+    """One project: goal and indicators, monitoring reports, evaluations, decisions, accountability."""
+    found = q.project(runtime().engine, viewer(), project_id)
+    return render_template("web/project.html", **found)

@@ -1,0 +1,150 @@
+"""The process designers' page (/designer): upload or model in bpmn-js, validate, deploy, versions, diff, download.
+
+Validation and deployment are the functions behind POST /api/process-models(/validate): errors come back
+with file, line and element id; nothing half-deployed remains.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from flask import Response, abort, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+
+from service.domain.roles import PROCESS_DESIGNER
+from service.engine import deploy as deployment
+from service.engine.parsing import classify
+from service.errors import Forbidden, InvalidModel
+from service.queries import process_models
+from service.web import bp, i18n, reads
+from service.web.auth import login_required
+from service.web.pages import runtime, viewer
+
+MAX_DIFF_LINES = 4000  # per file: a diff longer than this is cut (the files can be downloaded whole)
+
+
+def _designer() -> str:
+    me = viewer()
+    if not me.has(PROCESS_DESIGNER):
+        raise Forbidden("only process designers validate and deploy process models")
+    return me.username
+
+
+def _check_or_deploy(files: dict[str, bytes], action: str) -> tuple[dict[str, Any], int]:
+    """{"ok", "version"?, "created"?, "processes", "errors"} and the status the API would answer."""
+    rt, actor = runtime(), _designer()
+    if action == "deploy":
+        try:
+            result = deployment.deploy(rt.engine, rt.specs, files, rt.settings, actor=actor)
+        except InvalidModel as refused:
+            return {"ok": False, "errors": refused.errors}, 422
+        return {"ok": True, "version": result.version, "created": result.created,
+                "processes": result.processes, "errors": []}, 201 if result.created else 200
+    bundle, errors = deployment.check(files, rt.settings)
+    if errors:
+        return {"ok": False, "errors": [e.as_dict() for e in errors]}, 422
+    return {"ok": True, "processes": [{"process_id": p, "name": n, "file": f}
+                                      for p, (f, n) in sorted(bundle.processes.items())], "errors": []}, 200
+
+
+def _page(result: dict[str, Any] | None = None, draft: str | None = None, draft_name: str | None = None,
+          status: int = 200) -> ResponseReturnValue:
+    rt = runtime()
+    return render_template("web/designer.html", latest=process_models.list_latest(rt.engine, 1, 500)["items"],
+                           versions=reads.versions(rt.engine), result=result, draft=draft, draft_name=draft_name,
+                           edit=request.args.get("edit")), status
+
+
+@bp.get("/designer")
+@login_required
+def designer() -> ResponseReturnValue:
+    """Deployed processes and versions, the upload form and the modeler."""
+    _designer()
+    return _page()
+
+
+@bp.post("/designer/upload")
+@login_required
+def designer_upload() -> ResponseReturnValue:
+    """Validate or deploy uploaded files; on errors the first BPMN file opens in the modeler, errors marked."""
+    _designer()
+    files: dict[str, bytes] = {}
+    for upload in request.files.getlist("files"):
+        name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        if name:
+            files[name] = upload.read()
+    if not files:
+        return _page({"ok": False, "errors": [{"file": "", "line": None, "element_id": None,
+                                               "message": i18n.text("designer_no_files")}]}, status=422)
+    action = "deploy" if request.form.get("action") == "deploy" else "validate"
+    result, status = _check_or_deploy(files, action)
+    result["action"] = action
+    draft_name = next((n for n in files if classify(n) == "bpmn"), None)
+    draft = None
+    if not result["ok"] and draft_name:
+        draft = files[draft_name].decode("utf-8", errors="replace")
+    return _page(result, draft, draft_name, status)
+
+
+@bp.post("/designer/model")
+@login_required
+def designer_model() -> ResponseReturnValue:
+    """The modeler's file (JSON {name, xml, base, action}): validated or deployed together with the other files of
+    the version it was opened from, so that called processes and decisions stay in the bundle."""
+    _designer()
+    body = request.get_json(silent=True) or {}
+    name, xml = str(body.get("name") or "diagram.bpmn"), str(body.get("xml") or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if classify(name) != "bpmn":
+        name += ".bpmn"
+    files = _base_files(str(body.get("base") or ""))
+    files[name] = xml.encode("utf-8")
+    result, status = _check_or_deploy(files, "deploy" if body.get("action") == "deploy" else "validate")
+    return jsonify(result), status
+
+
+def _base_files(version: str) -> dict[str, bytes]:
+    """A version's models (BPMN, DMN), and its forms unless the shared forms folder has a newer copy."""
+    if not version:
+        return {}
+    rt = runtime()
+    shared = deployment.library_forms(rt.settings.forms_dir)
+    return {n: c for n, c in reads.files(rt.engine, version).items() if classify(n) != "form" or n not in shared}
+
+
+@bp.get("/designer/versions/<version>/files/<path:name>")
+@login_required
+def designer_download(version: str, name: str) -> ResponseReturnValue:
+    """One file of a deployed version."""
+    _designer()
+    content = reads.files(runtime().engine, version).get(name)
+    if content is None:
+        abort(404)
+    mimetype = "application/json" if name.endswith(".json") else "application/xml"
+    return Response(content, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/designer/diff")
+@login_required
+def designer_diff() -> ResponseReturnValue:
+    """A text diff of the files of two versions."""
+    _designer()
+    rt = runtime()
+    a, b = request.args.get("a", ""), request.args.get("b", "")
+    old, new = reads.files(rt.engine, a), reads.files(rt.engine, b)
+    if not old or not new:
+        abort(404)
+    changes = []
+    for name in sorted(set(old) | set(new)):
+        before = old.get(name, b"").decode("utf-8", errors="replace").splitlines()
+        after = new.get(name, b"").decode("utf-8", errors="replace").splitlines()
+        if before == after:
+            continue
+        lines = list(difflib.unified_diff(before, after, f"{a[:12]}/{name}", f"{b[:12]}/{name}", lineterm=""))
+        state = "added" if name not in old else "removed" if name not in new else "changed"
+        changes.append({"name": name, "state": state, "lines": lines[:MAX_DIFF_LINES],
+                        "cut": len(lines) > MAX_DIFF_LINES})
+    unchanged = sorted(n for n in set(old) & set(new) if old[n] == new[n])
+    return render_template("web/diff.html", a=a, b=b, changes=changes, unchanged=unchanged)

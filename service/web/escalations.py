@@ -1,0 +1,98 @@
+"""The supervisors' queue (/escalations): escalations with their decisions, and accountability cases (问责).
+
+A decision calls the same function as POST /api/escalations/{id}/resolve; further fields the supervisor
+task's form asks for are rendered from its JSON Schema like any task form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from service.domain.roles import SUPERVISORS
+from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from service.queries import dashboard
+from service.queries import escalations as q
+from service.queries import tasks as task_queries
+from service.web import bp, formdata, forms, i18n
+from service.web.auth import login_required
+from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
+
+# What the decision itself carries (service/queries/escalations.py resolve): not asked twice.
+DECISION_FIELDS = ("decision", "decision_comment")
+
+
+def decision_form(task_id: str | None) -> dict[str, Any]:
+    """The supervisor task's other form fields, wrapped under "data" (posted as data/<name>)."""
+    if not task_id:
+        return {}
+    rt = runtime()
+    try:
+        task = task_queries.get(rt.engine, rt.specs, task_id, viewer())
+    except NotFound:
+        return {}
+    if task["state"] != "ready":
+        return {}
+    schema = ((task.get("form") or {}).get("schema")) or {}
+    props = {k: v for k, v in (schema.get("properties") or {}).items() if k not in DECISION_FIELDS}
+    required = [r for r in schema.get("required") or [] if r in props]
+    if not props:
+        return {}
+    inner = {"type": "object", "properties": props, "required": required}
+    return {"$defs": schema.get("$defs", {}), "type": "object", "properties": {"data": inner}}
+
+
+@bp.get("/escalations")
+@login_required
+def escalations_page() -> ResponseReturnValue:
+    """Open (or resolved) escalations the user may see, and accountability cases."""
+    rt, me, lang = runtime(), viewer(), i18n.current()
+    state = request.args.get("state", "open")
+    state = state if state in ("open", "resolved", "all") else "open"
+    page = page_number()
+    found = q.list_escalations(rt.engine, me, page=page, per_page=PER_PAGE, state=None if state == "all" else state)
+    may_decide = me.has(*SUPERVISORS) and not me.read_only
+    for esc in found["items"]:
+        wrapper = decision_form(esc["task_id"]) if esc["state"] == "open" and may_decide else {}
+        esc["fields"] = forms.build(wrapper, {"data": {}}, lang=lang)[0].children if wrapper else []
+    case_status = request.args.get("cases", "open")
+    case_status = case_status if case_status in ("open", "closed", "all") else "open"
+    cases = dashboard.accountability_cases(rt.engine, me, page=page_number("cases_page"), per_page=PER_PAGE,
+                                           status=None if case_status == "all" else case_status)
+    return render_template("web/escalations.html", escalations=found["items"], pager=pager(found["total"], page),
+                           state=state, decisions=q.DECISIONS, may_decide=may_decide, cases=cases["items"],
+                           cases_total=cases["total"], case_status=case_status)
+
+
+@bp.post("/escalations/<int:escalation_id>/resolve")
+@login_required
+def escalation_resolve(escalation_id: int) -> ResponseReturnValue:
+    """A supervisor's decision on one escalation."""
+    rt, me, lang = runtime(), viewer(), i18n.current()
+    back = redirect(url_for("web.escalations_page", state=request.args.get("state", "open")))
+    decision = request.form.get("decision", "")
+    comment = request.form.get("comment", "").strip()[:4000] or None
+    if decision not in q.DECISIONS:
+        flash(i18n.text("decision_missing"), "error")
+        return back
+    esc = q.get(rt.engine, me, escalation_id)
+    wrapper = decision_form(esc["task_id"])
+    data, errors, _raw = formdata.parse(wrapper, request.form, lang) if wrapper else ({}, {}, {})
+    if errors:
+        flash("; ".join(f"{where}: {text}" for _, where, text in formdata.summary(errors, wrapper, lang)), "error")
+        return back
+    try:
+        q.resolve(rt.workflows, me, escalation_id, decision, comment, data.get("data", {}))
+    except InvalidInput as refused:
+        inner = {**(wrapper.get("properties") or {}).get("data", {}), "$defs": wrapper.get("$defs", {})}
+        found = formdata.engine_errors(refused.errors, inner, lang)
+        flash("; ".join(f"{where}: {text}" for _, where, text in formdata.summary(found, inner, lang))
+              or refused.detail, "error")
+        return back
+    except (Conflict, Forbidden, InvalidTransition) as refused:
+        flash(refused.detail, "error")
+        return back
+    flash(i18n.text("escalation_resolved", decision=i18n.text(f"decision_{decision}")), "ok")
+    return back

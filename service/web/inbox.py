@@ -1,0 +1,63 @@
+"""The inbox (/inbox): my tasks, my groups', my department's — the same query as GET /api/tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import render_template, request
+from flask.typing import ResponseReturnValue
+
+from service import clock
+from service.queries import process_models
+from service.queries import tasks as q
+from service.web import bp, i18n, reads
+from service.web.auth import login_required
+from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
+
+SORTS = q.SORTS
+DEFAULT_PRIORITY = 50  # camunda:priority when a task sets none (DESIGN.md, Process models)
+
+
+def badges(task: dict[str, Any], now: datetime) -> list[str]:
+    """Due and overdue badges, and whether the task stands out by priority (text keys of i18n)."""
+    out = []
+    due = clock.from_db(task.get("due_at"))
+    if due is not None and task.get("state") == "ready":
+        if due < now:
+            out.append("badge_overdue")
+        elif clock.local_today(due) == clock.local_today(now):
+            out.append("badge_due_today")
+    if task.get("priority", DEFAULT_PRIORITY) > DEFAULT_PRIORITY:
+        out.append("badge_high")
+    elif task.get("priority", DEFAULT_PRIORITY) < DEFAULT_PRIORITY:
+        out.append("badge_low")
+    return out
+
+
+@bp.get("/inbox")
+@login_required
+def inbox() -> ResponseReturnValue:
+    """Tasks the user may see in a scope, filtered, sorted and paged."""
+    rt, me, now = runtime(), viewer(), clock.now()
+    args = request.args
+    scope = args.get("scope") if args.get("scope") in q.SCOPES else "all"
+    state = args.get("state") if args.get("state") in ("ready", "completed") else "ready"
+    sort = args.get("sort") if args.get("sort") in SORTS else "due"
+    within = args.get("due_within_days", "")
+    filters: dict[str, Any] = {
+        "viewer": me, "scope": scope, "state": state, "process_id": args.get("process_id") or None,
+        "overdue": args.get("overdue") == "1",
+        "due_within_days": int(within) if within.isdigit() and int(within) <= 3650 else None,
+    }
+    page = page_number()
+    found = q.list_tasks(rt.engine, page=page, per_page=PER_PAGE, now=now, sort=sort, **filters)
+    items, total = found["items"], found["total"]
+    names = reads.department_names(rt.engine, i18n.current())
+    for task in items:
+        task["badges"] = badges(task, now)
+        task["department"] = names.get(task["department_id"] or "", task["department_id"] or "")
+    processes = [p["process_id"] for p in process_models.list_latest(rt.engine, 1, 500)["items"]]
+    return render_template("web/inbox.html", tasks=items, pager=pager(total, page), scope=scope, state=state,
+                           sort=sort, scopes=q.SCOPES, sorts=SORTS, processes=processes, args=args,
+                           completed=args.get("completed"))

@@ -1,0 +1,96 @@
+"""The instance page (/instances/<id>) and the deployed BPMN files the pages' diagrams load.
+
+Status and data come from the instance query (GET /api/instances/{id}); the marked elements from the
+auditors' state function (GET /api/instances/{id}/state), the task rows (overdue) and the escalation rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+
+from service import clock
+from service.errors import JixiaoError
+from service.queries import audit, instances
+from service.queries import tasks as task_queries
+from service.web import bp, reads
+from service.web.auth import login_required
+from service.web.pages import runtime, viewer
+
+HISTORY_LIMIT = 500  # events listed on the page; the audit page pages through all of them
+
+
+@bp.get("/diagrams/<version>/<process_id>.bpmn")
+@login_required
+def diagram(version: str, process_id: str) -> ResponseReturnValue:
+    """The BPMN file that defines a process in a version (deployed models are readable by every user, as
+    GET /api/process-models is)."""
+    found = reads.process_file(runtime().engine, version, process_id)
+    if found is None:
+        abort(404)
+    return Response(found[1], mimetype="application/xml",
+                    headers={"Cache-Control": "private, max-age=86400"})  # a version never changes
+
+
+ACTIVE = ("READY", "WAITING", "STARTED")
+
+
+def markers(state: dict[str, Any] | None, process_id: str, ready: list[dict[str, Any]],
+            escalations: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The elements of one process's diagram to mark: completed, active, overdue and escalated."""
+    now = clock.now()
+    tasks = [t for t in (state or {}).get("tasks", []) if t["process"] == process_id]
+    overdue = {t["bpmn_id"] for t in ready if t["due_at"] is not None and clock.from_db(t["due_at"]) < now}
+    return {"completed": sorted({t["bpmn_id"] for t in tasks if t["state"] == "COMPLETED"}),
+            "active": sorted({t["bpmn_id"] for t in tasks if t["state"] in ACTIVE}),
+            "overdue": sorted(overdue), "escalated": sorted({e["element_id"] for e in escalations})}
+
+
+def owning_process(version: str, bpmn_id: str, default: str) -> str:
+    """The process of a version whose diagram holds the element (a cycle's user tasks live in called processes;
+    task rows carry the instance's own process id)."""
+    for process_id, (spec, _subprocesses) in runtime().specs.get(version).processes.items():
+        if bpmn_id in spec.task_specs:
+            return process_id
+    return default
+
+
+def touched_processes(inst: dict[str, Any], state: dict[str, Any] | None) -> list[str]:
+    """The instance's own process and those it called (a cycle's stages), in the version's order."""
+    touched = {t["process"] for t in (state or {}).get("tasks", [])} | {inst["process_id"]}
+    return [p for p in reads.version_processes(runtime().engine, inst["version"]) if p in touched]
+
+
+def instance_state(instance_id: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The replayed state (as GET /api/instances/{id}/state answers it), or the reason it could not be had."""
+    rt = runtime()
+    try:
+        return audit.state_at(rt.engine, rt.specs, rt.settings, instance_id, viewer(), None), None
+    except JixiaoError as failed:
+        return None, failed.detail
+
+
+@bp.get("/instances/<instance_id>")
+@login_required
+def instance_page(instance_id: str) -> ResponseReturnValue:
+    """Status, data, the diagram with its marked elements, open and done tasks, escalations and history."""
+    rt, me = runtime(), viewer()
+    inst = instances.get(rt.engine, instance_id, me)
+    state, state_problem = instance_state(instance_id)
+    ready = task_queries.list_tasks(rt.engine, page=1, per_page=200, now=clock.now(), viewer=me,
+                                    instance_id=instance_id)["items"]
+    done = task_queries.list_tasks(rt.engine, page=1, per_page=200, now=clock.now(), viewer=me,
+                                   instance_id=instance_id, state="completed")["items"]
+    escalations = reads.instance_escalations(rt.engine, instance_id)
+    history = instances.history(rt.engine, instance_id, me, page=1, per_page=HISTORY_LIMIT)
+    processes = touched_processes(inst, state)
+    # A cycle's stages run as called processes: show the one the user picked, or the one with open work.
+    busy = [t["process"] for t in (state or {}).get("tasks", []) if t["state"] in ACTIVE]
+    chosen = request.args.get("process")
+    if chosen not in processes:
+        chosen = next((p for p in reversed(busy) if p in processes), inst["process_id"])
+    return render_template("web/instance.html", inst=inst, state=state, state_problem=state_problem,
+                           ready=ready, done=done, escalations=escalations, history=history,
+                           marks=markers(state, chosen, ready, escalations), processes=processes, chosen=chosen)

@@ -1,0 +1,79 @@
+"""What every page module shares: the runtime, the signed-in principal, paging, domain errors as pages."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import current_app, g, render_template, request
+
+from service.domain.roles import Principal
+from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
+from service.runtime import Runtime
+from service.web import bp, i18n
+from service.web.auth import current_web_user
+
+VENDOR = Path(__file__).parent / "static" / "vendor"
+PER_PAGE = 20
+_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidTransition: 409, InvalidInput: 422}
+
+
+def runtime() -> Runtime:
+    """The process's runtime (settings, database, workflow service)."""
+    return current_app.extensions["jixiao"]  # type: ignore[no-any-return]
+
+
+def viewer() -> Principal:
+    """The signed-in user (pages call this behind login_required)."""
+    user = current_web_user()
+    if user is None:
+        raise Forbidden("not signed in")
+    return user
+
+
+def vendor_ready() -> bool:
+    """Were the npm assets (bpmn-js, the properties panel, Chart.js) installed by `make assets`?"""
+    return (VENDOR / "bpmn-navigated-viewer.production.min.js").is_file()
+
+
+def department_name(department_id: str | None) -> str:
+    """A department's name in the page's language (read once per request), or "—"."""
+    if not department_id:
+        return "—"
+    if "jixiao_departments" not in g:
+        from service.web.reads import department_names
+
+        g.jixiao_departments = department_names(runtime().engine, i18n.current())
+    return str(g.jixiao_departments.get(department_id, department_id))
+
+
+def page_number(name: str = "page") -> int:
+    """A page number from the query string (1 for anything that is not a positive integer)."""
+    value = request.args.get(name, "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
+def pager(total: int, page: int, per_page: int = PER_PAGE) -> dict[str, Any]:
+    """What the paging links need: this page, the last page, links to the previous and next ones."""
+    last = max(1, math.ceil(total / per_page))
+    args = request.args.to_dict()
+
+    def link(number: int) -> str:
+        return "?" + urlencode({**args, "page": str(number)})
+
+    return {"page": page, "last": last, "total": total, "prev": link(page - 1) if page > 1 else None,
+            "next": link(page + 1) if page < last else None}
+
+
+def error_page(error: JixiaoError) -> tuple[str, int]:
+    """A domain error as a page, with the status the API would answer."""
+    status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
+    key = {404: "error_not_found", 403: "error_forbidden", 409: "error_conflict"}.get(status, "error_invalid")
+    return render_template("web/error.html", message=i18n.text(key), detail=error.detail), status
+
+
+@bp.errorhandler(JixiaoError)
+def _domain_error(error: JixiaoError) -> tuple[str, int]:
+    return error_page(error)

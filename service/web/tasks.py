@@ -1,0 +1,170 @@
+"""The task page (/tasks/<id>): the form from the task's JSON Schema, claim / unclaim / delegate, completion.
+
+Every change goes through the one mutation path (WorkflowService), exactly as POST /api/tasks/{id}/… does;
+the engine validates the form and its 422 errors are shown next to the fields. Drafts are kept in the
+browser (localStorage, keyed by user and task; static/task.js): no server state for a half-filled form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from service.domain.roles import SUPERVISORS, Principal, task_candidate
+from service.engine.commands import Claim, Delegate, Unclaim
+from service.engine.model_checks import form_key_name
+from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
+from service.queries import instances
+from service.queries import tasks as q
+from service.web import bp, formdata, forms, i18n, reads
+from service.web.auth import login_required
+from service.web.instances import owning_process
+from service.web.pages import runtime, viewer
+
+# Instance variables worth showing beside a form (the cycle's data contract), in this order.
+CONTEXT_KEYS = ("project_id", "project_name", "fiscal_year", "level", "department_id", "sector", "budget_amount",
+                "is_major", "is_key", "goal_status", "revisions", "review_outcome", "review_comment", "head_comment")
+
+
+def actions(me: Principal, task: dict[str, Any]) -> dict[str, bool]:
+    """Which buttons the page offers: the same conditions the engine's access check enforces."""
+    if me.read_only or task["state"] != "ready" or task.get("instance_status") != "running":
+        return {"claim": False, "unclaim": False, "delegate": False, "complete": False}
+    assignee = task["assignee"]
+    candidate = task_candidate(me, task["candidate_groups"], task["candidate_users"], task["department_id"])
+    mine = assignee == me.username
+    return {"claim": assignee is None and candidate,
+            "unclaim": assignee is not None and task["delegation_state"] != "pending"
+            and (mine or me.has(*SUPERVISORS)),
+            "delegate": mine,
+            "complete": mine or (assignee is None and candidate)}
+
+
+def shown(key: str, value: Any, rt: Any) -> str:
+    """An instance variable as people read it: names for codes, 是/否 for flags, money with separators."""
+    if isinstance(value, bool):
+        return i18n.text("yes" if value else "no")
+    if key == "budget_amount" and isinstance(value, int | float):
+        return f"{value:,.2f}"
+    if key == "department_id":
+        return reads.department_names(rt.engine, i18n.current()).get(str(value), str(value))
+    prefix = {"level": "level_", "sector": "sector_", "goal_status": "goal_status_"}.get(key)
+    return i18n.label(prefix, value) if prefix else forms.json_text(value)
+
+
+def _schema(task: dict[str, Any]) -> dict[str, Any]:
+    return ((task.get("form") or {}).get("schema")) or {}
+
+
+def _libraries(fields: list[forms.Field]) -> set[str]:
+    found: set[str] = set()
+    for f in fields:
+        if f.library:
+            found.add(f.library)
+        found |= _libraries(f.children) | _libraries(f.columns)
+    return found
+
+
+def render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+           raw: dict[str, str] | None = None, status: int = 200, message: str | None = None) -> ResponseReturnValue:
+    """The task page, with submitted values and errors when a completion was refused."""
+    rt, me, lang = runtime(), viewer(), i18n.current()
+    task = q.get(rt.engine, rt.specs, task_id, me)
+    schema = _schema(task)
+    data = task["data"] if values is None else values
+    fields = forms.build(schema, data, errors, raw, lang)
+    try:
+        inst: dict[str, Any] | None = instances.get(rt.engine, task["instance_id"], me)
+    except NotFound:  # a named candidate of another department's task sees the task, not the instance
+        inst = None
+    diagram_process = owning_process(inst["version"], task["bpmn_id"], task["process_id"]) if inst else None
+    sector = str(task["data"].get("sector") or "") or None
+    libraries = {name: reads.library_options(rt.engine, name, lang, sector) for name in _libraries(fields)}
+    context = [(key, shown(key, task["data"][key], rt)) for key in CONTEXT_KEYS
+               if key in task["data"] and key not in (schema.get("properties") or {})]
+    return render_template(
+        "web/task.html", task=task, inst=inst, fields=fields, form_title=forms.form_title(schema, lang),
+        form_help=forms.help_text(schema, lang), actions=actions(me, task), libraries=libraries,
+        summary=formdata.summary(errors or {}, schema, lang), message=message, context=context,
+        rerender=values is not None, diagram_process=diagram_process,
+        draft_key=f"jixiao.draft.{me.username}.{task_id}"), status
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def task_page(task_id: str) -> ResponseReturnValue:
+    """A task with its form (when the user may complete it) and the process diagram."""
+    return render(task_id)
+
+
+def _local_errors(task: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
+    """The form's own JSON Schema errors of what parsed, from the validator the engine uses, so that one round
+    trip shows every problem even when some inputs could not be read."""
+    rt = runtime()
+    inst = instances.get(rt.engine, task["instance_id"], viewer())
+    validator = rt.specs.get(inst["version"]).validator(form_key_name(task["form_key"])) if task["form_key"] else None
+    if validator is None:
+        return {}
+    found = [{"field": "/".join(str(p) for p in e.absolute_path) or None, "message": e.message}
+             for e in validator.iter_errors(data)]
+    return formdata.engine_errors(found, _schema(task), i18n.current())
+
+
+@bp.post("/tasks/<task_id>/complete")
+@login_required
+def task_complete(task_id: str) -> ResponseReturnValue:
+    """Complete the task with the posted form: back to the inbox, or the form again with its errors."""
+    rt, me, lang = runtime(), viewer(), i18n.current()
+    task = q.get(rt.engine, rt.specs, task_id, me)
+    schema = _schema(task)
+    data, errors, raw = formdata.parse(schema, request.form, lang)
+    if errors:
+        merged = {**_local_errors(task, data), **errors}
+        return render(task_id, data, merged, raw, 422)
+    try:
+        rt.workflows.complete_task(task_id, data, actor=me)
+    except InvalidInput as refused:
+        return render(task_id, data, formdata.engine_errors(refused.errors, schema, lang), raw, 422,
+                      i18n.text("form_has_errors"))
+    except (Conflict, InvalidTransition, Forbidden) as refused:
+        status = 403 if isinstance(refused, Forbidden) else 409
+        return render(task_id, data, None, raw, status, refused.detail)
+    flash(i18n.text("task_completed", name=task["name"] or task["bpmn_id"]), "ok")
+    return redirect(url_for("web.inbox", completed=task_id))
+
+
+def _command(task_id: str, command: Any, done: str) -> ResponseReturnValue:
+    rt, me = runtime(), viewer()
+    try:
+        rt.workflows.apply_to_task(task_id, command, actor=me)
+        flash(i18n.text(done), "ok")
+    except JixiaoError as refused:  # an unknown delegate is NotFound too: said on the task page
+        flash(refused.detail, "error")
+    return redirect(url_for("web.task_page", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def task_claim(task_id: str) -> ResponseReturnValue:
+    """Claim the task: it becomes yours."""
+    return _command(task_id, Claim(task_id), "task_claimed")
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def task_unclaim(task_id: str) -> ResponseReturnValue:
+    """Give the task back to its candidates."""
+    return _command(task_id, Unclaim(task_id), "task_unclaimed")
+
+
+@bp.post("/tasks/<task_id>/delegate")
+@login_required
+def task_delegate(task_id: str) -> ResponseReturnValue:
+    """Delegate the task to another user; it comes back to you when they complete it."""
+    to_user = request.form.get("user", "").strip()
+    if not to_user or len(to_user) > 100:
+        flash(i18n.text("delegate_needs_user"), "error")
+        return redirect(url_for("web.task_page", task_id=task_id))
+    return _command(task_id, Delegate(task_id, to_user), "task_delegated")

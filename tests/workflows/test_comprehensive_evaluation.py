@@ -1,0 +1,103 @@
+"""The comprehensive evaluation of a department's performance management (workflows/comprehensive_evaluation.bpmn,
+the plan 二(三)3): notice → the department's self-report → the bureau scores the entered indicators → the result
+in the department's inbox, acknowledged. The measured indicators come from the department's real cycle records."""
+
+from __future__ import annotations
+
+import json
+
+from service import clock
+from service.scorecard import launch
+from tests.workflows.stages import approve_goal, start_stage
+
+SELF = {"basic.rules": 5, "basic.organisation": 5, "basic.training": 4, "reform.innovation": 6, "reform.pilots": 3}
+BUREAU = {"basic.rules": 4, "basic.organisation": 5, "basic.training": 3, "reform.innovation": 5, "reform.pilots": 2}
+
+
+def _self_report(points: dict[str, float]) -> dict:
+    return {"self_summary": "本年度建立了预算绩效管理办法，配备专职人员。",
+            "self_scores": [{"code": code, "self_points": p, "description": "见佐证材料",
+                             "evidence": [{"title": "绩效管理办法", "reference": "教发〔2015〕3号"}]}
+                            for code, p in points.items()]}
+
+
+def _scoring(points: dict[str, float]) -> dict:
+    return {"scores": [{"code": code, "points": p, "comment": "依据佐证材料"} for code, p in points.items()],
+            "feedback": "目标管理较好，运行监控需加强。", "improvements": ["按时报送监控报告"]}
+
+
+def _last_completed(cycle, iid: str, bpmn_id: str) -> str:
+    """The task completed last (the one sent back was completed first): the audit log keeps the order."""
+    history = cycle.as_user("auditor").get(f"/api/instances/{iid}/history?per_page=200").get_json()["items"]
+    done = [e["input"]["task_id"] for e in history if e["command"] == "complete_task"]
+    ours = {t.id for t in cycle.rows("tasks", instance_id=iid, bpmn_id=bpmn_id)}
+    return [t for t in done if t in ours][-1]
+
+
+def _evaluation_of(cycle, department_id: str) -> str:
+    started = launch.start_evaluations(cycle.rt.workflows, 2015, "municipal", clock.now())
+    cycle.work()
+    return started.started[department_id]
+
+
+def test_self_report_scoring_and_feedback_in_the_departments_inbox(cycle):
+    pid = cycle.project("2015-dept-a-001")
+    approve_goal(cycle, start_stage(cycle, pid, "goal_review"), outcome="优")
+    iid = _evaluation_of(cycle, "dept-a")
+    data = cycle.instance(iid)["data"]
+    assert {i["code"] for i in data["entered_indicators"]} == set(SELF)
+    [card] = cycle.rows("scorecards", department_id="dept-a")
+    assert (card.status, card.fiscal_year, card.level, card.instance_id) == ("notified", 2015, "municipal", iid)
+    # the department's own staff get the self-report; another department's do not
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["self_report"]
+    assert cycle.tasks(iid, "staff_b") == []
+
+    # self-assessed points above an indicator's weight (basic.training is worth 5) go back to the department
+    cycle.complete(iid, "self_report", _self_report({**SELF, "basic.training": 7}), user="staff_a")
+    errors = cycle.instance(iid)["data"]["self_report_errors"]
+    assert errors == [{"field": "self_scores[2].self_points", "message": "between 0 and 5"}]
+    cycle.complete(iid, "self_report", _self_report(SELF), user="staff_a")
+    assert cycle.rows("scorecards", department_id="dept-a")[0].status == "self_reported"
+
+    # the reviewer sees the measured indicators; a missing entered score goes back to the reviewer
+    measured = {m["code"]: m["points"] for m in cycle.instance(iid)["data"]["measured_scores"]}
+    assert measured["goals.declared_on_time"] == 8.0 and measured["monitoring.reports_on_time"] == 0.0
+    cycle.complete(iid, "bureau_scoring", _scoring({k: v for k, v in BUREAU.items() if k != "reform.pilots"}),
+                   user="reviewer")
+    assert cycle.instance(iid)["data"]["scoring_errors"] == [{"field": "scores", "message": "missing reform.pilots"}]
+    cycle.complete(iid, "bureau_scoring", _scoring(BUREAU), user="reviewer")
+
+    # measured (rule scorecard.indicators, municipal): the one project declared on time (8), complete (4),
+    # reviewed 优 the first time (8); no monitoring report (0 of 10); no warning (10); not self-evaluated yet
+    # (0 of 10); no spot-check (10); no rectification due (6); no budget decision (0 + 0) = 46.
+    # entered: 4 + 5 + 3 + 5 + 2 = 19. Total 65.00: 中 (rule scorecard.grade_floors: 中 from 60).
+    [card] = cycle.rows("scorecards", department_id="dept-a")
+    assert (card.status, float(card.total), card.grade, card.rank) == ("scored", 65.0, "中", 1)
+    ack = cycle.task(iid, "acknowledge_result", "head_a")  # the feedback is a task in the department's inbox
+    shown = cycle.as_user("head_a").get(f"/api/tasks/{ack['id']}").get_json()["data"]
+    assert (shown["scorecard_total"], shown["scorecard_grade"], shown["scorecard_rank"]) == (65.0, "中", 1)
+    assert shown["feedback"].startswith("目标管理较好")
+    inbox = cycle.as_user("staff_a").get("/api/tasks?scope=candidate&per_page=100").get_json()["items"]
+    assert "acknowledge_result" in [t["bpmn_id"] for t in inbox]
+    assert "acknowledge_result" not in [t["bpmn_id"] for t in cycle.tasks(iid, "staff_b")]
+
+    cycle.complete(iid, "acknowledge_result", {"acknowledged": True, "acknowledge_comment": "收到"}, user="head_a")
+    assert cycle.instance(iid)["status"] == "completed"
+    [card] = cycle.rows("scorecards", department_id="dept-a")
+    assert card.status == "acknowledged" and json.loads(card.detail)["acknowledgement"]["by"] == "head_a"
+
+    # every entered score links to the scoring task, and to the self-report task it was claimed in
+    entries = {e.code: e for e in cycle.rows("scorecard_entries", scorecard_id=card.id)}
+    scoring, report = (_last_completed(cycle, iid, bpmn_id) for bpmn_id in ("bureau_scoring", "self_report"))
+    assert entries["basic.rules"].task_id == scoring and float(entries["basic.rules"].points) == 4.0
+    evidence = json.loads(entries["basic.rules"].evidence)["evidence"]
+    assert [(e["table"], e["id"]) for e in evidence] == [("tasks", scoring), ("tasks", report)]
+    declared = json.loads(entries["goals.declared_on_time"].evidence)["evidence"]
+    assert [(e["table"], e["project_id"], e["ok"]) for e in declared] == [("goals", pid, True)]
+
+
+def test_a_second_launch_starts_nothing_twice(cycle):
+    first = launch.start_evaluations(cycle.rt.workflows, 2015, "municipal", clock.now())
+    again = launch.start_evaluations(cycle.rt.workflows, 2015, "municipal", clock.now())
+    assert set(first.started) >= {"dept-a", "dept-b"} and again.started == {}
+    assert again.existing == first.started
