@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -130,24 +129,17 @@ def indicators(conn: Connection, year: int, level: str) -> tuple[tuple[sc.Indica
     return sc.parse_indicators(row.value), row
 
 
-def _first(rows: Iterable[Any], key: str) -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    for r in rows:
-        out.setdefault(getattr(r, key), r)
-    return out
-
-
 def gather(conn: Connection, year: int, level: str, chosen: list[Subject], as_of: date) -> dict[str, sc.SubjectFacts]:
     """The facts of each chosen subject: the records of the year's projects of its member departments."""
     owner = {m: s.department_id for s in chosen for m in s.members}
     scope = select(P.c.id).where(P.c.fiscal_year == year, P.c.level == level, P.c.department_id.in_(list(owner)))
     projects = conn.execute(select(P.c.id, P.c.department_id, P.c.kind, P.c.status)
                             .where(P.c.id.in_(scope)).order_by(P.c.id)).all()
-    subject_of = {p.id: owner[p.department_id] for p in projects}
+    owner_of = {p.id: owner[p.department_id] for p in projects}
     out: dict[str, dict[str, list[Any]]] = {s.department_id: defaultdict(list) for s in chosen}
 
     def add(project_id: str, kind: str, fact: Any) -> None:
-        out[subject_of[project_id]][kind].append(fact)
+        out[owner_of[project_id]][kind].append(fact)
 
     tasks: dict[tuple[str, str], Any] = {}
     for t in conn.execute(select(INST.c.business_key, T.c.id, T.c.bpmn_id, T.c.due_at, T.c.ended_at, T.c.state)
@@ -282,14 +274,14 @@ def scorecard_report(engine: Engine, year: int, level: str, now: datetime) -> Sc
         return build(conn, year, level, now)
 
 
-def subject_of(conn: Connection, department_id: str) -> tuple[str, Any]:
+def subject_of(conn: Connection, department_id: str) -> str:
     """The level of a scored department; NotFound for a department that has no scorecard (a unit, the bureau…)."""
     row = conn.execute(select(D.c.level, D.c.kind, D.c.parent_id).where(D.c.id == department_id)).first()
     if row is None or row.parent_id is not None or (row.kind, row.level) not in (
             ("department", "municipal"), ("bureau", "district")):
         raise NotFound(f"no scorecard for {department_id!r}: scorecards are for first-level municipal departments "
                        "and district finance bureaus")
-    return str(row.level), row
+    return str(row.level)
 
 
 def may_read(viewer: Principal, department_id: str) -> bool:
@@ -302,7 +294,7 @@ def scorecard_detail(engine: Engine, year: int, department_id: str, now: datetim
                      viewer: Principal = SYSTEM) -> ScorecardReport:
     """One department's scorecard with every entry's evidence (its rank among the year's final scorecards)."""
     with db.read(engine) as conn:
-        level, _ = subject_of(conn, department_id)
+        level = subject_of(conn, department_id)
         if not may_read(viewer, department_id):
             raise Forbidden("a department reads its own scorecard only")
         report = build(conn, year, level, now, only=department_id)

@@ -66,9 +66,11 @@ def select_pilots(workflows: WorkflowService, year: int, level: str, now: dateti
     with db.read(workflows.engine) as conn:
         try:
             share = store.get(conn, year, level, domain.SHARE_KEY)
+            store.get(conn, year - 1, level, "goal.major_threshold")  # the items are of year − 1
         except NotFound:
-            raise InvalidInput(f"no rules for fiscal year {year}: seed the rules first (jixiao rules seed)",
-                               [{"field": "year", "message": "no rules for this fiscal year"}]) from None
+            raise InvalidInput(f"no rules for fiscal years {year - 1} and {year}: seed the rules first "
+                               "(jixiao rules seed)", [{"field": "year", "message": "no rules for this fiscal year"}]
+                               ) from None
         if share is None:
             raise InvalidInput(f"the plan sets no pilot share for {year}", [{"field": "year", "message": "no target"}])
         if conn.execute(select(ProcessDefinition.process_id)

@@ -16,11 +16,12 @@ from sqlalchemy import Connection, delete, insert, select, update
 from service import clock
 from service.domain import scorecard as sc
 from service.errors import Conflict, NotFound
-from service.models import Event, Scorecard, ScorecardEntry, TaskRow
+from service.models import Event, Instance, Scorecard, ScorecardEntry, TaskRow
 from service.queries import scorecard as q
 from service.rules import store
 
 CARDS, ENTRIES, TASKS, EVENTS = Scorecard.__table__, ScorecardEntry.__table__, TaskRow.__table__, Event.__table__
+INSTANCES = Instance.__table__
 
 
 def get(conn: Connection, scorecard_id: int) -> Any:
@@ -58,6 +59,10 @@ def open_card(conn: Connection, now: datetime, *, department_id: str, year: int,
         return int(row.id)  # the job ran before
     if row.status in sc.FINAL:
         raise Conflict(f"{department_id} was already scored for {year} (scorecard {row.id})")
+    other = conn.execute(select(INSTANCES.c.status).where(INSTANCES.c.id == row.instance_id)).scalar()
+    if other not in (None, "terminated", "completed"):
+        # two launchers raced: the second instance becomes an incident, to be terminated by an administrator
+        raise Conflict(f"{department_id}'s evaluation of {year} is already under way (instance {row.instance_id})")
     conn.execute(delete(ENTRIES).where(ENTRIES.c.scorecard_id == row.id))
     conn.execute(update(CARDS).where(CARDS.c.id == row.id).values(
         status="notified", instance_id=instance_id, total=None, grade=None, rank=None,

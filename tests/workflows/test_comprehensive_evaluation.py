@@ -4,10 +4,12 @@ in the department's inbox, acknowledged. The measured indicators come from the d
 
 from __future__ import annotations
 
+import io
 import json
 
 from service import clock
 from service.scorecard import launch
+from tests.service.attachments import samples
 from tests.workflows.stages import approve_goal, start_stage
 
 SELF = {"basic.rules": 5, "basic.organisation": 5, "basic.training": 4, "reform.innovation": 6, "reform.pilots": 3}
@@ -56,8 +58,15 @@ def test_self_report_scoring_and_feedback_in_the_departments_inbox(cycle):
     cycle.complete(iid, "self_report", _self_report({**SELF, "basic.training": 7}), user="staff_a")
     errors = cycle.instance(iid)["data"]["self_report_errors"]
     assert errors == [{"field": "self_scores[2].self_points", "message": "between 0 and 5"}]
-    cycle.complete(iid, "self_report", _self_report(SELF), user="staff_a")
-    assert cycle.rows("scorecards", department_id="dept-a")[0].status == "self_reported"
+    task = cycle.task(iid, "self_report", "staff_a")
+    upload = cycle.as_user("staff_a").post(f"/api/tasks/{task['id']}/attachments", content_type="multipart/form-data",
+                                           data={"file": (io.BytesIO(samples.PDF), "绩效管理办法.pdf")})
+    assert upload.status_code == 201, upload.get_json()
+    cycle.complete(iid, "self_report", {**_self_report(SELF), "evidence_files": [upload.get_json()["id"]]},
+                   user="staff_a")
+    [card] = cycle.rows("scorecards", department_id="dept-a")
+    assert card.status == "self_reported"
+    assert json.loads(card.detail)["self_report"]["evidence_files"] == [upload.get_json()["id"]]
 
     # the reviewer sees the measured indicators; a missing entered score goes back to the reviewer
     measured = {m["code"]: m["points"] for m in cycle.instance(iid)["data"]["measured_scores"]}
@@ -101,3 +110,15 @@ def test_a_second_launch_starts_nothing_twice(cycle):
     again = launch.start_evaluations(cycle.rt.workflows, 2015, "municipal", clock.now())
     assert set(first.started) >= {"dept-a", "dept-b"} and again.started == {}
     assert again.existing == first.started
+
+
+def test_an_abandoned_evaluation_is_started_again_on_the_same_scorecard(cycle):
+    iid = _evaluation_of(cycle, "dept-a")
+    [card] = cycle.rows("scorecards", department_id="dept-a")
+    resp = cycle.as_user("admin").post(f"/api/instances/{iid}/terminate", json={"reason": "通知有误，重新下发"})
+    assert resp.status_code == 200, resp.get_json()
+    again = launch.start_evaluations(cycle.rt.workflows, 2015, "municipal", clock.now())
+    cycle.work()
+    assert set(again.started) == {"dept-a"} and again.started["dept-a"] != iid
+    [reopened] = cycle.rows("scorecards", department_id="dept-a")
+    assert (reopened.id, reopened.instance_id, reopened.status) == (card.id, again.started["dept-a"], "notified")

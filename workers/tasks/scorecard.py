@@ -69,6 +69,7 @@ def self_report(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         task = records.task_of(conn, ctx.instance_id or "", "self_report")
         records.record_self_report(conn, ctx.now, row.id, {
             "summary": variables.get("self_summary"), "items": items,
+            "evidence_files": variables.get("evidence_files") or [],
             "task_id": task.id if task else None, "by": task.completed_by if task else None})
     return {"self_report_errors": []}
 

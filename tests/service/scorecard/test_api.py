@@ -168,6 +168,9 @@ def test_a_year_without_rules_and_a_bad_level_are_refused(cycle, as_user):  # no
     assert resp.status_code == 422 and "no scorecard rules for fiscal year 2013" in resp.get_json()["detail"]
     resp = as_user("reviewer").get("/api/reports/scorecard", query_string={"year": 2015, "level": "provincial"})
     assert resp.status_code == 422
+    # the pilots of 2014 would evaluate 2013's spending, for which there are no rules
+    resp = as_user("reviewer").post("/api/reports/pilots", query_string={"year": 2014, "level": "municipal"})
+    assert resp.status_code == 422 and "no rules for fiscal years 2013 and 2014" in resp.get_json()["detail"]
 
 
 @pytest.mark.parametrize(("user", "status"), [("auditor", 403), ("supervisor", 403), ("staff_a", 403),

@@ -14,7 +14,8 @@ from service import clock
 from service.domain import pilots
 from service.queries.coverage import coverage_report
 from service.scorecard.pilots import select_pilots
-from tests.workflows.conftest import cycle  # noqa: F401  (the fixture)
+from tests.service.api.test_reports import base_departments  # noqa: F401  (a fixture)
+from tests.workflows.conftest import cycle  # noqa: F401  (a fixture)
 
 SHARES = st.one_of(st.integers(0, 100), st.decimals(0, 100, places=2), st.sampled_from([5, 10, 12.5, 33.3, 100]))
 
@@ -60,7 +61,7 @@ def test_inactive_departments_count_but_are_not_chosen():
     assert [c.department_id for c in chosen.chosen] == ["b"] and (chosen.target, chosen.shortfall) == (2, 1)
 
 
-def test_pilots_rotate_and_a_second_run_changes_nothing(cycle):  # noqa: F811
+def test_pilots_rotate_and_a_second_run_changes_nothing(cycle, base_departments):  # noqa: F811
     # The pilots of 2016 evaluate 2015's whole spending. 2015 project money: dept-a 3,000,000 + its unit's
     # 1,000,000 = 4,000,000; dept-b 5,000,000. dept-b piloted the year before (a whole-department item of 2014).
     cycle.project("2015-dept-a-001", amount=3_000_000)
@@ -85,7 +86,7 @@ def test_pilots_rotate_and_a_second_run_changes_nothing(cycle):  # noqa: F811
     assert len(cycle.rows("instances", process_id="department_pilot")) == 1
 
 
-def test_a_new_pilot_item_runs_department_pilot_and_counts_in_coverage(cycle):  # noqa: F811
+def test_a_new_pilot_item_runs_department_pilot_and_counts_in_coverage(cycle, base_departments):  # noqa: F811
     cycle.project("2014-dept-a-001", amount=3_000_000, fiscal_year=2014)
     cycle.project("2014-dept-b-001", department_id="dept-b", amount=4_500_000, sector="health", fiscal_year=2014)
     result = select_pilots(cycle.rt.workflows, 2015, "municipal", clock.now())
