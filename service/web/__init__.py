@@ -46,6 +46,8 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
     if user.has(*SUPERVISORS) or user.sees_all_departments or user.department_id:
         items.append(("web.escalations_page", "nav_escalations"))
     items += [("web.dashboard", "nav_dashboard"), ("web.projects", "nav_projects")]
+    if user.sees_all_departments:  # the ranked scorecard is a bureau report (a department opens its own drill-down)
+        items.append(("web.scorecard_table", "nav_scorecard"))
     if user.has(PROCESS_DESIGNER):
         items.append(("web.designer", "nav_designer"))
     return items
