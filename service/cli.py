@@ -251,6 +251,8 @@ def worker() -> None:
     from workers.runner import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # APScheduler logs every 5-second pass at INFO; the worker logs what a pass did itself.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     serve(_runtime())
 
 

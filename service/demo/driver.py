@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -185,11 +185,17 @@ def _steps(demo: Demo, year: int, pids: list[str]) -> list[tuple[datetime, Calla
     def act(forms: set[str]) -> Callable[[], None]:
         return lambda: demo.act(forms, own)
 
+    opens = local(year - 1, 9, 1, 9)
+    if year > clock.to_local(demo.real_now).year:
+        # Next year's goals: declared in the last two weeks, so the reviews still open are due in the days ahead
+        # (the inbox shows upcoming deadlines and the worker has reminders to send).
+        opens = max(opens, clock.to_local(demo.real_now - timedelta(days=16)).replace(hour=9, minute=0, second=0,
+                                                                                       microsecond=0))
     return [
-        (local(year - 1, 9, 1, 9), lambda: demo.launch(pids)),
-        (local(year - 1, 9, 8), act({"goal_declaration", "goal_submission"})),
-        (local(year - 1, 9, 22), act(GOAL_FORMS)),
-        (local(year - 1, 10, 20), act(GOAL_FORMS | LINK_FORMS)),
+        (opens, lambda: demo.launch(pids)),
+        (opens + timedelta(days=5), act({"goal_declaration", "goal_submission"})),
+        (opens + timedelta(days=10), act(GOAL_FORMS)),
+        (opens + timedelta(days=14), act(GOAL_FORMS | LINK_FORMS)),
         (local(year, 7, 3), act(MID_FORMS)),
         (local(year, 8, 5), act(REPORT_FORMS)),
         (local(year, 8, 10), act(WARNING_FORMS)),
