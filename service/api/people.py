@@ -40,6 +40,8 @@ class DepartmentSchema(Schema):
     level = fields.String(load_default="municipal", validate=validate.OneOf(("municipal", "district")))
     kind = fields.String(load_default="department", validate=validate.OneOf(("department", "unit", "bureau")))
     parent_id = Text(allow_none=True, load_default=None, validate=validate.Length(max=50))
+    district_id = Text(allow_none=True, load_default=None, validate=validate.Length(max=50),
+                       metadata={"description": "a district department's district finance bureau"})
     sector = Text(allow_none=True, load_default=None, validate=validate.Length(max=50))
     active = fields.Boolean(load_default=True)
 

@@ -21,6 +21,9 @@ class Department(Base):
     level: Mapped[str] = mapped_column(String(20))  # municipal | district
     kind: Mapped[str] = mapped_column(String(20))  # department | unit | bureau
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))  # a unit's first-level department
+    # A district department's district finance bureau (scored on its district's records). Checked by the directory,
+    # not by a foreign key: adding one would make SQLite rebuild a table that every other table references.
+    district_id: Mapped[str | None] = mapped_column(String(50))
     sector: Mapped[str | None] = mapped_column(String(50))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

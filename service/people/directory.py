@@ -150,6 +150,7 @@ def upsert_department(conn: Connection, dept: dict[str, Any]) -> bool:
     """Insert or update one department row; True if anything changed."""
     values = {"name": dept["name"], "name_en": dept.get("name_en"), "level": dept.get("level", "municipal"),
               "kind": dept.get("kind", "department"), "parent_id": dept.get("parent_id"),
+              "district_id": dept.get("district_id"),
               "sector": dept.get("sector"), "active": dept.get("active", True)}
     current = conn.execute(select(D).where(D.c.id == dept["id"])).first()
     if current is None:
@@ -164,8 +165,9 @@ def upsert_department(conn: Connection, dept: dict[str, Any]) -> bool:
 def save_department(engine: Engine, actor: str | None, dept: dict[str, Any], now: datetime | None = None) -> None:
     now = now or clock.now()
     with db.write(engine) as conn:
-        if dept.get("parent_id"):
-            _check_department(conn, dept["parent_id"])
+        for link in ("parent_id", "district_id"):
+            if dept.get(link):
+                _check_department(conn, dept[link])
         if upsert_department(conn, dept):
             append_global(conn, now, actor, "department_saved", dept)
 
@@ -179,7 +181,7 @@ def load_seed(engine: Engine, path: Path, actor: str = "seed", now: datetime | N
         raise InvalidInput(f"cannot read seed file {path}: {exc}") from exc
     counts = {"departments": 0, "users": 0}
     with db.write(engine) as conn:
-        for dept in sorted(doc.get("departments", []), key=lambda d: d.get("parent_id") is not None):
+        for dept in sorted(doc.get("departments", []), key=lambda d: bool(d.get("parent_id") or d.get("district_id"))):
             if upsert_department(conn, dept):
                 counts["departments"] += 1
         if counts["departments"]:

@@ -2,11 +2,8 @@
 
 Whose records count (the plan 二(三)3):
 - municipal: each first-level department is scored on its own projects of the fiscal year and its units';
-- district: each district finance bureau is scored on the projects of its district's departments (and their units).
-  The departments table has no link from a district department to its district's bureau (parent_id means "a unit's
-  first-level department", and coverage counts departments without a parent as first-level). Until it has one, a
-  district department belongs to the district bureau whose id shares the most leading hyphen-separated parts with
-  its own ("jaq-jyj" → "jaq-czj"); with a single district bureau every district department belongs to it.
+- district: each district finance bureau is scored on the projects of its district's departments (those whose
+  `district_id` names it) and their units.
 A final scorecard (scored or acknowledged) is a snapshot: its stored entries are shown as they were scored. Any
 other is computed live from the records, its entered indicators left unscored until the bureau scores them.
 """
@@ -76,30 +73,12 @@ def _local_day(value: datetime | None) -> date | None:
     return None if value is None else clock.to_local(clock.from_db(value)).date()  # type: ignore[arg-type]
 
 
-def _shared_parts(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a.split("-"), b.split("-"), strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-def _district_of(department_id: str, bureaus: list[str]) -> str | None:
-    if len(bureaus) == 1:
-        return bureaus[0]
-    scored = sorted(((_shared_parts(department_id, b), b) for b in bureaus), reverse=True)
-    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
-        return None  # no district shares a part with it, or two share as much
-    return scored[0][1]
-
-
 def subjects(conn: Connection, year: int, level: str) -> list[Subject]:
     """The scored departments of a level (active ones, and inactive ones that had projects in the year)."""
     if level not in store.LEVELS:
         raise InvalidInput("level must be municipal or district", [{"field": "level", "message": "invalid"}])
-    rows = conn.execute(select(D.c.id, D.c.name, D.c.name_en, D.c.level, D.c.kind, D.c.parent_id, D.c.active)
-                        .where(D.c.level == level).order_by(D.c.id)).all()
+    rows = conn.execute(select(D.c.id, D.c.name, D.c.name_en, D.c.level, D.c.kind, D.c.parent_id, D.c.district_id,
+                               D.c.active).where(D.c.level == level).order_by(D.c.id)).all()
     had_projects = set(conn.execute(select(P.c.department_id).where(P.c.fiscal_year == year).distinct()).scalars())
     units: dict[str, list[str]] = defaultdict(list)
     for r in rows:
@@ -112,9 +91,8 @@ def subjects(conn: Connection, year: int, level: str) -> list[Subject]:
         chosen = [r for r in rows if r.kind == "bureau"]
         members = {r.id: [] for r in chosen}
         for r in first_level:
-            bureau = _district_of(r.id, [b.id for b in chosen])
-            if bureau is not None:
-                members[bureau] += [r.id, *units[r.id]]
+            if r.district_id in members:
+                members[r.district_id] += [r.id, *units[r.id]]
     return [Subject(r.id, r.name, r.name_en, level, tuple(members[r.id])) for r in chosen
             if r.active or set(members[r.id]) & had_projects]
 

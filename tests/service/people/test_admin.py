@@ -58,6 +58,14 @@ def test_departments_managed_by_admin(as_user):
     ids = [d["id"] for d in as_user("staff_a").get("/api/departments").get_json()["items"]]
     assert "dept-c" in ids
     assert as_user("admin").post("/api/departments", json={**dept, "id": "dept-d", "parent_id": "x"}).status_code == 422
+    district = {"id": "district-1-mz", "name": "江岸区民政局", "level": "district", "sector": "social_security"}
+    refused = as_user("admin").post("/api/departments", json={**district, "district_id": "no-such-bureau"})
+    assert refused.status_code == 422 and refused.content_type.startswith("application/problem+json")
+    saved = as_user("admin").post("/api/departments", json={**district, "district_id": "district-1", "active": False})
+    assert saved.status_code == 200
+    listed = as_user("admin").get("/api/departments?level=district").get_json()["items"]
+    assert {"id": "district-1-mz", "district_id": "district-1"}.items() <= next(
+        d for d in listed if d["id"] == "district-1-mz").items()
 
 
 def test_first_administrator_bootstrap(runtime, monkeypatch):

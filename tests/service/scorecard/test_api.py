@@ -191,7 +191,8 @@ def test_launching_and_choosing_pilots_is_for_administrators_and_reviewers(cycle
 @pytest.fixture
 def district_department(runtime: Any) -> Any:
     """A department of district-1's district (the test people have none); inactive again afterwards."""
-    dept = {"id": "district-1-jyj", "name": "江岸区教育局", "level": "district", "sector": "education"}
+    dept = {"id": "district-1-jyj", "name": "江岸区教育局", "level": "district", "sector": "education",
+            "district_id": "district-1"}
     with db.write(runtime.engine) as conn:
         directory.upsert_department(conn, dept)
     yield dept["id"]
