@@ -12,7 +12,7 @@ from service import clock
 from service.cycle import projects
 from service.domain import draw
 from service.errors import InvalidInput, NotFound
-from service.libraries.common import check_departments, check_sectors, department_chain, dumps, json_list
+from service.libraries.common import department_chain, dumps, encode_fields_and_conflicts, json_list
 from service.models import Agency, AgencyEngagement
 from service.rules import store as rules
 
@@ -68,12 +68,7 @@ def _values(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     for key, allowed in (("kind", KINDS), ("status", STATUSES)):
         if key in values and values[key] not in allowed:
             raise InvalidInput(f"unknown {key}", [{"field": key, "message": f"one of {', '.join(allowed)}"}])
-    if "fields" in values:
-        check_sectors("fields", values["fields"])
-        values["fields"] = dumps(sorted(set(values["fields"])))
-    if "conflicts" in values:
-        check_departments(conn, "conflicts", values["conflicts"])
-        values["conflicts"] = dumps(sorted(set(values["conflicts"])))
+    encode_fields_and_conflicts(conn, values)
     if "qualifications" in values:
         values["qualifications"] = dumps(list(values["qualifications"]))
     return values

@@ -53,3 +53,13 @@ def check_departments(conn: Connection, field: str, values: Iterable[str]) -> No
     bad = sorted(wanted - known)
     if bad:
         raise InvalidInput("unknown department", [{"field": field, "message": f"no department {v!r}"} for v in bad])
+
+
+def encode_fields_and_conflicts(conn: Connection, values: dict[str, Any]) -> None:
+    """Check a member's sectors and conflicted departments and store them as sorted JSON lists (in place)."""
+    if "fields" in values:
+        check_sectors("fields", values["fields"])
+        values["fields"] = dumps(sorted(set(values["fields"])))
+    if "conflicts" in values:
+        check_departments(conn, "conflicts", values["conflicts"])
+        values["conflicts"] = dumps(sorted(set(values["conflicts"])))

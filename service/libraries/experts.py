@@ -13,7 +13,7 @@ from service import clock
 from service.cycle import projects
 from service.domain import draw
 from service.errors import InvalidInput, NotFound
-from service.libraries.common import check_departments, check_sectors, department_chain, dumps, json_list
+from service.libraries.common import department_chain, encode_fields_and_conflicts, json_list
 from service.models import Expert, ExpertEngagement
 from service.rules import store as rules
 
@@ -57,12 +57,7 @@ def get_expert(conn: Connection, expert_id: int) -> dict[str, Any]:
 
 def _values(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     values = {k: v for k, v in data.items() if k in EDITABLE}
-    if "fields" in values:
-        check_sectors("fields", values["fields"])
-        values["fields"] = dumps(sorted(set(values["fields"])))
-    if "conflicts" in values:
-        check_departments(conn, "conflicts", values["conflicts"])
-        values["conflicts"] = dumps(sorted(set(values["conflicts"])))
+    encode_fields_and_conflicts(conn, values)
     return values
 
 
