@@ -20,7 +20,6 @@ from service.rules import store
 from service.runtime import Runtime
 from tests.conftest import principal
 from tests.workers.people import only_test_people
-from tests.workers.test_notify import SmtpServer
 from workers.reminders import ANNOUNCE_RULE, sweep_reminders
 from workers.runner import run_once
 
@@ -51,14 +50,6 @@ def emails(runtime):
     yield
     with db.write(runtime.engine) as conn:
         conn.execute(update(users).values(email=None))
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _start(runtime, due: str = DUE) -> str:
