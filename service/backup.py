@@ -18,6 +18,7 @@ only then writes; a refused restore changes nothing.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -94,7 +95,7 @@ def backup(settings: Settings, path: Path) -> dict[str, Any]:
                 body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
                 info = tarfile.TarInfo(MANIFEST)
                 info.size, info.mtime = len(body), int(clock.now().timestamp())
-                archive.addfile(info, _BytesReader(body))
+                archive.addfile(info, io.BytesIO(body))
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
@@ -103,23 +104,17 @@ def backup(settings: Settings, path: Path) -> dict[str, Any]:
 
 
 def _add(archive: tarfile.TarFile, manifest: dict[str, Any], file: Path, name: str) -> None:
-    """Add one file, recording its hash as read (the bytes hashed are the bytes archived)."""
+    """Add one file (streamed: a dump may be large), recording its hash and size."""
+    digest, size = hashlib.sha256(), 0
     with file.open("rb") as stream:
-        data = stream.read()
-    manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    manifest["files"][name] = {"sha256": digest.hexdigest(), "size": size}
     info = tarfile.TarInfo(name)
-    info.size, info.mtime, info.mode = len(data), int(file.stat().st_mtime), 0o600
-    archive.addfile(info, _BytesReader(data))
-
-
-class _BytesReader:
-    def __init__(self, data: bytes) -> None:
-        self._data, self._at = data, 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size < 0 else self._at + size
-        chunk, self._at = self._data[self._at:end], min(end, len(self._data))
-        return chunk
+    info.size, info.mtime, info.mode = size, int(file.stat().st_mtime), 0o600
+    with file.open("rb") as stream:  # unchanged since hashed: a staged dump, or a content-addressed file
+        archive.addfile(info, stream)
 
 
 def _sqlite_file(url: str) -> Path:
