@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, bindparam, column, select, table, text
+from sqlalchemy import Connection, DateTime, bindparam, column, inspect, select, table, text
 
 from service.config import Settings
 from service.domain.roles import SYSTEM, Principal
@@ -236,6 +236,9 @@ def _insert(conn: Connection, revision: str, name: str, rows: list[dict[str, Any
         return
     model = Base.metadata.tables[name]
     names = columns_at(name, revision)
+    missing = set(names) - {c["name"] for c in inspect(conn).get_columns(name)}
+    assert not missing, (f"table {name} has no column(s) {sorted(missing)} at revision {revision}: name the "
+                         "revision that added them in COLUMN_SINCE (tests/service/migration_seeds.py)")
     # A plain table clause with that revision's columns (the model's types only bind the values).
     target = table(name, *[column(n, model.c[n].type) for n in names])
     conn.execute(target.insert(), [{n: r.get(n) for n in names} for r in rows])

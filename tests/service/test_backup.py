@@ -118,9 +118,12 @@ def test_backup_taken_while_tasks_complete_restores_a_copy_that_verifies(populat
 def test_restore_is_exact_refuses_a_second_restore_and_verify_rehashes_the_restored_files(populated, tmp_path):
     rt = populated
     runner = CliRunner()
-    archive = tmp_path / "quiet.tar"
-    assert runner.invoke(main, ["backup", str(archive)],
-                         env=_env(rt.settings.database_url, rt.settings.attachments_dir)).exit_code == 0
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    made = runner.invoke(main, ["backup", str(folder)], env=_env(rt.settings.database_url, rt.settings.attachments_dir))
+    assert made.exit_code == 0, made.output
+    [archive] = folder.iterdir()  # a directory gets a file named by the time, and nothing half-written beside it
+    assert archive.name.startswith("jixiao-") and archive.suffix == ".tar"
     with tarfile.open(archive) as packed:
         manifest = json.loads(packed.extractfile(MANIFEST).read())
     assert manifest["format"] == "jixiao-backup" and manifest["alembic_revision"]
