@@ -72,8 +72,11 @@ def backup(settings: Settings, path: Path) -> dict[str, Any]:
         path = path / f"jixiao-{clock.now().strftime('%Y%m%dT%H%M%SZ')}.tar"
     if path.exists():
         raise BackupError(f"{path} exists already; name a new file")
+    if not path.parent.is_dir():
+        raise BackupError(f"there is no directory {path.parent}")
     kind = database_kind(settings.database_url)
-    with tempfile.TemporaryDirectory(prefix="jixiao-backup-") as tmp:
+    # Staged beside the archive: that disk has room for the copy, where a small /tmp may not.
+    with tempfile.TemporaryDirectory(prefix=".jixiao-backup-", dir=path.parent) as tmp:
         staging = Path(tmp)
         dump = staging / _DUMPS[kind]
         if kind == "sqlite":
