@@ -338,6 +338,11 @@ from service.cli_cycle import cycle as _cycle  # noqa: E402  (cycle launch)
 
 main.add_command(_cycle)
 
+from service.cli_backup import COMMANDS as _BACKUP_COMMANDS  # noqa: E402  (backup, restore)
+
+for _command in _BACKUP_COMMANDS:
+    main.add_command(_command)
+
 
 if __name__ == "__main__":
     main()

@@ -45,6 +45,10 @@ class InvalidTransition(JixiaoError):
         self.state = state  # the instance's status that refused the command, when that is the reason
 
 
+class StaleVersion(Conflict):
+    """Another writer changed the instance between this command's read and its write (the optimistic check)."""
+
+
 class AlreadyDone(Conflict):
     """The work a command would do has been done already (e.g. an external task completed by another worker)."""
 

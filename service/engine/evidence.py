@@ -5,6 +5,11 @@ An upload changes no workflow state: it is written like a claim (no engine run) 
 and chain move under the same `WHERE lock_version = :read` guard, the attachment row and the event in one
 transaction. Replay skips these events (service/engine/replay.py); `jixiao audit verify` re-hashes the files
 (service/attachments/audit.py).
+
+Two uploads to one task commute, so the service retries one that lost the version check (service.py). Each
+attempt re-runs the checks and stores the bytes again under their SHA-256: a retry writes no second file, and
+only the attempt that commits writes a row and an event. Bytes whose every attempt lost stay unreferenced
+(never a row without its file) and serve the next upload of the same content.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from service.engine.audit import INSERT_EVENT, event_row
 from service.engine.commands import AttachFile, DetachFile
 from service.engine.model_checks import form_key_name
 from service.engine.versions import LoadedVersion
-from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from service.models import Attachment
 
 ATTACHMENTS = Attachment.__table__
@@ -95,7 +100,7 @@ def _append(engine: Engine, row: Any, task: Any, kind: str, payload: dict[str, A
         if conn.execute(sql.TOUCH_INSTANCE, {
                 "b_id": row.id, "b_lock": row.lock_version, "lock_version": row.lock_version + 1, "event_seq": seq,
                 "last_event_hash": ev["hash"], "updated_at": clock.to_db(now)}).rowcount != 1:
-            raise Conflict(_STALE)
+            raise StaleVersion(_STALE)
         write(conn)
         conn.execute(INSERT_EVENT, ev)
 

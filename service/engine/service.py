@@ -4,10 +4,23 @@ read (short, no lock) → check permission and preconditions → load the workfl
 engine → act + run engine steps at the clock's time → derive task rows, next timer, status, event → one
 short write guarded by `WHERE lock_version = :read`. On any exception the in-memory workflow is dropped;
 the stored instance is untouched.
+
+A lost race (`StaleVersion`) is retried here, a few times, only for a command whose meaning does not depend
+on the state its sender saw: re-reading the instance and applying it again to the newer state (permission and
+preconditions checked anew) does what the sender meant. Uploading or withdrawing evidence (the person meant
+"add this file to this task", whatever else was added meanwhile) and delivering a message (its sender never
+saw the instance; the instance must still be waiting for it) are such commands. Claim, complete, delegate,
+reassign, suspend, resume and terminate are not: each was decided on the state the person saw, so a lost race
+answers 409 and the person looks again. A timer sweep is not retried here either: the clock, not the reader,
+decides what is due, and the worker's next pass re-reads every instance anyway; an external task's completion
+is re-run by its worker, which recomputes its result on the newer state.
 """
 
 from __future__ import annotations
 
+import functools
+import random
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -45,7 +58,7 @@ from service.engine.jsonutil import dumps, loads
 from service.engine.model_checks import form_key_name
 from service.engine.serializer import SERIALIZER_VERSION, make_serializer
 from service.engine.versions import LoadedVersion, SpecCache
-from service.errors import Conflict, EngineFailure, InvalidInput, InvalidTransition, NotFound
+from service.errors import Conflict, EngineFailure, InvalidInput, InvalidTransition, NotFound, StaleVersion
 from service.models import Department
 
 
@@ -74,6 +87,30 @@ _DOING = {"complete_task": "completing a task", "fire_timers": "firing timers", 
           "unclaim": "unclaiming a task", "delegate": "delegating a task", "reassign": "reassigning a task",
           "complete_external_task": "completing an external task", "deliver_message": "delivering a message",
           "attach_file": "uploading evidence", "detach_file": "deleting evidence"}
+
+
+_STALE = "the instance was changed by someone else meanwhile; reload and try again"
+# Commands that commute with any other (see the module docstring): a lost optimistic check is retried.
+_COMMUTATIVE = (AttachFile, DetachFile, DeliverMessage)
+# Every lost race means another writer committed, so k commands meeting at once all succeed when k ≤ attempts.
+_ATTEMPTS = 8
+
+
+def _retried(method: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Re-run a read-check-apply method when a commutative command loses the optimistic check."""
+
+    @functools.wraps(method)
+    def run(self: WorkflowService, target: str, command: Command, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if not isinstance(command, _COMMUTATIVE):
+            return method(self, target, command, *args, **kwargs)
+        for attempt in range(_ATTEMPTS - 1):
+            try:
+                return method(self, target, command, *args, **kwargs)
+            except StaleVersion:
+                time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # jitter: the losers do not meet again
+        return method(self, target, command, *args, **kwargs)
+
+    return run
 
 
 class WorkflowService:
@@ -142,6 +179,11 @@ class WorkflowService:
         """Apply one command to a stored instance; raise Conflict if another writer got there first."""
         if isinstance(command, TASK_COMMANDS):
             return self.apply_to_task(command.task_id, command, actor, now, instance_id=instance_id)
+        return self._apply_to_instance(instance_id, command, actor, now)
+
+    @_retried
+    def _apply_to_instance(self, instance_id: str, command: Command, actor: Principal,
+                           now: datetime | None) -> dict[str, Any]:
         with db.read(self.engine) as conn:
             row = conn.execute(sql.READ_INSTANCE, {"b_id": instance_id}).first()
         if row is None:
@@ -149,6 +191,7 @@ class WorkflowService:
         access.check_instance_command(actor, row, command)
         return self._apply(row, None, command, actor, now or clock.now())
 
+    @_retried
     def apply_to_task(self, task_id: str, command: Command, actor: Principal = SYSTEM, now: datetime | None = None,
                       instance_id: str | None = None) -> dict[str, Any]:
         """Apply a task command (complete, claim, unclaim, delegate, reassign), reading task and instance at once."""
@@ -218,7 +261,7 @@ class WorkflowService:
         }
         with db.write(self.engine) as conn:
             if conn.execute(sql.WRITE_INSTANCE, values).rowcount != 1:
-                raise Conflict("the instance was changed by someone else meanwhile; reload and try again")
+                raise StaleVersion(_STALE)
             self._write_tasks(conn, row.id, outcome, completed_id, actor, now, row.department_id,
                               command.data if isinstance(command, CompleteTask) else None)
             self._write_waits(conn, row.id, waits_before, outcome.messages)
@@ -252,7 +295,7 @@ class WorkflowService:
                 "b_id": row.id, "b_lock": row.lock_version, "lock_version": row.lock_version + 1, "event_seq": seq,
                 "last_event_hash": ev["hash"], "updated_at": clock.to_db(now)})
             if touched.rowcount != 1:
-                raise Conflict("the instance was changed by someone else meanwhile; reload and try again")
+                raise StaleVersion(_STALE)
             conn.execute(sql.ASSIGN_TASK, values)
             conn.execute(sql.ASSIGN_CANDIDATES, {"b_id": task.id, "assignee": values["assignee"]})
             conn.execute(INSERT_EVENT, ev)
