@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from service.people.tokens import revoke_all
 D = Department.__table__
 U = User.__table__
 R = UserRole.__table__
+log = logging.getLogger(__name__)
 
 _USER_COLUMNS = (U.c.id, U.c.username, U.c.display_name, U.c.email, U.c.department_id, U.c.active, U.c.created_at)
 
@@ -198,13 +200,31 @@ def load_seed(engine: Engine, path: Path, actor: str = "seed", now: datetime | N
     return counts
 
 
-def bootstrap_admin(engine: Engine, username: str, password: str, now: datetime | None = None) -> bool:
-    """Create the first administrator if no administrator exists yet; True if created."""
+def bootstrap_admin(engine: Engine, username: str, password: str | None, now: datetime | None = None) -> bool:
+    """Create the named administrator (JIXIAO_ADMIN_USER) unless that user exists; True if created.
+
+    An existing user is never changed from the environment (a restart must not reset a password someone has
+    since changed); the log says so, so that an operator who cannot sign in learns why.
+    """
     with db.read(engine) as conn:
-        has_admin = conn.execute(select(R.c.user_id).where(R.c.role == ADMINISTRATOR).limit(1)).first()
-        taken = conn.execute(select(U.c.id).where(U.c.username == username)).first()
-    if has_admin is not None or taken is not None:
-        return False
-    create_user(engine, "bootstrap", username=username, display_name=username, password=password,
-                roles=[ADMINISTRATOR], now=now)
-    return True
+        active = conn.execute(select(U.c.active).where(U.c.username == username)).scalar()
+        existing = principal_of(conn, username)
+    if active is None:
+        if not password:
+            log.warning("JIXIAO_ADMIN_USER %s does not exist and JIXIAO_ADMIN_PASSWORD is not set: not created",
+                        username)
+            return False
+        try:
+            create_user(engine, "bootstrap", username=username, display_name=username, password=password,
+                        roles=[ADMINISTRATOR], now=now)
+        except Conflict:  # another process starting at the same moment created it
+            return False
+        log.info("created administrator %s from JIXIAO_ADMIN_USER", username)
+        return True
+    if existing is not None and existing.has(ADMINISTRATOR):
+        state = "already exists"
+    else:
+        state = "already exists and is disabled" if not active else "already exists and is not an administrator"
+    log.warning("JIXIAO_ADMIN_USER %s %s: left unchanged (JIXIAO_ADMIN_PASSWORD is not applied to an existing "
+                "user; an administrator changes it with PATCH /api/users/%s)", username, state, username)
+    return False
