@@ -68,9 +68,12 @@ def _check_roles(roles: list[str]) -> None:
         raise InvalidInput("unknown role(s)", [{"field": "roles", "message": f"unknown role {r!r}"} for r in bad])
 
 
-def _check_department(conn: Connection, department_id: str | None) -> None:
+def _check_department(conn: Connection, department_id: str | None, field: str = "department_id") -> None:
+    # An empty string is no department either: a reference is a known id or null, never "" (nor a 500 from the
+    # foreign key when the database refuses it).
     if department_id is not None and conn.execute(select(D.c.id).where(D.c.id == department_id)).first() is None:
-        raise InvalidInput("unknown department", [{"field": "department_id", "message": "no such department"}])
+        message = "must be a department id or null, not empty" if department_id == "" else "no such department"
+        raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}])
 
 
 def create_user(engine: Engine, actor: str | None, *, username: str, display_name: str, password: str,
@@ -168,8 +171,7 @@ def save_department(engine: Engine, actor: str | None, dept: dict[str, Any], now
     now = now or clock.now()
     with db.write(engine) as conn:
         for link in ("parent_id", "district_id"):
-            if dept.get(link):
-                _check_department(conn, dept[link])
+            _check_department(conn, dept.get(link), field=link)
         if upsert_department(conn, dept):
             append_global(conn, now, actor, "department_saved", dept)
 

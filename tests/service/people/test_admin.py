@@ -143,3 +143,38 @@ def test_fresh_deployment_bootstraps_admin_from_environment(tmp_path):
         assert again.status_code == 200
     finally:
         app.extensions["jixiao"].close()
+
+
+def _department_count(runtime) -> int:
+    with runtime.engine.connect() as conn:
+        return conn.execute(text("SELECT COUNT(*) FROM departments")).scalar_one()
+
+
+def test_empty_or_unknown_department_references_are_refused_naming_the_field(as_user, runtime):
+    admin = as_user("admin")
+    before = _department_count(runtime)
+    dept = {"id": "dept-e", "name": "市水务局", "sector": "water"}
+    for field, value, message in (("parent_id", "", "not empty"), ("district_id", "", "not empty"),
+                                  ("parent_id", "no-such-dept", "no such department"),
+                                  ("district_id", "no-such-bureau", "no such department")):
+        refused = admin.post("/api/departments", json={**dept, field: value})
+        assert refused.status_code == 422 and refused.content_type.startswith("application/problem+json")
+        assert [e["field"] for e in refused.get_json()["errors"]] == [field]
+        assert message in refused.get_json()["errors"][0]["message"]
+    assert _department_count(runtime) == before  # nothing stored, not even half
+
+    # An update of an existing department is checked the same way and leaves it as it was.
+    assert admin.post("/api/departments", json={**dept, "parent_id": None}).status_code == 200
+    assert admin.post("/api/departments", json={**dept, "parent_id": ""}).status_code == 422
+    stored = next(d for d in admin.get("/api/departments").get_json()["items"] if d["id"] == "dept-e")
+    assert stored["parent_id"] is None and stored["district_id"] is None
+
+
+def test_users_with_an_empty_department_are_refused_naming_the_field(as_user):
+    admin = as_user("admin")
+    new = {"username": "zhao.lei", "display_name": "赵磊", "password": "Str0ng-pass", "department_id": ""}
+    refused = admin.post("/api/users", json=new)
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "department_id"
+    changed = admin.patch("/api/users/staff_b", json={"department_id": ""})
+    assert changed.status_code == 422 and changed.get_json()["errors"][0]["field"] == "department_id"
+    assert admin.get("/api/users/staff_b").get_json()["department_id"] == "dept-b"
