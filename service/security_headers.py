@@ -8,26 +8,40 @@ all, so a file that a browser is talked into rendering as HTML still runs nothin
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import base64
+import hashlib
+
+from flask import Flask, Response
 
 from service.config import Settings
 
-PAGE_POLICY = "; ".join((
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",  # bpmn-js and the stylesheets draw icons as data: URLs
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
-# Swagger UI (the swagger-ui-bundle package) styles its React widgets with style attributes.
-DOCS_POLICY = PAGE_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+def _style_hash(declarations: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(declarations.encode()).digest()).decode() + "'"
+
+
+# The only style attributes a page may carry: the two the Camunda properties panel writes into its containers
+# (bpmn-js-properties-panel, pinned by package-lock.json), allowed by their exact text and nothing else.
+ALLOWED_STYLE_ATTRIBUTES = ("height: 100%", "flex: none; height: auto")
+
+
+def _policy(style_sources: str) -> str:
+    return "; ".join((
+        "default-src 'self'",
+        "script-src 'self'",
+        f"style-src {style_sources}",
+        "img-src 'self' data:",  # bpmn-js and the stylesheets draw icons as data: URLs
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ))
+
+
+PAGE_POLICY = _policy("'self' 'unsafe-hashes' " + " ".join(_style_hash(s) for s in ALLOWED_STYLE_ATTRIBUTES))
 NOTHING_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-DOCS_PATH = "/api/docs"
 
 FIXED_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -39,11 +53,9 @@ FIXED_HEADERS = {
 HSTS = "max-age=31536000"
 
 
-def policy_for(path: str, mimetype: str | None) -> str:
-    """The Content-Security-Policy for a response to `path` of this media type."""
-    if mimetype != "text/html":
-        return NOTHING_POLICY
-    return DOCS_POLICY if path == DOCS_PATH else PAGE_POLICY
+def policy_for(mimetype: str | None) -> str:
+    """The Content-Security-Policy for a response of this media type (pages, the API docs included, or not)."""
+    return PAGE_POLICY if mimetype == "text/html" else NOTHING_POLICY
 
 
 def install(app: Flask, settings: Settings) -> None:
@@ -53,7 +65,7 @@ def install(app: Flask, settings: Settings) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.update(FIXED_HEADERS)
-        response.headers["Content-Security-Policy"] = policy_for(request.path, response.mimetype)
+        response.headers["Content-Security-Policy"] = policy_for(response.mimetype)
         if https:
             response.headers["Strict-Transport-Security"] = HSTS
         return response
