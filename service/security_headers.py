@@ -65,7 +65,11 @@ def install(app: Flask, settings: Settings) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.update(FIXED_HEADERS)
-        response.headers["Content-Security-Policy"] = policy_for(response.mimetype)
+        own = response.headers.get("Content-Security-Policy")
+        if own is None:
+            response.headers["Content-Security-Policy"] = policy_for(response.mimetype)
+        elif "frame-ancestors" not in own:  # a view's own policy (e.g. sandboxed attachments), never framed
+            response.headers["Content-Security-Policy"] = f"{own}; frame-ancestors 'none'"
         if https:
             response.headers["Strict-Transport-Security"] = HSTS
         return response

@@ -63,6 +63,16 @@ def test_headers_on_a_page_an_api_call_an_error_a_static_file_and_the_api_docs(a
     _assert_protected(browser.get("/api/docs/assets/swagger-ui-bundle.js"), page=False)
 
 
+def test_a_view_with_its_own_policy_keeps_it_and_is_not_framed(app):
+    @app.get("/test-own-policy")
+    def _own() -> tuple[str, int, dict[str, str]]:
+        return "x", 200, {"Content-Type": "image/png", "Content-Security-Policy": "default-src 'none'; sandbox"}
+
+    response = app.test_client().get("/test-own-policy")
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox; frame-ancestors 'none'"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
 def test_strict_transport_security_only_when_served_over_https(settings):
     plain = create_app(settings)
     secure = create_app(replace(settings, https=True))
