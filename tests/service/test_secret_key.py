@@ -121,3 +121,10 @@ def test_cookies_are_http_only_same_site_and_secure_behind_https(settings):
                 assert ("Secure" in cookies[name]) is secure, cookies[name]
         finally:
             app.extensions["jixiao"].close()
+
+
+def test_a_damaged_key_file_stops_the_start_instead_of_signing_with_it(settings):
+    settings.secret_key_file.parent.mkdir(parents=True)
+    settings.secret_key_file.write_text("dev-only-change-me\n")
+    with pytest.raises(ConfigError, match="damaged"):
+        create_app(settings)
