@@ -323,10 +323,16 @@ def notifications_retry(notification_id: int) -> None:
 def serve(host: str | None, port: int | None) -> None:
     """Serve the web app and API with Flask's server (use gunicorn in production)."""
     from service import create_app
+    from service.config import ConfigError
+    from service.server_banner import QuietRequestHandler
 
-    settings = Settings.from_env()
-    app = create_app(settings)
-    app.run(host=host or settings.host, port=port or settings.port, threaded=True)
+    try:
+        settings = Settings.from_env()
+        app = create_app(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    app.run(host=host or settings.host, port=port or settings.port, threaded=True,
+            request_handler=QuietRequestHandler)
 
 
 from service.cli_reports import COMMANDS as _REPORT_COMMANDS  # noqa: E402  (report, rules, calendar)

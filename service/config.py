@@ -1,4 +1,9 @@
-"""Settings: every environment variable the service reads, read once."""
+"""Settings: every environment variable the service reads, read once.
+
+Production mode (`JIXIAO_ENV=production`) means: served over HTTPS (session and language cookies marked
+Secure) and a real `SECRET_KEY` required — the web app refuses to start without one. Outside production a
+missing `SECRET_KEY` is generated once into `SECRET_KEY_FILE` (service/secret_key.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production")
+
+
+class ConfigError(ValueError):
+    """A setting the service cannot start with; the message tells the operator what to set."""
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _default_database_url() -> str:
@@ -18,7 +32,15 @@ class Settings:
     database_url: str = field(default_factory=_default_database_url)
     host: str = "127.0.0.1"
     port: int = 5000
-    secret_key: str = "dev-only-change-me"
+    # Signs web sessions (and their CSRF tokens). Unset: generated once into secret_key_file and reused by
+    # every process sharing that file; production refuses to start without it.
+    secret_key: str | None = None
+    secret_key_file: Path = ROOT / "instance" / "secret_key"
+    environment: str = "development"
+    # Served behind HTTPS (a TLS-terminating proxy): cookies are marked Secure and browsers told to keep to
+    # HTTPS. Production implies it. session_cookie_secure, when set, decides the Secure flag on its own.
+    https: bool = False
+    session_cookie_secure: bool | None = None
     tz_display: str = "Asia/Shanghai"
     forms_dir: Path = ROOT / "forms"
     workflows_dir: Path = ROOT / "workflows"
@@ -55,6 +77,21 @@ class Settings:
     smtp_timeout_s: float = 10.0
     mail_sink_dir: Path = ROOT / "instance" / "mail"
 
+    @property
+    def production(self) -> bool:
+        """Run as production (JIXIAO_ENV=production): a real SECRET_KEY and HTTPS are required."""
+        return self.environment == "production"
+
+    @property
+    def behind_https(self) -> bool:
+        """Browsers reach the service over HTTPS (JIXIAO_HTTPS=1, or production)."""
+        return self.https or self.production
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Mark session and language cookies Secure: SESSION_COOKIE_SECURE if set, else when behind HTTPS."""
+        return self.behind_https if self.session_cookie_secure is None else self.session_cookie_secure
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Build settings from the environment (or a given mapping)."""
@@ -62,6 +99,7 @@ class Settings:
         s = cls()
         pairs: dict[str, object] = {}
         _str = {"DATABASE_URL": "database_url", "HOST": "host", "SECRET_KEY": "secret_key",
+                "JIXIAO_ENV": "environment",
                 "TZ_DISPLAY": "tz_display", "JIXIAO_ADMIN_USER": "admin_user",
                 "JIXIAO_ADMIN_PASSWORD": "admin_password", "SMTP_HOST": "smtp_host", "SMTP_USER": "smtp_user",
                 "SMTP_PASSWORD": "smtp_password", "SMTP_FROM": "smtp_from",
@@ -84,7 +122,15 @@ class Settings:
             if e.get(var):
                 pairs[attr] = float(e[var])
         if e.get("SMTP_STARTTLS"):
-            pairs["smtp_starttls"] = e["SMTP_STARTTLS"].strip().lower() in {"1", "true", "yes", "on"}
+            pairs["smtp_starttls"] = _flag(e["SMTP_STARTTLS"])
+        if e.get("JIXIAO_HTTPS"):
+            pairs["https"] = _flag(e["JIXIAO_HTTPS"])
+        if e.get("SESSION_COOKIE_SECURE"):
+            pairs["session_cookie_secure"] = _flag(e["SESSION_COOKIE_SECURE"])
+        if e.get("SECRET_KEY_FILE"):
+            pairs["secret_key_file"] = Path(e["SECRET_KEY_FILE"])
+        if pairs.get("environment", "development") not in ENVIRONMENTS:
+            raise ConfigError(f"JIXIAO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {pairs['environment']!r}")
         if e.get("JIXIAO_ATTACHMENTS_DIR"):
             pairs["attachments_dir"] = Path(e["JIXIAO_ATTACHMENTS_DIR"])
         if e.get("MAIL_SINK_DIR"):

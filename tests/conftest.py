@@ -46,7 +46,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, forms_dir=FIXTURES, workflows_dir=FIXTURES,
-                    engine_time_limit_s=3.0, attachments_dir=tmp_path / "attachments")
+                    engine_time_limit_s=3.0, attachments_dir=tmp_path / "attachments",
+                    secret_key_file=tmp_path / "instance" / "secret_key")
 
 
 # People live for the whole session (hashing passwords is slow on purpose); process tables are wiped per test.

@@ -6,10 +6,9 @@ import http
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, send_from_directory
+from flask import Flask, Response, current_app
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
-from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
 from service.api.problems import PROBLEM_JSON, ProblemSchema, from_domain, from_http, problem
@@ -53,15 +52,11 @@ def init_api(app: Flask) -> None:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        # Swagger UI is served from the swagger-ui-bundle package: the docs work without internet access.
-        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
     )
     api.init_app(app)
+    from service.api.docs import init_docs  # Swagger UI at /api/docs, without inline script
 
-    @app.get("/api/docs/assets/<path:filename>")
-    def _swagger_assets(filename: str) -> Response:
-        return send_from_directory(swagger_ui_path, filename, max_age=86400)
+    init_docs(app, app.config["API_TITLE"])
 
     from service.api import (
         audit,

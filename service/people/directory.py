@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from service.people.tokens import revoke_all
 D = Department.__table__
 U = User.__table__
 R = UserRole.__table__
+log = logging.getLogger(__name__)
 
 _USER_COLUMNS = (U.c.id, U.c.username, U.c.display_name, U.c.email, U.c.department_id, U.c.active, U.c.created_at)
 
@@ -66,9 +68,12 @@ def _check_roles(roles: list[str]) -> None:
         raise InvalidInput("unknown role(s)", [{"field": "roles", "message": f"unknown role {r!r}"} for r in bad])
 
 
-def _check_department(conn: Connection, department_id: str | None) -> None:
+def _check_department(conn: Connection, department_id: str | None, field: str = "department_id") -> None:
+    # An empty string is no department either: a reference is a known id or null, never "" (nor a 500 from the
+    # foreign key when the database refuses it).
     if department_id is not None and conn.execute(select(D.c.id).where(D.c.id == department_id)).first() is None:
-        raise InvalidInput("unknown department", [{"field": "department_id", "message": "no such department"}])
+        message = "must be a department id or null, not empty" if department_id == "" else "no such department"
+        raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}])
 
 
 def create_user(engine: Engine, actor: str | None, *, username: str, display_name: str, password: str,
@@ -166,8 +171,7 @@ def save_department(engine: Engine, actor: str | None, dept: dict[str, Any], now
     now = now or clock.now()
     with db.write(engine) as conn:
         for link in ("parent_id", "district_id"):
-            if dept.get(link):
-                _check_department(conn, dept[link])
+            _check_department(conn, dept.get(link), field=link)
         if upsert_department(conn, dept):
             append_global(conn, now, actor, "department_saved", dept)
 
@@ -198,13 +202,31 @@ def load_seed(engine: Engine, path: Path, actor: str = "seed", now: datetime | N
     return counts
 
 
-def bootstrap_admin(engine: Engine, username: str, password: str, now: datetime | None = None) -> bool:
-    """Create the first administrator if no administrator exists yet; True if created."""
+def bootstrap_admin(engine: Engine, username: str, password: str | None, now: datetime | None = None) -> bool:
+    """Create the named administrator (JIXIAO_ADMIN_USER) unless that user exists; True if created.
+
+    An existing user is never changed from the environment (a restart must not reset a password someone has
+    since changed); the log says so, so that an operator who cannot sign in learns why.
+    """
     with db.read(engine) as conn:
-        has_admin = conn.execute(select(R.c.user_id).where(R.c.role == ADMINISTRATOR).limit(1)).first()
-        taken = conn.execute(select(U.c.id).where(U.c.username == username)).first()
-    if has_admin is not None or taken is not None:
-        return False
-    create_user(engine, "bootstrap", username=username, display_name=username, password=password,
-                roles=[ADMINISTRATOR], now=now)
-    return True
+        active = conn.execute(select(U.c.active).where(U.c.username == username)).scalar()
+        existing = principal_of(conn, username)
+    if active is None:
+        if not password:
+            log.warning("JIXIAO_ADMIN_USER %s does not exist and JIXIAO_ADMIN_PASSWORD is not set: not created",
+                        username)
+            return False
+        try:
+            create_user(engine, "bootstrap", username=username, display_name=username, password=password,
+                        roles=[ADMINISTRATOR], now=now)
+        except Conflict:  # another process starting at the same moment created it
+            return False
+        log.info("created administrator %s from JIXIAO_ADMIN_USER", username)
+        return True
+    if existing is not None and existing.has(ADMINISTRATOR):
+        state = "already exists"
+    else:
+        state = "already exists and is disabled" if not active else "already exists and is not an administrator"
+    log.warning("JIXIAO_ADMIN_USER %s %s: left unchanged (JIXIAO_ADMIN_PASSWORD is not applied to an existing "
+                "user; an administrator changes it with PATCH /api/users/%s)", username, state, username)
+    return False

@@ -18,8 +18,7 @@ bp.add_app_template_filter(i18n.role, "role")
 
 
 def init_web(app: Flask) -> None:
-    """Session cookie settings and the pages' blueprint (CSRFProtect itself is bound in create_app)."""
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    """The pages' blueprint (cookie flags, CSRFProtect and the security headers are set in create_app)."""
     from service.web import (  # noqa: F401  (their views register on bp)
         audit,
         dashboard,
@@ -70,9 +69,8 @@ def _page_context() -> dict[str, object]:
 def _page_headers(response: Response) -> Response:
     i18n.remember(response)
     if request.endpoint != "web.static":
-        # Pages carry a CSRF token and the signed-in user's details: never cached, never framed by other sites.
+        # Pages carry a CSRF token and the signed-in user's details: never cached (framing: security_headers).
         response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     return response
 
 

@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Response, has_request_context, request
+from flask import Response, current_app, has_request_context, request
 
 from service import clock
 from service.web.texts import TEXTS
@@ -83,4 +83,5 @@ def remember(response: Response) -> None:
     """Keep a language chosen with ?lang= for the next pages."""
     chosen = request.args.get("lang")
     if chosen in STRINGS and request.cookies.get(COOKIE) != chosen:
-        response.set_cookie(COOKIE, chosen, max_age=_YEAR, httponly=True, samesite="Lax")
+        response.set_cookie(COOKIE, chosen, max_age=_YEAR, httponly=True, samesite="Lax",
+                            secure=bool(current_app.config["SESSION_COOKIE_SECURE"]))

@@ -22,7 +22,8 @@ CAP = 64 * 1024
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, forms_dir=FIXTURES, workflows_dir=FIXTURES, engine_time_limit_s=3.0,
-                    attachments_dir=tmp_path / "attachments", max_upload_bytes=CAP)
+                    attachments_dir=tmp_path / "attachments", max_upload_bytes=CAP,
+                    secret_key_file=tmp_path / "instance" / "secret_key")
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -65,7 +66,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 def _document() -> dict[str, Any]:
     """The app's OpenAPI document (it does not depend on the database)."""
-    app = create_app(Settings(database_url="sqlite:///:memory:"))
+    app = create_app(Settings(database_url="sqlite:///:memory:", secret_key=secrets.token_hex(32)))
     try:
         return app.test_client().get("/api/openapi.json").get_json()  # type: ignore[no-any-return]
     finally:

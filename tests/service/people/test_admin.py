@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import replace
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from service import create_app
 from service.cli import main
-from service.people.directory import bootstrap_admin
+from service.config import ConfigError
+from service.people.directory import bootstrap_admin, get_user
+from tests.conftest import password_of
 
 
 def _global_events(runtime):
@@ -68,9 +74,49 @@ def test_departments_managed_by_admin(as_user):
         d for d in listed if d["id"] == "district-1-mz").items()
 
 
-def test_first_administrator_bootstrap(runtime, monkeypatch):
-    # The test database already has an administrator: bootstrapping is a no-op then.
-    assert bootstrap_admin(runtime.engine, "root", "Str0ng-pass") is False
+def _signs_in(app, username: str, password: str) -> bool:
+    return app.test_client().post("/api/auth/token", json={"username": username, "password": password}
+                                  ).status_code == 200
+
+
+def test_named_administrator_is_created_though_others_exist(settings, caplog):
+    # The test database already has an administrator (as a demo database does): the named one is still created.
+    caplog.set_level(logging.INFO, logger="service.people.directory")
+    app = create_app(replace(settings, admin_user="ops.root", admin_password="Ops-Str0ng-pass"))
+    try:
+        assert _signs_in(app, "ops.root", "Ops-Str0ng-pass")
+        assert get_user(app.extensions["jixiao"].engine, "ops.root")["roles"] == ["administrator"]
+    finally:
+        app.extensions["jixiao"].close()
+    assert "created administrator ops.root" in caplog.text and "Ops-Str0ng-pass" not in caplog.text
+
+
+def test_an_existing_named_user_is_left_alone_and_the_log_says_so(app, runtime, caplog):
+    caplog.set_level(logging.INFO, logger="service.people.directory")
+    assert bootstrap_admin(runtime.engine, "admin", "New-Str0ng-pass") is False
+    assert _signs_in(app, "admin", password_of("admin")) and not _signs_in(app, "admin", "New-Str0ng-pass")
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING and "admin already exists: left unchanged" in record.getMessage()
+    assert "New-Str0ng-pass" not in caplog.text
+
+    caplog.clear()
+    assert bootstrap_admin(runtime.engine, "staff_a", "New-Str0ng-pass") is False
+    assert get_user(runtime.engine, "staff_a")["roles"] == ["department_staff"]  # not promoted either
+    assert "staff_a already exists and is not an administrator" in caplog.text
+    assert "New-Str0ng-pass" not in caplog.text
+
+
+def test_a_named_user_without_password_is_not_created_and_the_log_says_so(runtime, caplog):
+    assert bootstrap_admin(runtime.engine, "ops.nopass", None) is False
+    assert "ops.nopass does not exist and JIXIAO_ADMIN_PASSWORD is not set" in caplog.text
+
+
+def test_a_weak_bootstrap_password_stops_the_start_with_a_clear_message(settings):
+    with pytest.raises(ConfigError, match="JIXIAO_ADMIN_USER ops.weak cannot be created"):
+        create_app(replace(settings, admin_user="ops.weak", admin_password="x"))
+
+
+def test_administrators_created_from_the_command_line(runtime, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
     result = CliRunner().invoke(main, ["users", "create-admin", "--username", "root2", "--password", "Str0ng-pass"])
     assert result.exit_code == 0 and "root2" in result.output
@@ -79,13 +125,13 @@ def test_first_administrator_bootstrap(runtime, monkeypatch):
 
 
 def test_fresh_deployment_bootstraps_admin_from_environment(tmp_path):
-    from service import create_app
     from service.config import Settings
     from service.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     upgrade(url)
-    env = {"DATABASE_URL": url, "JIXIAO_ADMIN_USER": "root", "JIXIAO_ADMIN_PASSWORD": "Str0ng-pass"}
+    env = {"DATABASE_URL": url, "JIXIAO_ADMIN_USER": "root", "JIXIAO_ADMIN_PASSWORD": "Str0ng-pass",
+           "SECRET_KEY_FILE": str(tmp_path / "secret_key")}
     app = create_app(Settings.from_env(env))
     try:
         login = app.test_client().post("/api/auth/token", json={"username": "root", "password": "Str0ng-pass"})
@@ -97,3 +143,38 @@ def test_fresh_deployment_bootstraps_admin_from_environment(tmp_path):
         assert again.status_code == 200
     finally:
         app.extensions["jixiao"].close()
+
+
+def _department_count(runtime) -> int:
+    with runtime.engine.connect() as conn:
+        return conn.execute(text("SELECT COUNT(*) FROM departments")).scalar_one()
+
+
+def test_empty_or_unknown_department_references_are_refused_naming_the_field(as_user, runtime):
+    admin = as_user("admin")
+    before = _department_count(runtime)
+    dept = {"id": "dept-e", "name": "市水务局", "sector": "water"}
+    for field, value, message in (("parent_id", "", "not empty"), ("district_id", "", "not empty"),
+                                  ("parent_id", "no-such-dept", "no such department"),
+                                  ("district_id", "no-such-bureau", "no such department")):
+        refused = admin.post("/api/departments", json={**dept, field: value})
+        assert refused.status_code == 422 and refused.content_type.startswith("application/problem+json")
+        assert [e["field"] for e in refused.get_json()["errors"]] == [field]
+        assert message in refused.get_json()["errors"][0]["message"]
+    assert _department_count(runtime) == before  # nothing stored, not even half
+
+    # An update of an existing department is checked the same way and leaves it as it was.
+    assert admin.post("/api/departments", json={**dept, "parent_id": None}).status_code == 200
+    assert admin.post("/api/departments", json={**dept, "parent_id": ""}).status_code == 422
+    stored = next(d for d in admin.get("/api/departments").get_json()["items"] if d["id"] == "dept-e")
+    assert stored["parent_id"] is None and stored["district_id"] is None
+
+
+def test_users_with_an_empty_department_are_refused_naming_the_field(as_user):
+    admin = as_user("admin")
+    new = {"username": "zhao.lei", "display_name": "赵磊", "password": "Str0ng-pass", "department_id": ""}
+    refused = admin.post("/api/users", json=new)
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "department_id"
+    changed = admin.patch("/api/users/staff_b", json={"department_id": ""})
+    assert changed.status_code == 422 and changed.get_json()["errors"][0]["field"] == "department_id"
+    assert admin.get("/api/users/staff_b").get_json()["department_id"] == "dept-b"

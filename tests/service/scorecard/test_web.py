@@ -21,7 +21,10 @@ def test_the_bureau_sees_the_table_the_drill_down_and_the_csv(cycle, web, base_d
     table = browser.get("/scorecard?year=2015&level=municipal")
     assert table.status_code == 200
     page = table.get_data(as_text=True)
-    assert 'id="card-dept-a"' in page and 'id="card-dept-b"' in page and "@media print" in page
+    assert 'id="card-dept-a"' in page and 'id="card-dept-b"' in page
+    assert '<body data-user="reviewer" class="print-plain">' in page and "data-print" in page  # a print layout
+    stylesheet = browser.get("/web/static/web.css").get_data(as_text=True)
+    assert "@media print" in stylesheet and "body.print-plain header.bar" in stylesheet
     detail = browser.get("/scorecard/dept-a?year=2015").get_data(as_text=True)
     assert 'id="entry-monitoring.reports_on_time"' in detail
     assert "/projects/2015-dept-a-002" in detail  # the late report's project, linked
