@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from service.domain.escalation_kinds import DECISIONS as ESCALATION_DECISIONS
+
 TEXTS: dict[str, tuple[str, str]] = {
     # --- frame, sign-in, home -------------------------------------------------------------------------
     "app_name": ("预算绩效管理", "Budget performance management"),
@@ -126,11 +128,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "opened": ("发起时间", "Opened"), "decision": ("处理决定", "Decision"), "decide": ("作出决定", "Decide"),
     "decision_missing": ("请选择处理决定。", "Choose a decision."),
     "escalation_resolved": ("已作出决定：{decision}", "Decided: {decision}"),
-    "decision_extend_deadline": ("延长期限", "Extend the deadline"),
-    "decision_order_rectification": ("责令整改", "Order rectification"),
-    "decision_open_accountability": ("启动问责", "Open accountability"), "decision_suspend": ("暂停项目", "Suspend"),
-    "decision_stop": ("终止项目", "Stop"), "decision_dismiss": ("不予处理", "Dismiss"),
+    **{f"decision_{k}": v for k, v in ESCALATION_DECISIONS.items()},  # one table: service/domain/escalation_kinds.py
     "decision_cancelled": ("已撤销", "Cancelled"), "decision_completed": ("已办结", "Completed"),
+    "esc_what": ("督办事项", "What slipped"), "esc_level_leadership": ("已提交局领导", "With the bureau's leadership"),
+    "esc_escalated": ("提交局领导", "Handed up"), "escalate_reason": ("提交理由", "Why hand it up"),
+    "escalate_up": ("提交局领导决定", "Hand up to the bureau's leadership"),
+    "escalation_escalated": ("已提交局领导决定。", "Handed up to the bureau's leadership."),
+    "escalation_dismissed": ("督办已撤销。", "Escalation dismissed."),
+    "dismiss_needs_reason": ("撤销督办须在意见中说明理由。", "Dismissing needs a reason in the comment."),
     "no_escalations": ("没有督办事项。", "No escalations."),
     "accountability_cases": ("问责案件", "Accountability cases"),
     "case_filter_open": ("办理中", "Open"), "case_filter_closed": ("已结案", "Closed"),

@@ -99,9 +99,16 @@ def test_project_stopped_for_serious_deviation_is_cancelled_and_accountable(cycl
     approve_goal(cycle, iid)
     _at(cycle, 2015, 8, 3, 10, 0)
     _report(cycle, iid, executed=200_000, can_meet="impossible", schools=1, pupils=0.5)  # red, cannot be met
-    [esc] = cycle.as_user("supervisor").get("/api/escalations?state=open").get_json()["items"]
-    decided = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve",
-                                               json={"decision": "stop", "comment": "严重偏离，停止执行"})
+    supervisor = cycle.as_user("supervisor")
+    # Suspended first, then stopped when the new report is still seriously off course (the plan 二(一)2).
+    [esc] = supervisor.get("/api/escalations?state=open").get_json()["items"]
+    assert supervisor.post(f"/api/escalations/{esc['id']}/resolve",
+                           json={"decision": "suspend", "comment": "暂缓执行"}).status_code == 200
+    cycle.work()
+    _report(cycle, iid, executed=250_000, can_meet="impossible", schools=1, pupils=0.5)
+    [esc] = supervisor.get("/api/escalations?state=open").get_json()["items"]
+    decided = supervisor.post(f"/api/escalations/{esc['id']}/resolve",
+                              json={"decision": "stop", "comment": "严重偏离，停止执行"})
     assert decided.status_code == 200, decided.get_json()
     cycle.work()
     data = cycle.instance(iid)["data"]
