@@ -211,7 +211,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "project_status_under_review": ("审核中", "Under review"), "project_status_approved": ("目标已批复", "Approved"),
     "project_status_blocked": ("不予安排", "Blocked"), "project_status_running": ("执行中", "Running"),
     "project_status_paused": ("暂缓", "Paused"), "project_status_suspended": ("暂停", "Suspended"),
-    "project_status_stopped": ("已终止", "Stopped"), "project_status_evaluated": ("已评价", "Evaluated"),
+    "project_status_stopped": ("已终止", "Stopped"), "project_status_cancelled": ("已取消", "Cancelled"), "project_status_evaluated": ("已评价", "Evaluated"),
     "project_status_closed": ("已结项", "Closed"),
     "goal_status_declaring": ("编报中", "Declaring"), "goal_status_under_review": ("审核中", "Under review"),
     "goal_status_submitted": ("已提交", "Submitted"), "goal_status_returned": ("已退回", "Returned"),

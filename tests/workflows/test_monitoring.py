@@ -185,16 +185,22 @@ def test_yellow_warning_answered_in_time_continues(cycle):
     assert _open_escalations(cycle) == []
 
 
-def test_cancelling_the_project_stops_it(cycle):
+def test_a_department_cancelling_after_a_red_warning_cancels_the_project_not_stops_it(cycle):
     pid = _approved(cycle)
     iid = cycle.start(pid, process_id="monitoring")
     _at(cycle, "2015-08-05T09:00:00+08:00")
-    _report(cycle, iid, executed=300_000, can_meet="possible")
+    _report(cycle, iid, executed=300_000, can_meet="possible")  # red, but the goal may still be met: not serious
+    assert _data(cycle, iid)["last_warning_level"] == "red" and _open_escalations(cycle) == []
     cycle.complete(iid, "corrective_measures", {"corrective_measure": "cancel",
                                                 "corrective_explanation": "政策调整，项目不再实施"}, user="staff_a")
     project = cycle.rows("projects", id=pid)[0]
-    assert (project.status, float(project.budget_cut)) == ("stopped", 900_000.0)
-    assert _data(cycle, iid)["monitoring_outcome"] == "stopped" and _data(cycle, iid)["project_stopped"] is True
+    assert (project.status, float(project.budget_cut)) == ("cancelled", 900_000.0)  # the unexecuted budget
+    assert _actions(cycle, pid) == ["corrective_requested", "cancel"]  # the department's own; no "stopped"
+    [cancel] = [a for a in cycle.rows("project_actions", project_id=pid) if a.action == "cancel"]
+    assert (cancel.actor, float(cancel.budget_cut)) == ("department", 900_000.0)
+    data = _data(cycle, iid)
+    assert (data["monitoring_outcome"], data["project_stopped"], data["project_cancelled"]) == \
+        ("cancelled", False, True)
 
 
 def test_thresholds_are_rule_rows(cycle):
