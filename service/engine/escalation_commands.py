@@ -178,7 +178,7 @@ def _suspension_facts(engine: Engine, row: Any, now: datetime) -> tuple[bool, bo
         facts = conn.execute(_INSTANCE_FACTS, {"b_id": row.id}).first()
         data = loads(facts.data) if facts is not None and facts.data else {}
         same = [row.id] if facts is None or not facts.business_key else \
-            select(I.c.id).where(or_(I.c.id == row.id, I.c.business_key == facts.business_key)).scalar_subquery()
+            select(I.c.id).where(or_(I.c.id == row.id, I.c.business_key == facts.business_key))
         suspended = row.status == "suspended" or bool(conn.execute(select(
             exists().where(X.c.instance_id.in_(same), X.c.decision == "suspend")
             | exists().where(EVENTS.c.instance_id == row.id, EVENTS.c.command == "suspend"))).scalar())
