@@ -120,6 +120,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cmd_suspend": ("挂起", "Suspend"), "cmd_resume": ("恢复", "Resume"), "cmd_terminate": ("终止", "Terminate"),
     "cmd_error": ("出错", "Error"), "cmd_attach_file": ("上传佐证材料", "Evidence uploaded"),
     "cmd_detach_file": ("撤回佐证材料", "Evidence withdrawn"),
+    "cmd_resolve_escalation": ("督办决定", "Escalation decided"),
+    "cmd_dismiss_escalation": ("撤销督办", "Escalation dismissed"),
+    "cmd_escalate_escalation": ("督办提交局领导", "Escalation handed up"),
     # --- escalations ----------------------------------------------------------------------------------
     "esc_filter_open": ("待处理", "Open"), "esc_filter_resolved": ("已处理", "Resolved"),
     "esc_filter_all": ("全部", "All"),

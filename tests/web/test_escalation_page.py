@@ -62,7 +62,10 @@ def test_a_refused_decision_says_why_and_a_suspension_is_taken(app, cycle):
                                 follow_redirects=True)
     assert "此类督办不可作出该决定：停止执行须先暂缓执行（情况严重，暂缓后停止）。" in html.unescape(
         refused.get_data(as_text=True))
-    other = supervisor.submit(f"/escalations/{esc['id']}/resolve", {"decision": "extend_deadline"},
+    english = supervisor.submit(f"/escalations/{esc['id']}/resolve?lang=en", {"decision": "stop"},
+                                follow_redirects=True)
+    assert "A project is stopped only after it was suspended" in html.unescape(english.get_data(as_text=True))
+    other = supervisor.submit(f"/escalations/{esc['id']}/resolve?lang=zh", {"decision": "extend_deadline"},
                               follow_redirects=True)
     assert "此类督办不可作出该决定：延长期限" in html.unescape(other.get_data(as_text=True))
     assert [e["state"] for e in cycle.as_user("supervisor").get("/api/escalations").get_json()["items"]] == ["open"]
