@@ -68,6 +68,7 @@ PEOPLE: dict[str, tuple[str | None, list[str]]] = {
     "head_b": ("dept-b", ["department_head"]),
     "reviewer": ("bureau", ["finance_reviewer"]),
     "supervisor": ("bureau", ["supervisor"]),
+    "leader": ("bureau", ["bureau_leader"]),
     "auditor": ("bureau", ["auditor"]),
     "designer": ("bureau", ["process_designer"]),
     "admin": ("bureau", ["administrator"]),

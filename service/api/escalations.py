@@ -1,4 +1,4 @@
-"""The supervisors' escalation queue (督办)."""
+"""The supervisors' escalation queue (督办): list, detail, and the commands resolve, dismiss and escalate."""
 
 from __future__ import annotations
 
@@ -11,9 +11,17 @@ from service.api import runtime
 from service.api.blueprint import Blueprint, principal
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCDateTime, page_schema
+from service.domain.escalation_kinds import DECISIONS
+from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
 from service.queries import escalations as q
 
 blp = Blueprint("escalations", __name__, url_prefix="/api/escalations", description="Escalations and decisions")
+
+
+class AllowedDecisionSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(tuple(DECISIONS)))
+    label = fields.String(required=True, metadata={"description": "the decision in Chinese"})
+    label_en = fields.String(required=True)
 
 
 class EscalationSchema(Schema):
@@ -24,10 +32,18 @@ class EscalationSchema(Schema):
     department_id = fields.String(allow_none=True)
     kind = fields.String(required=True, validate=validate.OneOf(("deadline", "escalation")))
     code = fields.String(allow_none=True)
+    kind_name = fields.String(required=True, metadata={"description": "what kind of slip, in Chinese"})
+    kind_name_en = fields.String(required=True)
     name = fields.String(allow_none=True)
     element_id = fields.String(required=True)
     task_id = fields.String(allow_none=True)
     state = fields.String(required=True, validate=validate.OneOf(("open", "resolved")))
+    level = fields.String(required=True, validate=validate.OneOf(("supervisor", "leadership")),
+                          metadata={"description": "who decides: the supervisors, or the bureau's leadership (局领导)"})
+    escalated_at = UTCDateTime(allow_none=True)
+    escalated_by = fields.String(allow_none=True)
+    allowed_decisions = fields.List(fields.Nested(AllowedDecisionSchema), required=True,
+                                    metadata={"description": "the decisions this kind allows (none once resolved)"})
     decision = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
     opened_at = UTCDateTime(required=True)
@@ -40,9 +56,24 @@ class EscalationFilter(PageArgs):
 
 
 class DecisionSchema(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(q.DECISIONS))
-    comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    decision = fields.String(required=True, validate=validate.OneOf(tuple(DECISIONS)))
+    comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=4000),
+                   metadata={"description": "the supervisor's opinion; the reason, required, when dismissing"})
     data = JSONObject(load_default=dict, metadata={"description": "more fields for the supervisor task's form"})
+
+
+class DismissSchema(Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class EscalateSchema(Schema):
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+
+def _decided(escalation_id: int, command: Command) -> dict[str, Any]:
+    rt, me = runtime(), principal()
+    rt.workflows.apply_to_escalation(command, actor=me)
+    return q.get(rt.engine, me, escalation_id, rt.specs)
 
 
 @blp.route("")
@@ -51,8 +82,19 @@ class Escalations(MethodView):
     @blp.response(200, page_schema(EscalationSchema, "EscalationPage"))
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """The escalation queue: open ones first, oldest first."""
-        return q.list_escalations(runtime().engine, principal(), **args)
+        """The escalation queue: open ones first, oldest first, each with the decisions open to it."""
+        rt = runtime()
+        return q.list_escalations(rt.engine, principal(), specs=rt.specs, **args)
+
+
+@blp.route("/<int:escalation_id>")
+class EscalationItem(MethodView):
+    @blp.response(200, EscalationSchema)
+    @errors_documented(blp, 404)
+    def get(self, escalation_id: int) -> dict[str, Any]:
+        """One escalation with the decisions open to it."""
+        rt = runtime()
+        return q.get(rt.engine, principal(), escalation_id, rt.specs)
 
 
 @blp.route("/<int:escalation_id>/resolve")
@@ -61,6 +103,33 @@ class EscalationResolve(MethodView):
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)
     def post(self, body: dict[str, Any], escalation_id: int) -> dict[str, Any]:
-        """Decide an escalation (supervisors): the decision completes its supervisor task and drives the BPMN."""
-        return q.resolve(runtime().workflows, principal(), escalation_id, body["decision"], body["comment"],
-                         body["data"])
+        """Decide an escalation (supervisors; once handed up, the bureau's leadership).
+
+        The decision must be one its kind allows (`allowed_decisions`); a refused one answers 422, or 409 when
+        what happened before forbids it (a project is stopped only after it was suspended). With a supervisor
+        task the decision completes it and drives the BPMN; `dismiss` needs the reason in `comment`.
+        """
+        if body["decision"] == "dismiss":
+            return _decided(escalation_id, DismissEscalation(escalation_id, body["comment"] or ""))
+        return _decided(escalation_id, ResolveEscalation(escalation_id, body["decision"], body["comment"],
+                                                         body["data"]))
+
+
+@blp.route("/<int:escalation_id>/dismiss")
+class EscalationDismiss(MethodView):
+    @blp.arguments(DismissSchema)
+    @blp.response(200, EscalationSchema)
+    @errors_documented(blp, 400, 403, 404, 409)
+    def post(self, body: dict[str, Any], escalation_id: int) -> dict[str, Any]:
+        """Dismiss an escalation with a reason, where its kind allows it (supervisors)."""
+        return _decided(escalation_id, DismissEscalation(escalation_id, body["reason"]))
+
+
+@blp.route("/<int:escalation_id>/escalate")
+class EscalationEscalate(MethodView):
+    @blp.arguments(EscalateSchema)
+    @blp.response(200, EscalationSchema)
+    @errors_documented(blp, 400, 403, 404, 409)
+    def post(self, body: dict[str, Any], escalation_id: int) -> dict[str, Any]:
+        """Hand an open escalation one level up, to the bureau's leadership (局领导), who then decide it."""
+        return _decided(escalation_id, EscalateEscalation(escalation_id, body["reason"]))

@@ -108,6 +108,14 @@ def stop(conn: Connection, now: datetime, *, key: str, project_id: str, report_i
     projects.set_status(conn, project_id, "stopped", now, budget_cut=_money(budget_cut))
 
 
+def cancel(conn: Connection, now: datetime, *, project_id: str, budget_cut: float) -> None:
+    """The department cancels its project (corrective measure "cancel"): its unexecuted budget is cut for
+    reallocation. Its own choice, not a supervisor's stop: the project is "cancelled", never "stopped"."""
+    if budget_cut < 0:
+        raise InvalidInput("a budget cut cannot be negative", [{"field": "budget_cut", "message": "must be ≥ 0"}])
+    projects.set_status(conn, project_id, "cancelled", now, budget_cut=_money(budget_cut))
+
+
 def record_measure(conn: Connection, now: datetime, *, key: str, project_id: str, report_id: int | None,
                    measure: str, explanation: str, amount: float | None) -> None:
     """The department's corrective measure; a reallocation records the amount moved off the project."""
@@ -115,7 +123,8 @@ def record_measure(conn: Connection, now: datetime, *, key: str, project_id: str
         raise InvalidInput("unknown corrective measure", [{"field": "corrective_measure",
                                                           "message": ", ".join(MEASURES)}])
     record_action(conn, now, key=key, project_id=project_id, action=measure, report_id=report_id,
-                  budget_cut=amount if measure == "reallocate" else None, note=explanation, actor="department")
+                  budget_cut=amount if measure in ("reallocate", "cancel") else None, note=explanation,
+                  actor="department")
 
 
 def decide(conn: Connection, now: datetime, *, key: str, project_id: str, report_id: int | None, decision: str,

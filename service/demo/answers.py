@@ -88,7 +88,10 @@ def answer(form_key: str, v: dict[str, Any], s: Scenario, round_: int, indicator
     if form_key == "corrective_measures":
         return {"corrective_measure": "continue", "corrective_explanation": "已调整施工组织，四季度加快支出进度"}
     if form_key == "deviation_decision":
-        return {"decision": "stop" if s.stop else "resume", "decision_comment": "严重偏离绩效目标，停止执行"
+        if s.stop and v.get("decision") != "suspend":  # the plan 二(一)2: suspended first, stopped if still serious
+            return {"decision": "suspend", "decision_comment": "严重偏离绩效目标，暂缓执行，限期重新报告",
+                    "budget_cut": None}
+        return {"decision": "stop" if s.stop else "resume", "decision_comment": "暂缓后仍严重偏离，停止执行"
                 if s.stop else "整改措施可行，恢复执行", "budget_cut": round(budget * (1 - s.execution), 2)
                 if s.stop else None}
     if form_key == "self_evaluation":

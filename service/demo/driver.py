@@ -123,7 +123,7 @@ def _scenarios(pids: list[str], kind: str, rng: random.Random) -> dict[str, Scen
         elif kind == "running":  # Y: monitoring reports filed in August, warnings being handled
             k = i % 25
             reviews = ("差",) if k == 4 and i % 50 == 4 else ("中", "良") if k == 5 else ("优",)
-            if k == 0:  # red and serious: the supervisor stops it and the budget is cut
+            if k == 0:  # red and serious: suspended, still serious when reported again, stopped and the budget cut
                 out[pid] = Scenario(reviews=reviews, execution=0.2, goal_progress=0.15, can_meet="impossible",
                                     stop=True)
             elif k == 1:  # red and serious, the supervisor's decision still open
@@ -199,6 +199,7 @@ def _steps(demo: Demo, year: int, pids: list[str]) -> list[tuple[datetime, Calla
         (local(year, 7, 3), act(MID_FORMS)),
         (local(year, 8, 5), act(REPORT_FORMS)),
         (local(year, 8, 10), act(WARNING_FORMS)),
+        (local(year, 8, 17), act(REPORT_FORMS | WARNING_FORMS)),  # a suspended project reports again
         (local(year, 9, 10), act(WARNING_FORMS | LINK_FORMS)),
         (local(year + 1, 1, 20), act(EVALUATION_FORMS)),
         (local(year + 1, 1, 28), act(RESULT_FORMS)),

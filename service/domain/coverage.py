@@ -25,7 +25,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 # Project statuses (service/cycle/projects.py) that a project only reaches with an approved goal.
-APPROVED_AND_LATER = frozenset({"approved", "running", "paused", "suspended", "stopped", "evaluated", "closed"})
+APPROVED_AND_LATER = frozenset({"approved", "running", "paused", "suspended", "stopped", "cancelled", "evaluated",
+                                "closed"})
 
 GOAL_MONEY = "goal_money_share"
 WHOLE_DEPARTMENT_GOALS = "whole_department_goal_share"

@@ -11,6 +11,7 @@ FINANCE_REVIEWER = "finance_reviewer"
 EXPERT = "expert"
 AGENCY_EVALUATOR = "agency_evaluator"
 SUPERVISOR = "supervisor"
+BUREAU_LEADER = "bureau_leader"
 AUDITOR = "auditor"
 PROCESS_DESIGNER = "process_designer"
 ADMINISTRATOR = "administrator"
@@ -23,17 +24,20 @@ ROLES: dict[str, tuple[str, bool]] = {
     EXPERT: ("评审专家", False),
     AGENCY_EVALUATOR: ("第三方机构评价人员", False),
     SUPERVISOR: ("督办人员", False),
+    BUREAU_LEADER: ("局领导", False),
     AUDITOR: ("审计人员", False),
     PROCESS_DESIGNER: ("流程设计人员", False),
     ADMINISTRATOR: ("系统管理员", False),
 }
 DEPARTMENTAL = frozenset(r for r, (_, scoped) in ROLES.items() if scoped)
 # Bureau roles whose holders see every department's instances (auditors read everything).
-BUREAU_WIDE = frozenset({FINANCE_REVIEWER, SUPERVISOR, AUDITOR, ADMINISTRATOR})
+BUREAU_WIDE = frozenset({FINANCE_REVIEWER, SUPERVISOR, BUREAU_LEADER, AUDITOR, ADMINISTRATOR})
 # Roles that may start instances, and who may change an instance's lifecycle or reassign its tasks.
 STARTERS = frozenset({DEPARTMENT_STAFF, DEPARTMENT_HEAD, FINANCE_REVIEWER, SUPERVISOR, PROCESS_DESIGNER,
                       ADMINISTRATOR})
 SUPERVISORS = frozenset({SUPERVISOR, ADMINISTRATOR})
+# One level above the supervisors: the bureau's leadership decides the escalations handed up to it.
+LEADERSHIP = frozenset({BUREAU_LEADER, ADMINISTRATOR})
 
 
 @dataclass(frozen=True)

@@ -142,5 +142,46 @@ class DetachFile(Command):
         return {"task_id": self.task_id, "attachment_id": self.attachment_id}
 
 
+@dataclass(frozen=True)
+class ResolveEscalation(Command):
+    """A supervisor's decision on an escalation: it completes the escalation's supervisor task (driving the BPMN)
+    or, without one, acts on the instance (suspend, resume, stop) — see service/engine/escalation_commands.py."""
+
+    kind: ClassVar[str] = "resolve_escalation"
+    escalation_id: int
+    decision: str
+    comment: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # more fields of the supervisor task's form
+
+    def payload(self) -> dict[str, Any]:
+        return {"escalation_id": self.escalation_id, "decision": self.decision, "comment": self.comment,
+                "data": self.data}
+
+
+@dataclass(frozen=True)
+class DismissEscalation(Command):
+    """Close an escalation without acting on the process; a reason is required."""
+
+    kind: ClassVar[str] = "dismiss_escalation"
+    escalation_id: int
+    reason: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"escalation_id": self.escalation_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class EscalateEscalation(Command):
+    """Hand an escalation one level up, to the bureau's leadership (局领导)."""
+
+    kind: ClassVar[str] = "escalate_escalation"
+    escalation_id: int
+    reason: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"escalation_id": self.escalation_id, "reason": self.reason}
+
+
 TASK_COMMANDS = (CompleteTask, Claim, Unclaim, Delegate, Reassign, AttachFile, DetachFile)
 EVIDENCE_COMMANDS = (AttachFile, DetachFile)
+ESCALATION_COMMANDS = (ResolveEscalation, DismissEscalation, EscalateEscalation)

@@ -38,6 +38,8 @@ from service.errors import NotFound
 ASSIGNMENT_COMMANDS = {"claim", "unclaim", "delegate", "reassign", "resolve_task"}
 # Evidence uploads and withdrawals (issue 9) change no workflow state either; verify checks their files.
 EVIDENCE_EVENTS = {"attach_file", "detach_file"}
+# Dismissing and escalating an escalation change no workflow state either (service/engine/escalation_commands.py).
+ESCALATION_RECORDS = {"dismiss_escalation", "escalate_escalation"}
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
@@ -139,7 +141,12 @@ def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids:
            ctx: running.InstanceContext, settings: Settings) -> tuple[str | None, str]:
     """Re-apply one event; returns (fingerprint or None when the event records none, new status)."""
     now = clock.from_db(ev.at) or clock.now()
-    if ev.command in ASSIGNMENT_COMMANDS or ev.command in EVIDENCE_EVENTS:
+    command_kind = ev.command
+    if command_kind == "resolve_escalation":  # a decision re-applies what it did to the engine, if anything
+        command_kind = payload.get("effect") or ""
+        if not command_kind:
+            return None, status
+    if command_kind in ASSIGNMENT_COMMANDS or command_kind in EVIDENCE_EVENTS or command_kind in ESCALATION_RECORDS:
         return None, status
     if ev.command == "error":
         return None, "error"
@@ -158,12 +165,12 @@ def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids:
                    "deliver_message": lambda: DeliverMessage(payload.get("name", ""), payload.get("payload") or {},
                                                              payload.get("variable")),
                    "fire_timers": FireTimers, "suspend": Suspend, "resume": Resume, "terminate": Terminate,
-                   }.get(ev.command)
+                   }.get(command_kind)
         if command is None:
             raise ValueError(f"unknown command {ev.command!r}")
         act = running.action_for(wf, command(), lambda key, data: None)
-        new_status = {"suspend": "suspended", "terminate": "terminated"}.get(ev.command, "running")
-        settle = ev.command in ("complete_task", "complete_external_task", "deliver_message", "fire_timers")
+        new_status = {"suspend": "suspended", "terminate": "terminated"}.get(command_kind, "running")
+        settle = command_kind in ("complete_task", "complete_external_task", "deliver_message", "fire_timers")
     outcome = running.run(wf, act, before, ctx, now, settings, lambda w: "", status=new_status, settle=settle)
     _map_new_tasks(loads(ev.tasks) or [], outcome.new_tasks + outcome.external_tasks, ids)
     return outcome.fingerprint, outcome.status

@@ -33,10 +33,11 @@ from sqlalchemy import Connection, Engine, select, update
 from service import clock, db
 from service.config import Settings
 from service.domain.roles import SYSTEM, Principal
-from service.engine import access, derive, evidence, running, scripting
+from service.engine import access, derive, escalation_commands, evidence, running, scripting
 from service.engine import statements as sql
 from service.engine.audit import INSERT_EVENT, event_row
 from service.engine.commands import (
+    ESCALATION_COMMANDS,
     EVIDENCE_COMMANDS,
     TASK_COMMANDS,
     AttachFile,
@@ -177,6 +178,8 @@ class WorkflowService:
     def apply(self, instance_id: str, command: Command, actor: Principal = SYSTEM,
               now: datetime | None = None) -> dict[str, Any]:
         """Apply one command to a stored instance; raise Conflict if another writer got there first."""
+        if isinstance(command, ESCALATION_COMMANDS):
+            return self.apply_to_escalation(command, actor, now)
         if isinstance(command, TASK_COMMANDS):
             return self.apply_to_task(command.task_id, command, actor, now, instance_id=instance_id)
         return self._apply_to_instance(instance_id, command, actor, now)
@@ -203,7 +206,15 @@ class WorkflowService:
             raise NotFound(f"task {task_id} not found")
         task = _TaskView(row)
         access.check_task_command(actor, task, row, command, exists)
+        if type(command) is CompleteTask and "supervisor" in (task.candidate_groups or "").split(","):
+            # A supervisor task may answer an escalation: its decision obeys the escalation's rules.
+            escalation_commands.check_task_completion(self, row, task, command.data, actor, now or clock.now())
         return self._apply(row, task, command, actor, now or clock.now())
+
+    def apply_to_escalation(self, command: Command, actor: Principal = SYSTEM,
+                            now: datetime | None = None) -> dict[str, Any]:
+        """Resolve, dismiss or escalate an escalation (service/engine/escalation_commands.py)."""
+        return escalation_commands.apply(self, command, actor, now or clock.now())  # type: ignore[arg-type]
 
     def complete_task(self, task_id: str, data: dict[str, Any], actor: Principal = SYSTEM,
                       now: datetime | None = None) -> dict[str, Any]:
@@ -220,8 +231,11 @@ class WorkflowService:
 
     # --- the one path ------------------------------------------------------------------------------
 
-    def _apply(self, row: Any, task: _TaskView | None, command: Command, actor: Principal,
-               now: datetime) -> dict[str, Any]:
+    def _apply(self, row: Any, task: _TaskView | None, command: Command, actor: Principal, now: datetime,
+               recorded: tuple[str, dict[str, Any]] | None = None,
+               also: Callable[[Connection], None] | None = None) -> dict[str, Any]:
+        """The one path. `recorded` names the event when a command acts for another (an escalation's decision);
+        `also` writes that command's own row in the same transaction."""
         if row.status not in _ALLOWED_FROM[type(command)]:
             raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}",
                                     state=row.status)
@@ -250,8 +264,9 @@ class WorkflowService:
                 self._record_error(row, failure, actor, now)
             raise
         seq = row.event_seq + 1
-        ev = event_row(row.id, seq, row.last_event_hash, now, actor.username, command.kind, command.payload(),
-                       outcome.touched, outcome.fingerprint)
+        kind, payload = recorded or (command.kind, command.payload())
+        ev = event_row(row.id, seq, row.last_event_hash, now, actor.username, kind, payload, outcome.touched,
+                       outcome.fingerprint)
         values = {
             "b_id": row.id, "b_lock": row.lock_version, "status": outcome.status, "state": outcome.state,
             "lock_version": row.lock_version + 1, "next_timer_at": clock.to_db(outcome.next_timer),
@@ -265,6 +280,8 @@ class WorkflowService:
             self._write_tasks(conn, row.id, outcome, completed_id, actor, now, row.department_id,
                               command.data if isinstance(command, CompleteTask) else None)
             self._write_waits(conn, row.id, waits_before, outcome.messages)
+            if also is not None:
+                also(conn)
             conn.execute(INSERT_EVENT, ev)
         return {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
                 "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,

@@ -36,7 +36,8 @@ class Project(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     is_major: Mapped[bool] = mapped_column(Boolean, default=False)  # amount at or above the major threshold
     is_key: Mapped[bool] = mapped_column(Boolean, default=False)  # selected for mid-term / key evaluation
-    # declaring | under_review | approved | blocked | running | paused | suspended | stopped | evaluated | closed
+    # declaring | under_review | approved | blocked | running | paused | suspended | stopped | cancelled | evaluated
+    # | closed (cancelled: by the department itself, after a warning; stopped: by a supervisor)
     status: Mapped[str] = mapped_column(String(20))
     budget_cut: Mapped[Decimal | None] = mapped_column(Money)  # cut for reallocation when stopped
     instance_id: Mapped[str | None] = mapped_column(String(36))  # the cycle instance

@@ -162,3 +162,7 @@ class Escalation(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(100))
+    # Who decides: the supervisors, or — once handed one level up — the bureau's leadership (局领导).
+    level: Mapped[str] = mapped_column(String(20), default="supervisor", server_default="supervisor")
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_by: Mapped[str | None] = mapped_column(String(100))

@@ -22,7 +22,7 @@ from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
 
 STATUSES = ("planned", "declaring", "under_review", "approved", "blocked", "running", "paused", "suspended",
-            "stopped", "evaluated", "closed")
+            "stopped", "cancelled", "evaluated", "closed")
 
 
 def _year_level(years: list[int]) -> tuple[int, str]:

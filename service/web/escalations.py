@@ -1,7 +1,8 @@
 """The supervisors' queue (/escalations): escalations with their decisions, and accountability cases (问责).
 
-A decision calls the same function as POST /api/escalations/{id}/resolve; further fields the supervisor
-task's form asks for are rendered from its JSON Schema like any task form.
+A decision is the same command as POST /api/escalations/{id}/resolve (dismiss and escalate likewise): only the
+decisions the escalation's kind allows are offered, in the page's language; further fields the supervisor task's
+form asks for are rendered from its JSON Schema like any task form.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service.domain.roles import SUPERVISORS
-from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from service.domain.escalation_kinds import DECISIONS
+from service.domain.roles import LEADERSHIP, SUPERVISORS, Principal
+from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
+from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
 from service.queries import dashboard
 from service.queries import escalations as q
 from service.queries import tasks as task_queries
@@ -20,8 +23,25 @@ from service.web import bp, formdata, forms, i18n
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
 
-# What the decision itself carries (service/queries/escalations.py resolve): not asked twice.
+# What the decision itself carries (service/engine/escalation_commands.py): not asked twice.
 DECISION_FIELDS = ("decision", "decision_comment")
+# Refusals the escalation rules give (service/domain/escalation_kinds.py), shown in the page's language.
+_REFUSALS = ("not_allowed", "reason_required", "suspend_first")
+
+
+def may_decide(me: Principal, esc: dict[str, Any]) -> bool:
+    """Supervisors decide; once handed up, the bureau's leadership (who may also decide before)."""
+    if me.read_only or esc["state"] != "open":
+        return False
+    return me.has(*LEADERSHIP) if esc["level"] == "leadership" else me.has(*SUPERVISORS, *LEADERSHIP)
+
+
+def refusal_text(refused: JixiaoError, lang: str) -> str | None:
+    """An escalation rule's refusal in the page's language (None for other errors)."""
+    first = refused.errors[0] if refused.errors else {}
+    if first.get("reason") not in _REFUSALS:
+        return None
+    return refused.detail if lang == "zh" else str(first.get("message") or refused.detail)
 
 
 def decision_form(task_id: str | None) -> dict[str, Any]:
@@ -52,17 +72,21 @@ def escalations_page() -> ResponseReturnValue:
     state = request.args.get("state", "open")
     state = state if state in ("open", "resolved", "all") else "open"
     page = page_number()
-    found = q.list_escalations(rt.engine, me, page=page, per_page=PER_PAGE, state=None if state == "all" else state)
-    may_decide = me.has(*SUPERVISORS) and not me.read_only
+    found = q.list_escalations(rt.engine, me, page=page, per_page=PER_PAGE, state=None if state == "all" else state,
+                               specs=rt.specs)
     for esc in found["items"]:
-        wrapper = decision_form(esc["task_id"]) if esc["state"] == "open" and may_decide else {}
+        esc["may_decide"] = may_decide(me, esc)
+        esc["may_escalate"] = esc["may_decide"] and esc["level"] == "supervisor" and me.has(*SUPERVISORS)
+        esc["options"] = [(d["decision"], d["label"] if lang == "zh" else d["label_en"])
+                          for d in esc["allowed_decisions"]]
+        wrapper = decision_form(esc["task_id"]) if esc["may_decide"] else {}
         esc["fields"] = forms.build(wrapper, {"data": {}}, lang=lang)[0].children if wrapper else []
     case_status = request.args.get("cases", "open")
     case_status = case_status if case_status in ("open", "closed", "all") else "open"
     cases = dashboard.accountability_cases(rt.engine, me, page=page_number("cases_page"), per_page=PER_PAGE,
                                            status=None if case_status == "all" else case_status)
     return render_template("web/escalations.html", escalations=found["items"], pager=pager(found["total"], page),
-                           state=state, decisions=q.DECISIONS, may_decide=may_decide, cases=cases["items"],
+                           state=state, cases=cases["items"],
                            cases_total=cases["total"], case_status=case_status)
 
 
@@ -74,25 +98,52 @@ def escalation_resolve(escalation_id: int) -> ResponseReturnValue:
     back = redirect(url_for("web.escalations_page", state=request.args.get("state", "open")))
     decision = request.form.get("decision", "")
     comment = request.form.get("comment", "").strip()[:4000] or None
-    if decision not in q.DECISIONS:
+    if decision not in DECISIONS:
         flash(i18n.text("decision_missing"), "error")
         return back
     esc = q.get(rt.engine, me, escalation_id)
+    if decision == "dismiss":
+        return _run(DismissEscalation(escalation_id, comment or ""), back, "escalation_dismissed")
     wrapper = decision_form(esc["task_id"])
     data, errors, _raw = formdata.parse(wrapper, request.form, lang) if wrapper else ({}, {}, {})
     if errors:
         flash("; ".join(f"{where}: {text}" for _, where, text in formdata.summary(errors, wrapper, lang)), "error")
         return back
     try:
-        q.resolve(rt.workflows, me, escalation_id, decision, comment, data.get("data", {}))
+        rt.workflows.apply_to_escalation(ResolveEscalation(escalation_id, decision, comment, data.get("data", {})),
+                                         actor=me)
     except InvalidInput as refused:
+        if (said := refusal_text(refused, lang)) is not None:
+            flash(said, "error")
+            return back
         inner = {**(wrapper.get("properties") or {}).get("data", {}), "$defs": wrapper.get("$defs", {})}
         found = formdata.engine_errors(refused.errors, inner, lang)
         flash("; ".join(f"{where}: {text}" for _, where, text in formdata.summary(found, inner, lang))
               or refused.detail, "error")
         return back
     except (Conflict, Forbidden, InvalidTransition) as refused:
-        flash(refused.detail, "error")
+        flash(refusal_text(refused, lang) or refused.detail, "error")
         return back
     flash(i18n.text("escalation_resolved", decision=i18n.text(f"decision_{decision}")), "ok")
+    return back
+
+
+@bp.post("/escalations/<int:escalation_id>/escalate")
+@login_required
+def escalation_escalate(escalation_id: int) -> ResponseReturnValue:
+    """A supervisor hands an escalation up to the bureau's leadership (局领导)."""
+    back = redirect(url_for("web.escalations_page", state=request.args.get("state", "open")))
+    reason = request.form.get("reason", "").strip()[:4000] or None
+    return _run(EscalateEscalation(escalation_id, reason), back, "escalation_escalated")
+
+
+def _run(command: Command, back: ResponseReturnValue, done: str) -> ResponseReturnValue:
+    """Apply a command that asks no form fields; say what was refused, and why, in the page's language."""
+    rt, me, lang = runtime(), viewer(), i18n.current()
+    try:
+        rt.workflows.apply_to_escalation(command, actor=me)
+    except (InvalidInput, Conflict, Forbidden, InvalidTransition) as refused:
+        flash(refusal_text(refused, lang) or refused.detail, "error")
+        return back
+    flash(i18n.text(done), "ok")
     return back

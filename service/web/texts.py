@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from service.domain.escalation_kinds import DECISIONS as ESCALATION_DECISIONS
+
 TEXTS: dict[str, tuple[str, str]] = {
     # --- frame, sign-in, home -------------------------------------------------------------------------
     "app_name": ("预算绩效管理", "Budget performance management"),
@@ -118,6 +120,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cmd_suspend": ("挂起", "Suspend"), "cmd_resume": ("恢复", "Resume"), "cmd_terminate": ("终止", "Terminate"),
     "cmd_error": ("出错", "Error"), "cmd_attach_file": ("上传佐证材料", "Evidence uploaded"),
     "cmd_detach_file": ("撤回佐证材料", "Evidence withdrawn"),
+    "cmd_resolve_escalation": ("督办决定", "Escalation decided"),
+    "cmd_dismiss_escalation": ("撤销督办", "Escalation dismissed"),
+    "cmd_escalate_escalation": ("督办提交局领导", "Escalation handed up"),
     # --- escalations ----------------------------------------------------------------------------------
     "esc_filter_open": ("待处理", "Open"), "esc_filter_resolved": ("已处理", "Resolved"),
     "esc_filter_all": ("全部", "All"),
@@ -126,11 +131,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "opened": ("发起时间", "Opened"), "decision": ("处理决定", "Decision"), "decide": ("作出决定", "Decide"),
     "decision_missing": ("请选择处理决定。", "Choose a decision."),
     "escalation_resolved": ("已作出决定：{decision}", "Decided: {decision}"),
-    "decision_extend_deadline": ("延长期限", "Extend the deadline"),
-    "decision_order_rectification": ("责令整改", "Order rectification"),
-    "decision_open_accountability": ("启动问责", "Open accountability"), "decision_suspend": ("暂停项目", "Suspend"),
-    "decision_stop": ("终止项目", "Stop"), "decision_dismiss": ("不予处理", "Dismiss"),
+    **{f"decision_{k}": v for k, v in ESCALATION_DECISIONS.items()},  # one table: service/domain/escalation_kinds.py
     "decision_cancelled": ("已撤销", "Cancelled"), "decision_completed": ("已办结", "Completed"),
+    "esc_what": ("督办事项", "What slipped"), "esc_level_leadership": ("已提交局领导", "With the bureau's leadership"),
+    "esc_escalated": ("提交局领导", "Handed up"), "escalate_reason": ("提交理由", "Why hand it up"),
+    "escalate_up": ("提交局领导决定", "Hand up to the bureau's leadership"),
+    "escalation_escalated": ("已提交局领导决定。", "Handed up to the bureau's leadership."),
+    "escalation_dismissed": ("督办已撤销。", "Escalation dismissed."),
+    "dismiss_needs_reason": ("撤销督办须在意见中说明理由。", "Dismissing needs a reason in the comment."),
     "no_escalations": ("没有督办事项。", "No escalations."),
     "accountability_cases": ("问责案件", "Accountability cases"),
     "case_filter_open": ("办理中", "Open"), "case_filter_closed": ("已结案", "Closed"),
@@ -206,7 +214,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "project_status_under_review": ("审核中", "Under review"), "project_status_approved": ("目标已批复", "Approved"),
     "project_status_blocked": ("不予安排", "Blocked"), "project_status_running": ("执行中", "Running"),
     "project_status_paused": ("暂缓", "Paused"), "project_status_suspended": ("暂停", "Suspended"),
-    "project_status_stopped": ("已终止", "Stopped"), "project_status_evaluated": ("已评价", "Evaluated"),
+    "project_status_stopped": ("已终止", "Stopped"), "project_status_cancelled": ("已取消", "Cancelled"),
+    "project_status_evaluated": ("已评价", "Evaluated"),
     "project_status_closed": ("已结项", "Closed"),
     "goal_status_declaring": ("编报中", "Declaring"), "goal_status_under_review": ("审核中", "Under review"),
     "goal_status_submitted": ("已提交", "Submitted"), "goal_status_returned": ("已退回", "Returned"),

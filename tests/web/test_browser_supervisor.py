@@ -28,12 +28,12 @@ def test_supervisor_orders_rectification(runtime, deploy_fixture, frozen_clock, 
     card.locator("textarea[name='comment']").fill("限期十个工作日整改")
     screenshot(supervisor, "supervisor-1-escalation-queue")
     card.get_by_role("button", name="作出决定").click()
-    expect(supervisor.locator(".flash-ok")).to_contain_text("责令整改")
+    expect(supervisor.locator(".flash-ok")).to_contain_text("责令限期整改")
     expect(supervisor.locator("#escalations-empty")).to_be_visible()  # nothing open any more
 
     supervisor.get_by_role("link", name="已处理").click()
     done = supervisor.locator("li.escalation").first
-    expect(done.locator(".esc-decision")).to_contain_text("责令整改 — 限期十个工作日整改")
+    expect(done.locator(".esc-decision")).to_contain_text("责令限期整改 — 限期十个工作日整改")
     screenshot(supervisor, "supervisor-2-resolved")
     inst = instances.get(runtime.engine, iid)
     assert (inst["status"], inst["data"]["decision"]) == ("completed", "order_rectification")

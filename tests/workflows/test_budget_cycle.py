@@ -99,9 +99,16 @@ def test_project_stopped_for_serious_deviation_is_cancelled_and_accountable(cycl
     approve_goal(cycle, iid)
     _at(cycle, 2015, 8, 3, 10, 0)
     _report(cycle, iid, executed=200_000, can_meet="impossible", schools=1, pupils=0.5)  # red, cannot be met
-    [esc] = cycle.as_user("supervisor").get("/api/escalations?state=open").get_json()["items"]
-    decided = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve",
-                                               json={"decision": "stop", "comment": "严重偏离，停止执行"})
+    supervisor = cycle.as_user("supervisor")
+    # Suspended first, then stopped when the new report is still seriously off course (the plan 二(一)2).
+    [esc] = supervisor.get("/api/escalations?state=open").get_json()["items"]
+    assert supervisor.post(f"/api/escalations/{esc['id']}/resolve",
+                           json={"decision": "suspend", "comment": "暂缓执行"}).status_code == 200
+    cycle.work()
+    _report(cycle, iid, executed=250_000, can_meet="impossible", schools=1, pupils=0.5)
+    [esc] = supervisor.get("/api/escalations?state=open").get_json()["items"]
+    decided = supervisor.post(f"/api/escalations/{esc['id']}/resolve",
+                              json={"decision": "stop", "comment": "严重偏离，停止执行"})
     assert decided.status_code == 200, decided.get_json()
     cycle.work()
     data = cycle.instance(iid)["data"]
@@ -119,3 +126,27 @@ def test_project_stopped_for_serious_deviation_is_cancelled_and_accountable(cycl
     inst = cycle.instance(iid)
     assert inst["status"] == "completed" and "final_grade" in inst["data"] and inst["data"]["final_grade"] is None
     assert cycle.rows("evaluations", project_id=pid) == []  # a stopped project skips evaluation
+
+
+def test_a_project_its_department_cancels_after_a_red_warning_is_not_accountable(cycle):
+    pid = cycle.project(amount=1_200_000)
+    iid = cycle.start(pid)
+    approve_goal(cycle, iid)
+    _at(cycle, 2015, 8, 3, 10, 0)
+    _report(cycle, iid, executed=200_000, can_meet="possible", schools=1, pupils=0.5)  # red; still possible
+    assert [r.warning_level for r in cycle.rows("monitoring_reports", project_id=pid)] == ["red"]
+    cycle.complete(iid, "corrective_measures", {"corrective_measure": "cancel",
+                                                "corrective_explanation": "上级政策调整，项目不再实施"}, user="staff_a")
+    data = cycle.instance(iid)["data"]
+    assert (data["project_stopped"], data["project_cancelled"], data["monitoring_outcome"],
+            data["last_warning_level"]) == (False, True, "cancelled", "red")
+    assert cycle.rows("accountability_cases") == []  # the department's own choice: no 问责
+    assert [t["bpmn_id"] for t in cycle.tasks(iid)] == ["confirm_budget"]  # straight to the cancel decision
+    [decision] = cycle.rows("budget_decisions", project_id=pid)
+    assert (decision.proposal, decision.proposed_amount) == ("cancel", Decimal("0.00"))
+    assert "stopped" not in [a.action for a in cycle.rows("project_actions", project_id=pid)]
+    _link(cycle, iid)
+    assert cycle.instance(iid)["status"] == "completed"
+    assert cycle.rows("evaluations", project_id=pid) == []
+    assert replay(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings, iid).ok
+

@@ -153,6 +153,48 @@ def test_serious_deviation_is_suspended_then_stopped_with_the_budget_cut(cycle):
         ["2015-07-31", "2015-08-20"]  # a report asked for after the suspension is as of its filing
 
 
+def test_a_project_is_not_stopped_before_it_was_suspended(cycle):
+    pid = _approved(cycle)
+    iid = cycle.start(pid, process_id="monitoring")
+    _at(cycle, "2015-08-10T09:00:00+08:00")
+    _report(cycle, iid, executed=200_000, can_meet="impossible")
+    [esc] = _open_escalations(cycle)
+    assert [(d["decision"], d["label"]) for d in esc["allowed_decisions"]] == \
+        [("resume", "恢复执行"), ("suspend", "暂缓执行"), ("stop", "停止执行并核减预算")]
+    version = cycle.instance(iid)["lock_version"]
+    supervisor = cycle.as_user("supervisor")
+    refused = supervisor.post(f"/api/escalations/{esc['id']}/resolve", json={"decision": "stop", "comment": "停止"})
+    assert refused.status_code == 409
+    assert refused.get_json()["detail"] == "此类督办不可作出该决定：停止执行须先暂缓执行（情况严重，暂缓后停止）。"
+    not_this_kind = supervisor.post(f"/api/escalations/{esc['id']}/resolve", json={"decision": "extend_deadline"})
+    assert not_this_kind.status_code == 422 and "可作出的决定：恢复执行、暂缓执行、停止执行并核减预算" in \
+        not_this_kind.get_json()["detail"]
+    # Completing the supervisor's task directly obeys the same rule.
+    body = cycle.complete(iid, "deviation_decision", {"decision": "stop", "decision_comment": None}, user="supervisor",
+                          expect=409)
+    assert body["errors"][0]["reason"] == "suspend_first"
+    cycle.work()
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "supervisor")] == ["deviation_decision"]
+    assert cycle.rows("projects", id=pid)[0].status == "running" and _actions(cycle, pid) == []
+    assert [e["id"] for e in _open_escalations(cycle)] == [esc["id"]]
+    assert cycle.instance(iid)["lock_version"] == version  # no event, no new version
+
+
+def test_the_rule_row_may_let_a_supervisor_stop_at_once(cycle):
+    with db.write(cycle.rt.engine) as conn:  # an administrator waives suspend-then-stop for 2015
+        store.set_rule(conn, 2015, "municipal", "escalation.stop_requires_suspension", False, "test: waived",
+                       "admin", clock.now())
+    pid = _approved(cycle)
+    iid = cycle.start(pid, process_id="monitoring")
+    _at(cycle, "2015-08-10T09:00:00+08:00")
+    _report(cycle, iid, executed=200_000, can_meet="impossible")
+    [esc] = _open_escalations(cycle)
+    stopped = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve", json={"decision": "stop"})
+    assert stopped.status_code == 200, stopped.get_json()
+    cycle.work()
+    assert cycle.rows("projects", id=pid)[0].status == "stopped"
+
+
 def test_a_suspended_project_that_recovers_resumes(cycle):
     pid = _approved(cycle)
     iid = cycle.start(pid, process_id="monitoring")
@@ -185,16 +227,22 @@ def test_yellow_warning_answered_in_time_continues(cycle):
     assert _open_escalations(cycle) == []
 
 
-def test_cancelling_the_project_stops_it(cycle):
+def test_a_department_cancelling_after_a_red_warning_cancels_the_project_not_stops_it(cycle):
     pid = _approved(cycle)
     iid = cycle.start(pid, process_id="monitoring")
     _at(cycle, "2015-08-05T09:00:00+08:00")
-    _report(cycle, iid, executed=300_000, can_meet="possible")
+    _report(cycle, iid, executed=300_000, can_meet="possible")  # red, but the goal may still be met: not serious
+    assert _data(cycle, iid)["last_warning_level"] == "red" and _open_escalations(cycle) == []
     cycle.complete(iid, "corrective_measures", {"corrective_measure": "cancel",
                                                 "corrective_explanation": "政策调整，项目不再实施"}, user="staff_a")
     project = cycle.rows("projects", id=pid)[0]
-    assert (project.status, float(project.budget_cut)) == ("stopped", 900_000.0)
-    assert _data(cycle, iid)["monitoring_outcome"] == "stopped" and _data(cycle, iid)["project_stopped"] is True
+    assert (project.status, float(project.budget_cut)) == ("cancelled", 900_000.0)  # the unexecuted budget
+    assert _actions(cycle, pid) == ["corrective_requested", "cancel"]  # the department's own; no "stopped"
+    [cancel] = [a for a in cycle.rows("project_actions", project_id=pid) if a.action == "cancel"]
+    assert (cancel.actor, float(cancel.budget_cut)) == ("department", 900_000.0)
+    data = _data(cycle, iid)
+    assert (data["monitoring_outcome"], data["project_stopped"], data["project_cancelled"]) == \
+        ("cancelled", False, True)
 
 
 def test_thresholds_are_rule_rows(cycle):

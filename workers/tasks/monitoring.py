@@ -79,7 +79,7 @@ def plan(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
                 for c in warnings.checkpoints(year, rows)]
     return {"checkpoints": schedule, "checkpoint_no": 0, "report_round": 0, "midterm_as_of": midterm.isoformat(),
             "midterm_at": start_of_day(midterm + timedelta(days=1)).isoformat(), "project_stopped": False,
-            "monitoring_outcome": "running"}
+            "project_cancelled": False, "monitoring_outcome": "running"}
 
 
 @handler("monitoring.midterm")
@@ -152,23 +152,26 @@ def request_corrective(ctx: TaskContext, variables: dict[str, Any]) -> dict[str,
 
 @handler("monitoring.corrective")
 def corrective(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    """The department's measure: continue, reallocate (amount recorded) or cancel (the project stops, its
-    unexecuted budget is cut)."""
+    """The department's measure: continue, reallocate (amount recorded) or cancel (its unexecuted budget is cut).
+
+    A cancellation is the department's own: the project is cancelled, not stopped, and — a warning it could still
+    have met ("有可能") being no serious deviation — no accountability follows (workflows/budget_cycle.bpmn).
+    """
     project_id = _project(variables, ctx)
     report_id = _report(ctx, variables, project_id)
     measure = str(variables.get("corrective_measure") or "")
-    amount = variables.get("reallocate_amount")
+    given = variables.get("reallocate_amount")
+    cut = warnings.unexecuted_budget(_number(variables, "budget_amount"), _number(variables, "executed_amount")) \
+        if measure == "cancel" else None
+    amount = cut if measure == "cancel" else float(given) if isinstance(given, int | float) else None
     with ctx.write() as conn:
         records.record_measure(conn, ctx.now, key=_key(ctx, variables, measure), project_id=project_id,
                                report_id=report_id, measure=measure,
-                               explanation=str(variables.get("corrective_explanation") or ""),
-                               amount=float(amount) if isinstance(amount, int | float) else None)
-        if measure != "cancel":
+                               explanation=str(variables.get("corrective_explanation") or ""), amount=amount)
+        if cut is None:
             return {}
-        cut = warnings.unexecuted_budget(_number(variables, "budget_amount"), _number(variables, "executed_amount"))
-        records.stop(conn, ctx.now, key=_key(ctx, variables, "stopped"), project_id=project_id, report_id=report_id,
-                     budget_cut=cut, note="部门取消项目", actor="department")
-    return {"project_stopped": True, "monitoring_outcome": "stopped", "budget_cut": cut}
+        records.cancel(conn, ctx.now, project_id=project_id, budget_cut=cut)
+    return {"project_stopped": False, "project_cancelled": True, "monitoring_outcome": "cancelled", "budget_cut": cut}
 
 
 @handler("monitoring.pause")

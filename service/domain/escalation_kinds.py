@@ -1,0 +1,107 @@
+"""Escalation kinds (督办事项) and the decisions open to each (DOMAIN.md 2 and 4; DESIGN.md, Escalation).
+
+An escalation is opened by a BPMN element: a boundary timer (its `code` is the boundary event's id) or an
+escalation event (its `code` is the escalation code). The table below names every kind the models in
+`workflows/` raise and the decisions a supervisor may take on it; where a supervisor task answers the escalation,
+its form's `decision` enum lists exactly these (tests/service/domain/test_escalation_kinds.py holds them equal).
+Pure: no database, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+# decision → (Chinese label, English label)
+DECISIONS: dict[str, tuple[str, str]] = {
+    "extend_deadline": ("延长期限", "Extend the deadline"),
+    "order_rectification": ("责令限期整改", "Order rectification within a deadline"),
+    "open_accountability": ("启动问责", "Open an accountability case"),
+    "resume": ("恢复执行", "Resume"),
+    "suspend": ("暂缓执行", "Suspend"),
+    "stop": ("停止执行并核减预算", "Stop, with the budget cut"),
+    "dismiss": ("撤销督办（须说明理由）", "Dismiss, with a reason"),
+}
+# A project's deviation: resume, suspend, or — once suspended — stop with the budget cut (the plan 二(一)2).
+_DEVIATION = ("resume", "suspend", "stop")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of escalation: what slipped, and the decisions open to the supervisor."""
+
+    code: str | None
+    name: str
+    name_en: str
+    decisions: tuple[str, ...]
+    form_key: str | None = None  # the supervisor task's form that records the decision
+
+
+KINDS: dict[str, Kind] = {k.code or "": k for k in (
+    Kind("corrective_overdue", "逾期未提出纠偏措施", "No corrective measures by the deadline", _DEVIATION,
+         "deviation_decision"),
+    Kind("SERIOUS_DEVIATION", "严重偏离绩效目标", "Serious deviation from the goal", _DEVIATION,
+         "deviation_decision"),
+    Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time",
+         ("extend_deadline", "order_rectification"), "feedback_escalation"),
+    Kind("rectification_overdue", "整改逾期", "Rectification overdue",
+         ("extend_deadline", "order_rectification", "open_accountability"), "escalation_handling"),
+)}
+# A kind no row names, answered by a supervisor task without a decision list of its own.
+WITH_TASK = Kind(None, "督办", "Escalation", ("extend_deadline", "order_rectification", "open_accountability"))
+# A kind no row names and no supervisor task answers: the supervisor acts on the instance itself, or dismisses.
+WITHOUT_TASK = Kind(None, "督办", "Escalation", ("resume", "suspend", "stop", "dismiss"))
+
+
+def kind_of(code: str | None, *, has_task: bool, form_decisions: Iterable[str] | None = None) -> Kind:
+    """The kind of an escalation: its table row, else the supervisor form's own list, else the defaults."""
+    if code and code in KINDS:
+        return KINDS[code]
+    if has_task:
+        listed = tuple(form_decisions or ())
+        return Kind(code, WITH_TASK.name, WITH_TASK.name_en, listed) if listed else WITH_TASK
+    return WITHOUT_TASK
+
+
+def labelled(decisions: Iterable[str]) -> list[dict[str, str]]:
+    """Decisions with their Chinese and English labels, in the table's order."""
+    return [{"decision": d, "label": DECISIONS[d][0], "label_en": DECISIONS[d][1]} for d in decisions
+            if d in DECISIONS]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a decision is refused: a stable reason code and the message in both languages."""
+
+    reason: str  # not_allowed | reason_required | suspend_first
+    message: str
+    message_en: str
+    conflict: bool = False  # refused because of what happened before (409), not because of the input (422)
+
+    def as_error(self) -> dict[str, Any]:
+        return {"field": "decision" if self.reason != "reason_required" else "reason", "message": self.message_en,
+                "reason": self.reason}
+
+
+_REFUSED = "此类督办不可作出该决定："
+
+
+def refusal(kind: Kind, decision: str, *, reason: str | None, suspended_before: bool,
+            stop_requires_suspension: bool) -> Refusal | None:
+    """Why `decision` may not be taken on an escalation of `kind` (None: it may)."""
+    if decision not in kind.decisions:
+        label = DECISIONS.get(decision, (decision, decision))
+        open_zh = "、".join(DECISIONS[d][0] for d in kind.decisions if d in DECISIONS) or "无"
+        open_en = ", ".join(DECISIONS[d][1] for d in kind.decisions if d in DECISIONS) or "none"
+        return Refusal("not_allowed", f"{_REFUSED}{label[0]}。可作出的决定：{open_zh}。",
+                       f"This kind of escalation ({kind.name_en}) does not allow the decision {label[1]!r}; "
+                       f"allowed: {open_en}.")
+    if decision == "dismiss" and not (reason or "").strip():
+        return Refusal("reason_required", f"{_REFUSED}撤销督办须说明理由。", "Dismissing an escalation needs a reason.")
+    if decision == "stop" and stop_requires_suspension and not suspended_before:
+        # The plan 二(一)2: “情况严重,暂缓后停止该项目的执行。” (rule escalation.stop_requires_suspension)
+        return Refusal("suspend_first", f"{_REFUSED}停止执行须先暂缓执行（情况严重，暂缓后停止）。",
+                       "A project is stopped only after it was suspended (the plan 二(一)2); suspend it first.",
+                       conflict=True)
+    return None
