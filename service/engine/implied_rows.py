@@ -38,12 +38,22 @@ OUTSIDE_DECISIONS = ("suspend", "stop", "dismiss")
 
 @dataclass
 class Row:
-    """One expected row: its values and the event that last set them."""
+    """One expected row: its values, the event that made it and the event that last set each changed column."""
 
     values: dict[str, Any]
     seq: int
     stored_id: Any = None  # escalations: the stored row paired with this one when it opened
     decided_outside: bool = False  # escalations: its decision is not on the chain (see OUTSIDE_DECISIONS)
+    changed: dict[str, int] = field(default_factory=dict)  # column → the event that last set it
+
+    def set(self, seq: int, **values: Any) -> None:
+        """Columns set by event `seq`."""
+        self.values.update(values)
+        self.changed.update(dict.fromkeys(values, seq))
+
+    def seq_of(self, column: str | None) -> int:
+        """The event that gave `column` its expected value."""
+        return self.changed.get(column, self.seq) if column else self.seq
 
 
 @dataclass
@@ -112,11 +122,9 @@ class ImpliedRows:
 
     def assign(self, row: Row, task_id: str, seq: int, **values: Any) -> None:
         """Who holds a task changed: the task row and its candidate rows (which copy the assignee)."""
-        row.values.update(values)
-        row.seq = seq
+        row.set(seq, **values)
         for candidate in self.candidates.get(task_id, {}).values():
-            candidate.values["assignee"] = row.values["assignee"]
-            candidate.seq = seq
+            candidate.set(seq, assignee=row.values["assignee"])
 
 
 Effect = Callable[[ImpliedRows, ReplayStep], None]
@@ -150,14 +158,12 @@ def _engine_step(rows: ImpliedRows, step: ReplayStep) -> None:
         done = task_id == completed
         for esc in rows.escalations:  # completing the supervisor's task decides its escalation
             if esc.values["task_id"] == task_id and esc.values["state"] == "open":
-                esc.values.update(state="resolved", resolved_by=step.actor if done else None,
-                                  decision=str(decision.get("decision") or "completed")[:50] if done else "cancelled",
-                                  comment=decision.get("decision_comment") if done else None)
-                esc.seq = step.seq
+                esc.set(step.seq, state="resolved", resolved_by=step.actor if done else None,
+                        decision=str(decision.get("decision") or "completed")[:50] if done else "cancelled",
+                        comment=decision.get("decision_comment") if done else None)
         task = rows.tasks.get(task_id)
         if task is not None:
-            task.values.update(state="completed" if done else "cancelled", completed_by=step.actor if done else None)
-            task.seq = step.seq
+            task.set(step.seq, state="completed" if done else "cancelled", completed_by=step.actor if done else None)
         rows.candidates.pop(task_id, None)
     for r in out.new_tasks:
         rows.tasks[step.recorded(r["id"])] = Row({c: r[c] for c in TASK_COLUMNS}, step.seq)
@@ -180,8 +186,7 @@ def _complete_external(rows: ImpliedRows, step: ReplayStep) -> None:
     _engine_step(rows, step)
     external = rows.external.get(str(step.payload.get("task_id")))
     if external is not None:
-        external.values["completed"] = True
-        external.seq = step.seq
+        external.set(step.seq, completed=True)
 
 
 def _intervene(decision: str) -> Effect:

@@ -70,7 +70,8 @@ def _columns(table: str, row_id: str, stored: Any, expected: Row, columns: tuple
         if not _same(column, value, want):
             shown = ("differs from the data the history gives" if column == "data"
                      else f"stored {_show(value)}, history gives {_show(want)}")
-            out.append(Difference(expected.seq, table, row_id, column, f"{table} {row_id} {column}: {shown}"))
+            out.append(Difference(expected.seq_of(column), table, row_id, column,
+                                  f"{table} {row_id} {column}: {shown}"))
     return out
 
 
@@ -194,12 +195,13 @@ def _jobs(expected: ImpliedRows, stored: StoredInstance) -> list[Difference]:
         row_id = str(row.id)
         for column, value in (("kind", "external"), ("task_id", task_id), ("topic", want.values["topic"])):
             if getattr(row, column) != value:
-                out.append(Difference(want.seq, "jobs", row_id, column, f"jobs {row_id} {column}: stored "
+                out.append(Difference(want.seq_of(column), "jobs", row_id, column, f"jobs {row_id} {column}: stored "
                                       f"{_show(getattr(row, column))}, history gives {_show(value)}"))
         if want.values["completed"] and row.status == "pending":
-            out.append(Difference(want.seq, "jobs", row_id, "status",
+            done = want.seq_of("completed")
+            out.append(Difference(done, "jobs", row_id, "status",
                                   f"jobs {row_id} status: stored 'pending', but the history completed its external "
-                                  f"task {want.values['bpmn_id']!r} at event {want.seq}"))
+                                  f"task {want.values['bpmn_id']!r} at event {done}"))
     out += [Difference(None, "jobs", str(r.id), None,
                        f"jobs {r.id} ({r.kind}, topic {r.topic!r}) is not in the history (inserted)")
             for r in rows.values()]
