@@ -3,9 +3,9 @@ rebuilt from replay's steps so that `jixiao audit verify` can compare them with 
 
 The engine's part comes from the same derivation the mutation path uses: replay runs `running.run`, whose
 outcome carries the task rows (`derive.task_row`), candidate rows, closed tasks, next timer, message waits,
-escalations and external tasks; this module only applies those outcomes, and the facts that come from commands
-rather than from the engine (claim, unclaim, delegate, reassign, a delegate's resolve, escalation decisions),
-the way the mutation path writes them.
+escalations and external tasks; who holds a task after a claim, unclaim, delegate, reassign or a delegate's
+resolve comes from `derive.holder_change`, which the mutation path calls too. This module applies those the way
+the mutation path writes them (which rows a closed task or an escalation decision changes).
 
 What each event kind does to the derived rows is one table, `EFFECTS` (event kind → effect). A new kind of
 event is folded in by adding its entry: an effect takes the rows and the `ReplayStep` and changes the rows as
@@ -22,7 +22,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from service.engine.jsonutil import dumps, loads
+from service.engine import derive
 from service.engine.replay import ReplayStep
 
 # The task columns the mutation path derives (ids and write times are bookkeeping, not compared).
@@ -198,39 +198,12 @@ def _intervene(decision: str) -> Effect:
     return effect
 
 
-def _claim(rows: ImpliedRows, step: ReplayStep) -> None:
+def _hold(rows: ImpliedRows, step: ReplayStep) -> None:
+    """Who holds a task changed, as the mutation path's `derive.holder_change` says."""
     task = rows.task(step)
     if task is not None:
-        rows.assign(task, str(step.payload["task_id"]), step.seq, assignee=step.actor)
-
-
-def _unclaim(rows: ImpliedRows, step: ReplayStep) -> None:
-    task = rows.task(step)
-    if task is not None:
-        rows.assign(task, str(step.payload["task_id"]), step.seq, assignee=None)
-
-
-def _delegate(rows: ImpliedRows, step: ReplayStep) -> None:
-    task = rows.task(step)
-    if task is not None:
-        rows.assign(task, str(step.payload["task_id"]), step.seq, owner=step.actor,
-                    assignee=step.payload.get("to_user"), delegation_state="pending")
-
-
-def _reassign(rows: ImpliedRows, step: ReplayStep) -> None:
-    task = rows.task(step)
-    if task is not None:
-        rows.assign(task, str(step.payload["task_id"]), step.seq, assignee=step.payload.get("to_user"), owner=None,
-                    delegation_state=None)
-
-
-def _resolve_task(rows: ImpliedRows, step: ReplayStep) -> None:
-    """The delegate completed: the task returns to its owner with the delegate's form data merged in."""
-    task = rows.task(step)
-    if task is not None:
-        merged = {**(loads(task.values["data"]) or {}), **(step.payload.get("data") or {})}
-        rows.assign(task, str(step.payload["task_id"]), step.seq, assignee=task.values["owner"],
-                    delegation_state="resolved", data=dumps(merged))
+        rows.assign(task, str(step.payload["task_id"]), step.seq, **derive.holder_change(
+            step.command, step.actor, step.payload, task.values["owner"], task.values["data"]))
 
 
 def _error(rows: ImpliedRows, step: ReplayStep) -> None:
@@ -253,11 +226,7 @@ EFFECTS: dict[str, Effect] = {
     "resume": _engine_step,
     "suspend": _intervene("suspend"),
     "terminate": _intervene("stop"),
-    "claim": _claim,
-    "unclaim": _unclaim,
-    "delegate": _delegate,
-    "reassign": _reassign,
-    "resolve_task": _resolve_task,
+    **dict.fromkeys(derive.HOLDER_COMMANDS, _hold),  # claim, unclaim, delegate, reassign, resolve_task
     "error": _error,
     "attach_file": _no_derived_rows,
     "detach_file": _no_derived_rows,

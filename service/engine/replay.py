@@ -37,7 +37,7 @@ from service.engine.versions import SpecCache
 from service.errors import NotFound
 
 # Commands that change only who holds a task: no engine state, no fingerprint.
-ASSIGNMENT_COMMANDS = {"claim", "unclaim", "delegate", "reassign", "resolve_task"}
+ASSIGNMENT_COMMANDS = set(derive.HOLDER_COMMANDS)
 # Evidence uploads and withdrawals (issue 9) change no workflow state either; verify checks their files.
 EVIDENCE_EVENTS = {"attach_file", "detach_file"}
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
