@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
-
 from service.engine import derive
 from service.engine.replay import ReplayStep
 
@@ -86,7 +84,6 @@ class ImpliedRows:
     external: dict[str, Row] = field(default_factory=dict)  # recorded external task id → bpmn_id, topic, completed
     interventions: list[Intervention] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)  # events the rows cannot follow
-    workflow: BpmnWorkflow | None = None
 
     def observe(self, step: ReplayStep) -> None:
         """Apply one replayed event (the `observe` callback of `replay`)."""
@@ -96,7 +93,6 @@ class ImpliedRows:
                                             "derived rows"))
         else:
             effect(self, step)
-        self.workflow = step.workflow
 
     def task(self, step: ReplayStep) -> Row | None:
         """The task row a command event names (by its recorded id), or None (recorded as a problem)."""
@@ -115,10 +111,6 @@ class ImpliedRows:
         row = Row(values, seq, stored, decided_outside)
         self.escalations.append(row)
         return row
-
-    def escalation(self, stored_id: Any) -> Row | None:
-        """The expected escalation paired with stored row `stored_id` (for events that name an escalation)."""
-        return next((r for r in self.escalations if r.stored_id == stored_id), None)
 
     def assign(self, row: Row, task_id: str, seq: int, **values: Any) -> None:
         """Who holds a task changed: the task row and its candidate rows (which copy the assignee)."""

@@ -87,7 +87,6 @@ class ReplayStep:
     payload: dict[str, Any]
     status: str  # the instance's status after the event
     outcome: running.Outcome | None  # None: the event ran no engine step (assignment, evidence, error)
-    workflow: BpmnWorkflow  # the live replayed workflow (read it, never change it)
     recorded_ids: dict[str, str]  # this replay's task id → the task id the mutation path recorded
 
     def recorded(self, task_id: str) -> str:
@@ -157,7 +156,7 @@ def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance
             return result
         if observe is not None:
             observe(ReplayStep(ev.seq, clock.from_db(ev.at) or clock.now(), ev.actor, ev.command, payload, status,
-                               outcome, wf, back))
+                               outcome, back))
         if keep or ev.seq >= last_seq - 1:  # without keep: the state now and what the last event changed
             result.snapshots.append(_snapshot(wf, ev, status, fingerprint))
     return result

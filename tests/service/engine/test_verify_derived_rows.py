@@ -250,6 +250,6 @@ def test_an_event_kind_without_a_rule_is_itself_a_finding():
 
     rows = ImpliedRows("i-1")
     rows.observe(ReplayStep(7, clock.now(), "supervisor", "dismiss_escalation", {"escalation_id": 1}, "running",
-                            None, None, {}))
+                            None, {}))
     assert rows.problems == [(7, "verify has no rule for what a 'dismiss_escalation' event does to the derived "
                                  "rows")]
