@@ -179,7 +179,8 @@ def audit() -> None:
 @click.option("--all", "all_", is_flag=True, help="every instance (and the global chain)")
 @click.argument("instance_ids", nargs=-1)
 def audit_verify(all_: bool, instance_ids: tuple[str, ...]) -> None:
-    """Check hash chains, replay histories and compare them with the stored state; exit 1 on any finding."""
+    """Check hash chains, replay histories and compare them with the stored state and every derived row (tasks,
+    candidates, timers, message waits, escalations, jobs); exit 1 on any finding."""
     from service.engine.verify import verify
 
     if not all_ and not instance_ids:
@@ -191,7 +192,7 @@ def audit_verify(all_: bool, instance_ids: tuple[str, ...]) -> None:
     for finding in report.findings:
         click.echo(f"MISMATCH {finding}", err=True)
     rate = f", {report.checked / seconds:.0f} instances/s" if seconds > 0 and report.checked else ""
-    verdict = "all histories reproduce" if report.ok else f"{len(report.findings)} finding(s)"
+    verdict = "all histories and their derived rows reproduce" if report.ok else f"{len(report.findings)} finding(s)"
     click.echo(f"verified {report.checked} instance(s) and the global chain in {seconds:.2f} s{rate}: {verdict}")
     sys.exit(0 if report.ok else 1)
 

@@ -1,9 +1,10 @@
 """Export and import of audit histories (JSON Lines and CSV), for auditors and for verification elsewhere.
 
 A JSON Lines export holds everything `jixiao audit verify` needs — the events, the instances' stored
-state, their process versions (files), departments and evidence attachments' metadata — so that importing
-it into an empty database and verifying it reproduces the same findings (the evidence files themselves are
-checked where JIXIAO_ATTACHMENTS_DIR points: copy that directory along).
+state, their process versions (files), departments, evidence attachments' metadata and the rows derived
+from the instances (tasks, candidates, message waits, escalations, jobs) — so that importing it into an
+empty database and verifying it reproduces the same findings (the evidence files themselves are checked
+where JIXIAO_ATTACHMENTS_DIR points: copy that directory along).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import IO, Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from service import clock, db
+from service.engine import statements as sql
 from service.engine.audit import CHAINS, EVENTS
 from service.errors import InvalidInput
 from service.models import Attachment, Department, Instance, ProcessDefinition, ProcessVersion, VersionFile
@@ -28,6 +30,10 @@ F = VersionFile.__table__
 P = ProcessDefinition.__table__
 D = Department.__table__
 A = Attachment.__table__  # evidence metadata; the files themselves stay in the attachments storage
+# The derived rows verify compares, in the order they are written back (a candidate needs its task). Escalations
+# and jobs get new ids where they land (ids are the database's own); jobs are unique by idempotency key.
+DERIVED = {"task": sql.TASKS, "candidate": sql.CANDIDATES, "wait": sql.WAITS, "escalation": sql.ESCALATIONS,
+           "job": sql.JOBS}
 EVENT_COLUMNS = ["instance_id", "seq", "at", "actor", "command", "input", "tasks", "fingerprint", "prev_hash", "hash"]
 
 
@@ -74,12 +80,40 @@ def export_jsonl(engine: Engine, out: IO[str], instances: list[str] | None = Non
                                   "definitions": [_json(d) for d in defs]}, ensure_ascii=False) + "\n")
         for row in rows:
             out.write(json.dumps({"type": "instance", **_json(row)}, ensure_ascii=False) + "\n")
+        for kind, table in DERIVED.items() if ids else ():
+            for derived in conn.execute(_derived_query(table, ids)):
+                out.write(json.dumps({"type": kind, **_json(derived)}, ensure_ascii=False) + "\n")
         for att in conn.execute(select(A).where(A.c.instance_id.in_(ids)).order_by(A.c.instance_id, A.c.event_seq)
                                 ) if ids else []:
             out.write(json.dumps({"type": "attachment", **_json(att)}, ensure_ascii=False) + "\n")
         for ev in events:
             out.write(json.dumps({"type": "event", **_json(ev)}, ensure_ascii=False) + "\n")
     return len(events)
+
+
+def _derived_query(table: Any, ids: list[str]) -> Any:
+    if table is sql.CANDIDATES:
+        tasks = sql.TASKS
+        return (select(table).join(tasks, tasks.c.id == table.c.task_id).where(tasks.c.instance_id.in_(ids))
+                .order_by(table.c.task_id, table.c.group_name))
+    order = [table.c.id] if "id" in table.c else [table.c.instance_id, table.c.name]
+    return select(table).where(table.c.instance_id.in_(ids)).order_by(*order)
+
+
+def _insert_derived(conn: Any, kind: str, record: dict[str, Any]) -> bool:
+    """Write one derived row unless it is there already; True if written."""
+    table = DERIVED[kind]
+    row = _row(record, table)
+    if kind in ("escalation", "job"):
+        row.pop("id", None)
+    exists = {"task": lambda: table.c.id == row["id"],
+              "candidate": lambda: (table.c.task_id == row["task_id"]) & (table.c.group_name == row["group_name"]),
+              "wait": lambda: (table.c.instance_id == row["instance_id"]) & (table.c.name == row["name"]),
+              "job": lambda: table.c.idempotency_key == row["idempotency_key"]}.get(kind)
+    if exists is not None and conn.execute(select(func.count()).select_from(table).where(exists())).scalar():
+        return False
+    conn.execute(insert(table).values(**row))
+    return True
 
 
 def _with_parents(conn: Any, ids: list[str]) -> list[Any]:
@@ -137,7 +171,7 @@ def _row(record: dict[str, Any], table: Any) -> dict[str, Any]:
 
 def import_jsonl(engine: Engine, lines: Iterable[str]) -> dict[str, int]:
     """Load an export into this database (what exists already is kept); all or nothing."""
-    counts = {"department": 0, "version": 0, "instance": 0, "attachment": 0, "event": 0}
+    counts = {"department": 0, "version": 0, "instance": 0, "attachment": 0, "event": 0, **dict.fromkeys(DERIVED, 0)}
     with db.write(engine) as conn:
         for record in _records(lines):
             kind = record.pop("type")
@@ -160,6 +194,8 @@ def import_jsonl(engine: Engine, lines: Iterable[str]) -> dict[str, int]:
                 if conn.execute(select(A.c.id).where(A.c.id == record["id"])).first() is None:
                     conn.execute(insert(A).values(**_row(record, A)))
                     counts[kind] += 1
+            elif kind in DERIVED:
+                counts[kind] += _insert_derived(conn, kind, record)
             elif kind == "event":
                 conn.execute(insert(EVENTS).values(**_row(record, EVENTS)))
                 counts[kind] += 1

@@ -17,7 +17,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from service import clock
-from service.engine.jsonutil import canonical, dumps
+from service.engine.jsonutil import canonical, dumps, loads
 from service.engine.model_checks import form_key_name
 from service.engine.scripting import is_iso_timer, strip_wrapper
 
@@ -145,6 +145,28 @@ def _names(value: Any) -> str | None:
         items = [v.strip() for v in str(value).split(",")]
     items = [v for v in items if v]
     return ",".join(items) or None
+
+
+# Task commands that change who holds a task, not the process (Camunda 7's claim, delegation and assignment).
+HOLDER_COMMANDS = ("claim", "unclaim", "delegate", "reassign", "resolve_task")
+
+
+def holder_change(kind: str, actor: str | None, payload: dict[str, Any], owner: str | None,
+                  data: str) -> dict[str, Any]:
+    """The task columns a claim, unclaim, delegate, reassign or a delegate's resolve (`kind`, by `actor`, with the
+    event's `payload`) sets, given the task's owner and data: for the mutation path and for verify alike."""
+    if kind == "claim":
+        return {"assignee": actor}
+    if kind == "unclaim":
+        return {"assignee": None}
+    if kind == "delegate":  # the owner delegates; the delegate completes and the task returns to the owner
+        return {"owner": actor, "assignee": payload.get("to_user"), "delegation_state": "pending"}
+    if kind == "reassign":
+        return {"assignee": payload.get("to_user"), "owner": None, "delegation_state": None}
+    if kind == "resolve_task":
+        merged = {**(loads(data) or {}), **(payload.get("data") or {})}
+        return {"assignee": owner, "delegation_state": "resolved", "data": dumps(merged)}
+    raise ValueError(f"{kind!r} does not change who holds a task")
 
 
 def task_row(wf: BpmnWorkflow, task: Task, instance_id: str, process_id: str, department_id: str | None,

@@ -2,12 +2,14 @@
 recorded times, and compare every state fingerprint with the one recorded (DESIGN.md, Audit and replay).
 
 Replay runs the same command actions and engine steps as the mutation path (running.action_for,
-running.run) on an in-memory workflow; it writes nothing.
+running.run) on an in-memory workflow; it writes nothing. An `observe` callback sees every re-applied event
+with what the engine derived from it (verify rebuilds the derived rows from these, service/engine/implied_rows.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,7 +37,7 @@ from service.engine.versions import SpecCache
 from service.errors import NotFound
 
 # Commands that change only who holds a task: no engine state, no fingerprint.
-ASSIGNMENT_COMMANDS = {"claim", "unclaim", "delegate", "reassign", "resolve_task"}
+ASSIGNMENT_COMMANDS = set(derive.HOLDER_COMMANDS)
 # Evidence uploads and withdrawals (issue 9) change no workflow state either; verify checks their files.
 EVIDENCE_EVENTS = {"attach_file", "detach_file"}
 # Dismissing and escalating an escalation change no workflow state either (service/engine/escalation_commands.py).
@@ -76,6 +78,24 @@ class ReplayResult:
         return self.first_mismatch is None
 
 
+@dataclass
+class ReplayStep:
+    """One re-applied event, as an `observe` callback of `replay` sees it."""
+
+    seq: int
+    at: datetime
+    actor: str | None
+    command: str
+    payload: dict[str, Any]
+    status: str  # the instance's status after the event
+    outcome: running.Outcome | None  # None: the event ran no engine step (assignment, evidence, error)
+    recorded_ids: dict[str, str]  # this replay's task id → the task id the mutation path recorded
+
+    def recorded(self, task_id: str) -> str:
+        """The recorded id of a task this replay created (its own id if the history never recorded it)."""
+        return self.recorded_ids.get(task_id, task_id)
+
+
 def _snapshot(wf: BpmnWorkflow, ev: Any, status: str, fingerprint: str | None) -> Snapshot:
     tasks, active, completed = [], [], []
     for t in wf.get_tasks(state=TaskState.DEFINITE_MASK | TaskState.FINISHED_MASK):  # not predicted branches
@@ -93,13 +113,16 @@ def _snapshot(wf: BpmnWorkflow, ev: Any, status: str, fingerprint: str | None) -
                     ev.fingerprint, fingerprint)
 
 
-def replay(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str, *, upto: int | None = None,
-           keep: bool = False, events: list[Any] | None = None) -> ReplayResult:
+def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance_id: str, *, upto: int | None = None,
+           keep: bool = False, events: list[Any] | None = None,
+           observe: Callable[[ReplayStep], None] | None = None) -> ReplayResult:
     """Re-apply the instance's events (up to seq `upto`); stop at the first fingerprint that differs.
 
-    The result holds a snapshot after every event with `keep`, else the last two.
+    The result holds a snapshot after every event with `keep`, else the last two. `observe` is called after
+    each event that re-applied and matched its fingerprint.
     """
     if events is None:
+        assert engine is not None, "replay needs the database or the events"
         with db.read(engine) as conn:
             events = list(conn.execute(select(EVENTS).where(EVENTS.c.instance_id == instance_id)
                                        .order_by(EVENTS.c.seq)))
@@ -115,6 +138,7 @@ def replay(engine: Engine, specs: SpecCache, settings: Settings, instance_id: st
     wf = BpmnWorkflow(spec, subprocess_specs, script_engine=JixiaoScriptEngine())
     ctx = running.InstanceContext(instance_id, start["process_id"], start.get("department_id"), events[0].actor)
     ids: dict[str, str] = {}  # recorded task id → this replay's task id
+    back: dict[str, str] = {}  # this replay's task id → recorded task id
     status = "running"
     last_seq = min(upto, events[-1].seq) if upto is not None else events[-1].seq
     for ev in events:
@@ -122,7 +146,7 @@ def replay(engine: Engine, specs: SpecCache, settings: Settings, instance_id: st
             break
         payload = loads(ev.input) or {}
         try:
-            fingerprint, status = _apply(wf, ev, payload, status, ids, ctx, settings)
+            fingerprint, status, outcome = _apply(wf, ev, payload, status, ids, back, ctx, settings)
         except Exception as exc:  # the recorded command cannot be re-applied: that is the finding
             result.first_mismatch = {"seq": ev.seq, "command": ev.command,
                                      "reason": f"cannot re-apply: {getattr(exc, 'detail', None) or exc}"}
@@ -132,24 +156,28 @@ def replay(engine: Engine, specs: SpecCache, settings: Settings, instance_id: st
             result.first_mismatch = {"seq": ev.seq, "command": ev.command,
                                      "reason": "the replayed state differs from the recorded fingerprint"}
             return result
+        if observe is not None:
+            observe(ReplayStep(ev.seq, clock.from_db(ev.at) or clock.now(), ev.actor, ev.command, payload, status,
+                               outcome, back))
         if keep or ev.seq >= last_seq - 1:  # without keep: the state now and what the last event changed
             result.snapshots.append(_snapshot(wf, ev, status, fingerprint))
     return result
 
 
 def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids: dict[str, str],
-           ctx: running.InstanceContext, settings: Settings) -> tuple[str | None, str]:
-    """Re-apply one event; returns (fingerprint or None when the event records none, new status)."""
+           back: dict[str, str], ctx: running.InstanceContext, settings: Settings
+           ) -> tuple[str | None, str, running.Outcome | None]:
+    """Re-apply one event; returns (fingerprint or None when the event records none, new status, engine outcome)."""
     now = clock.from_db(ev.at) or clock.now()
     command_kind = ev.command
     if command_kind == "resolve_escalation":  # a decision re-applies what it did to the engine, if anything
         command_kind = payload.get("effect") or ""
         if not command_kind:
-            return None, status
+            return None, status, None
     if command_kind in ASSIGNMENT_COMMANDS or command_kind in EVIDENCE_EVENTS or command_kind in ESCALATION_RECORDS:
-        return None, status
+        return None, status, None
     if ev.command == "error":
-        return None, "error"
+        return None, "error", None
     before = derive.ready_user_tasks(wf)
     if ev.command == "start":
         data = payload.get("data") or {}
@@ -172,11 +200,12 @@ def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids:
         new_status = {"suspend": "suspended", "terminate": "terminated"}.get(command_kind, "running")
         settle = command_kind in ("complete_task", "complete_external_task", "deliver_message", "fire_timers")
     outcome = running.run(wf, act, before, ctx, now, settings, lambda w: "", status=new_status, settle=settle)
-    _map_new_tasks(loads(ev.tasks) or [], outcome.new_tasks + outcome.external_tasks, ids)
-    return outcome.fingerprint, outcome.status
+    _map_new_tasks(loads(ev.tasks) or [], outcome.new_tasks + outcome.external_tasks, ids, back)
+    return outcome.fingerprint, outcome.status, outcome
 
 
-def _map_new_tasks(recorded: list[dict[str, Any]], new_rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
+def _map_new_tasks(recorded: list[dict[str, Any]], new_rows: list[dict[str, Any]], ids: dict[str, str],
+                   back: dict[str, str]) -> None:
     """Pair the recorded new tasks with this replay's, element by element in creation order."""
     replayed: dict[str, deque[str]] = defaultdict(deque)
     for row in new_rows:
@@ -184,3 +213,4 @@ def _map_new_tasks(recorded: list[dict[str, Any]], new_rows: list[dict[str, Any]
     for item in recorded:
         if item.get("change") in ("ready", "external") and replayed[item.get("bpmn_id", "")]:
             ids[item["task_id"]] = replayed[item["bpmn_id"]].popleft()
+            back[ids[item["task_id"]]] = item["task_id"]

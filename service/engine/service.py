@@ -55,7 +55,6 @@ from service.engine.commands import (
     Terminate,
     Unclaim,
 )
-from service.engine.jsonutil import dumps, loads
 from service.engine.model_checks import form_key_name
 from service.engine.serializer import SERIALIZER_VERSION, make_serializer
 from service.engine.versions import LoadedVersion, SpecCache
@@ -289,22 +288,13 @@ class WorkflowService:
 
     def _assign(self, row: Any, task: _TaskView, command: Command, actor: Principal, now: datetime) -> dict[str, Any]:
         """Task commands that change who holds a task, not the process: no engine run."""
-        values = {"b_id": task.id, "assignee": task.assignee, "owner": task.owner,
-                  "delegation_state": task.delegation_state, "data": task.data}
-        if isinstance(command, Claim):
-            values["assignee"] = actor.username
-        elif isinstance(command, Unclaim):
-            values["assignee"] = None
-        elif isinstance(command, Delegate):
-            values.update(owner=actor.username, assignee=command.to_user, delegation_state="pending")
-        elif isinstance(command, Reassign):
-            values.update(assignee=command.to_user, owner=None, delegation_state=None)
-        elif isinstance(command, CompleteTask):  # the delegate resolves: the task returns to its owner
-            self._check_form(self.specs.get(row.version_hash), task.form_key, command.data, row.id, task.id)
-            merged = {**(loads(task.data) or {}), **command.data}
-            values.update(assignee=task.owner, delegation_state="resolved", data=dumps(merged))
-        seq = row.event_seq + 1
         kind = "resolve_task" if isinstance(command, CompleteTask) else command.kind
+        if isinstance(command, CompleteTask):  # the delegate resolves: the task returns to its owner
+            self._check_form(self.specs.get(row.version_hash), task.form_key, command.data, row.id, task.id)
+        values = {"b_id": task.id, "assignee": task.assignee, "owner": task.owner,
+                  "delegation_state": task.delegation_state, "data": task.data,
+                  **derive.holder_change(kind, actor.username, command.payload(), task.owner, task.data)}
+        seq = row.event_seq + 1
         ev = event_row(row.id, seq, row.last_event_hash, now, actor.username, kind, command.payload(),
                        [{"task_id": task.id, "change": kind}], None)
         with db.write(self.engine) as conn:

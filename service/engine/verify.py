@@ -1,8 +1,44 @@
-"""Verification of the audit log: hash chains intact, histories that reproduce the stored state."""
+"""Verification of the audit log: hash chains intact, histories that reproduce the stored state, and derived rows
+that match what the histories imply (DESIGN.md, Audit and replay).
+
+For each instance, in this order:
+
+1. the hash chain (a gap, a broken link, an edited event) — if broken, nothing else of the instance is trusted;
+2. replay (service/engine/replay.py): every recorded fingerprint reproduces — if not, likewise;
+3. the stored engine state and process data against the replayed ones;
+4. every derived row against the rows the history implies (service/engine/implied_rows.py, compared in
+   service/engine/row_checks.py). These rows decide who may act, so each difference is its own finding naming
+   the table, row, column, stored and expected value:
+   - `instances`: process, version, business key, department, starter (from the start event), status, and
+     `next_timer_at` (the next timer of the replayed state; cleared by suspension, an end, or a failed firing);
+   - `tasks`: every task the history made ready, whether still ready or since completed or cancelled — name,
+     element, form key, department, candidate groups and users, due and follow-up dates, priority, the task's
+     data, state and completed_by (the instance's end cancels its open tasks), and who holds it: assignee, owner
+     and delegation state as the claim, unclaim, delegate, reassign and resolve events left them; a task row no
+     event accounts for is reported as inserted;
+   - `task_candidates`: one row per candidate group and named user of each ready task, with its copies of the
+     task's department, due date, priority and assignee; none for closed tasks;
+   - `message_waits`: the messages the replayed instance waits for;
+   - `escalations`: one per boundary timer or escalation event that opened one (kind, code, name, element,
+     supervisor task, department); one with a supervisor task is resolved exactly when that task closed —
+     decision, comment and resolved_by from the completing event, or "cancelled"; one without a supervisor task
+     may be open, or resolved by a supervisor's suspend or stop (which must be the instance's suspend or
+     terminate event by that supervisor at that time) or dismissal (not on the chain, so only its form is
+     checked);
+   - `jobs`: every external task the history started has its job (kind, task, topic); a job whose task the
+     history completed is not pending; a job of the instance with no such task is reported as inserted.
+   Not compared, because they are bookkeeping rather than history: row ids other than task ids, the times rows
+   were written (created, ended, opened, resolved — except as evidence of an outside decision above), a job's
+   status while its task waits or after it was cancelled, its lease, attempts, retries and errors (the workers'
+   own record: a done or failed job of a waiting task is an incident to retry, not a forged history);
+5. evidence files against their upload events (service/attachments/audit.py).
+
+Reads are batched (`BATCH` instances, one query per table), never one query per task.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,15 +48,18 @@ from service import db
 from service.attachments import audit as evidence_audit
 from service.attachments.storage import storage_for
 from service.config import Settings
-from service.engine import derive
+from service.engine import derive, row_checks, stored_rows
 from service.engine.audit import CHAINS, EVENTS, event_hash
+from service.engine.implied_rows import ImpliedRows
 from service.engine.jsonutil import loads
 from service.engine.replay import replay
 from service.engine.serializer import make_serializer
+from service.engine.stored_rows import StoredInstance
 from service.engine.versions import SpecCache
 from service.models import Instance
 
 I = Instance.__table__  # noqa: E741
+BATCH = 100  # instances read together: one query per table per batch
 
 
 @dataclass
@@ -28,6 +67,9 @@ class Finding:
     instance_id: str | None  # None: the global chain
     seq: int | None
     problem: str
+    table: str | None = None  # a derived row that differs: its table, row id and column
+    row: str | None = None
+    column: str | None = None
 
     def __str__(self) -> str:
         where = self.instance_id or "global chain"
@@ -78,42 +120,52 @@ def verify_instance(engine: Engine, specs: SpecCache, settings: Settings, instan
 
 def instance_findings(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str,
                       serializer: Any = None) -> list[Finding]:
-    """The history's first problem (chain, replay, stored state), then every missing or altered evidence file."""
+    """Every finding of one instance (see `_findings`)."""
     with db.read(engine) as conn:
-        inst = conn.execute(select(I.c.id, I.c.status, I.c.state, I.c.data, I.c.event_seq, I.c.last_event_hash,
-                                   I.c.version_hash).where(I.c.id == instance_id)).first()
-        events = _events(conn, instance_id)
-        attachments = evidence_audit.rows(conn, instance_id)
-    if inst is None:
+        stored = stored_rows.read(conn, [instance_id]).get(instance_id)
+    if stored is None:
         return [Finding(instance_id, None, "no such instance")]
-    history = _check_history(engine, specs, settings, instance_id, inst, events, serializer)
-    files = [Finding(instance_id, seq, problem)
-             for seq, problem in evidence_audit.check(storage_for(settings), events, attachments)]
-    return ([history] if history else []) + files
+    return _findings(specs, settings, stored, serializer or make_serializer(specs.resolve))
 
 
-def _check_history(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str, inst: Any,
-                   events: list[Any], serializer: Any) -> Finding | None:
-    """Chain, then replay, then the stored state against the replayed one."""
+def _findings(specs: SpecCache, settings: Settings, stored: StoredInstance, serializer: Any) -> list[Finding]:
+    """The history's first problem (chain, replay, stored state); then, if it replays, every derived row that
+    differs from what it implies; then every missing or altered evidence file."""
+    iid = stored.row.id
+    history, implied = _check_history(specs, settings, stored, serializer)
+    found = [history] if history else []
+    if implied is not None:
+        found += [Finding(iid, d.seq, d.problem, d.table, d.row, d.column) for d in row_checks.compare(implied, stored)]
+    found += [Finding(iid, seq, problem)
+              for seq, problem in evidence_audit.check(storage_for(settings), stored.events, stored.attachments)]
+    return found
+
+
+def _check_history(specs: SpecCache, settings: Settings, stored: StoredInstance, serializer: Any
+                   ) -> tuple[Finding | None, ImpliedRows | None]:
+    """Chain, then replay, then the stored state against the replayed one; the rows the history implies when it
+    replays (None when the chain is broken or replay fails: then nothing derived from it can be trusted)."""
+    inst, events, instance_id = stored.row, stored.events, stored.row.id
     broken = check_chain(instance_id, events, inst.event_seq, inst.last_event_hash)
     if broken:
-        return broken
-    result = replay(engine, specs, settings, instance_id, events=events)
+        return broken, None
+    implied = ImpliedRows(instance_id, stored_escalations=stored.escalations)
+    result = replay(None, specs, settings, instance_id, events=events, observe=implied.observe)
     if not result.ok:
         mismatch = result.first_mismatch or {}
-        return Finding(instance_id, mismatch.get("seq"), mismatch.get("reason", "replay failed"))
+        return Finding(instance_id, mismatch.get("seq"), mismatch.get("reason", "replay failed")), None
     final = result.snapshots[-1]
     try:
-        stored = (serializer or make_serializer(specs.resolve)).deserialize_json(inst.state)
-        stored_fp = derive.fingerprint(stored, inst.status)
+        stored_wf = serializer.deserialize_json(inst.state)
+        stored_fp = derive.fingerprint(stored_wf, inst.status)
     except Exception as exc:
-        return Finding(instance_id, None, f"the stored state cannot be read: {exc}")
+        return Finding(instance_id, None, f"the stored state cannot be read: {exc}"), implied
     last_fp = next((e.fingerprint for e in reversed(events) if e.fingerprint), None)
     if stored_fp != last_fp and inst.status != "error":
-        return Finding(instance_id, None, "the stored state differs from what its history produces (edited)")
+        return Finding(instance_id, None, "the stored state differs from what its history produces (edited)"), implied
     if derive.canonical_data(final.data) != derive.canonical_data(loads(inst.data) or {}):
-        return Finding(instance_id, None, "the stored process data differs from what its history produces")
-    return None
+        return Finding(instance_id, None, "the stored process data differs from what its history produces"), implied
+    return None, implied
 
 
 def instance_ids(engine: Engine, batch: int = 1000) -> Iterator[str]:
@@ -137,7 +189,23 @@ def verify(engine: Engine, specs: SpecCache, settings: Settings, instances: list
     if broken:
         report.findings.append(broken)
     serializer = make_serializer(specs.resolve)
-    for iid in instances if instances is not None else instance_ids(engine):
-        report.checked += 1
-        report.findings += instance_findings(engine, specs, settings, iid, serializer)
+    for batch in _batches(instances if instances is not None else instance_ids(engine), BATCH):
+        with db.read(engine) as conn:
+            stored = stored_rows.read(conn, batch)
+        for iid in batch:
+            report.checked += 1
+            found = stored.get(iid)
+            report.findings += (_findings(specs, settings, found, serializer) if found is not None
+                                else [Finding(iid, None, "no such instance")])
     return report
+
+
+def _batches(ids: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for iid in ids:
+        batch.append(iid)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

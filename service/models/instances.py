@@ -122,6 +122,7 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_status_due", "status", "due_at"),
         Index("ix_jobs_lock_expires", "status", "lock_expires_at"),
+        Index("ix_jobs_instance", "instance_id"),  # verify reads an instance's jobs with its other derived rows
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -146,7 +147,8 @@ class Escalation(Base):
     """A deadline passed or a target slipped (督办): opened when a boundary timer or escalation event fires."""
 
     __tablename__ = "escalations"
-    __table_args__ = (Index("ix_escalations_state_opened", "state", "opened_at"),)
+    __table_args__ = (Index("ix_escalations_state_opened", "state", "opened_at"),
+                      Index("ix_escalations_instance", "instance_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))

@@ -162,7 +162,8 @@ def test_replay_skips_evidence_events_and_the_history_verifies(rt):
 def test_replay_does_not_run_the_engine_for_an_evidence_event(command):
     ev = SimpleNamespace(command=command, at=None, tasks="[]")
     # No workflow at all: an evidence event that reached the engine would fail on None.
-    assert replay_module._apply(None, ev, {"task_id": "t"}, "running", {}, None, Settings()) == (None, "running")
+    assert replay_module._apply(None, ev, {"task_id": "t"}, "running", {}, {}, None, Settings()) == (
+        None, "running", None)
 
 
 def _submitted(rt):

@@ -1,0 +1,225 @@
+"""The derived rows a history implies: what the mutation path (service/engine/service.py) wrote for each event,
+rebuilt from replay's steps so that `jixiao audit verify` can compare them with the stored rows.
+
+The engine's part comes from the same derivation the mutation path uses: replay runs `running.run`, whose
+outcome carries the task rows (`derive.task_row`), candidate rows, closed tasks, next timer, message waits,
+escalations and external tasks; who holds a task after a claim, unclaim, delegate, reassign or a delegate's
+resolve comes from `derive.holder_change`, which the mutation path calls too. This module applies those the way
+the mutation path writes them (which rows a closed task or an escalation decision changes).
+
+What each event kind does to the derived rows is one table, `EFFECTS` (event kind → effect). A new kind of
+event is folded in by adding its entry: an effect takes the rows and the `ReplayStep` and changes the rows as
+the mutation path's write does. An event kind without an entry is itself a finding, so a new command cannot
+slip past verify unnoticed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from service.engine import derive
+from service.engine.replay import ReplayStep
+
+# The task columns the mutation path derives (ids and write times are bookkeeping, not compared).
+TASK_COLUMNS = ("process_id", "bpmn_id", "name", "state", "form_key", "department_id", "candidate_groups",
+                "candidate_users", "assignee", "owner", "delegation_state", "due_at", "follow_up_at", "priority",
+                "completed_by", "data")
+CANDIDATE_COLUMNS = ("department_id", "due_at", "priority", "assignee")
+ESCALATION_COLUMNS = ("kind", "code", "name", "department_id", "state", "decision", "comment", "resolved_by")
+# A supervisor's decision on an escalation without a supervisor task, made outside the instance's chain
+# (service/queries/escalations.py): suspend and stop leave their command's event, dismiss leaves none.
+OUTSIDE_DECISIONS = ("suspend", "stop", "dismiss")
+
+
+@dataclass
+class Row:
+    """One expected row: its values, the event that made it and the event that last set each changed column."""
+
+    values: dict[str, Any]
+    seq: int
+    stored_id: Any = None  # escalations: the stored row paired with this one when it opened
+    decided_outside: bool = False  # escalations: its decision is not on the chain (see OUTSIDE_DECISIONS)
+    changed: dict[str, int] = field(default_factory=dict)  # column → the event that last set it
+
+    def set(self, seq: int, **values: Any) -> None:
+        """Columns set by event `seq`."""
+        self.values.update(values)
+        self.changed.update(dict.fromkeys(values, seq))
+
+    def seq_of(self, column: str | None) -> int:
+        """The event that gave `column` its expected value."""
+        return self.changed.get(column, self.seq) if column else self.seq
+
+
+@dataclass
+class Intervention:
+    """A suspend or terminate event: what an escalation decided without a supervisor task points to."""
+
+    seq: int
+    at: datetime
+    actor: str | None
+    decision: str  # suspend | stop
+    reason: str | None
+
+
+@dataclass
+class ImpliedRows:
+    """The instance's derived rows as its history (replayed so far) implies them."""
+
+    instance_id: str
+    stored_escalations: list[Any] = field(default_factory=list)  # to pair rows by element and task as they open
+    instance: dict[str, Any] = field(default_factory=dict)  # instance columns fixed by the start
+    instance_seq: int = 1
+    status: str = "running"
+    next_timer: datetime | None = None
+    timer_seq: int = 1
+    waits: list[str] = field(default_factory=list)
+    waits_seq: int = 1
+    tasks: dict[str, Row] = field(default_factory=dict)  # recorded task id → row
+    candidates: dict[str, dict[str, Row]] = field(default_factory=dict)  # task id → group name → row
+    escalations: list[Row] = field(default_factory=list)  # in the order they opened
+    external: dict[str, Row] = field(default_factory=dict)  # recorded external task id → bpmn_id, topic, completed
+    interventions: list[Intervention] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # events the rows cannot follow
+
+    def observe(self, step: ReplayStep) -> None:
+        """Apply one replayed event (the `observe` callback of `replay`)."""
+        effect = EFFECTS.get(step.command)
+        if effect is None:
+            self.problems.append((step.seq, f"verify has no rule for what a {step.command!r} event does to the "
+                                            "derived rows"))
+        else:
+            effect(self, step)
+
+    def task(self, step: ReplayStep) -> Row | None:
+        """The task row a command event names (by its recorded id), or None (recorded as a problem)."""
+        task_id = str(step.payload.get("task_id"))
+        row = self.tasks.get(task_id)
+        if row is None:
+            self.problems.append((step.seq, f"the {step.command} event names task {task_id}, which the history "
+                                            "never made ready"))
+        return row
+
+    def open_escalation(self, values: dict[str, Any], seq: int, decided_outside: bool) -> Row:
+        """A new escalation, paired with the first unpaired stored row of the same element and task."""
+        paired = {r.stored_id for r in self.escalations}
+        stored = next((s.id for s in self.stored_escalations if s.id not in paired
+                       and (s.element_id, s.task_id) == (values["element_id"], values["task_id"])), None)
+        row = Row(values, seq, stored, decided_outside)
+        self.escalations.append(row)
+        return row
+
+    def assign(self, row: Row, task_id: str, seq: int, **values: Any) -> None:
+        """Who holds a task changed: the task row and its candidate rows (which copy the assignee)."""
+        row.set(seq, **values)
+        for candidate in self.candidates.get(task_id, {}).values():
+            candidate.set(seq, assignee=row.values["assignee"])
+
+
+Effect = Callable[[ImpliedRows, ReplayStep], None]
+
+
+def _start(rows: ImpliedRows, step: ReplayStep) -> None:
+    p = step.payload
+    rows.instance = {"process_id": p.get("process_id"), "version_hash": p.get("version"),
+                     "business_key": p.get("business_key"), "department_id": p.get("department_id"),
+                     "started_by": step.actor}
+    _engine_step(rows, step)
+
+
+def _engine_step(rows: ImpliedRows, step: ReplayStep) -> None:
+    """What WorkflowService writes after an engine run: instance status and timer, tasks, candidates,
+    escalations, jobs for external tasks, message waits."""
+    out = step.outcome
+    if out is None:
+        rows.problems.append((step.seq, f"the {step.command} event ran no engine step on replay"))
+        return
+    p = step.payload
+    completed = str(p.get("task_id")) if step.command == "complete_task" else None
+    decision = (p.get("data") or {}) if completed else {}
+    department = rows.instance.get("department_id")
+    for e in out.escalations:  # a boundary timer or escalation event fired
+        rows.open_escalation({"kind": e["kind"], "code": e["code"], "name": e["name"], "element_id": e["element_id"],
+                              "task_id": step.recorded(e["task_id"]) if e["task_id"] else None,
+                              "department_id": department, "state": "open", "decision": None, "comment": None,
+                              "resolved_by": None}, step.seq, decided_outside=e["task_id"] is None)
+    for task_id in (step.recorded(t) for t in out.closed):
+        done = task_id == completed
+        for esc in rows.escalations:  # completing the supervisor's task decides its escalation
+            if esc.values["task_id"] == task_id and esc.values["state"] == "open":
+                esc.set(step.seq, state="resolved", resolved_by=step.actor if done else None,
+                        decision=str(decision.get("decision") or "completed")[:50] if done else "cancelled",
+                        comment=decision.get("decision_comment") if done else None)
+        task = rows.tasks.get(task_id)
+        if task is not None:
+            task.set(step.seq, state="completed" if done else "cancelled", completed_by=step.actor if done else None)
+        rows.candidates.pop(task_id, None)
+    for r in out.new_tasks:
+        rows.tasks[step.recorded(r["id"])] = Row({c: r[c] for c in TASK_COLUMNS}, step.seq)
+    for c in out.candidates:
+        rows.candidates.setdefault(step.recorded(c["task_id"]), {})[c["group_name"]] = Row(
+            {k: c[k] for k in CANDIDATE_COLUMNS}, step.seq)
+    for e in out.external_tasks:
+        rows.external[step.recorded(e["task_id"])] = Row(
+            {"bpmn_id": e["bpmn_id"], "topic": e["topic"], "completed": False}, step.seq)
+    # The mutation path rewrites the waits only when they changed from those of the instance as it read it.
+    before = rows.waits if rows.status == "running" else []
+    if before != out.messages:
+        rows.waits, rows.waits_seq = list(out.messages), step.seq
+    if out.next_timer != rows.next_timer:
+        rows.timer_seq = step.seq
+    rows.status, rows.next_timer = out.status, out.next_timer
+
+
+def _complete_external(rows: ImpliedRows, step: ReplayStep) -> None:
+    _engine_step(rows, step)
+    external = rows.external.get(str(step.payload.get("task_id")))
+    if external is not None:
+        external.set(step.seq, completed=True)
+
+
+def _intervene(decision: str) -> Effect:
+    """Suspend and terminate: an engine step, and a decision an escalation without a supervisor task may cite."""
+
+    def effect(rows: ImpliedRows, step: ReplayStep) -> None:
+        _engine_step(rows, step)
+        rows.interventions.append(Intervention(step.seq, step.at, step.actor, decision, step.payload.get("reason")))
+    return effect
+
+
+def _hold(rows: ImpliedRows, step: ReplayStep) -> None:
+    """Who holds a task changed, as the mutation path's `derive.holder_change` says."""
+    task = rows.task(step)
+    if task is not None:
+        rows.assign(task, str(step.payload["task_id"]), step.seq, **derive.holder_change(
+            step.command, step.actor, step.payload, task.values["owner"], task.values["data"]))
+
+
+def _error(rows: ImpliedRows, step: ReplayStep) -> None:
+    """A timer firing failed: the instance is marked `error` and its timer cleared; nothing else is written."""
+    if rows.next_timer is not None:
+        rows.timer_seq = step.seq
+    rows.status, rows.next_timer = "error", None
+
+
+def _no_derived_rows(rows: ImpliedRows, step: ReplayStep) -> None:
+    """Evidence events: their rows and files are checked against the chain by service/attachments/audit.py."""
+
+
+EFFECTS: dict[str, Effect] = {
+    "start": _start,
+    "complete_task": _engine_step,
+    "complete_external_task": _complete_external,
+    "deliver_message": _engine_step,
+    "fire_timers": _engine_step,
+    "resume": _engine_step,
+    "suspend": _intervene("suspend"),
+    "terminate": _intervene("stop"),
+    **dict.fromkeys(derive.HOLDER_COMMANDS, _hold),  # claim, unclaim, delegate, reassign, resolve_task
+    "error": _error,
+    "attach_file": _no_derived_rows,
+    "detach_file": _no_derived_rows,
+}
