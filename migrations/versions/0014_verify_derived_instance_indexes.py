@@ -1,7 +1,7 @@
 """jobs and escalations indexed by instance
 
-Revision ID: 0013_verify_derived
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 23:30:00
 """
 from alembic import op
