@@ -34,6 +34,9 @@ BUREAU_WIDE = frozenset({FINANCE_REVIEWER, SUPERVISOR, AUDITOR, ADMINISTRATOR})
 STARTERS = frozenset({DEPARTMENT_STAFF, DEPARTMENT_HEAD, FINANCE_REVIEWER, SUPERVISOR, PROCESS_DESIGNER,
                       ADMINISTRATOR})
 SUPERVISORS = frozenset({SUPERVISOR, ADMINISTRATOR})
+# Who starts a process whose model declares no candidateStarterGroups/Users: the bureau's roles that change
+# things. A department starts a process only where its model says so (DESIGN.md, Start rights).
+DEFAULT_STARTERS = frozenset({FINANCE_REVIEWER, SUPERVISOR, PROCESS_DESIGNER, ADMINISTRATOR})
 
 
 @dataclass(frozen=True)
