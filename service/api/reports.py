@@ -20,7 +20,7 @@ from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.domain.coverage import MEASURES, as_dict
-from service.domain.roles import ADMINISTRATOR, FINANCE_REVIEWER, Principal
+from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.domain.scorecard import DIMENSIONS
 from service.queries import scorecard as sq
 from service.queries.coverage import coverage_report
@@ -279,8 +279,8 @@ class ScorecardCsv(MethodView):
 
 @blp.route("/scorecard/<string:department_id>")
 class ScorecardDetail(MethodView):
-    @requires(allows=lambda p, args: sq.may_read(p, args.get("department_id", "")),
-              message="a department reads its own scorecard only")
+    @requires(allows=lambda p, _args: p.sees_all_departments or p.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD),
+              message="scorecards are read by the bureau and by each department's staff and head")
     @blp.arguments(DetailArgs, location="query")
     @blp.response(200, ScorecardDetailSchema)
     @errors_documented(blp, 403, 404)
