@@ -118,7 +118,7 @@ def requires(*roles: str, allows: Rule | None = None, message: str) -> Callable[
     Checked before the body and query are parsed (see the module's docstring); document 403 on the operation.
     """
     if bool(roles) == (allows is not None):
-        raise TypeError("requires() takes roles or a rule, not both")
+        raise TypeError("requires() takes roles or a rule: exactly one of them")
     rule: Rule = allows or (lambda p, _args: p.has(*roles))
 
     def decorator(func: F) -> F:
