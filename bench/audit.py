@@ -25,10 +25,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.run import BPMN_FILE, FORM_DATA, FORM_FILE, PROCESS_ID, START_DATA, _ms, _row, _verdict
+from bench.run import BPMN_FILE, FORM_DATA, FORM_FILE, PROCESS_ID, START_DATA, START_FORM_FILE, _ms, _row, _verdict
 
 HERE = Path(__file__).resolve().parent
 LOOP_FILE = HERE / "audit_loop.bpmn"
+LOOP_START_FORM = HERE / "bench_audit_start.schema.json"
 LOOP_PROCESS = "bench_audit"
 DEPARTMENT = "bench"
 START = datetime(2015, 3, 2, 1, 0)  # naive: made UTC below, like the tests' frozen clock
@@ -254,7 +255,7 @@ def run(tmp: Path, *, instances: int = VERIFY_INSTANCES, timed: int = TIMED, war
     clock.set_now(START.replace(tzinfo=clock.UTC))
     try:
         log(f"bench: audit: migrating {tmp / 'audit-state.sqlite3'}; building a {EVENTS}-event instance")
-        rt = _prepare(tmp, "audit-state.sqlite3", {LOOP_FILE.name: LOOP_FILE.read_bytes()})
+        rt = _prepare(tmp, "audit-state.sqlite3", {p.name: p.read_bytes() for p in (LOOP_FILE, LOOP_START_FORM)})
         try:
             t0 = time.perf_counter()
             iid = build_loop(rt)
@@ -270,7 +271,7 @@ def run(tmp: Path, *, instances: int = VERIFY_INSTANCES, timed: int = TIMED, war
         clock.reset()
 
     log(f"bench: audit: migrating {tmp / 'audit-verify.sqlite3'}; {instances} instances through the service")
-    files = {BPMN_FILE.name: BPMN_FILE.read_bytes(), FORM_FILE.name: FORM_FILE.read_bytes()}
+    files = {p.name: p.read_bytes() for p in (BPMN_FILE, FORM_FILE, START_FORM_FILE)}
     rt = _prepare(tmp, "audit-verify.sqlite3", files)
     url = rt.settings.database_url
     try:

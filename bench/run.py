@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 BPMN_FILE = HERE / "peer.bpmn"
 FORM_FILE = HERE / "peer_form.schema.json"
+START_FORM_FILE = HERE / "bench_peer_start.schema.json"  # the start event's form: what START_DATA may hold
 PROCESS_ID = "bench_peer"
 HOST = "127.0.0.1"
 
@@ -257,10 +258,11 @@ class Client:
 
 
 def deploy(client: Client) -> dict[str, Any]:
-    """POST /api/process-models with the .bpmn and its form in the multipart field `files`."""
+    """POST /api/process-models with the .bpmn and its forms in the multipart field `files`."""
     boundary = f"----jixiao-bench-{uuid.uuid4().hex}"
     parts = []
-    for path, ctype in ((BPMN_FILE, "application/xml"), (FORM_FILE, "application/json")):
+    for path, ctype in ((BPMN_FILE, "application/xml"), (FORM_FILE, "application/json"),
+                        (START_FORM_FILE, "application/json")):
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{path.name}"\r\n'
             f"Content-Type: {ctype}\r\n\r\n".encode() + path.read_bytes() + b"\r\n")

@@ -1,9 +1,18 @@
-"""The API's blueprints: bearer-token authentication, strict JSON bodies, path ids checked before any lookup."""
+"""The API's blueprints: bearer-token authentication, permission before input, strict JSON bodies, path ids
+checked before any lookup.
+
+Permission before validation: an operation restricted as a whole (to some roles, or to callers a rule admits)
+says so with `@requires`; a before-request hook checks it after authentication and before flask-smorest's
+`@blp.arguments` parses the body or query, so a forbidden caller gets 403 whatever they send, never a 422 that
+would tell them how to shape a request they may not make.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import flask_smorest
@@ -14,7 +23,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from service import clock
 from service.api.schemas import unstorable
 from service.domain.roles import Principal
-from service.errors import NotFound, Unauthorized
+from service.errors import Forbidden, NotFound, Unauthorized
 from service.people.tokens import principal_for_token
 
 MAX_JSON_DEPTH = 64
@@ -81,10 +90,50 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(_authenticate)
+        self.before_request(_authorize)
         self.before_request(_no_unstorable_path_values)
 
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+Rule = Callable[[Principal, Mapping[str, Any]], bool]  # (caller, path values) → allowed?
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Who may call an operation at all (finer checks, e.g. on one instance, stay in the domain)."""
+
+    allows: Rule
+    message: str
+
+
+def changes_anything(p: Principal, _args: Mapping[str, Any]) -> bool:
+    """The rule of every operation that changes something: auditors read and change nothing."""
+    return not p.read_only
+
+
+def requires(*roles: str, allows: Rule | None = None, message: str) -> Callable[[F], F]:
+    """Restrict an operation to holders of one of `roles`, or to callers `allows` admits (given the path values).
+
+    Checked before the body and query are parsed (see the module's docstring); document 403 on the operation.
+    """
+    if bool(roles) == (allows is not None):
+        raise TypeError("requires() takes roles or a rule: exactly one of them")
+    rule: Rule = allows or (lambda p, _args: p.has(*roles))
+
+    def decorator(func: F) -> F:
+        func.jixiao_requires = Requirement(rule, message)  # type: ignore[attr-defined]
+        return func
+
+    return decorator
+
+
+def requirement(view: Any, method: str) -> Requirement | None:
+    """The `@requires` of the operation that `view` (a registered view function) serves for `method`."""
+    view_class = getattr(view, "view_class", None)
+    name = "get" if method.lower() == "head" else method.lower()
+    func = getattr(view_class, name, None) if view_class is not None else view
+    return getattr(func, "jixiao_requires", None)
 
 
 def public(view_class: T) -> T:
@@ -110,6 +159,14 @@ def _authenticate() -> None:
         raise Unauthorized("the token is unknown, expired or revoked")
     g.jixiao_principal = found
     g.jixiao_token = token.strip()
+
+
+def _authorize() -> None:
+    if request.method == "OPTIONS":
+        return
+    needed = requirement(current_app.view_functions.get(request.endpoint or ""), request.method)
+    if needed is not None and not needed.allows(principal(), request.view_args or {}):
+        raise Forbidden(needed.message)
 
 
 def _no_unstorable_path_values() -> None:

@@ -8,10 +8,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from service.api import runtime
-from service.api.blueprint import Blueprint, principal
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCDateTime, page_schema
 from service.domain.escalation_kinds import DECISIONS
+from service.domain.roles import SUPERVISORS
 from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
 from service.queries import escalations as q
 
@@ -99,6 +100,7 @@ class EscalationItem(MethodView):
 
 @blp.route("/<int:escalation_id>/resolve")
 class EscalationResolve(MethodView):
+    @requires(*SUPERVISORS, message="only supervisors decide escalations")
     @blp.arguments(DecisionSchema)
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)

@@ -8,9 +8,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from service.api import runtime
-from service.api.blueprint import Blueprint, principal
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCDateTime, page_schema
+from service.domain.roles import SUPERVISORS
+from service.engine.access import may_start_processes
 from service.engine.commands import Resume, Suspend, Terminate
 from service.queries import instances as q
 
@@ -68,11 +70,16 @@ class Instances(MethodView):
         """The instances you may see, newest first, filtered by process, department, status or business key."""
         return q.list_instances(runtime().engine, viewer=principal(), **args)
 
+    @requires(allows=lambda p, _args: may_start_processes(p), message="your roles do not allow starting processes")
     @blp.arguments(StartSchema)
     @blp.response(201, InstanceDetailSchema)
     @errors_documented(blp, 400, 403, 404)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Start an instance of the latest version of a process, for your department (bureau roles: any)."""
+        """Start an instance of the latest version of a process, for your department (bureau roles: any).
+
+        The process's model says who may start it (camunda:candidateStarterGroups / candidateStarterUsers;
+        without them, the bureau's roles); `data` must match its start form (none: no data), and only
+        supervisors and administrators may set a variable that decides a task's assignee (403)."""
         rt = runtime()
         return q.detail(rt.workflows.start(body["process_id"], body["data"], body["business_key"],
                                            actor=principal(), department_id=body["department_id"]))
@@ -116,6 +123,7 @@ class InstanceHistory(MethodView):
 
 def _command_view(name: str, command: type[Suspend | Resume | Terminate], doc: str) -> None:
     class _View(MethodView):
+        @requires(*SUPERVISORS, message="only supervisors and administrators suspend, resume or terminate instances")
         @blp.arguments(ReasonSchema, required=False)
         @blp.response(200, InstanceDetailSchema)
         @errors_documented(blp, 400, 403, 404, 409)

@@ -8,12 +8,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from service.api import runtime
-from service.api.blueprint import Blueprint, principal
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import PageArgs, UTCDateTime, page_schema
 from service.domain.roles import ADMINISTRATOR, SUPERVISOR
 from service.engine import incidents
-from service.errors import Forbidden
 
 blp = Blueprint("jobs", __name__, url_prefix="/api", description="Background jobs and incidents")
 
@@ -39,42 +38,33 @@ class JobFilter(PageArgs):
     status = fields.String(validate=validate.OneOf(("pending", "running", "done", "failed")))
 
 
-def _operator() -> str:
-    p = principal()
-    if not p.has(ADMINISTRATOR, SUPERVISOR):
-        raise Forbidden("jobs and incidents are for administrators and supervisors")
-    return p.username
-
-
 @blp.route("/jobs")
 class Jobs(MethodView):
+    @requires(ADMINISTRATOR, SUPERVISOR, message="jobs and incidents are for administrators and supervisors")
     @blp.arguments(JobFilter, location="query")
     @blp.response(200, page_schema(JobSchema, "JobPage"))
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Background jobs, most recently changed first."""
-        _operator()
         return incidents.list_jobs(runtime().engine, **args)
 
 
 @blp.route("/incidents")
 class Incidents(MethodView):
+    @requires(ADMINISTRATOR, SUPERVISOR, message="jobs and incidents are for administrators and supervisors")
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(JobSchema, "IncidentPage"))
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Jobs whose retries ran out, with their last error."""
-        _operator()
         return incidents.list_jobs(runtime().engine, status="failed", **args)
 
 
 @blp.route("/incidents/<int:job_id>/retry")
 class IncidentRetry(MethodView):
+    @requires(ADMINISTRATOR, message="only administrators retry incidents")
     @blp.response(200, JobSchema)
     @errors_documented(blp, 403, 404)
     def post(self, job_id: int) -> dict[str, Any]:
         """Retry an incident once more (administrators); recorded in the audit log."""
-        p = principal()
-        if not p.has(ADMINISTRATOR):
-            raise Forbidden("only administrators retry incidents")
-        return incidents.retry(runtime().engine, job_id, p.username)
+        return incidents.retry(runtime().engine, job_id, principal().username)

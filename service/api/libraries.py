@@ -3,7 +3,7 @@ departments propose individual indicators, the bureau confirms them, administrat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask.views import MethodView
@@ -11,12 +11,11 @@ from marshmallow import Schema, fields, post_load, validate
 
 from service import clock, db
 from service.api import runtime
-from service.api.blueprint import Blueprint, principal
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import PageArgs, Text, page_schema
 from service.cycle.projects import SECTORS
-from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER
-from service.errors import Forbidden
+from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.libraries import agencies, experts, indicators, supervision
 
 blp = Blueprint("libraries", __name__, url_prefix="/api/libraries",
@@ -37,9 +36,12 @@ def _write(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(conn, *args, **kwargs)
 
 
-def _admin() -> None:
-    if not principal().has(ADMINISTRATOR):
-        raise Forbidden("only administrators keep the libraries")
+_KEEPERS = "only administrators keep the libraries"
+
+
+def _proposer(p: Principal, _args: Mapping[str, Any]) -> bool:
+    """A department's staff or head proposes its individual indicators."""
+    return p.department_id is not None and (DEPARTMENT_STAFF in p.roles or DEPARTMENT_HEAD in p.roles)
 
 
 def _year(args: dict[str, Any]) -> int:
@@ -90,25 +92,22 @@ class Indicators(MethodView):
         """Indicators of the library: by sector (general ones included), category, level, name."""
         return _read(indicators.list_indicators, **args)
 
+    @requires(allows=_proposer, message="a department's staff or head proposes its individual indicators")
     @blp.arguments(ProposalSchema)
     @blp.response(201, IndicatorSchema)
     @errors_documented(blp, 400, 403)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Propose an individual (个性) indicator for the user's department (department staff or head)."""
-        p = principal()
-        if p.department_id is None or not (DEPARTMENT_STAFF in p.roles or DEPARTMENT_HEAD in p.roles):
-            raise Forbidden("a department's staff or head proposes its individual indicators")
-        return _write(indicators.propose, department_id=p.department_id, now=clock.now(), **body)
+        return _write(indicators.propose, department_id=principal().department_id, now=clock.now(), **body)
 
 
 @blp.route("/indicators/<string:code>/confirm")
 class IndicatorConfirm(MethodView):
+    @requires(FINANCE_REVIEWER, ADMINISTRATOR, message="the finance bureau confirms individual indicators")
     @blp.response(200, IndicatorSchema)
     @errors_documented(blp, 403, 404)
     def post(self, code: str) -> dict[str, Any]:
         """Confirm a proposed individual indicator (finance reviewers, administrators)."""
-        if not principal().has(FINANCE_REVIEWER, ADMINISTRATOR):
-            raise Forbidden("the finance bureau confirms individual indicators")
         return _write(indicators.confirm, code)
 
 
@@ -170,23 +169,23 @@ class Experts(MethodView):
         """Experts of the library, with their reviews in the fiscal year."""
         return _read(experts.list_experts, fiscal_year=_year(args), **args)
 
+    @requires(ADMINISTRATOR, message=_KEEPERS)
     @blp.arguments(NewExpertSchema)
     @blp.response(201, ExpertSchema)
     @errors_documented(blp, 400, 403)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Add an expert (administrators)."""
-        _admin()
         return _write(experts.create_expert, body)
 
 
 @blp.route("/experts/<int:expert_id>")
 class ExpertView(MethodView):
+    @requires(ADMINISTRATOR, message=_KEEPERS)
     @blp.arguments(ExpertChangeSchema)
     @blp.response(200, ExpertSchema)
     @errors_documented(blp, 400, 403, 404)
     def patch(self, body: dict[str, Any], expert_id: int) -> dict[str, Any]:
         """Change an expert's availability, conflicts (回避), fields or particulars (administrators)."""
-        _admin()
         return _write(experts.update_expert, expert_id, body)
 
 
@@ -230,23 +229,23 @@ class Agencies(MethodView):
         """Agencies of the library with their average rating and commissions in the fiscal year."""
         return _read(agencies.list_agencies, fiscal_year=_year(args), **args)
 
+    @requires(ADMINISTRATOR, message=_KEEPERS)
     @blp.arguments(NewAgencySchema)
     @blp.response(201, AgencySchema)
     @errors_documented(blp, 400, 403)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Add an agency (administrators)."""
-        _admin()
         return _write(agencies.create_agency, body)
 
 
 @blp.route("/agencies/<int:agency_id>")
 class AgencyView(MethodView):
+    @requires(ADMINISTRATOR, message=_KEEPERS)
     @blp.arguments(AgencyChangeSchema)
     @blp.response(200, AgencySchema)
     @errors_documented(blp, 400, 403, 404)
     def patch(self, body: dict[str, Any], agency_id: int) -> dict[str, Any]:
         """Change an agency's status (active/suspended/removed), conflicts, fields or particulars (administrators)."""
-        _admin()
         return _write(agencies.update_agency, agency_id, body)
 
 

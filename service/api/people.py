@@ -8,11 +8,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from service.api import runtime
-from service.api.blueprint import Blueprint, principal
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import PageArgs, Text, UTCDateTime, page_schema
-from service.domain.roles import ADMINISTRATOR, ROLES, Principal
-from service.errors import Forbidden
+from service.domain.roles import ADMINISTRATOR, ROLES
 from service.people import directory
 
 blp = Blueprint("people", __name__, url_prefix="/api", description="Departments, users and roles")
@@ -20,11 +19,7 @@ blp = Blueprint("people", __name__, url_prefix="/api", description="Departments,
 _ROLE = validate.OneOf(sorted(ROLES))
 
 
-def _admin() -> Principal:
-    p = principal()
-    if not p.has(ADMINISTRATOR):
-        raise Forbidden("only administrators manage people")
-    return p
+_ADMINS = "only administrators manage people"
 
 
 class RoleSchema(Schema):
@@ -106,47 +101,49 @@ class Departments(MethodView):
         """Departments, the finance bureau and district bureaus."""
         return {"items": directory.list_departments(runtime().engine, args.get("level"))}
 
+    @requires(ADMINISTRATOR, message=_ADMINS)
     @blp.arguments(DepartmentSchema)
     @blp.response(200, DepartmentSchema)
     @errors_documented(blp, 400, 403)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create or update a department (administrators)."""
-        directory.save_department(runtime().engine, _admin().username, body)
+        directory.save_department(runtime().engine, principal().username, body)
         return body
 
 
 @blp.route("/users")
 class Users(MethodView):
+    @requires(ADMINISTRATOR, message=_ADMINS)
     @blp.arguments(UserFilter, location="query")
     @blp.response(200, page_schema(UserSchema, "UserPage"))
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Users with their roles (administrators)."""
-        _admin()
         return directory.list_users(runtime().engine, **args)
 
+    @requires(ADMINISTRATOR, message=_ADMINS)
     @blp.arguments(NewUserSchema)
     @blp.response(201, UserSchema)
     @errors_documented(blp, 400, 403, 409)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a user (administrators); recorded in the audit log."""
-        return directory.create_user(runtime().engine, _admin().username, **body)
+        return directory.create_user(runtime().engine, principal().username, **body)
 
 
 @blp.route("/users/<string:username>")
 class UserView(MethodView):
+    @requires(allows=lambda p, args: p.has(ADMINISTRATOR) or p.username == args.get("username"),
+              message="only administrators read other users")
     @blp.response(200, UserSchema)
     @errors_documented(blp, 403, 404)
     def get(self, username: str) -> dict[str, Any]:
         """A user (administrators, or the user themself)."""
-        p = principal()
-        if p.username != username:
-            _admin()
         return directory.get_user(runtime().engine, username)
 
+    @requires(ADMINISTRATOR, message=_ADMINS)
     @blp.arguments(UserChangeSchema)
     @blp.response(200, UserSchema)
     @errors_documented(blp, 400, 403, 404)
     def patch(self, body: dict[str, Any], username: str) -> dict[str, Any]:
         """Change roles, department, name, e-mail, active flag or password (administrators); audited."""
-        return directory.update_user(runtime().engine, _admin().username, username, body)
+        return directory.update_user(runtime().engine, principal().username, username, body)

@@ -9,12 +9,12 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from service.api import runtime
-from service.api.blueprint import Blueprint, principal
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import PageArgs, UTCDateTime, page_schema
 from service.domain.roles import PROCESS_DESIGNER
 from service.engine import deploy as deployment
-from service.errors import Forbidden, InvalidInput, InvalidModel
+from service.errors import InvalidInput, InvalidModel
 from service.queries import process_models as q
 
 blp = Blueprint("process-models", __name__, url_prefix="/api/process-models",
@@ -63,11 +63,7 @@ class ProcessModelDetailSchema(ProcessModelSchema):
     versions = fields.List(fields.Nested(VersionSchema), required=True)
 
 
-def _designer() -> str:
-    p = principal()
-    if not p.has(PROCESS_DESIGNER):
-        raise Forbidden("only process designers validate and deploy process models")
-    return p.username
+_DESIGNERS = "only process designers validate and deploy process models"
 
 
 def _uploaded_files() -> dict[str, bytes]:
@@ -94,6 +90,7 @@ class ProcessModels(MethodView):
         """The latest version of every deployed process."""
         return q.list_latest(runtime().engine, args["page"], args["per_page"])
 
+    @requires(PROCESS_DESIGNER, message=_DESIGNERS)
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
     @blp.response(201, DeploymentSchema)
     @blp.alt_response(200, schema=DeploymentSchema, description="identical files were already deployed")
@@ -101,8 +98,7 @@ class ProcessModels(MethodView):
     def post(self) -> Any:
         """Deploy files as a new version (all or nothing); identical files are a no-op."""
         rt = runtime()
-        actor = _designer()
-        result = deployment.deploy(rt.engine, rt.specs, _uploaded_files(), rt.settings, actor=actor)
+        result = deployment.deploy(rt.engine, rt.specs, _uploaded_files(), rt.settings, actor=principal().username)
         body = {"version": result.version, "created": result.created, "deployed_at": result.deployed_at,
                 "processes": result.processes}
         return body, (201 if result.created else 200)
@@ -110,13 +106,13 @@ class ProcessModels(MethodView):
 
 @blp.route("/validate")
 class Validate(MethodView):
+    @requires(PROCESS_DESIGNER, message=_DESIGNERS)
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
     @blp.response(200, ValidationResultSchema)
     @errors_documented(blp, 403, 413, 422)
     def post(self) -> dict[str, Any]:
         """Validate files exactly as a deployment would, storing nothing."""
         rt = runtime()
-        _designer()
         bundle, errors = deployment.check(_uploaded_files(), rt.settings)
         if errors:
             raise InvalidModel(f"{len(errors)} problem(s) in the uploaded model", [e.as_dict() for e in errors])

@@ -8,6 +8,7 @@ administrators. Departmental users, experts, agencies and process designers get 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response
@@ -16,12 +17,11 @@ from marshmallow import Schema, fields, validate
 
 from service import clock
 from service.api import runtime
-from service.api.blueprint import Blueprint, principal
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.domain.coverage import MEASURES, as_dict
-from service.domain.roles import ADMINISTRATOR, FINANCE_REVIEWER
+from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.domain.scorecard import DIMENSIONS
-from service.errors import Forbidden
 from service.queries import scorecard as sq
 from service.queries.coverage import coverage_report
 from service.scorecard.launch import start_evaluations as launch_evaluations
@@ -82,19 +82,21 @@ class CoverageSchema(Schema):
     measures = fields.List(fields.Nested(MeasureSchema), required=True)
 
 
-def _bureau_reader() -> None:
-    if not principal().sees_all_departments:
-        raise Forbidden("this report is for the finance bureau's reviewers, supervisors and auditors")
+_BUREAU_READERS = "this report is for the finance bureau's reviewers, supervisors and auditors"
+
+
+def _bureau_reader(p: Principal, _args: Mapping[str, Any]) -> bool:
+    return p.sees_all_departments
 
 
 @blp.route("/coverage")
 class Coverage(MethodView):
+    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
     @blp.arguments(CoverageArgs, location="query")
     @blp.response(200, CoverageSchema)
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Coverage of the plan's targets for a fiscal year and level, with the projects and departments behind it."""
-        _bureau_reader()
         return as_dict(coverage_report(runtime().engine, args["year"], args["level"]))
 
 
@@ -236,41 +238,39 @@ _CSV = {"description": "the ranked table as CSV (UTF-8 with BOM)",
         "content": {"text/csv": {"schema": {"type": "string"}}}}
 
 
-def _changer() -> None:
-    if not principal().has(ADMINISTRATOR, FINANCE_REVIEWER) or principal().read_only:
-        raise Forbidden("launching evaluations and choosing pilots is for administrators and finance reviewers")
+_CHANGERS = "launching evaluations and choosing pilots is for administrators and finance reviewers"
 
 
 @blp.route("/scorecard")
 class ScorecardTable(MethodView):
+    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
     @blp.arguments(ScorecardArgs, location="query")
     @blp.response(200, ScorecardTableSchema)
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The comprehensive evaluation's ranked table: total, rank, each dimension, and the trend against the
         previous year (scored departments are ranked; the others show their measured indicators so far)."""
-        _bureau_reader()
         return sq.report_dict(sq.scorecard_report(runtime().engine, args["year"], args["level"], clock.now()))
 
+    @requires(ADMINISTRATOR, FINANCE_REVIEWER, message=_CHANGERS)
     @blp.arguments(ScorecardArgs, location="query")
     @blp.response(200, ScorecardLaunchSchema)
     @errors_documented(blp, 403)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Send the year's evaluation notice: start comprehensive_evaluation for every scored department of the
         level that has none yet (safe to repeat)."""
-        _changer()
         done = launch_evaluations(runtime().workflows, args["year"], args["level"], clock.now(), principal())
         return {"year": args["year"], "level": args["level"], "started": done.started, "existing": done.existing}
 
 
 @blp.route("/scorecard.csv")
 class ScorecardCsv(MethodView):
+    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
     @blp.arguments(ScorecardArgs, location="query")
     @blp.doc(responses={"200": _CSV})
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> Response:
         """The ranked table as CSV, for spreadsheets."""
-        _bureau_reader()
         report = sq.scorecard_report(runtime().engine, args["year"], args["level"], clock.now())
         name = f"scorecard-{args['year']}-{args['level']}.csv"
         return Response(sq.csv_text(report), mimetype="text/csv",
@@ -279,6 +279,8 @@ class ScorecardCsv(MethodView):
 
 @blp.route("/scorecard/<string:department_id>")
 class ScorecardDetail(MethodView):
+    @requires(allows=lambda p, _args: p.sees_all_departments or p.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD),
+              message="scorecards are read by the bureau and by each department's staff and head")
     @blp.arguments(DetailArgs, location="query")
     @blp.response(200, ScorecardDetailSchema)
     @errors_documented(blp, 403, 404)
@@ -292,6 +294,7 @@ class ScorecardDetail(MethodView):
 
 @blp.route("/pilots")
 class Pilots(MethodView):
+    @requires(ADMINISTRATOR, FINANCE_REVIEWER, message=_CHANGERS)
     @blp.arguments(ScorecardArgs, location="query")
     @blp.response(200, PilotsSchema)
     @errors_documented(blp, 403)
@@ -299,5 +302,4 @@ class Pilots(MethodView):
         """Choose the year's whole-department evaluation pilots (never below the share of rule
         coverage.whole_department_evaluation_share), create their whole-department items of year − 1 and start
         department_pilot for each; the coverage report of the year counts them once evaluated (safe to repeat)."""
-        _changer()
         return select_pilots(runtime().workflows, args["year"], args["level"], clock.now(), principal())

@@ -18,11 +18,11 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from service import clock
 from service.api import runtime
-from service.api.blueprint import Blueprint, principal
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import Text, UTCDateTime, unstorable
-from service.domain.roles import ADMINISTRATOR, BUREAU_WIDE, PROCESS_DESIGNER, Principal
-from service.errors import Forbidden, InvalidInput
+from service.domain.roles import ADMINISTRATOR, BUREAU_WIDE, PROCESS_DESIGNER
+from service.errors import InvalidInput
 from service.rules import admin
 
 blp = Blueprint("rules", __name__, url_prefix="/api", description="Rule rows and the working-day calendar")
@@ -31,11 +31,7 @@ YEARS = validate.Range(min=2000, max=2100)
 BUREAU_READERS = BUREAU_WIDE | {PROCESS_DESIGNER}
 
 
-def _admin() -> Principal:
-    p = principal()
-    if not p.has(ADMINISTRATOR):
-        raise Forbidden("only administrators change rules and the calendar")
-    return p
+_ADMINS = "only administrators change rules and the calendar"
 
 
 class JSONValue(fields.Raw):
@@ -113,21 +109,21 @@ def _day(text: str) -> date:
 
 @blp.route("/rules")
 class Rules(MethodView):
+    @requires(*BUREAU_READERS, message="the rule rows are for the finance bureau's users")
     @blp.arguments(RuleFilter, location="query")
     @blp.response(200, RuleList)
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Rule rows (bureau users): all of them, or with ?year= the ones in force that year."""
-        if not principal().has(*BUREAU_READERS):
-            raise Forbidden("the rule rows are for the finance bureau's users")
         return {"items": admin.list_rules(runtime().engine, args.get("year"))}
 
+    @requires(ADMINISTRATOR, message=_ADMINS)
     @blp.arguments(RuleChangeSchema)
     @blp.response(200, RuleSchema)
     @errors_documented(blp, 400, 403)
     def put(self, body: dict[str, Any]) -> dict[str, Any]:
         """Set one rule row for a fiscal year and level (administrators); it must cite its source; audited."""
-        return admin.change_rule(runtime().engine, _admin().username, clock.now(), **body)
+        return admin.change_rule(runtime().engine, principal().username, clock.now(), **body)
 
 
 @blp.route("/calendar")
@@ -143,12 +139,13 @@ class Calendar(MethodView):
 
 @blp.route("/calendar/<string:day>")
 class CalendarDay(MethodView):
+    @requires(ADMINISTRATOR, message=_ADMINS)
     @blp.arguments(DayChangeSchema)
     @blp.response(200, DaySchema)
     @errors_documented(blp, 400, 403)
     def put(self, body: dict[str, Any], day: str) -> dict[str, Any]:
         """Mark a day (YYYY-MM-DD) a holiday, a working day, or (kind null) a plain day (administrators); audited."""
-        actor = _admin().username
+        actor = principal().username
         parsed = _day(day)
         return admin.change_day(runtime().engine, actor, clock.now(), parsed, body["kind"], body["name"],
                                 body["source"])

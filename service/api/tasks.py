@@ -9,9 +9,10 @@ from marshmallow import Schema, fields, validate
 
 from service import clock
 from service.api import runtime
-from service.api.blueprint import Blueprint, principal
+from service.api.blueprint import Blueprint, changes_anything, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCAwareDateTime, UTCDateTime, page_schema
+from service.domain.roles import SUPERVISORS
 from service.engine.commands import Claim, Delegate, Reassign, Unclaim
 from service.queries import tasks as q
 
@@ -100,6 +101,7 @@ class TaskView(MethodView):
 
 @blp.route("/<string:task_id>/complete")
 class TaskComplete(MethodView):
+    @requires(allows=changes_anything, message="auditors read and change nothing")
     @blp.arguments(CompleteSchema)
     @blp.response(200, TaskDetailSchema)
     @errors_documented(blp, 400, 403, 404, 409)
@@ -126,6 +128,8 @@ def _task_command(name: str, make: Any, body_schema: type[Schema] | None, doc: s
 
     if body_schema is not None:
         _View.post = blp.arguments(body_schema)(_View.post)  # type: ignore[method-assign]
+    _View.post = (requires(*SUPERVISORS, message="only supervisors reassign tasks") if name == "reassign"  # type: ignore[method-assign]
+                  else requires(allows=changes_anything, message="auditors read and change nothing"))(_View.post)
     _View.post.__doc__ = doc
     _View.__name__ = f"Task{name.title()}"
     blp.route(f"/<string:task_id>/{name}")(_View)

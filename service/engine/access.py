@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.domain.roles import (
+    DEFAULT_STARTERS,
     PROCESS_DESIGNER,
     STARTERS,
     SUPERVISORS,
@@ -24,6 +25,7 @@ from service.engine.commands import (
     Reassign,
     Unclaim,
 )
+from service.engine.start_rights import StartRights
 from service.errors import Conflict, Forbidden, NotFound
 
 
@@ -43,12 +45,37 @@ def task_visible(p: Principal, task: Any, inst: Any) -> bool:
     return task_candidate(p, _names(task.candidate_groups), _names(task.candidate_users), task.department_id)
 
 
-def check_start(p: Principal, department_id: str | None) -> str | None:
-    """The department the new instance belongs to; Forbidden if `p` may not start one there."""
+def may_start_processes(p: Principal) -> bool:
+    """Does `p` hold a role that may start some process (auditors, experts and agencies start none)?"""
+    return p.has(*STARTERS) and not p.read_only
+
+
+def check_start(p: Principal, process_id: str, rights: StartRights, department_id: str | None,
+                data: dict[str, Any]) -> str | None:
+    """The department the new instance belongs to; Forbidden if `p` may not start `process_id` there with `data`.
+
+    The system (calendar jobs, call activities, the cycle's launch, the demo) may always start. People need a
+    starter role, and then the model's candidateStarterGroups/Users, or, where the model declares none, one of
+    the bureau's DEFAULT_STARTERS roles. Start data may set an assignment variable only for a starter who could
+    make that assignment by hand (Reassign: supervisors and administrators).
+    """
     if p.system:
         return department_id
-    if not p.has(*STARTERS):
+    if not may_start_processes(p):
         raise Forbidden("your roles do not allow starting processes")
+    if rights.declared:
+        allowed = bool(p.roles & (rights.groups or frozenset())) or p.username in rights.users
+    else:
+        allowed = bool(p.roles & DEFAULT_STARTERS)
+    if not allowed:
+        raise Forbidden(f"you may not start {process_id!r}: its model names who starts it" if rights.declared else
+                        f"you may not start {process_id!r}: its model names no starters, so only the bureau's "
+                        "roles start it")
+    assigned = sorted(set(data) & rights.assignment_variables)
+    if assigned and not p.has(*SUPERVISORS):
+        raise Forbidden(f"start data may not set {', '.join(assigned)}: it decides who gets a task, and only "
+                        "supervisors and administrators assign tasks",
+                        [{"field": f"data/{name}", "message": "an assignment variable"} for name in assigned])
     if department_id is None or department_id == p.department_id:
         return department_id or p.department_id
     if p.sees_all_departments or p.has(PROCESS_DESIGNER):

@@ -14,7 +14,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from service.attachments.forms import schema_problems as attachment_problems
-from service.domain.roles import ROLES, unknown_roles
+from service.domain.roles import ROLES, STARTERS, unknown_roles
 from service.engine.scripting import check_script, is_iso_timer, strip_wrapper
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -108,6 +108,10 @@ def scan_bpmn(name: str, tree: etree._ElementTree, limits: tuple[int, int], form
         _check_expressions(name, el, local, errors)
         if local == "userTask":
             _check_user_task(name, el, forms, errors)
+        elif local == "process":
+            _check_starters(name, el, errors)
+        elif local == "startEvent" and local_name(el.getparent()) == "process":
+            _check_start_form(name, el, forms, errors)
     sources = {f.get("sourceRef") for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow")}
     for el in root.iter(*(f"{{{BPMN_NS}}}{n}" for n in FLOW_NODES - {"endEvent"})):
         if el.get("triggeredByEvent") == "true":
@@ -183,6 +187,44 @@ def _check_user_task(name: str, el: etree._Element, forms: set[str], errors: lis
                                          f"{', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}"))
         elif attr == "priority" and not value.strip().isdigit():
             errors.append(ModelError(name, line_of(el), tid, f'camunda:priority: "{value}" is not a number 0–100'))
+
+
+def _check_starters(name: str, el: etree._Element, errors: list[ModelError]) -> None:
+    """candidateStarterGroups name roles that may start processes; neither attribute takes an expression."""
+    pid = el.get("id")
+    for attr in ("candidateStarterGroups", "candidateStarterUsers"):
+        value = el.get(f"{{{CAMUNDA_NS}}}{attr}")
+        if value is None:
+            continue
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        if not items or "${" in value or "#{" in value:
+            what = "roles" if attr == "candidateStarterGroups" else "users"
+            errors.append(ModelError(name, line_of(el), pid, f"camunda:{attr}: list {what} by name, "
+                                     "comma-separated (no expressions, not empty)"))
+            continue
+        if attr == "candidateStarterUsers":
+            continue
+        unknown = unknown_roles(items)
+        if unknown:
+            errors.append(ModelError(name, line_of(el), pid, f"camunda:candidateStarterGroups: unknown role(s) "
+                                     f"{', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}"))
+        never = sorted(set(items) - STARTERS - set(unknown))
+        if never:
+            errors.append(ModelError(name, line_of(el), pid, f"camunda:candidateStarterGroups: role(s) "
+                                     f"{', '.join(never)} never start processes; roles that may: "
+                                     f"{', '.join(sorted(STARTERS))}"))
+
+
+def _check_start_form(name: str, el: etree._Element, forms: set[str], errors: list[ModelError]) -> None:
+    form_key = el.get(f"{{{CAMUNDA_NS}}}formKey")
+    if not form_key:
+        return
+    if "${" in form_key or "#{" in form_key:
+        errors.append(ModelError(name, line_of(el), el.get("id"), "camunda:formKey of a start event names its form; "
+                                 "no expressions (nothing is known before the start)"))
+    elif form_key_name(form_key) not in forms:
+        errors.append(ModelError(name, line_of(el), el.get("id"), f'start form "{form_key_name(form_key)}" '
+                                 f"(camunda:formKey) not found: add forms/{form_key_name(form_key)}.schema.json"))
 
 
 def check_form(name: str, content: bytes, errors: list[ModelError]) -> None:

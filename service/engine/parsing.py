@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -32,6 +33,7 @@ from service.engine.model_checks import (
     line_of,
     scan_bpmn,
 )
+from service.engine.start_rights import names
 
 USER_TASK_ATTRS = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority", "formKey")
 
@@ -66,17 +68,31 @@ class _ServiceTaskParser(CamundaTaskParser):
 
 
 class _StartEventParser(CamundaStartEventParser):
-    """camunda:initiator names the variable that receives the user who started the instance."""
+    """camunda:initiator names the variable that receives the user who started the instance; camunda:formKey
+    the start form that start data must satisfy."""
 
     def parse_extensions(self, node: Any = None) -> dict[str, Any]:
         ext = dict(super().parse_extensions(node))
-        initiator = self.attribute("initiator", "camunda")
-        if initiator:
-            ext["initiator"] = initiator
+        for attr in ("initiator", "formKey"):
+            value = self.attribute(attr, "camunda")
+            if value:
+                ext[attr] = value
         return ext
 
 
+class _ProcessParser(ProcessParser):
+    """Keeps the start rights of `<bpmn:process>`, which SpiffWorkflow ignores (SPIFFWORKFLOW.md §15)."""
+
+    def create_spec(self) -> Any:
+        spec = super().create_spec()
+        groups = names(self.node.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups"))
+        users = names(self.node.get(f"{{{CAMUNDA_NS}}}candidateStarterUsers")) or frozenset()
+        spec.jixiao_starters = (groups, users)
+        return spec
+
+
 class JixiaoParser(CamundaParser):
+    PROCESS_PARSER_CLASS = _ProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (_UserTaskParser, UserTask),
@@ -215,7 +231,7 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
 def _used_form_keys(trees: dict[str, etree._ElementTree], names: dict[str, bytes]) -> set[str]:
     keys = set()
     for name in names:
-        for el in trees[name].getroot().iter(f"{{{BPMN_NS}}}userTask"):
+        for el in trees[name].getroot().iter(f"{{{BPMN_NS}}}userTask", f"{{{BPMN_NS}}}startEvent"):
             fk = el.get(f"{{{CAMUNDA_NS}}}formKey")
             if fk and "${" not in fk:
                 keys.add(form_key_name(fk))

@@ -58,7 +58,7 @@ from service.engine.commands import (
 from service.engine.model_checks import form_key_name
 from service.engine.serializer import SERIALIZER_VERSION, make_serializer
 from service.engine.versions import LoadedVersion, SpecCache
-from service.errors import Conflict, EngineFailure, InvalidInput, InvalidTransition, NotFound, StaleVersion
+from service.errors import Conflict, EngineFailure, Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion
 from service.models import Department
 
 
@@ -129,19 +129,32 @@ class WorkflowService:
     def start(self, process_id: str, data: dict[str, Any] | None = None, business_key: str | None = None,
               actor: Principal = SYSTEM, department_id: str | None = None,
               now: datetime | None = None) -> dict[str, Any]:
-        """Create an instance on the latest version of `process_id` and run it to its first wait state."""
+        """Create an instance on the latest version of `process_id` and run it to its first wait state.
+
+        Checked before anything runs: who may start the process (its model's start rights), the department,
+        the assignment variables the data sets, then the data against the start event's form.
+        """
         now = now or clock.now()
-        department_id = access.check_start(actor, department_id)
+        initial = dict(data or {})
+        if not access.may_start_processes(actor):
+            raise Forbidden("your roles do not allow starting processes")
         with db.read(self.engine) as conn:
             version_hash = conn.execute(sql.LATEST_VERSION, {"pid": process_id}).scalar()
-            if department_id is not None and conn.execute(
-                    select(Department.id).where(Department.id == department_id)).first() is None:
-                raise InvalidInput("unknown department", [{"field": "department_id", "message": "no such department"}])
         if version_hash is None:
             raise NotFound(f"no deployed process {process_id!r}")
-        spec, subprocess_specs = self.specs.get(version_hash).spec(process_id)
+        version = self.specs.get(version_hash)
+        rights = version.start_rights(process_id)
+        requested = department_id
+        department_id = access.check_start(actor, process_id, rights, department_id, initial)
+        if requested is not None:
+            with db.read(self.engine) as conn:
+                if conn.execute(select(Department.id).where(Department.id == requested)).first() is None:
+                    raise InvalidInput("unknown department",
+                                       [{"field": "department_id", "message": "no such department"}])
+        if not actor.system:  # the service's own starts carry the data its launchers compute
+            _validate_start_data(version, rights.form_key, initial, department_id)
+        spec, subprocess_specs = version.spec(process_id)
         instance_id = str(uuid.uuid4())
-        initial = dict(data or {})
         initiator = (spec.task_specs[spec.start.outputs[0].name].extensions or {}).get("initiator") \
             if spec.start.outputs else None
         if initiator and not actor.system:
@@ -407,6 +420,27 @@ def _validate_form(version: LoadedVersion, form_key: str | None, data: dict[str,
             f"the form has {len(errors)} error(s)",
             [{"field": _field(e), "message": e.message} for e in errors],
         )
+
+
+def _validate_start_data(version: LoadedVersion, form_key: str | None, data: dict[str, Any],
+                         department_id: str | None) -> None:
+    """A person's start data: what the start form allows, or nothing when the process has no start form."""
+    if form_key is None:
+        if data:
+            raise InvalidInput("this process takes no start data (its start event has no form)",
+                               [{"field": f"data/{name}", "message": "not a start variable"} for name in sorted(data)])
+        return
+    validator = version.validator(form_key_name(form_key))
+    if validator is None:  # deploy pins every start form with its model; a version without one takes no data
+        raise InvalidInput(f"the start form {form_key_name(form_key)!r} is not part of this version")
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise InvalidInput(f"the start form has {len(errors)} error(s)",
+                           [{"field": "/".join(["data", *filter(None, [_field(e)])]), "message": e.message}
+                            for e in errors])
+    if "department_id" in data and data["department_id"] != department_id:
+        raise InvalidInput("the start data names another department than the instance's",
+                           [{"field": "data/department_id", "message": f"the instance belongs to {department_id}"}])
 
 
 def _field(error: Any) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from service import db
 from service.attachments import forms as attachment_forms
 from service.engine.parsing import build_specs
+from service.engine.start_rights import StartRights, rights_of
 from service.errors import NotFound
 from service.models import VersionFile
 
@@ -28,6 +29,7 @@ class LoadedVersion:
     processes: dict[str, tuple[Any, dict[str, Any]]]
     forms: dict[str, dict[str, Any]]  # form key → JSON Schema
     ui: dict[str, dict[str, Any]] = field(default_factory=dict)  # form key → UI hints
+    starts: dict[str, StartRights] = field(default_factory=dict)  # process id → who starts it, with what
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict)
 
     def spec(self, process_id: str) -> tuple[Any, dict[str, Any]]:
@@ -35,6 +37,11 @@ class LoadedVersion:
             return self.processes[process_id]
         except KeyError:
             raise NotFound(f"process {process_id!r} is not in version {self.hash[:12]}") from None
+
+    def start_rights(self, process_id: str) -> StartRights:
+        """Who may start `process_id` of this version, its start form and its assignment variables."""
+        self.spec(process_id)  # NotFound for a process the version lacks
+        return self.starts[process_id]
 
     def validator(self, form_key: str) -> Draft202012Validator | None:
         if form_key not in self.forms:
@@ -65,7 +72,8 @@ def load_version(version_hash: str, files: list[tuple[str, str, bytes]]) -> Load
             forms[name[: -len(".schema.json")]] = json.loads(content)
         elif name.endswith(".ui.json"):
             ui[name[: -len(".ui.json")]] = json.loads(content)
-    return LoadedVersion(version_hash, processes, forms, ui)
+    starts = {pid: rights_of(spec, subs) for pid, (spec, subs) in processes.items()}
+    return LoadedVersion(version_hash, processes, forms, ui, starts)
 
 
 class SpecCache:

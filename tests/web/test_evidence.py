@@ -17,7 +17,7 @@ from tests.web.conftest import signed_in
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
                   xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://jixiao.example">
-  <bpmn:process id="evidence" isExecutable="true">
+  <bpmn:process id="evidence" isExecutable="true" camunda:candidateStarterGroups="department_staff">
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="report" name="报送材料" camunda:formKey="evidence_form" camunda:candidateGroups="department_staff">
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>

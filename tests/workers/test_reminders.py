@@ -53,8 +53,9 @@ def emails(runtime):
 
 
 def _start(runtime, due: str = DUE) -> str:
+    # `checkers` names who checks: only a starter who may assign tasks (a supervisor) may set it.
     return runtime.workflows.start("reminders", {"due_at": due, "checkers": ["expert", "agency"]},
-                                   actor=principal("staff_a"))["id"]
+                                   actor=principal("supervisor"), department_id="dept-a")["id"]
 
 
 def _tasks(runtime, iid: str) -> dict[str, str]:

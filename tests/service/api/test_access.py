@@ -52,10 +52,12 @@ MATRIX: dict[str, dict[str, int]] = {
               "staff_b": 404, "designer": 404, "expert": 404},
     "complete": {"staff_a": 200, "head_a": 403, "reviewer": 403, "supervisor": 403, "auditor": 403,
                  "admin": 403, "staff_b": 404, "designer": 404, "expert": 404},
+    # Only supervisors reassign and suspend: everyone else is refused before the task or instance is looked up
+    # (403 whatever the id, so it tells nothing about another department's work).
     "reassign": {"supervisor": 200, "admin": 200, "staff_a": 403, "head_a": 403, "reviewer": 403,
-                 "auditor": 403, "staff_b": 404, "designer": 404, "expert": 404},
+                 "auditor": 403, "staff_b": 403, "designer": 403, "expert": 403},
     "suspend": {"supervisor": 200, "admin": 200, "staff_a": 403, "head_a": 403, "reviewer": 403, "auditor": 403,
-                "staff_b": 404, "designer": 404, "expert": 404},
+                "staff_b": 403, "designer": 403, "expert": 403},
     "list_users": {"admin": 200, **{u: 403 for u in USERS if u not in ("admin", "anonymous")}},
     "create_user": {"admin": 201, **{u: 403 for u in USERS if u not in ("admin", "anonymous")}},
     "me": {u: 200 for u in USERS if u != "anonymous"},

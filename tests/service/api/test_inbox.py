@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from service import clock
@@ -10,8 +11,9 @@ from tests.conftest import principal
 MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="inbox" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:process id="inbox" isExecutable="true"
+      camunda:candidateStarterGroups="department_staff,finance_reviewer">
+    <bpmn:startEvent id="s" camunda:formKey="inbox_start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="u" name="填报" camunda:candidateGroups="${group}" camunda:dueDate="${due}"
         camunda:priority="${prio}"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
     <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
@@ -21,13 +23,19 @@ MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>"""
 
 
+# The start form: which group works the task, its due date and priority.
+START_FORM = json.dumps({"type": "object", "additionalProperties": False, "properties": {
+    "group": {"type": "string"}, "due": {"type": "string"}, "prio": {"type": "integer"}}}).encode()
+FILES = {"inbox.bpmn": MODEL.encode(), "inbox_start.schema.json": START_FORM}
+
+
 def _start(runtime, who, group, due, prio, dept=None):
     data = {"group": group, "due": due, "prio": prio}
     return runtime.workflows.start("inbox", data, actor=principal(who), department_id=dept)["id"]
 
 
 def test_inbox_scopes_filters_and_order(runtime, deploy_fixture, as_user, frozen_clock):
-    deploy_fixture(files={"inbox.bpmn": MODEL.encode()})
+    deploy_fixture(files=FILES)
     late = _start(runtime, "staff_a", "department_staff", "P1D", 50)
     soon_low = _start(runtime, "staff_a", "department_staff", "P3D", 10)
     soon_high = _start(runtime, "staff_a", "department_staff", "P3D", 90)
@@ -67,14 +75,14 @@ def test_inbox_scopes_filters_and_order(runtime, deploy_fixture, as_user, frozen
 def test_task_without_assignee_or_candidates_belongs_to_its_starter(runtime, deploy_fixture, as_user):
     model = MODEL.replace(' camunda:candidateGroups="${group}" camunda:dueDate="${due}"\n        '
                           'camunda:priority="${prio}"', "")
-    deploy_fixture(files={"inbox.bpmn": model.encode()})
+    deploy_fixture(files={**FILES, "inbox.bpmn": model.encode()})
     iid = runtime.workflows.start("inbox", {}, actor=principal("staff_b"))["id"]
     [task] = as_user("staff_b").get("/api/tasks?scope=mine").get_json()["items"]
     assert task["instance_id"] == iid and task["assignee"] == "staff_b"
 
 
 def test_inbox_sorts_by_priority_newest_or_due_across_pages(runtime, deploy_fixture, as_user, frozen_clock):
-    deploy_fixture(files={"inbox.bpmn": MODEL.encode()})
+    deploy_fixture(files=FILES)
     started = []
     for due, prio in (("P9D", 20), ("P1D", 70), ("P5D", 95), ("P3D", 50)):
         started.append(_start(runtime, "staff_a", "department_staff", due, prio))

@@ -49,7 +49,7 @@ def test_deploy_returns_version_and_processes(client, runtime):
     listed = client.get("/api/process-models").get_json()
     assert listed["total"] == 1 and listed["items"][0]["version"] == body["version"]
     # The form the model references is pinned into the version.
-    assert count_rows(runtime, "version_files") == 2
+    assert count_rows(runtime, "version_files") == 3  # the model, its task form and its start form
 
 
 def test_redeploying_identical_files_is_a_no_op(client, runtime):

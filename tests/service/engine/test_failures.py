@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import time
 
+import pytest
+
 from service import clock
+from service.errors import EngineFailure
 from service.queries import instances, tasks
 from tests.conftest import count_rows
 
@@ -142,6 +145,9 @@ def test_very_long_chain_rejected_at_deploy_and_long_one_runs(client, runtime):
 
 def test_runtime_error_at_start_is_422_and_nothing_stored(client, runtime, deploy_fixture):
     deploy_fixture("simple.bpmn")  # its script needs `amount`
+    # A person's start data meets the start form first; the service's own start (no form) runs the script.
     resp = client.post("/api/instances", json={"process_id": "simple", "data": {}})
-    assert resp.status_code == 422 and "amount" in resp.get_json()["detail"]
+    assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "data/amount"
+    with pytest.raises(EngineFailure, match="amount"):
+        runtime.workflows.start("simple", {})
     assert count_rows(runtime, "instances") == 0 and count_rows(runtime, "events") == 1  # the deployment only
