@@ -1,0 +1,63 @@
+"""The web server's settings, shared by `make run` (`jixiao serve`) and production
+(`gunicorn -c python:service.gunicorn_conf`); gunicorn's command-line options override them.
+
+gthread workers: one process per core, because requests spend their time in Python (the engine, SQLAlchemy,
+Jinja) and the GIL lets one process use one core; a few threads per process cover the waits — SQLite's write
+lock (`BEGIN IMMEDIATE` with a busy timeout; WAL lets readers go on meanwhile), PostgreSQL round trips,
+uploads. gthread keeps keep-alive connections open, where sync workers and Werkzeug close each one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from service import logging_setup
+from service.config import Settings
+
+
+def cores() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's share), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_settings = Settings.from_env()
+
+wsgi_app = "service.wsgi:app"
+bind = [f"{_settings.host}:{_settings.port}"]
+worker_class = "gthread"
+# WEB_CONCURRENCY is gunicorn's (and most platforms') name for the process count.
+workers = int(os.environ.get("WEB_CONCURRENCY") or cores())
+threads = int(os.environ.get("JIXIAO_WEB_THREADS") or 4)
+# A gthread worker keeps the keep-alive connections it accepted; the cap lets others reach a less busy worker.
+worker_connections = 64
+keepalive = 5
+# A command is bounded by JIXIAO_ENGINE_TIME_LIMIT (5 s); uploads are capped at 16 MiB: 60 s is ample.
+timeout = 60
+graceful_timeout = 20
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
+# gunicorn 27's control socket defaults to one path per user ($HOME/.gunicorn): several servers would share it.
+control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """In the master, before any worker: quiet engine logs, and create the first administrator once."""
+    logging_setup.console(logging.INFO)
+    settings = Settings.from_env()
+    if settings.admin_user and settings.admin_password:
+        # Each worker's create_app() would otherwise race to create the same user on a fresh database.
+        from service.db import make_engine
+        from service.people.directory import bootstrap_admin
+
+        engine = make_engine(settings.database_url)
+        try:
+            if bootstrap_admin(engine, settings.admin_user, settings.admin_password):
+                server.log.info("administrator %s created", settings.admin_user)
+        finally:
+            engine.dispose()  # no connection crosses the fork into the workers
