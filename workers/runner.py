@@ -140,8 +140,10 @@ def configure_logging() -> None:
     from service import logging_setup
 
     logging_setup.console(logging.INFO)
-    # APScheduler logs every 5-second pass at INFO; the worker logs what a pass did itself.
+    # APScheduler logs every job it adds and every 5-second pass at INFO; the worker logs its schedule and what
+    # a pass did itself.
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
 
 
 def serve(rt: Runtime) -> None:

@@ -126,6 +126,12 @@ def test_gunicorn_workers_serve_pages_and_commands_at_once_and_stop_on_sigterm(r
         assert all(page.result() for page in pages)
         assert statuses == ["completed"] * 6
 
+        # Workers listen with SO_REUSEPORT: a second server on the same port must refuse, not share it.
+        second = subprocess.run([JIXIAO, "serve", "--host", HOST, "--port", str(port)], cwd=ROOT, timeout=60,
+                                env={**os.environ, "DATABASE_URL": runtime.settings.database_url},
+                                capture_output=True, text=True)
+        assert second.returncode != 0 and f"cannot listen on {HOST}:{port}" in second.stderr + second.stdout
+
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, log.read_text()
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
