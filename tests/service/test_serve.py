@@ -6,11 +6,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -65,12 +67,13 @@ def children(pid: int) -> list[int]:
 
 
 @contextmanager
-def serving(database_url: str, tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+def serving(database_url: str, tmp_path: Path, *args: str, **extra_env: str
+            ) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
     """`jixiao serve ARGS` on a free port (own process group, killed if the test fails); yields (proc, port, log)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "JIXIAO_FORMS_DIR": str(FIXTURES),
            "JIXIAO_WORKFLOWS_DIR": str(FIXTURES), "JIXIAO_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", **extra_env}
     log = tmp_path / f"serve-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([JIXIAO, "serve", "--host", HOST, "--port", str(port), *args], cwd=ROOT, env=env,
@@ -126,6 +129,11 @@ def test_gunicorn_workers_serve_pages_and_commands_at_once_and_stop_on_sigterm(r
         assert all(page.result() for page in pages)
         assert statuses == ["completed"] * 6
 
+        # A browser's sign-in spans several connections, which the kernel spreads over the workers: the session
+        # and CSRF token one worker signs must be accepted by the other.
+        for _ in range(4):
+            assert web_sign_in(port, "staff_a") == 200
+
         # Workers listen with SO_REUSEPORT: a second server on the same port must refuse, not share it.
         second = subprocess.run([JIXIAO, "serve", "--host", HOST, "--port", str(port)], cwd=ROOT, timeout=60,
                                 env={**os.environ, "DATABASE_URL": runtime.settings.database_url},
@@ -139,6 +147,51 @@ def test_gunicorn_workers_serve_pages_and_commands_at_once_and_stop_on_sigterm(r
     output = log.read_text()
     assert "Booting worker" in output and "gthread" in output
     assert "spiff.task" not in output  # the engine's per-task lines stay off the console
+
+
+def test_several_workers_on_a_fresh_database_create_the_first_administrator_once(tmp_path):
+    from service.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    upgrade(url)
+    with serving(url, tmp_path, "--workers", "2", JIXIAO_ADMIN_USER="first.admin",
+                 JIXIAO_ADMIN_PASSWORD="Str0ng-first-admin") as (proc, port, log):
+        status, body = request(port, "POST", "/api/auth/token",
+                               {"username": "first.admin", "password": "Str0ng-first-admin"})
+        assert status == 200, body
+        token = json.loads(body)["token"]
+        status, body = request(port, "GET", "/api/users?per_page=100", token=token)
+        assert status == 200, body
+        assert [u["username"] for u in json.loads(body)["items"]] == ["first.admin"]
+        assert len(children(proc.pid)) == 2, log.read_text()
+
+
+def web_sign_in(port: int, username: str) -> int:
+    """Sign in through the login page, each request on a new connection; the status of the inbox afterwards."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    conn.request("GET", "/login")
+    page = conn.getresponse()
+    html = page.read().decode()
+    cookie = page.getheader("Set-Cookie", "").split(";", 1)[0]
+    conn.close()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert csrf and cookie.startswith("session="), html[:300]
+    form = urllib.parse.urlencode({"csrf_token": csrf.group(1), "username": username,
+                                   "password": password_of(username)})
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    conn.request("POST", "/login", body=form, headers={"Cookie": cookie,
+                                                       "Content-Type": "application/x-www-form-urlencoded"})
+    signed = conn.getresponse()
+    signed.read()
+    conn.close()
+    assert signed.status == 302, signed.status
+    cookie = signed.getheader("Set-Cookie", "").split(";", 1)[0]
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    conn.request("GET", "/inbox", headers={"Cookie": cookie})
+    inbox = conn.getresponse()
+    inbox.read()
+    conn.close()
+    return inbox.status
 
 
 def test_debug_flag_serves_with_the_development_server_and_says_so(runtime, tmp_path):
