@@ -51,6 +51,11 @@ loglevel = "info"
 control_socket_disable = True
 
 
+def _tcp_only(cfg: Any) -> bool:
+    """Every address is a host and port that gunicorn binds itself (no Unix socket, no inherited descriptor)."""
+    return not os.environ.get("LISTEN_FDS") and all(isinstance(a, tuple) for a in cfg.address)
+
+
 def _check_reuse_port(cfg: Any) -> None:
     """Keep SO_REUSEPORT for TCP addresses that nobody listens on yet; off for anything else.
 
@@ -59,7 +64,7 @@ def _check_reuse_port(cfg: Any) -> None:
     """
     if not cfg.reuse_port:
         return
-    if os.environ.get("LISTEN_FDS") or not all(isinstance(a, tuple) for a in cfg.address):
+    if not _tcp_only(cfg):
         cfg.set("reuse_port", False)
         return
     for host, port in cfg.address:
@@ -91,3 +96,9 @@ def on_starting(server: Any) -> None:
                 server.log.info("administrator %s created", settings.admin_user)
         finally:
             engine.dispose()  # no connection crosses the fork into the workers
+
+
+def on_reload(server: Any) -> None:
+    """After a HUP re-read this module: keep SO_REUSEPORT off where on_starting turned it off."""
+    if not _tcp_only(server.cfg):
+        server.cfg.set("reuse_port", False)
