@@ -54,7 +54,9 @@ migrate: setup
 deploy: migrate
 	$(BIN)/jixiao deploy workflows
 
-## Set everything up and serve on http://$(HOST):$(PORT) with SQLite (instance/jixiao.sqlite3).
+## Set everything up and serve on http://$(HOST):$(PORT) with SQLite (instance/jixiao.sqlite3): gunicorn with the
+## settings of service/gunicorn_conf.py (gthread, one worker per core), as in production, and one worker beside it.
+## The schema, models and seed data are in place before gunicorn starts, so its workers only read them.
 run: deploy assets
 	$(BIN)/jixiao seed --demo
 	$(BIN)/jixiao worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

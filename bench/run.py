@@ -117,10 +117,11 @@ def _children(pid: int) -> list[int]:
 
 @dataclass
 class Server:
-    """One gunicorn master (own process group) serving the app on a free port."""
+    """One gunicorn master (own process group) serving the app on a free port with the settings `make run` and
+    production use (service/gunicorn_conf.py); workers and threads left None keep that module's values."""
 
-    workers: int
-    threads: int
+    workers: int | None
+    threads: int | None
     env: dict[str, str]
     log_path: Path
     port: int = field(default_factory=_free_port)
@@ -130,9 +131,10 @@ class Server:
 
     @property
     def argv(self) -> list[str]:
-        return [_bin("gunicorn"), "service:create_app()", "-k", "gthread", "--threads", str(self.threads),
-                "-w", str(self.workers), "-b", f"{HOST}:{self.port}", "--log-level", "warning",
-                *self.extra]
+        sizes = [*(["-w", str(self.workers)] if self.workers else []),
+                 *(["--threads", str(self.threads)] if self.threads else [])]
+        return [_bin("gunicorn"), "-c", "python:service.gunicorn_conf", *sizes, "-b", f"{HOST}:{self.port}",
+                "--log-level", "warning", *self.extra]
 
     def command(self) -> str:
         shown = [Path(self.argv[0]).relative_to(ROOT).as_posix() if self.argv[0].startswith(str(ROOT))
@@ -492,7 +494,7 @@ def _row(label: str, median: float, p90: float | None, target: str = "", verdict
 
 
 def report(args: argparse.Namespace, seq: Sequential, eng: EngineOnly, tp: Throughput, seq_cmd: str,
-           tp_cmd: str, deployed: dict[str, Any]) -> None:
+           tp_cmd: str, deployed: dict[str, Any], spread: tuple[Throughput, str] | None = None) -> None:
     start_med, start_p90 = _ms(seq.start)
     find_med, find_p90 = _ms(seq.find)
     complete_med, complete_p90 = _ms(seq.complete)
@@ -532,8 +534,10 @@ def report(args: argparse.Namespace, seq: Sequential, eng: EngineOnly, tp: Throu
     print()
     print(f"Throughput: {args.clients} concurrent clients, each reusing its connection while the server keeps "
           f"it alive, {args.seconds:g} s")
-    print("  (--worker-connections caps each worker's connections so that they spread over both workers: a "
-          "worker at its cap closes a connection after its response, and the client reconnects)")
+    from service import gunicorn_conf
+
+    print(f"  (`make run`'s server: service/gunicorn_conf.py, {gunicorn_conf.workers} gthread worker(s) × "
+          f"{gunicorn_conf.threads} threads, at most {gunicorn_conf.worker_connections} connections each)")
     print(f"  server: {tp_cmd}")
     print(f"  full cycles/s: {tp.per_second:8.1f}   ({tp.cycles} cycles)   "
           f"target ≥ {TARGET_CYCLES_PER_S:g}/s with 0 errors: "
@@ -551,6 +555,14 @@ def report(args: argparse.Namespace, seq: Sequential, eng: EngineOnly, tp: Throu
     print(f"  errors: {errors}" + (" (warm-up included)" if errors else ""))
     for key, count in tp.errors.most_common():
         print(f"    {key:<24}{count:6}   e.g. {tp.examples.get(key, '')}")
+    if spread is not None:
+        tp2, cmd2 = spread
+        split2 = ", ".join(f"{cpu:.1f} s" for cpu in sorted(tp2.worker_cpu.values(), reverse=True))
+        print("  the same server with the connections spread over its workers (a worker at its cap closes a "
+              "connection after its response, and the client reconnects):")
+        print(f"  server: {cmd2}")
+        print(f"  full cycles/s: {tp2.per_second:8.1f}   ({tp2.cycles} cycles), errors {sum(tp2.errors.values())}, "
+              f"connections opened {tp2.connects}; CPU of the workers {split2}")
     print()
 
 
@@ -623,14 +635,22 @@ def peer(args: argparse.Namespace, tmp: Path, cleanups: list[Callable[[], None]]
     print(f"bench: SpiffWorkflow alone, {args.warmup} + {args.n} runs", flush=True)
     eng = engine_only(args.n, args.warmup)
 
-    two = Server(workers=2, threads=4, env=env, log_path=tmp / "gunicorn-w2.log",
-                 extra=("--worker-connections", str(max(1, args.clients // 2))))
+    # `make run`'s server as it is: service/gunicorn_conf.py's workers (one per core) and threads.
+    two = Server(workers=None, threads=None, env=env, log_path=tmp / "gunicorn-make-run.log")
     cleanups.append(two.stop)
     print(f"bench: starting {two.command()}; {args.clients} clients for {args.seconds:g} s", flush=True)
     with running(two):
         tp = throughput(two, args.clients, args.seconds, warmup_cycles=5, token=token)
 
-    report(args, seq, eng, tp, one.command(), two.command(), deployed)
+    # Few long-lived clients may all land on one gthread worker; capping each worker's connections spreads them.
+    three = Server(workers=None, threads=None, env=env, log_path=tmp / "gunicorn-spread.log",
+                   extra=("--worker-connections", str(max(1, args.clients // 2))))
+    cleanups.append(three.stop)
+    print(f"bench: starting {three.command()}; {args.clients} clients for {args.seconds:g} s", flush=True)
+    with running(three):
+        tp_spread = throughput(three, args.clients, args.seconds, warmup_cycles=5, token=token)
+
+    report(args, seq, eng, tp, one.command(), two.command(), deployed, (tp_spread, three.command()))
 
 
 def inbox_part(args: argparse.Namespace, tmp: Path) -> None:

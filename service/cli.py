@@ -20,6 +20,14 @@ def _runtime() -> Runtime:
 @click.group()
 def main() -> None:
     """Jixiao 绩效: budget performance management on BPMN workflows."""
+    from service import logging_setup
+
+    # Every command may run the engine (seed --demo, timers fire, cycle launch): its per-task INFO lines stay
+    # off the console unless JIXIAO_ENGINE_LOG asks for them.
+    try:
+        logging_setup.quiet_engine()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.group()
@@ -247,13 +255,8 @@ def audit_import(path: Path) -> None:
 @main.command()
 def worker() -> None:
     """Run the worker process: fires due timers and runs background jobs, every WORKER_POLL_SECONDS."""
-    import logging
-
     from workers.runner import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    # APScheduler logs every 5-second pass at INFO; the worker logs what a pass did itself.
-    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     serve(_runtime())
 
 
@@ -319,21 +322,41 @@ def notifications_retry(notification_id: int) -> None:
 
 
 @main.command()
-@click.option("--host", default=None)
-@click.option("--port", type=int, default=None)
-def serve(host: str | None, port: int | None) -> None:
-    """Serve the web app and API with Flask's server (use gunicorn in production)."""
-    from service import create_app
+@click.option("--host", default=None, help="default: HOST (127.0.0.1)")
+@click.option("--port", type=int, default=None, help="default: PORT (5000)")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="gunicorn worker processes (default: WEB_CONCURRENCY or one per core)")
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="threads per worker (default: JIXIAO_WEB_THREADS or 4)")
+@click.option("--debug", is_flag=True, help="Flask's development server with the debugger, instead of gunicorn")
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None, debug: bool) -> None:
+    """Serve the web app and API with gunicorn (service/gunicorn_conf.py), as in production."""
     from service.config import ConfigError
-    from service.server_banner import QuietRequestHandler
+    from service.secret_key import session_key
 
     try:
         settings = Settings.from_env()
-        app = create_app(settings)
+        session_key(settings)  # production without SECRET_KEY: one clear line, not a traceback per worker
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    app.run(host=host or settings.host, port=port or settings.port, threaded=True,
-            request_handler=QuietRequestHandler)
+    host, port = host or settings.host, port or settings.port
+    if debug:
+        from service import create_app
+        from service.server_banner import QuietRequestHandler
+
+        click.echo(f"jixiao: Flask's development server (--debug) on http://{host}:{port} - "
+                   "never in production", err=True)
+        create_app(settings).run(host=host, port=port, threaded=True, debug=True, use_reloader=False,
+                                 request_handler=QuietRequestHandler)
+        return
+    from service.web_server import WebServer
+
+    overrides: dict[str, object] = {"bind": [f"{host}:{port}"]}
+    if workers:
+        overrides["workers"] = workers
+    if threads:
+        overrides["threads"] = threads
+    WebServer(overrides).run()
 
 
 from service.cli_reports import COMMANDS as _REPORT_COMMANDS  # noqa: E402  (report, rules, calendar)

@@ -135,8 +135,20 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
     return scheduler
 
 
+def configure_logging() -> None:
+    """The worker's console: what each pass did at INFO; the engine's per-task lines only with JIXIAO_ENGINE_LOG."""
+    from service import logging_setup
+
+    logging_setup.console(logging.INFO)
+    # APScheduler logs every job it adds and every 5-second pass at INFO; the worker logs its schedule and what
+    # a pass did itself.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
+
+
 def serve(rt: Runtime) -> None:
     """The worker process: an APScheduler clock that runs a pass every WORKER_POLL_SECONDS and the calendar jobs."""
+    configure_logging()
     scheduler = build_scheduler(rt)
     log.info("worker %s polling every %.1f s; calendar jobs: %s", worker_name(), rt.settings.worker_poll_seconds,
              ", ".join(j.id for j in scheduler.get_jobs() if j.id != "jixiao-pass") or "none")
