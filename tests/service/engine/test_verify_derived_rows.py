@@ -3,6 +3,7 @@ escalations, jobs — since they decide who may act: a row edited in the databas
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
@@ -12,8 +13,13 @@ from sqlalchemy import text
 
 from service import clock
 from service.cli import main
+from service.config import Settings
+from service.engine.archive import export_jsonl, import_jsonl
 from service.engine.commands import Claim, CompleteTask, Delegate, Reassign, Unclaim
 from service.engine.verify import verify
+from service.errors import InvalidInput
+from service.migrate import upgrade
+from service.runtime import Runtime
 from tests.conftest import FIXTURES, bypassed_audit_guard, principal
 from workers.timers import fire_due
 
@@ -374,3 +380,35 @@ def test_a_second_decision_or_hand_up_of_the_same_escalation_is_a_finding():
         (4, "the escalate_escalation event hands up escalation 4, which the history handed up at event 3"),
         (6, "the resolve_escalation event decides escalation 4, which the history resolved at event 5")]
     assert (rows.escalations[0].values["decision"], rows.escalations[0].values["comment"]) == ("dismiss", "已更正")
+
+
+def test_decided_escalations_exported_and_imported_elsewhere_verify(runtime, decisions, tmp_path):
+    """A decision event names its escalation by id: the import keeps the ids, so the history still names its rows
+    in the scratch database (here the later instances only, whose ids a fresh numbering would not give)."""
+    chosen = [decisions[s] for s in ("dismissed", "escalated", "completed")]
+    ids = sorted(_escalation(runtime, iid).id for iid in chosen)
+    out = io.StringIO()
+    export_jsonl(runtime.engine, out, instances=chosen)
+    url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+    upgrade(url)
+    scratch = Runtime.build(Settings(database_url=url))
+    try:
+        assert import_jsonl(scratch.engine, out.getvalue().splitlines())["escalation"] == 3
+        with scratch.engine.connect() as conn:
+            assert sorted(conn.execute(text("SELECT id FROM escalations")).scalars()) == ids
+        report = verify(scratch.engine, scratch.specs, scratch.settings, chosen)
+        assert report.ok and report.checked == 3, [str(f) for f in report.findings]
+        # An escalation whose id another instance's escalation holds here is refused, and nothing is imported.
+        out = io.StringIO()
+        export_jsonl(runtime.engine, out, instances=[decisions["open"]])
+        records = [json.loads(line) for line in out.getvalue().splitlines()]
+        for record in records:
+            if record["type"] == "escalation":
+                record["id"] = ids[0]
+        with pytest.raises(InvalidInput, match=f"this database has an escalation {ids[0]} of instance {chosen[0]}"):
+            import_jsonl(scratch.engine, [json.dumps(r) for r in records])
+        with scratch.engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM instances WHERE id = :i"),
+                                {"i": decisions["open"]}).scalar() == 0
+    finally:
+        scratch.close()
