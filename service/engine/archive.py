@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from service import clock, db
 from service.engine import statements as sql
@@ -31,7 +31,8 @@ P = ProcessDefinition.__table__
 D = Department.__table__
 A = Attachment.__table__  # evidence metadata; the files themselves stay in the attachments storage
 # The derived rows verify compares, in the order they are written back (a candidate needs its task). Escalations
-# and jobs get new ids where they land (ids are the database's own); jobs are unique by idempotency key.
+# keep their ids: the decision events on an instance's chain name their escalation by id. Jobs get new ids where
+# they land (ids are the database's own); they are unique by idempotency key.
 DERIVED = {"task": sql.TASKS, "candidate": sql.CANDIDATES, "wait": sql.WAITS, "escalation": sql.ESCALATIONS,
            "job": sql.JOBS}
 EVENT_COLUMNS = ["instance_id", "seq", "at", "actor", "command", "input", "tasks", "fingerprint", "prev_hash", "hash"]
@@ -104,9 +105,15 @@ def _insert_derived(conn: Any, kind: str, record: dict[str, Any]) -> bool:
     """Write one derived row unless it is there already; True if written."""
     table = DERIVED[kind]
     row = _row(record, table)
-    if kind in ("escalation", "job"):
+    if kind == "job":
         row.pop("id", None)
-    exists = {"task": lambda: table.c.id == row["id"],
+    if kind == "escalation":
+        taken = conn.execute(select(table.c.instance_id).where(table.c.id == row["id"])).first()
+        if taken is not None and taken.instance_id != row["instance_id"]:
+            raise InvalidInput(f"escalation {row['id']} of instance {row['instance_id']}: this database has an "
+                               f"escalation {row['id']} of instance {taken.instance_id}; import into an empty "
+                               "database")
+    exists = {"task": lambda: table.c.id == row["id"], "escalation": lambda: table.c.id == row["id"],
               "candidate": lambda: (table.c.task_id == row["task_id"]) & (table.c.group_name == row["group_name"]),
               "wait": lambda: (table.c.instance_id == row["instance_id"]) & (table.c.name == row["name"]),
               "job": lambda: table.c.idempotency_key == row["idempotency_key"]}.get(kind)
@@ -201,6 +208,9 @@ def import_jsonl(engine: Engine, lines: Iterable[str]) -> dict[str, int]:
                 counts[kind] += 1
             else:
                 raise InvalidInput(f"unknown record type {kind!r}")
+        if counts["escalation"] and conn.dialect.name == "postgresql":  # ids written: the sequence goes past them
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('escalations', 'id'), "
+                              "(SELECT MAX(id) FROM escalations))"))
         head = conn.execute(select(func.max(EVENTS.c.seq)).where(EVENTS.c.instance_id.is_(None))).scalar()
         if head:
             last = conn.execute(select(EVENTS.c.hash).where(EVENTS.c.instance_id.is_(None), EVENTS.c.seq == head)

@@ -7,6 +7,12 @@ escalations and external tasks; who holds a task after a claim, unclaim, delegat
 resolve comes from `derive.holder_change`, which the mutation path calls too. This module applies those the way
 the mutation path writes them (which rows a closed task or an escalation decision changes).
 
+Every decision on an escalation is an event on the instance's chain (service/engine/escalation_commands.py):
+completing its supervisor task, a resolve that suspends, resumes or stops the instance or records the decision
+only, a dismissal, a hand-up to the bureau's leadership. So each escalation row follows from the history alone;
+a decision event names its row by id (`escalation_id`), and the row it names must be open (and, to be handed
+up, still with the supervisors) at that point of the history, as the mutation path requires.
+
 What each event kind does to the derived rows is one table, `EFFECTS` (event kind → effect). A new kind of
 event is folded in by adding its entry: an effect takes the rows and the `ReplayStep` and changes the rows as
 the mutation path's write does. An event kind without an entry is itself a finding, so a new command cannot
@@ -21,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from service.engine import derive
+from service.engine.escalation_commands import LEADERSHIP_LEVEL, SUPERVISOR_LEVEL
 from service.engine.replay import ReplayStep
 
 # The task columns the mutation path derives (ids and write times are bookkeeping, not compared).
@@ -28,10 +35,10 @@ TASK_COLUMNS = ("process_id", "bpmn_id", "name", "state", "form_key", "departmen
                 "candidate_users", "assignee", "owner", "delegation_state", "due_at", "follow_up_at", "priority",
                 "completed_by", "data")
 CANDIDATE_COLUMNS = ("department_id", "due_at", "priority", "assignee")
-ESCALATION_COLUMNS = ("kind", "code", "name", "department_id", "state", "decision", "comment", "resolved_by")
-# A supervisor's decision on an escalation without a supervisor task, made outside the instance's chain
-# (service/queries/escalations.py): suspend and stop leave their command's event, dismiss leaves none.
-OUTSIDE_DECISIONS = ("suspend", "stop", "dismiss")
+# Every escalation column but its id, instance, element and supervisor task (which pair it with its row) and
+# opened_at (the time the row was written).
+ESCALATION_COLUMNS = ("kind", "code", "name", "department_id", "state", "decision", "comment", "resolved_by",
+                      "resolved_at", "level", "escalated_at", "escalated_by")
 
 
 @dataclass
@@ -41,7 +48,6 @@ class Row:
     values: dict[str, Any]
     seq: int
     stored_id: Any = None  # escalations: the stored row paired with this one when it opened
-    decided_outside: bool = False  # escalations: its decision is not on the chain (see OUTSIDE_DECISIONS)
     changed: dict[str, int] = field(default_factory=dict)  # column → the event that last set it
 
     def set(self, seq: int, **values: Any) -> None:
@@ -52,17 +58,6 @@ class Row:
     def seq_of(self, column: str | None) -> int:
         """The event that gave `column` its expected value."""
         return self.changed.get(column, self.seq) if column else self.seq
-
-
-@dataclass
-class Intervention:
-    """A suspend or terminate event: what an escalation decided without a supervisor task points to."""
-
-    seq: int
-    at: datetime
-    actor: str | None
-    decision: str  # suspend | stop
-    reason: str | None
 
 
 @dataclass
@@ -82,7 +77,6 @@ class ImpliedRows:
     candidates: dict[str, dict[str, Row]] = field(default_factory=dict)  # task id → group name → row
     escalations: list[Row] = field(default_factory=list)  # in the order they opened
     external: dict[str, Row] = field(default_factory=dict)  # recorded external task id → bpmn_id, topic, completed
-    interventions: list[Intervention] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)  # events the rows cannot follow
 
     def observe(self, step: ReplayStep) -> None:
@@ -103,13 +97,26 @@ class ImpliedRows:
                                             "never made ready"))
         return row
 
-    def open_escalation(self, values: dict[str, Any], seq: int, decided_outside: bool) -> Row:
+    def open_escalation(self, values: dict[str, Any], seq: int) -> Row:
         """A new escalation, paired with the first unpaired stored row of the same element and task."""
         paired = {r.stored_id for r in self.escalations}
         stored = next((s.id for s in self.stored_escalations if s.id not in paired
                        and (s.element_id, s.task_id) == (values["element_id"], values["task_id"])), None)
-        row = Row(values, seq, stored, decided_outside)
+        row = Row(values, seq, stored)
         self.escalations.append(row)
+        return row
+
+    def escalation(self, step: ReplayStep) -> Row | None:
+        """The escalation a decision event names, if the history opened it and it is open (else a problem)."""
+        named = step.payload.get("escalation_id")
+        row = next((r for r in self.escalations if r.stored_id is not None and str(r.stored_id) == str(named)), None)
+        if row is None:
+            self.problems.append((step.seq, f"the {step.command} event names escalation {named}, which the history "
+                                            "never opened (or whose row is gone)"))
+        elif row.values["state"] != "open":
+            self.problems.append((step.seq, f"the {step.command} event decides escalation {named}, which the "
+                                            f"history resolved at event {row.seq_of('state')}"))
+            return None
         return row
 
     def assign(self, row: Row, task_id: str, seq: int, **values: Any) -> None:
@@ -138,19 +145,20 @@ def _engine_step(rows: ImpliedRows, step: ReplayStep) -> None:
         rows.problems.append((step.seq, f"the {step.command} event ran no engine step on replay"))
         return
     p = step.payload
-    completed = str(p.get("task_id")) if step.command == "complete_task" else None
+    completed = str(p.get("task_id")) if _completes_task(step) else None
     decision = (p.get("data") or {}) if completed else {}
     department = rows.instance.get("department_id")
     for e in out.escalations:  # a boundary timer or escalation event fired
         rows.open_escalation({"kind": e["kind"], "code": e["code"], "name": e["name"], "element_id": e["element_id"],
                               "task_id": step.recorded(e["task_id"]) if e["task_id"] else None,
                               "department_id": department, "state": "open", "decision": None, "comment": None,
-                              "resolved_by": None}, step.seq, decided_outside=e["task_id"] is None)
+                              "resolved_by": None, "resolved_at": None, "level": SUPERVISOR_LEVEL,
+                              "escalated_at": None, "escalated_by": None}, step.seq)
     for task_id in (step.recorded(t) for t in out.closed):
         done = task_id == completed
         for esc in rows.escalations:  # completing the supervisor's task decides its escalation
             if esc.values["task_id"] == task_id and esc.values["state"] == "open":
-                esc.set(step.seq, state="resolved", resolved_by=step.actor if done else None,
+                esc.set(step.seq, state="resolved", resolved_by=step.actor if done else None, resolved_at=step.at,
                         decision=str(decision.get("decision") or "completed")[:50] if done else "cancelled",
                         comment=decision.get("decision_comment") if done else None)
         task = rows.tasks.get(task_id)
@@ -181,13 +189,54 @@ def _complete_external(rows: ImpliedRows, step: ReplayStep) -> None:
         external.set(step.seq, completed=True)
 
 
-def _intervene(decision: str) -> Effect:
-    """Suspend and terminate: an engine step, and a decision an escalation without a supervisor task may cite."""
+def _completes_task(step: ReplayStep) -> bool:
+    """A task completion: the command itself, or a decision that completed its escalation's supervisor task."""
+    return step.command == "complete_task" or (step.command == "resolve_escalation"
+                                                and step.payload.get("effect") == "complete_task")
 
-    def effect(rows: ImpliedRows, step: ReplayStep) -> None:
+
+def _resolve_escalation(rows: ImpliedRows, step: ReplayStep) -> None:
+    """A decision (escalation_commands.apply): with a supervisor task it completes the task, whose closing
+    resolves the row (the engine step); without one it suspends, resumes or stops the instance, or only records
+    the decision, and resolves the row itself with the event's decision and comment."""
+    p = step.payload
+    esc = rows.escalation(step)
+    if p.get("effect") is not None:
         _engine_step(rows, step)
-        rows.interventions.append(Intervention(step.seq, step.at, step.actor, decision, step.payload.get("reason")))
-    return effect
+    if esc is None:
+        return
+    if p.get("effect") == "complete_task":
+        if esc.values["task_id"] != str(p.get("task_id")):
+            rows.problems.append((step.seq, f"the resolve_escalation event completes task {p.get('task_id')}, "
+                                            f"which is not the supervisor task of escalation {p.get('escalation_id')}"))
+        return
+    _close(esc, step, p.get("decision"), p.get("comment"))
+
+
+def _dismiss_escalation(rows: ImpliedRows, step: ReplayStep) -> None:
+    """Closed without acting on the process: the decision "dismiss", the reason as its comment."""
+    esc = rows.escalation(step)
+    if esc is not None:
+        _close(esc, step, "dismiss", step.payload.get("reason"))
+
+
+def _escalate_escalation(rows: ImpliedRows, step: ReplayStep) -> None:
+    """Handed one level up: the bureau's leadership decides it from now on."""
+    esc = rows.escalation(step)
+    if esc is None:
+        return
+    if esc.values["level"] != SUPERVISOR_LEVEL:
+        rows.problems.append((step.seq, f"the escalate_escalation event hands up escalation "
+                                        f"{step.payload.get('escalation_id')}, which the history handed up at event "
+                                        f"{esc.seq_of('level')}"))
+        return
+    esc.set(step.seq, level=LEADERSHIP_LEVEL, escalated_at=step.at, escalated_by=step.actor)
+
+
+def _close(esc: Row, step: ReplayStep, decision: Any, comment: Any) -> None:
+    """What escalation_commands' `_closer` writes."""
+    esc.set(step.seq, state="resolved", decision=decision, comment=comment, resolved_by=step.actor,
+            resolved_at=step.at)
 
 
 def _hold(rows: ImpliedRows, step: ReplayStep) -> None:
@@ -216,8 +265,11 @@ EFFECTS: dict[str, Effect] = {
     "deliver_message": _engine_step,
     "fire_timers": _engine_step,
     "resume": _engine_step,
-    "suspend": _intervene("suspend"),
-    "terminate": _intervene("stop"),
+    "suspend": _engine_step,
+    "terminate": _engine_step,
+    "resolve_escalation": _resolve_escalation,
+    "dismiss_escalation": _dismiss_escalation,
+    "escalate_escalation": _escalate_escalation,
     **dict.fromkeys(derive.HOLDER_COMMANDS, _hold),  # claim, unclaim, delegate, reassign, resolve_task
     "error": _error,
     "attach_file": _no_derived_rows,

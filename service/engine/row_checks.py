@@ -14,7 +14,6 @@ from service.engine import derive
 from service.engine.implied_rows import (
     CANDIDATE_COLUMNS,
     ESCALATION_COLUMNS,
-    OUTSIDE_DECISIONS,
     TASK_COLUMNS,
     ImpliedRows,
     Row,
@@ -147,34 +146,11 @@ def _escalations(expected: ImpliedRows, stored: StoredInstance) -> list[Differen
                                   f"escalations: the {want.values['kind']} at {want.values['element_id']!r} opened by "
                                   f"event {want.seq} has no row (deleted or altered)"))
             continue
-        row_id = str(row.id)
-        if want.decided_outside and row.state == "resolved" and want.values["state"] == "open":
-            out += _columns("escalations", row_id, row, want, ("kind", "code", "name", "department_id"))
-            out += _outside_decision(expected, row, want)
-        else:
-            out += _columns("escalations", row_id, row, want, ESCALATION_COLUMNS)
+        out += _columns("escalations", str(row.id), row, want, ESCALATION_COLUMNS)
     out += [Difference(None, "escalations", str(r.id), None,
                        f"escalations {r.id} ({r.kind} at {r.element_id!r}) is not in the history (inserted)")
             for r in rows.values()]
     return out
-
-
-def _outside_decision(expected: ImpliedRows, row: Any, want: Row) -> list[Difference]:
-    """An escalation without a supervisor task decided by a supervisor: suspend and stop must be the instance's
-    suspend or terminate event by that supervisor at that time; a dismissal leaves no event to check against."""
-    where = f"escalations {row.id}"
-    if row.decision not in OUTSIDE_DECISIONS or row.resolved_by is None:
-        return [Difference(want.seq, "escalations", str(row.id), "decision",
-                           f"{where} decision: stored {_show(row.decision)} by {_show(row.resolved_by)}, but without "
-                           f"a supervisor task it can only be one of {', '.join(OUTSIDE_DECISIONS)} by a supervisor")]
-    if row.decision == "dismiss":
-        return []
-    at = clock.from_db(row.resolved_at)
-    if any(i.decision == row.decision and i.actor == row.resolved_by and i.at == at for i in expected.interventions):
-        return []
-    return [Difference(want.seq, "escalations", str(row.id), "decision",
-                       f"{where} decision: stored {_show(row.decision)} by {_show(row.resolved_by)} at "
-                       f"{_show(row.resolved_at)}, but the history has no such {row.decision} of the instance")]
 
 
 def _jobs(expected: ImpliedRows, stored: StoredInstance) -> list[Difference]:

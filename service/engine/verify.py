@@ -20,17 +20,21 @@ For each instance, in this order:
      task's department, due date, priority and assignee; none for closed tasks;
    - `message_waits`: the messages the replayed instance waits for;
    - `escalations`: one per boundary timer or escalation event that opened one (kind, code, name, element,
-     supervisor task, department); one with a supervisor task is resolved exactly when that task closed —
-     decision, comment and resolved_by from the completing event, or "cancelled"; one without a supervisor task
-     may be open, or resolved by a supervisor's suspend or stop (which must be the instance's suspend or
-     terminate event by that supervisor at that time) or dismissal (not on the chain, so only its form is
-     checked);
+     supervisor task, department), and every decision on it, all of them events on the chain: one with a
+     supervisor task is resolved exactly when that task closed — decision, comment, resolved_by and resolved_at
+     from the completing event (a complete_task, or a resolve_escalation that completed it), or "cancelled";
+     one without is resolved by its resolve_escalation event (the decision and comment it records, whether it
+     suspended, resumed or stopped the instance or only recorded the decision) or its dismiss_escalation event
+     (decision "dismiss", the reason as comment); an escalate_escalation event hands it to the leadership
+     (level, escalated_at, escalated_by); a decision event naming a row the history never opened or already
+     closed is itself a finding;
    - `jobs`: every external task the history started has its job (kind, task, topic); a job whose task the
      history completed is not pending; a job of the instance with no such task is reported as inserted.
-   Not compared, because they are bookkeeping rather than history: row ids other than task ids, the times rows
-   were written (created, ended, opened, resolved — except as evidence of an outside decision above), a job's
-   status while its task waits or after it was cancelled, its lease, attempts, retries and errors (the workers'
-   own record: a done or failed job of a waiting task is an incident to retry, not a forged history);
+   Not compared, because they are bookkeeping rather than history: row ids other than task ids (an escalation's
+   id only pairs it with the decision events that name it), the times rows were written (created, ended,
+   opened — a decision's time is its event's, compared above), a job's status while its task waits or after it
+   was cancelled, its lease, attempts, retries and errors (the workers' own record: a done or failed job of a
+   waiting task is an incident to retry, not a forged history);
 5. evidence files against their upload events (service/attachments/audit.py).
 
 Reads are batched (`BATCH` instances, one query per table), never one query per task.

@@ -131,7 +131,7 @@ def test_escalating_one_level_up_hands_the_decision_to_the_leadership(runtime, d
     assert (resolved["effect"], resolved["decision"], resolved["task_id"]) == \
         ("complete_task", "order_rectification", esc["task_id"])
     assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
-    assert "all histories reproduce" in _verified(runtime, monkeypatch)
+    assert "all histories and their derived rows reproduce" in _verified(runtime, monkeypatch)
 
 
 def test_a_decision_the_kind_does_not_allow_is_refused_and_changes_nothing(runtime, deploy_fixture, as_user,
