@@ -164,9 +164,11 @@ def upsert_department(conn: Connection, dept: dict[str, Any]) -> bool:
 
 def save_department(engine: Engine, actor: str | None, dept: dict[str, Any], now: datetime | None = None) -> None:
     now = now or clock.now()
+    # An empty link is no link (a form's empty field): stored as NULL, never as "" that the foreign key refuses.
+    dept = {**dept, "parent_id": dept.get("parent_id") or None, "district_id": dept.get("district_id") or None}
     with db.write(engine) as conn:
         for link in ("parent_id", "district_id"):
-            if dept.get(link):
+            if dept[link] is not None:
                 _check_department(conn, dept[link])
         if upsert_department(conn, dept):
             append_global(conn, now, actor, "department_saved", dept)
