@@ -1,16 +1,22 @@
 """The OpenAPI document held to account: schemathesis generates requests for every documented operation
 and sends them in-process (WSGI) to the app on the real test database (SQLite, or PostgreSQL when
-JIXIAO_TEST_DATABASE_URL is set).
+JIXIAO_TEST_DATABASE_URL is set), as three users: the bureau's administrator, a process designer and a
+department's staff (ROLES).
 
 No response may be a 5xx, and every response must match the document: a documented status code (there
 is no catch-all `default` response), the documented content type (application/json for success,
 application/problem+json for errors), the documented body schema and headers; a body must be strict
 JSON; and a request that violates the document must be refused with a 4xx.
 
-The database holds a deployed model and instances in several states, and the `flatmap_case` hook mixes
-their real ids and values into valid generated requests, so that the success answers (200/201 with full
-bodies) are exercised as well as the 404s and 422s of made-up input. A stateful run follows the links
-schemathesis infers between operations (a listed instance → suspend it → read it …).
+The database holds objects of every kind a parameter names (openapi_data.seed: instances in several states
+and departments, tasks, evidence, escalations, an incident, library entries), and the `flatmap_case` hook
+mixes their real ids and values into valid generated requests — mostly ids the caller can see — so that the
+success answers (200/201 with full bodies) and the 403s are exercised as well as the 404s and 422s of
+made-up input. A stateful run follows the links schemathesis infers between operations (a listed
+instance → suspend it → read it …). When the module ends, a table per role shows the statuses each
+operation answered and how many calls with a real id reached their object; test_generated_calls_reached_
+real_objects fails when an operation's calls with real ids only ever met 404 although the caller sees such
+objects.
 """
 
 from __future__ import annotations
