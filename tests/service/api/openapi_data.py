@@ -117,6 +117,13 @@ def visible(app: Any, known: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
+def intact(runtime: Any, known: dict[str, list[str]]) -> bool:
+    """Whether the database still holds exactly the seeded instances (no other test wiped or added any)."""
+    with runtime.engine.connect() as conn:
+        ids = set(conn.execute(text("SELECT id FROM instances")).scalars())
+    return bool(ids) and ids == set(known.get("instance_id", ()))
+
+
 def people_snapshot(runtime: Any) -> dict[str, list[dict[str, Any]]]:
     """The rows of the session-wide people tables (departments, users, roles)."""
     with runtime.engine.connect() as conn:
@@ -151,15 +158,16 @@ class Tally:
         self.real: Counter[tuple[str, str, bool]] = Counter()  # (role, operation, answered other than 404)
         self.none_visible: set[tuple[str, str]] = set()
 
-    def record(self, role: str, case: Any, status: int, known: dict[str, list[str]]) -> None:
-        """Count one answer; a call is "real" when a path parameter holds a seeded value."""
+    def record(self, role: str, case: Any, status: int, known: dict[str, list[str]], linked: bool = False) -> None:
+        """Count one answer; a call is "real" when a path parameter holds a seeded value, or (`linked`, the
+        stateful run) any value, since those come from earlier answers."""
         label = case.operation.label
         if case.method.upper() != case.operation.method.upper():  # schemathesis tries other methods too
             self.statuses[(role, label, "other methods")] += 1
             return
         self.statuses[(role, label, str(status))] += 1
         params = case.path_parameters or {}
-        if params and any(str(value) in known.get(name, ()) for name, value in params.items()):
+        if params and (linked or any(str(value) in known.get(name, ()) for name, value in params.items())):
             self.real[(role, label, status != 404)] += 1
 
     def roles(self) -> list[str]:
