@@ -4,8 +4,8 @@
 in several states and departments, their tasks, evidence, an escalation, an incident, library entries —
 and returns their ids by parameter name (KNOWN), which the `flatmap_case` hook mixes into the generated
 requests. `Tally` counts the answers per role, operation and status, and separately the answers to calls
-that carried a real id in the path: an operation whose calls with real ids only ever answer 404 did not
-reach what it is about.
+that carried a real id in the path: an operation whose calls with real ids only ever answer 404 (or refuse the
+input before looking anything up: 400, 422) did not reach what it is about.
 
 The people tables live for the whole test session (tests/conftest.py); generated calls made as an
 administrator change them (departments, users, roles), so `people_snapshot`/`restore_people` put them back.
@@ -150,8 +150,14 @@ def restore_people(runtime: Any, snapshot: dict[str, list[dict[str, Any]]]) -> N
         conn.execute(delete(departments).where(added))
 
 
+# Answers that do not show the object was found: not found, or input refused before any lookup (a body that is
+# not JSON, or does not validate).
+_BEFORE_LOOKUP = frozenset({400, 404, 422})
+
+
 class Tally:
-    """Answers per (role, operation, status), and per (role, operation) those to calls with a real path id."""
+    """Answers per (role, operation, status), and per (role, operation) those to calls with a real path id: whether
+    they reached the object (any answer but 400, 404 or 422) or not."""
 
     def __init__(self) -> None:
         self.statuses: Counter[tuple[str, str, str]] = Counter()
@@ -168,7 +174,7 @@ class Tally:
         self.statuses[(role, label, str(status))] += 1
         params = case.path_parameters or {}
         if params and (linked or any(str(value) in known.get(name, ()) for name, value in params.items())):
-            self.real[(role, label, status != 404)] += 1
+            self.real[(role, label, status not in _BEFORE_LOOKUP)] += 1
 
     def roles(self) -> list[str]:
         return sorted({role for role, _, _ in self.statuses})
@@ -177,7 +183,7 @@ class Tally:
         return sorted({label for r, label, _ in self.statuses if r == role})
 
     def unreached(self, role: str, labels: list[str]) -> list[str]:
-        """Operations with path parameters whose calls with real ids never answered other than 404."""
+        """Operations with path parameters whose calls with real ids never reached their object."""
         return [label for label in labels if "{" in label and not self.real[(role, label, True)]
                 and (role, label) not in self.none_visible]
 
@@ -198,7 +204,7 @@ class Tally:
                 real = ""
                 if "{" in label:
                     hit, miss = self.real[(role, label, True)], self.real[(role, label, False)]
-                    real = f"   real ids: {hit} reached, {miss} × 404"
+                    real = f"   real ids: {hit} reached, {miss} not (400/404/422)"
                     if not hit:
                         real += "   (sees none)" if (role, label) in self.none_visible else "   NOT REACHED"
                 out.append(f"  {label:<52}{shown}{real}")

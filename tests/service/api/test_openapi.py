@@ -15,8 +15,8 @@ success answers (200/201 with full bodies) and the 403s are exercised as well as
 made-up input. A stateful run follows the links schemathesis infers between operations (a listed
 instance → suspend it → read it …). When the module ends, a table per role shows the statuses each
 operation answered and how many calls with a real id reached their object; test_generated_calls_reached_
-real_objects fails when an operation's calls with real ids only ever met 404 although the caller sees such
-objects.
+real_objects fails when an operation's calls with real ids never got past 404 (or 400/422) although the caller
+sees such objects.
 """
 
 from __future__ import annotations
@@ -318,7 +318,8 @@ def test_stateful_sequences_conform_to_the_document(role: str, app: Any, runtime
 
 
 def test_generated_calls_reached_real_objects() -> None:
-    """Every operation about one object (a path id) answered something other than 404 to a real id, per role.
+    """Every operation about one object (a path id) answered a real id with something other than 400, 404 or 422
+    (that is, found it), per role, unless the role sees no such object.
 
     Runs after the generated tests above (file order); when only some of them ran (-k), there is nothing to judge.
     """
