@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export HOST PORT
 
-.PHONY: setup run serve test test-pg lint bench migrate deploy seed clean assets chromium
+.PHONY: setup run serve test test-pg lint bench soak migrate deploy seed clean assets chromium
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -80,3 +80,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
+
+## Soak (printed, never asserted on timing): 4 clients for 10 minutes against gunicorn on PostgreSQL with a worker;
+## errors must be 0 and memory flat. SOAK_ARGS="--seconds 60" for a short run. See bench/soak.py.
+soak: setup
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)

@@ -13,7 +13,7 @@ from service import clock, db
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
-from service.api.schemas import PageArgs, Text, page_schema
+from service.api.schemas import JSONBoolean, PageArgs, Text, page_schema
 from service.cycle.projects import SECTORS
 from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.libraries import agencies, experts, indicators, supervision
@@ -143,7 +143,7 @@ class ExpertChangeSchema(_MemberInput):
     name = Text(validate=validate.Length(min=1, max=100))
     employer = Text(validate=validate.Length(min=1, max=200))
     title = Text(allow_none=True, validate=validate.Length(max=100))
-    available = fields.Boolean()
+    available = JSONBoolean()
 
 
 class NewExpertSchema(ExpertChangeSchema):

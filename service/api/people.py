@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
-from service.api.schemas import PageArgs, Text, UTCDateTime, page_schema
+from service.api.schemas import JSONBoolean, PageArgs, Text, UTCDateTime, page_schema
 from service.domain.roles import ADMINISTRATOR, ROLES
 from service.people import directory
 
@@ -38,7 +38,7 @@ class DepartmentSchema(Schema):
     district_id = Text(allow_none=True, load_default=None, validate=validate.Length(max=50),
                        metadata={"description": "a district department's district finance bureau"})
     sector = Text(allow_none=True, load_default=None, validate=validate.Length(max=50))
-    active = fields.Boolean(load_default=True)
+    active = JSONBoolean(load_default=True)
 
 
 class DepartmentFilter(Schema):
@@ -75,7 +75,7 @@ class UserChangeSchema(Schema):
     roles = fields.List(fields.String(validate=_ROLE))
     department_id = Text(allow_none=True, validate=validate.Length(max=50))
     email = Text(allow_none=True, validate=validate.Length(max=200))
-    active = fields.Boolean()
+    active = JSONBoolean()
 
 
 class UserFilter(PageArgs):

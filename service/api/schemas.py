@@ -31,6 +31,16 @@ class Text(fields.String):
         return text
 
 
+class JSONBoolean(fields.Boolean):
+    """A boolean of a JSON body: true or false only (marshmallow also takes 0, 1, "yes", "on"…, which the
+    OpenAPI document's `boolean` does not)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class JSONObject(fields.Dict):
     """A JSON object of process data: string keys, any JSON values, every string storable."""
 
