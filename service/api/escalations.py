@@ -12,7 +12,7 @@ from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCDateTime, page_schema
 from service.domain.escalation_kinds import DECISIONS
-from service.domain.roles import SUPERVISORS
+from service.domain.roles import LEADERSHIP, SUPERVISORS
 from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
 from service.queries import escalations as q
 
@@ -100,7 +100,7 @@ class EscalationItem(MethodView):
 
 @blp.route("/<int:escalation_id>/resolve")
 class EscalationResolve(MethodView):
-    @requires(*SUPERVISORS, message="only supervisors decide escalations")
+    @requires(*SUPERVISORS, *LEADERSHIP, message="only supervisors and the bureau's leadership decide escalations")
     @blp.arguments(DecisionSchema)
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)
@@ -119,6 +119,7 @@ class EscalationResolve(MethodView):
 
 @blp.route("/<int:escalation_id>/dismiss")
 class EscalationDismiss(MethodView):
+    @requires(*SUPERVISORS, *LEADERSHIP, message="only supervisors and the bureau's leadership decide escalations")
     @blp.arguments(DismissSchema)
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)
@@ -129,6 +130,7 @@ class EscalationDismiss(MethodView):
 
 @blp.route("/<int:escalation_id>/escalate")
 class EscalationEscalate(MethodView):
+    @requires(*SUPERVISORS, message="only supervisors hand escalations up")
     @blp.arguments(EscalateSchema)
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)
