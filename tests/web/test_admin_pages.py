@@ -319,3 +319,25 @@ def test_failed_changes_leave_no_audit_event(app, reference):
         commands = [json.loads(r.input) for r in conn.execute(
             text("SELECT input FROM events WHERE instance_id IS NULL AND command = 'user_created'"))]
     assert not any(c.get("username") == "x" for c in commands)
+
+
+def test_every_administration_page_reads_without_raw_keys_in_both_languages(app, reference):
+    import re
+
+    from service.web.texts import TEXTS
+
+    _failed_job(reference)
+    admin = signed_in(app, "admin")
+    keys = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(k) for k in TEXTS if "_" in k))
+    for lang in ("zh", "en"):
+        for path in (*ADMIN_PAGES, "/admin/libraries/experts/1", "/admin/departments/dept-a",
+                     "/admin/incidents?status=all", "/admin/outbox?status=all", "/audit?project=x"):
+            answer = admin.get(path + ("&" if "?" in path else "?") + f"lang={lang}")
+            assert answer.status_code == 200, path
+            main = _text(answer).split("<main>")[1]
+            visible = re.sub(r"<[^>]+>", " ", main)
+            assert not keys.search(visible), (lang, path, keys.search(visible))
+            assert "{" not in visible, (lang, path)
+            if lang == "en":
+                for sentence in ("规则参数", "用户与角色", "保存", "筛选", "全部"):
+                    assert sentence not in visible, (path, sentence)
