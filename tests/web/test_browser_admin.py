@@ -53,6 +53,17 @@ def test_administrator_adds_a_user_and_edits_a_rule_and_an_auditor_searches(cycl
     with db.read(cycle.rt.engine) as conn:
         assert store.get(conn, 2015, "municipal", "feedback.days") == 15
 
+    # The other sections read as the administrator's work lists.
+    admin.goto(pages.url("/admin/calendar?year=2015"))
+    expect(admin.locator("#calendar tr[data-day='2015-10-01']")).to_contain_text("节假日")
+    screenshot(admin, "admin-7-calendar")
+    admin.goto(pages.url("/admin/libraries/agencies"))
+    expect(admin.locator("#library tbody tr").first).to_contain_text("正常")
+    screenshot(admin, "admin-8-agencies")
+    admin.goto(pages.url("/admin/departments/dept-a-unit"))
+    expect(admin.locator("#parent_id")).to_have_value("dept-a")
+    screenshot(admin, "admin-9-department")
+
     newcomer = pages.browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
     pages.contexts.append(newcomer)
     page = newcomer.new_page()
