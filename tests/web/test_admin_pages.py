@@ -328,7 +328,7 @@ def test_every_administration_page_reads_without_raw_keys_in_both_languages(app,
 
     _failed_job(reference)
     admin = signed_in(app, "admin")
-    keys = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(k) for k in TEXTS if "_" in k))
+    keys = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in TEXTS if "_" in k) + r")\b")
     for lang in ("zh", "en"):
         for path in (*ADMIN_PAGES, "/admin/libraries/experts/1", "/admin/departments/dept-a",
                      "/admin/incidents?status=all", "/admin/outbox?status=all", "/audit?project=x"):
