@@ -25,6 +25,8 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     "error_internal": ("系统出现意外错误，已记录。请稍后重试；如果仍然出错，请联系系统管理员。",
                        "An unexpected error occurred and has been logged. Try again later, or tell the administrator."),
     "back_home": ("返回首页", "Back to the home page"),
+    "sep_list": ("、", ", "), "sep_colon": ("：", ": "), "sep_comma": ("，", ", "),
+    "paren_open": ("（", " ("), "paren_close": ("）", ")"),
     "admin_users": ("用户与角色", "Users and roles"), "admin_users_about": ("新建用户、分配角色和部门、停用、重置密码",
                                                                     "add users, roles and departments, "
                                                                     "disable, reset passwords"),
