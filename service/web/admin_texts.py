@@ -27,6 +27,9 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     "back_home": ("返回首页", "Back to the home page"),
     "sep_list": ("、", ", "), "sep_colon": ("：", ": "), "sep_comma": ("，", ", "),
     "paren_open": ("（", " ("), "paren_close": ("）", ")"),
+    **{f"weekday_{n}": ("周" + zh, en)
+       for n, (zh, en) in enumerate(zip("一二三四五六日", ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+                                        strict=True))},
     "admin_users": ("用户与角色", "Users and roles"), "admin_users_about": ("新建用户、分配角色和部门、停用、重置密码",
                                                                     "add users, roles and departments, "
                                                                     "disable, reset passwords"),
