@@ -142,7 +142,7 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     "admin_no_days": ("该年度没有节假日或调休记录。", "No holidays or adjusted days this year."),
     "admin_day_saved": ("已保存 {day}。", "{day} saved."),
     "admin_day_removed_source": ("管理员在节假日日历页删除此调整", "Removed by an administrator on the calendar page"),
-    "unit_CNY": ("元", "CNY"), "unit_working_days": ("个工作日", "working days"), "unit_days": ("天", "days"),
+    "unit_working_days": ("个工作日", "working days"), "unit_days": ("天", "days"),
     "unit_percent": ("%", "%"), "unit_points": ("分", "points"), "unit_people": ("人", "people"),
     "unit_times": ("次", "times"), "unit_month_day": ("月-日", "month-day"),
     # --- libraries -------------------------------------------------------------------------------------------
