@@ -96,7 +96,8 @@ class DayChangeSchema(Schema):
     source = Text(required=True, validate=validate.Length(min=1, max=2000))
 
 
-def _day(text: str) -> date:
+def calendar_day(text: str) -> date:
+    """A path's day: YYYY-MM-DD between 2000 and 2100 (InvalidInput otherwise)."""
     try:
         parsed = date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
@@ -146,6 +147,6 @@ class CalendarDay(MethodView):
     def put(self, body: dict[str, Any], day: str) -> dict[str, Any]:
         """Mark a day (YYYY-MM-DD) a holiday, a working day, or (kind null) a plain day (administrators); audited."""
         actor = principal().username
-        parsed = _day(day)
+        parsed = calendar_day(day)
         return admin.change_day(runtime().engine, actor, clock.now(), parsed, body["kind"], body["name"],
                                 body["source"])

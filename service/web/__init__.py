@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from service.domain.roles import PROCESS_DESIGNER, SUPERVISORS, Principal
+from service.domain.roles import AUDITOR, PROCESS_DESIGNER, SUPERVISORS, Principal
 from service.web import i18n
 from service.web.auth import current_web_user
 
@@ -20,7 +20,13 @@ bp.add_app_template_filter(i18n.role, "role")
 def init_web(app: Flask) -> None:
     """The pages' blueprint (cookie flags, CSRFProtect and the security headers are set in create_app)."""
     from service.web import (  # noqa: F401  (their views register on bp)
+        admin_home,
+        admin_libraries,
+        admin_operations,
+        admin_people,
+        admin_rules,
         audit,
+        audit_search,
         dashboard,
         designer,
         escalations,
@@ -35,6 +41,16 @@ def init_web(app: Flask) -> None:
     )
 
     app.register_blueprint(bp)
+    from service.web import error_pages
+
+    error_pages.install(app)
+
+
+def admin_sections(user: Principal | None) -> list[tuple[str, str]]:
+    """The administration pages `user` may open: (endpoint, text key), each admitted as its API operation is."""
+    from service.web.admin_home import sections
+
+    return sections(user)
 
 
 def navigation(user: Principal | None) -> list[tuple[str, str]]:
@@ -49,11 +65,16 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
         items.append(("web.scorecard_table", "nav_scorecard"))
     if user.has(PROCESS_DESIGNER):
         items.append(("web.designer", "nav_designer"))
+    if AUDITOR in user.roles:
+        items.append(("web.audit_search", "nav_audit"))
+    if admin_sections(user):
+        items.append(("web.admin_home", "nav_admin"))
     return items
 
 
 @bp.context_processor
-def _page_context() -> dict[str, object]:
+def page_context() -> dict[str, object]:
+    """What every page template reads: texts, language, the signed-in user and the menu."""
     from service.web.forms import json_text
     from service.web.pages import department_name, vendor_ready
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.domain.escalation_kinds import DECISIONS as ESCALATION_DECISIONS
+from service.web.admin_texts import ADMIN_TEXTS, RULE_TEXTS
 
 TEXTS: dict[str, tuple[str, str]] = {
     # --- frame, sign-in, home -------------------------------------------------------------------------
@@ -239,4 +240,5 @@ TEXTS: dict[str, tuple[str, str]] = {
     "var_is_key": ("重点评价项目", "Key evaluation"), "var_goal_status": ("目标状态", "Goal status"),
     "var_revisions": ("退回修改次数", "Times returned"), "var_review_outcome": ("审核结论", "Review outcome"),
     "var_review_comment": ("审核意见", "Review comment"), "var_head_comment": ("负责人意见", "Head's comment"),
+    **ADMIN_TEXTS, **RULE_TEXTS,  # the administration pages and the auditors' search
 }

@@ -1,0 +1,62 @@
+"""Background work (/admin/incidents, /admin/outbox): jobs and incidents as GET /api/jobs and /api/incidents
+list them, a retry as POST /api/incidents/{id}/retry, and the mail outbox with the retry `jixiao notifications
+retry` makes (the same function)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from service.api import jobs as jobs_api
+from service.engine import incidents
+from service.notifications import outbox
+from service.web import bp, i18n
+from service.web.pages import page_number, pager, runtime, viewer
+from service.web.permissions import administrators_only, admits, same_as
+
+PER_PAGE = 30
+JOB_STATUSES = ("failed", "pending", "running", "done")
+MAIL_STATUSES = ("failed", "pending", "sent")
+
+
+@bp.get("/admin/incidents")
+@same_as(jobs_api.Incidents.get)
+def admin_incidents() -> ResponseReturnValue:
+    """Jobs by status (incidents, the failed ones, first) with their last error; a retry for administrators."""
+    status = request.args.get("status") if request.args.get("status") in (*JOB_STATUSES, "all") else "failed"
+    page = page_number()
+    found = incidents.list_jobs(runtime().engine, page=page, per_page=PER_PAGE,
+                                status=None if status == "all" else status)
+    return render_template("web/admin_incidents.html", jobs=found["items"], status=status,
+                           statuses=(*JOB_STATUSES, "all"), pager=pager(found["total"], page, PER_PAGE),
+                           may_retry=admits(jobs_api.IncidentRetry.post, viewer()))
+
+
+@bp.post("/admin/incidents/<int:job_id>/retry")
+@same_as(jobs_api.IncidentRetry.post)
+def admin_incident_retry(job_id: int) -> ResponseReturnValue:
+    """One more attempt for an incident, due now; audited."""
+    incidents.retry(runtime().engine, job_id, viewer().username)
+    flash(i18n.text("admin_job_retried", id=job_id), "ok")
+    return redirect(url_for("web.admin_incidents"))
+
+
+@bp.get("/admin/outbox")
+@administrators_only
+def admin_outbox() -> ResponseReturnValue:
+    """Mails of the outbox by status (the failed ones first) with the reason they failed."""
+    status = request.args.get("status") if request.args.get("status") in (*MAIL_STATUSES, "all") else "failed"
+    page = page_number()
+    found = outbox.list_notifications(runtime().engine, page=page, per_page=PER_PAGE,
+                                      status=None if status == "all" else status)
+    return render_template("web/admin_outbox.html", mails=found["items"], status=status,
+                           statuses=(*MAIL_STATUSES, "all"), pager=pager(found["total"], page, PER_PAGE))
+
+
+@bp.post("/admin/outbox/<int:notification_id>/retry")
+@administrators_only
+def admin_outbox_retry(notification_id: int) -> ResponseReturnValue:
+    """One more delivery attempt for a failed mail with an address, due now; audited."""
+    outbox.retry(runtime().engine, notification_id, viewer().username)
+    flash(i18n.text("admin_mail_retried", id=notification_id), "ok")
+    return redirect(url_for("web.admin_outbox"))

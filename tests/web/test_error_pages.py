@@ -1,0 +1,88 @@
+"""Browser errors on page routes are pages (in the page's language, with the menu and a way back); the API keeps
+RFC 9457 problem+json for the same statuses."""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from service import create_app
+from service.runtime import Runtime
+from tests.web.conftest import signed_in
+
+
+def _text(response: Any) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _is_page(response: Any, sentence: str) -> None:
+    page = _text(response)
+    assert response.content_type.startswith("text/html"), response.content_type
+    assert sentence in page and ('href="/">返回' in page or 'href="/login">返回' in page)
+    assert '"status"' not in page and "problem" not in page
+
+
+def test_an_unknown_page_is_a_404_page_and_an_unknown_api_path_problem_json(app):
+    staff = signed_in(app, "staff_a")
+    answer = staff.get("/users")
+    assert answer.status_code == 404
+    _is_page(answer, "没有这个页面")
+    assert ">待办任务</a>" in _text(answer)  # the menu is there to go on from
+    english = staff.get("/no-such-page?lang=en")
+    assert english.status_code == 404 and "There is no such page" in _text(english)
+    anonymous = app.test_client().get("/no-such-page")
+    assert anonymous.status_code == 404 and "没有这个页面" in _text(anonymous)
+    api = staff.get("/api/no-such-thing")
+    assert api.status_code == 404 and api.content_type == "application/problem+json"
+    assert api.get_json()["status"] == 404
+
+
+def test_a_form_address_opened_with_get_is_a_405_page(app):
+    staff = signed_in(app, "staff_a")
+    answer = staff.get("/tasks/x/complete")  # reloading the address a form posted to
+    assert answer.status_code == 405
+    _is_page(answer, "此页面不能这样打开")
+    api = staff.http.delete("/api/tasks", headers={"Authorization": "Bearer x"})
+    assert api.status_code in (401, 405) and api.content_type == "application/problem+json"
+
+
+def test_an_upload_over_the_cap_is_a_413_page(runtime):
+    small = Runtime.build(replace(runtime.settings, max_upload_bytes=2048))
+    try:
+        app = create_app(runtime=small)
+        staff = signed_in(app, "staff_a")
+        answer = staff.submit("/tasks/x/complete", {"text": "x" * 5000})
+        assert answer.status_code == 413
+        _is_page(answer, "超过上传大小限制")
+        api = app.test_client().post("/api/tasks/x/complete", data="x" * 5000,
+                                     headers={"Content-Type": "application/json"})
+        assert api.status_code in (401, 413) and api.content_type == "application/problem+json"
+    finally:
+        small.close()
+
+
+def test_an_unexpected_failure_is_a_500_page_and_logged(app, caplog: pytest.LogCaptureFixture):
+    from service.web import bp
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("a bug")
+
+    @app.get("/api/boom")
+    def api_boom() -> str:
+        raise RuntimeError("a bug")
+
+    assert bp.name == "web"
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR):
+        answer = client.get("/boom")
+    assert answer.status_code == 500
+    _is_page(answer, "系统出现意外错误")
+    assert "a bug" not in _text(answer) and "Traceback" not in _text(answer)
+    assert any("unhandled error" in r.getMessage() for r in caplog.records)
+    api = client.get("/api/boom")
+    assert api.status_code == 500 and api.content_type == "application/problem+json"
