@@ -1,0 +1,230 @@
+"""What a supervisor reads before deciding an escalation (督办): what slipped and since when, its owner, the
+reminders sent for it, the instance's timeline and the figures that matter for the kind of slip.
+
+Reads only. The slipped task is the one the escalation's boundary event is attached to (from the model), else the
+instance's task that was due and still open when the escalation opened. Reminders are the outbox mails whose
+idempotency key names that task (workers/reminders.py: `reminder:{task}:{lead}:{user}`, `announce:{task}:{user}`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Engine, or_, select
+
+from service import clock, db
+from service.domain.roles import Principal
+from service.domain.workdays import working_days_between
+from service.engine.jsonutil import loads
+from service.engine.statements import INSTANCES as I  # noqa: N811
+from service.engine.statements import TASKS as T  # noqa: N811
+from service.engine.versions import SpecCache
+from service.errors import NotFound
+from service.models import Event, Notification, User
+from service.queries import escalations as q
+from service.queries.dashboard import D, E, M, P, R
+from service.rules import store as rules
+
+EV = Event.__table__
+N = Notification.__table__
+U = User.__table__
+TIMELINE_LIMIT = 200
+# Kinds whose facts are the project's monitoring figures (service/domain/escalation_kinds.py).
+MONITORING_CODES = ("SERIOUS_DEVIATION", "corrective_overdue")
+# Kinds whose facts are the rectification record.
+RECTIFICATION_CODES = ("feedback_overdue", "rectification_overdue")
+_SPLIT = ".BoundaryEventSplit"  # SpiffWorkflow's name for the split before a task with boundary events
+
+
+def facts(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCache | None = None,
+          now: datetime | None = None) -> dict[str, Any]:
+    """The escalation as listed, with the slip, the owner, reminders, timeline and the figures of its kind."""
+    esc = q.get(engine, viewer, escalation_id, specs)  # NotFound when the viewer may not see it
+    now = now or clock.now()
+    with db.read(engine) as conn:
+        inst = conn.execute(select(I.c.id, I.c.process_id, I.c.version_hash, I.c.business_key, I.c.data,
+                                   I.c.status).where(I.c.id == esc["instance_id"])).mappings().first()
+        if inst is None:
+            raise NotFound(f"no escalation {escalation_id}")
+        project = _project(conn, inst)
+        slipped = _slipped_task(conn, specs, inst, esc)
+        body: dict[str, Any] = {
+            "escalation": esc,
+            "process_name": process_name(specs, inst["version_hash"], inst["process_id"]),
+            "instance_status": inst["status"],
+            "project": project,
+            "slipped": _slip(conn, slipped, esc, now) if slipped else None,
+            "reminders": _reminders(conn, slipped["id"]) if slipped else [],
+            "timeline": _timeline(conn, inst["id"]),
+            "monitoring": None, "evaluation": None, "rectification": None,
+        }
+        if project:
+            body.update(_figures(conn, project["id"], esc))
+    return body
+
+
+def process_name(specs: SpecCache | None, version_hash: str, process_id: str) -> str:
+    """A process's name as modelled (e.g. 绩效运行监控), else its id."""
+    if specs is None:
+        return process_id
+    try:
+        top, _subs = specs.get(version_hash).spec(process_id)
+    except NotFound:
+        return process_id
+    return str(getattr(top, "description", None) or process_id)
+
+
+def _project(conn: Connection, inst: Any) -> dict[str, Any] | None:
+    """The project the instance works on: its business key, else `project_id` in its data."""
+    data = loads(inst["data"]) or {}
+    keys = [k for k in (inst["business_key"], data.get("project_id")) if isinstance(k, str) and k]
+    for key in keys:
+        row = conn.execute(select(P.c.id, P.c.name, P.c.fiscal_year, P.c.level, P.c.amount, P.c.status,
+                                  P.c.department_id, D.c.name.label("department_name"),
+                                  D.c.name_en.label("department_name_en"))
+                           .join(D, D.c.id == P.c.department_id).where(P.c.id == key)).mappings().first()
+        if row is not None:
+            return dict(row)
+    return None
+
+
+def _attached_to(specs: SpecCache | None, version_hash: str, element_id: str) -> str | None:
+    """The BPMN id of the task a boundary event is attached to, from the deployed model."""
+    if specs is None:
+        return None
+    try:
+        version = specs.get(version_hash)
+    except NotFound:
+        return None
+    for top, subs in version.processes.values():
+        for spec in (top, *subs.values()):
+            found = (getattr(spec, "task_specs", None) or {}).get(element_id)
+            for parent in getattr(found, "inputs", None) or []:
+                if parent.name.endswith(_SPLIT):
+                    return str(parent.name[: -len(_SPLIT)])
+    return None
+
+
+def _slipped_task(conn: Connection, specs: SpecCache | None, inst: Any, esc: dict[str, Any]) -> dict[str, Any] | None:
+    """The task whose deadline passed: the boundary's task, else the one due and open when the escalation opened."""
+    opened = esc["opened_at"]
+    cols = (T.c.id, T.c.bpmn_id, T.c.name, T.c.process_id, T.c.state, T.c.form_key, T.c.assignee,
+            T.c.candidate_groups, T.c.candidate_users, T.c.department_id, T.c.due_at, T.c.created_at,
+            T.c.ended_at, T.c.completed_by)
+    base = [T.c.instance_id == inst["id"], T.c.created_at <= opened]
+    if esc["task_id"]:
+        base.append(T.c.id != esc["task_id"])
+    attached = _attached_to(specs, inst["version_hash"], esc["element_id"]) if esc["kind"] == "deadline" else None
+    if attached:
+        row = conn.execute(select(*cols).where(*base, T.c.bpmn_id == attached)
+                           .order_by(T.c.created_at.desc()).limit(1)).mappings().first()
+        if row is not None:
+            return dict(row)
+    if esc["kind"] != "deadline":
+        return None
+    row = conn.execute(select(*cols).where(*base, T.c.due_at.is_not(None), T.c.due_at <= opened,
+                                           or_(T.c.ended_at.is_(None), T.c.ended_at >= opened))
+                       .order_by(T.c.due_at.desc(), T.c.created_at.desc()).limit(1)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def overdue_days(conn: Connection, due_at: datetime | None, now: datetime) -> tuple[int, int] | None:
+    """Working days and calendar days from the due date to today (display zone), or None without a due date."""
+    due = clock.from_db(due_at) if due_at is not None else None
+    if due is None:
+        return None
+    due_day, today = due.astimezone(clock.LOCAL).date(), clock.local_today(now)
+    calendar = rules.calendar(conn, min(due_day, today) - timedelta(days=1), max(due_day, today) + timedelta(days=1))
+    return working_days_between(calendar, due_day, today), (today - due_day).days
+
+
+def _slip(conn: Connection, task: dict[str, Any], esc: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The slipped task with since when it is overdue and who owns it."""
+    until = now if task["state"] == "ready" else (clock.from_db(task["ended_at"]) or now)
+    days = overdue_days(conn, task["due_at"], until)
+    groups = [g for g in (task["candidate_groups"] or "").split(",") if g]
+    users = [u for u in (task["candidate_users"] or "").split(",") if u]
+    names = _display_names(conn, [u for u in (task["assignee"], task["completed_by"], *users) if u])
+    return {**task, "overdue_working_days": days[0] if days else None,
+            "overdue_calendar_days": days[1] if days else None,
+            "assignee_name": names.get(task["assignee"] or "", task["assignee"]),
+            "completed_by_name": names.get(task["completed_by"] or "", task["completed_by"]),
+            "candidate_groups": groups, "candidate_users": [{"username": u, "name": names.get(u, u)} for u in users]}
+
+
+def _display_names(conn: Connection, usernames: list[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    return {r.username: r.display_name for r in conn.execute(
+        select(U.c.username, U.c.display_name).where(U.c.username.in_(sorted(set(usernames)))))}
+
+
+def _reminders(conn: Connection, task_id: str) -> list[dict[str, Any]]:
+    """Mails of the outbox about the task (reminders, announcements), oldest first."""
+    named = or_(N.c.idempotency_key.like(f"%:{task_id}:%"), N.c.idempotency_key.like(f"%:{task_id}"))
+    rows = conn.execute(select(N.c.created_at, N.c.sent_at, N.c.recipient, N.c.kind, N.c.status, N.c.subject,
+                               U.c.display_name)
+                        .select_from(N.outerjoin(U, U.c.username == N.c.recipient)).where(named)
+                        .order_by(N.c.created_at, N.c.id)).mappings().all()
+    return [{"at": r["created_at"], "sent_at": r["sent_at"], "recipient": r["recipient"],
+             "recipient_name": r["display_name"] or r["recipient"], "kind": r["kind"], "status": r["status"],
+             "subject": r["subject"]} for r in rows]
+
+
+def _timeline(conn: Connection, instance_id: str) -> list[dict[str, Any]]:
+    """The instance's events (latest TIMELINE_LIMIT), each with its actor's name and the task it touched."""
+    rows = conn.execute(select(EV.c.seq, EV.c.at, EV.c.actor, EV.c.command, EV.c.input, U.c.display_name)
+                        .select_from(EV.outerjoin(U, U.c.username == EV.c.actor))
+                        .where(EV.c.instance_id == instance_id).order_by(EV.c.seq.desc())
+                        .limit(TIMELINE_LIMIT)).mappings().all()
+    names = dict(conn.execute(select(T.c.id, T.c.name).where(T.c.instance_id == instance_id)).tuples().all())
+    items = []
+    for r in reversed(rows):
+        given = loads(r["input"]) or {}
+        task_id = given.get("task_id") if isinstance(given, dict) else None
+        items.append({"seq": r["seq"], "at": r["at"], "actor": r["actor"],
+                      "actor_name": r["display_name"] or r["actor"], "command": r["command"],
+                      "task_name": names.get(task_id) if isinstance(task_id, str) else None,
+                      "decision": given.get("decision") if isinstance(given, dict) else None})
+    return items
+
+
+def _figures(conn: Connection, project_id: str, esc: dict[str, Any]) -> dict[str, Any]:
+    """The project's latest monitoring figures, latest graded evaluation and rectification record."""
+    report = conn.execute(select(M).where(M.c.project_id == project_id)
+                          .order_by(M.c.checkpoint.desc(), M.c.id.desc()).limit(1)).mappings().first()
+    graded = conn.execute(select(E).where(E.c.project_id == project_id, E.c.grade.is_not(None))
+                          .order_by(E.c.completed_at.desc(), E.c.id.desc()).limit(1)).mappings().first()
+    fix = conn.execute(select(R).where(R.c.project_id == project_id)).mappings().first()
+    return {"monitoring": _monitoring(report) if report else None,
+            "evaluation": {k: graded[k] for k in ("kind", "score", "grade", "completed_at")} if graded else None,
+            "rectification": {k: fix[k] for k in ("status", "due_on", "fed_back_at", "submitted_at", "verified_at",
+                                                  "verdict", "plan")} if fix else None,
+            "focus": _focus(esc, report, graded, fix)}
+
+
+def _monitoring(report: Any) -> dict[str, Any]:
+    """A monitoring report's figures with its two gaps (service/domain/warnings.py)."""
+    rate, progress, goal = (Decimal(report[k]) for k in ("execution_rate", "time_progress", "goal_progress"))
+    detail = json.loads(report["detail"]) if report["detail"] else {}
+    return {"checkpoint": report["checkpoint"], "due_on": report["due_on"], "reported_at": report["reported_at"],
+            "executed_amount": report["executed_amount"], "execution_rate": rate, "time_progress": progress,
+            "goal_progress": goal, "execution_gap": progress - rate, "goal_gap": rate - goal,
+            "can_meet": report["can_meet"], "warning_level": report["warning_level"],
+            "deviation_reasons": detail.get("deviation_reasons") if isinstance(detail, dict) else None}
+
+
+def _focus(esc: dict[str, Any], report: Any, graded: Any, fix: Any) -> str:
+    """Which facts answer the escalation: monitoring, grade, rectification, or the missing submission."""
+    code = esc["code"] or ""
+    if code in MONITORING_CODES or (esc["kind"] == "escalation" and report is not None
+                                    and report["warning_level"] in ("red", "yellow")):
+        return "monitoring"
+    if code in RECTIFICATION_CODES or "rectif" in code:
+        return "rectification" if fix is not None else "task"
+    if "grade" in code.lower() or (graded is not None and graded["grade"] == "差" and esc["kind"] == "escalation"):
+        return "evaluation"
+    return "task"
