@@ -31,6 +31,7 @@ class EscalationSchema(Schema):
     id = fields.Integer(required=True)
     instance_id = fields.String(required=True)
     process_id = fields.String(required=True)
+    process_name = fields.String(required=True, metadata={"description": "the process as modelled (else its id)"})
     business_key = fields.String(allow_none=True)
     department_id = fields.String(allow_none=True)
     kind = fields.String(required=True, validate=validate.OneOf(("deadline", "escalation")))

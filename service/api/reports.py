@@ -24,7 +24,7 @@ from service.domain.coverage import MEASURES, as_dict
 from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.domain.scorecard import DIMENSIONS
 from service.queries import dashboard as dq
-from service.queries import escalation_facts
+from service.queries import escalations as escalation_queries
 from service.queries import scorecard as sq
 from service.queries.coverage import coverage_report
 from service.scorecard.launch import start_evaluations as launch_evaluations
@@ -114,7 +114,7 @@ class EscalationCounts(MethodView):
         rt, me = runtime(), principal()
         stages = dq.overdue_by_stage(rt.engine, me, clock.now())
         for row in stages:
-            row["process_name"] = escalation_facts.process_name(rt.specs, row.pop("version_hash"), row["process_id"])
+            row["process_name"] = escalation_queries.process_name(rt.specs, row.pop("version_hash"), row["process_id"])
         return {"overdue_by_stage": stages,
                 "open_escalations_by_department": dq.escalations_by_department(rt.engine, me)}
 

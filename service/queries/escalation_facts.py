@@ -53,7 +53,7 @@ def facts(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCach
         slipped = _slipped_task(conn, specs, inst, esc)
         body: dict[str, Any] = {
             "escalation": esc,
-            "process_name": process_name(specs, inst["version_hash"], inst["process_id"]),
+            "process_name": q.process_name(specs, inst["version_hash"], inst["process_id"]),
             "instance_status": inst["status"],
             "project": project,
             "slipped": _slip(conn, slipped, esc, now) if slipped else None,
@@ -64,17 +64,6 @@ def facts(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCach
         if project:
             body.update(_figures(conn, project["id"], esc))
     return body
-
-
-def process_name(specs: SpecCache | None, version_hash: str, process_id: str) -> str:
-    """A process's name as modelled (e.g. 绩效运行监控), else its id."""
-    if specs is None:
-        return process_id
-    try:
-        top, _subs = specs.get(version_hash).spec(process_id)
-    except NotFound:
-        return process_id
-    return str(getattr(top, "description", None) or process_id)
 
 
 def _project(conn: Connection, inst: Any) -> dict[str, Any] | None:
@@ -143,7 +132,11 @@ def overdue_days(conn: Connection, due_at: datetime | None, now: datetime) -> tu
 
 def _slip(conn: Connection, task: dict[str, Any], esc: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The slipped task with since when it is overdue and who owns it."""
-    until = now if task["state"] == "ready" else (clock.from_db(task["ended_at"]) or now)
+    # Overdue until the task was done; a task withdrawn by the escalation stays a slip until the decision.
+    if task["state"] == "completed":
+        until = clock.from_db(task["ended_at"]) or now
+    else:
+        until = (clock.from_db(esc["resolved_at"]) if esc["resolved_at"] else None) or now
     days = overdue_days(conn, task["due_at"], until)
     groups = [g for g in (task["candidate_groups"] or "").split(",") if g]
     users = [u for u in (task["candidate_users"] or "").split(",") if u]
@@ -228,3 +221,9 @@ def _focus(esc: dict[str, Any], report: Any, graded: Any, fix: Any) -> str:
     if "grade" in code.lower() or (graded is not None and graded["grade"] == "差" and esc["kind"] == "escalation"):
         return "evaluation"
     return "task"
+
+
+def version_of(engine: Engine, instance_id: str) -> str | None:
+    """The model version an instance runs (for its forms' labels)."""
+    with db.read(engine) as conn:
+        return conn.execute(select(I.c.version_hash).where(I.c.id == instance_id)).scalar_one_or_none()

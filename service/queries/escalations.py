@@ -47,8 +47,20 @@ def _item(row: Any, specs: SpecCache | None, now: datetime | None = None) -> dic
         else kinds.kind_of(row["code"], has_task=has_task)
     item.update(kind_name=kind.name, kind_name_en=kind.name_en,
                 allowed_decisions=kinds.labelled(kind.decisions) if row["state"] == "open" else [],
-                age_days=_age_days(row["opened_at"], row["resolved_at"], now))
+                age_days=_age_days(row["opened_at"], row["resolved_at"], now),
+                process_name=process_name(specs, row["version_hash"], row["process_id"]))
     return item
+
+
+def process_name(specs: SpecCache | None, version_hash: str, process_id: str) -> str:
+    """A process's name as modelled (e.g. 绩效运行监控), else its id."""
+    if specs is None:
+        return process_id
+    try:
+        top, _subs = specs.get(version_hash).spec(process_id)
+    except NotFound:
+        return process_id
+    return str(getattr(top, "description", None) or process_id)
 
 
 def _age_days(opened_at: datetime, resolved_at: datetime | None, now: datetime | None) -> int:

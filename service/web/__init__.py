@@ -23,6 +23,7 @@ def init_web(app: Flask) -> None:
         audit,
         dashboard,
         designer,
+        escalation_detail,
         escalations,
         evidence,
         home,
