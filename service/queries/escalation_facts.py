@@ -227,3 +227,20 @@ def version_of(engine: Engine, instance_id: str) -> str | None:
     """The model version an instance runs (for its forms' labels)."""
     with db.read(engine) as conn:
         return conn.execute(select(I.c.version_hash).where(I.c.id == instance_id)).scalar_one_or_none()
+
+
+def slips(engine: Engine, specs: SpecCache | None, items: list[dict[str, Any]],
+          now: datetime | None = None) -> dict[int, dict[str, Any]]:
+    """For a page of listed escalations: each deadline's slipped task with since when and its owner (by id)."""
+    now = now or clock.now()
+    found: dict[int, dict[str, Any]] = {}
+    with db.read(engine) as conn:
+        for esc in items:
+            if esc["kind"] != "deadline":
+                continue
+            inst = conn.execute(select(I.c.id, I.c.version_hash).where(I.c.id == esc["instance_id"])
+                                ).mappings().first()
+            task = _slipped_task(conn, specs, inst, esc) if inst is not None else None
+            if task is not None:
+                found[esc["id"]] = _slip(conn, task, esc, now)
+    return found

@@ -16,7 +16,7 @@ from service.domain.escalation_kinds import DECISIONS
 from service.domain.roles import LEADERSHIP, SUPERVISORS, Principal
 from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
-from service.queries import dashboard
+from service.queries import dashboard, escalation_facts
 from service.queries import escalations as q
 from service.queries import tasks as task_queries
 from service.web import bp, formdata, forms, i18n
@@ -99,8 +99,10 @@ def escalations_page() -> ResponseReturnValue:
     page = page_number()
     found = q.list_escalations(rt.engine, me, page=page, per_page=PER_PAGE, state=None if state == "all" else state,
                                specs=rt.specs, **filters)
+    slipped = escalation_facts.slips(rt.engine, rt.specs, found["items"])
     for esc in found["items"]:
         decorate(esc, me, lang)
+        esc["slip"] = slipped.get(esc["id"])
     case_status = request.args.get("cases", "open")
     case_status = case_status if case_status in ("open", "closed", "all") else "open"
     cases = dashboard.accountability_cases(rt.engine, me, page=page_number("cases_page"), per_page=PER_PAGE,

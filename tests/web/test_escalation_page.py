@@ -176,7 +176,11 @@ def test_the_list_filters_and_links_to_the_detail_and_the_audit_page_links_back(
     supervisor = signed_in(app, "supervisor")
     everything = supervisor.get("/escalations").get_data(as_text=True)
     assert f'href="/escalations/{late["id"]}"' in everything and f'href="/escalations/{red["id"]}"' in everything
-    only_targets = _visible(supervisor, "/escalations?kind=escalation")
+    listed = _visible(supervisor, "/escalations?kind=deadline")  # what slipped, since when, the owner, in the list
+    assert "逾期任务 提交整改报告 · 截止时间 2015-04-01 23:59 · 已逾期" in listed
+    assert "责任人 未领取，候选：部门经办人" in listed and _raw_keys(listed) == []
+    assert _raw_keys(_visible(supervisor, "/escalations?lang=en")) == []
+    only_targets = _visible(supervisor, "/escalations?kind=escalation&lang=zh")
     assert "严重偏离绩效目标" in only_targets and "整改逾期" not in only_targets
     assert "义务教育学校标准化建设" not in only_targets and "校舍安全工程" in only_targets
     old = _visible(supervisor, "/escalations?older_than_days=100")  # the rectification opened in April
