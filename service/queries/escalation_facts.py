@@ -19,18 +19,21 @@ from service import clock, db
 from service.domain.roles import Principal
 from service.domain.workdays import working_days_between
 from service.engine.jsonutil import loads
-from service.engine.statements import INSTANCES as I  # noqa: N811
-from service.engine.statements import TASKS as T  # noqa: N811
+from service.engine.statements import INSTANCES, TASKS
 from service.engine.versions import SpecCache
 from service.errors import NotFound
-from service.models import Event, Notification, User
+from service.models import Department, Evaluation, Event, MonitoringReport, Notification, Project, Rectification, User
 from service.queries import escalations as q
-from service.queries.dashboard import D, E, M, P, R
 from service.rules import store as rules
 
-EV = Event.__table__
-N = Notification.__table__
-U = User.__table__
+EVENTS = Event.__table__
+NOTIFICATIONS = Notification.__table__
+USERS = User.__table__
+PROJECTS = Project.__table__
+DEPARTMENTS = Department.__table__
+REPORTS = MonitoringReport.__table__
+EVALUATIONS = Evaluation.__table__
+RECTIFICATIONS = Rectification.__table__
 TIMELINE_LIMIT = 200
 # Kinds whose facts are the project's monitoring figures (service/domain/escalation_kinds.py).
 MONITORING_CODES = ("SERIOUS_DEVIATION", "corrective_overdue")
@@ -45,8 +48,9 @@ def facts(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCach
     esc = q.get(engine, viewer, escalation_id, specs)  # NotFound when the viewer may not see it
     now = now or clock.now()
     with db.read(engine) as conn:
-        inst = conn.execute(select(I.c.id, I.c.process_id, I.c.version_hash, I.c.business_key, I.c.data,
-                                   I.c.status).where(I.c.id == esc["instance_id"])).mappings().first()
+        inst = conn.execute(select(INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.version_hash,
+                                   INSTANCES.c.business_key, INSTANCES.c.data,
+                                   INSTANCES.c.status).where(INSTANCES.c.id == esc["instance_id"])).mappings().first()
         if inst is None:
             raise NotFound(f"no escalation {escalation_id}")
         project = _project(conn, inst)
@@ -71,10 +75,12 @@ def _project(conn: Connection, inst: Any) -> dict[str, Any] | None:
     data = loads(inst["data"]) or {}
     keys = [k for k in (inst["business_key"], data.get("project_id")) if isinstance(k, str) and k]
     for key in keys:
-        row = conn.execute(select(P.c.id, P.c.name, P.c.fiscal_year, P.c.level, P.c.amount, P.c.status,
-                                  P.c.department_id, D.c.name.label("department_name"),
-                                  D.c.name_en.label("department_name_en"))
-                           .join(D, D.c.id == P.c.department_id).where(P.c.id == key)).mappings().first()
+        row = conn.execute(
+            select(PROJECTS.c.id, PROJECTS.c.name, PROJECTS.c.fiscal_year, PROJECTS.c.level, PROJECTS.c.amount,
+                   PROJECTS.c.status, PROJECTS.c.department_id, DEPARTMENTS.c.name.label("department_name"),
+                   DEPARTMENTS.c.name_en.label("department_name_en"))
+            .join(DEPARTMENTS, DEPARTMENTS.c.id == PROJECTS.c.department_id).where(PROJECTS.c.id == key)
+        ).mappings().first()
         if row is not None:
             return dict(row)
     return None
@@ -100,23 +106,23 @@ def _attached_to(specs: SpecCache | None, version_hash: str, element_id: str) ->
 def _slipped_task(conn: Connection, specs: SpecCache | None, inst: Any, esc: dict[str, Any]) -> dict[str, Any] | None:
     """The task whose deadline passed: the boundary's task, else the one due and open when the escalation opened."""
     opened = esc["opened_at"]
-    cols = (T.c.id, T.c.bpmn_id, T.c.name, T.c.process_id, T.c.state, T.c.form_key, T.c.assignee,
-            T.c.candidate_groups, T.c.candidate_users, T.c.department_id, T.c.due_at, T.c.created_at,
-            T.c.ended_at, T.c.completed_by)
-    base = [T.c.instance_id == inst["id"], T.c.created_at <= opened]
+    cols = [TASKS.c[name] for name in ("id", "bpmn_id", "name", "process_id", "state", "form_key", "assignee",
+                                        "candidate_groups", "candidate_users", "department_id", "due_at",
+                                        "created_at", "ended_at", "completed_by")]
+    base = [TASKS.c.instance_id == inst["id"], TASKS.c.created_at <= opened]
     if esc["task_id"]:
-        base.append(T.c.id != esc["task_id"])
+        base.append(TASKS.c.id != esc["task_id"])
     attached = _attached_to(specs, inst["version_hash"], esc["element_id"]) if esc["kind"] == "deadline" else None
     if attached:
-        row = conn.execute(select(*cols).where(*base, T.c.bpmn_id == attached)
-                           .order_by(T.c.created_at.desc()).limit(1)).mappings().first()
+        row = conn.execute(select(*cols).where(*base, TASKS.c.bpmn_id == attached)
+                           .order_by(TASKS.c.created_at.desc()).limit(1)).mappings().first()
         if row is not None:
             return dict(row)
     if esc["kind"] != "deadline":
         return None
-    row = conn.execute(select(*cols).where(*base, T.c.due_at.is_not(None), T.c.due_at <= opened,
-                                           or_(T.c.ended_at.is_(None), T.c.ended_at >= opened))
-                       .order_by(T.c.due_at.desc(), T.c.created_at.desc()).limit(1)).mappings().first()
+    row = conn.execute(select(*cols).where(*base, TASKS.c.due_at.is_not(None), TASKS.c.due_at <= opened,
+                                           or_(TASKS.c.ended_at.is_(None), TASKS.c.ended_at >= opened))
+                       .order_by(TASKS.c.due_at.desc(), TASKS.c.created_at.desc()).limit(1)).mappings().first()
     return dict(row) if row is not None else None
 
 
@@ -152,16 +158,17 @@ def _display_names(conn: Connection, usernames: list[str]) -> dict[str, str]:
     if not usernames:
         return {}
     return {r.username: r.display_name for r in conn.execute(
-        select(U.c.username, U.c.display_name).where(U.c.username.in_(sorted(set(usernames)))))}
+        select(USERS.c.username, USERS.c.display_name).where(USERS.c.username.in_(sorted(set(usernames)))))}
 
 
 def _reminders(conn: Connection, task_id: str) -> list[dict[str, Any]]:
     """Mails of the outbox about the task (reminders, announcements), oldest first."""
-    named = or_(N.c.idempotency_key.like(f"%:{task_id}:%"), N.c.idempotency_key.like(f"%:{task_id}"))
-    rows = conn.execute(select(N.c.created_at, N.c.sent_at, N.c.recipient, N.c.kind, N.c.status, N.c.subject,
-                               U.c.display_name)
-                        .select_from(N.outerjoin(U, U.c.username == N.c.recipient)).where(named)
-                        .order_by(N.c.created_at, N.c.id)).mappings().all()
+    mail = NOTIFICATIONS.c
+    named = or_(mail.idempotency_key.like(f"%:{task_id}:%"), mail.idempotency_key.like(f"%:{task_id}"))
+    rows = conn.execute(select(mail.created_at, mail.sent_at, mail.recipient, mail.kind, mail.status, mail.subject,
+                               USERS.c.display_name)
+                        .select_from(NOTIFICATIONS.outerjoin(USERS, USERS.c.username == mail.recipient)).where(named)
+                        .order_by(mail.created_at, mail.id)).mappings().all()
     return [{"at": r["created_at"], "sent_at": r["sent_at"], "recipient": r["recipient"],
              "recipient_name": r["display_name"] or r["recipient"], "kind": r["kind"], "status": r["status"],
              "subject": r["subject"]} for r in rows]
@@ -169,11 +176,13 @@ def _reminders(conn: Connection, task_id: str) -> list[dict[str, Any]]:
 
 def _timeline(conn: Connection, instance_id: str) -> list[dict[str, Any]]:
     """The instance's events (latest TIMELINE_LIMIT), each with its actor's name and the task it touched."""
-    rows = conn.execute(select(EV.c.seq, EV.c.at, EV.c.actor, EV.c.command, EV.c.input, U.c.display_name)
-                        .select_from(EV.outerjoin(U, U.c.username == EV.c.actor))
-                        .where(EV.c.instance_id == instance_id).order_by(EV.c.seq.desc())
+    rows = conn.execute(select(EVENTS.c.seq, EVENTS.c.at, EVENTS.c.actor, EVENTS.c.command, EVENTS.c.input,
+                               USERS.c.display_name)
+                        .select_from(EVENTS.outerjoin(USERS, USERS.c.username == EVENTS.c.actor))
+                        .where(EVENTS.c.instance_id == instance_id).order_by(EVENTS.c.seq.desc())
                         .limit(TIMELINE_LIMIT)).mappings().all()
-    names = dict(conn.execute(select(T.c.id, T.c.name).where(T.c.instance_id == instance_id)).tuples().all())
+    names = dict(conn.execute(select(TASKS.c.id, TASKS.c.name).where(TASKS.c.instance_id == instance_id))
+                 .tuples().all())
     items = []
     for r in reversed(rows):
         given = loads(r["input"]) or {}
@@ -187,11 +196,13 @@ def _timeline(conn: Connection, instance_id: str) -> list[dict[str, Any]]:
 
 def _figures(conn: Connection, project_id: str, esc: dict[str, Any]) -> dict[str, Any]:
     """The project's latest monitoring figures, latest graded evaluation and rectification record."""
-    report = conn.execute(select(M).where(M.c.project_id == project_id)
-                          .order_by(M.c.checkpoint.desc(), M.c.id.desc()).limit(1)).mappings().first()
-    graded = conn.execute(select(E).where(E.c.project_id == project_id, E.c.grade.is_not(None))
-                          .order_by(E.c.completed_at.desc(), E.c.id.desc()).limit(1)).mappings().first()
-    fix = conn.execute(select(R).where(R.c.project_id == project_id)).mappings().first()
+    report = conn.execute(select(REPORTS).where(REPORTS.c.project_id == project_id)
+                          .order_by(REPORTS.c.checkpoint.desc(), REPORTS.c.id.desc()).limit(1)).mappings().first()
+    graded = conn.execute(select(EVALUATIONS)
+                          .where(EVALUATIONS.c.project_id == project_id, EVALUATIONS.c.grade.is_not(None))
+                          .order_by(EVALUATIONS.c.completed_at.desc(), EVALUATIONS.c.id.desc()).limit(1)
+                          ).mappings().first()
+    fix = conn.execute(select(RECTIFICATIONS).where(RECTIFICATIONS.c.project_id == project_id)).mappings().first()
     return {"monitoring": _monitoring(report) if report else None,
             "evaluation": {k: graded[k] for k in ("kind", "score", "grade", "completed_at")} if graded else None,
             "rectification": {k: fix[k] for k in ("status", "due_on", "fed_back_at", "submitted_at", "verified_at",
@@ -226,7 +237,7 @@ def _focus(esc: dict[str, Any], report: Any, graded: Any, fix: Any) -> str:
 def version_of(engine: Engine, instance_id: str) -> str | None:
     """The model version an instance runs (for its forms' labels)."""
     with db.read(engine) as conn:
-        return conn.execute(select(I.c.version_hash).where(I.c.id == instance_id)).scalar_one_or_none()
+        return conn.execute(select(INSTANCES.c.version_hash).where(INSTANCES.c.id == instance_id)).scalar_one_or_none()
 
 
 def slips(engine: Engine, specs: SpecCache | None, items: list[dict[str, Any]],
@@ -238,8 +249,8 @@ def slips(engine: Engine, specs: SpecCache | None, items: list[dict[str, Any]],
         for esc in items:
             if esc["kind"] != "deadline":
                 continue
-            inst = conn.execute(select(I.c.id, I.c.version_hash).where(I.c.id == esc["instance_id"])
-                                ).mappings().first()
+            inst = conn.execute(select(INSTANCES.c.id, INSTANCES.c.version_hash)
+                                .where(INSTANCES.c.id == esc["instance_id"])).mappings().first()
             task = _slipped_task(conn, specs, inst, esc) if inst is not None else None
             if task is not None:
                 found[esc["id"]] = _slip(conn, task, esc, now)
