@@ -63,7 +63,7 @@ def facts(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCach
             "slipped": _slip(conn, slipped, esc, now) if slipped else None,
             "reminders": _reminders(conn, slipped["id"]) if slipped else [],
             "timeline": _timeline(conn, inst["id"]),
-            "monitoring": None, "evaluation": None, "rectification": None,
+            "monitoring": None, "evaluation": None, "rectification": None, "focus": "task",
         }
         if project:
             body.update(_figures(conn, project["id"], esc))
