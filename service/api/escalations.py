@@ -9,11 +9,13 @@ from marshmallow import Schema, fields, validate
 
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
+from service.api.escalation_schemas import facts_schema
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCDateTime, page_schema
 from service.domain.escalation_kinds import DECISIONS
 from service.domain.roles import LEADERSHIP, SUPERVISORS
 from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
+from service.queries import escalation_facts
 from service.queries import escalations as q
 
 blp = Blueprint("escalations", __name__, url_prefix="/api/escalations", description="Escalations and decisions")
@@ -29,6 +31,7 @@ class EscalationSchema(Schema):
     id = fields.Integer(required=True)
     instance_id = fields.String(required=True)
     process_id = fields.String(required=True)
+    process_name = fields.String(required=True, metadata={"description": "the process as modelled (else its id)"})
     business_key = fields.String(allow_none=True)
     department_id = fields.String(allow_none=True)
     kind = fields.String(required=True, validate=validate.OneOf(("deadline", "escalation")))
@@ -50,10 +53,25 @@ class EscalationSchema(Schema):
     opened_at = UTCDateTime(required=True)
     resolved_at = UTCDateTime(allow_none=True)
     resolved_by = fields.String(allow_none=True)
+    project_id = fields.String(allow_none=True, metadata={"description": "the project the instance works on"})
+    project_name = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
+    department_name_en = fields.String(allow_none=True)
+    age_days = fields.Integer(required=True, metadata={
+        "description": "calendar days (Asia/Shanghai) since it opened, to today or to its resolution"})
 
 
 class EscalationFilter(PageArgs):
-    state = fields.String(validate=validate.OneOf(("open", "resolved")))
+    state = fields.String(validate=validate.OneOf(q.STATES))
+    kind = fields.String(validate=validate.OneOf(q.KINDS), metadata={
+        "description": "deadline: a deadline passed (boundary timer); escalation: a target slipped"})
+    code = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "the kind's code, e.g. SERIOUS_DEVIATION, rectification_overdue"})
+    department_id = fields.String(validate=validate.Length(min=1, max=50))
+    level = fields.String(validate=validate.OneOf(q.LEVELS), metadata={
+        "description": "supervisor: with the supervisors; leadership: handed up to the bureau's leadership"})
+    older_than_days = fields.Integer(validate=validate.Range(min=0, max=36_500), metadata={
+        "description": "only escalations opened more than this many days ago"})
 
 
 class DecisionSchema(Schema):
@@ -96,6 +114,18 @@ class EscalationItem(MethodView):
         """One escalation with the decisions open to it."""
         rt = runtime()
         return q.get(rt.engine, principal(), escalation_id, rt.specs)
+
+
+@blp.route("/<int:escalation_id>/facts")
+class EscalationFacts(MethodView):
+    @blp.response(200, facts_schema(EscalationSchema))
+    @errors_documented(blp, 404)
+    def get(self, escalation_id: int) -> dict[str, Any]:
+        """What a supervisor reads before deciding: what slipped and since when (working and calendar days), its
+        owner, the reminders sent for it, the instance's timeline, and the figures of its kind (monitoring
+        figures of a warning, the grade, the rectification record)."""
+        rt = runtime()
+        return escalation_facts.facts(rt.engine, principal(), escalation_id, rt.specs)
 
 
 @blp.route("/<int:escalation_id>/resolve")

@@ -18,10 +18,13 @@ from marshmallow import Schema, fields, validate
 from service import clock
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
+from service.api.escalation_schemas import EscalationCountsSchema
 from service.api.problems import errors_documented
 from service.domain.coverage import MEASURES, as_dict
 from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.domain.scorecard import DIMENSIONS
+from service.queries import dashboard as dq
+from service.queries import escalations as escalation_queries
 from service.queries import scorecard as sq
 from service.queries.coverage import coverage_report
 from service.scorecard.launch import start_evaluations as launch_evaluations
@@ -98,6 +101,22 @@ class Coverage(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Coverage of the plan's targets for a fiscal year and level, with the projects and departments behind it."""
         return as_dict(coverage_report(runtime().engine, args["year"], args["level"]))
+
+
+@blp.route("/escalations")
+class EscalationCounts(MethodView):
+    @blp.response(200, EscalationCountsSchema)
+    @errors_documented(blp)
+    def get(self) -> dict[str, Any]:
+        """Overdue by stage (open tasks past their due date, per process and step) and open escalations by
+        department (with the supervisors, or handed up to the leadership); scoped like the dashboard: bureau-wide
+        roles see every department, others their own."""
+        rt, me = runtime(), principal()
+        stages = dq.overdue_by_stage(rt.engine, me, clock.now())
+        for row in stages:
+            row["process_name"] = escalation_queries.process_name(rt.specs, row.pop("version_hash"), row["process_id"])
+        return {"overdue_by_stage": stages,
+                "open_escalations_by_department": dq.escalations_by_department(rt.engine, me)}
 
 
 # --- comprehensive evaluation (scorecards) and whole-department evaluation pilots ---------------------------------

@@ -6,11 +6,12 @@ and access): bureau-wide roles see every department, everyone else their own dep
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, false, func, select
 
-from service import db
+from service import clock, db
 from service.domain.roles import Principal
 from service.errors import NotFound
 from service.models import (
@@ -25,6 +26,7 @@ from service.models import (
     ProjectAction,
     Rectification,
 )
+from service.models.instances import Escalation, Instance, TaskRow
 
 P = Project.__table__
 D = Department.__table__
@@ -36,6 +38,10 @@ A = ProjectAction.__table__
 R = Rectification.__table__
 B = BudgetDecision.__table__
 C = AccountabilityCase.__table__
+T = TaskRow.__table__
+I = Instance.__table__  # noqa: E741
+X = Escalation.__table__
+ESCALATION_LEVELS = ("supervisor", "leadership")
 WARNING_LEVELS = ("red", "yellow", "green")
 GRADES = ("优", "良", "中", "差")
 EVALUATION_KINDS = ("self", "midterm", "key", "spot_check")
@@ -167,3 +173,33 @@ def accountability_cases(engine: Engine, viewer: Principal, *, page: int, per_pa
         rows = conn.execute(base.order_by(C.c.opened_at.desc(), C.c.id.desc()).limit(per_page)
                             .offset((page - 1) * per_page)).mappings().all()
     return {"items": [dict(r) for r in rows], "total": total}
+
+
+def overdue_by_stage(engine: Engine, viewer: Principal, now: datetime) -> list[dict[str, Any]]:
+    """Open tasks past their due date, per process and step (stage), most first; with the oldest due date and
+    a version of the model that has the step (for its process's name)."""
+    query = (select(T.c.process_id, T.c.bpmn_id, func.max(T.c.name).label("name"), func.count().label("overdue"),
+                    func.min(T.c.due_at).label("oldest_due"), func.max(I.c.version_hash).label("version_hash"))
+             .join(I, I.c.id == T.c.instance_id)
+             .where(T.c.state == "ready", T.c.due_at.is_not(None), T.c.due_at < clock.to_db(now),
+                    *_scope(viewer, T.c.department_id))
+             .group_by(T.c.process_id, T.c.bpmn_id))
+    with db.read(engine) as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    return sorted(rows, key=lambda r: (-r["overdue"], r["process_id"], r["bpmn_id"]))
+
+
+def escalations_by_department(engine: Engine, viewer: Principal) -> list[dict[str, Any]]:
+    """Open escalations per department, split by who decides them (supervisors, the bureau's leadership)."""
+    query = (select(X.c.department_id, D.c.name, D.c.name_en, X.c.level, func.count())
+             .select_from(X.outerjoin(D, D.c.id == X.c.department_id))
+             .where(X.c.state == "open", *_scope(viewer, X.c.department_id))
+             .group_by(X.c.department_id, D.c.name, D.c.name_en, X.c.level))
+    rows: dict[str, dict[str, Any]] = {}
+    with db.read(engine) as conn:
+        for dept, name, name_en, level, count in conn.execute(query):
+            row = rows.setdefault(dept or "", {"department_id": dept, "name": name, "name_en": name_en,
+                                               "supervisor": 0, "leadership": 0, "total": 0})
+            row[level if level in ESCALATION_LEVELS else "supervisor"] += count
+            row["total"] += count
+    return sorted(rows.values(), key=lambda r: (-r["total"], r["department_id"] or ""))

@@ -6,11 +6,12 @@ Reads only: deciding, dismissing and escalating are commands of the one mutation
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
 
-from service import db
+from service import clock, db
 from service.domain import escalation_kinds as kinds
 from service.domain.roles import Principal
 from service.engine.escalation_commands import kind_for
@@ -19,46 +20,84 @@ from service.engine.statements import INSTANCES as I  # noqa: N811
 from service.engine.statements import TASKS
 from service.engine.versions import SpecCache
 from service.errors import NotFound
+from service.models import Department, Project
 from service.queries.visibility import instances_visible
+
+P = Project.__table__
+D = Department.__table__
+KINDS = ("deadline", "escalation")
+STATES = ("open", "resolved")
+LEVELS = ("supervisor", "leadership")
 
 _COLUMNS = (X.c.id, X.c.instance_id, X.c.department_id, X.c.kind, X.c.code, X.c.name, X.c.element_id, X.c.task_id,
             X.c.state, X.c.decision, X.c.comment, X.c.opened_at, X.c.resolved_at, X.c.resolved_by, X.c.level,
             X.c.escalated_at, X.c.escalated_by, I.c.process_id, I.c.business_key, I.c.version_hash,
-            TASKS.c.state.label("task_state"), TASKS.c.form_key)
-_FROM = X.join(I, I.c.id == X.c.instance_id).outerjoin(TASKS, and_(TASKS.c.id == X.c.task_id))
+            TASKS.c.state.label("task_state"), TASKS.c.form_key, P.c.id.label("project_id"),
+            P.c.name.label("project_name"), D.c.name.label("department_name"), D.c.name_en.label("department_name_en"))
+_FROM = (X.join(I, I.c.id == X.c.instance_id).outerjoin(TASKS, and_(TASKS.c.id == X.c.task_id))
+         .outerjoin(P, P.c.id == I.c.business_key).outerjoin(D, D.c.id == X.c.department_id))
 
 
-def _item(row: Any, specs: SpecCache | None) -> dict[str, Any]:
-    """A row with its kind's name and, while open, the decisions open to it (with Chinese and English labels)."""
+def _item(row: Any, specs: SpecCache | None, now: datetime | None = None) -> dict[str, Any]:
+    """A row with its kind's name, its age in days and, while open, the decisions open to it (with Chinese and
+    English labels)."""
     item = {k: v for k, v in dict(row).items() if k not in ("version_hash", "task_state", "form_key")}
     has_task = row["task_state"] == "ready"
     kind = kind_for(specs, row["version_hash"], row["code"], row["form_key"], has_task=has_task) if specs \
         else kinds.kind_of(row["code"], has_task=has_task)
     item.update(kind_name=kind.name, kind_name_en=kind.name_en,
-                allowed_decisions=kinds.labelled(kind.decisions) if row["state"] == "open" else [])
+                allowed_decisions=kinds.labelled(kind.decisions) if row["state"] == "open" else [],
+                age_days=_age_days(row["opened_at"], row["resolved_at"], now),
+                process_name=process_name(specs, row["version_hash"], row["process_id"]))
     return item
 
 
+def process_name(specs: SpecCache | None, version_hash: str, process_id: str) -> str:
+    """A process's name as modelled (e.g. 绩效运行监控), else its id."""
+    if specs is None:
+        return process_id
+    try:
+        top, _subs = specs.get(version_hash).spec(process_id)
+    except NotFound:
+        return process_id
+    return str(getattr(top, "description", None) or process_id)
+
+
+def _age_days(opened_at: datetime, resolved_at: datetime | None, now: datetime | None) -> int:
+    """Calendar days (display zone) from opening to resolution, or to today while open."""
+    opened = clock.from_db(opened_at) or clock.now()
+    until = clock.from_db(resolved_at) if resolved_at is not None else (now or clock.now())
+    return (clock.local_today(until) - clock.local_today(opened)).days
+
+
 def list_escalations(engine: Engine, viewer: Principal, *, page: int, per_page: int, state: str | None = None,
-                     specs: SpecCache | None = None) -> dict[str, Any]:
-    """Escalations of the instances `viewer` may see, oldest open first."""
+                     specs: SpecCache | None = None, kind: str | None = None, code: str | None = None,
+                     department_id: str | None = None, level: str | None = None,
+                     older_than_days: int | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Escalations of the instances `viewer` may see, oldest open first; filtered by state, kind (deadline or
+    escalation) and code, department, level, and age (opened more than `older_than_days` days ago)."""
     where = instances_visible(viewer)
-    if state:
-        where.append(X.c.state == state)
+    for column, value in ((X.c.state, state), (X.c.kind, kind), (X.c.code, code),
+                          (X.c.department_id, department_id), (X.c.level, level)):
+        if value:
+            where.append(column == value)
+    if older_than_days is not None:
+        where.append(X.c.opened_at < clock.to_db((now or clock.now()) - timedelta(days=older_than_days)))
     base = select(*_COLUMNS).select_from(_FROM).where(*where)
     with db.read(engine) as conn:
         total = conn.execute(select(func.count()).select_from(
             select(X.c.id).join(I, I.c.id == X.c.instance_id).where(*where).subquery())).scalar_one()
         rows = conn.execute(base.order_by(X.c.state, X.c.opened_at, X.c.id).limit(per_page)
                             .offset((page - 1) * per_page)).mappings().all()
-    return {"items": [_item(r, specs) for r in rows], "total": total}
+    return {"items": [_item(r, specs, now) for r in rows], "total": total}
 
 
-def get(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCache | None = None) -> dict[str, Any]:
+def get(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCache | None = None,
+        now: datetime | None = None) -> dict[str, Any]:
     """One escalation the viewer may see, with the decisions open to it."""
     with db.read(engine) as conn:
         row = conn.execute(select(*_COLUMNS).select_from(_FROM)
                            .where(X.c.id == escalation_id, *instances_visible(viewer))).mappings().first()
     if row is None:
         raise NotFound(f"no escalation {escalation_id}")
-    return _item(row, specs)
+    return _item(row, specs, now)

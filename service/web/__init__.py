@@ -29,6 +29,7 @@ def init_web(app: Flask) -> None:
         audit_search,
         dashboard,
         designer,
+        escalation_detail,
         escalations,
         evidence,
         home,

@@ -16,6 +16,7 @@ from service.web import bp, i18n
 from service.web.auth import login_required
 from service.web.instances import ACTIVE, touched_processes
 from service.web.pages import page_number, pager, runtime, viewer
+from service.web.reads import instance_escalations
 
 EVENTS_PER_PAGE = 100
 
@@ -45,7 +46,8 @@ def audit_page(instance_id: str) -> ResponseReturnValue:
     event = next((e for e in timeline["items"] if e["seq"] == seq), None)
     return render_template("web/audit.html", inst=inst, state=state, seq=seq, last=last, timeline=timeline,
                            pager=pager(timeline["total"], page, EVENTS_PER_PAGE), event=event,
-                           processes=processes, chosen=chosen, marks=marks)
+                           processes=processes, chosen=chosen, marks=marks,
+                           escalations=instance_escalations(rt.engine, instance_id))
 
 
 @bp.post("/audit/<instance_id>/verify")

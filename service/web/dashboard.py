@@ -16,6 +16,7 @@ from service.cycle.projects import SECTORS
 from service.errors import JixiaoError
 from service.queries import coverage
 from service.queries import dashboard as q
+from service.queries import escalations as escalation_queries
 from service.rules.store import LEVELS
 from service.web import bp, i18n
 from service.web.auth import login_required
@@ -46,7 +47,8 @@ def _coverage(year: int, level: str) -> tuple[Any, str | None]:
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> ResponseReturnValue:
-    """Coverage against targets, warnings by department, grades by sector, for a year and level."""
+    """Coverage against targets, warnings by department, grades by sector, for a year and level; overdue tasks
+    by stage and open escalations by department (now, whatever the year)."""
     rt, me = runtime(), viewer()
     years = q.fiscal_years(rt.engine)
     year, level = _year_level(years)
@@ -69,7 +71,11 @@ def dashboard() -> ResponseReturnValue:
         "grades": {"labels": [r["label"] for r in grades], "keys": [r["sector"] for r in grades],
                    **{g: [r[g] for r in grades] for g in q.GRADES}},
     }
+    overdue = q.overdue_by_stage(rt.engine, me, clock.now())
+    for row in overdue:
+        row["process_name"] = escalation_queries.process_name(rt.specs, row["version_hash"], row["process_id"])
     return render_template("web/dashboard.html", years=years or [year], year=year, level=level, levels=LEVELS,
+                           overdue=overdue, open_escalations=q.escalations_by_department(rt.engine, me),
                            kind=kind, kinds=q.EVALUATION_KINDS, report=report, problem=problem,
                            warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
                            grade_names=q.GRADES)

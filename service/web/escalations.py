@@ -16,12 +16,13 @@ from service.domain.escalation_kinds import DECISIONS
 from service.domain.roles import LEADERSHIP, SUPERVISORS, Principal
 from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
-from service.queries import dashboard
+from service.queries import dashboard, escalation_facts
 from service.queries import escalations as q
 from service.queries import tasks as task_queries
 from service.web import bp, formdata, forms, i18n
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
+from service.web.reads import department_names
 
 # What the decision itself carries (service/engine/escalation_commands.py): not asked twice.
 DECISION_FIELDS = ("decision", "decision_comment")
@@ -64,30 +65,59 @@ def decision_form(task_id: str | None) -> dict[str, Any]:
     return {"$defs": schema.get("$defs", {}), "type": "object", "properties": {"data": inner}}
 
 
+def list_filters() -> dict[str, Any]:
+    """The list's filters from the query string (anything not understood is no filter)."""
+    args = request.args
+    age = args.get("older_than_days", "")
+    return {"kind": args.get("kind") if args.get("kind") in q.KINDS else None,
+            "department_id": (args.get("department_id") or None) and args["department_id"][:50],
+            "level": args.get("level") if args.get("level") in q.LEVELS else None,
+            "older_than_days": int(age) if age.isdigit() and int(age) <= 36_500 else None}
+
+
+def decorate(esc: dict[str, Any], me: Principal, lang: str) -> dict[str, Any]:
+    """What the decision form needs: may the user decide or hand up, the options in the page's language, and
+    the supervisor task's further fields."""
+    esc["may_decide"] = may_decide(me, esc)
+    esc["may_escalate"] = esc["may_decide"] and esc["level"] == "supervisor" and me.has(*SUPERVISORS)
+    esc["options"] = [(d["decision"], d["label"] if lang == "zh" else d["label_en"])
+                      for d in esc["allowed_decisions"]]
+    wrapper = decision_form(esc["task_id"]) if esc["may_decide"] else {}
+    esc["fields"] = forms.build(wrapper, {"data": {}}, lang=lang)[0].children if wrapper else []
+    return esc
+
+
 @bp.get("/escalations")
 @login_required
 def escalations_page() -> ResponseReturnValue:
-    """Open (or resolved) escalations the user may see, and accountability cases."""
+    """Open (or resolved) escalations the user may see, filtered by kind, department, level and age, and
+    accountability cases."""
     rt, me, lang = runtime(), viewer(), i18n.current()
     state = request.args.get("state", "open")
     state = state if state in ("open", "resolved", "all") else "open"
+    filters = list_filters()
     page = page_number()
     found = q.list_escalations(rt.engine, me, page=page, per_page=PER_PAGE, state=None if state == "all" else state,
-                               specs=rt.specs)
+                               specs=rt.specs, **filters)
+    slipped = escalation_facts.slips(rt.engine, rt.specs, found["items"])
     for esc in found["items"]:
-        esc["may_decide"] = may_decide(me, esc)
-        esc["may_escalate"] = esc["may_decide"] and esc["level"] == "supervisor" and me.has(*SUPERVISORS)
-        esc["options"] = [(d["decision"], d["label"] if lang == "zh" else d["label_en"])
-                          for d in esc["allowed_decisions"]]
-        wrapper = decision_form(esc["task_id"]) if esc["may_decide"] else {}
-        esc["fields"] = forms.build(wrapper, {"data": {}}, lang=lang)[0].children if wrapper else []
+        decorate(esc, me, lang)
+        esc["slip"] = slipped.get(esc["id"])
     case_status = request.args.get("cases", "open")
     case_status = case_status if case_status in ("open", "closed", "all") else "open"
     cases = dashboard.accountability_cases(rt.engine, me, page=page_number("cases_page"), per_page=PER_PAGE,
                                            status=None if case_status == "all" else case_status)
+    departments = sorted(department_names(rt.engine, lang).items(), key=lambda d: d[0])
     return render_template("web/escalations.html", escalations=found["items"], pager=pager(found["total"], page),
-                           state=state, cases=cases["items"],
-                           cases_total=cases["total"], case_status=case_status)
+                           state=state, cases=cases["items"], cases_total=cases["total"], case_status=case_status,
+                           filters=filters, kinds=q.KINDS, levels=q.LEVELS, departments=departments)
+
+
+def back_to(escalation_id: int) -> ResponseReturnValue:
+    """After a decision: the detail page it was taken on, else the list."""
+    if request.args.get("back") == "detail":
+        return redirect(url_for("web.escalation_page", escalation_id=escalation_id))
+    return redirect(url_for("web.escalations_page", state=request.args.get("state", "open")))
 
 
 @bp.post("/escalations/<int:escalation_id>/resolve")
@@ -95,7 +125,7 @@ def escalations_page() -> ResponseReturnValue:
 def escalation_resolve(escalation_id: int) -> ResponseReturnValue:
     """A supervisor's decision on one escalation."""
     rt, me, lang = runtime(), viewer(), i18n.current()
-    back = redirect(url_for("web.escalations_page", state=request.args.get("state", "open")))
+    back = back_to(escalation_id)
     decision = request.form.get("decision", "")
     comment = request.form.get("comment", "").strip()[:4000] or None
     if decision not in DECISIONS:
@@ -132,7 +162,7 @@ def escalation_resolve(escalation_id: int) -> ResponseReturnValue:
 @login_required
 def escalation_escalate(escalation_id: int) -> ResponseReturnValue:
     """A supervisor hands an escalation up to the bureau's leadership (局领导)."""
-    back = redirect(url_for("web.escalations_page", state=request.args.get("state", "open")))
+    back = back_to(escalation_id)
     reason = request.form.get("reason", "").strip()[:4000] or None
     return _run(EscalateEscalation(escalation_id, reason), back, "escalation_escalated")
 

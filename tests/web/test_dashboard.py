@@ -109,3 +109,29 @@ def test_project_page_shows_the_approved_goal(app, cycle, records):
     page = html.unescape(signed_in(app, "staff_a").get(f"/projects/{a1}").get_data(as_text=True))
     assert GOAL["goal_summary"] in page and "标准化改造学校数" in page and "85..100" in page
     assert "红色" in page and "重点评价" in page
+
+
+def test_the_dashboard_counts_overdue_tasks_by_stage_and_open_escalations_by_department(app, cycle):
+    from datetime import timedelta
+
+    from tests.service.queries.scenarios import overdue_rectification
+    from tests.web.test_escalation_page import _raw_keys, _visible
+    from tests.workflows.stages import start_stage
+
+    overdue_rectification(cycle)
+    late = cycle.project("2015-dept-b-002", department_id="dept-b", sector="health", name="社区卫生服务")
+    start_stage(cycle, late, "rectification", final_grade="中", final_score=70)
+    clock.advance(timedelta(days=25))  # the reviewer's feedback (20 days, rule) is past due
+
+    supervisor = signed_in(app, "supervisor")
+    page = _visible(supervisor, "/dashboard")
+    assert "逾期任务（按流程环节） 流程 任务 逾期任务数 最早截止 结果反馈与整改 反馈评价结果 1" in page
+    assert "待处理督办（按部门） 部门 督办人员处理中 局领导处理中 合计 市教育局 1 0 1" in page
+    assert _raw_keys(page) == []
+    english = _visible(supervisor, "/dashboard?lang=en")
+    assert "Overdue by stage" in english and "Open escalations by department" in english
+    assert "With supervisors" in english and _raw_keys(english) == []
+    markup = supervisor.get("/dashboard?lang=zh").get_data(as_text=True)
+    assert 'href="/escalations?department_id=dept-a&amp;level=supervisor"' in markup  # drill down to the queue
+    other = _visible(signed_in(app, "staff_b"), "/dashboard")  # dept-b: its own overdue task, no escalation
+    assert "反馈评价结果" in other and "没有待处理的督办。" in other and "市教育局" not in other
