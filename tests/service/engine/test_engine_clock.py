@@ -6,9 +6,11 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+from click.testing import CliRunner
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
 from service import clock, create_app
+from service.cli import main
 from service.engine import engine_clock
 from service.engine.deploy import deploy
 from service.queries import instances
@@ -67,6 +69,36 @@ def test_the_app_factory_routes_timers_through_the_service_clock(runtime, monkey
     create_app(runtime=runtime)  # given a runtime built earlier, the factory installs the routing itself
     assert engine_clock.installed()
     _waits_an_hour_on_the_service_clock(runtime)
+
+
+def _timer_fired_an_hour_after_start(runtime):
+    """An instance whose PT1H timer fired on the service clock: its replay must anchor and fire it the same way."""
+    deploy(runtime.engine, runtime.specs, fixture_files("timer_once.bpmn"), runtime.settings, actor="test")
+    row = runtime.workflows.start("timer_once")
+    clock.advance(timedelta(hours=1, minutes=1))
+    assert fire_due(runtime.workflows).fired == [row["id"]]
+    return row["id"]
+
+
+def test_audit_verify_replays_timers_on_the_recorded_times(runtime, monkeypatch, frozen_clock):
+    iid = _timer_fired_an_hour_after_start(runtime)
+    _unrouted(monkeypatch)
+    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
+    result = CliRunner().invoke(main, ["audit", "verify", iid])
+    assert result.exit_code == 0, result.output
+    assert "all histories and their derived rows reproduce" in result.output
+
+
+def test_the_replay_and_state_api_replay_timers_on_the_recorded_times(runtime, tokens, monkeypatch,
+                                                                     frozen_clock):
+    iid = _timer_fired_an_hour_after_start(runtime)
+    _unrouted(monkeypatch)
+    auditor = create_app(runtime=runtime).test_client()
+    auditor.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens['auditor']}"
+    verdict = auditor.post(f"/api/instances/{iid}/replay").get_json()
+    assert verdict["ok"] is True, verdict
+    state = auditor.get(f"/api/instances/{iid}/state").get_json()  # what the audit page shows
+    assert state["replay_matches"] is True and state["status"] == "completed"
 
 
 def test_installing_twice_is_harmless(monkeypatch, frozen_clock):
