@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from service import security_headers
 from service.config import ConfigError, Settings
+from service.engine import engine_clock
 from service.runtime import Runtime
 from service.secret_key import session_key
 
@@ -16,6 +17,7 @@ csrf = CSRFProtect()
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the app; nothing is built at import time. ConfigError when the settings cannot serve."""
+    engine_clock.install()  # the engine's timers read the service clock (also when given a built runtime)
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     app = Flask(__name__)
     app.config.update(

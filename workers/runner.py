@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from service import clock
+from service.engine import engine_clock
 from service.runtime import Runtime
 from workers import jobs, notify, timers
 
@@ -149,6 +150,7 @@ def configure_logging() -> None:
 def serve(rt: Runtime) -> None:
     """The worker process: an APScheduler clock that runs a pass every WORKER_POLL_SECONDS and the calendar jobs."""
     configure_logging()
+    engine_clock.install()  # the timers this worker fires are due by the service clock
     scheduler = build_scheduler(rt)
     log.info("worker %s polling every %.1f s; calendar jobs: %s", worker_name(), rt.settings.worker_poll_seconds,
              ", ".join(j.id for j in scheduler.get_jobs() if j.id != "jixiao-pass") or "none")

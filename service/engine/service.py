@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from sqlalchemy import Connection, Engine, select, update
 
 from service import clock, db
@@ -60,18 +59,6 @@ from service.engine.serializer import SERIALIZER_VERSION, make_serializer
 from service.engine.versions import LoadedVersion, SpecCache
 from service.errors import Conflict, EngineFailure, Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion
 from service.models import Department
-
-
-class _ClockDatetime(datetime):
-    """SpiffWorkflow's timers call datetime.now(); route it through the service clock (SPIFFWORKFLOW.md §14)."""
-
-    @classmethod
-    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
-        current = clock.now()
-        return current.astimezone(tz) if tz is not None else current.replace(tzinfo=None)
-
-
-_timer_module.datetime = _ClockDatetime  # type: ignore[misc]
 
 INSTANCES = sql.INSTANCES  # the timer sweep reads the same table
 
