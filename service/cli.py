@@ -338,6 +338,10 @@ from service.cli_cycle import cycle as _cycle  # noqa: E402  (cycle launch)
 
 main.add_command(_cycle)
 
+from service.cli_docs import docs as _docs  # noqa: E402  (docs deadlines)
+
+main.add_command(_docs)
+
 
 if __name__ == "__main__":
     main()
