@@ -200,7 +200,8 @@ def check(entries: list[Entry], rule_keys: set[str], handler_source: dict[str, t
     for e in entries:
         where = f"{e.process_id}.{e.task_id}"
         if not e.deadline_rule:
-            problems.append(f"{where}: no deadline_rule extension property (every user task needs a catalogued due date)")
+            problems.append(f"{where}: no deadline_rule extension property "
+                            "(every user task needs a catalogued due date)")
             continue
         named = [e.deadline_rule, *e.redeadline_rules, *(x.grace_rule for x in e.escalations if x.grace_rule)]
         problems += [f"{where}: rule {r} is not a row of seeds/rules.json" for r in named if r not in rule_keys]
@@ -228,7 +229,7 @@ def _handler_uses(function: str, module: str, rule: str) -> bool:
     if f'"{rule}"' in function:
         return True
     return any(re.search(rf"\b{name}\b", function)
-               for name in re.findall(r'^([A-Z_]+)\s*=\s*"%s"' % re.escape(rule), module, re.M))
+               for name in re.findall(r'^([A-Z_]+)\s*=\s*"' + re.escape(rule) + '"', module, re.M))
 
 
 def _role(name: str) -> str:
@@ -270,8 +271,8 @@ def _escalation_when(x: Escalation, e: Entry, values: dict[str, Any]) -> str:
 
 def markdown(entries: list[Entry], rule_values: dict[str, Any]) -> str:
     """The catalogue as a Markdown table (between BEGIN and END)."""
-    head = ("| process | task | owner | due date (rule row) | reminders | escalates | to whom | supervisor's decisions |\n"
-            "|---|---|---|---|---|---|---|---|\n")
+    head = ("| process | task | owner | due date (rule row) | reminders | escalates | to whom "
+            "| supervisor's decisions |\n|---|---|---|---|---|---|---|---|\n")
     rows = []
     for e in entries:
         due = _rule(e.deadline_rule, rule_values) if e.deadline_rule else "**none**"

@@ -178,3 +178,12 @@ def test_expert_form_requires_a_comment_to_ask_for_revision(cycle):
     cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "优"}, user="reviewer")
     body = cycle.complete(iid, "expert_review", {"expert_outcome": "revise"}, user="expert", expect=422)
     assert body["errors"]
+
+
+def test_the_heads_review_has_its_own_due_date(cycle):
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")
+    cycle.complete(iid, "declare_goal", GOAL, user="staff_a")  # Monday 2 March 2015
+    [task] = cycle.tasks(iid, "head_a")
+    # 5 working days (rule goal.submission_working_days), to the end of that day in Wuhan.
+    assert (task["bpmn_id"], task["due_at"][:19]) == ("submit_goal", "2015-03-09T15:59:59")

@@ -69,7 +69,8 @@ def compute_deadline(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, A
     grace = variables.get("deadline_grace_rule")
     if grace:
         escalated = due_on(ctx, day, _days(ctx, year, level, str(grace), "deadline_grace_rule"), "working")
-        result |= {f"{name}_escalate_on": escalated.isoformat(), f"{name}_escalate_at": end_of_day(escalated).isoformat()}
+        result |= {f"{name}_escalate_on": escalated.isoformat(),
+                   f"{name}_escalate_at": end_of_day(escalated).isoformat()}
     decision = variables.get("deadline_decision_rule")
     if decision:
         decide = due_on(ctx, escalated, _days(ctx, year, level, str(decision), "deadline_decision_rule"), "working")
