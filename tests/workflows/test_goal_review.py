@@ -186,4 +186,8 @@ def test_the_heads_review_has_its_own_due_date(cycle):
     cycle.complete(iid, "declare_goal", GOAL, user="staff_a")  # Monday 2 March 2015
     [task] = cycle.tasks(iid, "head_a")
     # 5 working days (rule goal.submission_working_days), to the end of that day in Wuhan.
-    assert (task["bpmn_id"], task["due_at"][:19]) == ("submit_goal", "2015-03-09T15:59:59")
+    assert (task["bpmn_id"], task["due_at"][:19], task["overdue"]) == ("submit_goal", "2015-03-09T15:59:59", False)
+    clock.set_now(datetime.fromisoformat("2015-03-10T00:00:00+08:00"))
+    [late] = cycle.tasks(iid, "head_a")
+    assert late["overdue"] is True  # at once, in the inbox list and in the task itself
+    assert cycle.as_user("head_a").get(f"/api/tasks/{late['id']}").get_json()["overdue"] is True
