@@ -11,6 +11,7 @@ FINANCE_REVIEWER = "finance_reviewer"
 EXPERT = "expert"
 AGENCY_EVALUATOR = "agency_evaluator"
 SUPERVISOR = "supervisor"
+BUREAU_LEADER = "bureau_leader"
 AUDITOR = "auditor"
 PROCESS_DESIGNER = "process_designer"
 ADMINISTRATOR = "administrator"
@@ -23,17 +24,21 @@ ROLES: dict[str, tuple[str, bool]] = {
     EXPERT: ("评审专家", False),
     AGENCY_EVALUATOR: ("第三方机构评价人员", False),
     SUPERVISOR: ("督办人员", False),
+    # One level above the supervisors: an escalation nobody decided in time climbs to the bureau's leadership.
+    BUREAU_LEADER: ("局领导", False),
     AUDITOR: ("审计人员", False),
     PROCESS_DESIGNER: ("流程设计人员", False),
     ADMINISTRATOR: ("系统管理员", False),
 }
 DEPARTMENTAL = frozenset(r for r, (_, scoped) in ROLES.items() if scoped)
 # Bureau roles whose holders see every department's instances (auditors read everything).
-BUREAU_WIDE = frozenset({FINANCE_REVIEWER, SUPERVISOR, AUDITOR, ADMINISTRATOR})
+BUREAU_WIDE = frozenset({FINANCE_REVIEWER, SUPERVISOR, BUREAU_LEADER, AUDITOR, ADMINISTRATOR})
 # Roles that may start instances, and who may change an instance's lifecycle or reassign its tasks.
 STARTERS = frozenset({DEPARTMENT_STAFF, DEPARTMENT_HEAD, FINANCE_REVIEWER, SUPERVISOR, PROCESS_DESIGNER,
                       ADMINISTRATOR})
-SUPERVISORS = frozenset({SUPERVISOR, ADMINISTRATOR})
+SUPERVISORS = frozenset({SUPERVISOR, BUREAU_LEADER, ADMINISTRATOR})
+# Candidate groups whose task, reached from a boundary timer or escalation event, is an escalation in the queue.
+ESCALATION_GROUPS = frozenset({SUPERVISOR, BUREAU_LEADER})
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ local time of that day, with its offset), usable as a boundary timer's timeDate 
 Optional, for the escalation ladder (docs/CYCLE.md, "Deadlines"): `deadline_grace_rule` (working days after the due
 day before a slip escalates) returns `{name}_escalate_on` / `{name}_escalate_at`; `deadline_decision_rule` (working
 days a supervisor has to decide, counted from the escalation — the due day itself without a grace rule) returns
-`{name}_decide_on` / `{name}_decide_at`. Computed with the due date, so the timers and the supervisor task's due
+`{name}_decide_on` / `{name}_decide_at`; with it, `deadline_leadership_rule` (working days the bureau leadership has,
+once the supervisors let the decision deadline pass) returns `{name}_leader_on` / `{name}_leader_at`. Computed with
+the due date, so the timers and the supervisor task's due
 date are known before the slip happens.
 """
 
@@ -75,6 +77,10 @@ def compute_deadline(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, A
     if decision:
         decide = due_on(ctx, escalated, _days(ctx, year, level, str(decision), "deadline_decision_rule"), "working")
         result |= {f"{name}_decide_on": decide.isoformat(), f"{name}_decide_at": end_of_day(decide).isoformat()}
+        leadership = variables.get("deadline_leadership_rule")
+        if leadership:
+            lead = due_on(ctx, decide, _days(ctx, year, level, str(leadership), "deadline_leadership_rule"), "working")
+            result |= {f"{name}_leader_on": lead.isoformat(), f"{name}_leader_at": end_of_day(lead).isoformat()}
     return result
 
 
