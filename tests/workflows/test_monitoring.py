@@ -360,11 +360,15 @@ def test_midterm_review_is_due_and_never_blocks_the_checkpoint_report(cycle):
     assert (review["bpmn_id"], review["due_at"][:19]) == ("midterm_review", "2015-07-28T15:59:59")
 
     _at(cycle, "2015-08-01T09:00:00+08:00")  # the review is left lying: the report window opens regardless
-    assert sorted(t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")) == ["file_report", "midterm_review"]
+    # 3 working days after its due date the late review went to the supervisors; the report is not held up.
+    assert sorted(t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")) == ["file_report", "supervise_midterm"]
+    assert [(e["element_id"], e["state"]) for e in _open_escalations(cycle)] == [("midterm_slipped", "open")]
     _report(cycle, iid, executed=700_000)
     assert cycle.instance(iid)["status"] == "running"  # monitoring waits for the review, the report did not
-    assert [t["bpmn_id"] for t in cycle.tasks(iid, "reviewer")] == ["midterm_review"]
 
+    cycle.complete(iid, "supervise_midterm", {"decision": "order_rectification"}, user="supervisor")
+    [again] = cycle.tasks(iid, "reviewer")
+    assert (again["bpmn_id"], again["due_at"][:19]) == ("midterm_review", "2015-08-14T15:59:59")  # 10 working days
     cycle.complete(iid, "midterm_review", MIDTERM, user="reviewer")
     data = _data(cycle, iid)
     assert cycle.instance(iid)["status"] == "completed"
@@ -388,7 +392,10 @@ def test_a_stopped_project_drops_its_pending_midterm_review(cycle):
     assert cycle.instance(iid)["status"] == "completed"
     assert _data(cycle, iid)["monitoring_outcome"] == "stopped"
     assert cycle.tasks(iid, "reviewer") == []
-    assert [t.state for t in cycle.rows("tasks", instance_id=iid, bpmn_id="midterm_review")] == ["cancelled"]
+    # The review slipped in July and climbed to the bureau leadership meanwhile: stopping drops it wherever it is.
+    assert [t.state for t in cycle.rows("tasks", instance_id=iid, bpmn_id="lead_midterm")] == ["cancelled"]
+    assert [t.bpmn_id for t in cycle.rows("tasks", instance_id=iid, state="ready")] == []
+    assert _open_escalations(cycle) == []
 
 
 def test_an_unanswered_warning_gives_the_supervisor_five_working_days(cycle):
@@ -399,3 +406,24 @@ def test_an_unanswered_warning_gives_the_supervisor_five_working_days(cycle):
     _at(cycle, "2015-09-16T00:00:00+08:00")  # the corrective deadline (15 September) has passed
     [decision] = [t for t in cycle.tasks(iid, "supervisor") if t["bpmn_id"] == "deviation_decision"]
     assert decision["due_at"][:19] == "2015-09-22T15:59:59"  # 5 working days after the corrective deadline
+
+
+def test_an_unfiled_checkpoint_report_is_escalated_after_the_grace_period(cycle):
+    pid = _approved(cycle)
+    iid = cycle.start(pid, process_id="monitoring")
+    _at(cycle, "2015-09-01T09:00:00+08:00")  # due 31 August: overdue at once, not yet escalated
+    [late] = cycle.tasks(iid, "staff_a")
+    assert (late["bpmn_id"], late["overdue"]) == ("file_report", True) and _open_escalations(cycle) == []
+    # 3 working days of grace: 1 and 2 September, then (3–4 September being holidays) Sunday 6 September, worked.
+    _at(cycle, "2015-09-06T23:59:00+08:00")
+    assert _open_escalations(cycle) == []
+    _at(cycle, "2015-09-07T00:00:00+08:00")
+    [esc] = _open_escalations(cycle)
+    assert (esc["element_id"], esc["department_id"]) == ("report_slipped", "dept-a")
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["supervise_report"]
+    cycle.complete(iid, "supervise_report", {"decision": "extend_deadline", "decision_comment": "补报"},
+                   user="supervisor")
+    [again] = cycle.tasks(iid, "staff_a")
+    assert (again["bpmn_id"], again["due_at"][:19]) == ("file_report", "2015-09-22T15:59:59")  # 15 calendar days
+    _report(cycle, iid, executed=800_000)
+    assert cycle.instance(iid)["status"] == "completed"

@@ -67,17 +67,23 @@ def compute_deadline(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, A
     level = str(variables.get("level") or "*")
     day = due_on(ctx, start, _days(ctx, year, level, rule, "deadline_rule"), unit)
     result = {f"{name}_due_on": day.isoformat(), f"{name}_due_at": end_of_day(day).isoformat()}
-    escalated = day
-    grace = variables.get("deadline_grace_rule")
+    return result | ladder(ctx, year, level, name, day, grace=variables.get("deadline_grace_rule"),
+                           decision=variables.get("deadline_decision_rule"),
+                           leadership=variables.get("deadline_leadership_rule"))
+
+
+def ladder(ctx: TaskContext, year: int, level: str, name: str, due: date, *, grace: Any, decision: Any,
+           leadership: Any) -> dict[str, str]:
+    """The escalation ladder's times after a due day: escalate (due + grace), decide, and the leadership's deadline."""
+    result: dict[str, str] = {}
+    escalated = due
     if grace:
-        escalated = due_on(ctx, day, _days(ctx, year, level, str(grace), "deadline_grace_rule"), "working")
+        escalated = due_on(ctx, due, _days(ctx, year, level, str(grace), "deadline_grace_rule"), "working")
         result |= {f"{name}_escalate_on": escalated.isoformat(),
                    f"{name}_escalate_at": end_of_day(escalated).isoformat()}
-    decision = variables.get("deadline_decision_rule")
     if decision:
         decide = due_on(ctx, escalated, _days(ctx, year, level, str(decision), "deadline_decision_rule"), "working")
         result |= {f"{name}_decide_on": decide.isoformat(), f"{name}_decide_at": end_of_day(decide).isoformat()}
-        leadership = variables.get("deadline_leadership_rule")
         if leadership:
             lead = due_on(ctx, decide, _days(ctx, year, level, str(leadership), "deadline_leadership_rule"), "working")
             result |= {f"{name}_leader_on": lead.isoformat(), f"{name}_leader_at": end_of_day(lead).isoformat()}

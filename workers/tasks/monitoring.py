@@ -17,10 +17,13 @@ from service.domain import warnings
 from service.errors import InvalidInput
 from service.rules import store as rules
 from workers.handlers import TaskContext, handler
-from workers.tasks.deadlines import end_of_day, start_of_day, working_days_after
+from workers.tasks.deadlines import end_of_day, ladder, start_of_day, working_days_after
 
 MIDTERM_RULE = "monitoring.midterm_review_working_days"
 DECISION_RULE = "escalation.supervisor_decision_working_days"
+# The escalation ladder of a late mid-term review or checkpoint report (docs/CYCLE.md, "Deadlines").
+LADDER = {"grace": "escalation.grace_working_days", "decision": DECISION_RULE,
+          "leadership": "escalation.leadership_decision_working_days"}
 
 
 def _project(variables: dict[str, Any], ctx: TaskContext) -> str:
@@ -82,11 +85,14 @@ def plan(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         records.start_running(conn, _project(variables, ctx), ctx.now)
     # A reporting window opens the day after its as-of date and closes at the end of its report date.
     schedule = [{"as_of": c.as_of.isoformat(), "opens_at": start_of_day(c.as_of + timedelta(days=1)).isoformat(),
-                 "due_on": c.report_by.isoformat(), "due_at": end_of_day(c.report_by).isoformat()}
+                 "due_on": c.report_by.isoformat(), "due_at": end_of_day(c.report_by).isoformat(),
+                 **{k.removeprefix("report_"): v
+                    for k, v in ladder(ctx, year, level, "report", c.report_by, **LADDER).items()}}
                 for c in warnings.checkpoints(year, rows)]
     return {"checkpoints": schedule, "checkpoint_no": 0, "report_round": 0, "midterm_as_of": midterm.isoformat(),
             "midterm_at": start_of_day(midterm + timedelta(days=1)).isoformat(),
             "midterm_due_on": midterm_due.isoformat(), "midterm_due_at": end_of_day(midterm_due).isoformat(),
+            **ladder(ctx, year, level, "midterm", midterm_due, **LADDER),
             "project_stopped": False,
             "monitoring_outcome": "running"}
 
