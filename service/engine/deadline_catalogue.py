@@ -144,7 +144,9 @@ def _path_targets(process: Any, start: Any) -> list[Any]:
 
 def _escalations(process: Any, task: Any, forms_dir: Path) -> list[Escalation]:
     """Boundary events on the task, or escalation events on a subprocess around it, leading to a supervisor."""
-    holders = [task.get("id")] + [a.get("id") for a in task.iterancestors(f"{BPMN}subProcess")]
+    holders = [task.get("id")]
+    if not ESCALATION_ROLES & set(_names(task.get(f"{CAMUNDA}candidateGroups"))):  # a supervisor's own task
+        holders += [a.get("id") for a in task.iterancestors(f"{BPMN}subProcess")]  # slips only by its own timer
     found = []
     for event in process.iter(f"{BPMN}boundaryEvent"):
         attached = event.get("attachedToRef")

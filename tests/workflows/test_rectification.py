@@ -152,3 +152,26 @@ def test_late_feedback_is_escalated_and_ordered_within_working_days(cycle):
     assert _due_at(cycle, iid, "feed_back_results").astimezone(clock.LOCAL).date() == date(2015, 4, 7)
     cycle.complete(iid, "feed_back_results", FEEDBACK, user="reviewer")
     assert cycle.task(iid, "submit_rectification", "staff_a")
+
+
+def test_an_undecided_feedback_escalation_climbs_to_the_bureau_leadership(cycle):
+    from service.domain.roles import Principal
+
+    pid = cycle.project()
+    iid = start_stage(cycle, pid, "rectification", final_grade="良", final_score=84)
+    cycle.advance(days=21)  # the feedback deadline passed: the supervisors have 5 working days to decide
+    first = _open_escalation(cycle)
+    assert cycle.task(iid, "supervise_feedback", "supervisor")["id"] == first["task_id"]
+    cycle.advance(days=10)  # nobody decided
+    second = _open_escalation(cycle)
+    assert (second["element_id"], second["name"]) == ("feedback_undecided", "督办逾期，提请局领导")
+    lead = [t for t in cycle.tasks(iid) if t["bpmn_id"] == "lead_feedback"]
+    assert [t["candidate_groups"] for t in lead] == [["bureau_leader"]] and lead[0]["id"] == second["task_id"]
+    leader = Principal("leader", None, frozenset({"bureau_leader"}))
+    cycle.rt.workflows.complete_task(lead[0]["id"], {"decision": "extend_deadline", "decision_comment": "延期"},
+                                     actor=leader, now=clock.now())
+    cycle.work()
+    # The leadership's decision drives the model like the supervisor's would: 15 more calendar days to feed back.
+    due = _due_at(cycle, iid, "feed_back_results").astimezone(clock.LOCAL).date()
+    assert due == clock.local_today(clock.now()) + timedelta(days=15)
+    assert cycle.as_user("supervisor").get("/api/escalations?state=open").get_json()["total"] == 0

@@ -21,9 +21,9 @@ from workers.tasks.deadlines import end_of_day, ladder, start_of_day, working_da
 
 MIDTERM_RULE = "monitoring.midterm_review_working_days"
 DECISION_RULE = "escalation.supervisor_decision_working_days"
+LEADERSHIP_RULE = "escalation.leadership_decision_working_days"
 # The escalation ladder of a late mid-term review or checkpoint report (docs/CYCLE.md, "Deadlines").
-LADDER = {"grace": "escalation.grace_working_days", "decision": DECISION_RULE,
-          "leadership": "escalation.leadership_decision_working_days"}
+LADDER = {"grace": "escalation.grace_working_days", "decision": DECISION_RULE, "leadership": LEADERSHIP_RULE}
 
 
 def _project(variables: dict[str, Any], ctx: TaskContext) -> str:
@@ -123,12 +123,14 @@ def assess(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     # A serious deviation goes to the supervisor at once: the decision is due DECISION_RULE working days after the
     # report (the corrective-overdue path sets its own, counted from the corrective deadline).
     decide = working_days_after(ctx, year, level, clock.local_today(ctx.now), DECISION_RULE)
+    lead = working_days_after(ctx, year, level, decide, LEADERSHIP_RULE)  # then the bureau leadership's
     return {"execution_rate": assessment.execution_rate, "time_progress": assessment.time_progress,
             "goal_progress": assessment.goal_progress, "forecast_progress": assessment.forecast_progress,
             "execution_gap": assessment.execution_gap, "goal_gap": assessment.goal_gap,
             "execution_floor": assessment.execution_floor, "indicator_progress": assessment.indicators,
             "report_round": int(variables.get("report_round") or 0) + 1, "report_as_of": as_of.isoformat(),
-            "decision_due_at": end_of_day(decide).isoformat(), **thresholds}
+            "decision_due_at": end_of_day(decide).isoformat(), "decision_leader_at": end_of_day(lead).isoformat(),
+            **thresholds}
 
 
 @handler("monitoring.record")
