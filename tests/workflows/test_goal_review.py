@@ -239,6 +239,9 @@ def test_a_missed_declaration_climbs_from_the_supervisors_to_the_bureau_leadersh
     # Ordered within 10 working days (escalation.order_working_days) of Friday 27 March; 6 April is Qingming.
     assert (again["bpmn_id"], again["due_at"][:19], again["overdue"]) == \
         ("declare_goal", "2015-04-13T15:59:59", False)
+    from service.engine.replay import replay
+
+    assert replay(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings, iid).ok  # the ladder is on the hash chain
 
 
 def test_a_supervisor_who_extends_the_review_reissues_it_with_the_new_deadline(cycle):
