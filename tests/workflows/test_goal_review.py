@@ -204,7 +204,7 @@ def _at(cycle: Any, local: str) -> None:
 
 
 def test_a_missed_declaration_climbs_from_the_supervisors_to_the_bureau_leadership(cycle):
-    from service.domain.roles import Principal
+    from service.engine.verify import verify
 
     pid = cycle.project()
     iid = cycle.start(pid, process_id="goal_review")  # due Monday 16 March 2015
@@ -217,31 +217,34 @@ def test_a_missed_declaration_climbs_from_the_supervisors_to_the_bureau_leadersh
     assert _escalations(cycle) == []
     _at(cycle, "2015-03-20T00:00:00+08:00")
     [esc] = _escalations(cycle)
-    assert (esc["kind"], esc["element_id"], esc["state"], esc["department_id"]) == \
-        ("deadline", "declaration_slipped", "open", "dept-a")
+    assert (esc["kind"], esc["element_id"], esc["state"], esc["department_id"], esc["level"]) == \
+        ("deadline", "declaration_slipped", "open", "dept-a", "supervisor")
     supervise = cycle.task(iid, "supervise_declaration", "supervisor")
     assert (supervise["id"], supervise["due_at"][:19]) == (esc["task_id"], "2015-03-26T15:59:59")  # 5 working days
     assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["supervise_declaration"]  # visible, not theirs
 
-    _at(cycle, "2015-03-27T00:00:00+08:00")  # the supervisors let it lie: one level up
-    first, second = _escalations(cycle)
-    assert (first["state"], second["state"], second["element_id"]) == ("resolved", "open", "declaration_undecided")
+    _at(cycle, "2015-03-27T00:00:00+08:00")  # the supervisors let it lie: the same escalation goes one level up
+    [handed] = _escalations(cycle)
     lead = [t for t in cycle.tasks(iid) if t["bpmn_id"] == "lead_declaration"]
     assert [(t["candidate_groups"], t["due_at"][:19]) for t in lead] == [(["bureau_leader"], "2015-04-02T15:59:59")]
+    assert (handed["id"], handed["state"], handed["level"], handed["task_id"], handed["escalated_at"] is not None) == \
+        (esc["id"], "open", "leadership", lead[0]["id"], True)
 
-    leader = Principal("leader", None, frozenset({"bureau_leader"}))
-    cycle.rt.workflows.complete_task(lead[0]["id"], {"decision": "order_rectification", "decision_comment": "限期编报"},
-                                     actor=leader, now=clock.now())
+    # Now only the leadership decides it, through the escalation's own command.
+    path = f"/api/escalations/{esc['id']}/resolve"
+    refused = cycle.as_user("supervisor").post(path, json={"decision": "order_rectification"})
+    assert refused.status_code == 403, refused.get_json()
+    resolved = cycle.as_user("leader").post(path, json={"decision": "order_rectification", "comment": "限期编报"})
+    assert resolved.status_code == 200, resolved.get_json()
     cycle.work()
-    assert [e["state"] for e in _escalations(cycle)] == ["resolved", "resolved"]
-    assert _escalations(cycle)[1]["decision"] == "order_rectification"
+    [done] = _escalations(cycle)
+    assert (done["state"], done["decision"], done["resolved_by"]) == ("resolved", "order_rectification", "leader")
     [again] = cycle.tasks(iid, "staff_a")
     # Ordered within 10 working days (escalation.order_working_days) of Friday 27 March; 6 April is Qingming.
     assert (again["bpmn_id"], again["due_at"][:19], again["overdue"]) == \
         ("declare_goal", "2015-04-13T15:59:59", False)
-    from service.engine.replay import replay
-
-    assert replay(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings, iid).ok  # the ladder is on the hash chain
+    report = verify(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings)  # the ladder is on the hash chain
+    assert report.ok and report.checked, [str(f) for f in report.findings]
 
 
 def test_a_supervisor_who_extends_the_review_reissues_it_with_the_new_deadline(cycle):

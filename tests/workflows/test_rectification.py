@@ -162,9 +162,10 @@ def test_an_undecided_feedback_escalation_climbs_to_the_bureau_leadership(cycle)
     cycle.advance(days=21)  # the feedback deadline passed: the supervisors have 5 working days to decide
     first = _open_escalation(cycle)
     assert cycle.task(iid, "supervise_feedback", "supervisor")["id"] == first["task_id"]
-    cycle.advance(days=10)  # nobody decided
+    cycle.advance(days=10)  # nobody decided: the same escalation is handed up, not closed beside a new one
     second = _open_escalation(cycle)
-    assert (second["element_id"], second["name"]) == ("feedback_undecided", "督办逾期，提请局领导")
+    assert (second["id"], second["element_id"], second["level"], second["escalated_by"]) == \
+        (first["id"], "feedback_overdue", "leadership", "timer")
     lead = [t for t in cycle.tasks(iid) if t["bpmn_id"] == "lead_feedback"]
     assert [t["candidate_groups"] for t in lead] == [["bureau_leader"]] and lead[0]["id"] == second["task_id"]
     leader = Principal("leader", None, frozenset({"bureau_leader"}))
