@@ -130,7 +130,7 @@ class EscalationDismiss(MethodView):
 
 @blp.route("/<int:escalation_id>/escalate")
 class EscalationEscalate(MethodView):
-    @requires(*SUPERVISORS, message="only supervisors hand escalations up")
+    @requires(*SUPERVISORS, *LEADERSHIP, message="only supervisors hand escalations up")
     @blp.arguments(EscalateSchema)
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)
