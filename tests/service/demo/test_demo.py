@@ -85,7 +85,7 @@ def test_demo_has_evaluations_of_every_grade_and_an_overdue_rectification(demo_d
     assert grades >= {"优", "良", "中", "差"}
     overdue = _rows(url, "select r.status from rectifications r where r.status = 'overdue'")
     escalated = _rows(url, "select count(*) from escalations e join tasks t on t.id = e.task_id "
-                           "where e.state = 'open' and t.bpmn_id = 'supervise_rectification'")
+                           "where e.state = 'open' and t.bpmn_id in ('supervise_rectification', 'lead_rectification')")
     assert overdue or escalated[0][0] >= 1
     decisions = {r[0] for r in _rows(url, "select proposal from budget_decisions")}
     assert {"priority", "cut"} <= decisions
