@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export HOST PORT
 
-.PHONY: setup run serve test test-pg lint bench soak migrate deploy seed clean assets chromium
+.PHONY: setup run serve test test-pg lint bench soak migrate deploy seed clean assets chromium docs
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ test-pg: setup assets chromium
 
 lint: setup
 	$(BIN)/ruff check service workers tests bench migrations/env.py
+
+## Generated documentation: the deadline catalogue in docs/CYCLE.md, from the models (checked by the tests).
+docs: setup
+	$(BIN)/jixiao docs deadlines
 
 ## Performance figures (printed, never asserted): see README, "Performance".
 bench: setup

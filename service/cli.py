@@ -373,6 +373,10 @@ from service.cli_backup import COMMANDS as _BACKUP_COMMANDS  # noqa: E402  (back
 for _command in _BACKUP_COMMANDS:
     main.add_command(_command)
 
+from service.cli_docs import docs as _docs  # noqa: E402  (docs deadlines)
+
+main.add_command(_docs)
+
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,9 @@
 
 Before a ready task's due date, at each lead time of rule `reminders.lead_working_days` (working days over the
 administrators' holiday calendar, for the fiscal year of the due date and the level of the task's department),
-its assignee — or, unclaimed, everyone the inbox offers it to — gets one reminder. Tasks whose form key or BPMN
+its assignee — or, unclaimed, everyone the inbox offers it to — gets one reminder, and so does the head of the
+department for a department's task (one whose candidate groups are departmental roles), claimed or not: the head
+answers for the department's deadlines (DOMAIN.md, Roles). Tasks whose form key or BPMN
 id is listed in rule `reminders.announce_forms` (monitoring reports, mid-term reviews) are announced once to the
 department's staff and head. Every mail goes through the outbox with an idempotency key
 (`reminder:{task}:{lead}:{user}`, `announce:{task}:{user}`): the database refuses a second row with the same key,
@@ -21,11 +23,12 @@ from sqlalchemy import Connection, and_, or_, select
 
 from service import clock, db
 from service.domain.reminders import current_lead, leads_of
+from service.domain.roles import DEPARTMENT_HEAD, DEPARTMENTAL
 from service.domain.workdays import Calendar, add_working_days, working_days_between
 from service.errors import NotFound
 from service.models import Department, Instance, TaskRow
 from service.notifications import outbox
-from service.notifications.recipients import department_people, task_recipients
+from service.notifications.recipients import department_people, names, task_recipients
 from service.rules import store as rules
 from service.runtime import Runtime
 
@@ -156,12 +159,14 @@ def _reminders(conn: Connection, cached: _Rules, calendar: Calendar, row: Any, n
     lead = current_lead(calendar, due_day, today, leads)
     if lead is None:
         return []
-    people = task_recipients(conn, assignee=row.assignee, candidate_users=row.candidate_users,
-                             candidate_groups=row.candidate_groups, department_id=row.department_id)
+    people = set(task_recipients(conn, assignee=row.assignee, candidate_users=row.candidate_users,
+                                 candidate_groups=row.candidate_groups, department_id=row.department_id))
+    if row.department_id and DEPARTMENTAL & set(names(row.candidate_groups)):
+        people |= set(department_people(conn, row.department_id, [DEPARTMENT_HEAD]))
     left = working_days_between(calendar, today, due_day)
     subject, body = _reminder_text(row, left)
     return [_Mail(f"reminder:{row.id}:{lead}:{user}", user, subject, body, "reminder", row.instance_id)
-            for user in people]
+            for user in sorted(people)]
 
 
 def _announcements(conn: Connection, cached: _Rules, _calendar: Calendar, row: Any, _now: datetime,

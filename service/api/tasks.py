@@ -35,6 +35,7 @@ class TaskSchema(Schema):
     delegation_state = fields.String(allow_none=True, validate=validate.OneOf(("pending", "resolved")))
     due_at = UTCDateTime(allow_none=True)
     follow_up_at = UTCDateTime(allow_none=True)
+    overdue = fields.Boolean(required=True, metadata={"description": "open and past its due date"})
     priority = fields.Integer(required=True)
     created_at = UTCDateTime(required=True)
     ended_at = UTCDateTime(allow_none=True)

@@ -11,7 +11,8 @@ from service import db
 from service.domain.roles import Principal
 from service.people.directory import principal_of
 
-BUREAU_ACTOR = {"finance_reviewer": "cz.reviewer", "supervisor": "cz.supervisor", "administrator": "cz.admin"}
+BUREAU_ACTOR = {"finance_reviewer": "cz.reviewer", "supervisor": "cz.supervisor", "bureau_leader": "cz.leader",
+               "administrator": "cz.admin"}
 
 
 def actor_for(engine: Engine, task: Any) -> Principal:

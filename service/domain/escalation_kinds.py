@@ -25,6 +25,10 @@ DECISIONS: dict[str, tuple[str, str]] = {
 }
 # A project's deviation: resume, suspend, or — once suspended — stop with the budget cut (the plan 二(一)2).
 _DEVIATION = ("resume", "suspend", "stop")
+# A task left undone a grace period after its due date (the escalation ladder, docs/CYCLE.md "Deadlines"): the
+# supervisor (or, one level up, the bureau's leadership) extends the deadline or orders it done within one; the
+# models reissue the task with the new due date (forms/deadline_escalation.schema.json).
+_SLIPPED = ("extend_deadline", "order_rectification")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,15 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
          ("extend_deadline", "order_rectification"), "feedback_escalation"),
     Kind("rectification_overdue", "整改逾期", "Rectification overdue",
          ("extend_deadline", "order_rectification", "open_accountability"), "escalation_handling"),
+    *(Kind(code, name, name_en, _SLIPPED, "deadline_escalation") for code, name, name_en in (
+        ("declaration_slipped", "逾期未编报绩效目标", "Performance goals not declared in time"),
+        ("submission_slipped", "部门负责人审核逾期", "Department head's review overdue"),
+        ("review_slipped", "财政审核逾期", "Finance review overdue"),
+        ("midterm_slipped", "中期评估逾期", "Mid-term review overdue"),
+        ("report_slipped", "监控报告逾期未报", "Monitoring report not filed in time"),
+        ("self_evaluation_slipped", "单位自评逾期", "Self-evaluation overdue"),
+        ("key_report_slipped", "第三方机构重点评价报告逾期", "Agency's key evaluation report overdue"),
+    )),
 )}
 # A kind no row names, answered by a supervisor task without a decision list of its own.
 WITH_TASK = Kind(None, "督办", "Escalation", ("extend_deadline", "order_rectification", "open_accountability"))

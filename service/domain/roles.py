@@ -24,6 +24,7 @@ ROLES: dict[str, tuple[str, bool]] = {
     EXPERT: ("评审专家", False),
     AGENCY_EVALUATOR: ("第三方机构评价人员", False),
     SUPERVISOR: ("督办人员", False),
+    # One level above the supervisors: an escalation nobody decided in time climbs to the bureau's leadership.
     BUREAU_LEADER: ("局领导", False),
     AUDITOR: ("审计人员", False),
     PROCESS_DESIGNER: ("流程设计人员", False),
@@ -41,6 +42,8 @@ LEADERSHIP = frozenset({BUREAU_LEADER, ADMINISTRATOR})
 # Who starts a process whose model declares no candidateStarterGroups/Users: the bureau's roles that change
 # things. A department starts a process only where its model says so (DESIGN.md, Start rights).
 DEFAULT_STARTERS = frozenset({FINANCE_REVIEWER, SUPERVISOR, PROCESS_DESIGNER, ADMINISTRATOR})
+# Candidate groups whose task, reached from a boundary timer or escalation event, is an escalation in the queue.
+ESCALATION_GROUPS = frozenset({SUPERVISOR, BUREAU_LEADER})
 
 
 @dataclass(frozen=True)

@@ -54,11 +54,18 @@ def escalation_events(wf: BpmnWorkflow, fired_before: set[str], supervisor_tasks
         task_id = next((str(s.id) for s in supervisor_tasks if _descends_from(s, t)), None)
         if isinstance(ed, TimerEventDefinition):
             found.append({"kind": "deadline", "code": spec.bpmn_id, "name": spec.bpmn_name, "element_id": spec.bpmn_id,
-                          "task_id": task_id})
+                          "task_id": task_id, "interrupted": _interrupted(t)})
         elif isinstance(ed, EscalationEventDefinition):
             found.append({"kind": "escalation", "code": ed.code, "name": spec.bpmn_name or ed.name,
-                          "element_id": spec.bpmn_id, "task_id": task_id})
+                          "element_id": spec.bpmn_id, "task_id": task_id, "interrupted": _interrupted(t)})
     return found
+
+
+def _interrupted(boundary: Task) -> str | None:
+    """The activity an interrupting boundary event withdrew (its sibling under the boundary split), if any."""
+    if not boundary.task_spec.cancel_activity or boundary.parent is None:
+        return None
+    return next((str(c.id) for c in boundary.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
 
 
 def _descends_from(task: Task, ancestor: Task) -> bool:

@@ -9,7 +9,9 @@ the mutation path writes them (which rows a closed task or an escalation decisio
 
 Every decision on an escalation is an event on the instance's chain (service/engine/escalation_commands.py):
 completing its supervisor task, a resolve that suspends, resumes or stops the instance or records the decision
-only, a dismissal, a hand-up to the bureau's leadership. So each escalation row follows from the history alone;
+only, a dismissal, a hand-up to the bureau's leadership (by a supervisor, or by the ladder's timer when nobody
+decided in time: the row then follows to the leadership's task). So each escalation row follows from the history
+alone;
 a decision event names its row by id (`escalation_id`), and the row it names must be open (and, to be handed
 up, still with the supervisors) at that point of the history, as the mutation path requires.
 
@@ -99,17 +101,42 @@ class ImpliedRows:
 
     def open_escalation(self, values: dict[str, Any], seq: int) -> Row:
         """A new escalation, paired with the first unpaired stored row of the same element and task."""
-        paired = {r.stored_id for r in self.escalations}
-        stored = next((s.id for s in self.stored_escalations if s.id not in paired
-                       and (s.element_id, s.task_id) == (values["element_id"], values["task_id"])), None)
-        row = Row(values, seq, stored)
+        row = Row(values, seq, self._unpaired(values["element_id"], values["task_id"]))
         self.escalations.append(row)
         return row
+
+    def hand_on(self, values: dict[str, Any], hand_on: dict[str, Any], step: ReplayStep) -> bool:
+        """The ladder (service.py `_hand_on`): the open escalation of the withdrawn task follows to the new one,
+        handed up to the leadership if the new task is theirs. False when the withdrawn task answered none."""
+        withdrawn = step.recorded(hand_on["from_task_id"])
+        row = next((r for r in self.escalations if r.values["task_id"] == withdrawn and r.values["state"] == "open"),
+                   None)
+        if row is None:
+            return False
+        row.values["task_id"] = values["task_id"]
+        if hand_on["leadership"] and row.values["level"] == SUPERVISOR_LEVEL:
+            row.set(step.seq, level=LEADERSHIP_LEVEL, escalated_at=step.at, escalated_by=step.actor)
+        if row.stored_id is None:  # its stored row names the task it answers now
+            row.stored_id = self._unpaired(row.values["element_id"], row.values["task_id"])
+        return True
+
+    def _unpaired(self, element_id: Any, task_id: Any) -> Any:
+        paired = {r.stored_id for r in self.escalations}
+        return next((s.id for s in self.stored_escalations if s.id not in paired
+                     and (s.element_id, s.task_id) == (element_id, task_id)), None)
 
     def escalation(self, step: ReplayStep) -> Row | None:
         """The escalation a decision event names, if the history opened it and it is open (else a problem)."""
         named = step.payload.get("escalation_id")
         row = next((r for r in self.escalations if r.stored_id is not None and str(r.stored_id) == str(named)), None)
+        if row is None:  # a row handed on since names a later task: pair it with the open row of its element
+            stored = next((s for s in self.stored_escalations if str(s.id) == str(named)), None)
+            paired = {r.stored_id for r in self.escalations}
+            row = next((r for r in self.escalations if stored is not None and stored.id not in paired
+                        and r.stored_id is None and r.values["state"] == "open"
+                        and r.values["element_id"] == stored.element_id), None)
+            if row is not None:
+                row.stored_id = stored.id  # type: ignore[union-attr]
         if row is None:
             self.problems.append((step.seq, f"the {step.command} event names escalation {named}, which the history "
                                             "never opened (or whose row is gone)"))
@@ -149,11 +176,12 @@ def _engine_step(rows: ImpliedRows, step: ReplayStep) -> None:
     decision = (p.get("data") or {}) if completed else {}
     department = rows.instance.get("department_id")
     for e in out.escalations:  # a boundary timer or escalation event fired
-        rows.open_escalation({"kind": e["kind"], "code": e["code"], "name": e["name"], "element_id": e["element_id"],
-                              "task_id": step.recorded(e["task_id"]) if e["task_id"] else None,
-                              "department_id": department, "state": "open", "decision": None, "comment": None,
-                              "resolved_by": None, "resolved_at": None, "level": SUPERVISOR_LEVEL,
-                              "escalated_at": None, "escalated_by": None}, step.seq)
+        values = {"kind": e["kind"], "code": e["code"], "name": e["name"], "element_id": e["element_id"],
+                  "task_id": step.recorded(e["task_id"]) if e["task_id"] else None, "department_id": department,
+                  "state": "open", "decision": None, "comment": None, "resolved_by": None, "resolved_at": None,
+                  "level": SUPERVISOR_LEVEL, "escalated_at": None, "escalated_by": None}
+        if not (e.get("hand_on") and rows.hand_on(values, e["hand_on"], step)):
+            rows.open_escalation(values, step.seq)
     for task_id in (step.recorded(t) for t in out.closed):
         done = task_id == completed
         for esc in rows.escalations:  # completing the supervisor's task decides its escalation

@@ -17,6 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from service import clock
 from service.config import Settings
+from service.domain.roles import BUREAU_LEADER, ESCALATION_GROUPS
 from service.engine import derive, scripting
 from service.engine.commands import (
     Command,
@@ -196,11 +197,21 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
                   for r in new_tasks
                   for key in dict.fromkeys([*(g for g in (r["candidate_groups"] or "").split(",") if g),
                                             *("@" + u for u in (r["candidate_users"] or "").split(",") if u)])]
-    # A boundary timer or escalation event that fired opens an escalation, linked to the supervisor's task on
-    # its path (completing that task resolves it); a boundary timer that leads to no such task is a reminder.
-    supervisor_tasks = [after[r["id"]] for r in new_tasks if "supervisor" in (r["candidate_groups"] or "").split(",")]
-    escalations = [e for e in derive.escalation_events(wf, fired_before, supervisor_tasks)
-                   if e["kind"] == "escalation" or e["task_id"] is not None]
+    # A boundary timer or escalation event that fired opens an escalation, linked to the supervisor's (or, one level
+    # up, the bureau leadership's) task on its path (completing that task resolves it); a boundary timer that leads
+    # to no such task is a reminder. One that withdrew an escalation's own task and leads to the next one up (the
+    # ladder: an escalation left undecided) hands that escalation on (`hand_on`) where it has one.
+    escalation_tasks = {r["id"]: r for r in new_tasks
+                        if ESCALATION_GROUPS & set((r["candidate_groups"] or "").split(","))}
+    escalations = []
+    for e in derive.escalation_events(wf, fired_before, [after[tid] for tid in escalation_tasks]):
+        if e["kind"] != "escalation" and e["task_id"] is None:
+            continue
+        interrupted = e.pop("interrupted")
+        if e["task_id"] is not None and interrupted in before and interrupted not in after:
+            groups = (escalation_tasks[e["task_id"]]["candidate_groups"] or "").split(",")
+            e["hand_on"] = {"from_task_id": interrupted, "leadership": BUREAU_LEADER in groups}
+        escalations.append(e)
     data = dumps(derive.instance_data(wf))
     return Outcome(
         status=status, error=None,  # a successful command clears the error of an earlier failed timer firing

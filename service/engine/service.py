@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from service import clock, db
 from service.config import Settings
-from service.domain.roles import SYSTEM, Principal
+from service.domain.roles import ESCALATION_GROUPS, SYSTEM, Principal
 from service.engine import access, derive, escalation_commands, evidence, running, scripting
 from service.engine import statements as sql
 from service.engine.audit import INSERT_EVENT, event_row
@@ -205,8 +205,8 @@ class WorkflowService:
             raise NotFound(f"task {task_id} not found")
         task = _TaskView(row)
         access.check_task_command(actor, task, row, command, exists)
-        if type(command) is CompleteTask and "supervisor" in (task.candidate_groups or "").split(","):
-            # A supervisor task may answer an escalation: its decision obeys the escalation's rules.
+        if type(command) is CompleteTask and ESCALATION_GROUPS & set((task.candidate_groups or "").split(",")):
+            # An escalation's task (the supervisors' or the leadership's): its decision obeys the escalation's rules.
             escalation_commands.check_task_completion(self, row, task, command.data, actor, now or clock.now())
         return self._apply(row, task, command, actor, now or clock.now())
 
@@ -319,10 +319,11 @@ class WorkflowService:
                      actor: Principal, now: datetime, department_id: str | None = None,
                      decision: dict[str, Any] | None = None) -> None:
         decision = decision or {}
-        if outcome.escalations:
+        opened = [e for e in outcome.escalations if not _hand_on(conn, e, actor, now)]
+        if opened:
             conn.execute(sql.INSERT_ESCALATION, [
-                {**e, "instance_id": instance_id, "department_id": department_id, "state": "open",
-                 "opened_at": clock.to_db(now)} for e in outcome.escalations])
+                {**{k: v for k, v in e.items() if k != "hand_on"}, "instance_id": instance_id,
+                 "department_id": department_id, "state": "open", "opened_at": clock.to_db(now)} for e in opened])
         if outcome.closed:
             conn.execute(sql.RESOLVE_ESCALATION, [
                 {"b_task": tid, "decision": str(decision.get("decision") or "completed")[:50]
@@ -371,6 +372,24 @@ class WorkflowService:
                 .values(status="error", error=failure.detail, next_timer_at=None, lock_version=row.lock_version + 1,
                         event_seq=seq, last_event_hash=ev["hash"], updated_at=clock.to_db(now)))
             conn.execute(INSERT_EVENT, ev)
+
+
+def _hand_on(conn: Connection, escalation: dict[str, Any], actor: Principal, now: datetime) -> bool:
+    """The ladder: a timer withdrew the task that answered an open escalation and led to the next one up. The
+    escalation follows to the new task — handed up to the bureau's leadership if that task is theirs — instead of
+    closing as cancelled beside a new one. False when the withdrawn task answered none (a new escalation opens)."""
+    hand_on = escalation.get("hand_on")
+    if hand_on is None:
+        return False
+    row = conn.execute(sql.OPEN_ESCALATION_OF_TASK, {"b_task": hand_on["from_task_id"]}).first()
+    if row is None:
+        return False
+    values: dict[str, Any] = {"task_id": escalation["task_id"]}
+    if hand_on["leadership"] and row.level == escalation_commands.SUPERVISOR_LEVEL:
+        values.update(level=escalation_commands.LEADERSHIP_LEVEL, escalated_at=clock.to_db(now),
+                      escalated_by=actor.username)
+    conn.execute(sql.MOVE_ESCALATION.values(**values), {"b_id": row.id})
+    return True
 
 
 class _TaskView:

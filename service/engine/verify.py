@@ -26,8 +26,9 @@ For each instance, in this order:
      one without is resolved by its resolve_escalation event (the decision and comment it records, whether it
      suspended, resumed or stopped the instance or only recorded the decision) or its dismiss_escalation event
      (decision "dismiss", the reason as comment); an escalate_escalation event hands it to the leadership
-     (level, escalated_at, escalated_by); a decision event naming a row the history never opened or already
-     closed is itself a finding;
+     (level, escalated_at, escalated_by), and so does a ladder's timer that withdraws its supervisor task for
+     the leadership's (the row follows to that task); a decision event naming a row the history never opened or
+     already closed is itself a finding;
    - `jobs`: every external task the history started has its job (kind, task, topic); a job whose task the
      history completed is not pending; a job of the instance with no such task is reported as inserted.
    Not compared, because they are bookkeeping rather than history: row ids other than task ids (an escalation's

@@ -34,7 +34,7 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
     """The tasks `viewer` may see, in one of the inbox scopes: due first then by priority (or another `sort`)."""
     if scope == "candidate" and state == "ready" and sort == "due" and not any(
             (instance_id, process_id, assignee, candidate_group, due_before, due_within_days is not None, overdue)):
-        return _candidate_inbox(engine, viewer, page, per_page)
+        return _candidate_inbox(engine, viewer, page, per_page, now)
     where = [T.c.state == state, *tasks_visible(viewer)]
     if scope == "mine":
         where.append(or_(T.c.assignee == viewer.username, T.c.owner == viewer.username))
@@ -63,7 +63,7 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
         # A first page that is not full is the whole list: no need to count.
         total = len(rows) if page == 1 and len(rows) < per_page else \
             conn.execute(select(func.count()).select_from(T).where(*where)).scalar_one()
-    return {"items": [_item(r) for r in rows], "total": total}
+    return {"items": [_item(r, now) for r in rows], "total": total}
 
 
 _ORDERS: dict[str, tuple[Any, ...]] = {
@@ -74,7 +74,7 @@ _ORDERS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def _candidate_inbox(engine: Engine, viewer: Principal, page: int, per_page: int) -> dict[str, Any]:
+def _candidate_inbox(engine: Engine, viewer: Principal, page: int, per_page: int, now: datetime) -> dict[str, Any]:
     """The candidate inbox from task_candidates alone (index-only), joined to tasks for one page."""
     offers = offered(viewer).subquery()
     order = (offers.c.due_at.asc().nulls_last(), offers.c.priority.desc(), offers.c.task_id)
@@ -85,10 +85,11 @@ def _candidate_inbox(engine: Engine, viewer: Principal, page: int, per_page: int
                             .order_by(*order)).mappings().all()
         total = len(rows) if page == 1 and len(rows) < per_page else \
             conn.execute(select(func.count()).select_from(offers)).scalar_one()
-    return {"items": [_item(r) for r in rows], "total": total}
+    return {"items": [_item(r, now) for r in rows], "total": total}
 
 
-def get(engine: Engine, specs: SpecCache, task_id: str, viewer: Principal = SYSTEM) -> dict[str, Any]:
+def get(engine: Engine, specs: SpecCache, task_id: str, viewer: Principal = SYSTEM,
+        now: datetime | None = None) -> dict[str, Any]:
     """A task with its form (schema and UI hints of the instance's version) and its current data."""
     with db.read(engine) as conn:
         row = conn.execute(select(*_COLUMNS, T.c.data, I.c.version_hash, I.c.status.label("instance_status"),
@@ -96,7 +97,7 @@ def get(engine: Engine, specs: SpecCache, task_id: str, viewer: Principal = SYST
                            .join(I, I.c.id == T.c.instance_id).where(T.c.id == task_id)).mappings().first()
     if row is None or not access.task_visible(viewer, _Row(row), _Instance(row)):
         raise NotFound(f"task {task_id} not found")
-    item = _item(row)
+    item = _item(row, now or clock.now())
     item["data"] = loads(row["data"]) or {}
     item["instance_status"] = row["instance_status"]
     version = specs.get(row["version_hash"])
@@ -116,10 +117,12 @@ class _Instance:
         self.started_by = row["started_by"]
 
 
-def _item(r: Any) -> dict[str, Any]:
+def _item(r: Any, now: datetime) -> dict[str, Any]:
     d = {k: r[k] for k in ("id", "instance_id", "process_id", "department_id", "bpmn_id", "name", "state",
                            "form_key", "assignee", "owner", "delegation_state", "due_at", "follow_up_at", "priority",
                            "created_at", "ended_at", "completed_by")}
     d["candidate_groups"] = r["candidate_groups"].split(",") if r["candidate_groups"] else []
     d["candidate_users"] = r["candidate_users"].split(",") if r["candidate_users"] else []
+    # Overdue the moment its due date passes, while still open (the escalation comes later, after a grace period).
+    d["overdue"] = r["state"] == "ready" and r["due_at"] is not None and clock.from_db(r["due_at"]) < now
     return d

@@ -213,7 +213,9 @@ def test_instance_page_marks_overdue_and_escalated_elements(app, cycle, declarin
     clock.advance(timedelta(days=30))
     page = _text(signed_in(app, "staff_a").get(f"/instances/{iid}"))
     marks = page.split('id="marks"')[1].split("</ul>")[0]
-    assert "已逾期: declare_goal" in marks and "进行中: declare_goal" in marks
+    running = marks.split("进行中: ")[1].split("</li>")[0].split(", ")
+    # the task, and the escalation timer waiting on it (escalation.grace_working_days after the due date)
+    assert "已逾期: declare_goal" in marks and sorted(running) == ["declaration_slipped", "declare_goal"]
 
     from tests.conftest import principal
     from workers.timers import fire_due

@@ -70,7 +70,7 @@ def _mails(runtime) -> list[tuple[str, str]]:
 
 
 def _expected(tasks: dict[str, str], lead: int, only: dict[str, list[str]] | None = None) -> set[str]:
-    people = {"fill": ["power", "staff_a", "staff_a2"],  # department_staff of dept-a only (not staff_b)
+    people = {"fill": ["head_a", "power", "staff_a", "staff_a2"],  # dept-a's staff (not staff_b) and its heads
               "check": ["agency", "expert"],  # the named candidate users
               "review": ["power", "reviewer"]}  # finance_reviewer: a bureau role, any department
     people.update(only or {})
@@ -94,10 +94,10 @@ def test_reminders_5_and_1_working_days_before_the_due_date_over_a_weekend_and_a
     # 5 working days before Wed 8 April, counting back over Mon 6 April (holiday) and the weekend: Tue 31 March.
     assert sent_on == {date(2015, 3, 31): _expected(tasks, 5), date(2015, 4, 7): _expected(tasks, 1)}
     assert sweep_reminders(runtime, local(2015, 4, 8, 17, 30)).reminders == []  # overdue: no more reminders
-    assert len(_mails(runtime)) == 2 * 7
+    assert len(_mails(runtime)) == 2 * 8
 
 
-def test_a_claimed_task_reminds_its_assignee_only_and_mails_arrive_by_smtp(reference, deploy_fixture, emails,
+def test_a_claimed_task_reminds_its_assignee_and_the_departments_heads_by_smtp(reference, deploy_fixture, emails,
                                                                           smtp_server, tmp_path):
     runtime = reference
     mail_rt = Runtime(replace(runtime.settings, smtp_host="127.0.0.1", smtp_port=smtp_server.port,
@@ -107,20 +107,24 @@ def test_a_claimed_task_reminds_its_assignee_only_and_mails_arrive_by_smtp(refer
     tasks = _tasks(runtime, _start(runtime))
     first = local(2015, 3, 31)
     assert set(sweep_reminders(mail_rt, first).reminders) == _expected(tasks, 5)
-    assert len(run_once(mail_rt, "w1", now=first).notifications.sent) == 7
+    assert len(run_once(mail_rt, "w1", now=first).notifications.sent) == 8
     to_fill = [m for m in smtp_server.inbox.messages() if "填报自评表" in m["Subject"]]
-    assert sorted(m["To"] for m in to_fill) == ["power@czj.example.cn", "staff_a2@czj.example.cn",
-                                                "staff_a@czj.example.cn"]
+    assert sorted(m["To"] for m in to_fill) == ["head_a@czj.example.cn", "power@czj.example.cn",
+                                                "staff_a2@czj.example.cn", "staff_a@czj.example.cn"]
     body = to_fill[0].get_content()
     assert to_fill[0]["Subject"] == "【待办提醒】填报自评表将于2015-04-08 17:00到期"
     assert "还有 5 个工作日" in body and "市教育局" in body and f"/tasks/{tasks['fill']}" in body
 
     runtime.workflows.apply_to_task(tasks["fill"], Claim(tasks["fill"]), actor=principal("staff_a2"))
     second = local(2015, 4, 7)
-    assert set(sweep_reminders(mail_rt, second).reminders) == _expected(tasks, 1, {"fill": ["staff_a2"]})
-    assert len(run_once(mail_rt, "w1", now=second).notifications.sent) == 5
-    latest = [m for m in smtp_server.inbox.messages()[7:] if "填报自评表" in m["Subject"]]
-    assert [m["To"] for m in latest] == ["staff_a2@czj.example.cn"] and "还有 1 个工作日" in latest[0].get_content()
+    # Claimed: its assignee, and still the department's heads (a department's task), not the other candidates.
+    assert set(sweep_reminders(mail_rt, second).reminders) == \
+        _expected(tasks, 1, {"fill": ["head_a", "power", "staff_a2"]})
+    assert len(run_once(mail_rt, "w1", now=second).notifications.sent) == 7
+    latest = [m for m in smtp_server.inbox.messages()[8:] if "填报自评表" in m["Subject"]]
+    assert sorted(m["To"] for m in latest) == ["head_a@czj.example.cn", "power@czj.example.cn",
+                                               "staff_a2@czj.example.cn"]
+    assert all("还有 1 个工作日" in m.get_content() for m in latest)
     assert run_once(mail_rt, "w1", now=second).notifications.sent == []  # nothing is sent twice
 
 
@@ -158,7 +162,7 @@ def test_no_reminder_is_sent_twice_after_a_restart_or_by_two_workers_at_once(ref
     assert not set(added[0]) & set(added[1])  # no key was added by both workers
     assert set(added[0]) | set(added[1]) == _expected(tasks, 1)
     keys = [k for k, _ in _mails(runtime)]
-    assert len(keys) == len(set(keys)) == 14
+    assert len(keys) == len(set(keys)) == 16
 
 
 def test_a_midterm_review_is_announced_once_to_the_departments_staff_and_head(reference, deploy_fixture):

@@ -178,3 +178,89 @@ def test_expert_form_requires_a_comment_to_ask_for_revision(cycle):
     cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "优"}, user="reviewer")
     body = cycle.complete(iid, "expert_review", {"expert_outcome": "revise"}, user="expert", expect=422)
     assert body["errors"]
+
+
+def test_the_heads_review_has_its_own_due_date(cycle):
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")
+    cycle.complete(iid, "declare_goal", GOAL, user="staff_a")  # Monday 2 March 2015
+    [task] = cycle.tasks(iid, "head_a")
+    # 5 working days (rule goal.submission_working_days), to the end of that day in Wuhan.
+    assert (task["bpmn_id"], task["due_at"][:19], task["overdue"]) == ("submit_goal", "2015-03-09T15:59:59", False)
+    clock.set_now(datetime.fromisoformat("2015-03-10T00:00:00+08:00"))
+    [late] = cycle.tasks(iid, "head_a")
+    assert late["overdue"] is True  # at once, in the inbox list and in the task itself
+    assert cycle.as_user("head_a").get(f"/api/tasks/{late['id']}").get_json()["overdue"] is True
+
+
+def _escalations(cycle: Any) -> list[dict[str, Any]]:
+    found = cycle.as_user("supervisor").get("/api/escalations?per_page=100").get_json()["items"]
+    return sorted(found, key=lambda e: e["id"])
+
+
+def _at(cycle: Any, local: str) -> None:
+    clock.set_now(datetime.fromisoformat(local))
+    cycle.work()
+
+
+def test_a_missed_declaration_climbs_from_the_supervisors_to_the_bureau_leadership(cycle):
+    from service.engine.verify import verify
+
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")  # due Monday 16 March 2015
+    _at(cycle, "2015-03-17T09:00:00+08:00")
+    [late] = cycle.tasks(iid, "staff_a")
+    assert (late["bpmn_id"], late["overdue"]) == ("declare_goal", True)  # overdue at once, not escalated yet
+    assert _escalations(cycle) == []
+
+    _at(cycle, "2015-03-19T23:59:00+08:00")  # 3 working days of grace (escalation.grace_working_days)
+    assert _escalations(cycle) == []
+    _at(cycle, "2015-03-20T00:00:00+08:00")
+    [esc] = _escalations(cycle)
+    assert (esc["kind"], esc["element_id"], esc["state"], esc["department_id"], esc["level"]) == \
+        ("deadline", "declaration_slipped", "open", "dept-a", "supervisor")
+    supervise = cycle.task(iid, "supervise_declaration", "supervisor")
+    assert (supervise["id"], supervise["due_at"][:19]) == (esc["task_id"], "2015-03-26T15:59:59")  # 5 working days
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["supervise_declaration"]  # visible, not theirs
+
+    _at(cycle, "2015-03-27T00:00:00+08:00")  # the supervisors let it lie: the same escalation goes one level up
+    [handed] = _escalations(cycle)
+    lead = [t for t in cycle.tasks(iid) if t["bpmn_id"] == "lead_declaration"]
+    assert [(t["candidate_groups"], t["due_at"][:19]) for t in lead] == [(["bureau_leader"], "2015-04-02T15:59:59")]
+    assert (handed["id"], handed["state"], handed["level"], handed["task_id"], handed["escalated_at"] is not None) == \
+        (esc["id"], "open", "leadership", lead[0]["id"], True)
+
+    # Now only the leadership decides it, through the escalation's own command.
+    path = f"/api/escalations/{esc['id']}/resolve"
+    refused = cycle.as_user("supervisor").post(path, json={"decision": "order_rectification"})
+    assert refused.status_code == 403, refused.get_json()
+    resolved = cycle.as_user("leader").post(path, json={"decision": "order_rectification", "comment": "限期编报"})
+    assert resolved.status_code == 200, resolved.get_json()
+    cycle.work()
+    [done] = _escalations(cycle)
+    assert (done["state"], done["decision"], done["resolved_by"]) == ("resolved", "order_rectification", "leader")
+    [again] = cycle.tasks(iid, "staff_a")
+    # Ordered within 10 working days (escalation.order_working_days) of Friday 27 March; 6 April is Qingming.
+    assert (again["bpmn_id"], again["due_at"][:19], again["overdue"]) == \
+        ("declare_goal", "2015-04-13T15:59:59", False)
+    report = verify(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings)  # the ladder is on the hash chain
+    assert report.ok and report.checked, [str(f) for f in report.findings]
+
+
+def test_a_supervisor_who_extends_the_review_reissues_it_with_the_new_deadline(cycle):
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")
+    _declare_and_submit(cycle, iid)  # Monday 2 March: the review is due on 16 March
+    _at(cycle, "2015-03-20T00:00:00+08:00")
+    # The review is withdrawn from the reviewers; the supervisors' task is what they see of the instance now.
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "reviewer")] == ["supervise_review"]
+    [esc] = _escalations(cycle)
+    assert esc["element_id"] == "review_slipped"
+    resolved = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve",
+                                                json={"decision": "extend_deadline", "comment": "材料较多"})
+    assert resolved.status_code == 200, resolved.get_json()
+    cycle.work()
+    [again] = cycle.tasks(iid, "reviewer")
+    assert (again["bpmn_id"], again["due_at"][:19]) == ("finance_review", "2015-04-04T15:59:59")  # 15 calendar days
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "优"}, user="reviewer")
+    assert cycle.instance(iid)["status"] == "completed" and _data(cycle, iid)["goal_status"] == "approved"

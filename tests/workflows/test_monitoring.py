@@ -393,3 +393,85 @@ def test_handlers_run_twice_write_once(cycle):
                                  indicators=INDICATORS)
     [goal] = cycle.rows("goals", project_id=pid)
     assert len(cycle.rows("goal_indicators", goal_id=goal.id)) == len(INDICATORS)
+
+
+MIDTERM = {"midterm_executed_amount": 480_000, "midterm_conclusion": "attention", "midterm_comment": "进度偏慢",
+           "midterm_indicator_actuals": [{"name": "新建校舍面积", "actual": 3000, "expected": 10000}]}
+
+
+def test_midterm_review_is_due_and_never_blocks_the_checkpoint_report(cycle):
+    pid = _approved(cycle, is_key=True)
+    iid = cycle.start(pid, process_id="monitoring")
+    _at(cycle, "2015-07-01T00:01:00+08:00")
+    [review] = cycle.tasks(iid, "reviewer")
+    # 20 working days (rule monitoring.midterm_review_working_days) after the 30 June as-of date.
+    assert (review["bpmn_id"], review["due_at"][:19]) == ("midterm_review", "2015-07-28T15:59:59")
+
+    _at(cycle, "2015-08-01T09:00:00+08:00")  # the review is left lying: the report window opens regardless
+    # 3 working days after its due date the late review went to the supervisors; the report is not held up.
+    assert sorted(t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")) == ["file_report", "supervise_midterm"]
+    assert [(e["element_id"], e["state"]) for e in _open_escalations(cycle)] == [("midterm_slipped", "open")]
+    _report(cycle, iid, executed=700_000)
+    assert cycle.instance(iid)["status"] == "running"  # monitoring waits for the review, the report did not
+
+    cycle.complete(iid, "supervise_midterm", {"decision": "order_rectification"}, user="supervisor")
+    [again] = cycle.tasks(iid, "reviewer")
+    assert (again["bpmn_id"], again["due_at"][:19]) == ("midterm_review", "2015-08-14T15:59:59")  # 10 working days
+    cycle.complete(iid, "midterm_review", MIDTERM, user="reviewer")
+    data = _data(cycle, iid)
+    assert cycle.instance(iid)["status"] == "completed"
+    assert (data["monitoring_outcome"], data["last_warning_level"]) == ("completed", "green")
+    assert len(cycle.rows("evaluations", project_id=pid, kind="midterm")) == 1
+
+
+def test_a_stopped_project_drops_its_pending_midterm_review(cycle):
+    pid = _approved(cycle, is_key=True)
+    iid = cycle.start(pid, process_id="monitoring")
+    _at(cycle, "2015-08-10T09:00:00+08:00")
+    _report(cycle, iid, executed=200_000, can_meet="impossible")
+    [decision] = [t for t in cycle.tasks(iid, "supervisor") if t["bpmn_id"] == "deviation_decision"]
+    # A serious deviation is decided within 5 working days of the report (escalation.supervisor_decision_working_days).
+    assert decision["due_at"][:19] == "2015-08-17T15:59:59"
+    cycle.complete(iid, "deviation_decision", {"decision": "suspend", "decision_comment": None, "budget_cut": None},
+                   user="supervisor")
+    _report(cycle, iid, executed=250_000, can_meet="impossible")
+    cycle.complete(iid, "deviation_decision", {"decision": "stop", "decision_comment": "停止执行", "budget_cut": None},
+                   user="supervisor")
+    assert cycle.instance(iid)["status"] == "completed"
+    assert _data(cycle, iid)["monitoring_outcome"] == "stopped"
+    assert cycle.tasks(iid, "reviewer") == []
+    # The review slipped in July and climbed to the bureau leadership meanwhile: stopping drops it wherever it is.
+    assert [t.state for t in cycle.rows("tasks", instance_id=iid, bpmn_id="lead_midterm")] == ["cancelled"]
+    assert [t.bpmn_id for t in cycle.rows("tasks", instance_id=iid, state="ready")] == []
+    assert _open_escalations(cycle) == []
+
+
+def test_an_unanswered_warning_gives_the_supervisor_five_working_days(cycle):
+    pid = _approved(cycle)
+    iid = cycle.start(pid, process_id="monitoring")
+    _at(cycle, "2015-08-31T10:00:00+08:00")
+    _report(cycle, iid, executed=300_000, can_meet="possible")
+    _at(cycle, "2015-09-16T00:00:00+08:00")  # the corrective deadline (15 September) has passed
+    [decision] = [t for t in cycle.tasks(iid, "supervisor") if t["bpmn_id"] == "deviation_decision"]
+    assert decision["due_at"][:19] == "2015-09-22T15:59:59"  # 5 working days after the corrective deadline
+
+
+def test_an_unfiled_checkpoint_report_is_escalated_after_the_grace_period(cycle):
+    pid = _approved(cycle)
+    iid = cycle.start(pid, process_id="monitoring")
+    _at(cycle, "2015-09-01T09:00:00+08:00")  # due 31 August: overdue at once, not yet escalated
+    [late] = cycle.tasks(iid, "staff_a")
+    assert (late["bpmn_id"], late["overdue"]) == ("file_report", True) and _open_escalations(cycle) == []
+    # 3 working days of grace: 1 and 2 September, then (3–4 September being holidays) Sunday 6 September, worked.
+    _at(cycle, "2015-09-06T23:59:00+08:00")
+    assert _open_escalations(cycle) == []
+    _at(cycle, "2015-09-07T00:00:00+08:00")
+    [esc] = _open_escalations(cycle)
+    assert (esc["element_id"], esc["department_id"]) == ("report_slipped", "dept-a")
+    assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["supervise_report"]
+    cycle.complete(iid, "supervise_report", {"decision": "extend_deadline", "decision_comment": "补报"},
+                   user="supervisor")
+    [again] = cycle.tasks(iid, "staff_a")
+    assert (again["bpmn_id"], again["due_at"][:19]) == ("file_report", "2015-09-22T15:59:59")  # 15 calendar days
+    _report(cycle, iid, executed=800_000)
+    assert cycle.instance(iid)["status"] == "completed"

@@ -4,7 +4,7 @@ feedback, plan and evidence, verification; missed deadlines escalate to a superv
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from service import clock
@@ -82,6 +82,9 @@ def test_overdue_rectification_escalates_to_accountability(cycle):
         ("deadline", "rectification_overdue", "整改逾期", "dept-a")
     assert _row(cycle, "rectifications", project_id=pid).status == "overdue"
     assert [t["bpmn_id"] for t in cycle.tasks(iid)] == ["supervise_rectification"]  # the unit's task was withdrawn
+    # The supervisor decides within 5 working days of the missed deadline (rule escalation.supervisor_decision_
+    # working_days): 2, 3, 7, 8, 9 April 2015 (6 April is the Qingming holiday).
+    assert cycle.task(iid, "supervise_rectification")["due_at"][:19] == "2015-04-09T15:59:59"
     refused = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve", json={"decision": "suspend"})
     assert refused.status_code == 422  # the form offers extend / order / accountability only
     decided = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve",
@@ -92,6 +95,9 @@ def test_overdue_rectification_escalates_to_accountability(cycle):
     case = _row(cycle, "accountability_cases", project_id=pid)
     assert (case.reason, case.status, case.department_id, case.key) == \
         ("rectification_overdue", "open", "dept-a", f"{iid}:rectification_overdue")
+    # A case is handled within 30 calendar days of its opening (rule accountability.handling_days).
+    handle_by = clock.local_today(clock.now()) + timedelta(days=30)
+    assert _due_at(cycle, iid, "handle_accountability") == datetime.combine(handle_by, time(23, 59, 59), clock.LOCAL)
     cycle.complete(iid, "handle_accountability", {"responsible_party": "市教育局计财处", "sanction": "interview",
                                                   "accountability_outcome": "约谈分管负责人，限期补报整改报告"},
                    user="supervisor")
@@ -146,3 +152,27 @@ def test_late_feedback_is_escalated_and_ordered_within_working_days(cycle):
     assert _due_at(cycle, iid, "feed_back_results").astimezone(clock.LOCAL).date() == date(2015, 4, 7)
     cycle.complete(iid, "feed_back_results", FEEDBACK, user="reviewer")
     assert cycle.task(iid, "submit_rectification", "staff_a")
+
+
+def test_an_undecided_feedback_escalation_climbs_to_the_bureau_leadership(cycle):
+    from service.domain.roles import Principal
+
+    pid = cycle.project()
+    iid = start_stage(cycle, pid, "rectification", final_grade="良", final_score=84)
+    cycle.advance(days=21)  # the feedback deadline passed: the supervisors have 5 working days to decide
+    first = _open_escalation(cycle)
+    assert cycle.task(iid, "supervise_feedback", "supervisor")["id"] == first["task_id"]
+    cycle.advance(days=10)  # nobody decided: the same escalation is handed up, not closed beside a new one
+    second = _open_escalation(cycle)
+    assert (second["id"], second["element_id"], second["level"], second["escalated_by"]) == \
+        (first["id"], "feedback_overdue", "leadership", "timer")
+    lead = [t for t in cycle.tasks(iid) if t["bpmn_id"] == "lead_feedback"]
+    assert [t["candidate_groups"] for t in lead] == [["bureau_leader"]] and lead[0]["id"] == second["task_id"]
+    leader = Principal("leader", None, frozenset({"bureau_leader"}))
+    cycle.rt.workflows.complete_task(lead[0]["id"], {"decision": "extend_deadline", "decision_comment": "延期"},
+                                     actor=leader, now=clock.now())
+    cycle.work()
+    # The leadership's decision drives the model like the supervisor's would: 15 more calendar days to feed back.
+    due = _due_at(cycle, iid, "feed_back_results").astimezone(clock.LOCAL).date()
+    assert due == clock.local_today(clock.now()) + timedelta(days=15)
+    assert cycle.as_user("supervisor").get("/api/escalations?state=open").get_json()["total"] == 0

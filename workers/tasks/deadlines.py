@@ -4,6 +4,14 @@ Inputs: `deadline_name` (e.g. "corrective"), `deadline_rule` (a rule key whose v
 `deadline_unit` ("working" over the administrators' holiday calendar, or "calendar"), optional `deadline_from`
 (ISO date; default today in the local zone). Returns `{name}_due_on` (ISO date) and `{name}_due_at` (23:59:59
 local time of that day, with its offset), usable as a boundary timer's timeDate and as a user task's dueDate.
+
+Optional, for the escalation ladder (docs/CYCLE.md, "Deadlines"): `deadline_grace_rule` (working days after the due
+day before a slip escalates) returns `{name}_escalate_on` / `{name}_escalate_at`; `deadline_decision_rule` (working
+days a supervisor has to decide, counted from the escalation — the due day itself without a grace rule) returns
+`{name}_decide_on` / `{name}_decide_at`; with it, `deadline_leadership_rule` (working days the bureau leadership has,
+once the supervisors let the decision deadline pass) returns `{name}_leader_on` / `{name}_leader_at`. Computed with
+the due date, so the timers and the supervisor task's due
+date are known before the slip happens.
 """
 
 from __future__ import annotations
@@ -56,12 +64,43 @@ def compute_deadline(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, A
     start = date.fromisoformat(str(variables["deadline_from"])[:10]) if variables.get("deadline_from") \
         else clock.local_today(ctx.now)
     year = int(variables.get("fiscal_year") or start.year)
+    level = str(variables.get("level") or "*")
+    day = due_on(ctx, start, _days(ctx, year, level, rule, "deadline_rule"), unit)
+    result = {f"{name}_due_on": day.isoformat(), f"{name}_due_at": end_of_day(day).isoformat()}
+    return result | ladder(ctx, year, level, name, day, grace=variables.get("deadline_grace_rule"),
+                           decision=variables.get("deadline_decision_rule"),
+                           leadership=variables.get("deadline_leadership_rule"))
+
+
+def ladder(ctx: TaskContext, year: int, level: str, name: str, due: date, *, grace: Any, decision: Any,
+           leadership: Any) -> dict[str, str]:
+    """The escalation ladder's times after a due day: escalate (due + grace), decide, and the leadership's deadline."""
+    result: dict[str, str] = {}
+    escalated = due
+    if grace:
+        escalated = due_on(ctx, due, _days(ctx, year, level, str(grace), "deadline_grace_rule"), "working")
+        result |= {f"{name}_escalate_on": escalated.isoformat(),
+                   f"{name}_escalate_at": end_of_day(escalated).isoformat()}
+    if decision:
+        decide = due_on(ctx, escalated, _days(ctx, year, level, str(decision), "deadline_decision_rule"), "working")
+        result |= {f"{name}_decide_on": decide.isoformat(), f"{name}_decide_at": end_of_day(decide).isoformat()}
+        if leadership:
+            lead = due_on(ctx, decide, _days(ctx, year, level, str(leadership), "deadline_leadership_rule"), "working")
+            result |= {f"{name}_leader_on": lead.isoformat(), f"{name}_leader_at": end_of_day(lead).isoformat()}
+    return result
+
+
+def _days(ctx: TaskContext, year: int, level: str, rule: str, field: str) -> int:
     with ctx.read() as conn:
-        days = rules.get(conn, year, str(variables.get("level") or "*"), rule)
-    if not isinstance(days, int | float) or days < 0:
-        raise InvalidInput(f"rule {rule} is not a number of days", [{"field": "deadline_rule", "message": str(days)}])
-    day = due_on(ctx, start, int(days), unit)
-    return {f"{name}_due_on": day.isoformat(), f"{name}_due_at": end_of_day(day).isoformat()}
+        days = rules.get(conn, year, level, rule)
+    if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
+        raise InvalidInput(f"rule {rule} is not a number of days", [{"field": field, "message": str(days)}])
+    return int(days)
+
+
+def working_days_after(ctx: TaskContext, year: int, level: str, start: date, rule: str) -> date:
+    """The day a rule's number of working days after `start` (for handlers that set a deadline themselves)."""
+    return due_on(ctx, start, _days(ctx, year, level, rule, "rule"), "working")
 
 
 def start_of_day(day: date) -> datetime:

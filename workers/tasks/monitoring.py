@@ -17,7 +17,13 @@ from service.domain import warnings
 from service.errors import InvalidInput
 from service.rules import store as rules
 from workers.handlers import TaskContext, handler
-from workers.tasks.deadlines import end_of_day, start_of_day
+from workers.tasks.deadlines import end_of_day, ladder, start_of_day, working_days_after
+
+MIDTERM_RULE = "monitoring.midterm_review_working_days"
+DECISION_RULE = "escalation.supervisor_decision_working_days"
+LEADERSHIP_RULE = "escalation.leadership_decision_working_days"
+# The escalation ladder of a late mid-term review or checkpoint report (docs/CYCLE.md, "Deadlines").
+LADDER = {"grace": "escalation.grace_working_days", "decision": DECISION_RULE, "leadership": LEADERSHIP_RULE}
 
 
 def _project(variables: dict[str, Any], ctx: TaskContext) -> str:
@@ -67,19 +73,28 @@ def _assessment(ctx: TaskContext, variables: dict[str, Any], *, as_of: date, exe
 
 @handler("monitoring.plan")
 def plan(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    """The year's checkpoints and mid-term date from the rules; the project starts running."""
+    """The year's checkpoints, the mid-term date and the mid-term review's due date from the rules; the project
+    starts running."""
     year, level = _year_level(variables)
-    with ctx.write() as conn:
+    with ctx.read() as conn:
         rows = rules.get(conn, year, level, "monitoring.checkpoints")
         midterm = warnings.day_of_year(year, str(rules.get(conn, year, level, "monitoring.midterm_as_of")))
+    # The mid-term review is due a number of working days after its as-of date (rule MIDTERM_RULE, local practice).
+    midterm_due = working_days_after(ctx, year, level, midterm, MIDTERM_RULE)
+    with ctx.write() as conn:
         records.start_running(conn, _project(variables, ctx), ctx.now)
     # A reporting window opens the day after its as-of date and closes at the end of its report date.
     schedule = [{"as_of": c.as_of.isoformat(), "opens_at": start_of_day(c.as_of + timedelta(days=1)).isoformat(),
-                 "due_on": c.report_by.isoformat(), "due_at": end_of_day(c.report_by).isoformat()}
+                 "due_on": c.report_by.isoformat(), "due_at": end_of_day(c.report_by).isoformat(),
+                 **{k.removeprefix("report_"): v
+                    for k, v in ladder(ctx, year, level, "report", c.report_by, **LADDER).items()}}
                 for c in warnings.checkpoints(year, rows)]
     return {"checkpoints": schedule, "checkpoint_no": 0, "report_round": 0, "midterm_as_of": midterm.isoformat(),
-            "midterm_at": start_of_day(midterm + timedelta(days=1)).isoformat(), "project_stopped": False,
-            "project_cancelled": False, "monitoring_outcome": "running"}
+            "midterm_at": start_of_day(midterm + timedelta(days=1)).isoformat(),
+            "midterm_due_on": midterm_due.isoformat(), "midterm_due_at": end_of_day(midterm_due).isoformat(),
+            **ladder(ctx, year, level, "midterm", midterm_due, **LADDER),
+            "project_stopped": False, "project_cancelled": False,
+            "monitoring_outcome": "running"}
 
 
 @handler("monitoring.midterm")
@@ -104,11 +119,17 @@ def assess(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         else clock.local_today(ctx.now)
     assessment, thresholds = _assessment(ctx, variables, as_of=as_of, executed=_number(variables, "executed_amount"),
                                          actuals=list(variables.get("indicator_actuals") or []))
+    year, level = _year_level(variables)
+    # A serious deviation goes to the supervisor at once: the decision is due DECISION_RULE working days after the
+    # report (the corrective-overdue path sets its own, counted from the corrective deadline).
+    decide = working_days_after(ctx, year, level, clock.local_today(ctx.now), DECISION_RULE)
+    lead = working_days_after(ctx, year, level, decide, LEADERSHIP_RULE)  # then the bureau leadership's
     return {"execution_rate": assessment.execution_rate, "time_progress": assessment.time_progress,
             "goal_progress": assessment.goal_progress, "forecast_progress": assessment.forecast_progress,
             "execution_gap": assessment.execution_gap, "goal_gap": assessment.goal_gap,
             "execution_floor": assessment.execution_floor, "indicator_progress": assessment.indicators,
             "report_round": int(variables.get("report_round") or 0) + 1, "report_as_of": as_of.isoformat(),
+            "decision_due_at": end_of_day(decide).isoformat(), "decision_leader_at": end_of_day(lead).isoformat(),
             **thresholds}
 
 

@@ -38,7 +38,7 @@ def _tasks(runtime: Any, instance_id: str) -> list[dict[str, Any]]:
 def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) -> dict[str, list[str]]:
     """An empty database, then real objects of every kind; their ids and values by parameter name."""
     _wipe(runtime)
-    deploy_fixture("simple.bpmn", "escalation.bpmn", "external.bpmn")
+    deploy_fixture("simple.bpmn", "escalation.bpmn", "escalation_noted.bpmn", "external.bpmn")
     wf = runtime.workflows
     staff_a = principal("staff_a")
 
@@ -66,6 +66,10 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
         [report] = _tasks(runtime, warned[-1])
         wf.apply(warned[-1], CompleteTask(report["id"], {"warning": "red"}))
         escalation_tasks += [t["id"] for t in _tasks(runtime, warned[-1])]
+    # A slip no supervisor task answers: the only kind of escalation that may be dismissed (with a reason).
+    noted = str(wf.start("escalation_noted", {}, actor=staff_a)["id"])
+    [slip_report] = _tasks(runtime, noted)
+    wf.apply(noted, CompleteTask(slip_report["id"], {}), actor=staff_a)
 
     # An external task without a handler runs out of retries: an incident (later passes, no clock change).
     external = str(wf.start("external", {"amount": 1}, department_id="dept-a")["id"])
@@ -87,7 +91,7 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
 
     return {
         "process_id": ["simple", "escalation"], "instance_id": [*running, suspended, done, other, bureau, *warned,
-                                                                external],
+                                                                noted, external],
         "task_id": [*tasks.values(), *escalation_tasks], "attachment_id": attachments,
         "escalation_id": escalations, "job_id": incidents, "expert_id": [str(expert["id"])],
         "agency_id": [str(agency["id"])], "code": [indicator["code"]],
