@@ -38,7 +38,7 @@ def _tasks(runtime: Any, instance_id: str) -> list[dict[str, Any]]:
 def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) -> dict[str, list[str]]:
     """An empty database, then real objects of every kind; their ids and values by parameter name."""
     _wipe(runtime)
-    deploy_fixture("simple.bpmn", "escalation.bpmn", "external.bpmn")
+    deploy_fixture("simple.bpmn", "escalation.bpmn", "escalation_noted.bpmn", "external.bpmn")
     wf = runtime.workflows
     staff_a = principal("staff_a")
 
@@ -59,6 +59,11 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
     attachments = [wf.apply_to_task(tasks[running[0]], AttachFile(tasks[running[0]], PDF, "证明.pdf"), actor=staff_a)["id"],
                    wf.apply_to_task(tasks[bureau], AttachFile(tasks[bureau], PDF, "bureau.pdf"))["id"]]
 
+    # A slip noted without a supervisor task opens the one kind of escalation that may be dismissed (and is first
+    # among the escalation ids: the generated calls' simplest case takes the first).
+    noted = str(wf.start("escalation_noted", {}, department_id="dept-a")["id"])
+    [slip] = _tasks(runtime, noted)
+    wf.apply(noted, CompleteTask(slip["id"], {}))
     # A red warning opens an escalation (its supervisor task is a task too), in dept-a and in the bureau.
     warned, escalation_tasks = [], []
     for department in ("dept-a", "bureau"):
@@ -80,14 +85,16 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
     staff.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens['staff_a']}"
     indicator = staff.post("/api/libraries/indicators", json={"name": "受益学生数", "category": "quantity"}).get_json()
     with runtime.engine.connect() as conn:
-        escalations = [str(n) for n in conn.execute(text("SELECT id FROM escalations")).scalars()]
+        escalations = [str(n) for n in conn.execute(text("SELECT id FROM escalations ORDER BY id")).scalars()]
         incidents = [str(n) for n in conn.execute(text("SELECT id FROM jobs WHERE status = 'failed'")).scalars()]
     assert escalations and incidents and "id" in expert and "id" in agency and "code" in indicator, \
         (escalations, incidents, expert, agency, indicator)
+    dismissable = admin.get(f"/api/escalations/{escalations[0]}").get_json()
+    assert dismissable["instance_id"] == noted and dismissable["task_id"] is None, dismissable
 
     return {
         "process_id": ["simple", "escalation"], "instance_id": [*running, suspended, done, other, bureau, *warned,
-                                                                external],
+                                                                external, noted],
         "task_id": [*tasks.values(), *escalation_tasks], "attachment_id": attachments,
         "escalation_id": escalations, "job_id": incidents, "expert_id": [str(expert["id"])],
         "agency_id": [str(agency["id"])], "code": [indicator["code"]],
