@@ -164,14 +164,22 @@ def _known(names: Any) -> st.SearchStrategy[tuple[str, str] | None]:
     return st.tuples(st.integers(0, 3).map(lambda i: i == 3), _INDEX).map(resolve)
 
 
+def _query_values(operation: Any) -> list[tuple[str, str]]:
+    """Real values for the operation's query parameters, those its enum admits (a task's `state` is no attachment's)."""
+    out = []
+    for parameter in operation.query:
+        enum = parameter.definition.get("schema", {}).get("enum")
+        out += [(parameter.name, v) for v in KNOWN.get(parameter.name, []) if enum is None or v in enum]
+    return out
+
+
 @schema.hook
 def flatmap_case(context: schemathesis.HookContext, case: Any) -> st.SearchStrategy[Any]:
     """Mix real ids and values into valid (positive) cases; invalid ones are left as generated."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return st.just(case)
     body = _BODIES.get((case.method.upper(), case.path))
-    names = [p.name for p in case.operation.query]
-    query = _INDEX.map(lambda i: _pick([None, *((name, v) for name in names for v in KNOWN.get(name, []))], i))
+    query = _INDEX.map(lambda i: _pick([None, *_query_values(case.operation)], i))
     edits = st.tuples(_known(list(case.path_parameters or {})), query,
                       st.none() if body is None else body | st.none())
 
