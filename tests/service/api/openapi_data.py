@@ -1,9 +1,9 @@
 """Real data for the generated API calls of test_openapi.py, and a tally of what those calls reached.
 
 `seed` fills an empty database with one object of every kind a path or query parameter names — instances
-in several states and departments, their tasks, evidence, an escalation, an incident, library entries —
-and returns their ids by parameter name (KNOWN), which the `flatmap_case` hook mixes into the generated
-requests. `Tally` counts the answers per role, operation and status, and separately the answers to calls
+in several states and departments, their tasks, evidence, escalations (one that may be dismissed), an incident,
+library entries — and returns their ids by parameter name (KNOWN), which the `flatmap_case` hook mixes into the
+generated requests. `Tally` counts the answers per role, operation and status, and separately the answers to calls
 that carried a real id in the path: an operation whose calls with real ids only ever answer 404 (or refuse the
 input before looking anything up: 400, 422) did not reach what it is about.
 

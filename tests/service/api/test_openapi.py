@@ -9,8 +9,9 @@ application/problem+json for errors), the documented body schema and headers; a 
 JSON; and a request that violates the document must be refused with a 4xx.
 
 The database holds objects of every kind a parameter names (openapi_data.seed: instances in several states
-and departments, tasks, evidence, escalations, an incident, library entries), and the `flatmap_case` hook
-mixes their real ids and values into valid generated requests — mostly ids the caller can see — so that the
+and departments, tasks, evidence, escalations with and without a supervisor task, an incident, library entries),
+and the `flatmap_case` hook mixes their real ids and values into valid generated requests — mostly ids the caller
+can see, by draws whose shape does not depend on the database (Hypothesis replays them) — so that the
 success answers (200/201 with full bodies) and the 403s are exercised as well as the 404s and 422s of
 made-up input. A stateful run follows the links schemathesis infers between operations (a listed
 instance → suspend it → read it …). When the module ends, a table per role shows the statuses each
@@ -121,14 +122,14 @@ _START = st.fixed_dictionaries(
 _FORM = st.fixed_dictionaries({"answer": st.text(st.characters(exclude_characters="\x00"), min_size=1)},
                               optional={"score": st.integers(0, 100) | st.floats(0, 100)})
 _USER = st.builds(lambda user: {"user": user}, st.sampled_from(["staff_a", "staff_a2", "staff_b", "head_a"]))
-# Bodies that reach success (valid forms, real users), by operation. A real file cannot be one: schemathesis
-# counts bytes put into a multipart body as schema-violating (see test_an_evidence_upload_conforms).
 # A reason or opinion with storable text; the first decisions are those an escalation without a supervisor task
 # allows (service/domain/escalation_kinds.py), the seed's first escalation being one.
 _REASON = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), min_size=1, max_size=40)
 _DECISION = st.fixed_dictionaries({"decision": st.sampled_from(["resume", "suspend", "dismiss", "extend_deadline",
                                                                  "order_rectification", "open_accountability"]),
                                    "comment": _REASON})
+# Bodies that reach success (valid forms, real users, allowed decisions), by operation. A real file cannot be one:
+# schemathesis counts bytes put into a multipart body as schema-violating (see test_an_evidence_upload_conforms).
 _BODIES = {
     ("POST", "/api/instances"): _START,
     ("POST", "/api/escalations/{escalation_id}/dismiss"): st.fixed_dictionaries({"reason": _REASON}),
@@ -327,6 +328,7 @@ def test_a_scenario_starts_from_the_same_state_whatever_the_last_one_did(app: An
                                                                       tokens: dict[str, str]) -> None:
     """An administrator's scenario that revoked its token and deactivated a user left the next one's caller
     unauthenticated, seeing nothing: a replayed scenario then drew differently (Hypothesis: flaky strategies)."""
+    _FRESH["seed"] = False
     people = openapi_data.people_snapshot(runtime)
     try:
         _begin_scenario(app, runtime, "admin", people, deploy_fixture, tokens)
