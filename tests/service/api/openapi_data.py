@@ -1,9 +1,9 @@
 """Real data for the generated API calls of test_openapi.py, and a tally of what those calls reached.
 
 `seed` fills an empty database with one object of every kind a path or query parameter names — instances
-in several states and departments, their tasks, evidence, an escalation, an incident, library entries —
-and returns their ids by parameter name (KNOWN), which the `flatmap_case` hook mixes into the generated
-requests. `Tally` counts the answers per role, operation and status, and separately the answers to calls
+in several states and departments, their tasks, evidence, escalations (one that may be dismissed), an incident,
+library entries — and returns their ids by parameter name (KNOWN), which the `flatmap_case` hook mixes into the
+generated requests. `Tally` counts the answers per role, operation and status, and separately the answers to calls
 that carried a real id in the path: an operation whose calls with real ids only ever answer 404 (or refuse the
 input before looking anything up: 400, 422) did not reach what it is about.
 
@@ -59,6 +59,11 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
     attachments = [wf.apply_to_task(tasks[running[0]], AttachFile(tasks[running[0]], PDF, "证明.pdf"), actor=staff_a)["id"],
                    wf.apply_to_task(tasks[bureau], AttachFile(tasks[bureau], PDF, "bureau.pdf"))["id"]]
 
+    # A slip noted without a supervisor task opens the one kind of escalation that may be dismissed (and is first
+    # among the escalation ids: the generated calls' simplest case takes the first).
+    noted = str(wf.start("escalation_noted", {}, department_id="dept-a")["id"])
+    [slip] = _tasks(runtime, noted)
+    wf.apply(noted, CompleteTask(slip["id"], {}))
     # A red warning opens an escalation (its supervisor task is a task too), in dept-a and in the bureau.
     warned, escalation_tasks = [], []
     for department in ("dept-a", "bureau"):
@@ -66,10 +71,6 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
         [report] = _tasks(runtime, warned[-1])
         wf.apply(warned[-1], CompleteTask(report["id"], {"warning": "red"}))
         escalation_tasks += [t["id"] for t in _tasks(runtime, warned[-1])]
-    # A slip no supervisor task answers: the only kind of escalation that may be dismissed (with a reason).
-    noted = str(wf.start("escalation_noted", {}, actor=staff_a)["id"])
-    [slip_report] = _tasks(runtime, noted)
-    wf.apply(noted, CompleteTask(slip_report["id"], {}), actor=staff_a)
 
     # An external task without a handler runs out of retries: an incident (later passes, no clock change).
     external = str(wf.start("external", {"amount": 1}, department_id="dept-a")["id"])
@@ -84,14 +85,16 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
     staff.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens['staff_a']}"
     indicator = staff.post("/api/libraries/indicators", json={"name": "受益学生数", "category": "quantity"}).get_json()
     with runtime.engine.connect() as conn:
-        escalations = [str(n) for n in conn.execute(text("SELECT id FROM escalations")).scalars()]
+        escalations = [str(n) for n in conn.execute(text("SELECT id FROM escalations ORDER BY id")).scalars()]
         incidents = [str(n) for n in conn.execute(text("SELECT id FROM jobs WHERE status = 'failed'")).scalars()]
     assert escalations and incidents and "id" in expert and "id" in agency and "code" in indicator, \
         (escalations, incidents, expert, agency, indicator)
+    dismissable = admin.get(f"/api/escalations/{escalations[0]}").get_json()
+    assert dismissable["instance_id"] == noted and dismissable["task_id"] is None, dismissable
 
     return {
         "process_id": ["simple", "escalation"], "instance_id": [*running, suspended, done, other, bureau, *warned,
-                                                                noted, external],
+                                                                external, noted],
         "task_id": [*tasks.values(), *escalation_tasks], "attachment_id": attachments,
         "escalation_id": escalations, "job_id": incidents, "expert_id": [str(expert["id"])],
         "agency_id": [str(agency["id"])], "code": [indicator["code"]],
