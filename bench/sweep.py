@@ -312,9 +312,40 @@ def _pg_fresh(url: str) -> None:
         conn.execute("CREATE SCHEMA public")
 
 
+def explain(rt: Any) -> str:
+    """The query plan of the sweep's task query, captured from daily_reminders as the worker runs it."""
+    from sqlalchemy import event
+
+    from workers.calendar_jobs import daily_reminders
+
+    seen: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM tasks JOIN instances" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(rt.engine, "before_cursor_execute", keep)
+    try:
+        daily_reminders(rt, NOW)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", keep)
+    if not seen:
+        return "(the sweep ran no task query)"
+    statement, parameters = seen[0]
+    with rt.engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        if rt.engine.dialect.name == "postgresql":
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            return "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
 def _case(url: str, backend: str, open_tasks: int, log: Log) -> Case:
     ctx, case = _prepare(url, backend, open_tasks, log)
     try:
+        if os.environ.get("JIXIAO_BENCH_SWEEP_EXPLAIN"):
+            log(f"bench: sweep: {backend}, {open_tasks:,} open: the sweep's task query\n{explain(ctx.rt)}")
         for n in range(ROUNDS + 1):
             _round(ctx, case if n else None)
     finally:

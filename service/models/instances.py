@@ -57,6 +57,11 @@ class TaskRow(Base):
         Index("ix_tasks_state_due", "state", "due_at", "priority"),
         Index("ix_tasks_assignee", "assignee", "state"),
         Index("ix_tasks_dept_state_due", "department_id", "state", "due_at"),
+        # the daily reminder sweep finds the open tasks of the announced forms by form key or task id
+        Index("ix_tasks_open_form_key", "form_key", postgresql_where=text("state = 'ready'"),
+              sqlite_where=text("state = 'ready'")),
+        Index("ix_tasks_open_bpmn_id", "bpmn_id", postgresql_where=text("state = 'ready'"),
+              sqlite_where=text("state = 'ready'")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id

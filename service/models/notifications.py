@@ -17,6 +17,7 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_status_due", "status", "due_at"),
         Index("ix_notifications_lock_expires", "status", "lock_expires_at"),
+        Index("ix_notifications_instance_kind", "instance_id", "kind"),  # was this task announced already?
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
