@@ -346,8 +346,9 @@ def _case(url: str, backend: str, open_tasks: int, log: Log) -> Case:
     try:
         if os.environ.get("JIXIAO_BENCH_SWEEP_EXPLAIN"):
             log(f"bench: sweep: {backend}, {open_tasks:,} open: the sweep's task query\n{explain(ctx.rt)}")
-        for n in range(ROUNDS + 1):
-            _round(ctx, case if n else None)
+        warmup = int(os.environ.get("JIXIAO_BENCH_SWEEP_WARMUP", "1"))
+        for n in range(warmup + ROUNDS):
+            _round(ctx, case if n >= warmup else None)
     finally:
         ctx.rt.close()
     log(f"bench: sweep: {backend}: {open_tasks:,} open: {ROUNDS} sweeps of {DUE} due tasks done")
@@ -409,15 +410,15 @@ def report(results: dict[str, list[Case]]) -> None:
           f"the open monitoring reports and mid-term reviews were announced before")
     for backend, cases in results.items():
         print(f"  {backend}")
-        print(f"  {'':<50}{'median':>9}{'p90':>8}")
+        print(f"  {'':<50}{'median':>10}{'p90':>10}")
         for case in cases:
             med, p90 = _ms(case.sweeps)
-            print(f"  {f'N = {case.open_tasks:,}: daily sweep (ms)':<50}{med:9.2f}{p90:8.2f}"
+            print(f"  {f'N = {case.open_tasks:,}: daily sweep (ms)':<50}{med:10.2f}{p90:10.2f}"
                   f"   {case.reminders} reminders; {case.announced_open:,} open announced tasks")
             amed, ap90 = _ms(case.again)
-            print(f"  {'  the same sweep again, nothing new (ms)':<50}{amed:9.2f}{ap90:8.2f}")
+            print(f"  {'  the same sweep again, nothing new (ms)':<50}{amed:10.2f}{ap90:10.2f}")
             omed, op90 = _ms(case.overdue)
-            print(f"  {'  overdue by stage, dashboard (ms)':<50}{omed:9.2f}{op90:8.2f}")
+            print(f"  {'  overdue by stage, dashboard (ms)':<50}{omed:10.2f}{op90:10.2f}")
         if len(cases) == 2:
             print(_ratio_line("median daily sweep", cases, lambda c: c.sweeps, True))
             print(_ratio_line("the sweep again", cases, lambda c: c.again, False))

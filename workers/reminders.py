@@ -114,7 +114,7 @@ def _plan(conn: Connection, now: datetime, today: date, result: ReminderResult) 
     # it is open, which would make the sweep cost every open monitoring report instead of what is due.
     announced = exists().where(N.c.instance_id == T.c.instance_id, N.c.kind == "announcement",
                                N.c.idempotency_key.startswith(literal("announce:") + T.c.id + ":"))
-    clauses = [and_(or_(T.c.form_key.in_(forms), T.c.bpmn_id.in_(forms)), ~announced)]
+    clauses = [and_(T.c.form_key.in_(forms), ~announced), and_(T.c.bpmn_id.in_(forms), ~announced)]
     if all_leads:  # a task due beyond the longest lead time has no reminder day yet (service.domain.reminders)
         horizon = _local_midnight(add_working_days(calendar, today, max(all_leads)) + timedelta(days=1))
         clauses.append(and_(T.c.due_at > clock.to_db(now), T.c.due_at < clock.to_db(horizon)))
@@ -123,7 +123,8 @@ def _plan(conn: Connection, now: datetime, today: date, result: ReminderResult) 
                T.c.assignee, T.c.candidate_users, T.c.candidate_groups, T.c.due_at, D.c.name.label("department"),
                D.c.level)
         .select_from(T.join(I, I.c.id == T.c.instance_id).outerjoin(D, D.c.id == T.c.department_id))
-        .where(T.c.state == "ready", I.c.status == "running", or_(*clauses))
+        # the open-task condition inside each branch: each branch is then one index range (a union of three)
+        .where(I.c.status == "running", or_(*(and_(T.c.state == "ready", c) for c in clauses)))
         .order_by(T.c.id)).all()
     cached = _Rules(conn)
     planned: dict[str, list[_Mail]] = {}
