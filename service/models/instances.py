@@ -58,10 +58,8 @@ class TaskRow(Base):
         Index("ix_tasks_assignee", "assignee", "state"),
         Index("ix_tasks_dept_state_due", "department_id", "state", "due_at"),
         # the daily reminder sweep finds the open tasks of the announced forms by form key or task id
-        Index("ix_tasks_open_form_key", "form_key", postgresql_where=text("state = 'ready'"),
-              sqlite_where=text("state = 'ready'")),
-        Index("ix_tasks_open_bpmn_id", "bpmn_id", postgresql_where=text("state = 'ready'"),
-              sqlite_where=text("state = 'ready'")),
+        Index("ix_tasks_form_key_state", "form_key", "state"),
+        Index("ix_tasks_bpmn_id_state", "bpmn_id", "state"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
