@@ -22,6 +22,10 @@ else a fresh database `jixiao_bench_sweep_<pid>` on JIXIAO_BENCH_PG_URL's server
 when PostgreSQL is not reachable.
 
     .venv/bin/python -m bench.run --only sweep
+
+Environment: JIXIAO_BENCH_SWEEP_SIZES (default "1000,100000"), JIXIAO_BENCH_SWEEP_ROUNDS (5),
+JIXIAO_BENCH_SWEEP_WARMUP (1), JIXIAO_BENCH_SWEEP_EXPLAIN=1 prints the plan of the sweep's task query per case.
+`python -m bench.sweep SQLite` (or PostgreSQL) runs one backend alone.
 """
 
 from __future__ import annotations
