@@ -339,6 +339,7 @@ def explain(rt: Any) -> str:
     with rt.engine.connect() as conn:
         cursor = conn.connection.driver_connection.cursor()
         if rt.engine.dialect.name == "postgresql":
+            cursor.execute("SET jit = off")  # as the sweep does (workers/reminders.py)
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
             return "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
