@@ -7,7 +7,9 @@ Then the inbox on PostgreSQL (bench/inbox.py, issue #3): a fresh database with 1
 candidate inbox timed over HTTP; skipped when PostgreSQL is not reachable.
 
     .venv/bin/python -m bench.run [--n 200] [--warmup 50] [--seconds 10] [--clients 4]
-                                  [--only peer|inbox|audit|timers|jobs] [--inbox-explain]
+                                  [--only peer|inbox|audit|timers|sweep|jobs] [--inbox-explain]
+
+Then the daily reminder sweep at 1,000 vs 100,000 open tasks on SQLite and PostgreSQL (bench/sweep.py).
 
 Last, jobs per second through the full path with one and two worker processes on PostgreSQL (bench/jobs.py,
 issue #5); skipped when PostgreSQL is not reachable.
@@ -575,10 +577,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=50, help="untimed warm-up cycles (50)")
     p.add_argument("--seconds", type=float, default=10.0, help="length of the throughput window (10)")
     p.add_argument("--clients", type=int, default=4, help="concurrent clients for throughput (4)")
-    p.add_argument("--only", choices=("peer", "inbox", "audit", "timers", "jobs"),
+    p.add_argument("--only", choices=("peer", "inbox", "audit", "timers", "sweep", "jobs"),
                    help="run one part: the peer workload on SQLite, the inbox on PostgreSQL, the audit "
-                        "benchmark (bench/audit.py), the timer sweep (bench/timers.py) in-process on SQLite or "
-                        "jobs per second with worker processes on PostgreSQL (bench/jobs.py) (default: all)")
+                        "benchmark (bench/audit.py), the timer sweep (bench/timers.py) in-process on SQLite, the "
+                        "daily reminder sweep (bench/sweep.py) on SQLite and PostgreSQL or jobs per second with worker "
+                        "processes on PostgreSQL (bench/jobs.py) (default: all)")
     p.add_argument("--inbox-explain", action="store_true",
                    help="also print EXPLAIN ANALYZE of the inbox queries")
     args = p.parse_args(argv)
@@ -690,6 +693,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench import timers
 
             timers.part(tmp)
+        if args.only in (None, "sweep"):  # the daily reminder sweep with 1k vs 100k open tasks (bench/sweep.py)
+            from bench import sweep
+
+            sweep.part(tmp)
         if args.only in (None, "jobs"):  # issue #5: jobs/s through the full path, 1 and 2 workers (bench/jobs.py)
             from bench import jobs
 

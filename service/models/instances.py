@@ -57,6 +57,9 @@ class TaskRow(Base):
         Index("ix_tasks_state_due", "state", "due_at", "priority"),
         Index("ix_tasks_assignee", "assignee", "state"),
         Index("ix_tasks_dept_state_due", "department_id", "state", "due_at"),
+        # the daily reminder sweep finds the open tasks of the announced forms by form key or task id
+        Index("ix_tasks_form_key_state", "form_key", "state"),
+        Index("ix_tasks_bpmn_id_state", "bpmn_id", "state"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id

@@ -17,6 +17,8 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_status_due", "status", "due_at"),
         Index("ix_notifications_lock_expires", "status", "lock_expires_at"),
+        # was this task announced already? (index-only: the key is in the index)
+        Index("ix_notifications_instance_kind", "instance_id", "kind", "idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

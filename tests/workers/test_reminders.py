@@ -186,6 +186,25 @@ def test_a_midterm_review_is_announced_once_to_the_departments_staff_and_head(re
     assert not [k for k, _ in _mails(runtime) if other["midterm_review"] in k]
 
 
+def test_an_announced_midterm_review_is_still_reminded_before_its_due_date_and_never_announced_again(
+        reference, deploy_fixture):
+    runtime = reference
+    deploy_fixture("reminders.bpmn")
+    review = _tasks(runtime, runtime.workflows.start("midterm", {}, actor=principal("staff_a"))["id"])["midterm_review"]
+    start = clock.now()
+    announced = sweep_reminders(runtime, start).announcements
+    assert announced and all(k.startswith(f"announce:{review}:") for k in announced)
+    leads_sent: dict[str, set[str]] = {}
+    for day in range(1, 31):  # the daily sweep until the due date (P30D)
+        added = sweep_reminders(runtime, start + timedelta(days=day))
+        assert added.announcements == []
+        for key in added.reminders:
+            leads_sent.setdefault(key.split(":")[2], set()).add(key.split(":")[3])
+    # the department head (and `power`, who holds every role) is reminded 5 and 1 working days ahead
+    assert leads_sent == {"5": {"head_a", "power"}, "1": {"head_a", "power"}}
+    assert len([k for k, _ in _mails(runtime) if k.startswith("announce:")]) == len(announced)
+
+
 def test_a_malformed_rule_is_reported_and_the_other_tasks_are_still_reminded(reference, deploy_fixture):
     runtime = reference
     deploy_fixture("reminders.bpmn")
