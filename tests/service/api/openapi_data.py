@@ -27,7 +27,7 @@ from tests.conftest import _wipe, principal
 from workers.runner import run_once
 
 PDF = b"%PDF-1.4\n% evidence\n" + b"0" * 64 + b"\n%%EOF\n"
-_PEOPLE = ("departments", "users", "user_roles")
+_PEOPLE = ("departments", "users", "user_roles", "api_tokens")
 
 
 def _tasks(runtime: Any, instance_id: str) -> list[dict[str, Any]]:
@@ -132,7 +132,7 @@ def intact(runtime: Any, known: dict[str, list[str]]) -> bool:
 
 
 def people_snapshot(runtime: Any) -> dict[str, list[dict[str, Any]]]:
-    """The rows of the session-wide people tables (departments, users, roles)."""
+    """The rows of the session-wide people tables (departments, users, roles, tokens)."""
     with runtime.engine.connect() as conn:
         return {name: [dict(r._mapping) for r in conn.execute(select(Base.metadata.tables[name]))] for name in _PEOPLE}
 
@@ -149,6 +149,9 @@ def restore_people(runtime: Any, snapshot: dict[str, list[dict[str, Any]]]) -> N
         conn.execute(delete(roles))
         conn.execute(insert(roles), snapshot["user_roles"])
         conn.execute(delete(tokens).where(tokens.c.user_id.not_in(kept_users)))
+        # A deactivated user's tokens are revoked with it: the session's tokens come back as they were.
+        for row in snapshot["api_tokens"]:
+            conn.execute(update(tokens).where(tokens.c.token_hash == row["token_hash"]).values(**row))
         conn.execute(delete(users).where(users.c.id.not_in(kept_users)))
         for row in snapshot["departments"]:
             conn.execute(update(departments).where(departments.c.id == row["id"]).values(**row))

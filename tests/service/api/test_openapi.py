@@ -262,9 +262,11 @@ def world(database_url: str, tokens: dict[str, str], tmp_path_factory: pytest.Te
     def deploy_files(*names: str) -> Any:
         return deploy(rt.engine, rt.specs, fixture_files(*names), rt.settings, actor="test")
 
+    people = openapi_data.people_snapshot(rt)
     yield rt, create_app(runtime=rt), deploy_files
     _FRESH["seed"] = False
     _wipe(rt)
+    openapi_data.restore_people(rt, people)  # the later modules' users, roles and tokens as this one found them
     rt.close()
 
 
