@@ -65,9 +65,9 @@ class EscalationFilter(PageArgs):
     state = fields.String(validate=validate.OneOf(q.STATES))
     kind = fields.String(validate=validate.OneOf(q.KINDS), metadata={
         "description": "deadline: a deadline passed (boundary timer); escalation: a target slipped"})
-    code = fields.String(validate=validate.Length(min=1, max=100), metadata={
+    code = Text(validate=validate.Length(min=1, max=100), metadata={
         "description": "the kind's code, e.g. SERIOUS_DEVIATION, rectification_overdue"})
-    department_id = fields.String(validate=validate.Length(min=1, max=50))
+    department_id = Text(validate=validate.Length(min=1, max=50))
     level = fields.String(validate=validate.OneOf(q.LEVELS), metadata={
         "description": "supervisor: with the supervisors; leadership: handed up to the bureau's leadership"})
     older_than_days = fields.Integer(validate=validate.Range(min=0, max=36_500), metadata={

@@ -12,6 +12,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from service.api.schemas import unstorable
 from service.domain.escalation_kinds import DECISIONS
 from service.domain.roles import LEADERSHIP, SUPERVISORS, Principal
 from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
@@ -70,7 +71,8 @@ def list_filters() -> dict[str, Any]:
     args = request.args
     age = args.get("older_than_days", "")
     return {"kind": args.get("kind") if args.get("kind") in q.KINDS else None,
-            "department_id": (args.get("department_id") or None) and args["department_id"][:50],
+            "department_id": (args.get("department_id") or None) and not unstorable(args["department_id"])
+            and args["department_id"][:50] or None,
             "level": args.get("level") if args.get("level") in q.LEVELS else None,
             "older_than_days": int(age) if age.isdigit() and int(age) <= 36_500 else None}
 
