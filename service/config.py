@@ -121,22 +121,17 @@ class Settings:
         for var, attr in _float.items():
             if e.get(var):
                 pairs[attr] = float(e[var])
-        if e.get("SMTP_STARTTLS"):
-            pairs["smtp_starttls"] = _flag(e["SMTP_STARTTLS"])
-        if e.get("JIXIAO_HTTPS"):
-            pairs["https"] = _flag(e["JIXIAO_HTTPS"])
-        if e.get("SESSION_COOKIE_SECURE"):
-            pairs["session_cookie_secure"] = _flag(e["SESSION_COOKIE_SECURE"])
-        if e.get("SECRET_KEY_FILE"):
-            pairs["secret_key_file"] = Path(e["SECRET_KEY_FILE"])
+        _bool = {"SMTP_STARTTLS": "smtp_starttls", "JIXIAO_HTTPS": "https",
+                 "SESSION_COOKIE_SECURE": "session_cookie_secure"}
+        for var, attr in _bool.items():
+            if e.get(var):
+                pairs[attr] = _flag(e[var])
+        _path = {"SECRET_KEY_FILE": "secret_key_file", "JIXIAO_ATTACHMENTS_DIR": "attachments_dir",
+                 "MAIL_SINK_DIR": "mail_sink_dir", "JIXIAO_FORMS_DIR": "forms_dir",
+                 "JIXIAO_WORKFLOWS_DIR": "workflows_dir"}
+        for var, attr in _path.items():
+            if e.get(var):
+                pairs[attr] = Path(e[var])
         if pairs.get("environment", "development") not in ENVIRONMENTS:
             raise ConfigError(f"JIXIAO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {pairs['environment']!r}")
-        if e.get("JIXIAO_ATTACHMENTS_DIR"):
-            pairs["attachments_dir"] = Path(e["JIXIAO_ATTACHMENTS_DIR"])
-        if e.get("MAIL_SINK_DIR"):
-            pairs["mail_sink_dir"] = Path(e["MAIL_SINK_DIR"])
-        if e.get("JIXIAO_FORMS_DIR"):
-            pairs["forms_dir"] = Path(e["JIXIAO_FORMS_DIR"])
-        if e.get("JIXIAO_WORKFLOWS_DIR"):
-            pairs["workflows_dir"] = Path(e["JIXIAO_WORKFLOWS_DIR"])
         return replace(s, **pairs)  # type: ignore[arg-type]

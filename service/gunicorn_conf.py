@@ -84,7 +84,8 @@ def on_starting(server: Any) -> None:
     """In the master, before any worker: refuse settings the app would refuse (production without SECRET_KEY),
     check the address, hide gunicorn's version, quiet engine logs, create the first administrator once."""
     try:
-        session_key(Settings.from_env())
+        settings = Settings.from_env()
+        session_key(settings)
     except ConfigError as exc:
         server.log.error("jixiao cannot start: %s", exc)
         sys.exit(1)
@@ -94,7 +95,6 @@ def on_starting(server: Any) -> None:
         server.log.info("each worker listens on %s (SO_REUSEPORT)",
                         ", ".join(f"http://{host}:{port}" for host, port in server.cfg.address))
     logging_setup.console(logging.INFO)
-    settings = Settings.from_env()
     if settings.admin_user and settings.admin_password:
         # Each worker's create_app() would otherwise race to create the same user on a fresh database.
         from service.db import make_engine

@@ -39,6 +39,8 @@ STARTERS = frozenset({DEPARTMENT_STAFF, DEPARTMENT_HEAD, FINANCE_REVIEWER, SUPER
 SUPERVISORS = frozenset({SUPERVISOR, ADMINISTRATOR})
 # One level above the supervisors: the bureau's leadership decides the escalations handed up to it.
 LEADERSHIP = frozenset({BUREAU_LEADER, ADMINISTRATOR})
+# Who may act on an escalation at some level: the supervisors and, above them, the leadership.
+ESCALATION_DECIDERS = SUPERVISORS | LEADERSHIP
 # Who starts a process whose model declares no candidateStarterGroups/Users: the bureau's roles that change
 # things. A department starts a process only where its model says so (DESIGN.md, Start rights).
 DEFAULT_STARTERS = frozenset({FINANCE_REVIEWER, SUPERVISOR, PROCESS_DESIGNER, ADMINISTRATOR})

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, bindparam, exists, or_, select, updat
 
 from service import clock, db
 from service.domain import escalation_kinds as kinds
-from service.domain.roles import LEADERSHIP, SUPERVISORS, Principal
+from service.domain.roles import ESCALATION_DECIDERS, LEADERSHIP, SUPERVISORS, Principal
 from service.engine import access
 from service.engine import statements as sql
 from service.engine.audit import EVENTS, INSERT_EVENT, event_row
@@ -144,7 +144,7 @@ def _check_actor(actor: Principal, esc: Any) -> None:
     if esc.level == LEADERSHIP_LEVEL:
         if not actor.has(*LEADERSHIP):
             raise Forbidden("this escalation was handed to the bureau's leadership (局领导): only they decide it")
-    elif not actor.has(*SUPERVISORS, *LEADERSHIP):
+    elif not actor.has(*ESCALATION_DECIDERS):
         raise Forbidden("only supervisors decide escalations")
 
 

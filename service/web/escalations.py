@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from service.api.schemas import unstorable
 from service.domain.escalation_kinds import DECISIONS
-from service.domain.roles import LEADERSHIP, SUPERVISORS, Principal
+from service.domain.roles import ESCALATION_DECIDERS, LEADERSHIP, SUPERVISORS, Principal
 from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
 from service.queries import dashboard, escalation_facts
@@ -35,7 +35,7 @@ def may_decide(me: Principal, esc: dict[str, Any]) -> bool:
     """Supervisors decide; once handed up, the bureau's leadership (who may also decide before)."""
     if me.read_only or esc["state"] != "open":
         return False
-    return me.has(*LEADERSHIP) if esc["level"] == "leadership" else me.has(*SUPERVISORS, *LEADERSHIP)
+    return me.has(*LEADERSHIP) if esc["level"] == "leadership" else me.has(*ESCALATION_DECIDERS)
 
 
 def refusal_text(refused: JixiaoError, lang: str) -> str | None:
