@@ -29,7 +29,8 @@ _DEVIATION = ("resume", "suspend", "stop")
 # supervisor (or, one level up, the bureau's leadership) extends the deadline, orders it done within one, or opens an
 # accountability case; the models reissue the task with the new due date (forms/deadline_escalation.schema.json) —
 # with a case too, the case running beside the reissued task under the kind's code as its reason (the shape: the
-# gateway `gw_<T>_accountability`, the fork `fork_<T>_accountability`, the call activity `call_slip_accountability`).
+# gateway `gw_<T>_accountability`, the fork `fork_<T>_accountability`, the call activity `call_slip_accountability`;
+# docs/CYCLE.md, "User tasks").
 _SLIPPED = ("extend_deadline", "order_rectification", "open_accountability")
 
 
