@@ -50,8 +50,7 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
          "deviation_decision"),
     Kind("SERIOUS_DEVIATION", "严重偏离绩效目标", "Serious deviation from the goal", _DEVIATION,
          "deviation_decision"),
-    Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time",
-         ("extend_deadline", "order_rectification"), "feedback_escalation"),
+    Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time", _SLIPPED, "feedback_escalation"),
     Kind("rectification_overdue", "整改逾期", "Rectification overdue",
          ("extend_deadline", "order_rectification", "open_accountability"), "escalation_handling"),
     *(Kind(code, name, name_en, _SLIPPED, "deadline_escalation") for code, name, name_en in (
