@@ -61,6 +61,10 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("report_slipped", "监控报告逾期未报", "Monitoring report not filed in time"),
         ("self_evaluation_slipped", "单位自评逾期", "Self-evaluation overdue"),
         ("key_report_slipped", "第三方机构重点评价报告逾期", "Agency's key evaluation report overdue"),
+        ("expert_review_slipped", "专家评审逾期", "Expert panel's review overdue"),
+        ("rating_slipped", "机构报告质量评价逾期", "Rating of the agency's report overdue"),
+        ("spot_check_slipped", "自评报告抽查逾期", "Spot check of the self-evaluation overdue"),
+        ("verification_slipped", "整改核查逾期", "Verification of the rectification overdue"),
     )),
 )}
 # Kinds whose decision may open an accountability case: each is that case's reason (accountability_reason).
