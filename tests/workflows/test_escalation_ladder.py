@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.service.engine.test_verify_derived_rows import _findings, _tamper
-from tests.workflows.stages import REVIEW, at, open_escalations, ready, verified
+from tests.workflows.stages import REVIEW, approve_goal, at, decide, open_escalations, ready, verified
 from tests.workflows.test_goal_review import GOAL, _declare_and_submit
 
 
@@ -96,4 +96,24 @@ def test_opening_a_case_on_a_missed_declaration_runs_the_case_and_reissues_the_d
     assert inst["data"]["declaration_due_at"].startswith("2015-04-03T23:59:59")  # not the case's deadline variables
     [closed] = cycle.rows("accountability_cases", project_id=pid)
     assert closed.status == "closed"
+    verified(cycle)
+
+
+def test_in_the_whole_cycle_a_case_on_the_declaration_holds_the_goal_stage_until_it_closes(cycle):
+    """goal_review as the cycle's call activity: its case runs inside it, so the stage (and the cycle after it)
+    waits for the case; the cycle then goes on with the approved goal, not with the case's fork-time data."""
+    pid = cycle.project()
+    iid = cycle.start(pid)
+    at(cycle, "2015-03-20T00:00:00+08:00")
+    [esc] = open_escalations(cycle)
+    decide(cycle, esc, "open_accountability")
+    approve_goal(cycle, iid)
+    assert ready(cycle, iid) == ["handle_accountability"] and cycle.rows("projects", id=pid)[0].status == "approved"
+    checkpoint = "2015-07-31T16:00:00+00:00"  # monitoring's first checkpoint opens on 1 August (Wuhan time)
+    assert cycle.instance(iid)["next_timer_at"] != checkpoint  # the cycle has not reached monitoring
+    cycle.complete(iid, "handle_accountability", {"responsible_party": "市教育局", "sanction": "interview",
+                                                  "accountability_outcome": "约谈"}, user="supervisor")
+    inst = cycle.instance(iid)
+    assert (inst["status"], inst["next_timer_at"], inst["data"]["goal_status"]) == ("running", checkpoint, "approved")
+    assert [c.status for c in cycle.rows("accountability_cases", project_id=pid)] == ["closed"]
     verified(cycle)
