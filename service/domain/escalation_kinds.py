@@ -26,9 +26,12 @@ DECISIONS: dict[str, tuple[str, str]] = {
 # A project's deviation: resume, suspend, or — once suspended — stop with the budget cut (the plan 二(一)2).
 _DEVIATION = ("resume", "suspend", "stop")
 # A task left undone a grace period after its due date (the escalation ladder, docs/CYCLE.md "Deadlines"): the
-# supervisor (or, one level up, the bureau's leadership) extends the deadline or orders it done within one; the
-# models reissue the task with the new due date (forms/deadline_escalation.schema.json).
-_SLIPPED = ("extend_deadline", "order_rectification")
+# supervisor (or, one level up, the bureau's leadership) extends the deadline, orders it done within one, or opens an
+# accountability case; the models reissue the task with the new due date (forms/deadline_escalation.schema.json) —
+# with a case too, the case running beside the reissued task under the kind's code as its reason (the shape: the
+# gateway `gw_<T>_accountability`, the fork `fork_<T>_accountability`, the call activity `call_slip_accountability`;
+# docs/CYCLE.md, "User tasks").
+_SLIPPED = ("extend_deadline", "order_rectification", "open_accountability")
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,7 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
          "deviation_decision"),
     Kind("SERIOUS_DEVIATION", "严重偏离绩效目标", "Serious deviation from the goal", _DEVIATION,
          "deviation_decision"),
-    Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time",
-         ("extend_deadline", "order_rectification"), "feedback_escalation"),
+    Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time", _SLIPPED, "feedback_escalation"),
     Kind("rectification_overdue", "整改逾期", "Rectification overdue",
          ("extend_deadline", "order_rectification", "open_accountability"), "escalation_handling"),
     *(Kind(code, name, name_en, _SLIPPED, "deadline_escalation") for code, name, name_en in (
@@ -59,8 +61,14 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("report_slipped", "监控报告逾期未报", "Monitoring report not filed in time"),
         ("self_evaluation_slipped", "单位自评逾期", "Self-evaluation overdue"),
         ("key_report_slipped", "第三方机构重点评价报告逾期", "Agency's key evaluation report overdue"),
+        ("expert_review_slipped", "专家评审逾期", "Expert panel's review overdue"),
+        ("rating_slipped", "机构报告质量评价逾期", "Rating of the agency's report overdue"),
+        ("spot_check_slipped", "自评报告抽查逾期", "Spot check of the self-evaluation overdue"),
+        ("verification_slipped", "整改核查逾期", "Verification of the rectification overdue"),
     )),
 )}
+# Kinds whose decision may open an accountability case: each is that case's reason (accountability_reason).
+ACCOUNTABLE = tuple(code for code, kind in KINDS.items() if "open_accountability" in kind.decisions)
 # A kind no row names, answered by a supervisor task without a decision list of its own.
 WITH_TASK = Kind(None, "督办", "Escalation", ("extend_deadline", "order_rectification", "open_accountability"))
 # A kind no row names and no supervisor task answers: the supervisor acts on the instance itself, or dismisses.
