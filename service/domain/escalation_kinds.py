@@ -59,7 +59,16 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("report_slipped", "监控报告逾期未报", "Monitoring report not filed in time"),
         ("self_evaluation_slipped", "单位自评逾期", "Self-evaluation overdue"),
         ("key_report_slipped", "第三方机构重点评价报告逾期", "Agency's key evaluation report overdue"),
+        ("confirm_budget_slipped", "预算安排确认逾期", "Budget decision not confirmed in time"),
+        ("disclose_results_slipped", "绩效信息逾期未公开", "Performance information not disclosed in time"),
+        ("self_report_slipped", "综合评价自评报告逾期未报", "Comprehensive evaluation self-report overdue"),
+        ("bureau_scoring_slipped", "综合评价财政评分逾期", "Comprehensive evaluation scoring overdue"),
+        ("acknowledge_result_slipped", "综合评价结果逾期未确认", "Comprehensive evaluation result not acknowledged"),
     )),
+    # The supervisors' own accountability case left lying goes straight to the bureau's leadership (no supervisor
+    # supervises their own case) and opens no further case: its own form (workflows/accountability.bpmn).
+    Kind("handle_accountability_slipped", "问责处理逾期", "Accountability case not handled in time", _SLIPPED,
+         "accountability_escalation"),
 )}
 # A kind no row names, answered by a supervisor task without a decision list of its own.
 WITH_TASK = Kind(None, "督办", "Escalation", ("extend_deadline", "order_rectification", "open_accountability"))
