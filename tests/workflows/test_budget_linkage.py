@@ -3,12 +3,15 @@ grade's proposal and amount for the next year, the officer's confirmation, discl
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from service import clock, db
 from service.cycle import projects
+from service.domain.escalation_kinds import KINDS
+from tests.workflows import ladder
 from tests.workflows.stages import start_stage
 
 CONFIRM = {"budget_confirmation": "confirm"}
@@ -92,3 +95,68 @@ def test_a_blocked_goal_is_cancelled_and_stays_blocked(cycle):
     cycle.complete(iid, "disclose_results", {**DISCLOSE, "disclosed_items": ["budget_decision"]}, user="reviewer")
     assert cycle.instance(iid)["status"] == "completed"
     assert _status(cycle, pid) == "blocked"
+
+
+# --- the escalation ladder (#14): a budget officer's confirmation or the disclosure left lying ---------------------
+
+def _at_disclosure(cycle, iid):
+    cycle.complete(iid, "confirm_budget", CONFIRM, user="reviewer")
+
+
+# task, deadline name, how to get there, the owner's completion, the owner's next step
+LADDERS = [
+    ("confirm_budget", "confirmation", lambda cycle, iid: None, CONFIRM, "disclose_results"),
+    ("disclose_results", "disclosure", _at_disclosure, DISCLOSE, None),
+]
+
+
+@pytest.mark.parametrize("task, name, reach, done, after", LADDERS, ids=[t[0] for t in LADDERS])
+def test_a_slip_climbs_to_the_leadership_who_extend_the_deadline(cycle, task, name, reach, done, after):
+    pid = cycle.project(amount=2_000_000)
+    iid = start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+    reach(cycle, iid)
+    assert ladder.open_escalations(cycle) == []
+    esc = ladder.slip(cycle, iid, name)
+    assert (esc["code"], esc["kind"], esc["level"], esc["department_id"]) == (f"{task}_slipped", "deadline",
+                                                                              "supervisor", "dept-a")
+    assert [d["decision"] for d in esc["allowed_decisions"]] == list(KINDS[f"{task}_slipped"].decisions)
+    assert ladder.ready(cycle, iid) == [f"supervise_{task}"]  # withdrawn from the officers, with the supervisors
+    assert esc["task_id"] == cycle.task(iid, f"supervise_{task}")["id"]
+
+    climbed = ladder.leave_undecided(cycle, iid, name)
+    assert (climbed["id"], climbed["level"], climbed["escalated_by"]) == (esc["id"], "leadership", "timer")
+    assert climbed["task_id"] == cycle.task(iid, f"lead_{task}")["id"]
+    ladder.decide(cycle, climbed, "extend_deadline", "supervisor", expect=403)  # the leadership's now
+    decided_on = clock.now().astimezone(clock.LOCAL).date()
+    ladder.decide(cycle, climbed, "extend_deadline", "leader")
+    assert ladder.open_escalations(cycle) == []
+    assert ladder.ready(cycle, iid) == [task]  # reissued to the officers
+    assert ladder.due_on(cycle, iid, task) == ladder.new_due_on(cycle, "extend_deadline", decided_on)
+    cycle.complete(iid, task, done, user="reviewer")
+    assert ladder.ready(cycle, iid) == ([after] if after else [])
+    ladder.clean(cycle)
+
+
+@pytest.mark.parametrize("task, name, reach, done, after", LADDERS, ids=[t[0] for t in LADDERS])
+def test_a_supervisor_orders_it_done_and_a_decision_the_kind_does_not_allow_is_refused(cycle, task, name, reach,
+                                                                                      done, after):
+    pid = cycle.project(amount=2_000_000)
+    iid = start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+    reach(cycle, iid)
+    esc = ladder.slip(cycle, iid, name)
+    refused = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve",
+                                               json={"decision": "suspend", "comment": "暂缓"})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["reason"] == "not_allowed"
+    assert refused.get_json()["detail"].startswith("此类督办不可作出该决定：暂缓执行。可作出的决定：延长期限、责令限期整改")
+    assert [e["id"] for e in ladder.open_escalations(cycle)] == [esc["id"]]
+
+    clock.advance(timedelta(days=1))
+    decided_on = clock.now().astimezone(clock.LOCAL).date()
+    ladder.decide(cycle, esc, "order_rectification", "supervisor")
+    assert ladder.open_escalations(cycle) == []
+    assert ladder.due_on(cycle, iid, task) == ladder.new_due_on(cycle, "order_rectification", decided_on)
+    assert ladder.data(cycle, iid)[f"{name}_escalate_at"] > ladder.data(cycle, iid)[f"{name}_due_at"]
+    cycle.complete(iid, task, done, user="reviewer")
+    assert ladder.ready(cycle, iid) == ([after] if after else [])
+    ladder.clean(cycle)
