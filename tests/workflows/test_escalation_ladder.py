@@ -71,3 +71,48 @@ def test_a_review_left_undecided_is_handed_up_by_the_timer_and_verify_reports_an
     _tamper(cycle.rt, "UPDATE escalations SET level = 'supervisor', escalated_at = NULL WHERE id = :e", e=esc["id"])
     found = {(f.table, f.column) for f in _findings(cycle.rt, iid)}
     assert {("escalations", "level"), ("escalations", "escalated_at")} <= found
+
+
+def _ready(cycle: Any, iid: str, user: str = "power") -> list[str]:
+    return sorted(t["bpmn_id"] for t in cycle.tasks(iid, user))
+
+
+def test_opening_a_case_on_a_missed_declaration_runs_the_case_and_reissues_the_declaration(cycle):
+    """The shape of the `open_accountability` decision (workflows/goal_review.bpmn, `gw_declaration_accountability`):
+    the case opens under the kind's code and runs beside the reissued task, which does not wait for it; the case's
+    close, after the goal was approved, leaves the process's data as the main branch left it."""
+    from tests.workflows.stages import REVIEW
+    from tests.workflows.test_goal_review import GOAL
+
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")  # the declaration is due on Monday 16 March 2015
+    _at(cycle, "2015-03-20T00:00:00+08:00")
+    esc = _open(cycle)
+    assert (esc["element_id"], [d["decision"] for d in esc["allowed_decisions"]]) == \
+        ("declaration_slipped", ["extend_deadline", "order_rectification", "open_accountability"])
+    decided = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve",
+                                               json={"decision": "open_accountability", "comment": "屡催不报"})
+    assert decided.status_code == 200, decided.get_json()
+    cycle.work()
+
+    [case] = cycle.rows("accountability_cases", project_id=pid)
+    assert (case.reason, case.status, case.key) == ("declaration_slipped", "open", f"{iid}:declaration_slipped")
+    assert _ready(cycle, iid) == ["declare_goal", "handle_accountability"]
+    again = cycle.task(iid, "declare_goal", "staff_a")
+    # Ordered within 10 working days (escalation.order_working_days) of Friday 20 March: Friday 3 April.
+    assert (again["bpmn_id"], again["due_at"][:19], again["overdue"]) == ("declare_goal", "2015-04-03T15:59:59", False)
+
+    cycle.complete(iid, "declare_goal", GOAL, user="staff_a")
+    cycle.complete(iid, "submit_goal", {"head_approved": True}, user="head_a")
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "优"}, user="reviewer")
+    assert cycle.instance(iid)["status"] == "running"  # the stage ends with its case
+    assert _ready(cycle, iid) == ["handle_accountability"]
+    cycle.complete(iid, "handle_accountability", {"responsible_party": "市教育局计财处", "sanction": "interview",
+                                                  "accountability_outcome": "约谈分管负责人"}, user="supervisor")
+    inst = cycle.instance(iid)
+    assert inst["status"] == "completed"
+    assert (inst["data"]["goal_status"], inst["data"]["accountability_case_id"]) == ("approved", case.id)
+    assert inst["data"]["declaration_due_at"].startswith("2015-04-03T23:59:59")  # not the case's deadline variables
+    [closed] = cycle.rows("accountability_cases", project_id=pid)
+    assert closed.status == "closed"
+    _clean(cycle)
