@@ -69,9 +69,9 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("acknowledge_result_slipped", "综合评价结果逾期未确认", "Comprehensive evaluation result not acknowledged"),
     )),
     # The supervisors' own accountability case left lying goes straight to the bureau's leadership (no supervisor
-    # supervises their own case) and opens no further case: its own form (workflows/accountability.bpmn).
-    Kind("handle_accountability_slipped", "问责处理逾期", "Accountability case not handled in time", _SLIPPED,
-         "accountability_escalation"),
+    # supervises their own case) and opens no case about a case: its own form (workflows/accountability.bpmn).
+    Kind("handle_accountability_slipped", "问责处理逾期", "Accountability case not handled in time",
+         ("extend_deadline", "order_rectification"), "accountability_escalation"),
 )}
 # Kinds whose decision may open an accountability case: each is that case's reason (accountability_reason).
 ACCOUNTABLE = tuple(code for code, kind in KINDS.items() if "open_accountability" in kind.decisions)

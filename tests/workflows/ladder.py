@@ -72,3 +72,24 @@ def clean(cycle: Any) -> None:
     """`jixiao audit verify`: every history and its derived rows (escalations included) reproduce."""
     report = verify(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings)
     assert report.ok and report.checked, [str(f) for f in report.findings]
+
+
+CASE_OUTCOME = {"responsible_party": "经办处室", "sanction": "interview", "accountability_outcome": "约谈经办处室负责人"}
+
+
+def open_case(cycle: Any, iid: str, task: str, name: str, user: str = "supervisor") -> Any:
+    """The slip's supervisor opens an accountability case (workflows/goal_review.bpmn's shape, `fork_T_accountability`):
+    the case opens under the kind's code beside the task, reissued as if ordered done. Returns the case row."""
+    esc = slip(cycle, iid, name)
+    decided_on = clock.now().astimezone(clock.LOCAL).date()
+    decide(cycle, esc, "open_accountability", user)
+    [case] = cycle.rows("accountability_cases", key=f"{iid}:{task}_slipped")
+    assert (case.reason, case.status) == (f"{task}_slipped", "open")
+    assert ready(cycle, iid) == sorted([task, "handle_accountability"])  # the work does not wait for the case
+    assert due_on(cycle, iid, task) == new_due_on(cycle, "order_rectification", decided_on)
+    assert open_escalations(cycle) == []
+    return case
+
+
+def close_case(cycle: Any, iid: str) -> None:
+    cycle.complete(iid, "handle_accountability", CASE_OUTCOME, user="supervisor")

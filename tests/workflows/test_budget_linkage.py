@@ -160,3 +160,26 @@ def test_a_supervisor_orders_it_done_and_a_decision_the_kind_does_not_allow_is_r
     cycle.complete(iid, task, done, user="reviewer")
     assert ladder.ready(cycle, iid) == ([after] if after else [])
     ladder.clean(cycle)
+
+
+@pytest.mark.parametrize("task, name, reach, done, after", LADDERS, ids=[t[0] for t in LADDERS])
+def test_opening_a_case_runs_it_beside_the_reissued_task_and_the_stage_ends_with_it(cycle, task, name, reach, done,
+                                                                                    after):
+    pid = cycle.project(amount=2_000_000)
+    iid = start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+    reach(cycle, iid)
+    case = ladder.open_case(cycle, iid, task, name)
+    assert (case.project_id, case.department_id) == (pid, "dept-a")
+    due = ladder.data(cycle, iid)[f"{name}_due_at"]
+    cycle.complete(iid, task, done, user="reviewer")
+    if after:
+        cycle.complete(iid, after, DISCLOSE, user="reviewer")
+    assert ladder.ready(cycle, iid) == ["handle_accountability"]
+    assert cycle.instance(iid)["status"] == "running" and _status(cycle, pid) == "closed"
+    ladder.close_case(cycle, iid)
+    inst = cycle.instance(iid)
+    assert inst["status"] == "completed" and cycle.rows("accountability_cases")[0].status == "closed"
+    # the case's branch hands back its case number only: not its own deadline, nor the data it forked with
+    assert (inst["data"][f"{name}_due_at"], inst["data"]["accountability_case_id"]) == (due, case.id)
+    assert inst["data"]["confirmed_amount"] == 2_000_000 and "accountability_due_at" not in inst["data"]
+    ladder.clean(cycle)

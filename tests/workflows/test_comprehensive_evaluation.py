@@ -205,3 +205,32 @@ def test_a_supervisor_orders_it_done_and_a_decision_the_kind_does_not_allow_is_r
     cycle.complete(iid, task, done, user=owner)
     assert ladder.ready(cycle, iid) == ([after] if after else [])
     ladder.clean(cycle)
+
+
+def _finish(cycle, iid, task):
+    """The department's and the bureau's tasks after `task`, to the acknowledged result."""
+    steps = [("self_report", _self_report(SELF), "staff_a"), ("bureau_scoring", _scoring(BUREAU), "reviewer"),
+             ("acknowledge_result", ACK, "head_a")]
+    for bpmn_id, form, user in steps[[s[0] for s in steps].index(task) + 1:]:
+        cycle.complete(iid, bpmn_id, form, user=user)
+
+
+@pytest.mark.parametrize("task, name, reach, owner, done, after", LADDERS, ids=[t[0] for t in LADDERS])
+def test_opening_a_case_runs_it_beside_the_reissued_task_and_the_stage_ends_with_it(cycle, task, name, reach, owner,
+                                                                                    done, after):
+    iid = _one_evaluation(cycle)
+    reach(cycle, iid)
+    case = ladder.open_case(cycle, iid, task, name)
+    assert (case.project_id, case.department_id) == (None, "dept-a")  # a department's case, not a project's
+    due = ladder.data(cycle, iid)[f"{name}_due_at"]
+    cycle.complete(iid, task, done, user=owner)
+    _finish(cycle, iid, task)
+    assert ladder.ready(cycle, iid) == ["handle_accountability"]
+    [card] = cycle.rows("scorecards", department_id="dept-a")
+    assert card.status == "acknowledged" and cycle.instance(iid)["status"] == "running"
+    ladder.close_case(cycle, iid)
+    inst = cycle.instance(iid)
+    assert inst["status"] == "completed" and cycle.rows("accountability_cases")[0].status == "closed"
+    assert (inst["data"][f"{name}_due_at"], inst["data"]["accountability_case_id"]) == (due, case.id)
+    assert "accountability_due_at" not in inst["data"]
+    ladder.clean(cycle)
