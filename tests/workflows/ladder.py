@@ -30,10 +30,10 @@ def ready(cycle: Any, iid: str) -> list[str]:
     return sorted(t["bpmn_id"] for t in cycle.tasks(iid))
 
 
-def slip(cycle: Any, iid: str, name: str) -> dict[str, Any]:
-    """Past `{name}_escalate_at` (due + grace): the one escalation the slip opened."""
+def slip(cycle: Any, iid: str, name: str, code: str | None = None) -> dict[str, Any]:
+    """Past `{name}_escalate_at` (due + grace): the one escalation the slip opened (of kind `code`, if given)."""
     at(cycle, datetime.fromisoformat(data(cycle, iid)[f"{name}_escalate_at"]) + timedelta(seconds=1))
-    [esc] = open_escalations(cycle)
+    [esc] = [e for e in open_escalations(cycle) if code is None or e["code"] == code]
     return esc
 
 

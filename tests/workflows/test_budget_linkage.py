@@ -183,3 +183,29 @@ def test_opening_a_case_runs_it_beside_the_reissued_task_and_the_stage_ends_with
     assert (inst["data"][f"{name}_due_at"], inst["data"]["accountability_case_id"]) == (due, case.id)
     assert inst["data"]["confirmed_amount"] == 2_000_000 and "accountability_due_at" not in inst["data"]
     ladder.clean(cycle)
+
+
+def test_two_slips_of_one_stage_open_two_cases_that_run_side_by_side(cycle):
+    pid = cycle.project(amount=2_000_000)
+    iid = start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+    first = ladder.open_case(cycle, iid, "confirm_budget", "confirmation")
+    cycle.complete(iid, "confirm_budget", CONFIRM, user="reviewer")
+    esc = ladder.slip(cycle, iid, "disclosure", code="disclose_results_slipped")
+    ladder.decide(cycle, esc, "open_accountability", "supervisor")
+    [second] = cycle.rows("accountability_cases", key=f"{iid}:disclose_results_slipped")
+    assert second.id != first.id
+    # meanwhile the first case slipped in its turn: with the leadership, who order it handled
+    [lying] = ladder.open_escalations(cycle)
+    assert (lying["code"], lying["level"]) == ("handle_accountability_slipped", "leadership")
+    assert ladder.ready(cycle, iid) == ["disclose_results", "handle_accountability", "lead_handle_accountability"]
+    ladder.decide(cycle, lying, "order_rectification", "leader")
+    assert ladder.ready(cycle, iid) == ["disclose_results", "handle_accountability", "handle_accountability"]
+    cycle.complete(iid, "disclose_results", DISCLOSE, user="reviewer")
+    ladder.close_case(cycle, iid)
+    assert cycle.instance(iid)["status"] == "running"
+    ladder.close_case(cycle, iid)
+    inst = cycle.instance(iid)
+    assert inst["status"] == "completed"
+    assert sorted(c.status for c in cycle.rows("accountability_cases")) == ["closed", "closed"]
+    assert inst["data"]["accountability_case_id"] in (first.id, second.id)
+    ladder.clean(cycle)
