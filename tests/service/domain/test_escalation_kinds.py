@@ -108,11 +108,12 @@ def _refusal(code: str, decision: str, reason: str | None = None, suspended: boo
 
 
 def test_a_decision_outside_the_kind_is_refused_saying_which_are_open():
-    refused = _refusal("feedback_overdue", "open_accountability")
+    refused = _refusal("feedback_overdue", "stop")
     assert refused is not None and refused.reason == "not_allowed" and not refused.conflict
-    assert refused.message == "此类督办不可作出该决定：启动问责。可作出的决定：延长期限、责令限期整改。"
+    assert refused.message == "此类督办不可作出该决定：停止执行并核减预算。可作出的决定：延长期限、责令限期整改、启动问责。"
     assert "Extend the deadline" in refused.message_en
     assert _refusal("rectification_overdue", "open_accountability") is None
+    assert _refusal("feedback_overdue", "open_accountability") is None  # every slipped deadline may open a case
 
 
 def test_dismissing_needs_a_reason():
