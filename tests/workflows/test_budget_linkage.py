@@ -3,15 +3,14 @@ grade's proposal and amount for the next year, the officer's confirmation, discl
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from service import clock, db
 from service.cycle import projects
-from service.domain.escalation_kinds import KINDS
-from tests.workflows import ladder
+from tests.workflows import ladder, stages
 from tests.workflows.stages import start_stage
 
 CONFIRM = {"budget_confirmation": "confirm"}
@@ -97,13 +96,19 @@ def test_a_blocked_goal_is_cancelled_and_stays_blocked(cycle):
     assert _status(cycle, pid) == "blocked"
 
 
+
 # --- the escalation ladder (#14): a budget officer's confirmation or the disclosure left lying ---------------------
+
+def _linkage(cycle):
+    pid = cycle.project(amount=2_000_000)
+    return pid, start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+
 
 def _at_disclosure(cycle, iid):
     cycle.complete(iid, "confirm_budget", CONFIRM, user="reviewer")
 
 
-# task, deadline name, how to get there, the owner's completion, the owner's next step
+# task, its deadline's name, how to get there, the officer's completion, the next step after it
 LADDERS = [
     ("confirm_budget", "confirmation", lambda cycle, iid: None, CONFIRM, "disclose_results"),
     ("disclose_results", "disclosure", _at_disclosure, DISCLOSE, None),
@@ -111,70 +116,37 @@ LADDERS = [
 
 
 @pytest.mark.parametrize("task, name, reach, done, after", LADDERS, ids=[t[0] for t in LADDERS])
-def test_a_slip_climbs_to_the_leadership_who_extend_the_deadline(cycle, task, name, reach, done, after):
-    pid = cycle.project(amount=2_000_000)
-    iid = start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+@pytest.mark.parametrize("decision", ["extend_deadline", "order_rectification", "open_accountability"])
+def test_a_slip_climbs_to_the_leadership_whose_decision_reissues_the_task(cycle, task, name, reach, done, after,
+                                                                          decision):
+    _, iid = _linkage(cycle)
     reach(cycle, iid)
-    assert ladder.open_escalations(cycle) == []
-    esc = ladder.slip(cycle, iid, name)
-    assert (esc["code"], esc["kind"], esc["level"], esc["department_id"]) == (f"{task}_slipped", "deadline",
-                                                                              "supervisor", "dept-a")
-    assert [d["decision"] for d in esc["allowed_decisions"]] == list(KINDS[f"{task}_slipped"].decisions)
-    assert ladder.ready(cycle, iid) == [f"supervise_{task}"]  # withdrawn from the officers, with the supervisors
-    assert esc["task_id"] == cycle.task(iid, f"supervise_{task}")["id"]
-
-    climbed = ladder.leave_undecided(cycle, iid, name)
-    assert (climbed["id"], climbed["level"], climbed["escalated_by"]) == (esc["id"], "leadership", "timer")
-    assert climbed["task_id"] == cycle.task(iid, f"lead_{task}")["id"]
-    ladder.decide(cycle, climbed, "extend_deadline", "supervisor", expect=403)  # the leadership's now
-    decided_on = clock.now().astimezone(clock.LOCAL).date()
-    ladder.decide(cycle, climbed, "extend_deadline", "leader")
-    assert ladder.open_escalations(cycle) == []
-    assert ladder.ready(cycle, iid) == [task]  # reissued to the officers
-    assert ladder.due_on(cycle, iid, task) == ladder.new_due_on(cycle, "extend_deadline", decided_on)
+    esc = stages.slip(cycle, iid, task, name)
+    assert esc["department_id"] == "dept-a"
+    stages.refused(cycle, iid, esc, "suspend")
+    handed = stages.climb(cycle, iid, name, esc)
+    refused = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve", json={"decision": decision})
+    assert refused.status_code == 403  # the leadership's now
+    stages.decide(cycle, handed, decision, user="leader")
+    stages.reissued(cycle, iid, task, name, decision, ladder.today(), ladder.order_due(cycle, ladder.today()))
     cycle.complete(iid, task, done, user="reviewer")
-    assert ladder.ready(cycle, iid) == ([after] if after else [])
-    ladder.clean(cycle)
+    case = ["handle_accountability"] if decision == "open_accountability" else []
+    assert stages.ready(cycle, iid) == sorted([*([after] if after else []), *case])
+    stages.verified(cycle)
 
 
 @pytest.mark.parametrize("task, name, reach, done, after", LADDERS, ids=[t[0] for t in LADDERS])
-def test_a_supervisor_orders_it_done_and_a_decision_the_kind_does_not_allow_is_refused(cycle, task, name, reach,
-                                                                                      done, after):
-    pid = cycle.project(amount=2_000_000)
-    iid = start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
-    reach(cycle, iid)
-    esc = ladder.slip(cycle, iid, name)
-    refused = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve",
-                                               json={"decision": "suspend", "comment": "暂缓"})
-    assert refused.status_code == 422
-    assert refused.get_json()["errors"][0]["reason"] == "not_allowed"
-    assert refused.get_json()["detail"].startswith("此类督办不可作出该决定：暂缓执行。可作出的决定：延长期限、责令限期整改")
-    assert [e["id"] for e in ladder.open_escalations(cycle)] == [esc["id"]]
-
-    clock.advance(timedelta(days=1))
-    decided_on = clock.now().astimezone(clock.LOCAL).date()
-    ladder.decide(cycle, esc, "order_rectification", "supervisor")
-    assert ladder.open_escalations(cycle) == []
-    assert ladder.due_on(cycle, iid, task) == ladder.new_due_on(cycle, "order_rectification", decided_on)
-    assert ladder.data(cycle, iid)[f"{name}_escalate_at"] > ladder.data(cycle, iid)[f"{name}_due_at"]
-    cycle.complete(iid, task, done, user="reviewer")
-    assert ladder.ready(cycle, iid) == ([after] if after else [])
-    ladder.clean(cycle)
-
-
-@pytest.mark.parametrize("task, name, reach, done, after", LADDERS, ids=[t[0] for t in LADDERS])
-def test_opening_a_case_runs_it_beside_the_reissued_task_and_the_stage_ends_with_it(cycle, task, name, reach, done,
-                                                                                    after):
-    pid = cycle.project(amount=2_000_000)
-    iid = start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+def test_a_case_opened_on_a_slip_runs_beside_the_reissued_task_and_the_stage_ends_with_it(cycle, task, name, reach,
+                                                                                          done, after):
+    pid, iid = _linkage(cycle)
     reach(cycle, iid)
     case = ladder.open_case(cycle, iid, task, name)
-    assert (case.project_id, case.department_id) == (pid, "dept-a")
-    due = ladder.data(cycle, iid)[f"{name}_due_at"]
+    assert (case.reason, case.project_id, case.department_id) == (f"{name}_slipped", pid, "dept-a")
+    due = cycle.instance(iid)["data"][f"{name}_due_at"]
     cycle.complete(iid, task, done, user="reviewer")
     if after:
         cycle.complete(iid, after, DISCLOSE, user="reviewer")
-    assert ladder.ready(cycle, iid) == ["handle_accountability"]
+    assert stages.ready(cycle, iid) == ["handle_accountability"]
     assert cycle.instance(iid)["status"] == "running" and _status(cycle, pid) == "closed"
     ladder.close_case(cycle, iid)
     inst = cycle.instance(iid)
@@ -182,24 +154,26 @@ def test_opening_a_case_runs_it_beside_the_reissued_task_and_the_stage_ends_with
     # the case's branch hands back its case number only: not its own deadline, nor the data it forked with
     assert (inst["data"][f"{name}_due_at"], inst["data"]["accountability_case_id"]) == (due, case.id)
     assert inst["data"]["confirmed_amount"] == 2_000_000 and "accountability_due_at" not in inst["data"]
-    ladder.clean(cycle)
+    stages.verified(cycle)
 
 
 def test_two_slips_of_one_stage_open_two_cases_that_run_side_by_side(cycle):
-    pid = cycle.project(amount=2_000_000)
-    iid = start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+    _, iid = _linkage(cycle)
     first = ladder.open_case(cycle, iid, "confirm_budget", "confirmation")
     cycle.complete(iid, "confirm_budget", CONFIRM, user="reviewer")
-    esc = ladder.slip(cycle, iid, "disclosure", code="disclose_results_slipped")
-    ladder.decide(cycle, esc, "open_accountability", "supervisor")
-    [second] = cycle.rows("accountability_cases", key=f"{iid}:disclose_results_slipped")
+    escalate = cycle.instance(iid)["data"]["disclosure_escalate_at"]
+    stages.at(cycle, datetime.fromisoformat(escalate) + timedelta(seconds=1))
+    # meanwhile the first case slipped in its turn: straight to the leadership (workflows/accountability.bpmn)
+    found = {e["code"]: e for e in stages.open_escalations(cycle)}
+    assert {code: e["level"] for code, e in found.items()} == \
+        {"accountability_slipped": "leadership", "disclosure_slipped": "supervisor"}
+    lying, slipped = found["accountability_slipped"], found["disclosure_slipped"]
+    stages.decide(cycle, slipped, "open_accountability")
+    [second] = cycle.rows("accountability_cases", key=f"{iid}:disclosure_slipped")
     assert second.id != first.id
-    # meanwhile the first case slipped in its turn: with the leadership, who order it handled
-    [lying] = ladder.open_escalations(cycle)
-    assert (lying["code"], lying["level"]) == ("handle_accountability_slipped", "leadership")
-    assert ladder.ready(cycle, iid) == ["disclose_results", "handle_accountability", "lead_handle_accountability"]
-    ladder.decide(cycle, lying, "order_rectification", "leader")
-    assert ladder.ready(cycle, iid) == ["disclose_results", "handle_accountability", "handle_accountability"]
+    assert stages.ready(cycle, iid) == ["disclose_results", "handle_accountability", "lead_accountability"]
+    stages.decide(cycle, lying, "order_rectification", user="leader")
+    assert stages.ready(cycle, iid) == ["disclose_results", "handle_accountability", "handle_accountability"]
     cycle.complete(iid, "disclose_results", DISCLOSE, user="reviewer")
     ladder.close_case(cycle, iid)
     assert cycle.instance(iid)["status"] == "running"
@@ -208,4 +182,4 @@ def test_two_slips_of_one_stage_open_two_cases_that_run_side_by_side(cycle):
     assert inst["status"] == "completed"
     assert sorted(c.status for c in cycle.rows("accountability_cases")) == ["closed", "closed"]
     assert inst["data"]["accountability_case_id"] in (first.id, second.id)
-    ladder.clean(cycle)
+    stages.verified(cycle)

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import timedelta
 
 import pytest
 
 from service import clock
-from service.domain.escalation_kinds import KINDS
 from service.domain.roles import SYSTEM
 from service.scorecard import launch
 from tests.service.attachments import samples
-from tests.workflows import ladder
+from tests.workflows import ladder, stages
 from tests.workflows.stages import approve_goal, start_stage
 
 SELF = {"basic.rules": 5, "basic.organisation": 5, "basic.training": 4, "reform.innovation": 6, "reform.pilots": 3}
@@ -130,10 +128,11 @@ def test_an_abandoned_evaluation_is_started_again_on_the_same_scorecard(cycle):
     assert (reopened.id, reopened.instance_id, reopened.status) == (card.id, again.started["dept-a"], "notified")
 
 
+
 # --- the escalation ladder (#14): the department's self-report or acknowledgement, the bureau's scoring ------------
 
 def _one_evaluation(cycle, department_id: str = "dept-a") -> str:
-    """One department's evaluation started as the launch starts it (the others' would slip beside it)."""
+    """One department's evaluation, started as the launch starts it (the others' would slip beside it)."""
     inst = cycle.rt.workflows.start(launch.PROCESS, {"department_id": department_id, "department_name": "市教育局",
                                                      "fiscal_year": 2015, "level": "municipal"},
                                     business_key=launch.business_key(2015, department_id), actor=SYSTEM,
@@ -142,90 +141,55 @@ def _one_evaluation(cycle, department_id: str = "dept-a") -> str:
     return str(inst["id"])
 
 
-def _to_scoring(cycle, iid):
-    cycle.complete(iid, "self_report", _self_report(SELF), user="staff_a")
-
-
-def _to_acknowledgement(cycle, iid):
-    _to_scoring(cycle, iid)
-    cycle.complete(iid, "bureau_scoring", _scoring(BUREAU), user="reviewer")
-
-
 ACK = {"acknowledged": True, "acknowledge_comment": "收到"}
-# task, deadline name, how to get there, its owner, the owner's completion, the owner's next step
-LADDERS = [
-    ("self_report", "self_report", lambda cycle, iid: None, "staff_a", _self_report(SELF), "bureau_scoring"),
-    ("bureau_scoring", "scoring", _to_scoring, "reviewer", _scoring(BUREAU), "acknowledge_result"),
-    ("acknowledge_result", "acknowledgement", _to_acknowledgement, "head_a", ACK, None),
-]
+STEPS = [("self_report", _self_report(SELF), "staff_a"), ("bureau_scoring", _scoring(BUREAU), "reviewer"),
+         ("acknowledge_result", ACK, "head_a")]
+# task, its deadline's name, its owner
+LADDERS = [("self_report", "self_report", "staff_a"), ("bureau_scoring", "scoring", "reviewer"),
+           ("acknowledge_result", "acknowledgement", "head_a")]
 
 
-@pytest.mark.parametrize("task, name, reach, owner, done, after", LADDERS, ids=[t[0] for t in LADDERS])
-def test_a_slip_climbs_to_the_leadership_who_extend_the_deadline(cycle, task, name, reach, owner, done, after):
-    iid = _one_evaluation(cycle)
-    reach(cycle, iid)
-    assert ladder.open_escalations(cycle) == []
-    esc = ladder.slip(cycle, iid, name)
-    assert (esc["code"], esc["level"], esc["department_id"]) == (f"{task}_slipped", "supervisor", "dept-a")
-    assert [d["decision"] for d in esc["allowed_decisions"]] == list(KINDS[f"{task}_slipped"].decisions)
-    assert esc["kind_name"] == KINDS[f"{task}_slipped"].name
-    assert ladder.ready(cycle, iid) == [f"supervise_{task}"]
-    assert task not in [t["bpmn_id"] for t in cycle.tasks(iid, owner)]  # withdrawn from its owner
-
-    climbed = ladder.leave_undecided(cycle, iid, name)
-    assert (climbed["id"], climbed["level"], climbed["escalated_by"]) == (esc["id"], "leadership", "timer")
-    assert climbed["task_id"] == cycle.task(iid, f"lead_{task}")["id"]
-    decided_on = clock.now().astimezone(clock.LOCAL).date()
-    ladder.decide(cycle, climbed, "extend_deadline", "leader")
-    assert ladder.open_escalations(cycle) == []
-    assert [t["bpmn_id"] for t in cycle.tasks(iid, owner)] == [task]  # back in the owner's inbox
-    assert ladder.due_on(cycle, iid, task) == ladder.new_due_on(cycle, "extend_deadline", decided_on)
-    cycle.complete(iid, task, done, user=owner)
-    assert ladder.ready(cycle, iid) == ([after] if after else [])
-    ladder.clean(cycle)
-
-
-@pytest.mark.parametrize("task, name, reach, owner, done, after", LADDERS, ids=[t[0] for t in LADDERS])
-def test_a_supervisor_orders_it_done_and_a_decision_the_kind_does_not_allow_is_refused(cycle, task, name, reach,
-                                                                                      owner, done, after):
-    iid = _one_evaluation(cycle)
-    reach(cycle, iid)
-    esc = ladder.slip(cycle, iid, name)
-    refused = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve",
-                                               json={"decision": "dismiss", "comment": "无需督办"})
-    assert refused.status_code == 422
-    assert refused.get_json()["errors"][0]["reason"] == "not_allowed"
-    assert [e["id"] for e in ladder.open_escalations(cycle)] == [esc["id"]]
-
-    clock.advance(timedelta(days=2))
-    decided_on = clock.now().astimezone(clock.LOCAL).date()
-    ladder.decide(cycle, esc, "order_rectification", "supervisor")
-    assert ladder.open_escalations(cycle) == []
-    assert ladder.due_on(cycle, iid, task, owner) == ladder.new_due_on(cycle, "order_rectification", decided_on)
-    cycle.complete(iid, task, done, user=owner)
-    assert ladder.ready(cycle, iid) == ([after] if after else [])
-    ladder.clean(cycle)
-
-
-def _finish(cycle, iid, task):
-    """The department's and the bureau's tasks after `task`, to the acknowledged result."""
-    steps = [("self_report", _self_report(SELF), "staff_a"), ("bureau_scoring", _scoring(BUREAU), "reviewer"),
-             ("acknowledge_result", ACK, "head_a")]
-    for bpmn_id, form, user in steps[[s[0] for s in steps].index(task) + 1:]:
+def _steps(cycle, iid, start: int, stop: int) -> None:
+    for bpmn_id, form, user in STEPS[start:stop]:
         cycle.complete(iid, bpmn_id, form, user=user)
 
 
-@pytest.mark.parametrize("task, name, reach, owner, done, after", LADDERS, ids=[t[0] for t in LADDERS])
-def test_opening_a_case_runs_it_beside_the_reissued_task_and_the_stage_ends_with_it(cycle, task, name, reach, owner,
-                                                                                    done, after):
+def _at(cycle, task: str) -> str:
+    """A department's evaluation with the tasks before `task` done."""
     iid = _one_evaluation(cycle)
-    reach(cycle, iid)
+    _steps(cycle, iid, 0, [s[0] for s in STEPS].index(task))
+    return iid
+
+
+@pytest.mark.parametrize("task, name, owner", LADDERS, ids=[t[0] for t in LADDERS])
+@pytest.mark.parametrize("decision", ["extend_deadline", "order_rectification", "open_accountability"])
+def test_a_slip_climbs_to_the_leadership_whose_decision_reissues_the_task(cycle, task, name, owner, decision):
+    iid = _at(cycle, task)
+    esc = stages.slip(cycle, iid, task, name)
+    assert esc["department_id"] == "dept-a"
+    assert task not in [t["bpmn_id"] for t in cycle.tasks(iid, owner)]  # withdrawn from its owner
+    stages.refused(cycle, iid, esc, "dismiss")
+    handed = stages.climb(cycle, iid, name, esc)
+    stages.decide(cycle, handed, decision, user="leader")
+    again = stages.reissued(cycle, iid, task, name, decision, ladder.today(), ladder.order_due(cycle, ladder.today()),
+                            user=owner)  # back in its owner's inbox
+    assert again["bpmn_id"] == task
+    index = [s[0] for s in STEPS].index(task)
+    _steps(cycle, iid, index, index + 1)
+    after = [STEPS[index + 1][0]] if index + 1 < len(STEPS) else []
+    case = ["handle_accountability"] if decision == "open_accountability" else []
+    assert stages.ready(cycle, iid) == sorted([*after, *case])
+    stages.verified(cycle)
+
+
+@pytest.mark.parametrize("task, name, owner", LADDERS, ids=[t[0] for t in LADDERS])
+def test_a_case_opened_on_a_slip_runs_beside_the_reissued_task_and_the_stage_ends_with_it(cycle, task, name, owner):
+    iid = _at(cycle, task)
     case = ladder.open_case(cycle, iid, task, name)
-    assert (case.project_id, case.department_id) == (None, "dept-a")  # a department's case, not a project's
-    due = ladder.data(cycle, iid)[f"{name}_due_at"]
-    cycle.complete(iid, task, done, user=owner)
-    _finish(cycle, iid, task)
-    assert ladder.ready(cycle, iid) == ["handle_accountability"]
+    assert (case.reason, case.project_id, case.department_id) == (f"{name}_slipped", None, "dept-a")  # a department's
+    due = cycle.instance(iid)["data"][f"{name}_due_at"]
+    _steps(cycle, iid, [s[0] for s in STEPS].index(task), len(STEPS))
+    assert stages.ready(cycle, iid) == ["handle_accountability"]
     [card] = cycle.rows("scorecards", department_id="dept-a")
     assert card.status == "acknowledged" and cycle.instance(iid)["status"] == "running"
     ladder.close_case(cycle, iid)
@@ -233,4 +197,4 @@ def test_opening_a_case_runs_it_beside_the_reissued_task_and_the_stage_ends_with
     assert inst["status"] == "completed" and cycle.rows("accountability_cases")[0].status == "closed"
     assert (inst["data"][f"{name}_due_at"], inst["data"]["accountability_case_id"]) == (due, case.id)
     assert "accountability_due_at" not in inst["data"]
-    ladder.clean(cycle)
+    stages.verified(cycle)
