@@ -65,7 +65,16 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("rating_slipped", "机构报告质量评价逾期", "Rating of the agency's report overdue"),
         ("spot_check_slipped", "自评报告抽查逾期", "Spot check of the self-evaluation overdue"),
         ("verification_slipped", "整改核查逾期", "Verification of the rectification overdue"),
+        ("confirmation_slipped", "预算安排确认逾期", "Budget decision not confirmed in time"),
+        ("disclosure_slipped", "绩效信息逾期未公开", "Performance information not disclosed in time"),
+        ("self_report_slipped", "综合评价自评报告逾期未报", "Comprehensive evaluation self-report overdue"),
+        ("scoring_slipped", "综合评价财政评分逾期", "Comprehensive evaluation scoring overdue"),
+        ("acknowledgement_slipped", "综合评价结果逾期未确认", "Comprehensive evaluation result not acknowledged"),
     )),
+    # The supervisors' own accountability case left lying goes straight to the bureau's leadership (no supervisor
+    # supervises their own case) and opens no case about a case: its own form (workflows/accountability.bpmn).
+    Kind("accountability_slipped", "问责处理逾期", "Accountability case not handled in time",
+         ("extend_deadline", "order_rectification"), "accountability_escalation"),
 )}
 # Kinds whose decision may open an accountability case: each is that case's reason (accountability_reason).
 ACCOUNTABLE = tuple(code for code, kind in KINDS.items() if "open_accountability" in kind.decisions)
