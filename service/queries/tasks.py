@@ -100,6 +100,7 @@ def get(engine: Engine, specs: SpecCache, task_id: str, viewer: Principal = SYST
     item = _item(row, now or clock.now())
     item["data"] = loads(row["data"]) or {}
     item["instance_status"] = row["instance_status"]
+    item["version_hash"] = row["version_hash"]
     version = specs.get(row["version_hash"])
     key = row["form_key"]
     item["form"] = {"key": key, "schema": version.forms.get(key), "ui": version.ui.get(key)} if key else None

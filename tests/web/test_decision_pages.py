@@ -1,0 +1,150 @@
+"""Every decision page shows what is decided, laid out for reading: the goal and its indicators for the head, the
+bureau and the experts, the self-evaluation with its computed score for a spot check, the agency's report for its
+rating, the rectification report for its verification, the grade history for a budget decision, and the slip, the
+figures and the timeline for a supervisor — labels from the forms' titles, never raw keys or JSON."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from typing import Any
+
+from service import clock
+from tests.web.conftest import signed_in
+from tests.workflows import test_evaluation as evaluation
+from tests.workflows.stages import FEEDBACK, GOAL, PLAN, REVIEW, start_stage
+
+# Keys of the forms a decision page reads from: none may show on the page as text.
+RAW_KEYS = ("goal_summary", "indicators", "standard_source", "evidence_required", "head_approved", "head_comment",
+            "quantity", "satisfaction", "completeness", "review_outcome", "indicator_results", "executed_amount",
+            "framework", "findings", "report_refs", "rectification_measures", "feedback_summary", "history")
+
+
+def _dossier(client: Any, task_id: str, lang: str = "zh") -> str:
+    """The visible text of the task page's dossier (what the decision is about), tags stripped."""
+    answer = client.get(f"/tasks/{task_id}" + ("?lang=en" if lang == "en" else ""))
+    assert answer.status_code == 200
+    page = answer.get_data(as_text=True)
+    assert 'id="dossier"' in page, "the page shows nothing of what is decided"
+    part = page.split('id="dossier"', 1)[1].split('id="task-form"', 1)[0].rsplit("<form", 1)[0]
+    text = html.unescape(re.sub(r"<[^>]+>", " ", part.split(">", 1)[1]))
+    return re.sub(r"\s+", " ", text)
+
+
+def _no_raw(text: str, lang: str = "zh") -> None:
+    assert "{" not in text and "[" not in text, text  # no JSON
+    for key in RAW_KEYS if lang == "zh" else [k for k in RAW_KEYS if "_" in k]:  # English words are English
+        assert not re.search(rf"\b{key}\b", text), f"raw key {key!r} on the page: {text}"
+
+
+def _goal_shown(text: str) -> None:
+    assert GOAL["goal_summary"] in text
+    for indicator in GOAL["indicators"]:
+        assert indicator["name"] in text
+    # targets with their comparator and unit, categories and sources by the form's titles
+    assert re.search(r"标准化改造学校数 产出·数量 所 ≥ 12 40 计划标准 是", text), text
+    assert re.search(r"家长满意度 满意度 % ≥ 90 20 历史标准", text), text
+    for title in ("总体目标", "指标名称", "指标类别", "计量单位", "比较方式", "目标值", "权重", "标准来源"):
+        assert title in text
+
+
+def _task_id(cycle: Any, iid: str, bpmn_id: str, user: str) -> str:
+    return str(cycle.task(iid, bpmn_id, user)["id"])
+
+
+def test_the_goal_reviews_show_the_goal_and_the_opinions_before_them(app, cycle):
+    pid = cycle.project(amount=6_000_000)  # major: experts review after the bureau
+    iid = cycle.start(pid, process_id="goal_review")
+    cycle.complete(iid, "declare_goal", GOAL, user="staff_a")
+
+    head = signed_in(app, "head_a")
+    text = _dossier(head, _task_id(cycle, iid, "submit_goal", "head_a"))
+    _goal_shown(text)
+    _no_raw(text)
+    assert "部门申报的绩效目标" in text and "部门负责人意见" not in text
+
+    cycle.complete(iid, "submit_goal", {"head_approved": True, "head_comment": "同意报送，请财政审核"}, user="head_a")
+    reviewer = signed_in(app, "reviewer")
+    review_id = _task_id(cycle, iid, "finance_review", "reviewer")
+    text = _dossier(reviewer, review_id)
+    _goal_shown(text)
+    _no_raw(text)
+    assert "部门负责人意见 同意报送财政局 是 意见 同意报送，请财政审核" in text
+    english = _dossier(reviewer, review_id, "en")
+    _no_raw(english, "en")
+    assert re.search(r"标准化改造学校数 Output: quantity 所 ≥ 12 40 Plan standard Yes", english), english
+    assert "Overall goal" in english and "Approve and submit to the bureau Yes" in english
+    assert "标准化改造学校数" in english  # what people typed stays as typed
+
+    cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "良", "review_comment": "目标明确"},
+                   user="reviewer")
+    expert = signed_in(app, "expert")  # a named candidate who cannot open the instance itself
+    text = _dossier(expert, _task_id(cycle, iid, "expert_review", "expert"))
+    _goal_shown(text)
+    _no_raw(text)
+    assert "财政审核意见" in text and "完整性 良" in text and "相关性 优" in text and "审核结论 良" in text
+    assert "审核意见 目标明确" in text
+
+
+def test_a_spot_check_shows_the_report_and_its_computed_score(app, cycle):
+    pid = cycle.project(evaluation.project_id(want_spot_check=True), amount=1_000_000, fiscal_year=evaluation.FY)
+    iid = evaluation.start(cycle, pid, evaluation.SCHOOL)
+    cycle.complete(iid, "self_evaluation", evaluation.self_evaluation(*evaluation.EXCELLENT[:2]), user="staff_a")
+    text = _dossier(signed_in(app, "reviewer"), _task_id(cycle, iid, "spot_check", "reviewer"))
+    _no_raw(text)
+    assert "单位自评报告" in text and "项目按计划实施，详见自评报告。" in text
+    assert re.search(r"新建校舍 8 ", text) and "附件1 验收报告" in text
+    assert "自评计算得分 得分 92.44 等级 优" in text
+    assert "预算执行率 90" in text and "产出指标" in text and "效益指标" in text
+
+
+def test_the_agencys_report_is_shown_for_its_rating(app, cycle):
+    pid = cycle.project(f"{evaluation.FY}-dept-a-key", amount=6_000_000, fiscal_year=evaluation.FY)
+    iid = evaluation.start(cycle, pid, evaluation.SCHOOL)
+    cycle.complete(iid, "self_evaluation", evaluation.self_evaluation(5_400_000, evaluation.school_results(8, 98, 5000, 85)),
+                   user="staff_a")
+    framework = {"decision": [{"name": "立项依据", "weight": 10, "score": 90}],
+                 "process": [{"name": "资金管理", "weight": 1, "score": 100}],
+                 "output": [{"name": "数量", "weight": 60, "score": 90}],
+                 "effect": [{"name": "社会效益", "weight": 1, "score": 75}]}
+    cycle.complete(iid, "key_report", {"framework": framework, "findings": "资金拨付滞后", "report_refs": ["报告.pdf"]},
+                   user="agency")
+    text = _dossier(signed_in(app, "reviewer"), _task_id(cycle, iid, "rate_agency", "reviewer"))
+    _no_raw(text)
+    assert "第三方机构评价报告" in text and "资金拨付滞后" in text and "报告.pdf" in text
+    assert "立项依据" in text and "社会效益" in text
+
+
+def test_a_verification_shows_the_rectification_report_and_evidence(app, cycle):
+    pid = cycle.project()
+    iid = start_stage(cycle, pid, "rectification", final_grade="中", final_score=72.5)
+    cycle.complete(iid, "feed_back_results", FEEDBACK, user="reviewer")
+    cycle.complete(iid, "submit_rectification", PLAN, user="staff_a")
+    text = _dossier(signed_in(app, "supervisor"), _task_id(cycle, iid, "verify_rectification", "supervisor"))
+    _no_raw(text)
+    assert "评价结果反馈" in text and "满意度调查样本不足" in text
+    assert "整改报告及佐证材料" in text and "扩大满意度调查覆盖面，完善绩效台账" in text
+    assert "委托第三方开展覆盖全部学校的调查" in text and "满意度调查报告" in text and "教育局〔2015〕12号" in text
+
+
+def test_a_budget_decision_shows_the_grade_history(app, cycle):
+    pid = cycle.project(amount=2_000_000)
+    iid = start_stage(cycle, pid, "budget_linkage", final_grade="中", rectification_status="done")
+    text = _dossier(signed_in(app, "reviewer"), _task_id(cycle, iid, "confirm_budget", "reviewer"))
+    _no_raw(text)
+    assert "历年评价等级" in text and "预算安排建议 压减" in text
+    assert "原预算（元） 2,000,000.00" in text and "建议金额（元） 1,800,000.00" in text
+
+
+def test_a_supervisors_task_shows_the_slip_the_figures_and_the_timeline(app, cycle):
+    iid = cycle.start(cycle.project(), process_id="goal_review")  # the declaration is due Monday 16 March 2015
+    clock.set_now(datetime.fromisoformat("2015-03-20T00:00:00+08:00"))  # past the grace of 3 working days
+    cycle.work()
+    task_id = _task_id(cycle, iid, "supervise_declaration", "supervisor")
+    page = html.unescape(signed_in(app, "supervisor").get(f"/tasks/{task_id}").get_data(as_text=True))
+    for part in ('id="task-escalation"', 'id="slip"', 'id="esc-timeline"', 'id="task-form"'):
+        assert part in page
+    assert page.index('id="slip"') < page.index('id="task-form"')  # read first, then decide
+    slip = page.split('id="slip"', 1)[1].split("</section>", 1)[0]
+    assert "编报绩效目标" in slip and "2015-03-16" in slip and "个工作日" in slip
