@@ -148,3 +148,27 @@ def test_a_supervisors_task_shows_the_slip_the_figures_and_the_timeline(app, cyc
     assert page.index('id="slip"') < page.index('id="task-form"')  # read first, then decide
     slip = page.split('id="slip"', 1)[1].split("</section>", 1)[0]
     assert "编报绩效目标" in slip and "2015-03-16" in slip and "个工作日" in slip
+
+
+def test_the_inbox_opens_on_what_i_can_act_on_now_with_counts_per_tab(app, cycle):
+    late = cycle.start(cycle.project("2015-dept-a-001"), process_id="goal_review")
+    clock.set_now(datetime.fromisoformat("2015-03-20T00:00:00+08:00"))  # escalated: a supervisor's task now
+    cycle.work()
+    open_one = cycle.start(cycle.project("2015-dept-a-002"), process_id="goal_review")
+    claimed = cycle.start(cycle.project("2015-dept-a-003"), process_id="goal_review")
+    staff = signed_in(app, "staff_a")
+    claimed_id = _task_id(cycle, claimed, "declare_goal", "staff_a")
+    staff.get(f"/tasks/{claimed_id}")
+    assert staff.submit(f"/tasks/{claimed_id}/claim").status_code == 302
+    supervised = _task_id(cycle, late, "supervise_declaration", "supervisor")
+
+    page = html.unescape(staff.get("/inbox").get_data(as_text=True))
+    rows = re.findall(r'<tr data-task="([^"]+)"', page)
+    assert rows == [claimed_id, _task_id(cycle, open_one, "declare_goal", "staff_a")]  # mine first, then claimable
+    assert supervised not in rows  # visible to the department, but the supervisors act on it
+    tabs = dict(re.findall(r'data-scope="(\w+)"[^>]*>[^<]*<span class="count">(\d+)</span>', page))
+    assert tabs == {"actionable": "2", "mine": "1", "candidate": "1", "department": "3", "all": "3"}
+    assert 'data-scope="actionable" aria-current="page"' in page and "我可办理" in page
+    assert supervised in staff.get("/inbox?scope=all").get_data(as_text=True)  # the other tabs stay
+    reviewer = html.unescape(signed_in(app, "reviewer").get("/inbox").get_data(as_text=True))
+    assert 'id="inbox-empty"' in reviewer  # nothing of the departments' or supervisors' work to act on
