@@ -82,3 +82,32 @@ def test_the_head_approves_and_the_reviewer_rates_a_goal_they_can_read(cycle, pa
     expect(row).to_contain_text("标准化改造学校数")
     expect(reviewer.locator("#dossier thead").first).to_contain_text("Target")
     screenshot(reviewer, "decide-3-decided-goal-in-english")
+
+
+def test_a_spot_check_and_a_supervisors_task_show_what_they_decide(cycle, pages):
+    from datetime import datetime
+
+    from service import clock
+    from tests.workflows import test_evaluation as evaluation
+
+    pid = cycle.project(evaluation.project_id(want_spot_check=True), amount=1_000_000, fiscal_year=evaluation.FY)
+    iid = evaluation.start(cycle, pid, evaluation.SCHOOL)
+    cycle.complete(iid, "self_evaluation", evaluation.self_evaluation(*evaluation.EXCELLENT[:2]), user="staff_a")
+    reviewer = pages.open("reviewer")
+    _open_from_inbox(reviewer, pages, "抽查自评报告")
+    expect(reviewer.locator("#self-score .self-score")).to_have_text("92.44")
+    expect(reviewer.locator("#self-score .self-grade")).to_have_text("优")
+    expect(reviewer.locator("#dossier table[data-answer='indicator_results']")).to_contain_text("新建校舍")
+    _no_json(reviewer)
+    screenshot(reviewer, "decide-4-spot-check-with-computed-score")
+
+    late = cycle.start(cycle.project("2015-dept-a-002"), process_id="goal_review")  # declaration due 16 March
+    clock.set_now(datetime.fromisoformat("2015-03-20T00:00:00+08:00"))
+    cycle.work()
+    supervisor = pages.open("supervisor")
+    supervisor.goto(pages.url(f"/tasks/{cycle.task(late, 'supervise_declaration', 'supervisor')['id']}"))
+    expect(supervisor.locator("#slip-task")).to_contain_text("编报绩效目标")
+    expect(supervisor.locator("#slip-overdue")).to_contain_text("工作日")
+    expect(supervisor.locator("#esc-timeline tbody tr").first).to_be_visible()
+    expect(supervisor.locator("#task-form")).to_be_visible()
+    screenshot(supervisor, "decide-5-supervisor-task-with-the-slip")
