@@ -260,3 +260,8 @@ def answered(fields: list[Field]) -> list[Field]:
         elif _given(f.value):
             kept.append(f)
     return kept
+
+
+def read_only(schema: dict[str, Any], answers: dict[str, Any], lang: str) -> list[Field]:
+    """A form's answers as fields to read (the `answers` macro of web/_readonly.html)."""
+    return answered(build(schema, answers, lang=lang))

@@ -78,7 +78,7 @@ def dossier(task: dict[str, Any], lang: str) -> dict[str, Any]:
         sections.append({"form": found["form"],
                          "title": heading if heading != f"dossier_{found['form']}"
                          else forms.form_title(found["schema"], lang),
-                         "fields": forms.answered(forms.build(found["schema"], found["answers"], lang=lang))})
+                         "fields": forms.read_only(found["schema"], found["answers"], lang)})
     escalation = None
     if facts["escalation_id"] is not None:
         try:

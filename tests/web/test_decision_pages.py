@@ -86,6 +86,12 @@ def test_the_goal_reviews_show_the_goal_and_the_opinions_before_them(app, cycle)
     assert "财政审核意见" in text and "完整性 良" in text and "相关性 优" in text and "审核结论 良" in text
     assert "审核意见 目标明确" in text
 
+    # /projects/<id> lays the goal out the same way, from the same form's titles.
+    page = html.unescape(reviewer.get(f"/projects/{pid}?lang=zh").get_data(as_text=True))
+    goal = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split('id="goal"', 1)[1].split("</table>", 1)[0]))
+    _goal_shown(goal)
+    _no_raw(goal.split(">", 1)[1])
+
 
 def test_a_spot_check_shows_the_report_and_its_computed_score(app, cycle):
     pid = cycle.project(evaluation.project_id(want_spot_check=True), amount=1_000_000, fiscal_year=evaluation.FY)
