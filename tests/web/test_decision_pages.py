@@ -178,3 +178,34 @@ def test_the_inbox_opens_on_what_i_can_act_on_now_with_counts_per_tab(app, cycle
     assert supervised in staff.get("/inbox?scope=all").get_data(as_text=True)  # the other tabs stay
     reviewer = html.unescape(signed_in(app, "reviewer").get("/inbox").get_data(as_text=True))
     assert 'id="inbox-empty"' in reviewer  # nothing of the departments' or supervisors' work to act on
+
+
+def test_a_red_warnings_decision_shows_the_monitoring_figures(app, cycle):
+    from tests.service.queries.scenarios import serious_deviation
+    from tests.web.test_escalation_page import _raw_keys, _visible
+
+    esc = serious_deviation(cycle)
+    supervisor = signed_in(app, "supervisor")
+    page = _visible(supervisor, f"/tasks/{esc['task_id']}")
+    assert "偏差处理决定" in page and "预算执行率" in page and "时间进度" in page
+    assert "预警等级 红色" in page and "征地拆迁滞后" in page and "事件时间线" in page
+    assert _raw_keys(page) == []
+
+
+def test_the_grade_history_lists_this_and_earlier_years_of_a_continuing_project(app, cycle):
+    from service import db
+    from service.cycle import evaluations
+
+    earlier = cycle.project("2014-dept-a-001", fiscal_year=2014)  # the same project a year before
+    pid = cycle.project(amount=2_000_000)
+    other = cycle.project("2015-dept-a-002", name="农村公路建设")
+    with db.write(cycle.rt.engine) as conn:
+        for project, kind, score, grade in ((earlier, "self", 91, "优"), (earlier, "spot_check", 86, "良"),
+                                            (pid, "self", 72.5, "中"), (other, "self", 40, "差")):
+            evaluations.record(conn, clock.now(), project_id=project, kind=kind, score=score, grade=grade, detail={})
+    iid = start_stage(cycle, pid, "budget_linkage", final_grade="中", rectification_status="done")
+    text = _dossier(signed_in(app, "reviewer"), _task_id(cycle, iid, "confirm_budget", "reviewer"))
+    _no_raw(text)
+    rows = text.split("评价完成时间", 1)[1]
+    assert re.search(r"2014 自评 91\.00 优 .* 2014 抽查复核 86\.00 良 .* 2015 自评 72\.50 中", rows), rows
+    assert "40.00" not in rows  # another project of the department is not this one's history
