@@ -38,8 +38,9 @@ DOSSIERS: dict[str, tuple[str, ...]] = {
     "rectification_verification": ("results_feedback", "rectification_plan"),
     "budget_decision": (),
 }
-# Decision forms that read the self-evaluation's computed score, and those that read the grade history.
-SCORED = ("spot_check",)
+# Decision forms that read a computed score (the evaluation kind it was recorded as: the department's
+# self-evaluation for a spot check, the agency's key evaluation for its rating), and those that read the grades.
+SCORED = {"spot_check": "self", "agency_rating": "key"}
 GRADED = ("budget_decision",)
 
 
@@ -66,11 +67,11 @@ def _evaluation(row: Any) -> dict[str, Any]:
     return item
 
 
-def self_score(engine: Engine, project_id: str) -> dict[str, Any] | None:
-    """The latest self-evaluation record of a project: its computed score, grade and the score's parts."""
+def scored(engine: Engine, project_id: str, kind: str) -> dict[str, Any] | None:
+    """The latest evaluation of `kind` of a project: its computed score, grade and the score's parts."""
     with db.read(engine) as conn:
         row = conn.execute(select(EVALUATIONS).where(EVALUATIONS.c.project_id == project_id,
-                                                     EVALUATIONS.c.kind == "self")
+                                                     EVALUATIONS.c.kind == kind)
                            .order_by(EVALUATIONS.c.completed_at.desc(), EVALUATIONS.c.id.desc())
                            .limit(1)).mappings().first()
     return _evaluation(row) if row else None
@@ -112,9 +113,9 @@ def for_task(engine: Engine, specs: SpecCache, task: dict[str, Any], version_has
         found = sections(specs, version_hash, form_key, data)
     except NotFound:  # a version no longer cached and not in the database: no dossier, the form still works
         found = []
-    facts: dict[str, Any] = {"sections": found, "self_score": None, "grades": None, "escalation_id": None}
+    facts: dict[str, Any] = {"sections": found, "score": None, "grades": None, "escalation_id": None}
     if form_key in SCORED and isinstance(project_id, str):
-        facts["self_score"] = self_score(engine, project_id)
+        facts["score"] = scored(engine, project_id, SCORED[form_key])
     if form_key in GRADED and isinstance(project_id, str):
         facts["grades"] = grade_history(engine, project_id)
     facts["escalation_id"] = escalation_of(engine, task["instance_id"], task["id"])

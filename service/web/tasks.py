@@ -85,7 +85,7 @@ def dossier(task: dict[str, Any], lang: str) -> dict[str, Any]:
             escalation = escalation_detail.page_facts(facts["escalation_id"])
         except NotFound:  # the viewer sees the task but not the instance behind it
             escalation = None
-    return {"sections": sections, "self_score": facts["self_score"], "grades": facts["grades"],
+    return {"sections": sections, "score": facts["score"], "grades": facts["grades"],
             "escalation": escalation}
 
 

@@ -120,6 +120,8 @@ def test_the_agencys_report_is_shown_for_its_rating(app, cycle):
     _no_raw(text)
     assert "第三方机构评价报告" in text and "资金拨付滞后" in text and "报告.pdf" in text
     assert "立项依据" in text and "社会效益" in text
+    assert "重点评价计算得分 得分 87.50 等级 良" in text, text
+    assert re.search(r"决策（完成 90(\.0+)?%） 20(\.0+)? 18(\.0+)?", text), text
 
 
 def test_a_verification_shows_the_rectification_report_and_evidence(app, cycle):
