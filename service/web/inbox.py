@@ -59,7 +59,11 @@ def inbox() -> ResponseReturnValue:
     for task in items:
         task["badges"] = badges(task, now)
         task["department"] = names.get(task["department_id"] or "", task["department_id"] or "")
-    processes = [p["process_id"] for p in process_models.list_latest(rt.engine, 1, 500)["items"]]
+    # Processes by their modelled names (绩效目标审核, …) in the list and the filter, not their ids.
+    processes = {p["process_id"]: p["name"] or p["process_id"]
+                 for p in process_models.list_latest(rt.engine, 1, 500)["items"]}
+    for task in items:
+        task["process_name"] = processes.get(task["process_id"], task["process_id"])
     return render_template("web/inbox.html", tasks=items, pager=pager(total, page), scope=scope, state=state,
                            sort=sort, scopes=TABS, counts=q.count_by_scope(rt.engine, me, state), sorts=SORTS,
                            processes=processes, args=args,

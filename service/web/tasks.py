@@ -25,7 +25,8 @@ from service.web.pages import runtime, viewer
 
 # Instance variables worth showing beside a form (the cycle's data contract), in this order.
 CONTEXT_KEYS = ("project_id", "project_name", "fiscal_year", "level", "department_id", "sector", "budget_amount",
-                "is_major", "is_key", "goal_status", "revisions", "review_outcome", "review_comment", "head_comment")
+                "is_major", "is_key", "goal_status", "revisions", "review_outcome", "review_comment", "head_comment",
+                "final_score", "final_grade")
 
 
 def actions(me: Principal, task: dict[str, Any]) -> dict[str, bool]:

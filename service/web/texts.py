@@ -299,6 +299,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "var_is_key": ("重点评价项目", "Key evaluation"), "var_goal_status": ("目标状态", "Goal status"),
     "var_revisions": ("退回修改次数", "Times returned"), "var_review_outcome": ("审核结论", "Review outcome"),
     "var_review_comment": ("审核意见", "Review comment"), "var_head_comment": ("负责人意见", "Head's comment"),
+    "var_final_score": ("评价得分", "Evaluation score"), "var_final_grade": ("评价等级", "Evaluation grade"),
     # --- what a decision task decides on (service/queries/decision_facts.py) --------------------------------
     "dossier_goal_declaration": ("部门申报的绩效目标", "The goal as the department declared it"),
     "dossier_goal_submission": ("部门负责人意见", "The department head's opinion"),

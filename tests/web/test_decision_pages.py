@@ -177,6 +177,7 @@ def test_the_inbox_opens_on_what_i_can_act_on_now_with_counts_per_tab(app, cycle
     tabs = dict(re.findall(r'data-scope="(\w+)"[^>]*>[^<]*<span class="count">(\d+)</span>', page))
     assert tabs == {"actionable": "2", "mine": "1", "candidate": "1", "department": "3", "all": "3"}
     assert 'data-scope="actionable" aria-current="page"' in page and "我可办理" in page
+    assert "绩效目标编报与审核 <a" in page and "goal_review <a" not in page  # the process by its name
     assert supervised in staff.get("/inbox?scope=all").get_data(as_text=True)  # the other tabs stay
     reviewer = html.unescape(signed_in(app, "reviewer").get("/inbox").get_data(as_text=True))
     assert 'id="inbox-empty"' in reviewer  # nothing of the departments' or supervisors' work to act on
