@@ -43,7 +43,8 @@ def inbox() -> ResponseReturnValue:
     """Tasks the user may see in a scope, filtered, sorted and paged."""
     rt, me, now = runtime(), viewer(), clock.now()
     args = request.args
-    scope = args.get("scope") if args.get("scope") in TABS else TABS[0]
+    # Auditors act on nothing: they open on everything they may read.
+    scope = args.get("scope") if args.get("scope") in TABS else ("all" if me.read_only else TABS[0])
     state = args.get("state") if args.get("state") in ("ready", "completed") else "ready"
     sort = args.get("sort") if args.get("sort") in SORTS else "due"
     within = args.get("due_within_days", "")

@@ -181,6 +181,8 @@ def test_the_inbox_opens_on_what_i_can_act_on_now_with_counts_per_tab(app, cycle
     assert supervised in staff.get("/inbox?scope=all").get_data(as_text=True)  # the other tabs stay
     reviewer = html.unescape(signed_in(app, "reviewer").get("/inbox").get_data(as_text=True))
     assert 'id="inbox-empty"' in reviewer  # nothing of the departments' or supervisors' work to act on
+    auditor = html.unescape(signed_in(app, "auditor").get("/inbox").get_data(as_text=True))
+    assert 'data-scope="all" aria-current="page"' in auditor and supervised in auditor  # reads, acts on nothing
 
 
 def test_a_red_warnings_decision_shows_the_monitoring_figures(app, cycle):
