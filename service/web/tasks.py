@@ -70,7 +70,8 @@ def _libraries(fields: list[forms.Field]) -> set[str]:
 
 def dossier(task: dict[str, Any], lang: str) -> dict[str, Any]:
     """What the task decides on, laid out for reading: earlier forms' answers by their schemas' titles, the computed
-    self-evaluation score, the grade history, and the escalation a supervisor's task was opened for."""
+    score (for a spot check or an agency's rating), the grade history, and the escalation a supervisor's task was
+    opened for."""
     rt = runtime()
     facts = decision_facts.for_task(rt.engine, rt.specs, task, task["version_hash"])
     sections = []
