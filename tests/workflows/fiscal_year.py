@@ -204,6 +204,7 @@ class Scenario:
     climbs: str | None  # the ladder element that hands it to the leadership (None: a supervisor decides at once)
     lead_task: str | None
     key: tuple[str, str, str]  # the catalogue's (process, task, escalation element) this scenario makes fire
+    grace_rule: str | None  # the rule row of the grace period after the due date (None: at the due date)
     supervise_task: str  # the supervisors' task that answers it
     project: dict[str, Any]
     overrides: dict[str, tuple[str, dict[str, Any]]]
@@ -261,6 +262,7 @@ def plan(entries: list[catalogue.Entry]) -> tuple[list[Scenario], list[str]]:
                     "escalation" if x.kind == "target" else "deadline", held, decision, decisions,
                     climbs.element_id if i == 0 and climbs else None,
                     climbs.task_id if i == 0 and climbs else None, (e.process_id, e.task_id, x.element_id),
+                    x.grace_rule,
                     x.task_id, project, overrides,
                     frozenset(t for p, t in ladder if p == e.process_id)))
     # The target kinds not catalogued as escalations of their own (yellow, red: corrective measures not given).
@@ -272,7 +274,7 @@ def plan(entries: list[catalogue.Entry]) -> tuple[list[Scenario], list[str]]:
         scenarios.append(Scenario(
             f"target {name}: {target.process_id}.{target.held} ({x.element_id})→supervisor:{decisions[0]}",
             target.process_id, x.element_id, x.element_id, "deadline", target.held, decisions[0], decisions, None,
-            None, (target.process_id, target.held or "", x.element_id), x.task_id, {**STARTS[target.process_id][0], **target.project}, dict(target.overrides),
+            None, (target.process_id, target.held or "", x.element_id), x.grace_rule, x.task_id, {**STARTS[target.process_id][0], **target.project}, dict(target.overrides),
             frozenset(t for p, t in ladder if p == target.process_id)))
     return scenarios, missing
 
@@ -423,10 +425,13 @@ class Year:
         want = (s.element_id, s.code, s.kind, "supervisor", "open", "dept-a")
         if got != want:
             return self.fail(s, f"escalation {got}, expected {want}")
-        if s.held_task is not None:
-            due = clock.from_db(s.held_task.due_at)
-            if due is None or clock.from_db(esc.opened_at) <= due:
-                return self.fail(s, f"opened at {esc.opened_at}, not after the due date {due}")
+        if s.held_task is not None:  # on the first day's pass after the due day plus the grace period
+            due_day = clock.to_local(clock.from_db(s.held_task.due_at)).date()
+            grace = _rule(self.rt, due_day, s.grace_rule) if s.grace_rule else 0
+            want = add_working_days(_calendar(self.rt), due_day, grace) + timedelta(days=1)
+            got = clock.to_local(clock.from_db(esc.opened_at)).date()
+            if got != want:
+                return self.fail(s, f"opened on {got}: due {due_day} + {grace} working days of grace is {want}")
         self.covered.add(s.key)
         s.escalation = {"id": esc.id, "opened_at": esc.opened_at, "task_id": esc.task_id}
         self.refused(s)
@@ -451,6 +456,10 @@ class Year:
             return self.fail(s, f"ladder: escalated_by {esc.escalated_by}, task {esc.task_id}, ready {sorted(ready)}")
         if "bureau_leader" not in names(lead.candidate_groups):
             return self.fail(s, f"the leadership's task {lead.bpmn_id} is offered to {lead.candidate_groups}")
+        [supervised] = _rows(self, "tasks", id=s.escalation["task_id"])  # handed up the day after it was due
+        want = clock.to_local(clock.from_db(supervised.due_at)).date() + timedelta(days=1)
+        if (supervised.state, clock.local_today(clock.now())) != ("cancelled", want):
+            return self.fail(s, f"{supervised.bpmn_id} {supervised.state}, handed up on {clock.now()}, not {want}")
         self.covered.add((s.process_id, s.supervise_task, s.climbs or ""))
         refused = self.as_user("supervisor").post(f"/api/escalations/{esc.id}/resolve",
                                                   json={"decision": s.decision, "comment": "督办人员越级决定"})
@@ -550,6 +559,16 @@ def _amount(project: dict[str, Any]) -> Any:
     from decimal import Decimal
 
     return Decimal(str(project.get("amount", 1_200_000)))
+
+
+def _rule(rt: Runtime, day: date, key: str) -> Any:
+    with db.read(rt.engine) as conn:
+        return rules.get(conn, day.year, "municipal", key)
+
+
+def _calendar(rt: Runtime) -> Calendar:
+    with db.read(rt.engine) as conn:
+        return rules.calendar(conn, date(2014, 1, 1), date(2017, 12, 31))
 
 
 def _stop_requires_suspension(rt: Runtime, now: datetime) -> bool:
