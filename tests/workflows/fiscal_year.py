@@ -31,6 +31,7 @@ from service import clock, db
 from service.config import ROOT
 from service.cycle import goals, projects
 from service.domain import escalation_kinds
+from service.domain.evaluation_selection import spot_check_selected
 from service.domain.reminders import leads_of, reminder_day
 from service.domain.roles import DEPARTMENT_HEAD, DEPARTMENTAL, ESCALATION_GROUPS, SYSTEM
 from service.domain.workdays import Calendar, add_working_days
@@ -115,6 +116,14 @@ HAPPY: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
 }
 
 
+def happy(process_id: str, bpmn_id: str) -> tuple[str | None, dict[str, Any]]:
+    """HAPPY's entry for a task; a called process's task (accountability's in a call activity) by its id alone."""
+    if (process_id, bpmn_id) in HAPPY:
+        return HAPPY[process_id, bpmn_id]
+    found = {v[0]: v for (_, t), v in HAPPY.items() if t == bpmn_id}
+    return next(iter(found.values())) if len(found) == 1 else (None, {})
+
+
 def _approved_goal(rt: Runtime, pid: str) -> None:
     with db.write(rt.engine) as conn:
         goals.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="标准化建设",
@@ -187,6 +196,7 @@ PROJECTS_FOR: dict[tuple[str, str], dict[str, Any]] = {
     ("evaluation", "rate_agency"): {"amount": 6_000_000},
     ("goal_review", "expert_review"): {"amount": 6_000_000},
     ("monitoring", "midterm_review"): {"is_key": True},  # the mid-term review of key projects
+    ("evaluation", "spot_check"): {"spot_checked": True},  # a project id the hash draw picks
 }
 
 
@@ -205,6 +215,8 @@ class Scenario:
     lead_task: str | None
     key: tuple[str, str, str]  # the catalogue's (process, task, escalation element) this scenario makes fire
     grace_rule: str | None  # the rule row of the grace period after the due date (None: at the due date)
+    decider: str  # who answers it first: "supervisor", or "leader" where the model sends it to the leadership
+    answer_form: str | None  # the form of the task that answers it (deadline_escalation: the shared ladder shape)
     supervise_task: str  # the supervisors' task that answers it
     project: dict[str, Any]
     overrides: dict[str, tuple[str, dict[str, Any]]]
@@ -262,7 +274,8 @@ def plan(entries: list[catalogue.Entry]) -> tuple[list[Scenario], list[str]]:
                     "escalation" if x.kind == "target" else "deadline", held, decision, decisions,
                     climbs.element_id if i == 0 and climbs else None,
                     climbs.task_id if i == 0 and climbs else None, (e.process_id, e.task_id, x.element_id),
-                    x.grace_rule,
+                    x.grace_rule, "supervisor" if "supervisor" in x.groups else "leader",
+                    by_task[e.process_id, x.task_id].form_key,
                     x.task_id, project, overrides,
                     frozenset(t for p, t in ladder if p == e.process_id)))
     # The target kinds not catalogued as escalations of their own (yellow, red: corrective measures not given).
@@ -274,7 +287,8 @@ def plan(entries: list[catalogue.Entry]) -> tuple[list[Scenario], list[str]]:
         scenarios.append(Scenario(
             f"target {name}: {target.process_id}.{target.held} ({x.element_id})→supervisor:{decisions[0]}",
             target.process_id, x.element_id, x.element_id, "deadline", target.held, decisions[0], decisions, None,
-            None, (target.process_id, target.held or "", x.element_id), x.grace_rule, x.task_id, {**STARTS[target.process_id][0], **target.project}, dict(target.overrides),
+            None, (target.process_id, target.held or "", x.element_id), x.grace_rule, "supervisor",
+            by_task[target.process_id, x.task_id].form_key, x.task_id, {**STARTS[target.process_id][0], **target.project}, dict(target.overrides),
             frozenset(t for p, t in ladder if p == target.process_id)))
     return scenarios, missing
 
@@ -371,7 +385,7 @@ class Year:
     def complete(self, s: Scenario, task: Any, now: datetime) -> None:
         """Complete a ready task as its person would: with the scenario's miss until it fired, then as planned."""
         missing = s.overrides.get(task.bpmn_id) if s.phase in ("reach", "slip") else None
-        who, data = missing or HAPPY.get((s.process_id, task.bpmn_id), (None, {}))
+        who, data = missing or happy(s.process_id, task.bpmn_id)
         if who is None:
             s.problems.append(f"{s.name}: task {s.process_id}.{task.bpmn_id} is ready and HAPPY has no data for it")
             s.phase = "failed"
@@ -385,6 +399,10 @@ class Year:
         fields, start = STARTS[s.process_id]
         year = int({**fields, **s.project}.get("fiscal_year", 2015))
         s.pid = f"{year}-dept-a-y{n:03d}"
+        if "spot_checked" in s.project:  # the draw of rule evaluation.spot_check_share is a hash of the project id
+            share = _rule(self.rt, date(year, 1, 1), "evaluation.spot_check_share")
+            s.pid = next(f"{year}-dept-a-y{n:03d}-{i}" for i in range(1000)
+                         if spot_check_selected(f"{year}-dept-a-y{n:03d}-{i}", share) is s.project["spot_checked"])
         with db.write(self.rt.engine) as conn:
             projects.create(conn, now, id=s.pid, fiscal_year=year, department_id="dept-a", name="义务教育学校标准化建设",
                             sector="education", amount=_amount(s.project), kind="project",
@@ -422,7 +440,7 @@ class Year:
             return self.fail(s, f"{len(opened)} escalations opened: {[e.element_id for e in opened]}")
         esc = opened[0]
         got = (esc.element_id, esc.code, esc.kind, esc.level, esc.state, esc.department_id)
-        want = (s.element_id, s.code, s.kind, "supervisor", "open", "dept-a")
+        want = (s.element_id, s.code, s.kind, esc.level if s.decider == "leader" else "supervisor", "open", "dept-a")
         if got != want:
             return self.fail(s, f"escalation {got}, expected {want}")
         if s.held_task is not None:  # on the first day's pass after the due day plus the grace period
@@ -438,13 +456,13 @@ class Year:
         if s.climbs:
             s.phase = "climb"
         else:
-            self.decide(s, "supervisor", now)
+            self.decide(s, s.decider, now)
 
     def refused(self, s: Scenario) -> None:
         """A decision the kind does not allow is refused, saying why (and changes nothing)."""
         other = next(d for d in escalation_kinds.DECISIONS if d not in s.allowed)
-        resp = self.as_user("supervisor").post(f"/api/escalations/{s.escalation['id']}/resolve",
-                                               json={"decision": other, "comment": "试图作出不允许的决定"})
+        resp = self.as_user(s.decider).post(f"/api/escalations/{s.escalation['id']}/resolve",
+                                            json={"decision": other, "comment": "试图作出不允许的决定"})
         body = resp.get_json()
         if resp.status_code != 422 or "not_allowed" not in str(body):
             self.fail(s, f"decision {other} not refused as not allowed: {resp.status_code} {body}")
@@ -619,7 +637,11 @@ def _case_opened(year: Year, s: Scenario, _now: datetime) -> str | None:
                                                                             TASKS.c.instance_id))
                                 .where(INSTANCES.c.business_key == s.pid, TASKS.c.bpmn_id == "handle_accountability",
                                        TASKS.c.state == "ready")).all()
-    return None if len(handling) == 1 else f"{len(handling)} handle_accountability tasks ready"
+    if len(handling) != 1:
+        return f"{len(handling)} handle_accountability tasks ready"
+    if s.answer_form == "deadline_escalation":  # the shared ladder shape: the work is still ordered done
+        return _reissued("escalation.order_working_days")(year, s, _now)
+    return None
 
 
 def _dismissed(year: Year, s: Scenario, _now: datetime) -> str | None:
