@@ -33,7 +33,8 @@ ON_POSTGRESQL = pytest.mark.skipif(
 
 def _run_year(cycle: Any, smtp: Any, tmp_path: Any, workers: int) -> None:
     entries = fy.catalogue_entries()
-    scenarios, unreachable = fy.plan(entries)
+    scenarios, unreachable, dormant = fy.plan(entries)
+    print(f"\ntarget kinds the models raise nothing for yet: {dormant}")
     assert unreachable == [], "catalogued escalations the driver cannot reach:\n" + "\n".join(unreachable)
     assert fy.ladder_groups_ok(entries) == []
     users = User.__table__
