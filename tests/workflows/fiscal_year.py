@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from service import clock, db
 from service.config import ROOT
@@ -84,7 +84,9 @@ PLAN = {"rectification_plan": "扩大满意度调查覆盖面，完善绩效台�
                                     "completed": True}],
         "evidence": [{"title": "满意度调查报告", "reference": "教育局〔2015〕12号"}]}
 
-# (process, task) → (who completes it, the form data): the way through each process to the task that slips.
+# The municipal entered indicators of rule scorecard.indicators, with points within their weights.
+SCORES = {"basic.rules": 4, "basic.organisation": 5, "basic.training": 3, "reform.innovation": 5, "reform.pilots": 2}
+# (process, task) → (who completes it — "@role": that role's person in the task's department —, the form data): the way through each process to the task that slips.
 HAPPY: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("goal_review", "declare_goal"): ("staff_a", GOAL),
     ("goal_review", "submit_goal"): ("head_a", {"head_approved": True}),
@@ -109,6 +111,16 @@ HAPPY: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
         "responsible_party": "市教育局计财处", "sanction": "interview", "accountability_outcome": "约谈分管负责人"}),
     ("accountability", "handle_accountability"): ("supervisor", {
         "responsible_party": "市教育局计财处", "sanction": "interview", "accountability_outcome": "约谈分管负责人"}),
+    ("comprehensive_evaluation", "self_report"): ("@department_staff", {
+        "self_summary": "本年度建立了预算绩效管理办法，配备专职人员。",
+        "self_scores": [{"code": code, "self_points": p, "description": "见佐证材料",
+                         "evidence": [{"title": "绩效管理办法", "reference": "教发〔2015〕3号"}]}
+                        for code, p in SCORES.items()]}),
+    ("comprehensive_evaluation", "bureau_scoring"): ("reviewer", {
+        "scores": [{"code": code, "points": p, "comment": "依据佐证材料"} for code, p in SCORES.items()],
+        "feedback": "目标管理较好，运行监控需加强。", "improvements": ["按时报送监控报告"]}),
+    ("comprehensive_evaluation", "acknowledge_result"): ("@department_head", {"acknowledged": True,
+                                                                             "acknowledge_comment": "收到"}),
     ("budget_linkage", "confirm_budget"): ("reviewer", {"budget_confirmation": "confirm"}),
     ("budget_linkage", "disclose_results"): ("reviewer", {"disclosure_channel": "portal",
                                                           "disclosed_items": ["goals", "evaluation_report",
@@ -139,19 +151,35 @@ def _stage(rt: Runtime, pid: str, process_id: str, **extra: Any) -> str:
     return str(inst["id"])
 
 
-# process → (project fields, start): each scenario gets a project of its own and starts the process for it.
-STARTS: dict[str, tuple[dict[str, Any], Callable[[Runtime, str], str]]] = {
-    "goal_review": ({}, lambda rt, pid: _stage(rt, pid, "goal_review")),
-    "monitoring": ({}, lambda rt, pid: (_approved_goal(rt, pid), _stage(rt, pid, "monitoring"))[1]),
+# A department's comprehensive evaluation is one per department and fiscal year (uq_scorecards_department_year):
+# the k-th scenario of the process gets the k-th pair.
+SCORED = [(d, y) for y in (2015, 2014, 2016, 2013, 2017, 2012) for d in ("dept-a", "dept-b")]
+
+
+def _comprehensive(rt: Runtime, k: int) -> str:
+    department, year = SCORED[k]
+    data = {"department_id": department, "department_name": department, "fiscal_year": year, "level": "municipal"}
+    inst = rt.workflows.start("comprehensive_evaluation", data, business_key=f"scorecard-{year}-{department}",
+                              actor=SYSTEM, department_id=department, now=clock.now())
+    return str(inst["id"])
+
+
+# process → (project fields, start(runtime, project id, the scenario's number among the process's)): each scenario
+# gets a project of its own and starts the process for it.
+STARTS: dict[str, tuple[dict[str, Any], Callable[[Runtime, str, int], str]]] = {
+    "goal_review": ({}, lambda rt, pid, _k: _stage(rt, pid, "goal_review")),
+    "monitoring": ({}, lambda rt, pid, _k: (_approved_goal(rt, pid), _stage(rt, pid, "monitoring"))[1]),
     # The fiscal year 2014 is evaluated from March 2015; GOAL's indicators as approved.
-    "evaluation": ({"fiscal_year": 2014}, lambda rt, pid: _stage(rt, pid, "evaluation",
-                                                                 indicators=GOAL["indicators"])),
-    "rectification": ({"fiscal_year": 2014}, lambda rt, pid: _stage(rt, pid, "rectification", final_grade="中",
-                                                                    final_score=72.5)),
-    "budget_linkage": ({"fiscal_year": 2014}, lambda rt, pid: _stage(rt, pid, "budget_linkage", final_grade="中",
-                                                                     rectification_status="done")),
-    "accountability": ({"fiscal_year": 2014}, lambda rt, pid: _stage(
+    "evaluation": ({"fiscal_year": 2014}, lambda rt, pid, _k: _stage(rt, pid, "evaluation",
+                                                                     indicators=GOAL["indicators"])),
+    "rectification": ({"fiscal_year": 2014}, lambda rt, pid, _k: _stage(rt, pid, "rectification", final_grade="中",
+                                                                        final_score=72.5)),
+    "budget_linkage": ({"fiscal_year": 2014}, lambda rt, pid, _k: _stage(rt, pid, "budget_linkage",
+                                                                         final_grade="中",
+                                                                         rectification_status="done")),
+    "accountability": ({"fiscal_year": 2014}, lambda rt, pid, _k: _stage(
         rt, pid, "accountability", accountability_reason="rectification_overdue")),
+    "comprehensive_evaluation": ({}, lambda rt, _pid, k: _comprehensive(rt, k)),
 }
 
 
@@ -240,6 +268,7 @@ class Scenario:
     # state
     pid: str = ""
     iid: str = ""
+    department_id: str = ""
     phase: str = "start"
     escalation: dict[str, Any] = field(default_factory=dict)
     held_task: Any = None
@@ -423,6 +452,9 @@ class Year:
             s.problems.append(f"{s.name}: task {s.process_id}.{task.bpmn_id} is ready and HAPPY has no data for it")
             s.phase = "failed"
             return
+        if who.startswith("@"):  # that role's person in the task's department
+            who = next(u for u, (dept, roles) in PEOPLE.items()
+                       if dept == task.department_id and roles == [who[1:]])
         resp = self.as_user(who).post(f"/api/tasks/{task.id}/complete", json={"data": data})
         if resp.status_code != 200:
             s.problems.append(f"{s.name}: completing {task.bpmn_id} as {who}: {resp.status_code} {resp.get_json()}")
@@ -440,7 +472,10 @@ class Year:
             projects.create(conn, now, id=s.pid, fiscal_year=year, department_id="dept-a", name="义务教育学校标准化建设",
                             sector="education", amount=_amount(s.project), kind="project",
                             is_key=bool(s.project.get("is_key", False)))
-        s.iid = start(self.rt, s.pid)
+        k = sum(1 for other in self.scenarios[:n] if other.process_id == s.process_id)
+        s.iid = start(self.rt, s.pid, k)
+        [instance] = _rows(self, "instances", id=s.iid)
+        s.department_id = str(instance.department_id)
         s.phase = "reach"
 
     def act(self, s: Scenario, now: datetime) -> None:
@@ -473,7 +508,8 @@ class Year:
             return self.fail(s, f"{len(opened)} escalations opened: {[e.element_id for e in opened]}")
         esc = opened[0]
         got = (esc.element_id, esc.code, esc.kind, esc.level, esc.state, esc.department_id)
-        want = (s.element_id, s.code, s.kind, esc.level if s.decider == "leader" else "supervisor", "open", "dept-a")
+        want = (s.element_id, s.code, s.kind, esc.level if s.decider == "leader" else "supervisor", "open",
+                s.department_id)
         if got != want:
             return self.fail(s, f"escalation {got}, expected {want}")
         if s.held_task is not None:  # on the first day's pass after the due day plus the grace period
@@ -662,14 +698,15 @@ def _project_now(status: str) -> Callable[[Year, Scenario, datetime], str | None
 
 def _case_opened(year: Year, s: Scenario, _now: datetime) -> str | None:
     """An accountability case (问责) runs for the project, for this slip, and is in the supervisors' hands."""
-    cases = [c for c in _rows(year, "accountability_cases", project_id=s.pid)]
+    cases = [c for c in _rows(year, "accountability_cases")
+             if c.project_id == s.pid or str(c.key or "").startswith(s.iid)]
     if [(c.reason, c.status) for c in cases] != [(s.code, "open")]:
         return f"accountability cases {[(c.reason, c.status) for c in cases]}"
     with db.read(year.rt.engine) as conn:
         handling = conn.execute(select(TASKS.c.id).select_from(TASKS.join(INSTANCES, INSTANCES.c.id ==
                                                                             TASKS.c.instance_id))
-                                .where(INSTANCES.c.business_key == s.pid, TASKS.c.bpmn_id == "handle_accountability",
-                                       TASKS.c.state == "ready")).all()
+                                .where(or_(INSTANCES.c.business_key == s.pid, INSTANCES.c.id == s.iid),
+                                       TASKS.c.bpmn_id == "handle_accountability", TASKS.c.state == "ready")).all()
     if len(handling) != 1:
         return f"{len(handling)} handle_accountability tasks ready"
     if s.answer_form == "deadline_escalation":  # the shared ladder shape: the work is still ordered done
