@@ -97,6 +97,8 @@ HAPPY: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("monitoring", "midterm_review"): ("reviewer", {
         "midterm_executed_amount": 700_000, "midterm_conclusion": "on_track", "midterm_comment": "按计划推进",
         "midterm_indicator_actuals": [{"name": "新建校舍面积", "actual": 6000, "expected": 10000}]}),
+    ("monitoring", "midterm_corrective"): ("@department_staff", {"midterm_corrective_plan": "调整施工计划，压缩工期",
+                                                                 "midterm_budget_adjustment": 100_000}),
     ("monitoring", "corrective_measures"): ("staff_a", {
         "corrective_measure": "reallocate", "reallocate_amount": 100_000, "corrective_explanation": "部分资金调整"}),
     ("evaluation", "self_evaluation"): ("staff_a", SELF_EVALUATION),
@@ -153,7 +155,7 @@ def _stage(rt: Runtime, pid: str, process_id: str, **extra: Any) -> str:
 
 # A department's comprehensive evaluation is one per department and fiscal year (uq_scorecards_department_year):
 # the k-th scenario of the process gets the k-th pair.
-SCORED = [(d, y) for y in (2015, 2014, 2016, 2013, 2017, 2012) for d in ("dept-a", "dept-b")]
+SCORED = [(d, y) for y in (2015, 2014, 2016, 2017, 2018, 2019) for d in ("dept-a", "dept-b")]  # rules from 2014
 
 
 def _comprehensive(rt: Runtime, k: int) -> str:
