@@ -480,10 +480,20 @@ class Year:
         s.department_id = str(instance.department_id)
         s.phase = "reach"
 
+    def snapshot(self) -> None:
+        """Today's ready tasks and escalations of every instance, read once for all the scenarios."""
+        self.today_ready: dict[str, list[Any]] = defaultdict(list)
+        self.today_escalations: dict[str, list[Any]] = defaultdict(list)
+        with db.read(self.rt.engine) as conn:
+            for t in conn.execute(select(TASKS).where(TASKS.c.state == "ready").order_by(TASKS.c.created_at)):
+                self.today_ready[t.instance_id].append(t)
+            for e in conn.execute(select(ESCALATIONS).order_by(ESCALATIONS.c.id)):
+                self.today_escalations[e.instance_id].append(e)
+
     def act(self, s: Scenario, now: datetime) -> None:
         """What people do today in this scenario (everything else is the workers')."""
         if s.phase in ("reach", "slip"):
-            for task in self.ready(s.iid):
+            for task in self.today_ready[s.iid]:
                 if task.bpmn_id == s.held or task.bpmn_id in s.ladder_tasks:
                     if task.bpmn_id == s.held and s.held_task is None:
                         s.held_task, s.phase = task, "slip"
@@ -491,17 +501,17 @@ class Year:
                 self.complete(s, task, now)
                 if s.phase == "failed":
                     return
-            opened = self.escalations(s.iid)
+            opened = self.today_escalations[s.iid]
             if opened:
                 self.opened(s, opened, now)
         elif s.phase == "climb":
-            [esc] = self.escalations(s.iid)
+            [esc] = self.today_escalations[s.iid]
             if esc.level == "leadership":
                 self.climbed(s, esc)
         elif s.phase == "next":
             self.next_step(s, now)
         elif s.phase == "done":  # the instance goes on as people would have it: no more slips
-            for task in self.ready(s.iid):
+            for task in self.today_ready[s.iid]:
                 if task.bpmn_id not in s.ladder_tasks:
                     self.complete(s, task, now)
 
@@ -598,6 +608,7 @@ class Year:
             self.work(now)
             self.sweep(now)
             self.work(now)
+            self.snapshot()
             for s in self.scenarios:
                 if s.phase != "failed":
                     self.act(s, now)
