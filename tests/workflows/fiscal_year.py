@@ -5,7 +5,7 @@ scenarios: one instance per decision the escalation allows. The instance is brou
 slips (or whose target misses) by completing every other ready task with the data of `HAPPY`; then nobody acts.
 The first scenario of each escalation is left alone until the ladder hands it to the bureau's leadership, who
 decide; the others are decided by a supervisor as soon as they open. Each day of the year runs as the worker does:
-a pass at 08:00 in Wuhan (timers, jobs, mail), the daily reminder sweep, another pass; then people act.
+a pass at 08:00 in Wuhan (timers, jobs, mail), the daily reminder sweep, then people act, and a last pass.
 
 What the lead extends when the models grow:
 - `STARTS`: how each process is started for a fresh project (a catalogued process missing here fails, named);
@@ -605,9 +605,8 @@ class Year:
         while day <= LAST_DAY and any(s.phase not in ("done", "failed") for s in self.scenarios):
             now = datetime.combine(day, time(8), clock.LOCAL)
             clock.set_now(now)
-            self.work(now)
-            self.sweep(now)
-            self.work(now)
+            self.work(now)  # timers due overnight, jobs, yesterday's mail
+            self.sweep(now)  # the daily reminder sweep (its mail goes with the day's last pass)
             self.snapshot()
             for s in self.scenarios:
                 if s.phase != "failed":
