@@ -7,13 +7,15 @@ The first scenario of each escalation is left alone until the ladder hands it to
 decide; the others are decided by a supervisor as soon as they open. Each day of the year runs as the worker does:
 a pass at 08:00 in Wuhan (timers, jobs, mail), the daily reminder sweep, then people act, and a last pass.
 
-What the lead extends when the models grow:
-- `STARTS`: how each process is started for a fresh project (a catalogued process missing here fails, named);
-- `HAPPY`: who completes each user task and with what, on the way to the slipping task (a ready task missing here
-  fails the run, named);
-- `TARGET_KINDS`: each kind of missed target and how to make it miss (which task's data), and the escalation it
-  must open; `TARGET_CODES` maps a catalogued escalation code to its kind;
-- `NEXT_STEPS`: each decision and the documented next step it must drive the model to (an unknown decision fails).
+What to extend when the models grow (each gap fails the test, naming the task):
+- `STARTS`: how each process is started for a fresh project (a catalogued process missing here: "no way to start");
+- `HAPPY`: who completes each user task and with what, on the way to the slipping task ("HAPPY has no data");
+- `PROJECTS_FOR`: the project fields a task needs to come up at all (key projects, major amounts, spot checks);
+- `TARGET_KINDS`: each kind of missed target, how to make it miss (which task's data), the escalation code it
+  raises (a catalogued escalation event), or the supervisors' task that answers it where the catalogue cannot
+  attach it to a user task, or else the department's answer left undone; `REACHED_BY` brings up a task that only
+  a missed target opens;
+- `NEXT_STEPS`: each decision (or form:decision) and the documented next step it must drive the model to.
 """
 
 from __future__ import annotations
