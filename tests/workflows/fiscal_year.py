@@ -507,9 +507,12 @@ class Year:
             if opened:
                 self.opened(s, opened, now)
         elif s.phase == "climb":
-            [esc] = self.today_escalations[s.iid]
-            if esc.level == "leadership":
-                self.climbed(s, esc)
+            opened = self.today_escalations[s.iid]
+            if len(opened) != 1:
+                return self.fail(s, f"while climbing, {len(opened)} escalations: "
+                                    f"{[(e.element_id, e.state, e.level) for e in opened]}")
+            if opened[0].level == "leadership":
+                self.climbed(s, opened[0])
         elif s.phase == "next":
             self.next_step(s, now)
         elif s.phase == "done":  # the instance goes on as people would have it: no more slips
@@ -587,7 +590,11 @@ class Year:
         s.escalation["decided"], s.escalation["by"] = decision, who
 
     def next_step(self, s: Scenario, now: datetime) -> None:
-        [esc] = self.escalations(s.iid)
+        opened = self.escalations(s.iid)
+        if len(opened) != 1:
+            return self.fail(s, f"after the decision, {len(opened)} escalations: "
+                                f"{[(e.element_id, e.state, e.decision) for e in opened]}")
+        esc = opened[0]
         if (esc.state, esc.decision) != ("resolved", s.escalation["decided"]):
             return self.fail(s, f"escalation {esc.state} {esc.decision} after the decision")
         problem = _next_step(s, s.escalation["decided"])(self, s, now)  # type: ignore[misc]
