@@ -126,6 +126,8 @@ HAPPY: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("comprehensive_evaluation", "acknowledge_result"): ("@department_head", {"acknowledged": True,
                                                                              "acknowledge_comment": "收到"}),
     ("budget_linkage", "confirm_budget"): ("reviewer", {"budget_confirmation": "confirm"}),
+    ("coverage_review", "rectify_coverage"): ("@department_head", {
+        "coverage_rectification_plan": "2016年起全部项目编报绩效目标"}),
     ("budget_linkage", "disclose_results"): ("reviewer", {"disclosure_channel": "portal",
                                                           "disclosed_items": ["goals", "evaluation_report",
                                                                               "results"]}),
@@ -168,6 +170,19 @@ def _comprehensive(rt: Runtime, k: int) -> str:
     return str(inst["id"])
 
 
+def _coverage_review(rt: Runtime, k: int) -> str:
+    """The year-end review of a department that missed the plan's coverage target, as the calendar job starts it
+    from the coverage report (one per department and year)."""
+    department, year = SCORED[k]
+    missed = [{"measure": "goal_money_share", "label": "纳入绩效目标管理的项目资金占比", "actual": 25.0, "target": 50.0,
+               "numerator": 1_000_000, "denominator": 4_000_000, "target_year": year}]
+    data = {"department_id": department, "department_name": department, "fiscal_year": year, "level": "municipal",
+            "missed_targets": missed}
+    inst = rt.workflows.start("coverage_review", data, business_key=f"coverage-{year}-{department}-{k}",
+                              actor=SYSTEM, department_id=department, now=clock.now())
+    return str(inst["id"])
+
+
 # process → (project fields, start(runtime, project id, the scenario's number among the process's)): each scenario
 # gets a project of its own and starts the process for it.
 STARTS: dict[str, tuple[dict[str, Any], Callable[[Runtime, str, int], str]]] = {
@@ -184,6 +199,7 @@ STARTS: dict[str, tuple[dict[str, Any], Callable[[Runtime, str, int], str]]] = {
     "accountability": ({"fiscal_year": 2014}, lambda rt, pid, _k: _stage(
         rt, pid, "accountability", accountability_reason="rectification_overdue")),
     "comprehensive_evaluation": ({}, lambda rt, _pid, k: _comprehensive(rt, k)),
+    "coverage_review": ({}, lambda rt, _pid, k: _coverage_review(rt, k)),
 }
 
 
@@ -232,8 +248,11 @@ TARGET_KINDS: dict[str, TargetKind] = {
     "midterm_off_track": TargetKind("monitoring", {"is_key": True}, {"midterm_review": ("reviewer", MIDTERM_SERIOUS)},
                                     "MIDTERM_OFF_TRACK", answered_at="review_midterm_off_track",
                                     element_id="on_midterm_off_track"),
-    # To add: a 差 grade not rectified (an accountability proposal), a department missing its coverage targets
-    # at year end (from the coverage report) — once the models raise them.
+    # A department missing the plan's coverage targets at year end (from the coverage report): STARTS starts its
+    # review as the year-end calendar job does.
+    "coverage_missed": TargetKind("coverage_review", {}, {}, "COVERAGE_MISSED", answered_at="review_coverage",
+                                  element_id="on_coverage_missed"),
+    # To add: a 差 grade not rectified (an accountability proposal), once the models raise an escalation for it.
 }
 # A catalogued deadline on a task reached only through a missed target → the kind that brings the task up.
 REACHED_BY = {("monitoring", "corrective_measures"): "yellow"}
@@ -756,6 +775,11 @@ def _action_recorded(action: str) -> Callable[[Year, Scenario, datetime], str | 
     return check
 
 
+def _ready_task(year: Year, s: Scenario, bpmn_id: str) -> str | None:
+    ready = [t.bpmn_id for t in year.ready(s.iid)]
+    return None if bpmn_id in ready else f"no {bpmn_id} among the ready tasks {ready}"
+
+
 def _next_step(s: Scenario, decision: str) -> Callable[[Year, Scenario, datetime], str | None] | None:
     return NEXT_STEPS.get(f"{s.answer_form}:{decision}") or NEXT_STEPS.get(decision)
 
@@ -769,6 +793,8 @@ NEXT_STEPS: dict[str, Callable[[Year, Scenario, datetime], str | None]] = {
     "suspend": _project_now("suspended"),
     "stop": _project_now("suspended"),  # refused before a suspension, then suspended (情况严重，暂缓后停止)
     "dismiss": _dismissed,
+    # A department's missed coverage targets: its head is to rectify within a deadline.
+    "coverage_review:order_rectification": lambda year, s, now: _ready_task(year, s, "rectify_coverage"),
     # A missed target whose corrective measures are under way (target_escalation): the measures are ordered done.
     "target_escalation:order_rectification": _action_recorded("corrective_ordered"),
 }
