@@ -327,11 +327,12 @@ def plan(entries: list[catalogue.Entry]) -> tuple[list[Scenario], list[str], lis
         where = f"{key[0]}.{key[1]} ({x.element_id})"
         for i, decision in enumerate(decisions[:1] if only_first else decisions):
             up = climbs if i == 0 and not only_first else None
+            decider = "supervisor" if "supervisor" in x.groups else "leader"
             scenarios.append(Scenario(
-                f"{where}→{'leadership' if up else 'supervisor'}:{decision}", process_id, x.element_id,
+                f"{where}→{'leadership' if up or decider == 'leader' else 'supervisor'}:{decision}", process_id, x.element_id,
                 x.when if x.kind == "target" else x.element_id, "escalation" if x.kind == "target" else "deadline",
                 held, decision, decisions, up.element_id if up else None, up.task_id if up else None, key,
-                x.grace_rule, "supervisor" if "supervisor" in x.groups else "leader",
+                x.grace_rule, decider,
                 by_task[process_id, x.task_id].form_key, x.task_id, project, overrides,
                 frozenset(t for p, t in ladder if p == process_id)))
 

@@ -68,7 +68,7 @@ def _run_year(cycle: Any, smtp: Any, tmp_path: Any, workers: int) -> None:
         rows = year.escalations(s.iid)
         assert [(r.element_id, r.state, r.decision, r.resolved_by) for r in rows] == \
             [(s.element_id, "resolved", s.escalation["decided"], s.escalation["by"])], s.name
-        assert rows[0].level == ("leadership" if s.climbs else "supervisor"), s.name
+        assert rows[0].level == ("leadership" if s.climbs or s.decider == "leader" else "supervisor"), s.name
 
     # Reminders: each one owed (task, lead time, person) exactly once, none else; each delivered once by SMTP.
     with db.read(cycle.rt.engine) as conn:
