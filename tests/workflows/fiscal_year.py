@@ -394,7 +394,7 @@ def expected_recipients(task: Any) -> set[str]:
     else:
         people = {u for u, (dept, roles) in PEOPLE.items()
                   if any(r in groups and (r not in DEPARTMENTAL or dept == task.department_id) for r in roles)}
-        people |= set(names(task.candidate_users))
+        people |= set(names(task.candidate_users)) & set(PEOPLE)  # the only active accounts (only_test_people)
     if task.department_id and groups & DEPARTMENTAL:
         people |= {u for u, (dept, roles) in PEOPLE.items() if dept == task.department_id and DEPARTMENT_HEAD in roles}
     return people
