@@ -282,9 +282,13 @@ class WorkflowService:
             if also is not None:
                 also(conn)
             conn.execute(INSERT_EVENT, ev)
-        return {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
-                "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
-                "next_timer_at": values["next_timer_at"], "data": outcome.data}
+        result = {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
+                  "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
+                  "next_timer_at": values["next_timer_at"], "data": outcome.data}
+        if task is not None and completed_id in outcome.closed:  # as CLOSE_TASK left it
+            result["task"] = task.after(row, outcome.status, state="completed", ended_at=clock.to_db(now),
+                                        completed_by=actor.username)
+        return result
 
     def _assign(self, row: Any, task: _TaskView, command: Command, actor: Principal, now: datetime) -> dict[str, Any]:
         """Task commands that change who holds a task, not the process: no engine run."""
@@ -307,7 +311,9 @@ class WorkflowService:
             conn.execute(sql.ASSIGN_CANDIDATES, {"b_id": task.id, "assignee": values["assignee"]})
             conn.execute(INSERT_EVENT, ev)
         return {"id": row.id, "task_id": task.id, "assignee": values["assignee"], "owner": values["owner"],
-                "delegation_state": values["delegation_state"], "lock_version": row.lock_version + 1}
+                "delegation_state": values["delegation_state"], "lock_version": row.lock_version + 1,
+                "task": task.after(row, row.status, assignee=values["assignee"], owner=values["owner"],
+                                   delegation_state=values["delegation_state"], data=values["data"])}
 
     def _check_form(self, version: LoadedVersion, form_key: str | None, data: dict[str, Any], instance_id: str,
                     task_id: str) -> None:
@@ -406,6 +412,22 @@ class _TaskView:
         self.department_id = row.task_department_id
         self.form_key = row.form_key
         self.data = row.task_data
+        self._row = row
+
+    def after(self, row: Any, instance_status: str, **changed: Any) -> dict[str, Any]:
+        """The task's row as this command's write left it, with its instance's columns: what the task queries read
+        (service/queries/tasks.py `detail`), so the API answers a task command without reading the task again."""
+        t = self._row
+        return {
+            "id": self.id, "instance_id": row.id, "process_id": t.task_process_id, "department_id": self.department_id,
+            "bpmn_id": t.task_bpmn_id, "name": t.task_name, "state": self.state, "form_key": self.form_key,
+            "candidate_groups": self.candidate_groups, "candidate_users": self.candidate_users,
+            "assignee": self.assignee, "owner": self.owner, "delegation_state": self.delegation_state,
+            "due_at": t.task_due_at, "follow_up_at": t.task_follow_up_at, "priority": t.task_priority,
+            "created_at": t.task_created_at, "ended_at": t.task_ended_at, "completed_by": t.task_completed_by,
+            "data": self.data, "version_hash": row.version_hash, "instance_status": instance_status,
+            "instance_department_id": row.department_id, "started_by": row.started_by, **changed,
+        }
 
 
 def _needs_engine(command: Command, task: _TaskView) -> bool:
