@@ -22,7 +22,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -205,7 +205,7 @@ class WorkflowService:
             raise NotFound(f"task {task_id} not found")
         task = _TaskView(row)
         access.check_task_command(actor, task, row, command, exists)
-        if type(command) is CompleteTask and ESCALATION_GROUPS & set((task.candidate_groups or "").split(",")):
+        if type(command) is CompleteTask and _answers_escalations(task):
             # An escalation's task (the supervisors' or the leadership's): its decision obeys the escalation's rules.
             escalation_commands.check_task_completion(self, row, task, command.data, actor, now or clock.now())
         return self._apply(row, task, command, actor, now or clock.now())
@@ -277,7 +277,8 @@ class WorkflowService:
             if conn.execute(sql.WRITE_INSTANCE, values).rowcount != 1:
                 raise StaleVersion(_STALE)
             self._write_tasks(conn, row.id, outcome, completed_id, actor, now, row.department_id,
-                              command.data if isinstance(command, CompleteTask) else None)
+                              command.data if isinstance(command, CompleteTask) else None,
+                              answers_none={task.id} if task is not None and not _answers_escalations(task) else ())
             self._write_waits(conn, row.id, waits_before, outcome.messages)
             if also is not None:
                 also(conn)
@@ -323,7 +324,9 @@ class WorkflowService:
 
     def _write_tasks(self, conn: Connection, instance_id: str, outcome: running.Outcome, completed_id: str | None,
                      actor: Principal, now: datetime, department_id: str | None = None,
-                     decision: dict[str, Any] | None = None) -> None:
+                     decision: dict[str, Any] | None = None, answers_none: Collection[str] = ()) -> None:
+        """`answers_none`: closed tasks known to answer no escalation (not the supervisors' nor the leadership's),
+        whose closing need not look for one to resolve."""
         decision = decision or {}
         opened = [e for e in outcome.escalations if not _hand_on(conn, e, actor, now)]
         if opened:
@@ -331,12 +334,14 @@ class WorkflowService:
                 {**{k: v for k, v in e.items() if k != "hand_on"}, "instance_id": instance_id,
                  "department_id": department_id, "state": "open", "opened_at": clock.to_db(now)} for e in opened])
         if outcome.closed:
-            conn.execute(sql.RESOLVE_ESCALATION, [
-                {"b_task": tid, "decision": str(decision.get("decision") or "completed")[:50]
-                 if tid == completed_id else "cancelled", "comment": decision.get("decision_comment")
-                 if tid == completed_id else None, "resolved_at": clock.to_db(now),
-                 "resolved_by": actor.username if tid == completed_id else None}
-                for tid in outcome.closed])
+            answering = [tid for tid in outcome.closed if tid not in answers_none]
+            if answering:
+                conn.execute(sql.RESOLVE_ESCALATION, [
+                    {"b_task": tid, "decision": str(decision.get("decision") or "completed")[:50]
+                     if tid == completed_id else "cancelled", "comment": decision.get("decision_comment")
+                     if tid == completed_id else None, "resolved_at": clock.to_db(now),
+                     "resolved_by": actor.username if tid == completed_id else None}
+                    for tid in answering])
             conn.execute(sql.CLOSE_TASK, [
                 {"b_id": tid, "state": "completed" if tid == completed_id else "cancelled",
                  "ended_at": clock.to_db(now), "completed_by": actor.username if tid == completed_id else None}
@@ -428,6 +433,12 @@ class _TaskView:
             "data": self.data, "version_hash": row.version_hash, "instance_status": instance_status,
             "instance_department_id": row.department_id, "started_by": row.started_by, **changed,
         }
+
+
+def _answers_escalations(task: _TaskView) -> bool:
+    """Is this the task of an escalation (the supervisors' or the leadership's)? Only such a task is ever linked to
+    an escalation row (running.py `_derive` links the new tasks of ESCALATION_GROUPS alone)."""
+    return bool(ESCALATION_GROUPS & set((task.candidate_groups or "").split(",")))
 
 
 def _needs_engine(command: Command, task: _TaskView) -> bool:
