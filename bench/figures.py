@@ -70,12 +70,13 @@ def verdict(met: bool | None) -> str:
     return "" if met is None else ("met" if met else "NOT met")
 
 
-def table(only: str | None, now: datetime | None = None) -> str:
+def table(only: str | None, now: datetime | None = None, load_before: float | None = None) -> str:
     """Issue #18's table as Markdown (what `make bench` prints and the README shows)."""
     now = now or datetime.now(UTC)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    before = f"{load_before:.2f} before the run, " if load_before is not None else ""
     lines = [f"Issue #18 — every figure with its target, measured {now:%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs, "
-             f"1-min load average {load:.2f} at the end (python {sys.version.split()[0]})", "",
+             f"1-min load average {before}{load:.2f} at the end (python {sys.version.split()[0]})", "",
              "| part | figure | measured | target | verdict | reproduce |", "|---|---|---|---|---|---|"]
     for r in ROWS:
         if r.key in _measured:

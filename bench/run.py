@@ -414,6 +414,11 @@ class Throughput:
         return self.cycles / self.seconds if self.seconds else 0.0
 
 
+def _cpu_per_cycle(tp: Throughput) -> float:
+    """Milliseconds of gunicorn worker CPU per completed full cycle in the throughput window (NaN if unknown)."""
+    return sum(tp.worker_cpu.values()) / tp.cycles * 1000 if tp.worker_cpu and tp.cycles else float("nan")
+
+
 def _error_key(exc: BaseException) -> str:
     if isinstance(exc, HttpError):
         return f"HTTP {exc.status}"
@@ -556,6 +561,8 @@ def report(args: argparse.Namespace, seq: Sequential, eng: EngineOnly, tp: Throu
         split = ", ".join(f"{cpu:.1f} s" for cpu in sorted(tp.worker_cpu.values(), reverse=True))
         print(f"  CPU used in the window: gunicorn workers {split}; this client {tp.client_cpu:.1f} s "
               f"(of {tp.seconds:g} s × {os.cpu_count()} CPUs)")
+        print(f"  server CPU per full cycle: {_cpu_per_cycle(tp):.2f} ms (the figure to compare across runs when "
+              "the machine is shared: wall-clock figures grow with the load, this one much less)")
         busiest, total = max(tp.worker_cpu.values()), sum(tp.worker_cpu.values())
         if len(tp.worker_cpu) > 1 and total > 0 and busiest / total > 0.8:
             print("  note: one worker served (nearly) all connections — a gthread worker keeps the keep-alive "
@@ -704,6 +711,7 @@ def side_by_side(runs: list[PeerRun], clients: int) -> None:
             ("find    GET /api/tasks?instance_id=…", lambda r: f"{_ms(r.seq.find)[0]:.2f} ms", ""),
             ("complete POST …/complete", lambda r: f"{_ms(r.seq.complete)[0]:.2f} ms", f"≤ {TARGET_MEDIAN_MS:g} ms"),
             ("full cycles/s", lambda r: f"{r.tp.per_second:.1f}", f"≥ {TARGET_CYCLES_PER_S:g}"),
+            ("server CPU per full cycle", lambda r: f"{_cpu_per_cycle(r.tp):.2f} ms", ""),
             ("errors", lambda r: f"{sum(r.tp.errors.values())}", "0")]
     for name, value, target in rows:
         print(f"  {name:<40}" + "".join(f"{value(r):>18}" for r in runs) + f"   {target}")
@@ -717,7 +725,8 @@ def record_peer(run: PeerRun, key: str) -> None:
     judged = key == "sqlite"
     figures.record(f"peer.{key}.start", f"{start:.2f} ms", start <= TARGET_MEDIAN_MS if judged else None)
     figures.record(f"peer.{key}.complete", f"{complete:.2f} ms", complete <= TARGET_MEDIAN_MS if judged else None)
-    figures.record(f"peer.{key}.cycles", f"{run.tp.per_second:.1f} /s, {errors} errors",
+    figures.record(f"peer.{key}.cycles", f"{run.tp.per_second:.1f} /s, {errors} errors "
+                                         f"({_cpu_per_cycle(run.tp):.2f} ms server CPU per cycle)",
                    run.tp.per_second >= TARGET_CYCLES_PER_S and errors == 0 if judged else None)
 
 
@@ -791,7 +800,7 @@ def main(argv: list[str] | None = None) -> int:
             from bench import jobs
 
             jobs.part(tmp)
-        print(figures.table(args.only))  # issue #18, part 7: every figure of the issue, once
+        print(figures.table(args.only, load_before=args.load_before))  # issue #18, part 7: every figure, once
         print()
         return 0
     except KeyboardInterrupt:
