@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -117,8 +118,17 @@ def get(engine: Engine, specs: SpecCache, task_id: str, viewer: Principal = SYST
         row = conn.execute(select(*_COLUMNS, T.c.data, I.c.version_hash, I.c.status.label("instance_status"),
                                   I.c.department_id.label("instance_department_id"), I.c.started_by)
                            .join(I, I.c.id == T.c.instance_id).where(T.c.id == task_id)).mappings().first()
-    if row is None or not access.task_visible(viewer, _Row(row), _Instance(row)):
+    if row is None:
         raise NotFound(f"task {task_id} not found")
+    return detail(specs, row, viewer, now)
+
+
+def detail(specs: SpecCache, row: Mapping[str, Any], viewer: Principal = SYSTEM,
+           now: datetime | None = None) -> dict[str, Any]:
+    """What `get` answers, from the row it reads — or from the row a task command of the mutation path reports
+    having written (its result's "task"), so the API answers a command without reading the task again."""
+    if not access.task_visible(viewer, _Row(row), _Instance(row)):
+        raise NotFound(f"task {row['id']} not found")
     item = _item(row, now or clock.now())
     item["data"] = loads(row["data"]) or {}
     item["instance_status"] = row["instance_status"]
