@@ -1,5 +1,5 @@
-"""the comparator of a library indicator (the direction its standard values are met in); rule rows' sources as
-seeded now: the plan's sections that exist, national practice by number, local practice with its reason
+"""the comparator of a library indicator (the direction its standard values are met in), room for "qualitative" in
+a goal indicator's; rule rows' sources as seeded now: the plan's sections that exist, national practice by number, local practice with its reason
 
 Revision ID: 0016
 Revises: 0015
@@ -126,7 +126,12 @@ _SOURCES = (
 
 
 def upgrade() -> None:
-    op.add_column('library_indicators', sa.Column('comparator', sa.String(length=10), nullable=True))
+    # "qualitative" has 11 characters: a declared qualitative indicator did not fit goal_indicators.comparator on
+    # PostgreSQL (SQLite does not enforce the length).
+    if op.get_bind().dialect.name != 'sqlite':
+        op.alter_column('goal_indicators', 'comparator', type_=sa.String(length=20),
+                        existing_type=sa.String(length=10), existing_nullable=False)
+    op.add_column('library_indicators', sa.Column('comparator', sa.String(length=20), nullable=True))
     indicators = sa.table('library_indicators', sa.column('code', sa.String), sa.column('level', sa.Integer),
                           sa.column('quantitative', sa.Boolean), sa.column('scope', sa.String),
                           sa.column('comparator', sa.String))
@@ -144,5 +149,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The sources stay corrected: the ones seeded before cited sections the plan does not have.
+    # The sources stay corrected: the ones seeded before cited sections the plan does not have; the comparator of
+    # a goal's indicator keeps its room ("qualitative" does not fit in 10).
     op.drop_column('library_indicators', 'comparator')
