@@ -105,7 +105,10 @@ def citations(text: str) -> list[Citation]:
             found.append(Citation(_expand(refs.group(1)), m.start()))
         elif m.group(0) == "方案" and not re.match(r"\s*[:：]", after):
             continue  # "方案" in a sentence of its own ("方案二(一)" is matched above)
-        elif _NO_SECTION.match(after) and not after.lstrip().startswith(("(《", "（《")):
+        elif m.group(0).startswith("《") and re.match(r"\s*[:：]", after):
+            found.append(Citation((), m.start()))  # the title, then what it says, with no section
+        elif not m.group(0).startswith("《") and _NO_SECTION.match(after) \
+                and not after.lstrip().startswith(("(《", "（《")):
             found.append(Citation((), m.start()))
     return found
 

@@ -2,7 +2,7 @@
 number, or local practice with its reason; what is quoted from the plan is the plan's own words.
 
 Read: the rule rows and the libraries' seeds, the BPMN and DMN documentation, the forms, the pages (templates and
-their texts) and the code's comments and docstrings. The outline comes from the plan's text (tests/plan_text.py).
+their texts), the code's comments and docstrings, the README and docs/. The outline comes from the plan's text (tests/plan_text.py).
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def _texts() -> Iterator[tuple[str, str]]:
     for path in sorted((ROOT / "forms").glob("*.json")):
         for text in _strings(json.loads(path.read_text(encoding="utf-8"))):
             yield str(path.relative_to(ROOT)), text
-    for folder, pattern in (("service", "*.py"), ("service/web/templates", "*.html"), ("workers", "*.py")):
-        for path in sorted((ROOT / folder).rglob(pattern)):
+    for folder, pattern in (("service", "*.py"), ("service/web/templates", "*.html"), ("workers", "*.py"),
+                            (".", "README.md"), ("docs", "*.md")):
+        for path in sorted((ROOT / folder).glob(pattern) if folder == "." else (ROOT / folder).rglob(pattern)):
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 yield f"{path.relative_to(ROOT)}:{n}", line
 
