@@ -125,3 +125,23 @@ def test_a_number_credited_to_the_plan_is_in_the_section_cited(row):
 def test_the_plan_text_is_the_shared_one():
     assert plan_text().count("武汉市预算绩效管理工作方案(2014—2015年)") >= 2
     assert "CONTACT US" not in plan_text()  # the web page's furniture is not the plan
+
+
+@pytest.mark.parametrize(("text", "cited"), [
+    ("the plan 二(四)/(五): accountability", [("二(四)", "二(五)")]),
+    ("（《武汉市预算绩效管理工作方案》二(三)1二是、二(三)3二是）", [("二(三)1二是", "二(三)3二是")]),
+    ("the plan 三 and 二(三)3", [("三", "二(三)3")]),
+    ("（方案：监督指导库）", [()]),
+    ("(the plan: 随机抽取)", [()]),
+    ("the plan gives no day count; the plan's targets", []),
+    ("整改方案、实施方案", []),
+    ("《武汉市预算绩效管理工作方案(2014—2015年)》 (the plan)", []),
+])
+def test_citations_are_read_as_the_project_writes_them(text, cited):
+    assert [c.sections for c in citations(text)] == cited
+
+
+def test_a_quotation_is_the_plans_when_its_sentence_cites_the_plan():
+    text = "本地做法；方案二(一)2：“情况严重,暂缓后停止该项目的执行。”其后。目标审核为“差”：不得进入预算。"
+    assert quoted_from_plan(text) == ["情况严重,暂缓后停止该项目的执行。"]
+    assert in_plan("情况严重,暂缓后停止该项目的执行。") and not in_plan("情况严重，暂缓后停止该项目的执行。")
