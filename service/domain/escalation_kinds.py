@@ -131,7 +131,8 @@ def refusal(kind: Kind, decision: str, *, reason: str | None, suspended_before: 
         return Refusal("reason_required", f"{_REFUSED}撤销督办须说明理由。", "Dismissing an escalation needs a reason.")
     if decision == "stop" and stop_requires_suspension and not suspended_before:
         # The plan 二(一)2: “情况严重,暂缓后停止该项目的执行。” (rule escalation.stop_requires_suspension)
-        return Refusal("suspend_first", f"{_REFUSED}停止执行须先暂缓执行（情况严重，暂缓后停止）。",
+        return Refusal("suspend_first",
+                       f"{_REFUSED}停止执行须先暂缓执行（方案二(一)2：“情况严重,暂缓后停止该项目的执行。”）",
                        "A project is stopped only after it was suspended (the plan 二(一)2); suspend it first.",
                        conflict=True)
     return None

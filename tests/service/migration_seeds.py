@@ -44,7 +44,7 @@ COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
                 ("task_candidates", "assignee"): "0004", ("departments", "district_id"): "0012",
                 ("escalations", "level"): "0013", ("escalations", "escalated_at"): "0013",
-                ("escalations", "escalated_by"): "0013"}
+                ("escalations", "escalated_by"): "0013", ("library_indicators", "comparator"): "0016"}
 # Generated keys the database assigns (the copies get new ones; nothing refers to them).
 _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process_definitions", "id"),
               ("users", "id")}
