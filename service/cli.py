@@ -172,8 +172,10 @@ def seed(org: Path | None, demo: bool, demo_size: int | None) -> None:
         click.echo("reference data: " + ", ".join(f"{n} {k}" for k, n in ref.items()))
         if demo:
             from service.demo.build import build_demo
+            from service.demo.progress import PROGRESS_FILE, Progress
 
-            build_demo(rt, ROOT, echo=click.echo, per_year=demo_size)
+            build_demo(rt, ROOT, echo=click.echo, per_year=demo_size,
+                       progress=Progress(PROGRESS_FILE, click.get_text_stream("stdout")))
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
 
