@@ -84,11 +84,11 @@ def console() -> IO[str]:
     return sys.stdout
 
 
-def building(path: Path = PROGRESS_FILE) -> dict[str, Any] | None:
+def building(path: Path | None = None) -> dict[str, Any] | None:
     """The demo build in progress ({fraction, phase, seconds}), or None when none runs (done, never started, or its
-    builder is gone)."""
+    builder is gone). `path`: PROGRESS_FILE by default."""
     try:
-        body = json.loads(path.read_text(encoding="utf-8"))
+        body = json.loads((path or PROGRESS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(body, dict) or body.get("finished") or not _alive(body.get("pid")):
