@@ -19,11 +19,11 @@ Echo = Callable[[str], None]
 
 
 def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None = None,
-               progress: Progress | None = None) -> None:
+               progress: Progress | None = None, processes: int = 1) -> None:
     """Create the demo municipality once; a second run only prints the accounts.
 
     `per_year` limits the projects of each fiscal year (all ≈ 144 by default; tests take fewer); `progress` shows
-    how far the build is (a bar on the console, a file the pages read).
+    how far the build is (a bar on the console, a file the pages read); `processes` drive parts of it side by side.
     """
     made = people.create_accounts(rt.engine, people.accounts(rt.engine, root / "seeds" / "demo_people.json"),
                                   clock.now())
@@ -35,7 +35,7 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
 
         _require_processes(rt)
         cohorts = _create_projects(rt, per_year)
-        drive(rt, cohorts, echo, progress)
+        drive(rt, cohorts, echo, progress, processes)
     _print_accounts(rt, echo)
 
 

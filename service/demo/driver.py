@@ -7,13 +7,14 @@ after the real "now" are not taken, so the demo never runs ahead of the calendar
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from service import clock, db
 from service.cycle import launch
@@ -64,6 +65,9 @@ class Demo:
         self.instances: dict[str, str] = {}  # instance id → project id
         self.acted = 0
         self.real_now = clock.now()
+        # One driver does what the worker does for every instance; one of several (one process each) only for its
+        # own instances, so that no two drive the same instance at once, and the first of them delivers the mail.
+        self.catch_all, self.mail = True, True
 
     def at(self, when: datetime) -> bool:
         """Move the clock to `when` (Wuhan time) unless that is still in the future; let the workers catch up."""
@@ -74,17 +78,30 @@ class Demo:
         return True
 
     def work(self) -> None:
-        """What the worker does at this moment: fire every due timer (each instance then settled at once), then a
-        full worker pass (jobs, mail) until nothing is left."""
-        from workers import timers
+        """What the worker does at this moment: fire every due timer and run every due job (each instance settled
+        at once, see `settle`), then, driving alone, a full worker pass (anything else, mail) until nothing is left."""
+        from workers import jobs, notify, timers
         from workers.runner import run_once
 
         for _ in range(50):
-            due = timers.due_instances(self.rt.workflows, clock.now())
+            now = clock.now()
+            due = [iid for iid in timers.due_instances(self.rt.workflows, now, limit=100_000)
+                   if self.catch_all or iid in self.instances]
             for iid in due:
                 self.settle(iid)
-            out = run_once(self.rt, OWNER, clock.now())
-            if not (due or out.timers.fired or out.jobs.done or out.jobs.retried or out.jobs.released):
+            with db.read(self.rt.engine) as conn:
+                pending = [iid for iid in conn.execute(select(JOBS.c.instance_id.distinct())
+                                                       .where(jobs._claimable(now))).scalars()
+                           if iid in self.instances]
+            for iid in pending:
+                self.settle(iid)
+            busy = bool(due or pending)
+            if self.catch_all:
+                out = run_once(self.rt, OWNER, now)
+                busy = busy or bool(out.timers.fired or out.jobs.done or out.jobs.retried or out.jobs.released)
+            elif self.mail:
+                notify.deliver_due(self.rt, OWNER, now, 50)
+            if not busy:
                 return
 
     def settle(self, instance_id: str) -> None:
@@ -223,49 +240,135 @@ def _scenarios(pids: list[str], kind: str, rng: random.Random, majors: Collectio
     return out
 
 
-def drive(rt: Runtime, cohorts: dict[int, list[str]], echo: Echo = print, progress: Progress | None = None) -> None:
-    """Run the three cohorts through their part of the cycle, then hand the clock back to real time."""
-    demo = Demo(rt, echo, progress)
-    demo.real_now = clock.now()
-    rt.workflows.live_workflows = LiveWorkflows()  # the demo settles each instance right after acting on it
+def drive(rt: Runtime, cohorts: dict[int, list[str]], echo: Echo = print, progress: Progress | None = None,
+          processes: int = 1) -> None:
+    """Run the three cohorts through their part of the cycle, then hand the clock back to real time.
+
+    With `processes` > 1 the projects are split between that many forked processes that take each dated step
+    together (a barrier between steps, as several workers on one clock); each drives only its own instances."""
+    real_now = clock.now()
     rng = random.Random(2015)
     years = sorted(cohorts)
     kinds = dict(zip(years, ("evaluated", "running", "review"), strict=True))
+    plan = Demo(rt, echo)
+    plan.real_now = real_now
     with db.read(rt.engine) as conn:
         projects = conn.execute(select(Project.id, Project.sector, Project.is_major, Project.is_key)).all()
         sectors = {p.id: p.sector for p in projects}
         majors, keys = {p.id for p in projects if p.is_major}, {p.id for p in projects if p.is_key}
         for year in years:
-            demo.scenario.update(_scenarios(cohorts[year], kinds[year], rng, majors, keys))
+            plan.scenario.update(_scenarios(cohorts[year], kinds[year], rng, majors, keys))
         by_sector = {sector: indicators_for(conn, sector) for sector in set(sectors.values())}
-    demo.indicators = {pid: by_sector[sector] for pid, sector in sectors.items()}
-    steps = sorted((step for year in years for step in _steps(demo, year, cohorts[year])), key=lambda st: st[0])
-    due = [st for st in steps if st[0] <= clock.to_local(demo.real_now)]  # later steps wait for the calendar
+    plan.indicators = {pid: by_sector[sector] for pid, sector in sectors.items()}
+    for year in years:
+        echo(f"demo: fiscal year {year}: {len(cohorts[year])} projects ({kinds[year]})")
+    processes = max(1, min(processes, *(len(pids) for pids in cohorts.values())))
+    if processes == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        acted = _drive_part(plan, cohorts, progress)
+    else:
+        acted = _drive_parallel(plan, cohorts, progress, processes)
+    final = Demo(rt, echo)  # timers due by the real now fire at the real now, for every instance
+    try:
+        if progress is not None:
+            progress.update(progress.fraction, "到期计时器")
+        final.work()
+    finally:
+        clock.reset()
+    with db.read(rt.engine) as conn:
+        count = conn.execute(select(func.count()).select_from(Instance)).scalar_one()
+        running = conn.execute(select(func.count()).select_from(Instance)
+                               .where(Instance.status == "running")).scalar_one()
+    summary = f"{count} cycle instances, {acted} tasks completed, {running} running"
+    if progress is not None:
+        progress.finish(summary)
+    echo(f"demo: {summary}")
+
+
+def _part_of(plan: Demo, cohorts: dict[int, list[str]], progress: Any) -> Demo:
+    demo = Demo(plan.rt, plan.echo, progress)
+    demo.real_now, demo.scenario, demo.indicators = plan.real_now, plan.scenario, plan.indicators
+    return demo
+
+
+def _dated_steps(demo: Demo, cohorts: dict[int, list[str]]) -> list[tuple[datetime, str, Callable[[], None]]]:
+    steps = sorted((step for year in sorted(cohorts) for step in _steps(demo, year, cohorts[year])),
+                   key=lambda st: st[0])
+    return [st for st in steps if st[0] <= clock.to_local(demo.real_now)]  # later steps wait for the calendar
+
+
+def _drive_part(plan: Demo, cohorts: dict[int, list[str]], progress: Any, barrier: Any = None,
+                alone: bool = True, mail: bool = True) -> int:
+    """Drive `cohorts` (all of them, or one process's part) through the dated steps; the number of tasks completed."""
+    demo = _part_of(plan, cohorts, progress)
+    demo.catch_all, demo.mail = alone, mail
+    due = _dated_steps(demo, cohorts)
     weights = [_weight(phase) for _, phase, _ in due]
     total, done = sum(weights) + 1, 0.0  # + 1: the timers due by the real now, at the end
+    demo.rt.workflows.live_workflows = LiveWorkflows()  # each instance is settled right after acting on it
     try:
-        for year in years:
-            echo(f"demo: fiscal year {year}: {len(cohorts[year])} projects ({kinds[year]})")
         for (when, phase, step), weight in zip(due, weights, strict=True):
             demo.step_share = (done / total, (done + weight) / total)
             if progress is not None:
                 progress.update(done / total, f"{clock.to_local(when):%Y-%m-%d} {phase}")
+            if barrier is not None:
+                barrier.wait()  # every process takes the step at the same moment of the moved clock
             demo.at(when)
             step()
             done += weight
+        if barrier is not None:
+            barrier.wait()
     finally:
         clock.reset()
-        rt.workflows.live_workflows = None
-    demo.step_share = (done / total, 1.0)
+        demo.rt.workflows.live_workflows = None
     if progress is not None:
-        progress.update(done / total, "到期计时器")
-    demo.work()  # timers due by the real now fire at the real now
-    with db.read(rt.engine) as conn:
-        running = conn.execute(select(Instance.id).where(Instance.status == "running")).all()
-    summary = f"{len(demo.instances)} cycle instances, {demo.acted} tasks completed, {len(running)} running"
-    if progress is not None:
-        progress.finish(summary)
-    echo(f"demo: {summary}")
+        progress.update(done / total)
+    return demo.acted
+
+
+class _Shared:
+    """A forked process's progress, read by the parent that draws the bar."""
+
+    def __init__(self, fractions: Any, steps: Any, index: int) -> None:
+        self.fractions, self.steps, self.index, self.fraction = fractions, steps, index, 0.0
+
+    def update(self, fraction: float, phase: str | None = None) -> None:
+        self.fraction = max(self.fraction, fraction)
+        self.fractions[self.index] = self.fraction
+        if phase is not None:
+            self.steps[self.index] += 1
+
+
+def _drive_parallel(plan: Demo, cohorts: dict[int, list[str]], progress: Progress | None, processes: int) -> int:
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(processes, timeout=_STEP_TIMEOUT)
+    fractions, steps, acted = ctx.Array("d", processes), ctx.Array("i", processes), ctx.Array("i", processes)
+    phases = [f"{clock.to_local(when):%Y-%m-%d} {phase}" for when, phase, _ in _dated_steps(plan, cohorts)]
+    plan.rt.engine.dispose()  # no pooled connection crosses the fork
+
+    def run(k: int) -> None:
+        part = {year: pids[k::processes] for year, pids in cohorts.items()}
+        try:
+            acted[k] = _drive_part(plan, part, _Shared(fractions, steps, k), barrier, alone=False, mail=k == 0)
+        except BaseException:
+            barrier.abort()
+            raise
+
+    children = [ctx.Process(target=run, args=(k,), name=f"demo-{k}") for k in range(processes)]
+    for child in children:
+        child.start()
+    while any(child.is_alive() for child in children):
+        for child in children:
+            child.join(0.25)
+        if progress is not None:
+            step = min(steps[:])
+            progress.update(min(fractions[:]), phases[step - 1] if 0 < step <= len(phases) else None)
+    failed = [child.name for child in children if child.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"the demo's process(es) {', '.join(failed)} failed (see above)")
+    return sum(acted[:])
+
+
+_STEP_TIMEOUT = 3600  # seconds one process waits for the others at a step before giving up
 
 
 # The relative cost of each kind of step (commands it drives), for an even progress bar.
