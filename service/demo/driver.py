@@ -90,7 +90,7 @@ class Demo:
             for iid in due:
                 self.settle(iid)
             with db.read(self.rt.engine) as conn:
-                pending = [iid for iid in conn.execute(select(JOBS.c.instance_id.distinct())
+                pending = [iid for iid in conn.execute(select(JOBS.c.instance_id).distinct()
                                                        .where(jobs._claimable(now))).scalars()
                            if iid in self.instances]
             for iid in pending:
