@@ -26,6 +26,7 @@ class Scenario:
     spent: float = 0.97  # share of the budget spent by year end
     stall_at: str | None = None  # the form nobody answers (still open, overdue, or escalated by now)
     extend: bool = False  # the supervisors (or the leadership) extend the slipped task's deadline in the last days
+    declares_late: bool = False  # the department declares its goals in the second week, not the first
 
 
 def indicators_for(conn: Connection, sector: str) -> list[dict[str, Any]]:

@@ -212,7 +212,9 @@ def _scenarios(pids: list[str], kind: str, rng: random.Random, majors: Collectio
             stall = {0: "goal_declaration", 1: "goal_submission", 2: "goal_review", 3: "goal_review",
                      4: "goal_review", 5: "goal_review"}.get(k)
             reviews = {6: ("中", "优"), 7: ("差",), 8: ("良",)}.get(k, ("优",))
-            out[pid] = Scenario(reviews=reviews, stall_at="expert_review" if pid in expert_waits else stall)
+            # k == 1: declared in the second week, so the head's submission is still open (not yet escalated) now
+            out[pid] = Scenario(reviews=reviews, stall_at="expert_review" if pid in expert_waits else stall,
+                                declares_late=k == 1)
         elif kind == "running":  # Y: monitoring reports filed in August, warnings being handled
             k = i % 25
             reviews = ("差",) if k == 4 and i % 50 == 4 else ("中", "良") if k == 5 else ("优",)
@@ -397,7 +399,9 @@ def _steps(demo: Demo, year: int, pids: list[str]) -> list[tuple[datetime, str, 
                                                                                        microsecond=0))
     steps = [
         (opens, "启动周期", lambda: demo.launch(pids)),
-        (opens + timedelta(days=5), "目标申报", act({"goal_declaration", "goal_submission"})),
+        (opens + timedelta(days=5), "目标申报",
+         lambda: demo.act({"goal_declaration", "goal_submission"},
+                          {pid for pid in own if not demo.scenario[pid].declares_late})),
         (opens + timedelta(days=10), "目标审核", act(GOAL_FORMS)),
         (opens + timedelta(days=14), "目标审核", act(GOAL_FORMS | LINK_FORMS)),
         (local(year, 7, 3), "中期评估", act(MID_FORMS)),
