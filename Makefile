@@ -59,10 +59,11 @@ deploy: migrate
 ## The schema, models, organisation and rule rows are in place before gunicorn starts; the first page
 ## answers at once while the demo municipality is built beside it (a progress bar here and on the pages), and the
 ## worker starts when the demo is done (its timers must not fire at today's date while the demo moves its clock).
-run: deploy assets
+run:
+	@$(MAKE) --no-print-directory -j2 deploy assets  # the Python and the npm installs side by side
 	$(BIN)/jixiao seed
 	@$(BIN)/jixiao serve --host $(HOST) --port $(PORT) & server=$$!; worker=; \
-	trap 'kill $$server $$worker 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$server $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	echo "jixiao: http://$(HOST):$(PORT)/login answers now; the demo municipality is built beside it"; \
 	$(BIN)/jixiao seed --demo || echo "jixiao: the demo could not be built (see above); serving without it"; \
 	$(BIN)/jixiao worker & worker=$$!; wait $$server
