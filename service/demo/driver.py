@@ -204,8 +204,9 @@ def _scenarios(pids: list[str], kind: str, rng: random.Random, majors: Collectio
     out: dict[str, Scenario] = {}
     expert_waits = [pid for i, pid in enumerate(pids) if pid in majors and i % 12 in (6, 8, 9, 10, 11)][:2]
     # key projects are evaluated by an agency, and so are major ones in the focus sectors (the rule decides)
-    # (never one whose own story stalls later: the overdue rectification, the open budget decision)
-    free = [pid for i, pid in enumerate(pids) if kind == "evaluated" and i % 30 != 7 and i % 17 != 2]
+    # (never one whose own story goes on after its evaluation: the overdue rectification, the open budget decision,
+    # the grades 中 and 差 and their budget cuts)
+    free = [pid for i, pid in enumerate(pids) if kind == "evaluated" and i % 10 < 7 and i % 30 != 7 and i % 17 != 2]
     agency_late = ([pid for pid in free if pid in keys] + [pid for pid in free if pid in majors])[:2]
     for i, pid in enumerate(pids):
         r = rng.random()
