@@ -88,9 +88,10 @@ def _print_accounts(rt: Runtime, echo: Echo) -> None:
     from service.domain.roles import ROLES
 
     echo(f"\nSign in at /login — every demo account's password is {people.DEMO_PASSWORD!r}. One account per role, "
-         "each with open work:")
+         "with its open work:")
     for s in choose(rt.engine):
-        where = f"{s.actionable} task(s) to act on in /inbox" if s.page == "/inbox" else f"work in {s.page}"
+        where = f"work in {s.page}" if s.page != "/inbox" else f"{s.actionable} task(s) to act on in /inbox" \
+            if s.actionable else "no open work in /inbox right now"
         echo(f"  {s.role:<18} {ROLES[s.role][0]:<10} {s.username:<16} {s.display_name}"
              f"{'（' + s.department + '）' if s.department and s.department not in s.display_name else ''}"
              f" — {where}")

@@ -1,6 +1,6 @@
 """The sign-ins `make run` prints (issue 16, part 2): for each role that works in the inbox, one account that has a
-task it can act on now, departmental roles from different departments; the roles whose work is elsewhere (audit,
-designer, administration) with the page where it is."""
+task it can act on now, departmental roles from different departments (a role nobody has work for now: its first
+account); the roles whose work is elsewhere (audit, designer, administration) with the page where it is."""
 
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ def principals(engine: Engine) -> list[tuple[Principal, str, str | None]]:
 
 def choose(engine: Engine) -> list[SignIn]:
     """One account per role: for inbox roles the first (the named demo accounts come first) that can act on a task
-    now, a departmental role in a department no other printed account belongs to; None found, the role is left out."""
+    now, a departmental role in a department no other printed account belongs to; none found, the role's first
+    account (with 0 tasks)."""
     tasks = open_tasks(engine)
     people = principals(engine)
     used_departments: set[str] = set()
@@ -95,6 +96,10 @@ def choose(engine: Engine) -> list[SignIn]:
                     used_departments.add(p.department_id)  # type: ignore[arg-type]
                 out.append(SignIn(role, p.username, name, dept, count))
                 break
+        else:  # nobody of this role has work now: still show whom to sign in as
+            if holders:
+                p, name, dept = holders[0]
+                out.append(SignIn(role, p.username, name, dept, 0))
     return out
 
 
