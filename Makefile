@@ -56,11 +56,17 @@ deploy: migrate
 
 ## Set everything up and serve on http://$(HOST):$(PORT) with SQLite (instance/jixiao.sqlite3): gunicorn with the
 ## settings of service/gunicorn_conf.py (gthread, one worker per core), as in production, and one worker beside it.
-## The schema, models and seed data are in place before gunicorn starts, so its workers only read them.
-run: deploy assets
-	$(BIN)/jixiao seed --demo
-	$(BIN)/jixiao worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/jixiao serve --host $(HOST) --port $(PORT)
+## The schema, models, organisation and rule rows are in place before gunicorn starts; the first page
+## answers at once while the demo municipality is built beside it (a progress bar here and on the pages), and the
+## worker starts when the demo is done (its timers must not fire at today's date while the demo moves its clock).
+run:
+	@$(MAKE) --no-print-directory -j2 deploy assets  # the Python and the npm installs side by side
+	$(BIN)/jixiao seed
+	@$(BIN)/jixiao serve --host $(HOST) --port $(PORT) & server=$$!; worker=; \
+	trap 'kill $$server $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	echo "jixiao: http://$(HOST):$(PORT)/login answers now; the demo municipality is built beside it"; \
+	$(BIN)/jixiao seed --demo || echo "jixiao: the demo could not be built (see above); serving without it"; \
+	$(BIN)/jixiao worker & worker=$$!; wait $$server
 
 ## Set everything up and run the suite (SQLite; set JIXIAO_TEST_DATABASE_URL for PostgreSQL).
 test: setup assets chromium

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -154,7 +155,9 @@ def users_list() -> None:
 @click.option("--demo", is_flag=True, help="also build the demo municipality (accounts, projects, live instances)")
 @click.option("--demo-size", type=click.IntRange(13, 1000), default=None,
               help="projects per fiscal year in the demo (default: all, about 144)")
-def seed(org: Path | None, demo: bool, demo_size: int | None) -> None:
+@click.option("--demo-processes", type=click.IntRange(1, 16), default=None,
+              help="processes that drive the demo side by side (default: one per core, at most 2)")
+def seed(org: Path | None, demo: bool, demo_size: int | None, demo_processes: int | None) -> None:
     """Load the organisation and reference data (rules, calendar, libraries); with --demo, the demo municipality.
 
     Safe to run again: the demo is built once, later runs only print its accounts."""
@@ -172,8 +175,11 @@ def seed(org: Path | None, demo: bool, demo_size: int | None) -> None:
         click.echo("reference data: " + ", ".join(f"{n} {k}" for k, n in ref.items()))
         if demo:
             from service.demo.build import build_demo
+            from service.demo.progress import PROGRESS_FILE, Progress
 
-            build_demo(rt, ROOT, echo=click.echo, per_year=demo_size)
+            processes = demo_processes or min(2, os.cpu_count() or 1)
+            build_demo(rt, ROOT, echo=click.echo, per_year=demo_size,
+                       progress=Progress(PROGRESS_FILE, click.get_text_stream("stdout")), processes=processes)
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
 

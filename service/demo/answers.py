@@ -25,6 +25,8 @@ class Scenario:
     achievement: float = 1.0  # share of each target reached at year end (drives the grade)
     spent: float = 0.97  # share of the budget spent by year end
     stall_at: str | None = None  # the form nobody answers (still open, overdue, or escalated by now)
+    extend: bool = False  # the supervisors (or the leadership) extend the slipped task's deadline in the last days
+    declares_late: bool = False  # the department declares its goals in the second week, not the first
 
 
 def indicators_for(conn: Connection, sector: str) -> list[dict[str, Any]]:
@@ -67,6 +69,8 @@ REVIEW_COMMENTS = {"优": "目标明确，指标可衡量", "良": "经协商补
 
 def answer(form_key: str, v: dict[str, Any], s: Scenario, round_: int, indicators: list[dict[str, Any]]) -> Any:
     """The form data for a task of `form_key` (None: this person does not act now). `v` are the task's variables."""
+    if form_key == "deadline_escalation":  # a slipped task: re-issued with a new deadline, so it is open again now
+        return {"decision": "extend_deadline", "decision_comment": "机构已说明原因，延长办理期限"} if s.extend else None
     if form_key == s.stall_at:
         return None
     budget = float(v.get("budget_amount") or 0)

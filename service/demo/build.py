@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from service import clock, db
 from service.cycle import projects as project_store
 from service.demo import people
+from service.demo.progress import Progress
 from service.demo.projects import generate, whole_department
 from service.models import Department, Project
 from service.runtime import Runtime
@@ -17,10 +18,12 @@ from service.runtime import Runtime
 Echo = Callable[[str], None]
 
 
-def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None = None) -> None:
+def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None = None,
+               progress: Progress | None = None, processes: int = 1) -> None:
     """Create the demo municipality once; a second run only prints the accounts.
 
-    `per_year` limits the projects of each fiscal year (all ≈ 144 by default; tests take fewer).
+    `per_year` limits the projects of each fiscal year (all ≈ 144 by default; tests take fewer); `progress` shows
+    how far the build is (a bar on the console, a file the pages read); `processes` drive parts of it side by side.
     """
     made = people.create_accounts(rt.engine, people.accounts(rt.engine, root / "seeds" / "demo_people.json"),
                                   clock.now())
@@ -32,7 +35,7 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
 
         _require_processes(rt)
         cohorts = _create_projects(rt, per_year)
-        drive(rt, cohorts, echo)
+        drive(rt, cohorts, echo, progress, processes)
     _print_accounts(rt, echo)
 
 
@@ -80,14 +83,16 @@ def _create_projects(rt: Runtime, per_year: int | None) -> dict[int, list[str]]:
 
 
 def _print_accounts(rt: Runtime, echo: Echo) -> None:
+    """One sign-in per role: an account with work it can do now (issue 16, part 2)."""
+    from service.demo.signins import choose
     from service.domain.roles import ROLES
-    from service.models import User, UserRole
 
-    echo(f"\nSign in at /login — every demo account's password is {people.DEMO_PASSWORD!r}. One account per role:")
-    with db.read(rt.engine) as conn:
-        for role, (label, _) in ROLES.items():
-            names = conn.execute(select(User.username).join(UserRole, UserRole.user_id == User.id)
-                                 .where(UserRole.role == role).order_by(User.id).limit(3)).scalars().all()
-            if names:
-                echo(f"  {role:<18} {label:<12} {', '.join(names)}")
+    echo(f"\nSign in at /login — every demo account's password is {people.DEMO_PASSWORD!r}. One account per role, "
+         "with its open work:")
+    for s in choose(rt.engine):
+        where = f"work in {s.page}" if s.page != "/inbox" else f"{s.actionable} task(s) to act on in /inbox" \
+            if s.actionable else "no open work in /inbox right now"
+        echo(f"  {s.role:<18} {ROLES[s.role][0]:<10} {s.username:<16} {s.display_name}"
+             f"{'（' + s.department + '）' if s.department and s.department not in s.display_name else ''}"
+             f" — {where}")
     echo("  (every department has <id>.staff and <id>.head, e.g. jyj.staff / jyj.head for 市教育局)")

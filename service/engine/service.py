@@ -22,7 +22,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -110,6 +110,12 @@ class WorkflowService:
         self.specs = specs
         self.script_engine = scripting.JixiaoScriptEngine(functions)
         self.serializer = make_serializer(specs.resolve)
+        # Off by default. A single-threaded driver (the demo, service/demo/driver.py) may set a mapping here to keep
+        # each instance's workflow in memory after a command, keyed by (instance id, the lock version it was stored
+        # with): the next command on that version skips rebuilding it from the state JSON. An entry is taken out
+        # when used and put back only after the write succeeded, so a failed command never leaves its half-run
+        # workflow behind; any other writer bumps the lock version, so a stale entry is never found.
+        self.live_workflows: MutableMapping[tuple[str, int], BpmnWorkflow] | None = None
 
     # --- public commands ---------------------------------------------------------------------------
 
@@ -172,6 +178,8 @@ class WorkflowService:
             self._write_tasks(conn, instance_id, outcome, None, actor, now, department_id)
             self._write_waits(conn, instance_id, [], outcome.messages)
             conn.execute(INSERT_EVENT, ev)
+        if self.live_workflows is not None:
+            self.live_workflows[(instance_id, 1)] = wf
         return row
 
     def apply(self, instance_id: str, command: Command, actor: Principal = SYSTEM,
@@ -283,6 +291,8 @@ class WorkflowService:
             if also is not None:
                 also(conn)
             conn.execute(INSERT_EVENT, ev)
+        if self.live_workflows is not None:
+            self.live_workflows[(row.id, row.lock_version + 1)] = wf
         result = {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
                   "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
                   "next_timer_at": values["next_timer_at"], "data": outcome.data}
@@ -368,6 +378,10 @@ class WorkflowService:
             conn.execute(sql.INSERT_WAIT, [{"instance_id": instance_id, "name": n} for n in after])
 
     def _deserialize(self, row: Any) -> BpmnWorkflow:
+        if self.live_workflows is not None:
+            live = self.live_workflows.pop((row.id, row.lock_version), None)
+            if live is not None:
+                return live
         wf = self.serializer.deserialize_json(row.state)
         wf.script_engine = self.script_engine  # the engine is not serialized (SPIFFWORKFLOW.md §7)
         return wf

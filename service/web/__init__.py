@@ -84,7 +84,17 @@ def page_context() -> dict[str, object]:
             "switch_lang_url": i18n.switch_url, "web_user": user, "nav": navigation(user),
             "local_time": i18n.local_time, "pick": i18n.pick, "label": i18n.label, "pretty": i18n.pretty,
             "role": i18n.role, "department_name": department_name,
-            "vendor_ready": vendor_ready(), "jtext": json_text}
+            "vendor_ready": vendor_ready(), "jtext": json_text, "demo_building": demo_building()}
+
+
+def demo_building() -> dict[str, object] | None:
+    """How far the demo build beside `make run` is (issue 16, part 9), or None when none runs."""
+    from service.demo.progress import building
+
+    progress = building()
+    if progress is None:
+        return None
+    return {"percent": int(100 * float(progress.get("fraction") or 0)), "phase": str(progress.get("phase") or "")}
 
 
 @bp.after_request

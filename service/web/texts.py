@@ -9,6 +9,9 @@ from service.web.admin_texts import ADMIN_TEXTS, RULE_TEXTS
 TEXTS: dict[str, tuple[str, str]] = {
     # --- frame, sign-in, home -------------------------------------------------------------------------
     "app_name": ("预算绩效管理", "Budget performance management"),
+    "demo_building": ("演示数据正在生成：{percent}%（{phase}）。待办、看板和报表随之逐步填充，刷新页面可查看最新进度。",
+                      "The demo municipality is being built: {percent}% ({phase}). Inboxes, the dashboard and the "
+                      "reports fill in as it goes; reload the page to see how far it is."),
     "login": ("登录", "Sign in"), "username": ("用户名", "User name"), "password": ("密码", "Password"),
     "logout": ("退出登录", "Sign out"), "home": ("首页", "Home"), "switch_lang": ("English", "中文"),
     "wrong_credentials": ("用户名或密码错误。", "Wrong user name or password."),
