@@ -27,6 +27,7 @@ class Scenario:
     stall_at: str | None = None  # the form nobody answers (still open, overdue, or escalated by now)
     extend: bool = False  # the supervisors (or the leadership) extend the slipped task's deadline in the last days
     declares_late: bool = False  # the department declares its goals in the second week, not the first
+    opens_case: bool = False  # the leadership opened an accountability case on the overdue rectification lately
 
 
 def indicators_for(conn: Connection, sector: str) -> list[dict[str, Any]]:
@@ -71,6 +72,8 @@ def answer(form_key: str, v: dict[str, Any], s: Scenario, round_: int, indicator
     """The form data for a task of `form_key` (None: this person does not act now). `v` are the task's variables."""
     if form_key == "deadline_escalation":  # a slipped task: re-issued with a new deadline, so it is open again now
         return {"decision": "extend_deadline", "decision_comment": "机构已说明原因，延长办理期限"} if s.extend else None
+    if form_key == "escalation_handling":  # the overdue rectification: a case opened, the supervisors handle it now
+        return {"decision": "open_accountability", "decision_comment": "逾期未整改，启动问责"} if s.opens_case else None
     if form_key == s.stall_at:
         return None
     budget = float(v.get("budget_amount") or 0)

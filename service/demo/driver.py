@@ -241,7 +241,8 @@ def _scenarios(pids: list[str], kind: str, rng: random.Random, majors: Collectio
             late = pid in agency_late
             out[pid] = Scenario(reviews=("中", "优") if i % 11 == 6 else ("优",), achievement=achievement,
                                 spent=0.9 + 0.09 * r, execution=0.55 + 0.2 * r, goal_progress=0.5 + 0.2 * r,
-                                stall_at="key_evaluation_report" if late else stall, extend=late)
+                                stall_at="key_evaluation_report" if late else stall, extend=late,
+                                opens_case=stall == "rectification_plan")
     return out
 
 
@@ -421,7 +422,8 @@ def _steps(demo: Demo, year: int, pids: list[str]) -> list[tuple[datetime, str, 
     ]
     if year < clock.to_local(demo.real_now).year:
         # A few days ago the supervisors (or the leadership) gave a slipped key evaluation more time: the agency
-        # has it open again, due in the days ahead.
+        # has it open again, due in the days ahead; and they opened an accountability case on the overdue
+        # rectification, which the supervisors now handle.
         late = clock.to_local(demo.real_now - timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
-        steps.append((late, "督办", act({"deadline_escalation"})))
+        steps.append((late, "督办", act({"deadline_escalation", "escalation_handling"})))
     return steps
