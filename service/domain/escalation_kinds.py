@@ -29,6 +29,10 @@ _DEVIATION = ("resume", "suspend", "stop")
 # supervisor (or, one level up, the bureau's leadership) extends the deadline or orders it done within one; the
 # models reissue the task with the new due date (forms/deadline_escalation.schema.json).
 _SLIPPED = ("extend_deadline", "order_rectification")
+# A target slipping while the department's corrective measures are under way (a red warning that is no serious
+# deviation, a mid-term review seriously off track): the supervisor orders the measures done within their deadline,
+# or suspends the project until a report is no longer seriously off course (forms/target_escalation.schema.json).
+_TARGET = ("order_rectification", "suspend")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
          "deviation_decision"),
     Kind("SERIOUS_DEVIATION", "严重偏离绩效目标", "Serious deviation from the goal", _DEVIATION,
          "deviation_decision"),
+    Kind("RED_WARNING", "红色预警", "Red warning", _TARGET, "target_escalation"),
+    Kind("MIDTERM_OFF_TRACK", "中期评估严重滞后", "Mid-term review: seriously off track", _TARGET, "target_escalation"),
     Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time",
          ("extend_deadline", "order_rectification"), "feedback_escalation"),
     Kind("rectification_overdue", "整改逾期", "Rectification overdue",

@@ -117,7 +117,8 @@ class ProjectAction(Base):
     key: Mapped[str] = mapped_column(String(120), unique=True)  # idempotency: instance + element + round
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
     report_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_reports.id"))
-    # corrective_requested | continue | reallocate | cancel | paused | suspended | stopped | resumed
+    # corrective_requested | continue | reallocate | cancel | paused | suspended | stopped | resumed |
+    # corrective_ordered (a supervisor on a slipping target) | midterm_corrective (after an off-track mid-term review)
     action: Mapped[str] = mapped_column(String(30))
     due_on: Mapped[date | None] = mapped_column(Date)
     budget_cut: Mapped[Decimal | None] = mapped_column(Money)
