@@ -17,7 +17,9 @@ from service.errors import InvalidInput, NotFound
 from service.models import AccountabilityCase
 
 CASES = AccountabilityCase.__table__
-REASONS = ("rectification_overdue", "rectification_failed", "stopped", "other")
+# coverage_missed: a department escalated at year end for missing the plan's coverage targets
+# (workflows/coverage_review.bpmn), a case without a project.
+REASONS = ("rectification_overdue", "rectification_failed", "stopped", "coverage_missed", "other")
 
 
 def case_key(instance_id: str, reason: str) -> str:

@@ -53,6 +53,8 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
          "deviation_decision"),
     Kind("RED_WARNING", "红色预警", "Red warning", _TARGET, "target_escalation"),
     Kind("MIDTERM_OFF_TRACK", "中期评估严重滞后", "Mid-term review: seriously off track", _TARGET, "target_escalation"),
+    Kind("COVERAGE_MISSED", "未达覆盖目标", "Coverage targets missed",
+         ("order_rectification", "open_accountability", "dismiss"), "coverage_review"),
     Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time",
          ("extend_deadline", "order_rectification"), "feedback_escalation"),
     Kind("rectification_overdue", "整改逾期", "Rectification overdue",
