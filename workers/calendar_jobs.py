@@ -1,7 +1,7 @@
 """Calendar jobs of the worker (DESIGN.md Workers): the daily reminder sweep, the annual cycle launch, the
-monitoring checkpoints and the year-end coverage review. Each is a plain function (rt, now) — the worker's cron schedules call them with the
-clock's time, tests with explicit datetimes — and each is idempotent: running it twice, or from two workers at
-once, has the effect of running it once.
+monitoring checkpoints and the year-end coverage review. Each is a plain function (rt, now) — the worker's cron
+schedules call them with the clock's time, tests with explicit datetimes — and each is idempotent: running it
+twice, or from two workers at once, has the effect of running it once.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from service import clock, db
 from service.cycle import coverage_reviews, launch
 from service.cycle.projects import PROJECTS
 from service.domain.coverage import department_shortfalls
-from service.domain.roles import SYSTEM
 from service.domain.reminders import checkpoint_window
+from service.domain.roles import SYSTEM
 from service.errors import InvalidInput, JixiaoError, NotFound
 from service.models import Department, Instance
 from service.notifications import outbox
