@@ -13,13 +13,15 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from service import clock
+from service.domain import escalation_kinds as kinds
 from service.errors import InvalidInput, NotFound
 from service.models import AccountabilityCase
 
 CASES = AccountabilityCase.__table__
-# coverage_missed: a department escalated at year end for missing the plan's coverage targets
-# (workflows/coverage_review.bpmn), a case without a project.
-REASONS = ("rectification_overdue", "rectification_failed", "stopped", "coverage_missed", "other")
+# Besides these, a slipped deadline whose escalation kind allows opening a case is its own reason: the kind's code
+# (the models' `call_slip_accountability`, service/domain/escalation_kinds.py).
+REASONS = tuple(dict.fromkeys(("rectification_overdue", "rectification_failed", "stopped", "other",
+                               *kinds.ACCOUNTABLE)))
 
 
 def case_key(instance_id: str, reason: str) -> str:

@@ -26,9 +26,12 @@ DECISIONS: dict[str, tuple[str, str]] = {
 # A project's deviation: resume, suspend, or — once suspended — stop with the budget cut (the plan 二(一)2).
 _DEVIATION = ("resume", "suspend", "stop")
 # A task left undone a grace period after its due date (the escalation ladder, docs/CYCLE.md "Deadlines"): the
-# supervisor (or, one level up, the bureau's leadership) extends the deadline or orders it done within one; the
-# models reissue the task with the new due date (forms/deadline_escalation.schema.json).
-_SLIPPED = ("extend_deadline", "order_rectification")
+# supervisor (or, one level up, the bureau's leadership) extends the deadline, orders it done within one, or opens an
+# accountability case; the models reissue the task with the new due date (forms/deadline_escalation.schema.json) —
+# with a case too, the case running beside the reissued task under the kind's code as its reason (the shape: the
+# gateway `gw_<T>_accountability`, the fork `fork_<T>_accountability`, the call activity `call_slip_accountability`;
+# docs/CYCLE.md, "User tasks").
+_SLIPPED = ("extend_deadline", "order_rectification", "open_accountability")
 # A target slipping while the department's corrective measures are under way (a red warning that is no serious
 # deviation, a mid-term review seriously off track): the supervisor orders the measures done within their deadline,
 # or suspends the project until a report is no longer seriously off course (forms/target_escalation.schema.json).
@@ -69,6 +72,8 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("key_report_slipped", "第三方机构重点评价报告逾期", "Agency's key evaluation report overdue"),
     )),
 )}
+# Kinds whose decision may open an accountability case: each is that case's reason (accountability_reason).
+ACCOUNTABLE = tuple(code for code, kind in KINDS.items() if "open_accountability" in kind.decisions)
 # A kind no row names, answered by a supervisor task without a decision list of its own.
 WITH_TASK = Kind(None, "督办", "Escalation", ("extend_deadline", "order_rectification", "open_accountability"))
 # A kind no row names and no supervisor task answers: the supervisor acts on the instance itself, or dismisses.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.domain.escalation_kinds import DECISIONS as ESCALATION_DECISIONS
+from service.domain.escalation_kinds import KINDS as ESCALATION_KINDS
 from service.web.admin_texts import ADMIN_TEXTS, RULE_TEXTS
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -146,6 +147,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "case_filter_all": ("全部", "All"),
     "case_status_open": ("办理中", "Open"), "case_status_closed": ("已结案", "Closed"), "reason": ("事由", "Reason"),
     "outcome": ("处理结果", "Outcome"), "no_cases": ("没有问责案件。", "No accountability cases."),
+    **{f"case_reason_{code}": (kind.name, kind.name_en) for code, kind in ESCALATION_KINDS.items() if code},
     "case_reason_rectification_overdue": ("整改逾期", "Rectification overdue"),
     "case_reason_rectification_failed": ("整改不到位", "Rectification failed"),
     "case_reason_stopped": ("项目被终止", "Project stopped"), "case_reason_other": ("其他", "Other"),

@@ -110,7 +110,7 @@ def test_opening_accountability_runs_a_case_for_the_department(cycle):
     cycle.work()
     [case] = cycle.rows("accountability_cases")
     assert (case.reason, case.department_id, case.project_id, case.status) == \
-        ("coverage_missed", "dept-a", None, "open")
+        ("COVERAGE_MISSED", "dept-a", None, "open")
     cycle.complete(iid, "handle_accountability", {"responsible_party": "部门财务处", "sanction": "notice",
                                                   "accountability_outcome": "全市通报"}, user="supervisor")
     assert cycle.rows("accountability_cases")[0].status == "closed"
