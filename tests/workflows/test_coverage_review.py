@@ -134,3 +134,13 @@ def test_a_year_without_targets_or_rules_escalates_nobody(cycle, year):
     _projects(cycle)
     result = review_coverage(cycle.rt, YEAR_END, year=year)
     assert result.started == [] and result.failed == {}
+
+
+def test_the_supervisor_reads_the_missed_targets_on_the_escalation(cycle):
+    _review(cycle)
+    [esc] = _open(cycle)
+    facts = cycle.as_user("supervisor").get(f"/api/escalations/{esc['id']}/facts").get_json()
+    assert facts["focus"] == "coverage" and facts["project"] is None
+    [missed] = facts["coverage"]["missed"]
+    assert (facts["coverage"]["department_id"], missed["measure"], missed["actual"], missed["target"]) == \
+        ("dept-a", "goal_money_share", 25.0, 50.0)
