@@ -9,6 +9,7 @@ from typing import Any
 
 from service.engine.verify import verify
 from tests.workflows.test_monitoring import MIDTERM, _approved, _at, _data, _open_escalations, _report
+from tests.workflows.test_monitoring_targets import MIDTERM_BEHIND
 
 OUTCOME = {"responsible_party": "项目单位", "sanction": "interview", "accountability_outcome": "约谈项目负责人"}
 
@@ -68,4 +69,29 @@ def test_a_late_midterm_review_opens_a_case_beside_the_reissued_review(cycle):
     data = _data(cycle, iid)
     assert cycle.instance(iid)["status"] == "completed"
     assert (data["monitoring_outcome"], data["last_warning_level"]) == ("completed", "green")
+    _clean(cycle)
+
+
+def test_late_corrective_measures_after_the_midterm_review_climb_the_same_ladder(cycle):
+    pid = _approved(cycle, is_key=True)
+    iid = cycle.start(pid, process_id="monitoring")
+    _at(cycle, "2015-07-01T09:00:00+08:00")
+    cycle.complete(iid, "midterm_review", MIDTERM_BEHIND, user="reviewer")  # off track: measures due 15 July
+    _at(cycle, "2015-07-20T23:59:00+08:00")  # 3 working days of grace: 16, 17, 20 July
+    assert _open_escalations(cycle) == []
+    _at(cycle, "2015-07-21T00:00:00+08:00")
+    [esc] = _open_escalations(cycle)
+    assert (esc["element_id"], esc["department_id"]) == ("midterm_corrective_slipped", "dept-a")
+    assert _ready(cycle, iid) == ["supervise_midterm_corrective"]
+    cycle.complete(iid, "supervise_midterm_corrective", {"decision": "open_accountability"}, user="supervisor")
+    [case] = cycle.rows("accountability_cases")
+    assert (case.reason, case.project_id) == ("midterm_corrective_slipped", pid)
+    [again] = [t for t in cycle.tasks(iid, "staff_a") if t["bpmn_id"] == "midterm_corrective"]
+    assert again["due_at"][:19] == "2015-08-04T15:59:59"  # 10 working days from 21 July
+    cycle.complete(iid, "midterm_corrective", {"midterm_corrective_plan": "压缩工期"}, user="staff_a")
+    cycle.complete(iid, "handle_accountability", OUTCOME, user="supervisor")
+    _at(cycle, "2015-08-03T09:00:00+08:00")
+    _report(cycle, iid, executed=700_000)
+    assert cycle.instance(iid)["status"] == "completed"
+    assert _data(cycle, iid)["monitoring_outcome"] == "completed"
     _clean(cycle)
