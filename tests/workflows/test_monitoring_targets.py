@@ -133,9 +133,11 @@ def test_a_midterm_review_off_track_asks_for_corrective_measures_without_holding
     assert _open_escalations(cycle) == []  # off track, but not seriously: no escalation
 
     _at(cycle, "2015-08-03T09:00:00+08:00")  # the measures are late; the checkpoint report opens regardless
-    assert _ready(cycle, iid) == ["file_report", "midterm_corrective"]
+    # …while the late measures climbed their own ladder (tests/workflows/test_monitoring_ladders.py) to the leadership
+    assert _ready(cycle, iid) == ["file_report", "lead_midterm_corrective"]
     _report(cycle, iid, executed=700_000)
     assert cycle.instance(iid)["status"] == "running"
+    cycle.complete(iid, "lead_midterm_corrective", {"decision": "extend_deadline"}, user="leader")
     cycle.complete(iid, "midterm_corrective", {"midterm_corrective_plan": "调整施工计划，压缩工期",
                                                "midterm_budget_adjustment": 100_000}, user="staff_a")
     [measure] = [a for a in cycle.rows("project_actions", project_id=pid) if a.action == "midterm_corrective"]
