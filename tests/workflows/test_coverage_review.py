@@ -163,3 +163,18 @@ def test_late_rectification_measures_climb_the_deadline_ladder(cycle):
                                                   "accountability_outcome": "约谈"}, user="supervisor")
     assert cycle.instance(iid)["status"] == "completed"
     _clean(cycle)
+
+
+def test_the_cli_runs_the_review_on_demand(cycle, monkeypatch):
+    from click.testing import CliRunner
+
+    from service.cli import main
+
+    _projects(cycle)
+    monkeypatch.setenv("DATABASE_URL", cycle.rt.settings.database_url)
+    runner = CliRunner()
+    first = runner.invoke(main, ["cycle", "coverage-review", "--year", "2015"])
+    assert first.exit_code == 0 and "1 coverage review(s) started" in first.output, first.output
+    again = runner.invoke(main, ["cycle", "coverage-review", "--year", "2015"])
+    assert again.exit_code == 0 and "0 coverage review(s) started" in again.output, again.output
+    assert [r.department_id for r in cycle.rows("coverage_reviews")] == ["dept-a"]
