@@ -69,7 +69,6 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("midterm_slipped", "中期评估逾期", "Mid-term review overdue"),
         ("report_slipped", "监控报告逾期未报", "Monitoring report not filed in time"),
         ("midterm_corrective_slipped", "中期评估纠偏措施逾期", "Corrective measures after the mid-term review overdue"),
-        ("coverage_rectification_slipped", "覆盖目标整改措施逾期", "Measures for missed coverage targets overdue"),
         ("self_evaluation_slipped", "单位自评逾期", "Self-evaluation overdue"),
         ("key_report_slipped", "第三方机构重点评价报告逾期", "Agency's key evaluation report overdue"),
     )),

@@ -146,25 +146,6 @@ def test_the_supervisor_reads_the_missed_targets_on_the_escalation(cycle):
         ("dept-a", "goal_money_share", 25.0, 50.0)
 
 
-def test_late_rectification_measures_climb_the_deadline_ladder(cycle):
-    iid = _review(cycle)
-    cycle.complete(iid, "review_coverage", {"decision": "order_rectification"}, user="supervisor")  # due 18 January
-    clock.set_now(datetime.fromisoformat("2016-01-22T00:00:00+08:00"))  # 3 working days of grace: 19–21 January
-    cycle.work()
-    [esc] = _open(cycle)
-    assert (esc["element_id"], esc["department_id"]) == ("coverage_rectification_slipped", "dept-a")
-    cycle.complete(iid, "supervise_coverage_rectification", {"decision": "open_accountability"}, user="supervisor")
-    [case] = cycle.rows("accountability_cases")
-    assert (case.reason, case.project_id, case.department_id) == ("coverage_rectification_slipped", None, "dept-a")
-    [again] = [t for t in cycle.tasks(iid, "head_a") if t["bpmn_id"] == "rectify_coverage"]
-    assert again["due_at"][:19] == "2016-02-05T15:59:59"  # 10 working days from Friday 22 January
-    cycle.complete(iid, "rectify_coverage", {"coverage_rectification_plan": "全部项目编报绩效目标"}, user="head_a")
-    cycle.complete(iid, "handle_accountability", {"responsible_party": "部门财务处", "sanction": "interview",
-                                                  "accountability_outcome": "约谈"}, user="supervisor")
-    assert cycle.instance(iid)["status"] == "completed"
-    _clean(cycle)
-
-
 def test_the_cli_runs_the_review_on_demand(cycle, monkeypatch):
     from click.testing import CliRunner
 
