@@ -331,6 +331,11 @@ def report(r: AuditResult) -> None:
 
 def part(tmp: Path) -> None:
     """Run and print the audit benchmark (bench/run.py calls this)."""
+    from bench import figures
+
     result = run(tmp, log=lambda m: print(m, flush=True))
     print()
     report(result)
+    rate = result.checked / result.verify_s if result.verify_s else 0.0
+    figures.record("verify.10k", f"{rate:,.0f} instances/s, {len(result.findings)} findings",
+                   rate >= 200 and not result.findings)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import flask_smorest
 from flask import current_app, g, request
+from marshmallow import Schema
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -74,7 +75,23 @@ def _depth(value: Any) -> int:
 
 
 class StrictJSONParser(FlaskParser):
-    """webargs' Flask parser with strict_json: what is not JSON is a 400 like any malformed body."""
+    """webargs' Flask parser with strict_json: what is not JSON is a 400 like any malformed body.
+
+    A schema class is instantiated once, not per request (webargs builds one each time, deep-copying every
+    field: 3 % of a command's time); marshmallow 4's schemas keep no state between loads.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type[Schema], Schema] = {}
+
+    def _get_schema(self, argmap: Any, req: Any) -> Schema:
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas.setdefault(argmap, argmap())
+            return schema
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):

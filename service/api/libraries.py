@@ -66,6 +66,7 @@ class IndicatorSchema(Schema):
     sectors = fields.List(fields.String(), required=True)
     standards = fields.Dict(keys=fields.String(), required=True)
     proposed_by = fields.String(allow_none=True)
+    comparator = fields.String(allow_none=True, validate=validate.OneOf((">=", "<=", "=", "range", "qualitative")))
 
 
 class IndicatorFilter(PageArgs):

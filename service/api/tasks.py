@@ -113,8 +113,14 @@ class TaskComplete(MethodView):
         completes it back to its owner, who then completes it.
         """
         rt = runtime()
-        rt.workflows.complete_task(task_id, body["data"], actor=principal())
-        return q.get(rt.engine, rt.specs, task_id, principal())
+        return _answer(rt, task_id, rt.workflows.complete_task(task_id, body["data"], actor=principal()))
+
+
+def _answer(rt: Any, task_id: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The task as the command left it: from the row the mutation path wrote, or read again when it reports none."""
+    if "task" in result:
+        return q.detail(rt.specs, result["task"], principal())
+    return q.get(rt.engine, rt.specs, task_id, principal())
 
 
 def _task_command(name: str, make: Any, body_schema: type[Schema] | None, doc: str) -> None:
@@ -124,8 +130,7 @@ def _task_command(name: str, make: Any, body_schema: type[Schema] | None, doc: s
         def post(self, *args: Any, task_id: str) -> dict[str, Any]:
             rt = runtime()
             body = args[0] if args else {}
-            rt.workflows.apply_to_task(task_id, make(task_id, body), actor=principal())
-            return q.get(rt.engine, rt.specs, task_id, principal())
+            return _answer(rt, task_id, rt.workflows.apply_to_task(task_id, make(task_id, body), actor=principal()))
 
     if body_schema is not None:
         _View.post = blp.arguments(body_schema)(_View.post)  # type: ignore[method-assign]

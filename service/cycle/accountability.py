@@ -1,4 +1,4 @@
-"""Accountability cases (问责, the plan 二(四)/(五)): opened for a failure, closed with the supervisor's outcome.
+"""Accountability cases (问责, the plan 二(一)4): opened for a failure, closed with the supervisor's outcome.
 
 A case is keyed by the instance and the reason, so a job run twice (or a second missed deadline of the same
 rectification) finds the case it opened before instead of opening another.

@@ -1,4 +1,4 @@
-"""Budget decisions (结果应用, the plan 二(五)): proposal, the budget officer's confirmation, disclosure, report.
+"""Budget decisions (结果应用, the plan 二(一)4): proposal, the budget officer's confirmation, disclosure, report.
 
 One row per project (the decision for `for_year` = fiscal year + 1); written by the `budget.*`,
 `disclosure.record` and `results.report` handlers as idempotent upserts.

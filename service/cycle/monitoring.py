@@ -92,7 +92,7 @@ def lift_suspension(conn: Connection, now: datetime, *, key: str, project_id: st
 
 def pause(conn: Connection, now: datetime, *, key: str, project_id: str, report_id: int | None,
           due_on: date | None) -> None:
-    """No corrective measures by the deadline: the project is paused automatically (the plan 二(二))."""
+    """No corrective measures by the deadline: the project is paused automatically (local practice)."""
     record_action(conn, now, key=key, project_id=project_id, action="paused", report_id=report_id, due_on=due_on,
                   note="逾期未提出纠偏措施，项目自动暂停执行", actor="system")
     projects.set_status(conn, project_id, "paused", now)

@@ -1,4 +1,4 @@
-"""Results feedback and rectification records (结果反馈与整改, the plan 二(四)): one row per project.
+"""Results feedback and rectification records (结果反馈与整改, the plan 二(一)4): one row per project.
 
 Written by the `rectification.*` task handlers; every write is an idempotent upsert by project, because jobs
 run at least once. Status: open → submitted → done | failed; overdue while a supervisor decides on a missed

@@ -31,6 +31,7 @@ def indicators_for(conn: Connection, sector: str) -> list[dict[str, Any]]:
     """An output, an effect and a satisfaction indicator from the library for the sector (common ones otherwise)."""
     li = LibraryIndicator.__table__
     rows = conn.execute(select(li).where(li.c.level == 3, li.c.status == "confirmed").order_by(li.c.code)).all()
+    rows = [r for r in rows if json.loads(r.standards or "{}")]  # a target comes from a standard value
 
     def pick(categories: tuple[str, ...]) -> Any:
         own = [r for r in rows if r.category in categories and sector in json.loads(r.sectors or "[]")]
@@ -41,13 +42,22 @@ def indicators_for(conn: Connection, sector: str) -> list[dict[str, Any]]:
               (pick(("satisfaction",)), 20)]
     out = []
     for row, weight in chosen:
-        standards = json.loads(row.standards or "{}")
-        target = standards.get("plan") or standards.get("history") or 100
+        source, target = standard_of(json.loads(row.standards or "{}"))
         out.append({"library_code": row.code, "name": row.name, "category": row.category, "unit": row.unit or "项",
-                    "comparator": ">=", "target": target if isinstance(target, (int, float)) else 100,
-                    "weight": weight, "standard_source": "plan" if "plan" in standards else "history",
-                    "evidence_required": row.category == "quantity"})
+                    "comparator": row.comparator or ">=", "target": target, "weight": weight,
+                    "standard_source": source, "evidence_required": row.category == "quantity"})
     return out
+
+
+# A declaration takes the library's standard value in this order: the plan's (计划标准) first, as the bureau's
+# review expects targets to follow the project's plan, then the industry's, history's, any other.
+STANDARD_ORDER = ("plan", "industry", "history", "other")
+
+
+def standard_of(standards: dict[str, Any]) -> tuple[str, Any]:
+    """The standard a demo declaration adopts: (source, value) from the library's standard values."""
+    source = next(s for s in (*STANDARD_ORDER, *standards) if s in standards)
+    return source, standards[source]
 
 
 REVIEW_CRITERIA = {"优": "优", "良": "良", "中": "中", "差": "差"}
@@ -96,7 +106,7 @@ def answer(form_key: str, v: dict[str, Any], s: Scenario, round_: int, indicator
                 if s.stop else None}
     if form_key == "self_evaluation":
         return {"executed_amount": round(budget * s.spent, 2),
-                "indicator_results": [{"name": i["name"], "actual": _of(i, s.achievement)} for i in inds],
+                "indicator_results": [_result(i, s.achievement) for i in inds],
                 "satisfaction_survey": {"method": "问卷调查", "respondents": 300,
                                         "rate": round(90 * min(1.0, s.achievement), 1)},
                 "summary": "项目按计划实施，自评情况详见报告。"}
@@ -133,9 +143,26 @@ def answer(form_key: str, v: dict[str, Any], s: Scenario, round_: int, indicator
     return None  # escalations and accountability cases are left for the supervisors to handle in the demo
 
 
-def _of(indicator: dict[str, Any], share: float) -> float:
+def _result(indicator: dict[str, Any], share: float) -> dict[str, Any]:
+    """A self-evaluation's result: an actual value, or for a qualitative indicator the band and the percentage in it
+    (bands of rule evaluation.qualitative_bands: achieved 80–100, partly 60–80, not achieved 0–60)."""
+    if indicator.get("comparator") != "qualitative":
+        return {"name": indicator["name"], "actual": _of(indicator, share)}
+    percent = round(max(0.0, min(100.0, 100 * share)), 1)
+    band = "achieved" if percent >= 80 else "partly" if percent >= 60 else "not_achieved"
+    return {"name": indicator["name"], "band": band, "percent": percent}
+
+
+def _of(indicator: dict[str, Any], share: float) -> float | str:
+    """The actual value that achieves `share` of the target: beyond it for ≤ (less is better), short of it for ≥;
+    a qualitative target is described (met, or still under way)."""
     target = indicator.get("target")
+    if indicator.get("comparator") == "qualitative":
+        return str(target) if share >= 1 else "正在推进"
     try:
-        return round(float(target) * share, 2)
+        goal = float(target)
     except (TypeError, ValueError):
         return round(100 * share, 2)
+    if indicator.get("comparator") == "<=":
+        return round(goal / share, 2) if share > 0 else round(goal * 10, 2)
+    return round(goal * share, 2)

@@ -1,6 +1,6 @@
 """Coverage of the plan's targets (DOMAIN.md, "Coverage targets of the plan"): pure maths over plain facts.
 
-What is counted, and why (the plan, 《武汉市预算绩效管理工作方案(2014—2015年)》 三 and 二(三)3):
+What is counted, and why (the plan, 《武汉市预算绩效管理工作方案(2014—2015年)》 二(三)1 and 二(三)3):
 - Money measures look at projects of kind "project" only: a kind "department" row stands for a department's
   whole spending, which already contains its projects, so adding both would count money twice.
 - The system knows project budgets, not the whole of public spending: "previous year's public spending" is

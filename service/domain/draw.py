@@ -54,7 +54,7 @@ def expert_eligible(expert: ExpertCandidate, departments: Collection[str], cap: 
 
 def draw_experts(candidates: Sequence[ExpertCandidate], *, departments: Collection[str], sector: str, cap: int,
                  size: int, rng: random.Random) -> list[ExpertCandidate]:
-    """Draw `size` experts at random, those whose fields cover the sector first (the plan: 随机抽取, 回避)."""
+    """Draw `size` experts at random, those whose fields cover the sector first (local practice)."""
     if size < 1:
         raise InvalidInput("the panel needs at least one expert", [{"field": "experts.panel_size",
                                                                     "message": "must be at least 1"}])
@@ -91,7 +91,7 @@ def assign_agency(candidates: Sequence[AgencyCandidate], *, departments: Collect
 
 
 def agency_score(rating: Mapping[str, object], weights: Mapping[str, object]) -> Decimal:
-    """The weighted score of an agency's report (the plan 二(三): quality, timeliness, compliance), 0–100."""
+    """The weighted score of an agency's report (local practice; the plan 二(三)4一是), 0–100."""
     errors = []
     parts: dict[str, Decimal] = {}
     for part in RATING_PARTS:

@@ -58,8 +58,7 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
     Kind("MIDTERM_OFF_TRACK", "中期评估严重滞后", "Mid-term review: seriously off track", _TARGET, "target_escalation"),
     Kind("COVERAGE_MISSED", "未达覆盖目标", "Coverage targets missed",
          ("order_rectification", "open_accountability", "dismiss"), "coverage_review"),
-    Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time",
-         ("extend_deadline", "order_rectification"), "feedback_escalation"),
+    Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time", _SLIPPED, "feedback_escalation"),
     Kind("rectification_overdue", "整改逾期", "Rectification overdue",
          ("extend_deadline", "order_rectification", "open_accountability"), "escalation_handling"),
     *(Kind(code, name, name_en, _SLIPPED, "deadline_escalation") for code, name, name_en in (
@@ -71,7 +70,20 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("midterm_corrective_slipped", "中期评估纠偏措施逾期", "Corrective measures after the mid-term review overdue"),
         ("self_evaluation_slipped", "单位自评逾期", "Self-evaluation overdue"),
         ("key_report_slipped", "第三方机构重点评价报告逾期", "Agency's key evaluation report overdue"),
+        ("expert_review_slipped", "专家评审逾期", "Expert panel's review overdue"),
+        ("rating_slipped", "机构报告质量评价逾期", "Rating of the agency's report overdue"),
+        ("spot_check_slipped", "自评报告抽查逾期", "Spot check of the self-evaluation overdue"),
+        ("verification_slipped", "整改核查逾期", "Verification of the rectification overdue"),
+        ("confirmation_slipped", "预算安排确认逾期", "Budget decision not confirmed in time"),
+        ("disclosure_slipped", "绩效信息逾期未公开", "Performance information not disclosed in time"),
+        ("self_report_slipped", "综合评价自评报告逾期未报", "Comprehensive evaluation self-report overdue"),
+        ("scoring_slipped", "综合评价财政评分逾期", "Comprehensive evaluation scoring overdue"),
+        ("acknowledgement_slipped", "综合评价结果逾期未确认", "Comprehensive evaluation result not acknowledged"),
     )),
+    # The supervisors' own accountability case left lying goes straight to the bureau's leadership (no supervisor
+    # supervises their own case) and opens no case about a case: its own form (workflows/accountability.bpmn).
+    Kind("accountability_slipped", "问责处理逾期", "Accountability case not handled in time",
+         ("extend_deadline", "order_rectification"), "accountability_escalation"),
 )}
 # Kinds whose decision may open an accountability case: each is that case's reason (accountability_reason).
 ACCOUNTABLE = tuple(code for code, kind in KINDS.items() if "open_accountability" in kind.decisions)
@@ -128,7 +140,8 @@ def refusal(kind: Kind, decision: str, *, reason: str | None, suspended_before: 
         return Refusal("reason_required", f"{_REFUSED}撤销督办须说明理由。", "Dismissing an escalation needs a reason.")
     if decision == "stop" and stop_requires_suspension and not suspended_before:
         # The plan 二(一)2: “情况严重,暂缓后停止该项目的执行。” (rule escalation.stop_requires_suspension)
-        return Refusal("suspend_first", f"{_REFUSED}停止执行须先暂缓执行（情况严重，暂缓后停止）。",
+        return Refusal("suspend_first",
+                       f"{_REFUSED}停止执行须先暂缓执行（方案二(一)2：“情况严重,暂缓后停止该项目的执行。”）",
                        "A project is stopped only after it was suspended (the plan 二(一)2); suspend it first.",
                        conflict=True)
     return None

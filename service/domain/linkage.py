@@ -1,4 +1,4 @@
-"""Budget linkage (结果应用): the next year's amount of a proposal — pure (DOMAIN.md 5, the plan 二(五)).
+"""Budget linkage (结果应用): the next year's amount of a proposal — pure (the plan 二(一)4; mapping: local practice).
 
 The DMN table `workflows/budget_proposal.dmn` decides the category (priority / maintain / cut / cancel / hold);
 the change each category makes to the base amount comes from rule `linkage.proposals`
@@ -42,7 +42,7 @@ def change_for(proposal: str, grade: str | None, proposals: Mapping[str, Any]) -
     """The fraction by which a proposal changes the base amount.
 
     A grade's own row wins when it names the proposal (an administrator may map two grades to one category
-    with different changes). "hold" (fund only after rectification, the plan 二(五)) keeps the amount the
+    with different changes). "hold" (fund only after rectification, local practice) keeps the amount the
     grade earns, released once rectification is done; without a grade a hold changes nothing.
     """
     rows = check_proposals(proposals)

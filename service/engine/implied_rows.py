@@ -179,7 +179,7 @@ def _engine_step(rows: ImpliedRows, step: ReplayStep) -> None:
         values = {"kind": e["kind"], "code": e["code"], "name": e["name"], "element_id": e["element_id"],
                   "task_id": step.recorded(e["task_id"]) if e["task_id"] else None, "department_id": department,
                   "state": "open", "decision": None, "comment": None, "resolved_by": None, "resolved_at": None,
-                  "level": SUPERVISOR_LEVEL, "escalated_at": None, "escalated_by": None}
+                  "level": e.get("level", SUPERVISOR_LEVEL), "escalated_at": None, "escalated_by": None}
         if not (e.get("hand_on") and rows.hand_on(values, e["hand_on"], step)):
             rows.open_escalation(values, step.seq)
     for task_id in (step.recorded(t) for t in out.closed):

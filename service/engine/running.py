@@ -17,7 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from service import clock
 from service.config import Settings
-from service.domain.roles import BUREAU_LEADER, ESCALATION_GROUPS
+from service.domain.roles import BUREAU_LEADER, ESCALATION_GROUPS, SUPERVISOR
 from service.engine import derive, scripting
 from service.engine.commands import (
     Command,
@@ -29,6 +29,7 @@ from service.engine.commands import (
     Suspend,
     Terminate,
 )
+from service.engine.escalation_commands import LEADERSHIP_LEVEL, SUPERVISOR_LEVEL
 from service.engine.jsonutil import NotJSON, dumps
 from service.errors import AlreadyDone, Conflict, EngineFailure, Forbidden, InvalidInput, InvalidTransition, NotFound
 
@@ -208,8 +209,11 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
         if e["kind"] != "escalation" and e["task_id"] is None:
             continue
         interrupted = e.pop("interrupted")
+        groups = (escalation_tasks[e["task_id"]]["candidate_groups"] or "").split(",") if e["task_id"] else []
+        # A slip modelled straight to the leadership's task (no supervisor supervises their own case, e.g.
+        # workflows/accountability.bpmn) is the leadership's from the start.
+        e["level"] = LEADERSHIP_LEVEL if BUREAU_LEADER in groups and SUPERVISOR not in groups else SUPERVISOR_LEVEL
         if e["task_id"] is not None and interrupted in before and interrupted not in after:
-            groups = (escalation_tasks[e["task_id"]]["candidate_groups"] or "").split(",")
             e["hand_on"] = {"from_task_id": interrupted, "leadership": BUREAU_LEADER in groups}
         escalations.append(e)
     data = dumps(derive.instance_data(wf))

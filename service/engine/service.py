@@ -22,7 +22,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -205,7 +205,7 @@ class WorkflowService:
             raise NotFound(f"task {task_id} not found")
         task = _TaskView(row)
         access.check_task_command(actor, task, row, command, exists)
-        if type(command) is CompleteTask and ESCALATION_GROUPS & set((task.candidate_groups or "").split(",")):
+        if type(command) is CompleteTask and _answers_escalations(task):
             # An escalation's task (the supervisors' or the leadership's): its decision obeys the escalation's rules.
             escalation_commands.check_task_completion(self, row, task, command.data, actor, now or clock.now())
         return self._apply(row, task, command, actor, now or clock.now())
@@ -277,14 +277,19 @@ class WorkflowService:
             if conn.execute(sql.WRITE_INSTANCE, values).rowcount != 1:
                 raise StaleVersion(_STALE)
             self._write_tasks(conn, row.id, outcome, completed_id, actor, now, row.department_id,
-                              command.data if isinstance(command, CompleteTask) else None)
+                              command.data if isinstance(command, CompleteTask) else None,
+                              answers_none={task.id} if task is not None and not _answers_escalations(task) else ())
             self._write_waits(conn, row.id, waits_before, outcome.messages)
             if also is not None:
                 also(conn)
             conn.execute(INSERT_EVENT, ev)
-        return {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
-                "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
-                "next_timer_at": values["next_timer_at"], "data": outcome.data}
+        result = {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
+                  "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
+                  "next_timer_at": values["next_timer_at"], "data": outcome.data}
+        if task is not None and completed_id in outcome.closed:  # as CLOSE_TASK left it
+            result["task"] = task.after(row, outcome.status, state="completed", ended_at=clock.to_db(now),
+                                        completed_by=actor.username)
+        return result
 
     def _assign(self, row: Any, task: _TaskView, command: Command, actor: Principal, now: datetime) -> dict[str, Any]:
         """Task commands that change who holds a task, not the process: no engine run."""
@@ -307,7 +312,9 @@ class WorkflowService:
             conn.execute(sql.ASSIGN_CANDIDATES, {"b_id": task.id, "assignee": values["assignee"]})
             conn.execute(INSERT_EVENT, ev)
         return {"id": row.id, "task_id": task.id, "assignee": values["assignee"], "owner": values["owner"],
-                "delegation_state": values["delegation_state"], "lock_version": row.lock_version + 1}
+                "delegation_state": values["delegation_state"], "lock_version": row.lock_version + 1,
+                "task": task.after(row, row.status, assignee=values["assignee"], owner=values["owner"],
+                                   delegation_state=values["delegation_state"], data=values["data"])}
 
     def _check_form(self, version: LoadedVersion, form_key: str | None, data: dict[str, Any], instance_id: str,
                     task_id: str) -> None:
@@ -317,7 +324,9 @@ class WorkflowService:
 
     def _write_tasks(self, conn: Connection, instance_id: str, outcome: running.Outcome, completed_id: str | None,
                      actor: Principal, now: datetime, department_id: str | None = None,
-                     decision: dict[str, Any] | None = None) -> None:
+                     decision: dict[str, Any] | None = None, answers_none: Collection[str] = ()) -> None:
+        """`answers_none`: closed tasks known to answer no escalation (not the supervisors' nor the leadership's),
+        whose closing need not look for one to resolve."""
         decision = decision or {}
         opened = [e for e in outcome.escalations if not _hand_on(conn, e, actor, now)]
         if opened:
@@ -325,12 +334,14 @@ class WorkflowService:
                 {**{k: v for k, v in e.items() if k != "hand_on"}, "instance_id": instance_id,
                  "department_id": department_id, "state": "open", "opened_at": clock.to_db(now)} for e in opened])
         if outcome.closed:
-            conn.execute(sql.RESOLVE_ESCALATION, [
-                {"b_task": tid, "decision": str(decision.get("decision") or "completed")[:50]
-                 if tid == completed_id else "cancelled", "comment": decision.get("decision_comment")
-                 if tid == completed_id else None, "resolved_at": clock.to_db(now),
-                 "resolved_by": actor.username if tid == completed_id else None}
-                for tid in outcome.closed])
+            answering = [tid for tid in outcome.closed if tid not in answers_none]
+            if answering:
+                conn.execute(sql.RESOLVE_ESCALATION, [
+                    {"b_task": tid, "decision": str(decision.get("decision") or "completed")[:50]
+                     if tid == completed_id else "cancelled", "comment": decision.get("decision_comment")
+                     if tid == completed_id else None, "resolved_at": clock.to_db(now),
+                     "resolved_by": actor.username if tid == completed_id else None}
+                    for tid in answering])
             conn.execute(sql.CLOSE_TASK, [
                 {"b_id": tid, "state": "completed" if tid == completed_id else "cancelled",
                  "ended_at": clock.to_db(now), "completed_by": actor.username if tid == completed_id else None}
@@ -406,6 +417,28 @@ class _TaskView:
         self.department_id = row.task_department_id
         self.form_key = row.form_key
         self.data = row.task_data
+        self._row = row
+
+    def after(self, row: Any, instance_status: str, **changed: Any) -> dict[str, Any]:
+        """The task's row as this command's write left it, with its instance's columns: what the task queries read
+        (service/queries/tasks.py `detail`), so the API answers a task command without reading the task again."""
+        t = self._row
+        return {
+            "id": self.id, "instance_id": row.id, "process_id": t.task_process_id, "department_id": self.department_id,
+            "bpmn_id": t.task_bpmn_id, "name": t.task_name, "state": self.state, "form_key": self.form_key,
+            "candidate_groups": self.candidate_groups, "candidate_users": self.candidate_users,
+            "assignee": self.assignee, "owner": self.owner, "delegation_state": self.delegation_state,
+            "due_at": t.task_due_at, "follow_up_at": t.task_follow_up_at, "priority": t.task_priority,
+            "created_at": t.task_created_at, "ended_at": t.task_ended_at, "completed_by": t.task_completed_by,
+            "data": self.data, "version_hash": row.version_hash, "instance_status": instance_status,
+            "instance_department_id": row.department_id, "started_by": row.started_by, **changed,
+        }
+
+
+def _answers_escalations(task: _TaskView) -> bool:
+    """Is this the task of an escalation (the supervisors' or the leadership's)? Only such a task is ever linked to
+    an escalation row (running.py `_derive` links the new tasks of ESCALATION_GROUPS alone)."""
+    return bool(ESCALATION_GROUPS & set((task.candidate_groups or "").split(",")))
 
 
 def _needs_engine(command: Command, task: _TaskView) -> bool:

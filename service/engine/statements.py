@@ -23,6 +23,11 @@ _TASK_COLUMNS = (
     TASKS.c.id.label("task_id"), TASKS.c.state.label("task_state"), TASKS.c.assignee, TASKS.c.owner,
     TASKS.c.delegation_state, TASKS.c.candidate_groups, TASKS.c.candidate_users,
     TASKS.c.department_id.label("task_department_id"), TASKS.c.form_key, TASKS.c.data.label("task_data"),
+    # the rest of the task row: a task command answers with the task as it left it, without reading it again
+    TASKS.c.process_id.label("task_process_id"), TASKS.c.bpmn_id.label("task_bpmn_id"), TASKS.c.name.label("task_name"),
+    TASKS.c.due_at.label("task_due_at"), TASKS.c.follow_up_at.label("task_follow_up_at"),
+    TASKS.c.priority.label("task_priority"), TASKS.c.created_at.label("task_created_at"),
+    TASKS.c.ended_at.label("task_ended_at"), TASKS.c.completed_by.label("task_completed_by"),
 )
 
 READ_INSTANCE = select(*_INSTANCE_COLUMNS).where(INSTANCES.c.id == bindparam("b_id"))

@@ -40,7 +40,7 @@ def department_chain(conn: Connection, department_id: str) -> list[str]:
 
 
 def check_sectors(field: str, values: Iterable[str]) -> None:
-    """Fields of a library member are sectors of the plan (service.cycle.projects.SECTORS)."""
+    """Fields of a library member are the sectors the system knows (service.cycle.projects.SECTORS)."""
     bad = [v for v in values if v not in SECTORS]
     if bad:
         raise InvalidInput("unknown sector", [{"field": field, "message": f"unknown sector {v!r}"} for v in bad])

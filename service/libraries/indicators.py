@@ -25,7 +25,7 @@ def _item(row: Any) -> dict[str, Any]:
             "definition": row.definition, "formula": row.formula, "quantitative": row.quantitative, "unit": row.unit,
             "default_weight": float(row.default_weight) if row.default_weight is not None else None,
             "sectors": json_list(row.sectors), "standards": json.loads(row.standards) if row.standards else {},
-            "proposed_by": row.proposed_by}
+            "proposed_by": row.proposed_by, "comparator": row.comparator}
 
 
 def _like(text: str) -> str:

@@ -38,7 +38,7 @@ def _indicator_row(item: dict[str, Any]) -> dict[str, Any]:
         "quantitative": bool(item.get("quantitative", True)), "unit": item.get("unit"),
         "default_weight": Decimal(str(weight)) if weight is not None else None,
         "sectors": _dumps(item.get("sectors", [])), "standards": _dumps(item.get("standards", {})),
-        "proposed_by": None,
+        "proposed_by": None, "comparator": item.get("comparator"),
     }
 
 

@@ -77,7 +77,7 @@ class GoalIndicator(Base):
     # quantity quality timeliness cost | economic social ecological sustainability | satisfaction
     category: Mapped[str] = mapped_column(String(20))
     unit: Mapped[str | None] = mapped_column(String(30))
-    comparator: Mapped[str] = mapped_column(String(10))  # >= <= = range qualitative
+    comparator: Mapped[str] = mapped_column(String(20))  # >= <= = range qualitative
     target: Mapped[str] = mapped_column(String(100))  # a number, "low..high", or a qualitative target
     weight: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     standard_source: Mapped[str | None] = mapped_column(String(20))  # plan industry history other

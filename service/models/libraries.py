@@ -31,6 +31,7 @@ class LibraryIndicator(Base):
     default_weight: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     sectors: Mapped[str] = mapped_column(Text)  # JSON list; empty = every sector
     standards: Mapped[str] = mapped_column(Text)  # JSON: {plan|industry|history|other: value}
+    comparator: Mapped[str | None] = mapped_column(String(20))  # how a standard value is met: >= <= = range qualitative
     proposed_by: Mapped[str | None] = mapped_column(String(50))  # department of an individual indicator
 
 

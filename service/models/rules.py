@@ -33,7 +33,7 @@ class Rule(Base):
     level: Mapped[str] = mapped_column(String(20))  # municipal | district | *
     key: Mapped[str] = mapped_column(String(100))
     value: Mapped[str] = mapped_column(Text)  # JSON
-    source: Mapped[str] = mapped_column(Text)  # the article of the plan (or the local practice) behind it
+    source: Mapped[str] = mapped_column(Text)  # its source: the plan's section, a national document or a local practice
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     updated_by: Mapped[str] = mapped_column(String(100))
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, and_, case, func, or_, select
 
 from service import clock, db
 from service.domain.roles import SYSTEM, Principal
@@ -22,7 +23,8 @@ I = Instance.__table__  # noqa: E741
 _COLUMNS = (T.c.id, T.c.instance_id, T.c.process_id, T.c.department_id, T.c.bpmn_id, T.c.name, T.c.state,
             T.c.form_key, T.c.candidate_groups, T.c.candidate_users, T.c.assignee, T.c.owner, T.c.delegation_state,
             T.c.due_at, T.c.follow_up_at, T.c.priority, T.c.created_at, T.c.ended_at, T.c.completed_by)
-SCOPES = ("all", "mine", "candidate", "department")
+# "actionable": what the user can act on now: the tasks assigned to them, then their groups' unclaimed ones.
+SCOPES = ("all", "mine", "candidate", "department", "actionable")
 SORTS = ("due", "priority", "created", "name")
 
 
@@ -35,13 +37,7 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
     if scope == "candidate" and state == "ready" and sort == "due" and not any(
             (instance_id, process_id, assignee, candidate_group, due_before, due_within_days is not None, overdue)):
         return _candidate_inbox(engine, viewer, page, per_page, now)
-    where = [T.c.state == state, *tasks_visible(viewer)]
-    if scope == "mine":
-        where.append(or_(T.c.assignee == viewer.username, T.c.owner == viewer.username))
-    elif scope == "candidate":
-        where += [T.c.assignee.is_(None), candidate_tasks(viewer)]
-    elif scope == "department":
-        where.append(T.c.department_id == viewer.department_id)
+    where = _scoped(viewer, scope, state)
     if instance_id:
         where.append(T.c.instance_id == instance_id)
     if process_id:
@@ -57,6 +53,8 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
     if overdue:
         where.append(T.c.due_at < clock.to_db(now))
     order = _ORDERS.get(sort, _ORDERS["due"])
+    if scope == "actionable":  # mine first, then what I may claim
+        order = (case((T.c.assignee == viewer.username, 0), else_=1), *order)
     with db.read(engine) as conn:
         rows = conn.execute(select(*_COLUMNS).where(*where).order_by(*order)
                             .limit(per_page).offset((page - 1) * per_page)).mappings().all()
@@ -64,6 +62,31 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
         total = len(rows) if page == 1 and len(rows) < per_page else \
             conn.execute(select(func.count()).select_from(T).where(*where)).scalar_one()
     return {"items": [_item(r, now) for r in rows], "total": total}
+
+
+def _scoped(viewer: Principal, scope: str, state: str) -> list[Any]:
+    """The WHERE clauses of an inbox scope: the task state, what the viewer may see, and the scope's own."""
+    where = [T.c.state == state, *tasks_visible(viewer)]
+    if scope == "mine":
+        where.append(or_(T.c.assignee == viewer.username, T.c.owner == viewer.username))
+    elif scope == "candidate":
+        where += [T.c.assignee.is_(None), candidate_tasks(viewer)]
+    elif scope == "department":
+        where.append(T.c.department_id == viewer.department_id)
+    elif scope == "actionable":
+        where.append(or_(T.c.assignee == viewer.username, and_(T.c.assignee.is_(None), candidate_tasks(viewer))))
+    return where
+
+
+def count_by_scope(engine: Engine, viewer: Principal, state: str = "ready") -> dict[str, int]:
+    """How many tasks each inbox scope holds for the viewer (the inbox's tab counts)."""
+    with db.read(engine) as conn:
+        counts = {scope: conn.execute(select(func.count()).select_from(T).where(*_scoped(viewer, scope, state)))
+                  .scalar_one() for scope in SCOPES if scope != "candidate" or state != "ready"}
+        if state == "ready":  # the candidate inbox reads task_candidates alone (index-only), as listing it does
+            offers = offered(viewer).subquery()
+            counts["candidate"] = conn.execute(select(func.count()).select_from(offers)).scalar_one()
+    return counts
 
 
 _ORDERS: dict[str, tuple[Any, ...]] = {
@@ -95,11 +118,21 @@ def get(engine: Engine, specs: SpecCache, task_id: str, viewer: Principal = SYST
         row = conn.execute(select(*_COLUMNS, T.c.data, I.c.version_hash, I.c.status.label("instance_status"),
                                   I.c.department_id.label("instance_department_id"), I.c.started_by)
                            .join(I, I.c.id == T.c.instance_id).where(T.c.id == task_id)).mappings().first()
-    if row is None or not access.task_visible(viewer, _Row(row), _Instance(row)):
+    if row is None:
         raise NotFound(f"task {task_id} not found")
+    return detail(specs, row, viewer, now)
+
+
+def detail(specs: SpecCache, row: Mapping[str, Any], viewer: Principal = SYSTEM,
+           now: datetime | None = None) -> dict[str, Any]:
+    """What `get` answers, from the row it reads — or from the row a task command of the mutation path reports
+    having written (its result's "task"), so the API answers a command without reading the task again."""
+    if not access.task_visible(viewer, _Row(row), _Instance(row)):
+        raise NotFound(f"task {row['id']} not found")
     item = _item(row, now or clock.now())
     item["data"] = loads(row["data"]) or {}
     item["instance_status"] = row["instance_status"]
+    item["version_hash"] = row["version_hash"]
     version = specs.get(row["version_hash"])
     key = row["form_key"]
     item["form"] = {"key": key, "schema": version.forms.get(key), "ui": version.ui.get(key)} if key else None

@@ -13,15 +13,16 @@ from flask.typing import ResponseReturnValue
 
 from service import clock
 from service.cycle.projects import SECTORS
-from service.errors import JixiaoError
-from service.queries import coverage
+from service.errors import JixiaoError, NotFound
+from service.queries import coverage, escalation_facts
 from service.queries import dashboard as q
 from service.queries import escalations as escalation_queries
 from service.rules.store import LEVELS
-from service.web import bp, i18n
+from service.web import bp, forms, i18n, reads
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
 
+GOAL_FORM = "goal_declaration"  # the form a goal is declared with (forms/): its titles label the goal's table
 STATUSES = ("planned", "declaring", "under_review", "approved", "blocked", "running", "paused", "suspended",
             "stopped", "cancelled", "evaluated", "closed")
 
@@ -107,5 +108,27 @@ def projects() -> ResponseReturnValue:
 @login_required
 def project_page(project_id: str) -> ResponseReturnValue:
     """One project: goal and indicators, monitoring reports, evaluations, decisions, accountability."""
-    found = q.project(runtime().engine, viewer(), project_id)
-    return render_template("web/project.html", **found)
+    rt = runtime()
+    found = q.project(rt.engine, viewer(), project_id)
+    return render_template("web/project.html", goal_fields=_goal_fields(found), **found)
+
+
+def _goal_fields(found: dict[str, Any]) -> list[forms.Field]:
+    """The goal and its indicators laid out as the task pages show them, by the declaration form's titles of the
+    project's version (the latest deployed one for a project without its cycle)."""
+    if not found["goal"]:
+        return []
+    rt = runtime()
+    instance_id = found["project"].get("instance_id")
+    version = (escalation_facts.version_of(rt.engine, instance_id) if instance_id else None) \
+        or reads.latest_version(rt.engine)
+    try:
+        schema = rt.specs.get(version).forms.get(GOAL_FORM) if version else None
+    except NotFound:
+        schema = None
+    if not schema:
+        return []
+    indicators = [{k: float(v) if k == "weight" and v is not None else v for k, v in i.items()}
+                  for i in found["indicators"]]
+    return forms.read_only(schema, {"goal_summary": found["goal"]["summary"], "indicators": indicators},
+                           i18n.current())

@@ -42,10 +42,9 @@ def actor_name(event: dict[str, Any]) -> str:
     return str(event["actor_name"] or event["actor"] or "—")
 
 
-@bp.get("/escalations/<int:escalation_id>")
-@login_required
-def escalation_page(escalation_id: int) -> ResponseReturnValue:
-    """The slip, the figures and the timeline of one escalation, with the decisions open to it."""
+def page_facts(escalation_id: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The escalation as listed (with what the viewer may decide), its facts with the actors' names, and the
+    monitoring form's labels: what this page and the supervisor's task page show."""
     rt, me, lang = runtime(), viewer(), i18n.current()
     found = escalation_facts.facts(rt.engine, me, escalation_id, rt.specs)
     esc = decorate(found["escalation"], me, lang)
@@ -53,4 +52,12 @@ def escalation_page(escalation_id: int) -> ResponseReturnValue:
     labels = report_labels(with_version, lang) if with_version else {"can_meet_options": {}}
     for event in found["timeline"]:
         event["who"] = actor_name(event)
+    return esc, found, labels
+
+
+@bp.get("/escalations/<int:escalation_id>")
+@login_required
+def escalation_page(escalation_id: int) -> ResponseReturnValue:
+    """The slip, the figures and the timeline of one escalation, with the decisions open to it."""
+    esc, found, labels = page_facts(escalation_id)
     return render_template("web/escalation.html", e=esc, f=found, labels=labels)

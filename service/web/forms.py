@@ -235,3 +235,33 @@ def form_title(schema: dict[str, Any] | None, lang: str) -> str | None:
     if not schema or not schema.get("title"):
         return None
     return label(schema, "", lang)
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def answered(fields: list[Field]) -> list[Field]:
+    """The fields that hold an answer, for reading: an object with its answered fields, a table with its rows and
+    the columns some row fills in."""
+    kept = []
+    for f in fields:
+        if f.kind == "object":
+            f.children = answered(f.children)
+            if f.children:
+                kept.append(f)
+        elif f.kind == "table":
+            f.rows = [row for row in f.rows if any(_given(cell.value) for cell in row)] if _given(f.value) else []
+            filled = [i for i in range(len(f.columns)) if any(_given(row[i].value) for row in f.rows)]
+            f.columns = [f.columns[i] for i in filled]
+            f.rows = [[row[i] for i in filled] for row in f.rows]
+            if f.rows:
+                kept.append(f)
+        elif _given(f.value):
+            kept.append(f)
+    return kept
+
+
+def read_only(schema: dict[str, Any], answers: dict[str, Any], lang: str) -> list[Field]:
+    """A form's answers as fields to read (the `answers` macro of web/_readonly.html)."""
+    return answered(build(schema, answers, lang=lang))

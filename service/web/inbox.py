@@ -1,4 +1,5 @@
-"""The inbox (/inbox): my tasks, my groups', my department's — the same query as GET /api/tasks."""
+"""The inbox (/inbox): what I can act on now (mine, then my groups' unclaimed tasks), my tasks, my groups', my
+department's, all I may see — the same query as GET /api/tasks, with a count on each tab."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
 
 SORTS = q.SORTS
+TABS = ("actionable", "mine", "candidate", "department", "all")  # the first is the default
 DEFAULT_PRIORITY = 50  # camunda:priority when a task sets none (DESIGN.md, Process models)
 
 
@@ -41,7 +43,8 @@ def inbox() -> ResponseReturnValue:
     """Tasks the user may see in a scope, filtered, sorted and paged."""
     rt, me, now = runtime(), viewer(), clock.now()
     args = request.args
-    scope = args.get("scope") if args.get("scope") in q.SCOPES else "all"
+    # Auditors act on nothing: they open on everything they may read.
+    scope = args.get("scope") if args.get("scope") in TABS else ("all" if me.read_only else TABS[0])
     state = args.get("state") if args.get("state") in ("ready", "completed") else "ready"
     sort = args.get("sort") if args.get("sort") in SORTS else "due"
     within = args.get("due_within_days", "")
@@ -57,7 +60,12 @@ def inbox() -> ResponseReturnValue:
     for task in items:
         task["badges"] = badges(task, now)
         task["department"] = names.get(task["department_id"] or "", task["department_id"] or "")
-    processes = [p["process_id"] for p in process_models.list_latest(rt.engine, 1, 500)["items"]]
+    # Processes by their modelled names (绩效目标审核, …) in the list and the filter, not their ids.
+    processes = {p["process_id"]: p["name"] or p["process_id"]
+                 for p in process_models.list_latest(rt.engine, 1, 500)["items"]}
+    for task in items:
+        task["process_name"] = processes.get(task["process_id"], task["process_id"])
     return render_template("web/inbox.html", tasks=items, pager=pager(total, page), scope=scope, state=state,
-                           sort=sort, scopes=q.SCOPES, sorts=SORTS, processes=processes, args=args,
+                           sort=sort, scopes=TABS, counts=q.count_by_scope(rt.engine, me, state), sorts=SORTS,
+                           processes=processes, args=args,
                            completed=args.get("completed"))

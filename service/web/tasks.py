@@ -16,16 +16,17 @@ from service.domain.roles import SUPERVISORS, Principal, task_candidate
 from service.engine.commands import Claim, Delegate, Unclaim
 from service.engine.model_checks import form_key_name
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
-from service.queries import instances
+from service.queries import decision_facts, instances
 from service.queries import tasks as q
-from service.web import bp, formdata, forms, i18n, reads
+from service.web import bp, escalation_detail, formdata, forms, i18n, reads
 from service.web.auth import login_required
 from service.web.instances import owning_process
 from service.web.pages import runtime, viewer
 
 # Instance variables worth showing beside a form (the cycle's data contract), in this order.
 CONTEXT_KEYS = ("project_id", "project_name", "fiscal_year", "level", "department_id", "sector", "budget_amount",
-                "is_major", "is_key", "goal_status", "revisions", "review_outcome", "review_comment", "head_comment")
+                "is_major", "is_key", "goal_status", "revisions", "review_outcome", "review_comment", "head_comment",
+                "final_score", "final_grade")
 
 
 def actions(me: Principal, task: dict[str, Any]) -> dict[str, bool]:
@@ -67,6 +68,29 @@ def _libraries(fields: list[forms.Field]) -> set[str]:
     return found
 
 
+def dossier(task: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What the task decides on, laid out for reading: earlier forms' answers by their schemas' titles, the computed
+    score (for a spot check or an agency's rating), the grade history, and the escalation a supervisor's task was
+    opened for."""
+    rt = runtime()
+    facts = decision_facts.for_task(rt.engine, rt.specs, task, task["version_hash"])
+    sections = []
+    for found in facts["sections"]:
+        heading = i18n.text(f"dossier_{found['form']}")
+        sections.append({"form": found["form"],
+                         "title": heading if heading != f"dossier_{found['form']}"
+                         else forms.form_title(found["schema"], lang),
+                         "fields": forms.read_only(found["schema"], found["answers"], lang)})
+    escalation = None
+    if facts["escalation_id"] is not None:
+        try:
+            escalation = escalation_detail.page_facts(facts["escalation_id"])
+        except NotFound:  # the viewer sees the task but not the instance behind it
+            escalation = None
+    return {"sections": sections, "score": facts["score"], "grades": facts["grades"],
+            "escalation": escalation}
+
+
 def render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
            raw: dict[str, str] | None = None, status: int = 200, message: str | None = None) -> ResponseReturnValue:
     """The task page, with submitted values and errors when a completion was refused."""
@@ -82,13 +106,15 @@ def render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str,
     diagram_process = owning_process(inst["version"], task["bpmn_id"], task["process_id"]) if inst else None
     sector = str(task["data"].get("sector") or "") or None
     libraries = {name: reads.library_options(rt.engine, name, lang, sector) for name in _libraries(fields)}
+    facts = dossier(task, lang)
+    answered = {f.name for section in facts["sections"] for f in section["fields"]}
     context = [(key, shown(key, task["data"][key], rt)) for key in CONTEXT_KEYS
-               if key in task["data"] and key not in (schema.get("properties") or {})]
+               if key in task["data"] and key not in (schema.get("properties") or {}) and key not in answered]
     return render_template(
         "web/task.html", task=task, inst=inst, fields=fields, form_title=forms.form_title(schema, lang),
         form_help=forms.help_text(schema, lang), actions=actions(me, task), libraries=libraries,
         summary=formdata.summary(errors or {}, schema, lang), message=message, context=context,
-        rerender=values is not None, diagram_process=diagram_process,
+        rerender=values is not None, diagram_process=diagram_process, dossier=facts,
         draft_key=f"jixiao.draft.{me.username}.{task_id}"), status
 
 

@@ -38,13 +38,13 @@ TABLE_SINCE = {
                      "supervision_members", "projects", "accountability_cases", "agency_engagements",
                      "budget_decisions", "evaluations", "expert_engagements", "goals", "monitoring_reports",
                      "rectifications", "goal_indicators", "project_actions"], "0009"),
-    "attachments": "0010", "scorecards": "0011", "scorecard_entries": "0011", "coverage_reviews": "0016",
+    "attachments": "0010", "scorecards": "0011", "scorecard_entries": "0011", "coverage_reviews": "0017",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
                 ("task_candidates", "assignee"): "0004", ("departments", "district_id"): "0012",
                 ("escalations", "level"): "0013", ("escalations", "escalated_at"): "0013",
-                ("escalations", "escalated_by"): "0013"}
+                ("escalations", "escalated_by"): "0013", ("library_indicators", "comparator"): "0016"}
 # Generated keys the database assigns (the copies get new ones; nothing refers to them).
 _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process_definitions", "id"),
               ("users", "id")}

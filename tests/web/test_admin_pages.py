@@ -172,7 +172,7 @@ def test_rule_rows_by_year_and_level_with_value_unit_and_source(app, reference):
     major = page.split('data-rule="goal.major_threshold"')[1].split("</tr>")[0]
     assert "5,000,000 元" in major and "重大项目金额标准" in major
     weights = page.split('data-rule="evaluation.weights"')[1].split("</tr>")[0]
-    assert "产出：50 分" in weights and "二(三)" in weights
+    assert "产出：50 分" in weights and "财预〔2020〕10号" in weights
     assert "{" not in page.split("<main>")[1]  # no JSON shown
 
 

@@ -21,7 +21,7 @@ def test_language_switch(cycle, pages):
     expect(staff.locator("html")).to_have_attribute("lang", "en")
     expect(staff.locator("label[for='f-goal_summary']")).to_contain_text("Overall goal")
     expect(staff.locator("#complete")).to_have_text("Submit")
-    expect(staff.locator("#f-indicators-0-category option[value='quantity']")).to_have_text("quantity")
+    expect(staff.locator("#f-indicators-0-category option[value='quantity']")).to_have_text("Output: quantity")
     screenshot(staff, "language-1-english-task")
     staff.get_by_role("navigation", name="Main menu").get_by_role("link", name="Inbox").click()  # kept
     expect(staff.locator("h1")).to_have_text("Inbox")

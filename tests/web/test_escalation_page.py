@@ -60,8 +60,8 @@ def test_a_refused_decision_says_why_and_a_suspension_is_taken(app, cycle):
     supervisor.get("/escalations")
     refused = supervisor.submit(f"/escalations/{esc['id']}/resolve", {"decision": "stop", "comment": "停止"},
                                 follow_redirects=True)
-    assert "此类督办不可作出该决定：停止执行须先暂缓执行（情况严重，暂缓后停止）。" in html.unescape(
-        refused.get_data(as_text=True))
+    assert "此类督办不可作出该决定：停止执行须先暂缓执行（方案二(一)2：“情况严重,暂缓后停止该项目的执行。”）" in \
+        html.unescape(refused.get_data(as_text=True))
     english = supervisor.submit(f"/escalations/{esc['id']}/resolve?lang=en", {"decision": "stop"},
                                 follow_redirects=True)
     assert "A project is stopped only after it was suspended" in html.unescape(english.get_data(as_text=True))

@@ -1,11 +1,14 @@
-"""Driving the cycle's stages as people would, for the rectification, linkage, cycle and pilot tests."""
+"""Driving the cycle's stages as people would, for the rectification, linkage, cycle and pilot tests, and the escalation
+ladder of any slipped task: the slip, the climb to the leadership, a decision, the task reissued."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from service import clock, db
 from service.cycle import projects
+from service.domain import escalation_kinds
 from service.domain.evaluation_selection import spot_check_selected
 from service.domain.roles import SYSTEM
 
@@ -59,3 +62,99 @@ def self_evaluate(cycle: Any, iid: str, executed: float, schools: float, pupils:
     cycle.complete(iid, "self_evaluation", {
         "executed_amount": executed, "indicator_results": results, "summary": "按计划实施，详见自评报告。",
         "satisfaction_survey": {"method": "问卷", "respondents": 400, "rate": satisfied}}, user="staff_a")
+
+
+# --- the escalation ladder (docs/CYCLE.md, "User tasks") ---------------------------------------------------------
+def at(cycle: Any, when: str | datetime) -> None:
+    """Move the clock to `when` (an ISO time with its offset) and let the workers catch up."""
+    clock.set_now(datetime.fromisoformat(when) if isinstance(when, str) else when)
+    cycle.work()
+
+
+def open_escalations(cycle: Any) -> list[dict[str, Any]]:
+    found = cycle.as_user("supervisor").get("/api/escalations?state=open&per_page=100").get_json()["items"]
+    return sorted(found, key=lambda e: e["id"])
+
+
+def verified(cycle: Any) -> None:
+    """`jixiao audit verify` finds every instance's history and derived rows in order."""
+    from service.engine.verify import verify
+
+    report = verify(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings)
+    assert report.ok and report.checked, [str(f) for f in report.findings]
+
+
+def ready(cycle: Any, iid: str) -> list[str]:
+    return sorted(t["bpmn_id"] for t in cycle.tasks(iid))
+
+
+def local_due(task: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(task["due_at"].replace("Z", "+00:00")).astimezone(clock.LOCAL)
+
+
+def slip(cycle: Any, iid: str, task: str, name: str) -> dict[str, Any]:
+    """Let `task` (its deadline named `name`) lie past its grace period: one escalation of kind `<name>_slipped`
+    opens in the supervisors' queue, and only then; the task is withdrawn for the supervisors' `supervise_<name>`."""
+    data = cycle.instance(iid)["data"]
+    assert local_due(cycle.task(iid, task)) == datetime.fromisoformat(data[f"{name}_due_at"])
+    escalate = datetime.fromisoformat(data[f"{name}_escalate_at"])
+    at(cycle, escalate)  # a timer fires once its time has passed, not at it
+    assert open_escalations(cycle) == [] and task in ready(cycle, iid)
+    at(cycle, escalate + timedelta(seconds=1))
+    [esc] = open_escalations(cycle)
+    kind = escalation_kinds.KINDS[f"{name}_slipped"]
+    assert (esc["kind"], esc["code"], esc["element_id"], esc["kind_name"], esc["level"]) == \
+        ("deadline", kind.code, kind.code, kind.name, "supervisor")
+    assert [d["decision"] for d in esc["allowed_decisions"]] == list(kind.decisions)
+    assert task not in ready(cycle, iid) and cycle.task(iid, f"supervise_{name}", "supervisor")["id"] == esc["task_id"]
+    return dict(esc)
+
+
+def climb(cycle: Any, iid: str, name: str, esc: dict[str, Any]) -> dict[str, Any]:
+    """The supervisors let the decision deadline pass: the same escalation goes to the bureau's leadership."""
+    decide = datetime.fromisoformat(cycle.instance(iid)["data"][f"{name}_decide_at"])
+    at(cycle, decide + timedelta(seconds=1))
+    [handed] = open_escalations(cycle)
+    lead = cycle.task(iid, f"lead_{name}", "leader")
+    assert (handed["id"], handed["level"], handed["escalated_by"], handed["task_id"]) == \
+        (esc["id"], "leadership", "timer", lead["id"])
+    assert lead["candidate_groups"] == ["bureau_leader"] and f"supervise_{name}" not in ready(cycle, iid)
+    return dict(handed)
+
+
+def decide(cycle: Any, esc: dict[str, Any], decision: str, user: str = "supervisor") -> None:
+    resp = cycle.as_user(user).post(f"/api/escalations/{esc['id']}/resolve",
+                                    json={"decision": decision, "comment": "督办意见"})
+    assert resp.status_code == 200, resp.get_json()
+    cycle.work()
+
+
+def refused(cycle: Any, iid: str, esc: dict[str, Any], decision: str) -> None:
+    """A decision the kind does not allow is refused with the reason, and changes nothing."""
+    before = ready(cycle, iid)
+    resp = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve", json={"decision": decision})
+    assert resp.status_code == 422, resp.get_json()
+    body = resp.get_json()
+    assert [e["reason"] for e in body["errors"]] == ["not_allowed"]
+    assert "allowed: Extend the deadline, Order rectification within a deadline, Open an accountability case" in \
+        body["errors"][0]["message"]
+    assert [e["id"] for e in open_escalations(cycle)] == [esc["id"]] and ready(cycle, iid) == before
+
+
+def reissued(cycle: Any, iid: str, task: str, name: str, decision: str, decided_on: date, order_due: date,
+             user: str = "power") -> dict[str, Any]:
+    """After `decision`, `task` is back with its owner: 15 calendar days more (escalation.extension_days), or — on
+    an order, and beside an opened case — `order_due` (escalation.order_working_days: 10 working days); a case opens
+    under the kind's code only on open_accountability."""
+    again = cycle.task(iid, task, user)
+    due = decided_on + timedelta(days=15) if decision == "extend_deadline" else order_due
+    assert local_due(again) == datetime.combine(due, time(23, 59, 59), clock.LOCAL)
+    assert open_escalations(cycle) == []
+    cases = cycle.rows("accountability_cases")
+    if decision == "open_accountability":
+        [case] = cases
+        assert (case.reason, case.status, case.key) == (f"{name}_slipped", "open", f"{iid}:{name}_slipped")
+        assert "handle_accountability" in ready(cycle, iid)
+    else:
+        assert cases == [] and "handle_accountability" not in ready(cycle, iid)
+    return again

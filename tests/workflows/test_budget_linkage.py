@@ -3,12 +3,14 @@ grade's proposal and amount for the next year, the officer's confirmation, discl
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from service import clock, db
 from service.cycle import projects
+from tests.workflows import ladder, stages
 from tests.workflows.stages import start_stage
 
 CONFIRM = {"budget_confirmation": "confirm"}
@@ -92,3 +94,92 @@ def test_a_blocked_goal_is_cancelled_and_stays_blocked(cycle):
     cycle.complete(iid, "disclose_results", {**DISCLOSE, "disclosed_items": ["budget_decision"]}, user="reviewer")
     assert cycle.instance(iid)["status"] == "completed"
     assert _status(cycle, pid) == "blocked"
+
+
+
+# --- the escalation ladder (#14): a budget officer's confirmation or the disclosure left lying ---------------------
+
+def _linkage(cycle):
+    pid = cycle.project(amount=2_000_000)
+    return pid, start_stage(cycle, pid, "budget_linkage", final_grade="良", rectification_status="done")
+
+
+def _at_disclosure(cycle, iid):
+    cycle.complete(iid, "confirm_budget", CONFIRM, user="reviewer")
+
+
+# task, its deadline's name, how to get there, the officer's completion, the next step after it
+LADDERS = [
+    ("confirm_budget", "confirmation", lambda cycle, iid: None, CONFIRM, "disclose_results"),
+    ("disclose_results", "disclosure", _at_disclosure, DISCLOSE, None),
+]
+
+
+@pytest.mark.parametrize("task, name, reach, done, after", LADDERS, ids=[t[0] for t in LADDERS])
+@pytest.mark.parametrize("decision", ["extend_deadline", "order_rectification", "open_accountability"])
+def test_a_slip_climbs_to_the_leadership_whose_decision_reissues_the_task(cycle, task, name, reach, done, after,
+                                                                          decision):
+    _, iid = _linkage(cycle)
+    reach(cycle, iid)
+    esc = stages.slip(cycle, iid, task, name)
+    assert esc["department_id"] == "dept-a"
+    stages.refused(cycle, iid, esc, "suspend")
+    handed = stages.climb(cycle, iid, name, esc)
+    refused = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve", json={"decision": decision})
+    assert refused.status_code == 403  # the leadership's now
+    stages.decide(cycle, handed, decision, user="leader")
+    stages.reissued(cycle, iid, task, name, decision, ladder.today(), ladder.order_due(cycle, ladder.today()))
+    cycle.complete(iid, task, done, user="reviewer")
+    case = ["handle_accountability"] if decision == "open_accountability" else []
+    assert stages.ready(cycle, iid) == sorted([*([after] if after else []), *case])
+    stages.verified(cycle)
+
+
+@pytest.mark.parametrize("task, name, reach, done, after", LADDERS, ids=[t[0] for t in LADDERS])
+def test_a_case_opened_on_a_slip_runs_beside_the_reissued_task_and_the_stage_ends_with_it(cycle, task, name, reach,
+                                                                                          done, after):
+    pid, iid = _linkage(cycle)
+    reach(cycle, iid)
+    case = ladder.open_case(cycle, iid, task, name)
+    assert (case.reason, case.project_id, case.department_id) == (f"{name}_slipped", pid, "dept-a")
+    due = cycle.instance(iid)["data"][f"{name}_due_at"]
+    cycle.complete(iid, task, done, user="reviewer")
+    if after:
+        cycle.complete(iid, after, DISCLOSE, user="reviewer")
+    assert stages.ready(cycle, iid) == ["handle_accountability"]
+    assert cycle.instance(iid)["status"] == "running" and _status(cycle, pid) == "closed"
+    ladder.close_case(cycle, iid)
+    inst = cycle.instance(iid)
+    assert inst["status"] == "completed" and cycle.rows("accountability_cases")[0].status == "closed"
+    # the case's branch hands back its case number only: not its own deadline, nor the data it forked with
+    assert (inst["data"][f"{name}_due_at"], inst["data"]["accountability_case_id"]) == (due, case.id)
+    assert inst["data"]["confirmed_amount"] == 2_000_000 and "accountability_due_at" not in inst["data"]
+    stages.verified(cycle)
+
+
+def test_two_slips_of_one_stage_open_two_cases_that_run_side_by_side(cycle):
+    _, iid = _linkage(cycle)
+    first = ladder.open_case(cycle, iid, "confirm_budget", "confirmation")
+    cycle.complete(iid, "confirm_budget", CONFIRM, user="reviewer")
+    escalate = cycle.instance(iid)["data"]["disclosure_escalate_at"]
+    stages.at(cycle, datetime.fromisoformat(escalate) + timedelta(seconds=1))
+    # meanwhile the first case slipped in its turn: straight to the leadership (workflows/accountability.bpmn)
+    found = {e["code"]: e for e in stages.open_escalations(cycle)}
+    assert {code: e["level"] for code, e in found.items()} == \
+        {"accountability_slipped": "leadership", "disclosure_slipped": "supervisor"}
+    lying, slipped = found["accountability_slipped"], found["disclosure_slipped"]
+    stages.decide(cycle, slipped, "open_accountability")
+    [second] = cycle.rows("accountability_cases", key=f"{iid}:disclosure_slipped")
+    assert second.id != first.id
+    assert stages.ready(cycle, iid) == ["disclose_results", "handle_accountability", "lead_accountability"]
+    stages.decide(cycle, lying, "order_rectification", user="leader")
+    assert stages.ready(cycle, iid) == ["disclose_results", "handle_accountability", "handle_accountability"]
+    cycle.complete(iid, "disclose_results", DISCLOSE, user="reviewer")
+    ladder.close_case(cycle, iid)
+    assert cycle.instance(iid)["status"] == "running"
+    ladder.close_case(cycle, iid)
+    inst = cycle.instance(iid)
+    assert inst["status"] == "completed"
+    assert sorted(c.status for c in cycle.rows("accountability_cases")) == ["closed", "closed"]
+    assert inst["data"]["accountability_case_id"] in (first.id, second.id)
+    stages.verified(cycle)

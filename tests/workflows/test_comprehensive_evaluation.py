@@ -7,9 +7,13 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from service import clock
+from service.domain.roles import SYSTEM
 from service.scorecard import launch
 from tests.service.attachments import samples
+from tests.workflows import ladder, stages
 from tests.workflows.stages import approve_goal, start_stage
 
 SELF = {"basic.rules": 5, "basic.organisation": 5, "basic.training": 4, "reform.innovation": 6, "reform.pilots": 3}
@@ -122,3 +126,75 @@ def test_an_abandoned_evaluation_is_started_again_on_the_same_scorecard(cycle):
     assert set(again.started) == {"dept-a"} and again.started["dept-a"] != iid
     [reopened] = cycle.rows("scorecards", department_id="dept-a")
     assert (reopened.id, reopened.instance_id, reopened.status) == (card.id, again.started["dept-a"], "notified")
+
+
+
+# --- the escalation ladder (#14): the department's self-report or acknowledgement, the bureau's scoring ------------
+
+def _one_evaluation(cycle, department_id: str = "dept-a") -> str:
+    """One department's evaluation, started as the launch starts it (the others' would slip beside it)."""
+    inst = cycle.rt.workflows.start(launch.PROCESS, {"department_id": department_id, "department_name": "市教育局",
+                                                     "fiscal_year": 2015, "level": "municipal"},
+                                    business_key=launch.business_key(2015, department_id), actor=SYSTEM,
+                                    department_id=department_id, now=clock.now())
+    cycle.work()
+    return str(inst["id"])
+
+
+ACK = {"acknowledged": True, "acknowledge_comment": "收到"}
+STEPS = [("self_report", _self_report(SELF), "staff_a"), ("bureau_scoring", _scoring(BUREAU), "reviewer"),
+         ("acknowledge_result", ACK, "head_a")]
+# task, its deadline's name, its owner
+LADDERS = [("self_report", "self_report", "staff_a"), ("bureau_scoring", "scoring", "reviewer"),
+           ("acknowledge_result", "acknowledgement", "head_a")]
+
+
+def _steps(cycle, iid, start: int, stop: int) -> None:
+    for bpmn_id, form, user in STEPS[start:stop]:
+        cycle.complete(iid, bpmn_id, form, user=user)
+
+
+def _at(cycle, task: str) -> str:
+    """A department's evaluation with the tasks before `task` done."""
+    iid = _one_evaluation(cycle)
+    _steps(cycle, iid, 0, [s[0] for s in STEPS].index(task))
+    return iid
+
+
+@pytest.mark.parametrize("task, name, owner", LADDERS, ids=[t[0] for t in LADDERS])
+@pytest.mark.parametrize("decision", ["extend_deadline", "order_rectification", "open_accountability"])
+def test_a_slip_climbs_to_the_leadership_whose_decision_reissues_the_task(cycle, task, name, owner, decision):
+    iid = _at(cycle, task)
+    esc = stages.slip(cycle, iid, task, name)
+    assert esc["department_id"] == "dept-a"
+    assert task not in [t["bpmn_id"] for t in cycle.tasks(iid, owner)]  # withdrawn from its owner
+    stages.refused(cycle, iid, esc, "dismiss")
+    handed = stages.climb(cycle, iid, name, esc)
+    stages.decide(cycle, handed, decision, user="leader")
+    again = stages.reissued(cycle, iid, task, name, decision, ladder.today(), ladder.order_due(cycle, ladder.today()),
+                            user=owner)  # back in its owner's inbox
+    assert again["bpmn_id"] == task
+    index = [s[0] for s in STEPS].index(task)
+    _steps(cycle, iid, index, index + 1)
+    after = [STEPS[index + 1][0]] if index + 1 < len(STEPS) else []
+    case = ["handle_accountability"] if decision == "open_accountability" else []
+    assert stages.ready(cycle, iid) == sorted([*after, *case])
+    stages.verified(cycle)
+
+
+@pytest.mark.parametrize("task, name, owner", LADDERS, ids=[t[0] for t in LADDERS])
+def test_a_case_opened_on_a_slip_runs_beside_the_reissued_task_and_the_stage_ends_with_it(cycle, task, name, owner):
+    iid = _at(cycle, task)
+    case = ladder.open_case(cycle, iid, task, name)
+    assert (case.reason, case.project_id, case.department_id) == (f"{name}_slipped", None, "dept-a")  # a department's
+    due = cycle.instance(iid)["data"][f"{name}_due_at"]
+    _steps(cycle, iid, [s[0] for s in STEPS].index(task), len(STEPS))
+    assert stages.ready(cycle, iid) == ["handle_accountability"]
+    [card] = cycle.rows("scorecards", department_id="dept-a")
+    assert card.status == "acknowledged" and cycle.instance(iid)["status"] == "running"
+    ladder.close_case(cycle, iid)
+    inst = cycle.instance(iid)
+    assert inst["status"] == "completed" and cycle.rows("accountability_cases")[0].status == "closed"
+    assert (inst["data"][f"{name}_due_at"], inst["data"]["accountability_case_id"]) == (due, case.id)
+    assert "accountability_due_at" not in inst["data"]
+    stages.verified(cycle)

@@ -7,7 +7,7 @@ commissioned agency whose report the bureau rates; other projects may have their
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 from service import clock, db
 from service.cycle import projects
 from service.domain.evaluation_selection import spot_check_selected
+from tests.workflows import stages
 
 FY = 2014  # evaluated after its year ends: at the test clock (2 March 2015) the stage opens at once
 
@@ -235,3 +236,70 @@ def test_a_repeated_scoring_job_leaves_one_record(cycle):
     outputs = [score_self_evaluation(ctx, dict(variables)) for _ in range(2)]
     assert outputs[0] == outputs[1] and outputs[0]["self_score"] == 92.44
     assert [(float(r.score), r.grade) for r in cycle.rows("evaluations", project_id=pid)] == [(92.44, "优")]
+
+
+def _at_rating(cycle: Any) -> str:
+    """A key evaluation whose agency reported on Monday 2 March 2015: the bureau's rating is due on 16 March."""
+    pid = cycle.project(f"{FY}-dept-a-key", amount=6_000_000, fiscal_year=FY)
+    iid = start(cycle, pid, SCHOOL)
+    cycle.complete(iid, "self_evaluation", self_evaluation(5_400_000, school_results(8, 98, 5000, 85)), user="staff_a")
+    framework = {part: [{"name": part, "weight": 1, "score": 80}] for part in ("decision", "process", "output", "effect")}
+    cycle.complete(iid, "key_report", {"framework": framework, "findings": "无", "report_refs": ["报告.pdf"]},
+                   user="agency")
+    return iid
+
+
+def _at_spot_check(cycle: Any) -> str:
+    """A self-evaluation the draw spot-checks, submitted on Monday 2 March 2015: the check is due on 16 March."""
+    pid = cycle.project(project_id(want_spot_check=True), amount=1_000_000, fiscal_year=FY)
+    iid = start(cycle, pid, SCHOOL)
+    cycle.complete(iid, "self_evaluation", self_evaluation(*MEDIUM[:2]), user="staff_a")
+    return iid
+
+
+@pytest.mark.parametrize("task, name, reach, done", [
+    ("rate_agency", "rating", _at_rating, {"agency_rating": {"quality": 90, "timeliness": 80, "compliance": 100}}),
+    ("spot_check", "spot_check", _at_spot_check, {"spot_check_decision": "agree"}),
+])
+@pytest.mark.parametrize("decision", ["extend_deadline", "order_rectification", "open_accountability"])
+def test_a_slipped_quality_check_climbs_to_the_leadership_whose_decision_reissues_it(cycle, task, name, reach, done,
+                                                                                      decision):
+    iid = reach(cycle)
+    esc = stages.slip(cycle, iid, task, name)  # from 20 March, after 3 working days of grace
+    stages.refused(cycle, iid, esc, "dismiss")
+    handed = stages.climb(cycle, iid, name, esc)  # 27 March: the supervisors let 5 working days pass
+    stages.decide(cycle, handed, decision, user="leader")
+    # An order (or a case) gives 10 working days from Friday 27 March, over Qingming (Monday 6 April): 13 April.
+    stages.reissued(cycle, iid, task, name, decision, date(2015, 3, 27), date(2015, 4, 13))
+    cycle.complete(iid, task, done, user="reviewer")
+    assert cycle.rows("projects", id=cycle.instance(iid)["business_key"])[0].status == "evaluated"
+    stages.verified(cycle)
+
+
+def test_a_case_opened_on_a_late_self_evaluation_runs_beside_it_and_leaves_the_result_alone(cycle):
+    pid = cycle.project(project_id(want_spot_check=False), amount=1_000_000, fiscal_year=FY)
+    iid = start(cycle, pid, SCHOOL)  # Monday 2 March 2015: 20 working days, due 30 March
+    esc = stages.slip(cycle, iid, "self_evaluation", "self_evaluation")
+    stages.decide(cycle, esc, "open_accountability")  # Friday 3 April: ordered within 10 working days
+    stages.reissued(cycle, iid, "self_evaluation", "self_evaluation", "open_accountability", date(2015, 4, 3),
+                    date(2015, 4, 20))
+    cycle.complete(iid, "self_evaluation", self_evaluation(*MEDIUM[:2]), user="staff_a")
+    assert stages.ready(cycle, iid) == ["handle_accountability"]  # the stage ends with its case
+    cycle.complete(iid, "handle_accountability", {"responsible_party": "市教育局", "sanction": "notice",
+                                                  "accountability_outcome": "通报批评"}, user="supervisor")
+    inst = cycle.instance(iid)
+    assert inst["status"] == "completed"
+    assert (inst["data"]["final_score"], inst["data"]["final_grade"]) == (74.0, "中")  # not the case's fork-time data
+    stages.verified(cycle)
+
+
+def test_a_case_opened_on_a_late_agency_report_reissues_the_report(cycle):
+    pid = cycle.project(f"{FY}-dept-a-key", amount=6_000_000, fiscal_year=FY)
+    iid = start(cycle, pid, SCHOOL)
+    cycle.complete(iid, "self_evaluation", self_evaluation(5_400_000, school_results(8, 98, 5000, 85)), user="staff_a")
+    esc = stages.slip(cycle, iid, "key_report", "key_report")  # 40 working days from 2 March: due 28 April
+    stages.decide(cycle, esc, "open_accountability")  # Tuesday 5 May, after 3 working days of grace over 1 May
+    again = stages.reissued(cycle, iid, "key_report", "key_report", "open_accountability", date(2015, 5, 5),
+                            date(2015, 5, 19), user="agency")
+    assert again["candidate_users"] == ["agency"]
+    stages.verified(cycle)

@@ -4,7 +4,7 @@ the bureau reviews (优/良 approve, 中 returns, 差 blocks), major projects al
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from service import clock, db
 from service.models import Expert
+from tests.workflows import stages
 
 GOAL: dict[str, Any] = {
     "goal_summary": "完成 12 所义务教育学校标准化改造，惠及 5 万名学生",
@@ -198,24 +199,19 @@ def _escalations(cycle: Any) -> list[dict[str, Any]]:
     return sorted(found, key=lambda e: e["id"])
 
 
-def _at(cycle: Any, local: str) -> None:
-    clock.set_now(datetime.fromisoformat(local))
-    cycle.work()
-
-
 def test_a_missed_declaration_climbs_from_the_supervisors_to_the_bureau_leadership(cycle):
     from service.engine.verify import verify
 
     pid = cycle.project()
     iid = cycle.start(pid, process_id="goal_review")  # due Monday 16 March 2015
-    _at(cycle, "2015-03-17T09:00:00+08:00")
+    stages.at(cycle, "2015-03-17T09:00:00+08:00")
     [late] = cycle.tasks(iid, "staff_a")
     assert (late["bpmn_id"], late["overdue"]) == ("declare_goal", True)  # overdue at once, not escalated yet
     assert _escalations(cycle) == []
 
-    _at(cycle, "2015-03-19T23:59:00+08:00")  # 3 working days of grace (escalation.grace_working_days)
+    stages.at(cycle, "2015-03-19T23:59:00+08:00")  # 3 working days of grace (escalation.grace_working_days)
     assert _escalations(cycle) == []
-    _at(cycle, "2015-03-20T00:00:00+08:00")
+    stages.at(cycle, "2015-03-20T00:00:00+08:00")
     [esc] = _escalations(cycle)
     assert (esc["kind"], esc["element_id"], esc["state"], esc["department_id"], esc["level"]) == \
         ("deadline", "declaration_slipped", "open", "dept-a", "supervisor")
@@ -223,7 +219,7 @@ def test_a_missed_declaration_climbs_from_the_supervisors_to_the_bureau_leadersh
     assert (supervise["id"], supervise["due_at"][:19]) == (esc["task_id"], "2015-03-26T15:59:59")  # 5 working days
     assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["supervise_declaration"]  # visible, not theirs
 
-    _at(cycle, "2015-03-27T00:00:00+08:00")  # the supervisors let it lie: the same escalation goes one level up
+    stages.at(cycle, "2015-03-27T00:00:00+08:00")  # the supervisors let it lie: the same escalation goes one level up
     [handed] = _escalations(cycle)
     lead = [t for t in cycle.tasks(iid) if t["bpmn_id"] == "lead_declaration"]
     assert [(t["candidate_groups"], t["due_at"][:19]) for t in lead] == [(["bureau_leader"], "2015-04-02T15:59:59")]
@@ -251,7 +247,7 @@ def test_a_supervisor_who_extends_the_review_reissues_it_with_the_new_deadline(c
     pid = cycle.project()
     iid = cycle.start(pid, process_id="goal_review")
     _declare_and_submit(cycle, iid)  # Monday 2 March: the review is due on 16 March
-    _at(cycle, "2015-03-20T00:00:00+08:00")
+    stages.at(cycle, "2015-03-20T00:00:00+08:00")
     # The review is withdrawn from the reviewers; the supervisors' task is what they see of the instance now.
     assert [t["bpmn_id"] for t in cycle.tasks(iid, "reviewer")] == ["supervise_review"]
     [esc] = _escalations(cycle)
@@ -264,3 +260,37 @@ def test_a_supervisor_who_extends_the_review_reissues_it_with_the_new_deadline(c
     assert (again["bpmn_id"], again["due_at"][:19]) == ("finance_review", "2015-04-04T15:59:59")  # 15 calendar days
     cycle.complete(iid, "finance_review", {**REVIEW, "review_outcome": "优"}, user="reviewer")
     assert cycle.instance(iid)["status"] == "completed" and _data(cycle, iid)["goal_status"] == "approved"
+
+
+@pytest.mark.parametrize("decision", ["extend_deadline", "order_rectification", "open_accountability"])
+def test_a_slipped_expert_review_climbs_to_the_leadership_whose_decision_reissues_it(cycle, decision):
+    pid = cycle.project(amount=6_000_000)
+    iid = cycle.start(pid, process_id="goal_review")
+    stages.approve_goal(cycle, iid)  # Monday 2 March: the drawn panel's review is due on 16 March
+    esc = stages.slip(cycle, iid, "expert_review", "expert_review")  # from 20 March, after 3 working days of grace
+    stages.refused(cycle, iid, esc, "stop")
+    handed = stages.climb(cycle, iid, "expert_review", esc)  # 27 March: the supervisors let 5 working days pass
+    stages.decide(cycle, handed, decision, user="leader")
+    # An order (or a case) gives 10 working days from Friday 27 March, over Qingming (Monday 6 April): 13 April.
+    stages.reissued(cycle, iid, "expert_review", "expert_review", decision, date(2015, 3, 27), date(2015, 4, 13),
+                    user="expert")
+    cycle.complete(iid, "expert_review", {"expert_outcome": "pass", "expert_comment": "目标合理可行"}, user="expert")
+    assert _data(cycle, iid)["goal_status"] == "approved"
+    stages.verified(cycle)
+
+
+@pytest.mark.parametrize("task, name, user, reach", [
+    ("submit_goal", "submission", "head_a",
+     lambda cycle, iid: cycle.complete(iid, "declare_goal", GOAL, user="staff_a")),  # due Monday 9 March
+    ("finance_review", "review", "reviewer", _declare_and_submit),  # due Monday 16 March
+])
+def test_a_case_opened_on_a_late_review_reissues_it_within_the_order_deadline(cycle, task, name, user, reach):
+    pid = cycle.project()
+    iid = cycle.start(pid, process_id="goal_review")
+    reach(cycle, iid)
+    esc = stages.slip(cycle, iid, task, name)
+    stages.decide(cycle, esc, "open_accountability")
+    decided_on = {"submission": date(2015, 3, 13), "review": date(2015, 3, 20)}[name]
+    order_due = {"submission": date(2015, 3, 27), "review": date(2015, 4, 3)}[name]  # 10 working days on
+    stages.reissued(cycle, iid, task, name, "open_accountability", decided_on, order_due, user=user)
+    stages.verified(cycle)

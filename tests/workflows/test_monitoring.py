@@ -169,7 +169,7 @@ def test_a_project_is_not_stopped_before_it_was_suspended(cycle):
     supervisor = cycle.as_user("supervisor")
     refused = supervisor.post(f"/api/escalations/{esc['id']}/resolve", json={"decision": "stop", "comment": "停止"})
     assert refused.status_code == 409
-    assert refused.get_json()["detail"] == "此类督办不可作出该决定：停止执行须先暂缓执行（情况严重，暂缓后停止）。"
+    assert refused.get_json()["detail"] == "此类督办不可作出该决定：停止执行须先暂缓执行（方案二(一)2：“情况严重,暂缓后停止该项目的执行。”）"
     not_this_kind = supervisor.post(f"/api/escalations/{esc['id']}/resolve", json={"decision": "extend_deadline"})
     assert not_this_kind.status_code == 422 and "可作出的决定：恢复执行、暂缓执行、停止执行并核减预算" in \
         not_this_kind.get_json()["detail"]

@@ -7,8 +7,11 @@ import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import pytest
+
 from service import clock
 from service.engine.replay import replay
+from tests.workflows import stages
 from tests.workflows.stages import FEEDBACK, PLAN, start_stage
 
 
@@ -176,3 +179,37 @@ def test_an_undecided_feedback_escalation_climbs_to_the_bureau_leadership(cycle)
     due = _due_at(cycle, iid, "feed_back_results").astimezone(clock.LOCAL).date()
     assert due == clock.local_today(clock.now()) + timedelta(days=15)
     assert cycle.as_user("supervisor").get("/api/escalations?state=open").get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("decision", ["extend_deadline", "order_rectification", "open_accountability"])
+def test_a_slipped_verification_climbs_to_the_leadership_whose_decision_reissues_it(cycle, decision):
+    pid = cycle.project()
+    iid = start_stage(cycle, pid, "rectification", final_grade="中", final_score=72.5)
+    cycle.complete(iid, "feed_back_results", FEEDBACK, user="reviewer")
+    cycle.complete(iid, "submit_rectification", PLAN, user="staff_a")  # Monday 2 March: verify by 17 March
+    esc = stages.slip(cycle, iid, "verify_rectification", "verification")  # from 21 March, after the grace period
+    stages.refused(cycle, iid, esc, "suspend")
+    handed = stages.climb(cycle, iid, "verification", esc)  # Saturday 28 March: the supervisors let it lie
+    stages.decide(cycle, handed, decision, user="leader")
+    # An order (or a case) gives 10 working days from Saturday 28 March, over Qingming (Monday 6 April): 13 April.
+    stages.reissued(cycle, iid, "verify_rectification", "verification", decision, date(2015, 3, 28),
+                    date(2015, 4, 13))
+    cycle.complete(iid, "verify_rectification", {"verification_verdict": "done"}, user="supervisor")
+    assert _row(cycle, "rectifications", project_id=pid).status == "done"
+    stages.verified(cycle)
+
+
+def test_a_case_opened_on_late_feedback_runs_beside_the_ordered_feedback(cycle):
+    pid = cycle.project()
+    iid = start_stage(cycle, pid, "rectification", final_grade="良", final_score=84)
+    cycle.advance(days=21)  # 23 March: the results were not fed back within 20 days (no grace on this ladder)
+    esc = _open_escalation(cycle)
+    stages.decide(cycle, esc, "open_accountability")
+    [case] = cycle.rows("accountability_cases", project_id=pid)
+    assert (case.reason, case.status) == ("feedback_overdue", "open")
+    # ordered within 10 working days of Monday 23 March, over Qingming (Monday 6 April): 7 April
+    assert _due_at(cycle, iid, "feed_back_results").astimezone(clock.LOCAL).date() == date(2015, 4, 7)
+    assert stages.ready(cycle, iid) == ["feed_back_results", "handle_accountability"]
+    cycle.complete(iid, "feed_back_results", FEEDBACK, user="reviewer")
+    assert cycle.task(iid, "submit_rectification", "staff_a")
+    stages.verified(cycle)

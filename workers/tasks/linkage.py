@@ -16,7 +16,7 @@ from workers.handlers import TaskContext, handler
 @handler("budget.propose")
 def propose(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """The next year's amount of the DMN's proposal, from the change in rule `linkage.proposals`."""
-    for_year = int(variables["fiscal_year"]) + 1  # results of year N feed the budget of N + 1 (the plan 二(五))
+    for_year = int(variables["fiscal_year"]) + 1  # results of year N feed the budget of N + 1 (the plan 二(一)4)
     grade = variables.get("final_grade")
     proposal = variables["budget_proposal"]
     base = to_decimal(variables["budget_amount"], "budget_amount")

@@ -18,7 +18,7 @@ def _due_on(variables: dict[str, Any]) -> date | None:
 
 @handler("rectification.open")
 def open_rectification(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    """Results fed back: the unit must rectify by `rectification_due_on` (the plan 二(四), rule rectification.days;
+    """Results fed back: the unit must rectify by `rectification_due_on` (the plan 二(一)4, rule rectification.days;
     again after a supervisor extended the deadline or ordered rectification)."""
     with ctx.write() as conn:
         rectifications.fed_back(conn, variables["project_id"], ctx.now, _due_on(variables), "open")

@@ -59,6 +59,8 @@ def test_inbox_scopes_filters_and_order(runtime, deploy_fixture, as_user, frozen
     staff.post(f"/api/tasks/{task['id']}/claim")
     assert ids("scope=mine") == ([soon_low], 1)
     assert soon_low not in ids("scope=candidate")[0]  # a claimed task leaves the candidates' list
+    # What I can act on now: mine first, then my groups' unclaimed ones; not the head's task of my department.
+    assert ids("scope=actionable") == ([soon_low, late, soon_high, far], 4)
 
     assert ids("scope=candidate&due_within_days=3")[0] == [late, soon_high]
     clock.advance(timedelta(days=2))

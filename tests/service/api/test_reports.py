@@ -104,7 +104,7 @@ def test_coverage_of_2015_municipal(runtime, as_user, base_departments):
     # + 5,000,000 = 10,000,000 (whole-department items and the district project stay out) → 45.00 % < 50 %
     assert (goal["numerator"], goal["denominator"], goal["actual"]) == (4_500_000, 10_000_000, 45.0)
     assert (goal["target"], goal["target_year"], goal["met"]) == (50, 2015, False)
-    assert goal["source"].startswith("the plan 三") and goal["label"] == "纳入绩效目标管理的项目资金占比"
+    assert goal["source"].startswith("the plan 二(三)1一是") and goal["label"] == "纳入绩效目标管理的项目资金占比"
     assert {p["id"]: p["counted"] for p in goal["projects"]} == {
         "2015-a-001": True, "2015-a-002": True, "2015-b-001": False, "2015-u-001": False}
     assert {p["id"]: (p["department_name"], p["amount"]) for p in goal["projects"]}["2015-u-001"] == (

@@ -20,9 +20,9 @@ def project(id: str, amount: int, *, dept: str = "edu", kind: str = "project", s
 DEPARTMENTS = (DepartmentFact("edu", "教育局"), DepartmentFact("health", "卫健委"), DepartmentFact("farm", "农业局"),
                DepartmentFact("env", "生态环境局"))
 TARGETS = {
-    cov.GOAL_MONEY: Target(Decimal(50), "the plan 三: ≥ 50 % in 2015", 2015),
-    cov.WHOLE_DEPARTMENT_GOALS: Target(Decimal(10), "the plan 三: 10 % in 2015", 2015),
-    cov.EVALUATED_MONEY: Target(Decimal(30), "the plan 三: municipal 30 % in 2015", 2015),
+    cov.GOAL_MONEY: Target(Decimal(50), "the plan 二(三)1一是: ≥ 50 % in 2015", 2015),
+    cov.WHOLE_DEPARTMENT_GOALS: Target(Decimal(10), "the plan 二(三)1二是: 10 % in 2015", 2015),
+    cov.EVALUATED_MONEY: Target(Decimal(30), "the plan 二(三)3: municipal 30 % in 2015", 2015),
     cov.WHOLE_DEPARTMENT_EVALUATIONS: Target(Decimal(10), "the plan 二(三)3: 10 % in 2015", 2015),
 }
 
@@ -63,7 +63,7 @@ def test_goal_money_share_counts_approved_goals_of_projects_only():
     # "department" items are whole spending, which holds the projects: they stay out of both sums)
     assert (m.numerator, m.denominator) == (Decimal(4_000_000), Decimal(10_000_000))
     assert m.actual == Decimal("40.00") and m.target == Decimal(50) and m.met is False
-    assert m.source == "the plan 三: ≥ 50 % in 2015" and m.target_year == 2015 and m.unit == "CNY"
+    assert m.source == "the plan 二(三)1一是: ≥ 50 % in 2015" and m.target_year == 2015 and m.unit == "CNY"
     assert [(p.id, p.counted) for p in m.projects] == [("p1", True), ("p2", True), ("p3", False), ("p4", False)]
     assert m.label == "纳入绩效目标管理的项目资金占比" and m.departments == ()
 

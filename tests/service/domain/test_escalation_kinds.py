@@ -11,6 +11,7 @@ from lxml import etree
 
 from service.config import ROOT
 from service.domain import escalation_kinds as kinds
+from service.domain.roles import ESCALATION_GROUPS
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
@@ -18,7 +19,9 @@ CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 
 def _opened_escalations() -> dict[str, set[str]]:
     """code → form keys of the supervisor tasks it leads to, for every boundary event of workflows/*.bpmn that opens
-    an escalation (service/engine/running.py: an escalation event always; a timer when it leads to a supervisor)."""
+    an escalation (service/engine/running.py: an escalation event always; a timer when it leads to a supervisor's or
+    the bureau leadership's task — unless it withdraws the task a slip led to, climbing the ladder with that slip's
+    escalation)."""
     found: dict[str, set[str]] = defaultdict(set)
     for path in sorted((ROOT / "workflows").glob("*.bpmn")):
         root = etree.parse(str(path)).getroot()
@@ -27,10 +30,14 @@ def _opened_escalations() -> dict[str, set[str]]:
         targets = defaultdict(list)
         for flow in root.iter(f"{BPMN}sequenceFlow"):
             targets[flow.get("sourceRef")].append(flow.get("targetRef"))
+        answering = {t for b in root.iter(f"{BPMN}boundaryEvent") for t in _first_tasks(b.get("id"), targets, by_id)
+                     if _answers(by_id[t])}
         for boundary in root.iter(f"{BPMN}boundaryEvent"):
             escalation = boundary.find(f"{BPMN}escalationEventDefinition")
             if escalation is None and boundary.find(f"{BPMN}timerEventDefinition") is None:
                 continue
+            if escalation is None and boundary.get("attachedToRef") in answering:
+                continue  # the ladder: the task a slip led to, left undecided
             forms = _supervisor_forms(boundary.get("id"), targets, by_id)
             if escalation is not None:
                 found[codes[escalation.get("escalationRef")]] |= forms
@@ -39,21 +46,29 @@ def _opened_escalations() -> dict[str, set[str]]:
     return found
 
 
-def _supervisor_forms(start: str, targets: dict[str, list[str]], by_id: dict[str, etree._Element]) -> set[str]:
-    """Form keys of the supervisor tasks first reached from `start` (a path ends at its first user task)."""
-    forms, seen, todo = set(), set(), list(targets[start])
+def _first_tasks(start: str, targets: dict[str, list[str]], by_id: dict[str, etree._Element]) -> set[str]:
+    """The user tasks first reached from `start` (a path ends at its first user task)."""
+    found, seen, todo = set(), set(), list(targets[start])
     while todo:
         node = todo.pop()
         if node in seen:
             continue
         seen.add(node)
-        element = by_id[node]
-        if element.tag == f"{BPMN}userTask":
-            if "supervisor" in (element.get(f"{CAMUNDA}candidateGroups") or "").split(","):
-                forms.add(element.get(f"{CAMUNDA}formKey"))
-            continue
-        todo.extend(targets[node])
-    return forms
+        if by_id[node].tag == f"{BPMN}userTask":
+            found.add(node)
+        else:
+            todo.extend(targets[node])
+    return found
+
+
+def _supervisor_forms(start: str, targets: dict[str, list[str]], by_id: dict[str, etree._Element]) -> set[str]:
+    """Form keys of the supervisors' (or the leadership's) tasks first reached from `start`."""
+    return {by_id[t].get(f"{CAMUNDA}formKey") for t in _first_tasks(start, targets, by_id) if _answers(by_id[t])}
+
+
+def _answers(task: etree._Element) -> bool:
+    """A supervisors' or the bureau leadership's task (service/engine/running.py links escalations to these)."""
+    return bool(ESCALATION_GROUPS & set((task.get(f"{CAMUNDA}candidateGroups") or "").split(",")))
 
 
 def _form_decisions(form_key: str) -> list[str]:
@@ -93,11 +108,12 @@ def _refusal(code: str, decision: str, reason: str | None = None, suspended: boo
 
 
 def test_a_decision_outside_the_kind_is_refused_saying_which_are_open():
-    refused = _refusal("feedback_overdue", "open_accountability")
+    refused = _refusal("feedback_overdue", "stop")
     assert refused is not None and refused.reason == "not_allowed" and not refused.conflict
-    assert refused.message == "此类督办不可作出该决定：启动问责。可作出的决定：延长期限、责令限期整改。"
+    assert refused.message == "此类督办不可作出该决定：停止执行并核减预算。可作出的决定：延长期限、责令限期整改、启动问责。"
     assert "Extend the deadline" in refused.message_en
     assert _refusal("rectification_overdue", "open_accountability") is None
+    assert _refusal("feedback_overdue", "open_accountability") is None  # every slipped deadline may open a case
 
 
 def test_dismissing_needs_a_reason():

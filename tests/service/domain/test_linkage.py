@@ -23,7 +23,7 @@ SEEDED = _seeded()
 @pytest.mark.parametrize("proposal, grade, amount", [
     ("priority", "优", "1200000.00"),
     ("maintain", "良", "1200000.00"),
-    ("cut", "中", "1080000.00"),  # the plan 二(五): 中 → cut 10 %
+    ("cut", "中", "1080000.00"),  # local practice: 中 → cut 10 %
     ("cancel", "差", "0.00"),
     ("cancel", None, "0.00"),  # a blocked goal or a stopped project: no grade, cancelled
     ("hold", "中", "1080000.00"),  # unrectified: the grade's amount, held until rectification is done

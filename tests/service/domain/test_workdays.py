@@ -1,4 +1,4 @@
-"""Working days over the holiday calendar (DESIGN.md, Time): deadlines such as "10 working days" (the plan 二(二))."""
+"""Working days over the holiday calendar (DESIGN.md, Time): deadlines such as "10 working days" (local practice)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_working_days_across_the_2015_spring_festival(n: int, due: str):
 
 
 def test_ten_working_days_across_the_2015_national_day():
-    # Corrective measures asked on Wednesday 30 September 2015 (the plan 二(二): 10 working days): Oct 1–7 are
+    # Corrective measures asked on Wednesday 30 September 2015 (local practice: 10 working days): Oct 1–7 are
     # off; Thu 8 (1), Fri 9 (2), Saturday 10 (3, adjusted), Mon 12–Fri 16 (4–8), Mon 19 (9), Tue 20 (10).
     due = add_working_days(Y2015, d("2015-09-30"), 10)
     assert due == d("2015-10-20")

@@ -1,4 +1,4 @@
-"""Commissioning an agency for a key evaluation and rating its report (the plan 二(三))."""
+"""Commissioning an agency for a key evaluation and rating its report (the plan 二(三)4一是)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,91 @@
+"""Issue #18's figures in one table (part 7): every figure the issue asks for, its target, the value this run measured
+and the command that reproduces it. `make bench` prints it last, once; a figure no part of this run measured says
+"not measured" (its part is not built yet) or "not run" (built, left out by --only) — never a number from elsewhere.
+
+A part records what it measured with `record(key, value, met)`; the rows and their order are fixed here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    part: str  # the issue's part number
+    figure: str
+    target: str
+    command: str
+    built: str | None = None  # the bench part (--only …) that measures it; None: not built yet
+
+
+BENCH = ".venv/bin/python -m bench.run"
+ROWS: tuple[Row, ...] = (
+    Row("serve", "1", "`make run`'s web server", "gunicorn gthread, from the cores",
+        "make run (service/gunicorn_conf.py)", "peer"),
+    Row("peer.sqlite.start", "2", "start `POST /api/instances`, median, SQLite", "≤ 3 ms", f"{BENCH} --only peer",
+        "peer"),
+    Row("peer.sqlite.complete", "2", "complete `POST /api/tasks/{id}/complete`, median, SQLite", "≤ 3 ms",
+        f"{BENCH} --only peer", "peer"),
+    Row("peer.sqlite.cycles", "2", "full cycles/s, 4 clients, `make run`'s server, SQLite", "≥ 250 /s, 0 errors",
+        f"{BENCH} --only peer", "peer"),
+    Row("peer.pg.start", "2", "start, median, PostgreSQL", "(beside SQLite)", f"{BENCH} --only peer", "peer"),
+    Row("peer.pg.complete", "2", "complete, median, PostgreSQL", "(beside SQLite)", f"{BENCH} --only peer", "peer"),
+    Row("peer.pg.cycles", "2", "full cycles/s, 4 clients, PostgreSQL", "(beside SQLite)", f"{BENCH} --only peer",
+        "peer"),
+    Row("demo", "3", "`jixiao seed --demo`, wall clock", "≤ 20 s", "time .venv/bin/jixiao seed --demo"),
+    Row("simulate.year", "4", "`jixiao simulate --departments 1500 --projects 50000`, one fiscal year",
+        "< 1 h", ".venv/bin/jixiao simulate --departments 1500 --projects 50000"),
+    Row("simulate.workers", "4", "simulate: scaling with 1 → 2 → 4 worker processes", "(reported)",
+        ".venv/bin/jixiao simulate … --workers 1, 2, 4"),
+    Row("simulate.projects", "4", "simulate: cost per project at 5,000 vs 50,000 projects", "flat",
+        ".venv/bin/jixiao simulate … --projects 5000, then 50000"),
+    Row("verify.1k", "5", "`jixiao audit verify --all`, 1,000 instances", "≥ 200 instances/s",
+        ".venv/bin/jixiao audit verify --all"),
+    Row("verify.10k", "5", "`audit verify --all` (verify()), 10,000 peer instances, one process", "≥ 200 instances/s",
+        f"{BENCH} --only audit", "audit"),
+    Row("verify.province", "5", "`jixiao audit verify --all`, the simulated province", "≥ 200 instances/s",
+        ".venv/bin/jixiao audit verify --all"),
+    Row("inbox.staff", "6", "`/inbox` p95, department user, simulated province", "≤ 30 ms", "(after jixiao simulate)"),
+    Row("inbox.reviewer", "6", "`/inbox` p95, reviewer, simulated province", "≤ 30 ms", "(after jixiao simulate)"),
+    Row("dashboard", "6", "dashboard, simulated province", "≤ 300 ms", "(after jixiao simulate)"),
+    Row("coverage", "6", "coverage report, simulated province", "≤ 300 ms", "(after jixiao simulate)"),
+)
+_KEYS = {r.key for r in ROWS}
+_measured: dict[str, tuple[str, bool | None]] = {}
+
+
+def record(key: str, value: str, met: bool | None) -> None:
+    """What this run measured for one row of the table (`met`: None where the issue sets no target)."""
+    if key not in _KEYS:
+        raise KeyError(f"bench.figures: no row {key!r}")
+    _measured[key] = (value, met)
+
+
+def verdict(met: bool | None) -> str:
+    return "" if met is None else ("met" if met else "NOT met")
+
+
+def table(only: str | None, now: datetime | None = None, load_before: float | None = None) -> str:
+    """Issue #18's table as Markdown (what `make bench` prints and the README shows)."""
+    now = now or datetime.now(UTC)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    before = f"{load_before:.2f} before the run, " if load_before is not None else ""
+    lines = [f"Issue #18 — every figure with its target, measured {now:%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs, "
+             f"1-min load average {before}{load:.2f} at the end (python {sys.version.split()[0]})", "",
+             "| part | figure | measured | target | verdict | reproduce |", "|---|---|---|---|---|---|"]
+    for r in ROWS:
+        if r.key in _measured:
+            value, met = _measured[r.key]
+        elif r.built is None:
+            value, met = "not measured", None
+        elif only is not None and only != r.built:
+            value, met = f"not run (--only {only})", None
+        else:
+            value, met = "not measured", None
+        lines.append(f"| {r.part} | {r.figure} | {value} | {r.target} | {verdict(met)} | `{r.command}` |")
+    return "\n".join(lines)

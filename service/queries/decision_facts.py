@@ -1,0 +1,122 @@
+"""What a person reads before deciding a task: the answers the decision is about, and the records behind it.
+
+A decision task's page shows, above its form, the earlier forms' answers it decides on (read from the task's
+data, labelled by those forms' own schemas of the instance's version), the self-evaluation's computed score for
+a spot check, the grade history for a budget decision, and for a supervisor the escalation the task was opened
+for (its slip, figures and timeline: service/queries/escalation_facts.py).
+
+Reads only, and only after the task query let the viewer see the task.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from service import db
+from service.engine.statements import ESCALATIONS
+from service.engine.versions import SpecCache
+from service.errors import NotFound
+from service.models import BudgetDecision, Evaluation, Project
+
+PROJECTS = Project.__table__
+EVALUATIONS = Evaluation.__table__
+DECISIONS = BudgetDecision.__table__
+
+# The forms (forms/<key>.schema.json) whose answers a decision form's page shows, in reading order, keyed by the
+# decision's own form: the goal and the head's opinion for the reviews of a goal (the finance review's criteria
+# too for the experts, who review after it), the department's report for a spot check, the agency's report for
+# its rating, the feedback and the department's rectification report for the verification.
+DOSSIERS: dict[str, tuple[str, ...]] = {
+    "goal_submission": ("goal_declaration",),
+    "goal_review": ("goal_declaration", "goal_submission"),
+    "expert_review": ("goal_declaration", "goal_submission", "goal_review"),
+    "spot_check": ("self_evaluation",),
+    "agency_rating": ("key_evaluation_report",),
+    "rectification_verification": ("results_feedback", "rectification_plan"),
+    "budget_decision": (),
+}
+# Decision forms that read a computed score (the evaluation kind it was recorded as: the department's
+# self-evaluation for a spot check, the agency's key evaluation for its rating), and those that read the grades.
+SCORED = {"spot_check": "self", "agency_rating": "key"}
+GRADED = ("budget_decision",)
+
+
+def _answers(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The task data's values of the form's own fields (what was answered on that form)."""
+    return {name: data[name] for name in (schema.get("properties") or {}) if data.get(name) is not None}
+
+
+def sections(specs: SpecCache, version_hash: str, form_key: str | None, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The earlier forms a decision form decides on: [{"form", "schema", "answers"}], those answered only."""
+    found = []
+    forms = specs.get(version_hash).forms
+    for key in DOSSIERS.get(form_key or "", ()):
+        schema = forms.get(key)
+        answers = _answers(schema, data) if schema else {}
+        if answers:
+            found.append({"form": key, "schema": schema, "answers": answers})
+    return found
+
+
+def _evaluation(row: Any) -> dict[str, Any]:
+    item = dict(row)
+    item["detail"] = json.loads(item["detail"]) if item.get("detail") else {}
+    return item
+
+
+def scored(engine: Engine, project_id: str, kind: str) -> dict[str, Any] | None:
+    """The latest evaluation of `kind` of a project: its computed score, grade and the score's parts."""
+    with db.read(engine) as conn:
+        row = conn.execute(select(EVALUATIONS).where(EVALUATIONS.c.project_id == project_id,
+                                                     EVALUATIONS.c.kind == kind)
+                           .order_by(EVALUATIONS.c.completed_at.desc(), EVALUATIONS.c.id.desc())
+                           .limit(1)).mappings().first()
+    return _evaluation(row) if row else None
+
+
+def grade_history(engine: Engine, project_id: str) -> dict[str, Any]:
+    """The graded evaluations of the project and of the department's same-named projects of other years
+    (a continuing project), oldest year first, with the project's proposed budget decision."""
+    with db.read(engine) as conn:
+        project = conn.execute(select(PROJECTS.c.name, PROJECTS.c.department_id)
+                               .where(PROJECTS.c.id == project_id)).first()
+        if project is None:
+            return {"evaluations": [], "decision": None}
+        rows = conn.execute(
+            select(EVALUATIONS.c.project_id, EVALUATIONS.c.kind, EVALUATIONS.c.score, EVALUATIONS.c.grade,
+                   EVALUATIONS.c.completed_at, PROJECTS.c.fiscal_year)
+            .join(PROJECTS, PROJECTS.c.id == EVALUATIONS.c.project_id)
+            .where(PROJECTS.c.department_id == project.department_id, PROJECTS.c.name == project.name)
+            .order_by(PROJECTS.c.fiscal_year, EVALUATIONS.c.completed_at, EVALUATIONS.c.id)).mappings().all()
+        decision = conn.execute(select(DECISIONS).where(DECISIONS.c.project_id == project_id)).mappings().first()
+    return {"evaluations": [dict(r) for r in rows], "decision": dict(decision) if decision else None}
+
+
+def escalation_of(engine: Engine, instance_id: str, task_id: str) -> int | None:
+    """The escalation a supervisor's (or the leadership's) task was opened for, the latest naming the task (read
+    through its instance, which is indexed)."""
+    with db.read(engine) as conn:
+        found = conn.execute(select(ESCALATIONS.c.id).where(ESCALATIONS.c.instance_id == instance_id,
+                                                            ESCALATIONS.c.task_id == task_id)
+                             .order_by(ESCALATIONS.c.id.desc()).limit(1)).scalar()
+    return int(found) if found is not None else None
+
+
+def for_task(engine: Engine, specs: SpecCache, task: dict[str, Any], version_hash: str) -> dict[str, Any]:
+    """Everything the decision page of `task` shows besides its form (call after the task query allowed it)."""
+    data, form_key = task.get("data") or {}, task.get("form_key")
+    project_id = data.get("project_id")
+    try:
+        found = sections(specs, version_hash, form_key, data)
+    except NotFound:  # a version no longer cached and not in the database: no dossier, the form still works
+        found = []
+    facts: dict[str, Any] = {"sections": found, "score": None, "grades": None, "escalation_id": None}
+    if form_key in SCORED and isinstance(project_id, str):
+        facts["score"] = scored(engine, project_id, SCORED[form_key])
+    if form_key in GRADED and isinstance(project_id, str):
+        facts["grades"] = grade_history(engine, project_id)
+    facts["escalation_id"] = escalation_of(engine, task["instance_id"], task["id"])
+    return facts
