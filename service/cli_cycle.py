@@ -1,4 +1,5 @@
-"""`jixiao cycle`: the annual cycle launch on demand (the worker runs it on its schedule: workers/calendar_jobs.py)."""
+"""`jixiao cycle`: the annual cycle launch and the year-end coverage review on demand (the worker runs both on its
+schedule: workers/calendar_jobs.py)."""
 
 from __future__ import annotations
 
@@ -44,4 +45,23 @@ def cycle_launch(year: int, at: str | None) -> None:
                + ("; the year is marked launched" if year in result.years else ""))
     for project_id, why in result.failed.items():
         click.echo(f"  {project_id}: {why}", err=True)
+    sys.exit(1 if result.failed else 0)
+
+
+@cycle.command("coverage-review")
+@click.option("--year", type=int, required=True, help="the fiscal year whose coverage is reviewed")
+def cycle_coverage_review(year: int) -> None:
+    """Escalate each department below the plan's coverage targets of YEAR to the bureau (workflows/
+    coverage_review.bpmn) now; the worker does it on 2 January for the year past; safe to run again."""
+    from workers.calendar_jobs import review_coverage
+
+    rt = Runtime.build(Settings.from_env())
+    try:
+        result = review_coverage(rt, clock.now(), year=year)
+    finally:
+        rt.close()
+    click.echo(f"fiscal year {year}: {len(result.started)} coverage review(s) started, {len(result.resumed)} resumed, "
+               f"{len(result.failed)} failed" + "".join(f"; {level}: {why}" for level, why in result.skipped.items()))
+    for department_id, why in result.failed.items():
+        click.echo(f"  {department_id}: {why}", err=True)
     sys.exit(1 if result.failed else 0)

@@ -66,6 +66,8 @@ class Settings:
     cron_daily: str = "0 8 * * *"
     cron_launch: str = "0 7 * * *"
     cron_checkpoints: str = "30 8 * * *"
+    # The year-end coverage review (workflows/coverage_review.bpmn): on 2 January, the previous year's coverage.
+    cron_coverage_review: str = "0 9 2 1 *"
     cron_timezone: str = "Asia/Shanghai"
     # Outgoing mail. Without SMTP_HOST each mail is written as a .eml file into MAIL_SINK_DIR (`make run`).
     smtp_host: str | None = None
@@ -104,7 +106,8 @@ class Settings:
                 "JIXIAO_ADMIN_PASSWORD": "admin_password", "SMTP_HOST": "smtp_host", "SMTP_USER": "smtp_user",
                 "SMTP_PASSWORD": "smtp_password", "SMTP_FROM": "smtp_from",
                 "JIXIAO_CRON_DAILY": "cron_daily", "JIXIAO_CRON_LAUNCH": "cron_launch",
-                "JIXIAO_CRON_CHECKPOINTS": "cron_checkpoints", "JIXIAO_CRON_TZ": "cron_timezone"}
+                "JIXIAO_CRON_CHECKPOINTS": "cron_checkpoints", "JIXIAO_CRON_COVERAGE": "cron_coverage_review",
+                "JIXIAO_CRON_TZ": "cron_timezone"}
         for var, attr in _str.items():
             if e.get(var):
                 pairs[attr] = e[var]

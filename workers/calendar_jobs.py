@@ -1,7 +1,7 @@
-"""Calendar jobs of the worker (issue #5, DESIGN.md Workers): the daily reminder sweep, the annual cycle launch and
-the monitoring checkpoints. Each is a plain function (rt, now) — the worker's cron schedules call them with the
-clock's time, tests with explicit datetimes — and each is idempotent: running it twice, or from two workers at
-once, has the effect of running it once.
+"""Calendar jobs of the worker (DESIGN.md Workers): the daily reminder sweep, the annual cycle launch, the
+monitoring checkpoints and the year-end coverage review. Each is a plain function (rt, now) — the worker's cron
+schedules call them with the clock's time, tests with explicit datetimes — and each is idempotent: running it
+twice, or from two workers at once, has the effect of running it once.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from typing import Any
 from sqlalchemy import select, update
 
 from service import clock, db
-from service.cycle import launch
+from service.cycle import coverage_reviews, launch
 from service.cycle.projects import PROJECTS
+from service.domain.coverage import department_shortfalls
 from service.domain.reminders import checkpoint_window
-from service.errors import JixiaoError, NotFound
+from service.domain.roles import SYSTEM
+from service.errors import InvalidInput, JixiaoError, NotFound
 from service.models import Department, Instance
 from service.notifications import outbox
 from service.notifications.recipients import department_people
+from service.queries.coverage import coverage_report
 from service.rules import store as rules
 from service.runtime import Runtime
 from workers.reminders import SIGNATURE, ReminderResult, sweep_reminders
@@ -195,3 +198,74 @@ def _checkpoint_text(year: int, as_of: Any, report_by: Any, projects: list[Any])
             f"Monitoring checkpoint: report budget execution and goal progress as of {as_of:%Y-%m-%d} "
             f"by {report_by:%Y-%m-%d}.\n\n{SIGNATURE}")
     return subject, body
+
+
+# --- (d) the year-end coverage review -------------------------------------------------------------------------
+
+COVERAGE_PROCESS = "coverage_review"
+
+
+@dataclass
+class CoverageReviewResult:
+    year: int
+    started: list[str] = field(default_factory=list)  # departments whose review this run started
+    resumed: list[str] = field(default_factory=list)  # a crashed run had started the instance: linked now
+    skipped: dict[str, str] = field(default_factory=dict)  # level → why it was not measured
+    failed: dict[str, str] = field(default_factory=dict)  # department → why its review could not start
+
+
+def review_coverage(rt: Runtime, now: datetime, year: int | None = None) -> CoverageReviewResult:
+    """(d) Escalate to the bureau each department whose own projects missed the plan's coverage targets of the fiscal
+    year that has ended (default: the year before today's, Asia/Shanghai): one `coverage_review` per department
+    and year (service/domain/coverage.py `department_shortfalls`, workflows/coverage_review.bpmn)."""
+    result = CoverageReviewResult(year if year is not None else clock.local_today(now).year - 1)
+    lease = timedelta(seconds=rt.settings.worker_lease_seconds)
+    for level in rules.LEVELS:
+        try:
+            report = coverage_report(rt.engine, result.year, level)
+        except (InvalidInput, NotFound) as exc:  # no rules for that year: nothing to measure against
+            result.skipped[level] = str(getattr(exc, "detail", exc))
+            continue
+        names = {line.department_id: line.department_name for m in report.measures for line in m.projects}
+        for department_id, shortfalls in department_shortfalls(report).items():
+            missed = [{"measure": s.measure, "label": s.label, "label_en": s.label_en, "actual": float(s.actual),
+                       "target": float(s.target), "numerator": float(s.numerator),
+                       "denominator": float(s.denominator), "target_year": s.target_year, "source": s.source}
+                      for s in shortfalls]
+            data = {"department_id": department_id, "department_name": names.get(department_id, department_id),
+                    "fiscal_year": result.year, "level": level, "missed_targets": missed}
+            _start_review(rt, now, lease, data, result)
+    if result.started or result.resumed or result.failed:
+        log.info("coverage review of %d: %d started, %d resumed, %d failed", result.year, len(result.started),
+                 len(result.resumed), len(result.failed))
+    return result
+
+
+def _start_review(rt: Runtime, now: datetime, lease: timedelta, data: dict[str, Any],
+                  result: CoverageReviewResult) -> None:
+    """Claim the department's review of the year, then start its instance (or link the one a crashed run started)."""
+    year, department_id = data["fiscal_year"], data["department_id"]
+    key = f"coverage:{year}:{department_id}"
+    with db.write(rt.engine) as conn:
+        if not coverage_reviews.claim(conn, now, year=year, level=data["level"], department_id=department_id,
+                                      missed=data["missed_targets"], lease=lease):
+            return
+        existing = conn.execute(select(I.c.id).where(I.c.process_id == COVERAGE_PROCESS, I.c.business_key == key,
+                                                     I.c.status != "terminated")).scalars().first()
+        if existing is not None:
+            coverage_reviews.started(conn, year=year, department_id=department_id, instance_id=existing)
+            result.resumed.append(department_id)
+            return
+    try:
+        inst = rt.workflows.start(COVERAGE_PROCESS, data, business_key=key, actor=SYSTEM,
+                                  department_id=department_id, now=now)
+    except (JixiaoError, ValueError) as exc:  # nothing deployed, a rule missing…: give the claim back, say why
+        with db.write(rt.engine) as conn:
+            coverage_reviews.release(conn, year=year, department_id=department_id)
+        result.failed[department_id] = str(getattr(exc, "detail", exc))
+        log.warning("coverage review of %s for %d not started: %s", department_id, year,
+                    result.failed[department_id])
+        return
+    with db.write(rt.engine) as conn:
+        coverage_reviews.started(conn, year=year, department_id=department_id, instance_id=str(inst["id"]))
+    result.started.append(department_id)

@@ -101,6 +101,26 @@ class RectificationFactsSchema(Schema):
     plan = fields.String(allow_none=True)
 
 
+class MissedTargetSchema(Schema):
+    measure = fields.String(required=True, metadata={"description": "goal_money_share | evaluated_money_share"})
+    label = fields.String(allow_none=True)
+    label_en = fields.String(allow_none=True)
+    actual = fields.Float(allow_none=True, metadata={"description": "the department's own share, percent"})
+    target = fields.Float(allow_none=True, metadata={"description": "the level's target, percent"})
+    numerator = fields.Float(allow_none=True, metadata={"description": "money counted (CNY)"})
+    denominator = fields.Float(allow_none=True, metadata={"description": "all the department's money (CNY)"})
+    target_year = fields.Integer(allow_none=True)
+    source = fields.String(allow_none=True, metadata={"description": "the target rule row's citation"})
+
+
+class CoverageFactsSchema(Schema):
+    department_id = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
+    fiscal_year = fields.Integer(allow_none=True)
+    level = fields.String(allow_none=True)
+    missed = fields.List(fields.Nested(MissedTargetSchema), required=True)
+
+
 def facts_schema(escalation: type[Schema]) -> type[Schema]:
     """The facts of one escalation, around the escalation itself as the list shows it."""
     return Schema.from_dict({
@@ -117,7 +137,10 @@ def facts_schema(escalation: type[Schema]) -> type[Schema]:
         "monitoring": fields.Nested(MonitoringFactsSchema, allow_none=True),
         "evaluation": fields.Nested(EvaluationFactsSchema, allow_none=True),
         "rectification": fields.Nested(RectificationFactsSchema, allow_none=True),
-        "focus": fields.String(validate=validate.OneOf(("monitoring", "evaluation", "rectification", "task")),
+        "coverage": fields.Nested(CoverageFactsSchema, allow_none=True,
+                                  metadata={"description": "a year-end coverage review: the targets missed"}),
+        "focus": fields.String(validate=validate.OneOf(("monitoring", "evaluation", "rectification", "coverage",
+                                                         "task")),
                                metadata={"description": "which of the facts answers this kind of escalation"}),
     }, name="EscalationFacts")
 

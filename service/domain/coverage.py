@@ -194,3 +194,46 @@ def coverage(facts: CoverageFacts) -> CoverageReport:
 def as_dict(report: CoverageReport) -> dict[str, Any]:
     """The report as plain data (for the API's schema and the CLI's JSON)."""
     return asdict(report)
+
+
+# --- a department's own shortfall (the year-end coverage review, workflows/coverage_review.bpmn) ------------------
+# The plan sets its money targets for a level as a whole (二(三)1 "本级项目支出预算资金"; 二(三)3 the evaluated
+# share of the previous year's spending). Local practice: at year end the bureau holds each first-level department
+# to the same floor over its own money, and escalates a department below it to the bureau's supervisors, since a
+# level meets its share only through its departments. The department-count measures (whole-department goals and
+# evaluation pilots) are shares of departments that the bureau selects: one department cannot miss them alone.
+PER_DEPARTMENT = (GOAL_MONEY, EVALUATED_MONEY)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A money measure a department's own projects fall short of: its share against the level's target."""
+
+    measure: str
+    label: str
+    label_en: str
+    numerator: Decimal
+    denominator: Decimal
+    actual: Decimal
+    target: Decimal
+    target_year: int | None
+    source: str | None
+
+
+def department_shortfalls(report: CoverageReport) -> dict[str, tuple[Shortfall, ...]]:
+    """Department id → the money measures whose target its own projects miss (departments that miss none are left
+    out; a measure without a target that year, or a department with no money in it, misses nothing)."""
+    found: dict[str, list[Shortfall]] = {}
+    for m in report.measures:
+        if m.key not in PER_DEPARTMENT or m.target is None:
+            continue
+        totals: dict[str, tuple[Decimal, Decimal]] = {}
+        for line in m.projects:
+            counted, total = totals.get(line.department_id, (Decimal(0), Decimal(0)))
+            totals[line.department_id] = (counted + (line.amount if line.counted else 0), total + line.amount)
+        for department_id, (counted, total) in sorted(totals.items()):
+            actual = percent(counted, total)
+            if actual is not None and actual < m.target:
+                found.setdefault(department_id, []).append(Shortfall(
+                    m.key, m.label, m.label_en, counted, total, actual, m.target, m.target_year, m.source))
+    return {d: tuple(s) for d, s in found.items()}

@@ -32,6 +32,10 @@ _DEVIATION = ("resume", "suspend", "stop")
 # gateway `gw_<T>_accountability`, the fork `fork_<T>_accountability`, the call activity `call_slip_accountability`;
 # docs/CYCLE.md, "User tasks").
 _SLIPPED = ("extend_deadline", "order_rectification", "open_accountability")
+# A target slipping while the department's corrective measures are under way (a red warning that is no serious
+# deviation, a mid-term review seriously off track): the supervisor orders the measures done within their deadline,
+# or suspends the project until a report is no longer seriously off course (forms/target_escalation.schema.json).
+_TARGET = ("order_rectification", "suspend")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,10 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
          "deviation_decision"),
     Kind("SERIOUS_DEVIATION", "严重偏离绩效目标", "Serious deviation from the goal", _DEVIATION,
          "deviation_decision"),
+    Kind("RED_WARNING", "红色预警", "Red warning", _TARGET, "target_escalation"),
+    Kind("MIDTERM_OFF_TRACK", "中期评估严重滞后", "Mid-term review: seriously off track", _TARGET, "target_escalation"),
+    Kind("COVERAGE_MISSED", "未达覆盖目标", "Coverage targets missed",
+         ("order_rectification", "open_accountability", "dismiss"), "coverage_review"),
     Kind("feedback_overdue", "评价结果反馈逾期", "Results not fed back in time", _SLIPPED, "feedback_escalation"),
     Kind("rectification_overdue", "整改逾期", "Rectification overdue",
          ("extend_deadline", "order_rectification", "open_accountability"), "escalation_handling"),
@@ -59,6 +67,7 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("review_slipped", "财政审核逾期", "Finance review overdue"),
         ("midterm_slipped", "中期评估逾期", "Mid-term review overdue"),
         ("report_slipped", "监控报告逾期未报", "Monitoring report not filed in time"),
+        ("midterm_corrective_slipped", "中期评估纠偏措施逾期", "Corrective measures after the mid-term review overdue"),
         ("self_evaluation_slipped", "单位自评逾期", "Self-evaluation overdue"),
         ("key_report_slipped", "第三方机构重点评价报告逾期", "Agency's key evaluation report overdue"),
         ("expert_review_slipped", "专家评审逾期", "Expert panel's review overdue"),

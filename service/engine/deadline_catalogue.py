@@ -142,7 +142,8 @@ def _path_targets(process: Any, start: Any) -> list[Any]:
 
 
 def _escalations(process: Any, task: Any, forms_dir: Path) -> list[Escalation]:
-    """Boundary events on the task, or escalation events on a subprocess around it, leading to a supervisor."""
+    """Boundary events on the task, or on a subprocess around it, leading to a supervisor (a timer on the subprocess
+    is the slip of the department's task it waits in, monitoring's `check`)."""
     holders = [task.get("id")]
     if not ESCALATION_GROUPS & set(_names(task.get(f"{CAMUNDA}candidateGroups"))):  # a supervisor's own task
         holders += [a.get("id") for a in task.iterancestors(f"{BPMN}subProcess")]  # slips only by its own timer
@@ -151,7 +152,7 @@ def _escalations(process: Any, task: Any, forms_dir: Path) -> list[Escalation]:
         attached = event.get("attachedToRef")
         timer = event.find(f"{BPMN}timerEventDefinition")
         escalation = event.find(f"{BPMN}escalationEventDefinition")
-        if attached == task.get("id") and timer is not None:
+        if attached in holders and timer is not None:
             expression = "".join(timer.itertext()).strip()
             match = _VAR.match(expression)
             kind, when = "deadline", match.group(1) if match else expression

@@ -5,6 +5,7 @@ from service.models.base import Base
 from service.models.cycle import (
     AccountabilityCase,
     BudgetDecision,
+    CoverageReview,
     Evaluation,
     Goal,
     GoalIndicator,
@@ -31,7 +32,7 @@ from service.models.scorecards import Scorecard, ScorecardEntry
 
 __all__ = [
     "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetDecision",
-    "CalendarDay", "Chain",
+    "CalendarDay", "Chain", "CoverageReview",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
     "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",

@@ -117,7 +117,8 @@ class ProjectAction(Base):
     key: Mapped[str] = mapped_column(String(120), unique=True)  # idempotency: instance + element + round
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
     report_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_reports.id"))
-    # corrective_requested | continue | reallocate | cancel | paused | suspended | stopped | resumed
+    # corrective_requested | continue | reallocate | cancel | paused | suspended | stopped | resumed |
+    # corrective_ordered (a supervisor on a slipping target) | midterm_corrective (after an off-track mid-term review)
     action: Mapped[str] = mapped_column(String(30))
     due_on: Mapped[date | None] = mapped_column(Date)
     budget_cut: Mapped[Decimal | None] = mapped_column(Money)
@@ -195,3 +196,19 @@ class AccountabilityCase(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CoverageReview(Base):
+    """A department escalated at year end for missing the plan's coverage targets (workflows/coverage_review.bpmn):
+    one per fiscal year and department, claimed before its instance starts so that two workers start one."""
+
+    __tablename__ = "coverage_reviews"
+    __table_args__ = (UniqueConstraint("fiscal_year", "department_id", name="uq_coverage_reviews_year_department"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
+    missed: Mapped[str] = mapped_column(Text)  # JSON: the measures missed, with actual, target and source
+    instance_id: Mapped[str | None] = mapped_column(String(36))  # None while claimed and not yet started
+    claimed_at: Mapped[datetime] = mapped_column(DateTime)

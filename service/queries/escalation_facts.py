@@ -37,6 +37,8 @@ RECTIFICATIONS = Rectification.__table__
 TIMELINE_LIMIT = 200
 # Kinds whose facts are the project's monitoring figures (service/domain/escalation_kinds.py).
 MONITORING_CODES = ("SERIOUS_DEVIATION", "corrective_overdue")
+# The year-end review of a department's coverage (workflows/coverage_review.bpmn): its facts are the targets missed.
+COVERAGE_PROCESS = "coverage_review"
 # Kinds whose facts are the rectification record.
 RECTIFICATION_CODES = ("feedback_overdue", "rectification_overdue")
 _SPLIT = ".BoundaryEventSplit"  # SpiffWorkflow's name for the split before a task with boundary events
@@ -63,10 +65,12 @@ def facts(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCach
             "slipped": _slip(conn, slipped, esc, now) if slipped else None,
             "reminders": _reminders(conn, slipped["id"]) if slipped else [],
             "timeline": _timeline(conn, inst["id"]),
-            "monitoring": None, "evaluation": None, "rectification": None, "focus": "task",
+            "monitoring": None, "evaluation": None, "rectification": None, "coverage": None, "focus": "task",
         }
         if project:
             body.update(_figures(conn, project["id"], esc))
+        elif inst["process_id"] == COVERAGE_PROCESS:
+            body.update(coverage=_coverage(loads(inst["data"]) or {}), focus="coverage")
     return body
 
 
@@ -208,6 +212,14 @@ def _figures(conn: Connection, project_id: str, esc: dict[str, Any]) -> dict[str
             "rectification": {k: fix[k] for k in ("status", "due_on", "fed_back_at", "submitted_at", "verified_at",
                                                   "verdict", "plan")} if fix else None,
             "focus": _focus(esc, report, graded, fix)}
+
+
+def _coverage(data: dict[str, Any]) -> dict[str, Any]:
+    """The department, year and the coverage targets it missed, as the year-end job found them."""
+    keys = ("measure", "label", "label_en", "actual", "target", "numerator", "denominator", "target_year", "source")
+    missed = [{k: m.get(k) for k in keys} for m in data.get("missed_targets") or [] if isinstance(m, dict)]
+    return {"department_id": data.get("department_id"), "department_name": data.get("department_name"),
+            "fiscal_year": data.get("fiscal_year"), "level": data.get("level"), "missed": missed}
 
 
 def _monitoring(report: Any) -> dict[str, Any]:

@@ -186,6 +186,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "can_meet_certain": ("确定能", "Certainly"), "can_meet_possible": ("有可能", "Possibly"),
     "can_meet_impossible": ("完全不可能", "Impossible"),
     "figures_evaluation": ("评价结果", "Evaluation result"), "evaluated_at": ("评价完成时间", "Evaluated"),
+    "figures_coverage": ("未达的覆盖目标", "Coverage targets missed"),
+    "coverage_department_share": ("本部门实际", "The department's share"),
     "figures_rectification": ("整改情况", "Rectification"), "rect_due": ("整改期限", "Deadline"),
     "rect_fed_back": ("结果反馈时间", "Results fed back"), "rect_submitted": ("整改报告提交时间", "Report submitted"),
     "rect_verified": ("核查时间", "Verified"), "rect_verdict": ("核查结论", "Verdict"),

@@ -38,7 +38,7 @@ TABLE_SINCE = {
                      "supervision_members", "projects", "accountability_cases", "agency_engagements",
                      "budget_decisions", "evaluations", "expert_engagements", "goals", "monitoring_reports",
                      "rectifications", "goal_indicators", "project_actions"], "0009"),
-    "attachments": "0010", "scorecards": "0011", "scorecard_entries": "0011",
+    "attachments": "0010", "scorecards": "0011", "scorecard_entries": "0011", "coverage_reviews": "0017",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
@@ -61,6 +61,9 @@ HANDWRITTEN: dict[str, list[dict[str, Any]]] = {
                        "subject": "待办", "body": "请填报", "kind": "task", "instance_id": None, "status": "sent",
                        "attempts": 1, "retries_left": 3, "due_at": _T, "lock_owner": None, "lock_expires_at": None,
                        "last_error": None, "created_at": _T, "sent_at": _T}],
+    "coverage_reviews": [{"id": 1, "fiscal_year": 2015, "level": "municipal", "department_id": "dept-a",
+                          "missed": '[{"measure": "goal_money_share", "actual": 25.0, "target": 50.0}]',
+                          "instance_id": None, "claimed_at": _T}],
     "fiscal_years": [{"year": 2015, "status": "open", "declaration_opens_on": date(2014, 10, 8),
                       "cycle_launched_at": _T}],
     "calendar_days": [{"day": date(2015, 10, 1), "kind": "holiday", "name": "国庆节", "source": "国务院办公厅通知"}],

@@ -208,17 +208,21 @@ def test_monitoring_checkpoints_are_announced_once_to_departments_with_running_p
 def test_the_worker_schedules_the_calendar_jobs_in_wuhan_time(runtime, monkeypatch):
     scheduler = build_scheduler(runtime)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"jixiao-pass", "jixiao-reminders", "jixiao-cycle-launch", "jixiao-checkpoints"}
+    assert set(jobs) == {"jixiao-pass", "jixiao-reminders", "jixiao-cycle-launch", "jixiao-checkpoints",
+                         "jixiao-coverage-review"}
     monday = local(2015, 3, 2, 9)
     assert jobs["jixiao-reminders"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 3, 8)
     assert jobs["jixiao-cycle-launch"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 3, 7)
     assert jobs["jixiao-checkpoints"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 3, 8, 30)
+    # The year-end coverage review runs on 2 January (and at each worker start, like every calendar job).
+    assert jobs["jixiao-coverage-review"].trigger.get_next_fire_time(None, monday) == local(2016, 1, 2, 9)
 
     settings = Settings.from_env({"JIXIAO_CRON_DAILY": "15 6 * * 1-5", "JIXIAO_CRON_LAUNCH": "off",
-                                  "JIXIAO_CRON_CHECKPOINTS": "OFF"})
+                                  "JIXIAO_CRON_CHECKPOINTS": "OFF", "JIXIAO_CRON_COVERAGE": "off"})
     custom = build_scheduler(Runtime(replace(runtime.settings, cron_daily=settings.cron_daily,
                                              cron_launch=settings.cron_launch,
-                                             cron_checkpoints=settings.cron_checkpoints),
+                                             cron_checkpoints=settings.cron_checkpoints,
+                                             cron_coverage_review=settings.cron_coverage_review),
                                      runtime.engine, runtime.specs, runtime.workflows))
     jobs = {job.id: job for job in custom.get_jobs()}
     assert set(jobs) == {"jixiao-pass", "jixiao-reminders"}

@@ -231,6 +231,11 @@ def _report(executed: float, can_meet: str) -> tuple[str, dict[str, Any]]:
 MIDTERM_SERIOUS = {"midterm_executed_amount": 480_000, "midterm_conclusion": "off_track", "midterm_comment": "进度偏慢",
                    "midterm_indicator_actuals": [{"name": "新建校舍面积", "actual": 3000, "expected": 10000}]}
 
+# 40 % spent on 30 June, the goals at 52 %: behind time, not past the red threshold.
+MIDTERM_BEHIND = {**MIDTERM_SERIOUS, "midterm_indicator_actuals": [
+    {"name": "新建校舍面积", "actual": 4000, "expected": 9000}, {"name": "工程验收合格率", "actual": 100, "expected": 100},
+    {"name": "受益学生数", "actual": 2, "expected": 4}]}
+
 # Kinds of missed targets (issue: "targets, not only dates"), each made to miss once. A kind whose code the
 # catalogue lists runs as that catalogued escalation (one scenario per decision); one without runs its `slips`.
 TARGET_KINDS: dict[str, TargetKind] = {
@@ -252,10 +257,14 @@ TARGET_KINDS: dict[str, TargetKind] = {
     # review as the year-end calendar job does.
     "coverage_missed": TargetKind("coverage_review", {}, {}, "COVERAGE_MISSED", answered_at="review_coverage",
                                   element_id="on_coverage_missed"),
+    # A key project's mid-term review off_track but not past the red threshold: corrective measures are asked for
+    # (no escalation of their own) and not given in time.
+    "midterm_behind": TargetKind("monitoring", {"is_key": True}, {"midterm_review": ("reviewer", MIDTERM_BEHIND)},
+                                 None, slips=("midterm_corrective", "midterm_corrective_slipped")),
     # To add: a 差 grade not rectified (an accountability proposal), once the models raise an escalation for it.
 }
 # A catalogued deadline on a task reached only through a missed target → the kind that brings the task up.
-REACHED_BY = {("monitoring", "corrective_measures"): "yellow"}
+REACHED_BY = {("monitoring", "corrective_measures"): "yellow", ("monitoring", "midterm_corrective"): "midterm_behind"}
 # A task only some projects have → the project's fields that bring it up.
 PROJECTS_FOR: dict[tuple[str, str], dict[str, Any]] = {
     # 6,000,000 ≥ the major threshold and education is a focus sector (rule evaluation.key_focus_sectors)

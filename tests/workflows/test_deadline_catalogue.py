@@ -52,10 +52,13 @@ def test_a_supervisors_choices_come_from_the_escalation_tasks_form():
     assert (slip.element_id, slip.task_id, slip.groups) == \
         ("rectification_overdue", "supervise_rectification", ["supervisor"])
     assert [v for v, _ in slip.decisions] == ["extend_deadline", "order_rectification", "open_accountability"]
-    slipped, serious = entries["monitoring", "file_report"].escalations
+    found = {x.element_id: x for x in entries["monitoring", "file_report"].escalations}
+    assert set(found) == {"report_slipped", "on_serious", "on_red"}  # the timer and the events sit on `check`
+    slipped, serious, red = found["report_slipped"], found["on_serious"], found["on_red"]
     assert (slipped.kind, slipped.grace_rule, slipped.task_id) == \
         ("deadline", "escalation.grace_working_days", "supervise_report")
     assert (serious.kind, serious.when, serious.task_id) == ("target", "SERIOUS_DEVIATION", "deviation_decision")
+    assert (red.kind, red.when, red.task_id) == ("target", "RED_WARNING", "review_red_warning")
     [climb] = entries["monitoring", "supervise_report"].escalations
     assert (climb.task_id, climb.groups) == ("lead_report", ["bureau_leader"])
 

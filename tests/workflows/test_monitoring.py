@@ -90,18 +90,22 @@ def test_red_warning_unanswered_pauses_the_project_after_ten_working_days(cycle)
     _at(cycle, "2015-08-31T10:00:00+08:00")  # Monday: the report comes on its last day
     _report(cycle, iid, executed=300_000, can_meet="possible")  # 25 % spent at 58.33 % of the year: red
     assert _data(cycle, iid)["last_warning_level"] == "red"
+    # A red warning reaches the supervisors at once (tests/workflows/test_monitoring_targets.py); they order the
+    # department's measures done within their deadline.
+    cycle.complete(iid, "review_red_warning", {"decision": "order_rectification"}, user="supervisor")
     [task] = cycle.tasks(iid, "staff_a")
     # 10 working days: 3–5 September 2015 are holidays (Victory Day) and Sunday 6 September is worked (调休).
     assert (task["bpmn_id"], task["due_at"][:19]) == ("corrective_measures", "2015-09-15T15:59:59")
-    [requested] = cycle.rows("project_actions", project_id=pid)
+    requested, ordered = sorted(cycle.rows("project_actions", project_id=pid), key=lambda a: a.id)
     assert (requested.action, str(requested.due_on)) == ("corrective_requested", "2015-09-15")
+    assert (ordered.action, ordered.actor) == ("corrective_ordered", "supervisor")
 
     _at(cycle, "2015-09-15T23:59:00+08:00")
     assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["corrective_measures"]
     _at(cycle, "2015-09-16T00:00:00+08:00")
     assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["deviation_decision"]  # visible, not theirs
     assert cycle.rows("projects", id=pid)[0].status == "paused"
-    assert _actions(cycle, pid) == ["corrective_requested", "paused"]
+    assert _actions(cycle, pid) == ["corrective_requested", "corrective_ordered", "paused"]
     [esc] = _open_escalations(cycle)
     assert (esc["kind"], esc["element_id"], esc["department_id"]) == ("deadline", "corrective_overdue", "dept-a")
 
@@ -109,7 +113,7 @@ def test_red_warning_unanswered_pauses_the_project_after_ten_working_days(cycle)
     cycle.complete(iid, "deviation_decision", {"decision": "resume", "decision_comment": "部门已说明原因"},
                    user="supervisor")
     assert cycle.rows("projects", id=pid)[0].status == "running"
-    assert _actions(cycle, pid) == ["corrective_requested", "paused", "resumed"]
+    assert _actions(cycle, pid) == ["corrective_requested", "corrective_ordered", "paused", "resumed"]
     assert _open_escalations(cycle) == []
     data = _data(cycle, iid)
     assert cycle.instance(iid)["status"] == "completed" and data["monitoring_outcome"] == "completed"
@@ -232,7 +236,8 @@ def test_a_department_cancelling_after_a_red_warning_cancels_the_project_not_sto
     iid = cycle.start(pid, process_id="monitoring")
     _at(cycle, "2015-08-05T09:00:00+08:00")
     _report(cycle, iid, executed=300_000, can_meet="possible")  # red, but the goal may still be met: not serious
-    assert _data(cycle, iid)["last_warning_level"] == "red" and _open_escalations(cycle) == []
+    assert _data(cycle, iid)["last_warning_level"] == "red"
+    assert [e["code"] for e in _open_escalations(cycle)] == ["RED_WARNING"]  # no SERIOUS_DEVIATION
     cycle.complete(iid, "corrective_measures", {"corrective_measure": "cancel",
                                                 "corrective_explanation": "政策调整，项目不再实施"}, user="staff_a")
     project = cycle.rows("projects", id=pid)[0]

@@ -99,16 +99,73 @@ def plan(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
 
 @handler("monitoring.midterm")
 def record_midterm(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    """The mid-term review of a key project: spending progress and goal tracking at mid-year."""
-    assessment, _ = _assessment(ctx, variables, as_of=date.fromisoformat(str(variables["midterm_as_of"])),
-                                executed=_number(variables, "midterm_executed_amount"),
-                                actuals=list(variables.get("midterm_indicator_actuals") or []))
-    detail = {**assessment.as_dict(), "conclusion": variables.get("midterm_conclusion"),
+    """The mid-term review of a key project: spending progress and goal tracking at mid-year.
+
+    A review concluding off_track is serious when its execution or goal gap exceeds the red threshold of the
+    warning table (rule monitoring.red_gap): at a checkpoint those figures would be a red warning. A serious one is
+    escalated to the supervisors, who decide within DECISION_RULE working days (then the leadership's
+    LEADERSHIP_RULE).
+    """
+    assessment, thresholds = _assessment(ctx, variables, as_of=date.fromisoformat(str(variables["midterm_as_of"])),
+                                         executed=_number(variables, "midterm_executed_amount"),
+                                         actuals=list(variables.get("midterm_indicator_actuals") or []))
+    conclusion = variables.get("midterm_conclusion")
+    serious = conclusion == "off_track" and max(assessment.execution_gap, assessment.goal_gap) > thresholds["red_gap"]
+    detail = {**assessment.as_dict(), "conclusion": conclusion, "serious": serious,
               "comment": variables.get("midterm_comment"), "executed_amount": variables["midterm_executed_amount"]}
     with ctx.write() as conn:
         records.record_midterm(conn, ctx.now, project_id=_project(variables, ctx), detail=detail)
+    year, level = _year_level(variables)
+    decide = working_days_after(ctx, year, level, clock.local_today(ctx.now), DECISION_RULE)
+    lead = working_days_after(ctx, year, level, decide, LEADERSHIP_RULE)
     return {"midterm_execution_rate": assessment.execution_rate, "midterm_time_progress": assessment.time_progress,
-            "midterm_goal_progress": assessment.goal_progress}
+            "midterm_goal_progress": assessment.goal_progress, "midterm_serious": serious,
+            "offtrack_decide_at": end_of_day(decide).isoformat(), "offtrack_leader_at": end_of_day(lead).isoformat()}
+
+
+@handler("monitoring.midterm_corrective")
+def midterm_corrective(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The department's corrective measures after an off-track mid-term review, with the budget it proposes to move
+    to urgent spending of the same year (the plan 二(三)2)."""
+    project_id = _project(variables, ctx)
+    given = variables.get("midterm_budget_adjustment")
+    amount = float(given) if isinstance(given, int | float) and not isinstance(given, bool) else None
+    with ctx.write() as conn:
+        records.record_action(conn, ctx.now, key=f"{ctx.instance_id}:midterm:corrective", project_id=project_id,
+                              action="midterm_corrective", report_id=None, budget_cut=amount,
+                              note=str(variables.get("midterm_corrective_plan") or ""), actor="department")
+    return {}
+
+
+def _target_decision(ctx: TaskContext, variables: dict[str, Any], round_key: str) -> dict[str, Any]:
+    """A supervisor's decision on a slipping target (form target_escalation): order corrective measures within the
+    deadline already set, or suspend the project until a report is no longer a serious deviation."""
+    project_id = _project(variables, ctx)
+    decision = str(variables.get("decision") or "")
+    note = variables.get("decision_comment")
+    key = f"{ctx.instance_id}:{round_key}:{decision}"
+    with ctx.write() as conn:
+        if decision == "suspend":
+            records.decide(conn, ctx.now, key=key, project_id=project_id, report_id=_report(ctx, variables, project_id),
+                           decision="suspend", note=note)
+        elif decision == "order_rectification":
+            records.record_action(conn, ctx.now, key=key, project_id=project_id, action="corrective_ordered",
+                                  report_id=_report(ctx, variables, project_id), note=note, actor="supervisor")
+        else:
+            raise InvalidInput("unknown decision", [{"field": "decision", "message": "order_rectification, suspend"}])
+    return {}
+
+
+@handler("monitoring.red_decide")
+def red_decide(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The supervisor's decision on a red warning (RED_WARNING), once per report round."""
+    return _target_decision(ctx, variables, f"red{int(variables.get('report_round') or 0)}")
+
+
+@handler("monitoring.midterm_decide")
+def midterm_decide(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """The supervisor's decision on a mid-term review seriously off track (MIDTERM_OFF_TRACK)."""
+    return _target_decision(ctx, variables, "midterm")
 
 
 @handler("monitoring.assess")

@@ -137,3 +137,25 @@ def test_the_share_is_between_0_and_100_and_the_sums_add_up(rows: list[tuple[int
         assert m.actual is not None and Decimal(0) <= m.actual <= Decimal(100)
     else:
         assert m.actual is None
+
+
+def test_a_department_falls_short_when_its_own_money_is_below_the_levels_target():
+    report = cov.coverage(facts())
+    short = cov.department_shortfalls(report)
+    # goal money: edu has 4 of 6 million under goals (66.67 % ≥ 50 %), health 0 of 4 million; evaluated money
+    # (30 %): edu 6 of 7.5 million (80 %), health 2.5 of 2.5 million, farm 0 of 10 million.
+    assert {d: [(s.measure, s.actual, s.target) for s in found] for d, found in short.items()} == {
+        "health": [(cov.GOAL_MONEY, Decimal("0.00"), Decimal(50))],
+        "farm": [(cov.EVALUATED_MONEY, Decimal("0.00"), Decimal(30))],
+    }
+    [health] = short["health"]
+    assert (health.numerator, health.denominator, health.source, health.target_year) == \
+        (Decimal(0), Decimal(4_000_000), TARGETS[cov.GOAL_MONEY].source, 2015)
+
+
+def test_no_target_no_shortfall_and_department_shares_are_never_held_against_one_department():
+    no_targets = {**TARGETS, cov.GOAL_MONEY: Target(None), cov.EVALUATED_MONEY: Target(None)}
+    assert cov.department_shortfalls(cov.coverage(facts(targets=no_targets))) == {}
+    everyone = {k: Target(Decimal(100), "test", 2015) for k in TARGETS}
+    found = cov.department_shortfalls(cov.coverage(facts(targets=everyone)))
+    assert {s.measure for shortfalls in found.values() for s in shortfalls} <= set(cov.PER_DEPARTMENT)
