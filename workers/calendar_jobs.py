@@ -1,4 +1,4 @@
-"""Calendar jobs of the worker (issue #5, DESIGN.md Workers): the daily reminder sweep, the annual cycle launch and
+"""Calendar jobs of the worker (DESIGN.md Workers): the daily reminder sweep, the annual cycle launch and
 the monitoring checkpoints. Each is a plain function (rt, now) — the worker's cron schedules call them with the
 clock's time, tests with explicit datetimes — and each is idempotent: running it twice, or from two workers at
 once, has the effect of running it once.

@@ -231,7 +231,7 @@ def _report(executed: float, can_meet: str) -> tuple[str, dict[str, Any]]:
 MIDTERM_SERIOUS = {"midterm_executed_amount": 480_000, "midterm_conclusion": "off_track", "midterm_comment": "进度偏慢",
                    "midterm_indicator_actuals": [{"name": "新建校舍面积", "actual": 3000, "expected": 10000}]}
 
-# Kinds of missed targets (issue: "targets, not only dates"), each made to miss once. A kind whose code the
+# Kinds of missed targets (targets, not only dates, can slip), each made to miss once. A kind whose code the
 # catalogue lists runs as that catalogued escalation (one scenario per decision); one without runs its `slips`.
 TARGET_KINDS: dict[str, TargetKind] = {
     # 41.67 % spent at 58.33 % of the year: yellow; corrective measures are asked for and not given in time.

@@ -1,5 +1,5 @@
 """`jixiao seed --demo` builds a living municipality: real instances driven through the command path on a moved
-clock into the mix the issue asks for (goals under review, a red warning, an open escalation, evaluations of every
+clock into a mix that shows every state a page can show (goals under review, a red warning, an open escalation, evaluations of every
 grade, an overdue rectification), and a second run changes nothing."""
 
 from __future__ import annotations
