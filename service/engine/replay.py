@@ -61,6 +61,10 @@ class Snapshot:
     recorded_fingerprint: str | None
     fingerprint: str | None
 
+    @property
+    def matches(self) -> bool:
+        return self.recorded_fingerprint is None or self.recorded_fingerprint == self.fingerprint
+
 
 @dataclass
 class ReplayResult:
