@@ -61,7 +61,7 @@ class Settings:
     job_backoff_seconds: float = 30.0
     worker_poll_seconds: float = 5.0
     worker_lease_seconds: float = 60.0
-    # Calendar jobs of the worker (crontab lines in CRON_TIMEZONE; "off" disables one — issue #5): the daily
+    # Calendar jobs of the worker (crontab lines in CRON_TIMEZONE; "off" disables one): the daily
     # reminder sweep, the annual cycle launch and the monitoring checkpoints (workers/calendar_jobs.py).
     cron_daily: str = "0 8 * * *"
     cron_launch: str = "0 7 * * *"

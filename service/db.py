@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
 _WRITE = "jixiao_write"
 
@@ -18,10 +17,6 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def make_engine(url: str) -> Engine:
@@ -73,17 +68,3 @@ def read(engine: Engine) -> Iterator[Connection]:
     """A short read; never writes."""
     with engine.connect() as conn, conn.begin():
         yield conn
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-@contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
-    """An ORM unit of work in one write transaction (used off the hot path)."""
-    with engine.connect() as conn:
-        conn = conn.execution_options(**{_WRITE: True})
-        with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
-            yield session
-            session.flush()

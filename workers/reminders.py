@@ -1,4 +1,4 @@
-"""The reminder sweep (issue #5, Reminders): mails before due dates, and announcements of reports and reviews.
+"""The reminder sweep (DESIGN.md Reminders): mails before due dates, and announcements of reports and reviews.
 
 Before a ready task's due date, at each lead time of rule `reminders.lead_working_days` (working days over the
 administrators' holiday calendar, for the fiscal year of the due date and the level of the task's department),

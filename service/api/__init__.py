@@ -79,7 +79,7 @@ def init_api(app: Flask) -> None:
 
     for module in (reports, rules):
         api.register_blueprint(module.blp)
-    from service.api import attachments  # evidence attachments (issue 9)
+    from service.api import attachments  # evidence attachments (佐证材料)
 
     api.register_blueprint(attachments.blp)
 

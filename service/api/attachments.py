@@ -1,4 +1,4 @@
-"""Evidence attachments (佐证材料, issue 9): upload to a task, list, download, metadata, withdraw."""
+"""Evidence attachments (佐证材料): upload to a task, list, download, metadata, withdraw."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ class EscalationCounts(MethodView):
 
 
 # --- comprehensive evaluation (scorecards) and whole-department evaluation pilots ---------------------------------
-# Who reads what (issue 8): the ranked table and its CSV compare every department, so — like the coverage report —
+# Who reads what: the ranked table and its CSV compare every department, so — like the coverage report —
 # they are for the roles that see all departments. A department's staff and head read their own department's
 # drill-down (the scores and the records behind them are theirs) and get 403 for another's; a department that
 # has no scorecard (a unit, the bureau itself) or does not exist is 404. Launching evaluations and choosing

@@ -1,4 +1,4 @@
-"""Checking an instance's evidence against its history (issue 9): `jixiao audit verify` re-hashes the files.
+"""Checking an instance's evidence against its history: `jixiao audit verify` re-hashes the files.
 
 The upload events on the hash chain are the record of what was submitted (their hash is tamper-evident, the
 attachments table is not): every upload not withdrawn must have its row, unchanged, and its file, whose

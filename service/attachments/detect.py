@@ -1,6 +1,6 @@
 """What an uploaded file is, judged by its content (magic bytes), never by its name; and a safe name for it.
 
-Accepted (issue 9): PDF, PNG, JPEG, GIF, WebP, Office documents (OOXML docx/xlsx/pptx, legacy OLE2
+Accepted: PDF, PNG, JPEG, GIF, WebP, Office documents (OOXML docx/xlsx/pptx, legacy OLE2
 doc/xls/ppt), CSV (UTF-8 or GB18030 text named .csv) and ZIP. Executables and scripts (PE, ELF, Mach-O,
 a shebang) are refused under any name, also inside a ZIP, and so are macro-enabled Office documents and OLE2
 files that are not Word, Excel or PowerPoint (an .msi installer is OLE2 too).
@@ -32,7 +32,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     CSV: (".csv",), ZIP: (".zip",),
 }
 ACCEPTED = tuple(EXTENSIONS)
-# Shown in the browser (DESIGN.md / issue 9: images and PDFs preview); everything else is downloaded.
+# Shown in the browser (DESIGN.md: images and PDFs preview); everything else is downloaded.
 INLINE = frozenset({PDF, PNG, JPEG, GIF, WEBP})
 ACCEPTED_NAMES = "PDF, PNG, JPEG, GIF, WebP, Word/Excel/PowerPoint, CSV, ZIP"
 

@@ -1,4 +1,4 @@
-"""Reading attachments with the instance's visibility (DESIGN.md, People and access; issue 9)."""
+"""Reading attachments with the instance's visibility (DESIGN.md, People and access)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reminder days before a due date and monitoring checkpoint windows (issue #5): pure, calendar and rules passed in."""
+"""Reminder days before a due date and monitoring checkpoint windows: pure, calendar and rules passed in."""
 
 from __future__ import annotations
 

@@ -98,11 +98,3 @@ def task_candidate(p: Principal, groups: Iterable[str], users: Iterable[str], de
     if p.system:
         return True
     return p.username in set(users) or bool(p.groups_in(department_id) & set(groups))
-
-
-def can_act_on_task(p: Principal, *, assignee: str | None, owner: str | None, groups: Iterable[str],
-                    users: Iterable[str], department_id: str | None) -> bool:
-    """May `p` claim or complete this task (ignoring who holds it now)?"""
-    if p.read_only:
-        return False
-    return p.username in (assignee, owner) or task_candidate(p, groups, users, department_id)

@@ -104,7 +104,7 @@ def check_task_command(p: Principal, task: Any, inst: Any, command: Command, del
     if p.read_only:
         raise Forbidden("auditors read and change nothing")
     if task.state != "ready":
-        if isinstance(command, EVIDENCE_COMMANDS):  # issue 9: evidence is immutable once its task has ended
+        if isinstance(command, EVIDENCE_COMMANDS):  # evidence is immutable once its task has ended
             raise Conflict(f"task {task.id} is already {task.state}: its attachments can no longer change")
         raise Conflict(f"task {task.id} is already {task.state}")
     if p.system:

@@ -119,7 +119,7 @@ class DeliverMessage(Command):
 
 @dataclass(frozen=True)
 class AttachFile(Command):
-    """Upload evidence to a task (issue 9): checked, stored, recorded on the instance's chain; no engine run."""
+    """Upload evidence to a task: checked, stored, recorded on the instance's chain; no engine run."""
 
     kind: ClassVar[str] = "attach_file"
     task_id: str

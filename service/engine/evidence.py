@@ -1,4 +1,4 @@
-"""Evidence attachments in the one mutation path (issue 9): uploads and withdrawals as events on the instance's
+"""Evidence attachments (佐证材料) in the one mutation path: uploads and withdrawals as events on the instance's
 hash chain, and the check of the attachments a completed form refers to.
 
 An upload changes no workflow state: it is written like a claim (no engine run) — the instance's version

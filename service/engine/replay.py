@@ -38,7 +38,7 @@ from service.errors import NotFound
 
 # Commands that change only who holds a task: no engine state, no fingerprint.
 ASSIGNMENT_COMMANDS = set(derive.HOLDER_COMMANDS)
-# Evidence uploads and withdrawals (issue 9) change no workflow state either; verify checks their files.
+# Evidence uploads and withdrawals (佐证材料) change no workflow state either; verify checks their files.
 EVIDENCE_EVENTS = {"attach_file", "detach_file"}
 # Dismissing and escalating an escalation change no workflow state either (service/engine/escalation_commands.py).
 ESCALATION_RECORDS = {"dismiss_escalation", "escalate_escalation"}

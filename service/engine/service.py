@@ -228,14 +228,6 @@ class WorkflowService:
         """Complete a user task (or, for the delegate of a delegated task, hand it back to its owner)."""
         return self.apply_to_task(task_id, CompleteTask(task_id, data), actor, now)
 
-    def load_workflow(self, instance_id: str) -> BpmnWorkflow:
-        """Read-only access to a live workflow (for diagnostics; never saved)."""
-        with db.read(self.engine) as conn:
-            row = conn.execute(sql.READ_INSTANCE, {"b_id": instance_id}).first()
-        if row is None:
-            raise NotFound(f"instance {instance_id} not found")
-        return self._deserialize(row)
-
     # --- the one path ------------------------------------------------------------------------------
 
     def _apply(self, row: Any, task: _TaskView | None, command: Command, actor: Principal, now: datetime,

@@ -18,7 +18,7 @@ from service.engine.start_rights import StartRights, rights_of
 from service.errors import NotFound
 from service.models import VersionFile
 
-# The formats forms may assert, JSON Schema's own plus `attachment` (an evidence attachment id, issue 9).
+# The formats forms may assert, JSON Schema's own plus `attachment` (an evidence attachment id).
 FORMATS = FormatChecker()
 FORMATS.checks(attachment_forms.FORMAT)(attachment_forms.is_attachment_id)
 

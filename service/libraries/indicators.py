@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from service.errors import InvalidInput, NotFound
-from service.libraries.common import DEPARTMENTS, check_sectors, dumps, json_list
+from service.libraries.common import DEPARTMENTS, dumps, json_list
 from service.models import LibraryIndicator
 
 INDICATORS = LibraryIndicator.__table__
@@ -112,12 +112,6 @@ def confirm(conn: Connection, code: str) -> dict[str, Any]:
     get_indicator(conn, code)
     conn.execute(update(INDICATORS).where(INDICATORS.c.code == code).values(status="confirmed"))
     return get_indicator(conn, code)
-
-
-def check_sector(sector: str | None) -> None:
-    """A sector filter names a sector of the plan."""
-    if sector is not None:
-        check_sectors("sector", [sector])
 
 
 def propose(conn: Connection, *, department_id: str, name: str, category: str, unit: str | None,

@@ -101,3 +101,11 @@ def get(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCache 
     if row is None:
         raise NotFound(f"no escalation {escalation_id}")
     return _item(row, specs, now)
+
+
+def of_instance(engine: Engine, instance_id: str) -> list[dict[str, Any]]:
+    """The escalations of one instance, oldest first, as stored (call after the instance query allowed the user
+    to see it)."""
+    with db.read(engine) as conn:
+        rows = conn.execute(select(X).where(X.c.instance_id == instance_id).order_by(X.c.opened_at, X.c.id))
+        return [dict(r._mapping) for r in rows]

@@ -50,11 +50,6 @@ def get(conn: Connection, year: int, level: str, key: str) -> Any:
     return get_row(conn, year, level, key).value
 
 
-def get_many(conn: Connection, year: int, level: str, keys: list[str]) -> dict[str, Any]:
-    """Several rules of one year and level at once."""
-    return {k: get(conn, year, level, k) for k in keys}
-
-
 def list_rules(conn: Connection, year: int | None = None) -> list[dict[str, Any]]:
     """Every rule row; with `year`, only the rows in force that year, each with the levels it applies to."""
     q = select(RULES).order_by(RULES.c.key, RULES.c.fiscal_year, RULES.c.level)

@@ -12,11 +12,11 @@ from flask.typing import ResponseReturnValue
 
 from service.engine.archive import export_csv, export_jsonl
 from service.queries import audit, instances
+from service.queries.escalations import of_instance as instance_escalations
 from service.web import bp, i18n
 from service.web.auth import login_required
 from service.web.instances import ACTIVE, touched_processes
 from service.web.pages import page_number, pager, runtime, viewer
-from service.web.reads import instance_escalations
 
 EVENTS_PER_PAGE = 100
 

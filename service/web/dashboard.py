@@ -14,11 +14,11 @@ from flask.typing import ResponseReturnValue
 from service import clock
 from service.cycle.projects import SECTORS
 from service.errors import JixiaoError, NotFound
-from service.queries import coverage, escalation_facts
+from service.queries import coverage, deployed_versions, escalation_facts
 from service.queries import dashboard as q
 from service.queries import escalations as escalation_queries
 from service.rules.store import LEVELS
-from service.web import bp, forms, i18n, reads
+from service.web import bp, forms, i18n
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
 
@@ -121,7 +121,7 @@ def _goal_fields(found: dict[str, Any]) -> list[forms.Field]:
     rt = runtime()
     instance_id = found["project"].get("instance_id")
     version = (escalation_facts.version_of(rt.engine, instance_id) if instance_id else None) \
-        or reads.latest_version(rt.engine)
+        or deployed_versions.latest_version(rt.engine)
     try:
         schema = rt.specs.get(version).forms.get(GOAL_FORM) if version else None
     except NotFound:

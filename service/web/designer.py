@@ -16,8 +16,8 @@ from service.domain.roles import PROCESS_DESIGNER
 from service.engine import deploy as deployment
 from service.engine.parsing import classify
 from service.errors import Forbidden, InvalidModel
-from service.queries import process_models
-from service.web import bp, i18n, reads
+from service.queries import deployed_versions, process_models
+from service.web import bp, i18n
 from service.web.auth import login_required
 from service.web.pages import runtime, viewer
 
@@ -52,7 +52,8 @@ def _page(result: dict[str, Any] | None = None, draft: str | None = None, draft_
           status: int = 200) -> ResponseReturnValue:
     rt = runtime()
     return render_template("web/designer.html", latest=process_models.list_latest(rt.engine, 1, 500)["items"],
-                           versions=reads.versions(rt.engine), result=result, draft=draft, draft_name=draft_name,
+                           versions=deployed_versions.versions(rt.engine), result=result, draft=draft,
+                           draft_name=draft_name,
                            edit=request.args.get("edit")), status
 
 
@@ -110,7 +111,8 @@ def _base_files(version: str) -> dict[str, bytes]:
         return {}
     rt = runtime()
     shared = deployment.library_forms(rt.settings.forms_dir)
-    return {n: c for n, c in reads.files(rt.engine, version).items() if classify(n) != "form" or n not in shared}
+    return {n: c for n, c in deployed_versions.files(rt.engine, version).items()
+            if classify(n) != "form" or n not in shared}
 
 
 @bp.get("/designer/versions/<version>/files/<path:name>")
@@ -118,7 +120,7 @@ def _base_files(version: str) -> dict[str, bytes]:
 def designer_download(version: str, name: str) -> ResponseReturnValue:
     """One file of a deployed version."""
     _designer()
-    content = reads.files(runtime().engine, version).get(name)
+    content = deployed_versions.files(runtime().engine, version).get(name)
     if content is None:
         abort(404)
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
@@ -133,7 +135,7 @@ def designer_diff() -> ResponseReturnValue:
     _designer()
     rt = runtime()
     a, b = request.args.get("a", ""), request.args.get("b", "")
-    old, new = reads.files(rt.engine, a), reads.files(rt.engine, b)
+    old, new = deployed_versions.files(rt.engine, a), deployed_versions.files(rt.engine, b)
     if not old or not new:
         abort(404)
     changes = []

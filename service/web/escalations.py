@@ -20,10 +20,10 @@ from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition,
 from service.queries import dashboard, escalation_facts
 from service.queries import escalations as q
 from service.queries import tasks as task_queries
+from service.queries.departments import department_names
 from service.web import bp, formdata, forms, i18n
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
-from service.web.reads import department_names
 
 # What the decision itself carries (service/engine/escalation_commands.py): not asked twice.
 DECISION_FIELDS = ("decision", "decision_comment")

@@ -10,9 +10,9 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from service import clock
-from service.queries import process_models
+from service.queries import departments, process_models
 from service.queries import tasks as q
-from service.web import bp, i18n, reads
+from service.web import bp, i18n
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
 
@@ -56,7 +56,7 @@ def inbox() -> ResponseReturnValue:
     page = page_number()
     found = q.list_tasks(rt.engine, page=page, per_page=PER_PAGE, now=now, sort=sort, **filters)
     items, total = found["items"], found["total"]
-    names = reads.department_names(rt.engine, i18n.current())
+    names = departments.department_names(rt.engine, i18n.current())
     for task in items:
         task["badges"] = badges(task, now)
         task["department"] = names.get(task["department_id"] or "", task["department_id"] or "")

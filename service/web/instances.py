@@ -13,9 +13,10 @@ from flask.typing import ResponseReturnValue
 
 from service import clock
 from service.errors import JixiaoError
-from service.queries import audit, instances
+from service.queries import audit, deployed_versions, instances
+from service.queries import escalations as escalation_queries
 from service.queries import tasks as task_queries
-from service.web import bp, reads
+from service.web import bp
 from service.web.auth import login_required
 from service.web.pages import runtime, viewer
 
@@ -27,7 +28,7 @@ HISTORY_LIMIT = 500  # events listed on the page; the audit page pages through a
 def diagram(version: str, process_id: str) -> ResponseReturnValue:
     """The BPMN file that defines a process in a version (deployed models are readable by every user, as
     GET /api/process-models is)."""
-    found = reads.process_file(runtime().engine, version, process_id)
+    found = deployed_versions.process_file(runtime().engine, version, process_id)
     if found is None:
         abort(404)
     return Response(found[1], mimetype="application/xml",
@@ -60,7 +61,7 @@ def owning_process(version: str, bpmn_id: str, default: str) -> str:
 def touched_processes(inst: dict[str, Any], state: dict[str, Any] | None) -> list[str]:
     """The instance's own process and those it called (a cycle's stages), in the version's order."""
     touched = {t["process"] for t in (state or {}).get("tasks", [])} | {inst["process_id"]}
-    return [p for p in reads.version_processes(runtime().engine, inst["version"]) if p in touched]
+    return [p for p in deployed_versions.version_processes(runtime().engine, inst["version"]) if p in touched]
 
 
 def instance_state(instance_id: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -83,7 +84,7 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
                                     instance_id=instance_id)["items"]
     done = task_queries.list_tasks(rt.engine, page=1, per_page=200, now=clock.now(), viewer=me,
                                    instance_id=instance_id, state="completed")["items"]
-    escalations = reads.instance_escalations(rt.engine, instance_id)
+    escalations = escalation_queries.of_instance(rt.engine, instance_id)
     history = instances.history(rt.engine, instance_id, me, page=1, per_page=HISTORY_LIMIT)
     processes = touched_processes(inst, state)
     # A cycle's stages run as called processes: show the one the user picked, or the one with open work.

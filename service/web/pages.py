@@ -43,7 +43,7 @@ def department_name(department_id: str | None) -> str:
     if not department_id:
         return "—"
     if "jixiao_departments" not in g:
-        from service.web.reads import department_names
+        from service.queries.departments import department_names
 
         g.jixiao_departments = department_names(runtime().engine, i18n.current())
     return str(g.jixiao_departments.get(department_id, department_id))

@@ -16,9 +16,9 @@ from service.domain.roles import SUPERVISORS, Principal, task_candidate
 from service.engine.commands import Claim, Delegate, Unclaim
 from service.engine.model_checks import form_key_name
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
-from service.queries import decision_facts, instances
+from service.queries import decision_facts, departments, instances, library_options
 from service.queries import tasks as q
-from service.web import bp, escalation_detail, formdata, forms, i18n, reads
+from service.web import bp, escalation_detail, formdata, forms, i18n
 from service.web.auth import login_required
 from service.web.instances import owning_process
 from service.web.pages import runtime, viewer
@@ -50,7 +50,7 @@ def shown(key: str, value: Any, rt: Any) -> str:
     if key == "budget_amount" and isinstance(value, int | float):
         return f"{value:,.2f}"
     if key == "department_id":
-        return reads.department_names(rt.engine, i18n.current()).get(str(value), str(value))
+        return departments.department_names(rt.engine, i18n.current()).get(str(value), str(value))
     prefix = {"level": "level_", "sector": "sector_", "goal_status": "goal_status_"}.get(key)
     return i18n.label(prefix, value) if prefix else forms.json_text(value)
 
@@ -105,7 +105,7 @@ def render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str,
         inst = None
     diagram_process = owning_process(inst["version"], task["bpmn_id"], task["process_id"]) if inst else None
     sector = str(task["data"].get("sector") or "") or None
-    libraries = {name: reads.library_options(rt.engine, name, lang, sector) for name in _libraries(fields)}
+    libraries = {name: library_options.library_options(rt.engine, name, lang, sector) for name in _libraries(fields)}
     facts = dossier(task, lang)
     answered = {f.name for section in facts["sections"] for f in section["fields"]}
     context = [(key, shown(key, task["data"][key], rt)) for key in CONTEXT_KEYS

@@ -1,4 +1,4 @@
-"""Issue #18's table (bench/figures.py): every row printed once, nothing invented for what no part measured."""
+"""The benchmark figures table (bench/figures.py): every row printed once, nothing invented for what no part measured."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from service import clock
-from service.queries import instances
+from service.queries import deployed_versions, instances
 from tests.web.conftest import signed_in
 from tests.workflows.test_goal_review import GOAL
 
@@ -187,7 +187,7 @@ def test_designer_checks_deploys_downloads_and_diffs(app, runtime):
     assert first.status_code == 201 and "已发布版本" in _text(first)
     second = upload("department_head", "deploy")
     assert second.status_code == 201
-    versions = [v["hash"] for v in __import__("service.web.reads", fromlist=["versions"]).versions(runtime.engine)]
+    versions = [v["hash"] for v in deployed_versions.versions(runtime.engine)]
     diff = _text(designer.get(f"/designer/diff?a={versions[1]}&b={versions[0]}"))
     assert '-    <bpmn:userTask id="sign" name="签收通知" camunda:candidateGroups="department_staff"' in diff
     download = designer.get(f"/designer/versions/{versions[0]}/files/notice.bpmn")

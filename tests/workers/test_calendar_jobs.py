@@ -1,4 +1,4 @@
-"""Calendar jobs (issue #5): the annual cycle launch starts every planned project exactly once — run twice, run by
+"""Calendar jobs: the annual cycle launch starts every planned project exactly once — run twice, run by
 two workers at once, resumed after a crash, on demand from the CLI —, monitoring checkpoints are announced to the
 departments concerned, and the worker schedules them all."""
 

@@ -11,6 +11,7 @@ from service import clock
 from service.cli import main
 from service.engine.commands import CompleteTask, Terminate
 from service.engine.replay import replay
+from service.queries import instances
 from service.queries import tasks as task_queries
 from tests.conftest import principal
 from workers.timers import fire_due
@@ -122,7 +123,7 @@ def test_escalating_one_level_up_hands_the_decision_to_the_leadership(runtime, d
                           json={"decision": "order_rectification", "comment": "限期整改"})
     assert decided.status_code == 200, decided.get_json()
     assert (decided.get_json()["state"], decided.get_json()["resolved_by"]) == ("resolved", "leader")
-    assert runtime.workflows.load_workflow(iid).data["decision"] == "order_rectification"
+    assert instances.get(runtime.engine, iid)["data"]["decision"] == "order_rectification"
     commands = [c for c, _ in _events(runtime, iid)]
     assert commands[-2:] == ["escalate_escalation", "resolve_escalation"]
     escalated, resolved = [p for c, p in _events(runtime, iid)][-2:]

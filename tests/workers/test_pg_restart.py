@@ -1,4 +1,4 @@
-"""Issue #5: on PostgreSQL, the database goes away under a running worker, and the worker recovers by itself.
+"""On PostgreSQL, the database goes away under a running worker, and the worker recovers by itself.
 
 1. The server is really restarted (stopped — every connection gone, the port closed — and started again) while
    a worker process (the real `jixiao worker` loop, workers.runner.serve) is in the middle of a job and more

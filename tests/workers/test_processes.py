@@ -1,4 +1,4 @@
-"""Issue #5: what the workers guarantee across processes — real OS processes against one database.
+"""What the workers guarantee across processes — real OS processes against one database.
 
 1. Two worker processes sweep 1,000 due timers at the same time: each timer fires exactly once, and both
    processes did part of the work (the optimistic lock turns the lost races into Conflicts).

@@ -1,4 +1,4 @@
-"""Reminders before due dates and announcements (issue #5): exact days over the holiday calendar, the right
+"""Reminders before due dates and announcements: exact days over the holiday calendar, the right
 people, delivered by SMTP, and never twice — not after a restart, not with two workers sweeping at once."""
 
 from __future__ import annotations

@@ -236,7 +236,7 @@ MIDTERM_BEHIND = {**MIDTERM_SERIOUS, "midterm_indicator_actuals": [
     {"name": "新建校舍面积", "actual": 4000, "expected": 9000}, {"name": "工程验收合格率", "actual": 100, "expected": 100},
     {"name": "受益学生数", "actual": 2, "expected": 4}]}
 
-# Kinds of missed targets (issue: "targets, not only dates"), each made to miss once. A kind whose code the
+# Kinds of missed targets (targets, not only dates, can slip), each made to miss once. A kind whose code the
 # catalogue lists runs as that catalogued escalation (one scenario per decision); one without runs its `slips`.
 TARGET_KINDS: dict[str, TargetKind] = {
     # 41.67 % spent at 58.33 % of the year: yellow; corrective measures are asked for and not given in time.

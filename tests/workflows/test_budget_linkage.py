@@ -97,7 +97,7 @@ def test_a_blocked_goal_is_cancelled_and_stays_blocked(cycle):
 
 
 
-# --- the escalation ladder (#14): a budget officer's confirmation or the disclosure left lying ---------------------
+# --- the escalation ladder (supervisor, then leadership): a budget officer's confirmation or the disclosure left lying ---------------------
 
 def _linkage(cycle):
     pid = cycle.project(amount=2_000_000)

@@ -129,7 +129,7 @@ def test_an_abandoned_evaluation_is_started_again_on_the_same_scorecard(cycle):
 
 
 
-# --- the escalation ladder (#14): the department's self-report or acknowledgement, the bureau's scoring ------------
+# --- the escalation ladder (supervisor, then leadership): the department's self-report or acknowledgement, the bureau's scoring ------------
 
 def _one_evaluation(cycle, department_id: str = "dept-a") -> str:
     """One department's evaluation, started as the launch starts it (the others' would slip beside it)."""

@@ -1,4 +1,4 @@
-"""Evidence attachments over HTTP (issue 9): upload checks with nothing stored on refusal, downloads with the
+"""Evidence attachments (佐证材料) over HTTP: upload checks with nothing stored on refusal, downloads with the
 instance's visibility and safe headers, withdrawal rules, and forms that require evidence."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A task command answers with the task as its write left it (issue #18, part 2: no second read after a command),
+"""A task command answers with the task as its write left it (no second read after a command),
 and that answer is exactly what reading the task right after it gives."""
 
 from __future__ import annotations

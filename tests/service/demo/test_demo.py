@@ -1,6 +1,6 @@
 """`jixiao seed --demo` builds a living municipality: real instances driven through the command path on a moved
-clock into the mix the issue asks for (goals under review, a red warning, an open escalation, evaluations of every
-grade, an overdue rectification), and a second run changes nothing."""
+clock into a mix of the states the pages show (goals under review, a red warning, an open escalation, evaluations
+of every grade, an overdue rectification), and a second run changes nothing."""
 
 from __future__ import annotations
 

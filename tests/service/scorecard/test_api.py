@@ -119,10 +119,10 @@ def _finalize(cycle: Any, year: int, department_id: str, entered_points: Decimal
 
 def test_ranks_and_the_trend_against_the_previous_year(cycle, as_user, base_departments):  # noqa: F811
     build_year(cycle)
-    # 2014 (no projects): dept-a 26 measured + 25 entered = 51 (#1), dept-b 26 + 0 = 26 (#2)
+    # 2014 (no projects): dept-a 26 measured + 25 entered = 51 (rank 1), dept-b 26 + 0 = 26 (rank 2)
     _finalize(cycle, 2014, "dept-a", Decimal(25))
     _finalize(cycle, 2014, "dept-b", Decimal(0))
-    # 2015: dept-a 55 measured + 10 entered = 65 (#1), dept-b 26 + 25 = 51 (#2)
+    # 2015: dept-a 55 measured + 10 entered = 65 (rank 1), dept-b 26 + 25 = 51 (rank 2)
     _finalize(cycle, 2015, "dept-a", Decimal(10))
     _finalize(cycle, 2015, "dept-b", Decimal(25))
     body = as_user("auditor").get("/api/reports/scorecard", query_string=MUNICIPAL).get_json()

@@ -1,0 +1,27 @@
+"""Entries of a library as a task form's options (a form field names its library with "x-library")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from service import db
+from service.cycle.projects import SECTORS
+from service.libraries import indicators
+
+
+def library_options(engine: Engine, library: str, lang: str, sector: str | None = None) -> list[dict[str, Any]]:
+    """Entries of a library named by a form's "x-library" (only "indicators" so far), for a datalist: the
+    confirmed indicators of every sector and of the project's own."""
+    if library != "indicators":
+        return []
+    with db.read(engine) as conn:
+        count = conn.execute(select(func.count()).select_from(indicators.INDICATORS)).scalar_one()
+        found = indicators.list_indicators(conn, status="confirmed", per_page=max(count, 1),
+                                           sector=sector if sector in SECTORS else None)["items"]
+    # Leaves of the hierarchy are what a goal names; the upper levels only group them.
+    deepest = max((i["level"] for i in found), default=0)
+    return [{"code": i["code"], "name": (i["name_en"] or i["name"]) if lang == "en" else i["name"],
+             "category": i["category"], "unit": i["unit"] or "", "weight": i["default_weight"]}
+            for i in found if i["level"] == deepest]
