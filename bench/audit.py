@@ -1,4 +1,4 @@
-"""The audit benchmark (issue #6): state at an event, replay, and `audit verify` over many instances.
+"""The audit benchmark: state at an event, replay, and `audit verify` over many instances.
 
 In-process on SQLite (WAL) in the benchmark's temp directory, schema by the Alembic migrations, every
 history written through the one mutation path (WorkflowService.start/apply, timers by the worker's
@@ -292,7 +292,7 @@ def report(r: AuditResult) -> None:
     build_s = r.start_s + r.complete_s
     rate = r.checked / r.verify_s if r.verify_s else 0.0
 
-    print("Audit (issue #6) — in-process on SQLite (WAL) in a temp dir, histories written through "
+    print("Audit — in-process on SQLite (WAL) in a temp dir, histories written through "
           "WorkflowService")
     print("  command: .venv/bin/python -m bench.run --only audit")
     print(f"  machine: {os.cpu_count()} CPUs; 1-min load average {r.load_before:.2f} before the part"

@@ -1,4 +1,4 @@
-"""Issue #18's figures in one table (part 7): every figure the issue asks for, its target, the value this run measured
+"""The performance figures in one table: every figure the issue asks for, its target, the value this run measured
 and the command that reproduces it. `make bench` prints it last, once; a figure no part of this run measured says
 "not measured" (its part is not built yet) or "not run" (built, left out by --only) — never a number from elsewhere.
 
@@ -71,11 +71,11 @@ def verdict(met: bool | None) -> str:
 
 
 def table(only: str | None, now: datetime | None = None, load_before: float | None = None) -> str:
-    """Issue #18's table as Markdown (what `make bench` prints and the README shows)."""
+    """The table as Markdown (what `make bench` prints and the README shows)."""
     now = now or datetime.now(UTC)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     before = f"{load_before:.2f} before the run, " if load_before is not None else ""
-    lines = [f"Issue #18 — every figure with its target, measured {now:%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs, "
+    lines = [f"Performance — every figure with its target, measured {now:%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs, "
              f"1-min load average {before}{load:.2f} at the end (python {sys.version.split()[0]})", "",
              "| part | figure | measured | target | verdict | reproduce |", "|---|---|---|---|---|---|"]
     for r in ROWS:

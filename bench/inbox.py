@@ -1,4 +1,4 @@
-"""The inbox benchmark (issue #3): a user's candidate inbox on PostgreSQL with 100,000 open tasks.
+"""The inbox benchmark: a user's candidate inbox on PostgreSQL with 100,000 open tasks.
 
 A fresh database (`jixiao_bench_<pid>`) is created on the local PostgreSQL, migrated by Alembic and
 bulk-loaded with COPY: 200 departments, one instance per task, 100,000 ready task rows (due dates spread

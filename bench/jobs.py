@@ -1,4 +1,4 @@
-"""Jobs per second through the full path (issue #5), with one and with two worker processes on PostgreSQL.
+"""Jobs per second through the full path, with one and with two worker processes on PostgreSQL.
 
 A fresh database `jixiao_bench_jobs` on the local PostgreSQL (dropped at the end, also on an error), migrated by
 Alembic; bench/jobs.bpmn deployed (start → external service task, topic `bench.echo` → end). Per round, JOBS
@@ -191,7 +191,7 @@ def run(tmp: Path, *, admin_url: str = ADMIN_URL, log: Any = print) -> JobsResul
 
 
 def report(result: JobsResult) -> None:
-    print(f"Jobs (issue #5): external task job → handler → CompleteExternalTask through the mutation path, "
+    print(f"Jobs: external task job → handler → CompleteExternalTask through the mutation path, "
           f"{JOBS:,} jobs per round")
     print("  command: .venv/bin/python -m bench.run --only jobs")
     print(f"  PostgreSQL {result.server_version}, fresh database {DATABASE} (dropped afterwards); worker processes "

@@ -4,9 +4,9 @@ Figures are printed, never asserted. Everything runs in a temporary directory (S
 logs) that is removed at the end, as are the server processes — also on Ctrl-C or an error. The same peer
 workload then runs on a fresh PostgreSQL database (dropped at the end) and is printed beside SQLite's.
 
-Last of all, one table of every figure of issue #18 with its target and the date (bench/figures.py).
+Last of all, one table of every performance figure with its target and the date (bench/figures.py).
 
-Then the inbox on PostgreSQL (bench/inbox.py, issue #3): a fresh database with 100,000 open tasks, the
+Then the inbox on PostgreSQL (bench/inbox.py): a fresh database with 100,000 open tasks, the
 candidate inbox timed over HTTP; skipped when PostgreSQL is not reachable.
 
     .venv/bin/python -m bench.run [--n 200] [--warmup 50] [--seconds 10] [--clients 4]
@@ -14,8 +14,8 @@ candidate inbox timed over HTTP; skipped when PostgreSQL is not reachable.
 
 Then the daily reminder sweep at 1,000 vs 100,000 open tasks on SQLite and PostgreSQL (bench/sweep.py).
 
-Last, jobs per second through the full path with one and two worker processes on PostgreSQL (bench/jobs.py,
-issue #5); skipped when PostgreSQL is not reachable.
+Last, jobs per second through the full path with one and two worker processes on PostgreSQL (bench/jobs.py);
+skipped when PostgreSQL is not reachable.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ HOST = "127.0.0.1"
 START_DATA = {"amount": 7, "title": "bench"}
 FORM_DATA = {"approved": True, "score": 88, "comment": "looks fine"}
 
-# issue #18, part 2 (issue #2 asked for ≤ 5 ms and ≥ 150 /s)
+# the command targets (earlier: ≤ 5 ms and ≥ 150 /s)
 TARGET_MEDIAN_MS = 3.0
 TARGET_CYCLES_PER_S = 250.0
 
@@ -703,7 +703,7 @@ def peer_postgres(args: argparse.Namespace, tmp: Path, cleanups: list[Callable[[
 
 
 def side_by_side(runs: list[PeerRun], clients: int) -> None:
-    """The peer workload's figures on each database, one column each (issue #18: PostgreSQL beside SQLite)."""
+    """The peer workload's figures on each database, one column each (PostgreSQL beside SQLite)."""
     print("Peer workload side by side (sequential medians through gunicorn -w 1 --threads 4; full cycles/s with "
           f"{clients} clients through `make run`'s server)")
     print(f"  {'':<40}" + "".join(f"{r.label:>18}" for r in runs) + "   target")
@@ -719,7 +719,7 @@ def side_by_side(runs: list[PeerRun], clients: int) -> None:
 
 
 def record_peer(run: PeerRun, key: str) -> None:
-    """This database's figures into issue #18's table (bench/figures.py); SQLite's against their targets."""
+    """This database's figures into the figures table (bench/figures.py); SQLite's against their targets."""
     start, complete = _ms(run.seq.start)[0], _ms(run.seq.complete)[0]
     errors = sum(run.tp.errors.values())
     judged = key == "sqlite"
@@ -784,11 +784,11 @@ def main(argv: list[str] | None = None) -> int:
             peer(args, tmp, cleanups)
         if args.only in (None, "inbox"):
             inbox_part(args, tmp)
-        if args.only in (None, "audit"):  # issue #6: state at an event, replay, `audit verify` (bench/audit.py)
+        if args.only in (None, "audit"):  # state at an event, replay, `audit verify` (bench/audit.py)
             from bench import audit
 
             audit.part(tmp)
-        if args.only in (None, "timers"):  # issue #5: the timer sweep with 1k vs 100k waiting (bench/timers.py)
+        if args.only in (None, "timers"):  # the timer sweep with 1k vs 100k waiting (bench/timers.py)
             from bench import timers
 
             timers.part(tmp)
@@ -796,11 +796,11 @@ def main(argv: list[str] | None = None) -> int:
             from bench import sweep
 
             sweep.part(tmp)
-        if args.only in (None, "jobs"):  # issue #5: jobs/s through the full path, 1 and 2 workers (bench/jobs.py)
+        if args.only in (None, "jobs"):  # jobs/s through the full path, 1 and 2 workers (bench/jobs.py)
             from bench import jobs
 
             jobs.part(tmp)
-        print(figures.table(args.only, load_before=args.load_before))  # issue #18, part 7: every figure, once
+        print(figures.table(args.only, load_before=args.load_before))  # every figure, once
         print()
         return 0
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""The timer sweep benchmark (issue #5): one sweep's cost must not grow with the number of waiting instances.
+"""The timer sweep benchmark: one sweep's cost must not grow with the number of waiting instances.
 
 In-process on SQLite (WAL) in the benchmark's temp directory, schema by the Alembic migrations. Two
 databases, one with 1,000 and one with 100,000 instances waiting on a timer; in each, ROUNDS sweeps
@@ -136,7 +136,7 @@ def run(tmp: Path, log: Log) -> list[Case]:
 
 
 def report(cases: list[Case]) -> None:
-    print(f"Timer sweep (issue #5): workers.timers.fire_due with {DUE} due timers among N waiting instances, "
+    print(f"Timer sweep: workers.timers.fire_due with {DUE} due timers among N waiting instances, "
           f"SQLite (WAL), in-process")
     print("  command: .venv/bin/python -m bench.run --only timers")
     print(f"  {ROUNDS} timed sweeps per case after 1 warm-up; each sweep fires {DUE} real instances "

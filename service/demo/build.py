@@ -83,7 +83,7 @@ def _create_projects(rt: Runtime, per_year: int | None) -> dict[int, list[str]]:
 
 
 def _print_accounts(rt: Runtime, echo: Echo) -> None:
-    """One sign-in per role: an account with work it can do now (issue 16, part 2)."""
+    """One sign-in per role: an account with work it can do now."""
     from service.demo.signins import choose
     from service.domain.roles import ROLES
 

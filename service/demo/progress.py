@@ -1,6 +1,6 @@
 """How far the demo municipality is built: a bar on the console and a small file the web pages read.
 
-`make run` serves first and builds the demo beside it (issue 16, part 9), so a newcomer's first page answers while
+`make run` serves first and builds the demo beside it, so a newcomer's first page answers while
 the demo is still being driven; the pages show how far it is from `instance/demo_progress.json`, written atomically
 by the builder (one process) and read by the web workers (another). A file whose builder is gone counts as not
 building, so a killed build never leaves a banner behind.

@@ -1,4 +1,4 @@
-"""The sign-ins `make run` prints (issue 16, part 2): for each role that works in the inbox, one account that has a
+"""The sign-ins `make run` prints: for each role that works in the inbox, one account that has a
 task it can act on now, departmental roles from different departments (a role nobody has work for now: its first
 account); the roles whose work is elsewhere (audit, designer, administration) with the page where it is."""
 

@@ -238,7 +238,7 @@ class WorkflowService:
         if row.status not in _ALLOWED_FROM[type(command)]:
             raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}",
                                     state=row.status)
-        if isinstance(command, EVIDENCE_COMMANDS):  # issue 9: an event on the chain, no engine run
+        if isinstance(command, EVIDENCE_COMMANDS):  # evidence: an event on the chain, no engine run
             return evidence.record(self.engine, self.settings, row, task, command, actor, now)
         if task is not None and not _needs_engine(command, task):
             return self._assign(row, task, command, actor, now)
@@ -489,7 +489,7 @@ def _validate_start_data(version: LoadedVersion, form_key: str | None, data: dic
 
 
 def _field(error: Any) -> str | None:
-    """The pointer of a form error; a missing required property is named itself (issue 9: evidence fields)."""
+    """The pointer of a form error; a missing required property is named itself (evidence fields)."""
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, dict):
         path += [n for n in error.validator_value if n not in error.instance and repr(n) in error.message][:1]

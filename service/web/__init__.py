@@ -88,7 +88,7 @@ def page_context() -> dict[str, object]:
 
 
 def demo_building() -> dict[str, object] | None:
-    """How far the demo build beside `make run` is (issue 16, part 9), or None when none runs."""
+    """How far the demo build beside `make run` is, or None when none runs."""
     from service.demo.progress import building
 
     progress = building()

@@ -60,7 +60,7 @@ def test_demo_prints_how_to_sign_in_as_every_role(demo_db):
 
 
 def test_each_printed_sign_in_can_act_on_a_task_now(demo_db):
-    """Issue 16, part 2: the accounts printed at start have open work they can do, one per role, the departmental
+    """The accounts printed at start have open work they can do, one per role, the departmental
     ones from different departments; the mutation path's own check agrees for every one of them."""
     from service.demo.signins import ELSEWHERE, choose
     from service.domain.roles import AGENCY_EVALUATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, ROLES

@@ -1,4 +1,4 @@
-"""The demo's progress (issue 16, part 9): a bar on the console, a file the pages read while the build runs, and a
+"""The demo's progress: a bar on the console, a file the pages read while the build runs, and a
 banner on the pages that goes away when the build is done or its builder is gone."""
 
 from __future__ import annotations

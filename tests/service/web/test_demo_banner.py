@@ -1,4 +1,4 @@
-"""While `make run` builds the demo beside the server, every page says how far it is (issue 16, part 9)."""
+"""While `make run` builds the demo beside the server, every page says how far it is."""
 
 from __future__ import annotations
 
