@@ -77,14 +77,16 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
 def page_context() -> dict[str, object]:
     """What every page template reads: texts, language, the signed-in user and the menu."""
     from service.web.forms import json_text
-    from service.web.pages import department_name, vendor_ready
+    from service.web import readable
+    from service.web.pages import department_name, process_name, vendor_ready
 
     user = current_web_user()
     return {"t": i18n.text, "lang": i18n.current(), "html_lang": i18n.HTML_LANG[i18n.current()],
             "switch_lang_url": i18n.switch_url, "web_user": user, "nav": navigation(user),
             "local_time": i18n.local_time, "pick": i18n.pick, "label": i18n.label, "pretty": i18n.pretty,
-            "role": i18n.role, "department_name": department_name,
-            "vendor_ready": vendor_ready(), "jtext": json_text}
+            "role": i18n.role, "department_name": department_name, "process_name": process_name,
+            "vendor_ready": vendor_ready(), "jtext": json_text, "readable": readable.sections,
+            "readable_field": readable.field, "plain": readable.plain}
 
 
 @bp.after_request

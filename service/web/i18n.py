@@ -45,10 +45,12 @@ def label(prefix: str, value: object) -> str:
 
 
 def role(name: str) -> str:
-    """A role (candidate group) by its Chinese name on Chinese pages (DOMAIN.md, Roles); a user name as is."""
+    """A role (candidate group) by its name in the page's language (DOMAIN.md, Roles); a user name as is."""
     from service.domain.roles import ROLES
 
-    return ROLES[name][0] if current() == "zh" and name in ROLES else name
+    if name not in ROLES:
+        return name
+    return ROLES[name][0] if current() == "zh" else STRINGS[current()].get(f"role_{name}", ROLES[name][0])
 
 
 def pretty(value: object) -> str:

@@ -40,8 +40,8 @@ ALLOWED_KEYS = set(PEOPLE)  # user names are identifiers people sign in with (st
 _SKIP = re.compile(r"^/(logout|web/static|diagrams/|attachments/|api)|/export\.|\.csv$|/files/|/versions/")
 _RAW_KEY = re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/@-]|\.\w)")
 _JSON = re.compile(r'\{\s*"|"\s*:\s*["{\[\d]|\[\s*\{|\[\s*"|\{\s*\}|\[\s*\]')
-_ENGLISH = re.compile(r"[A-Za-z][a-z]+(?:[ ,;'’-]+[A-Za-z][a-z]*){2,}")
-_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|\+00:00)\b|\bUTC\b|GMT")
+_ENGLISH = re.compile(r"[A-Za-z][a-z]+(?:[,;]?\s+[A-Za-z][a-z'’-]*){2,}")  # three words in a row
+_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|\+00:00)\b|\bUTC\b(?![+-]\d)|GMT")  # "北京时间（UTC+08:00）" names the zone
 _CJK_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 _ID = re.compile(r"(?<=/)[0-9a-f-]{8,}(?=/|$)|(?<=/)\d+(?=/|$)")
 PER_KIND = 3  # pages of the same kind (the same path with other ids) opened per user and language
@@ -63,6 +63,9 @@ OUR_CHINESE = _our_chinese()
 def visible(page: str) -> str:
     """The text a person reads: scripts, styles, comments and tags removed, entities decoded, spaces collapsed."""
     page = re.sub(r"<(script|style|template)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    # Identifiers shown as identifiers (a BPMN element id, a process id, a version hash, an internal variable of
+    # the engine with its machine value) stand in <code>: they are the same in every language.
+    page = re.sub(r"<code\b.*?</code>", " ", page, flags=re.S | re.I)
     page = re.sub(r"<!--.*?-->", " ", page, flags=re.S)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
