@@ -17,6 +17,15 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 bp.add_app_template_filter(i18n.role, "role")
 
 
+def _rule_source(text: str | None) -> str:
+    from service.web.rule_sources import source
+
+    return source(text)
+
+
+bp.add_app_template_filter(_rule_source, "rule_source")
+
+
 def init_web(app: Flask) -> None:
     """The pages' blueprint (cookie flags, CSRFProtect and the security headers are set in create_app)."""
     from service.web import (  # noqa: F401  (their views register on bp)
