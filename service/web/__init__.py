@@ -15,6 +15,7 @@ from service.web.auth import current_web_user
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/web/static")
 bp.add_app_template_filter(i18n.role, "role")
+bp.add_app_template_filter(i18n.process_label, "process_label")
 
 
 def _rule_source(text: str | None) -> str:
@@ -85,8 +86,8 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
 @bp.context_processor
 def page_context() -> dict[str, object]:
     """What every page template reads: texts, language, the signed-in user and the menu."""
-    from service.web.forms import json_text
     from service.web import readable
+    from service.web.forms import json_text
     from service.web.pages import department_name, process_name, vendor_ready
 
     user = current_web_user()

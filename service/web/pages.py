@@ -58,7 +58,7 @@ def process_name(process_id: str | None) -> str:
 
         g.jixiao_processes = {p["process_id"]: p["name"] or p["process_id"]
                               for p in process_models.list_latest(runtime().engine, 1, 500)["items"]}
-    return str(g.jixiao_processes.get(process_id, process_id))
+    return i18n.process_label(str(g.jixiao_processes.get(process_id, process_id)))
 
 
 def page_number(name: str = "page") -> int:
