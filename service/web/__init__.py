@@ -96,7 +96,8 @@ def page_context() -> dict[str, object]:
             "local_time": i18n.local_time, "pick": i18n.pick, "label": i18n.label, "pretty": i18n.pretty,
             "role": i18n.role, "department_name": department_name, "process_name": process_name,
             "vendor_ready": vendor_ready(), "jtext": json_text, "readable": readable.sections,
-            "readable_field": readable.field, "plain": readable.plain}
+            "readable_field": readable.field, "plain": readable.plain,
+            "evidence_note": readable.evidence_note}
 
 
 @bp.after_request

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from service.web import forms, i18n
-from service.web.pages import runtime
+from service.web.pages import department_name, runtime
 
 FIRST = ("cycle_start",)  # the project and its year, before what was answered about it
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -33,6 +33,8 @@ def sections(version_hash: str, data: dict[str, Any] | None
     found = []
     for key, schema in _schemas(version_hash):
         answers = {name: data.pop(name) for name in list(schema.get("properties") or {}) if name in data}
+        if isinstance(answers.get("department_id"), str):  # a department by its name, not its id
+            answers["department_id"] = department_name(answers["department_id"])
         fields = forms.read_only(schema, answers, lang) if answers else []
         if fields:
             title = i18n.text("data_project") if key in FIRST else forms.form_title(schema, lang)
@@ -65,3 +67,36 @@ def plain(value: Any) -> str:
     if isinstance(value, list):
         return i18n.text("list_sep").join(plain(v) for v in value)
     return str(value)
+
+
+def evidence_note(evidence: Any) -> str:
+    """A scorecard evidence line in the page's language (service/domain/scorecard_facts.py, Evidence.kind and
+    facts): times in the display zone, statuses, grades and indicator categories by their names."""
+    kind = getattr(evidence, "kind", "") or ""
+    key = f"sc_note_{kind}"
+    if not kind or key not in i18n.STRINGS[i18n.current()]:
+        return str(evidence.note) if i18n.current() == "en" else i18n.text("sc_note_other")
+    values = {}
+    for name, raw in dict(evidence.facts).items():
+        if name in ("declared", "due") and _ISO_TIME.match(raw):
+            values[name] = plain(raw)
+        elif name == "status":
+            values[name] = i18n.label("rect_status_" if evidence.table == "rectifications" else "project_status_", raw)
+        elif name == "categories":
+            names = dict(forms.options(_category_schema(), i18n.current()))
+            values[name] = i18n.text("list_sep").join(names.get(c, c) for c in raw.split(",") if c) or \
+                i18n.text("none")
+        elif name == "answer":
+            values[name] = i18n.label("corrective_answer_", raw)
+        else:
+            values[name] = raw
+    return i18n.text(key, **values)
+
+
+def _category_schema() -> dict[str, Any]:
+    import json
+
+    from service.config import ROOT
+
+    schema = json.loads((ROOT / "forms" / "goal_declaration.schema.json").read_text(encoding="utf-8"))
+    return dict(schema["$defs"]["indicator"]["properties"]["category"])
