@@ -44,6 +44,8 @@ def sections(version_hash: str, data: dict[str, Any] | None
 
 def field(version_hash: str, key: str, value: Any) -> Any:
     """One variable as a form field to read (label from its form's schema), None when no form asks for it."""
+    if key == "department_id" and isinstance(value, str):
+        value = department_name(value)
     for _form, schema in _schemas(version_hash):
         if key in (schema.get("properties") or {}):
             fields = forms.read_only(schema, {key: value}, i18n.current())
