@@ -166,10 +166,12 @@ def entered_entry(ind: Indicator, score: EnteredScore | None) -> Entry:
     if score is None:
         return Entry(ind.code, ind.dimension, ind.name, ind.name_en, ind.formula, ind.measure, ind.weight, None,
                      rule=ind.rule)
-    evidence = [Evidence("tasks", score.task_id, None, True, f"scored {score.points} by {score.by or '—'}")]
+    evidence = [Evidence("tasks", score.task_id, None, True, f"scored {score.points} by {score.by or '—'}", None,
+                         "scored", (("points", str(score.points)), ("by", score.by or "—")))]
     if score.self_task_id:
-        evidence.append(Evidence("tasks", score.self_task_id, None, True,
-                                 f"self-report {score.self_points if score.self_points is not None else '—'}"))
+        self_points = str(score.self_points) if score.self_points is not None else "—"
+        evidence.append(Evidence("tasks", score.self_task_id, None, True, f"self-report {self_points}", None,
+                                 "self_report", (("points", self_points),)))
     return Entry(ind.code, ind.dimension, ind.name, ind.name_en, ind.formula, ind.measure, ind.weight,
                  _points(score.points), evidence=tuple(evidence), rule=ind.rule, comment=score.comment)
 

@@ -140,29 +140,37 @@ class Evidence:
     ok: bool
     note: str
     task_id: str | None = None
+    # The note as facts, for the pages to say in their language: kind (texts.py `sc_note_<kind>`) and its values
+    # (dates and times as ISO text, times in UTC; the pages show them in the display zone).
+    kind: str = ""
+    facts: tuple[tuple[str, str], ...] = ()
 
 
 # --- measures: facts → the records behind the indicator, each passed or not --------------------------------------
 def _declarations_on_time(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
     return [Evidence("goals", str(d.goal_id), d.project_id, d.declared_at <= d.due_at,
-                     f"declared {d.declared_at:%Y-%m-%d %H:%M} UTC, due {d.due_at:%Y-%m-%d %H:%M} UTC", d.task_id)
+                     f"declared {d.declared_at:%Y-%m-%d %H:%M} UTC, due {d.due_at:%Y-%m-%d %H:%M} UTC", d.task_id,
+                     "declared", (("declared", d.declared_at.isoformat()), ("due", d.due_at.isoformat())))
             for d in facts.declarations if d.due_at is not None]
 
 
 def _declarations_complete(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
     return [Evidence("goals", str(d.latest_goal_id), d.project_id,
                      bool(d.categories & OUTPUTS) and bool(d.categories & EFFECTS),
-                     "categories: " + (", ".join(sorted(d.categories)) or "none")) for d in facts.declarations]
+                     "categories: " + (", ".join(sorted(d.categories)) or "none"), None,
+                     "categories", (("categories", ",".join(sorted(d.categories))),)) for d in facts.declarations]
 
 
 def _review_first_pass(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
     return [Evidence("goals", str(r.goal_id), r.project_id, r.outcome in PASSING_REVIEW,
-                     f"revision {r.revision} reviewed {r.outcome}") for r in facts.reviews]
+                     f"revision {r.revision} reviewed {r.outcome}", None,
+                     "reviewed", (("revision", str(r.revision)), ("outcome", str(r.outcome)))) for r in facts.reviews]
 
 
 def _monitoring_on_time(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
     return [Evidence("monitoring_reports", str(f.report_id), f.project_id, f.reported_on <= f.due_on,
-                     f"checkpoint {f.checkpoint}, reported {f.reported_on}, due {f.due_on}")
+                     f"checkpoint {f.checkpoint}, reported {f.reported_on}, due {f.due_on}", None, "reported",
+                     (("checkpoint", str(f.checkpoint)), ("reported", str(f.reported_on)), ("due", str(f.due_on))))
             for f in facts.filings if f.due_on is not None]
 
 
@@ -174,14 +182,18 @@ def _corrective_on_time(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
             continue  # no deadline, or still open within it
         ok = answered and r.due_on is not None and r.answered_on <= r.due_on  # type: ignore[operator]
         note = f"due {r.due_on}, " + (f"answered {r.answer} on {r.answered_on}" if answered else "no answer")
-        out.append(Evidence("project_actions", str(r.action_id), r.project_id, ok, note))
+        facts_of = (("due", str(r.due_on)), ("answer", str(r.answer)), ("answered", str(r.answered_on)))
+        out.append(Evidence("project_actions", str(r.action_id), r.project_id, ok, note, None,
+                            "answered" if answered else "unanswered", facts_of))
     return out
 
 
 def _self_evaluation_coverage(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
-    return [Evidence("evaluations", str(p.self_evaluation_id), p.project_id, True, "self-evaluated")
+    return [Evidence("evaluations", str(p.self_evaluation_id), p.project_id, True, "self-evaluated", None,
+                     "self_evaluated")
             if p.self_evaluation_id is not None else
-            Evidence("projects", p.project_id, p.project_id, False, f"status {p.status}, no self-evaluation")
+            Evidence("projects", p.project_id, p.project_id, False, f"status {p.status}, no self-evaluation", None,
+                     "no_self_evaluation", (("status", str(p.status)),))
             for p in facts.projects if p.status in EVALUATION_DUE or p.self_evaluation_id is not None]
 
 
@@ -190,7 +202,8 @@ def _spot_check_agreement(facts: SubjectFacts, ind: Indicator) -> list[Evidence]
     return [Evidence("evaluations", str(p.spot_check_id), p.project_id,
                      p.self_score is None or p.spot_score >= p.self_score - tolerance,  # type: ignore[operator]
                      f"spot-check {p.spot_score} against self-evaluation {p.self_score} "
-                     f"(evaluation {p.self_evaluation_id})")
+                     f"(evaluation {p.self_evaluation_id})", None, "spot_check",
+                     (("spot", str(p.spot_score)), ("self", str(p.self_score))))
             for p in facts.projects if p.spot_check_id is not None and p.spot_score is not None]
 
 
@@ -204,18 +217,22 @@ def _rectification_on_time(facts: SubjectFacts, ind: Indicator) -> list[Evidence
         ok = (r.status == "done" and r.submitted_on is not None and r.due_on is not None
               and r.submitted_on <= r.due_on)
         out.append(Evidence("rectifications", str(r.id), r.project_id, ok,
-                            f"status {r.status}, submitted {r.submitted_on or '—'}, due {r.due_on or '—'}"))
+                            f"status {r.status}, submitted {r.submitted_on or '—'}, due {r.due_on or '—'}", None,
+                            "rectification", (("status", str(r.status)), ("submitted", str(r.submitted_on or "—")),
+                                              ("due", str(r.due_on or "—")))))
     return out
 
 
 def _budget_decisions_confirmed(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
     return [Evidence("budget_decisions", str(d.id), d.project_id, d.confirmed,
-                     "confirmed" if d.confirmed else "not confirmed") for d in facts.decisions]
+                     "confirmed" if d.confirmed else "not confirmed", None,
+                     "confirmed" if d.confirmed else "not_confirmed") for d in facts.decisions]
 
 
 def _results_disclosed(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
     return [Evidence("budget_decisions", str(d.id), d.project_id, d.disclosed,
-                     "disclosed" if d.disclosed else "not disclosed") for d in facts.decisions]
+                     "disclosed" if d.disclosed else "not disclosed", None,
+                     "disclosed" if d.disclosed else "not_disclosed") for d in facts.decisions]
 
 
 MEASURES: dict[str, Callable[[SubjectFacts, Indicator], list[Evidence]]] = {

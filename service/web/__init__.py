@@ -15,6 +15,16 @@ from service.web.auth import current_web_user
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/web/static")
 bp.add_app_template_filter(i18n.role, "role")
+bp.add_app_template_filter(i18n.process_label, "process_label")
+
+
+def _rule_source(text: str | None) -> str:
+    from service.web.rule_sources import source
+
+    return source(text)
+
+
+bp.add_app_template_filter(_rule_source, "rule_source")
 
 
 def init_web(app: Flask) -> None:
@@ -76,15 +86,18 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
 @bp.context_processor
 def page_context() -> dict[str, object]:
     """What every page template reads: texts, language, the signed-in user and the menu."""
+    from service.web import readable
     from service.web.forms import json_text
-    from service.web.pages import department_name, vendor_ready
+    from service.web.pages import department_name, process_name, vendor_ready
 
     user = current_web_user()
     return {"t": i18n.text, "lang": i18n.current(), "html_lang": i18n.HTML_LANG[i18n.current()],
             "switch_lang_url": i18n.switch_url, "web_user": user, "nav": navigation(user),
             "local_time": i18n.local_time, "pick": i18n.pick, "label": i18n.label, "pretty": i18n.pretty,
-            "role": i18n.role, "department_name": department_name,
-            "vendor_ready": vendor_ready(), "jtext": json_text, "demo_building": demo_building()}
+            "role": i18n.role, "department_name": department_name, "process_name": process_name,
+            "vendor_ready": vendor_ready(), "jtext": json_text, "readable": readable.sections,
+            "readable_field": readable.field, "plain": readable.plain,
+            "evidence_note": readable.evidence_note, "demo_building": demo_building()}
 
 
 def demo_building() -> dict[str, object] | None:

@@ -18,7 +18,7 @@ from service.api import rules as rules_api
 from service.errors import JixiaoError
 from service.rules import admin
 from service.rules.units import unit_of
-from service.web import bp, i18n
+from service.web import bp, i18n, rule_sources
 from service.web.admin_forms import load, refused, text
 from service.web.pages import runtime, viewer
 from service.web.permissions import same_as
@@ -110,7 +110,7 @@ def _rule_page(key: str, year: int, level: str, errors: dict[str, str] | None = 
         abort(404)
     return render_template("web/admin_rule.html", row=row, year=year, level=level, errors=errors or {},
                            form=form or {"fiscal_year": row["fiscal_year"], "level": row["level"],
-                                         "source": row["source"]}), status
+                                         "source": rule_sources.source(row["source"])}), status
 
 
 @bp.get("/admin/rules/<key>")

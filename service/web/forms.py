@@ -6,11 +6,14 @@ process designer who adds a field gets it on the page without a code change.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from service import clock
+from service.web import i18n
 
 ROW = "__i__"  # the row index placeholder of a table's template row (filled in by the page's script)
 # A string longer than this may hold: a textarea, not a one-line input (a form may ask with "x-widget").
@@ -125,19 +128,55 @@ def help_text(prop: dict[str, Any], lang: str) -> str | None:
     return en if lang == "en" and en else zh
 
 
-def options(prop: dict[str, Any], lang: str) -> list[tuple[str, str]]:
-    """(value, label) of an enum: "x-enum-titles" (Chinese) / "x-enum-titles-en", a dict or a parallel list."""
+def options(prop: dict[str, Any], lang: str, name: str = "") -> list[tuple[str, str]]:
+    """(value, label) of an enum: "x-enum-titles" (Chinese) / "x-enum-titles-en", a dict or a parallel list; for
+    an English page without English titles, the English another form gives the same Chinese title; for an enum
+    without titles, the pages' own name of the value (texts.py `<name>_<value>`: sectors, levels…)."""
     values = list(prop.get("enum") or [])
-    titles = prop.get("x-enum-titles-en") if lang == "en" else prop.get("x-enum-titles")
+    chinese = _titles(prop.get("x-enum-titles"), values)
+    titles = chinese if lang == "zh" else _titles(prop.get("x-enum-titles-en"), values)
     out = []
-    for i, v in enumerate(values):
-        text = None
-        if isinstance(titles, dict):
-            text = titles.get(str(v))
-        elif isinstance(titles, list) and i < len(titles):
-            text = titles[i]
-        out.append((json_text(v), str(text) if text is not None else json_text(v)))
+    for v in values:
+        key = json_text(v)
+        text = titles.get(key)
+        if text is None and lang == "en" and key in chinese:
+            text = _english_titles().get(chinese[key])
+        if text is None and name:
+            text = i18n.STRINGS[lang].get(f"{name}_{key}")
+        out.append((key, text if text is not None else key))
     return out
+
+
+def _titles(titles: Any, values: list[Any]) -> dict[str, str]:
+    if isinstance(titles, dict):
+        return {str(k): str(v) for k, v in titles.items()}
+    if isinstance(titles, list):
+        return {json_text(v): str(t) for v, t in zip(values, titles, strict=False)}
+    return {}
+
+
+@cache
+def _english_titles() -> dict[str, str]:
+    """Chinese enum title → its English, from every form that gives both (forms/*.schema.json)."""
+    from service.config import ROOT
+
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "enum" in node and "x-enum-titles" in node and "x-enum-titles-en" in node:
+                values = list(node["enum"])
+                zh, en = _titles(node["x-enum-titles"], values), _titles(node["x-enum-titles-en"], values)
+                found.update({zh[k]: en[k] for k in zh if k in en})
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    for path in sorted((ROOT / "forms").glob("*.schema.json")):
+        walk(json.loads(path.read_text(encoding="utf-8")))
+    return found
 
 
 def json_text(value: Any) -> str:
@@ -192,7 +231,7 @@ def make_field(name: str, prop: dict[str, Any], path: str, root: dict[str, Any],
               value=raw.get(path, _display(kind, value)), error=errors.get(path), help=help_text(prop, lang),
               attrs=_hints(prop, kind), library=prop.get("x-library"))
     if kind in ("select", "multiselect"):
-        f.options = options(prop if kind == "select" else resolve(prop.get("items") or {}, root), lang)
+        f.options = options(prop if kind == "select" else resolve(prop.get("items") or {}, root), lang, name)
     if kind == "object":
         f.children = object_fields(prop, root, value if isinstance(value, dict) else {}, errors, raw, lang, path)
     elif kind == "table":

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 
-from service.domain.roles import ROLES
 from service.people.profile import profile
 from service.web import bp, i18n
 from service.web.auth import current_web_user, login_required
@@ -21,5 +20,5 @@ def home() -> ResponseReturnValue:
     department = me["department_name"]
     if i18n.current() == "en" and me["department_name_en"]:
         department = me["department_name_en"]
-    roles = [(role, ROLES[role][0] if role in ROLES else role) for role in me["roles"]]
+    roles = [(role, i18n.role(role)) for role in me["roles"]]
     return render_template("web/home.html", me=me, department=department, roles=roles)

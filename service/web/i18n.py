@@ -20,6 +20,7 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 LANGS = ("zh", "en")
 _YEAR = 365 * 24 * 3600
 STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in TEXTS.items()} for i, lang in enumerate(LANGS)}
+_PROCESS_EN = {zh: en for key, (zh, en) in TEXTS.items() if key.startswith("process_")}
 
 
 def current() -> str:
@@ -45,10 +46,19 @@ def label(prefix: str, value: object) -> str:
 
 
 def role(name: str) -> str:
-    """A role (candidate group) by its Chinese name on Chinese pages (DOMAIN.md, Roles); a user name as is."""
+    """A role (candidate group) by its name in the page's language (DOMAIN.md, Roles); a user name as is."""
     from service.domain.roles import ROLES
 
-    return ROLES[name][0] if current() == "zh" and name in ROLES else name
+    if name not in ROLES:
+        return name
+    return ROLES[name][0] if current() == "zh" else STRINGS[current()].get(f"role_{name}", ROLES[name][0])
+
+
+def process_label(name: str | None) -> str:
+    """A process's modelled (Chinese) name, in English on English pages when texts.py names it."""
+    if not name or current() == "zh":
+        return name or ""
+    return _PROCESS_EN.get(name, name)
 
 
 def pretty(value: object) -> str:

@@ -49,6 +49,18 @@ def department_name(department_id: str | None) -> str:
     return str(g.jixiao_departments.get(department_id, department_id))
 
 
+def process_name(process_id: str | None) -> str:
+    """A process by its modelled name (绩效目标编报与审核…), read once per request; its id when it has none."""
+    if not process_id:
+        return "—"
+    if "jixiao_processes" not in g:
+        from service.queries import process_models
+
+        g.jixiao_processes = {p["process_id"]: p["name"] or p["process_id"]
+                              for p in process_models.list_latest(runtime().engine, 1, 500)["items"]}
+    return i18n.process_label(str(g.jixiao_processes.get(process_id, process_id)))
+
+
 def page_number(name: str = "page") -> int:
     """A page number from the query string (1 for anything that is not a positive integer)."""
     value = request.args.get(name, "1")
@@ -71,7 +83,9 @@ def error_page(error: JixiaoError) -> tuple[str, int]:
     """A domain error as a page, with the status the API would answer."""
     status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
     key = {404: "error_not_found", 403: "error_forbidden", 409: "error_conflict"}.get(status, "error_invalid")
-    return render_template("web/error.html", message=i18n.text(key), detail=error.detail), status
+    # The domain's own detail is written in English: it is shown on English pages only (the sentence says enough).
+    detail = error.detail if i18n.current() == "en" else None
+    return render_template("web/error.html", message=i18n.text(key), detail=detail), status
 
 
 @bp.errorhandler(JixiaoError)

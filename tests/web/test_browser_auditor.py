@@ -28,7 +28,7 @@ def test_auditor_steps_through_history_and_verifies(cycle, pages, assets):
 
     # Step to the department's declaration: the indicators appear in "what changed" and in the data.
     auditor.locator(".timeline a", has_text="完成任务").first.click()
-    expect(auditor.locator("#changes")).to_contain_text("indicators")
+    expect(auditor.locator("#changes")).to_contain_text("绩效指标")  # by the form's title, not its key
     expect(auditor.locator("#data-at-event")).to_contain_text("标准化改造学校数")
     expect(auditor.locator("#event-title")).to_contain_text("完成任务")
     if assets:
