@@ -121,6 +121,29 @@ class CoverageFactsSchema(Schema):
     missed = fields.List(fields.Nested(MissedTargetSchema), required=True)
 
 
+class MidtermIndicatorSchema(Schema):
+    name = fields.String(allow_none=True)
+    weight = fields.Float(allow_none=True)
+    progress = fields.Float(allow_none=True, metadata={"description": "percent of the indicator's target achieved"})
+    reported = fields.Boolean(required=True)
+    gap = fields.Float(allow_none=True, metadata={"description": "points the indicator lags execution"})
+
+
+class MidtermFactsSchema(Schema):
+    as_of = fields.String(allow_none=True, metadata={"description": "the mid-term date the review is as of"})
+    reviewed_at = UTCDateTime(required=True)
+    executed_amount = fields.Float(allow_none=True, metadata={"description": "CNY"})
+    execution_rate = fields.Float(allow_none=True, metadata={"description": "percent"})
+    time_progress = fields.Float(allow_none=True, metadata={"description": "percent"})
+    goal_progress = fields.Float(allow_none=True, metadata={"description": "percent of goal achievement"})
+    execution_gap = fields.Float(allow_none=True, metadata={"description": "points execution lags time progress"})
+    goal_gap = fields.Float(allow_none=True, metadata={"description": "points goal achievement lags execution"})
+    indicators = fields.List(fields.Nested(MidtermIndicatorSchema), required=True)
+    conclusion = fields.String(allow_none=True, metadata={"description": "on_track | attention | off_track"})
+    comment = fields.String(allow_none=True)
+    serious = fields.Boolean(required=True, metadata={"description": "a gap past the red threshold"})
+
+
 def facts_schema(escalation: type[Schema]) -> type[Schema]:
     """The facts of one escalation, around the escalation itself as the list shows it."""
     return Schema.from_dict({
@@ -139,8 +162,10 @@ def facts_schema(escalation: type[Schema]) -> type[Schema]:
         "rectification": fields.Nested(RectificationFactsSchema, allow_none=True),
         "coverage": fields.Nested(CoverageFactsSchema, allow_none=True,
                                   metadata={"description": "a year-end coverage review: the targets missed"}),
+        "midterm": fields.Nested(MidtermFactsSchema, allow_none=True,
+                                 metadata={"description": "a mid-term review off track: its figures"}),
         "focus": fields.String(validate=validate.OneOf(("monitoring", "evaluation", "rectification", "coverage",
-                                                         "task")),
+                                                         "midterm", "task")),
                                metadata={"description": "which of the facts answers this kind of escalation"}),
     }, name="EscalationFacts")
 

@@ -1,7 +1,8 @@
 """Accountability cases (问责, the plan 二(一)4): opened for a failure, closed with the supervisor's outcome.
 
-A case is keyed by the instance and the reason, so a job run twice (or a second missed deadline of the same
-rectification) finds the case it opened before instead of opening another.
+A case is keyed by the instance, the reason and the service task that opened it, so a job run twice finds the case
+it opened before instead of opening another, while a second case of the same reason in one instance (a task slipping
+again after a first case was opened on it) is a case of its own, handled and closed on its own.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ REASONS = tuple(dict.fromkeys(("rectification_overdue", "rectification_failed", 
                                *kinds.ACCOUNTABLE)))
 
 
-def case_key(instance_id: str, reason: str) -> str:
-    return f"{instance_id}:{reason}"
+def case_key(instance_id: str, reason: str, opened_by: str | None = None) -> str:
+    """The case's key: the instance, the reason and the id of the engine task that opens it (its job's task; the
+    dashes dropped to fit the column: 36 + 50 + 32 characters and two colons)."""
+    key = f"{instance_id}:{reason}"
+    return f"{key}:{opened_by.replace('-', '')}" if opened_by else key
 
 
 def open_case(conn: Connection, now: datetime, *, key: str, project_id: str | None, department_id: str,

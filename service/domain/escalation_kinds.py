@@ -79,6 +79,8 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("self_report_slipped", "综合评价自评报告逾期未报", "Comprehensive evaluation self-report overdue"),
         ("scoring_slipped", "综合评价财政评分逾期", "Comprehensive evaluation scoring overdue"),
         ("acknowledgement_slipped", "综合评价结果逾期未确认", "Comprehensive evaluation result not acknowledged"),
+        ("coverage_rectification_slipped", "覆盖目标整改措施逾期未报",
+         "Measures for the missed coverage targets not filed in time"),
     )),
     # The supervisors' own accountability case left lying goes straight to the bureau's leadership (no supervisor
     # supervises their own case) and opens no case about a case: its own form (workflows/accountability.bpmn).

@@ -37,6 +37,8 @@ RECTIFICATIONS = Rectification.__table__
 TIMELINE_LIMIT = 200
 # Kinds whose facts are the project's monitoring figures (service/domain/escalation_kinds.py).
 MONITORING_CODES = ("SERIOUS_DEVIATION", "corrective_overdue")
+# Kinds whose facts are the project's mid-term review (workflows/monitoring.bpmn, the review of key projects).
+MIDTERM_CODES = ("MIDTERM_OFF_TRACK",)
 # The year-end review of a department's coverage (workflows/coverage_review.bpmn): its facts are the targets missed.
 COVERAGE_PROCESS = "coverage_review"
 # Kinds whose facts are the rectification record.
@@ -65,7 +67,8 @@ def facts(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCach
             "slipped": _slip(conn, slipped, esc, now) if slipped else None,
             "reminders": _reminders(conn, slipped["id"]) if slipped else [],
             "timeline": _timeline(conn, inst["id"]),
-            "monitoring": None, "evaluation": None, "rectification": None, "coverage": None, "focus": "task",
+            "monitoring": None, "evaluation": None, "rectification": None, "coverage": None, "midterm": None,
+            "focus": "task",
         }
         if project:
             body.update(_figures(conn, project["id"], esc))
@@ -207,6 +210,11 @@ def _figures(conn: Connection, project_id: str, esc: dict[str, Any]) -> dict[str
                           .order_by(EVALUATIONS.c.completed_at.desc(), EVALUATIONS.c.id.desc()).limit(1)
                           ).mappings().first()
     fix = conn.execute(select(RECTIFICATIONS).where(RECTIFICATIONS.c.project_id == project_id)).mappings().first()
+    if (esc["code"] or "") in MIDTERM_CODES:
+        review = conn.execute(select(EVALUATIONS).where(EVALUATIONS.c.project_id == project_id,
+                                                        EVALUATIONS.c.kind == "midterm")).mappings().first()
+        return {"monitoring": _monitoring(report) if report else None, "evaluation": None, "rectification": None,
+                "midterm": _midterm(review) if review else None, "focus": "midterm" if review else "task"}
     return {"monitoring": _monitoring(report) if report else None,
             "evaluation": {k: graded[k] for k in ("kind", "score", "grade", "completed_at")} if graded else None,
             "rectification": {k: fix[k] for k in ("status", "due_on", "fed_back_at", "submitted_at", "verified_at",
@@ -220,6 +228,34 @@ def _coverage(data: dict[str, Any]) -> dict[str, Any]:
     missed = [{k: m.get(k) for k in keys} for m in data.get("missed_targets") or [] if isinstance(m, dict)]
     return {"department_id": data.get("department_id"), "department_name": data.get("department_name"),
             "fiscal_year": data.get("fiscal_year"), "level": data.get("level"), "missed": missed}
+
+
+def _midterm(review: Any) -> dict[str, Any]:
+    """The mid-term review's figures as recorded (workers/tasks/monitoring.py, monitoring.midterm): execution against
+    time, goal achievement against execution, each indicator's achievement and its gap to execution, and the
+    reviewer's conclusion and comment."""
+    detail = json.loads(review["detail"]) if review["detail"] else {}
+    detail = detail if isinstance(detail, dict) else {}
+
+    def number(key: str) -> Decimal | None:
+        value = detail.get(key)
+        return Decimal(str(value)) if isinstance(value, (int, float, str)) and value != "" else None
+
+    rate = number("execution_rate")
+    indicators = []
+    for ind in detail.get("indicators") or []:
+        if not isinstance(ind, dict):
+            continue
+        progress = Decimal(str(ind["progress"])) if isinstance(ind.get("progress"), (int, float)) else None
+        indicators.append({"name": ind.get("name"), "weight": ind.get("weight"), "progress": progress,
+                           "reported": bool(ind.get("reported")),
+                           "gap": rate - progress if rate is not None and progress is not None else None})
+    return {"as_of": detail.get("as_of"), "reviewed_at": review["completed_at"],
+            "executed_amount": number("executed_amount"), "execution_rate": rate,
+            "time_progress": number("time_progress"), "goal_progress": number("goal_progress"),
+            "execution_gap": number("execution_gap"), "goal_gap": number("goal_gap"), "indicators": indicators,
+            "conclusion": detail.get("conclusion"), "comment": detail.get("comment"),
+            "serious": bool(detail.get("serious"))}
 
 
 def _monitoring(report: Any) -> dict[str, Any]:

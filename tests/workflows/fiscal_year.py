@@ -264,7 +264,14 @@ TARGET_KINDS: dict[str, TargetKind] = {
     # To add: a 差 grade not rectified (an accountability proposal), once the models raise an escalation for it.
 }
 # A catalogued deadline on a task reached only through a missed target → the kind that brings the task up.
-REACHED_BY = {("monitoring", "corrective_measures"): "yellow", ("monitoring", "midterm_corrective"): "midterm_behind"}
+REACHED_BY = {("monitoring", "corrective_measures"): "yellow", ("monitoring", "midterm_corrective"): "midterm_behind",
+              ("coverage_review", "rectify_coverage"): "coverage_missed"}
+# A catalogued deadline on a task that an earlier escalation of the same instance brings up → (that escalation's
+# code, the decision a supervisor takes on it as soon as it opens). The earlier escalation is not the scenario's:
+# the scenario's checks (exactly one escalation opened, climbed, decided) look past it.
+AFTER: dict[tuple[str, str], tuple[str, str]] = {
+    ("coverage_review", "rectify_coverage"): ("COVERAGE_MISSED", "order_rectification"),
+}
 # A task only some projects have → the project's fields that bring it up.
 PROJECTS_FOR: dict[tuple[str, str], dict[str, Any]] = {
     # 6,000,000 ≥ the major threshold and education is a focus sector (rule evaluation.key_focus_sectors)
@@ -307,6 +314,8 @@ class Scenario:
     decided_at: datetime | None = None
     refused_stop: bool = False
     problems: list[str] = field(default_factory=list)
+    after: tuple[str, str] | None = None  # AFTER: the earlier escalation (code, decision) that brings up `held`
+    after_decided: bool = False
 
 
 def catalogue_entries() -> list[catalogue.Entry]:
@@ -343,7 +352,8 @@ def plan(entries: list[catalogue.Entry]) -> tuple[list[Scenario], list[str], lis
                 held, decision, decisions, up.element_id if up else None, up.task_id if up else None, key,
                 x.grace_rule, decider,
                 by_task[process_id, x.task_id].form_key, x.task_id, project, overrides,
-                frozenset(t for p, t in ladder if p == process_id)))
+                frozenset(t for p, t in ladder if p == process_id),
+                after=AFTER.get((key[0], key[1])) if held is not None else None))
 
     for e in entries:
         if (e.process_id, e.task_id) in ladder:
@@ -532,11 +542,11 @@ class Year:
                 self.complete(s, task, now)
                 if s.phase == "failed":
                     return
-            opened = self.today_escalations[s.iid]
+            opened = self.own(s, self.today_escalations[s.iid], now)
             if opened:
                 self.opened(s, opened, now)
         elif s.phase == "climb":
-            opened = self.today_escalations[s.iid]
+            opened = self.own(s, self.today_escalations[s.iid], now)
             if len(opened) != 1:
                 return self.fail(s, f"while climbing, {len(opened)} escalations: "
                                     f"{[(e.element_id, e.state, e.level) for e in opened]}")
@@ -548,6 +558,21 @@ class Year:
             for task in self.today_ready[s.iid]:
                 if task.bpmn_id not in s.ladder_tasks:
                     self.complete(s, task, now)
+
+    def own(self, s: Scenario, escalations: list[Any], now: datetime) -> list[Any]:
+        """The scenario's escalations: an earlier one that brings up the task (AFTER) is decided as it opens and
+        left out."""
+        if s.after is None:
+            return escalations
+        code, decision = s.after
+        for esc in escalations:
+            if esc.code == code and esc.state == "open" and not s.after_decided:
+                resp = self.as_user("supervisor").post(f"/api/escalations/{esc.id}/resolve",
+                                                       json={"decision": decision, "comment": "督办人员决定"})
+                if resp.status_code != 200:
+                    self.fail(s, f"deciding the earlier {code} {decision}: {resp.status_code} {resp.get_json()}")
+                s.after_decided = True
+        return [e for e in escalations if e.code != code]
 
     def opened(self, s: Scenario, opened: list[Any], now: datetime) -> None:
         if len(opened) != 1:
@@ -619,7 +644,7 @@ class Year:
         s.escalation["decided"], s.escalation["by"] = decision, who
 
     def next_step(self, s: Scenario, now: datetime) -> None:
-        opened = self.escalations(s.iid)
+        opened = self.own(s, self.escalations(s.iid), now)
         if len(opened) != 1:
             return self.fail(s, f"after the decision, {len(opened)} escalations: "
                                 f"{[(e.element_id, e.state, e.decision) for e in opened]}")

@@ -35,7 +35,8 @@ def open_case(cycle: Any, iid: str, task: str, name: str) -> Any:
     stages.decide(cycle, esc, "open_accountability")
     stages.reissued(cycle, iid, task, name, "open_accountability", today(), order_due(cycle, today()))
     assert stages.ready(cycle, iid) == sorted([task, "handle_accountability"])  # the work does not wait for it
-    [case] = cycle.rows("accountability_cases", key=f"{iid}:{name}_slipped")
+    [case] = [c for c in cycle.rows("accountability_cases", reason=f"{name}_slipped", status="open")
+              if c.key.startswith(f"{iid}:")]
     return case
 
 

@@ -124,7 +124,7 @@ def test_project_stopped_for_serious_deviation_is_cancelled_and_accountable(cycl
     assert (data["project_stopped"], data["last_warning_level"]) == (True, "red")
 
     [case] = cycle.rows("accountability_cases", project_id=pid)
-    assert (case.reason, case.status, case.key) == ("stopped", "open", f"{iid}:stopped")
+    assert (case.reason, case.status, case.key.rsplit(":", 1)[0]) == ("stopped", "open", f"{iid}:stopped")
     cycle.complete(iid, "handle_accountability", {"responsible_party": "市教育局基建处", "sanction": "notice",
                                                   "accountability_outcome": "通报批评，收回未执行资金"},
                    user="supervisor")

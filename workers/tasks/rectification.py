@@ -79,9 +79,10 @@ def verifiers(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
 
 @handler("accountability.open")
 def open_case(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    """Open the accountability case (问责) of this instance for `accountability_reason` (once per reason)."""
+    """Open an accountability case (问责) of this instance for `accountability_reason`: one per opening service task
+    (a job run twice opens it once; a second case of the same reason is a case of its own)."""
     reason = variables["accountability_reason"]
-    key = accountability.case_key(ctx.instance_id or "", reason)
+    key = accountability.case_key(ctx.instance_id or "", reason, ctx.task_id)
     with ctx.write() as conn:
         case_id = accountability.open_case(conn, ctx.now, key=key, project_id=variables.get("project_id"),
                                            department_id=variables.get("department_id") or ctx.department_id or "",
