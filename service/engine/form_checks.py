@@ -1,12 +1,14 @@
 """A form's errors as the engine reports them ({field, message}): its JSON Schema first, then the checks across
-fields a person expects that the schema cannot say (the amount executed against the budget, weights that total
-100). The messages are the engine's English; service/web/formdata.py `explain` puts them in the page's words.
+fields a person expects that the schema cannot say: the amount executed against the budget, weights that total 100,
+dates in order (a date field's "x-not-before" names the sibling field it may not precede). The messages are the
+engine's English; service/web/formdata.py `engine_errors` puts them in the page's words.
 
 The cross-field checks run only when the schema passes, so every value they read has its schema's type.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -25,7 +27,8 @@ def schema_errors(validator: Draft202012Validator, data: dict[str, Any]) -> list
 
 def cross_field(schema: dict[str, Any], data: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
     """The checks across fields; `context` is the data the task already holds (the project's budget_amount)."""
-    return [*_within_budget(schema, data, context), *_weights_total(schema, data)]
+    return [*_within_budget(schema, data, context), *_weights_total(schema, data),
+            *_dates_in_order(schema, schema, data, "")]
 
 
 def _field(error: Any) -> str | None:
@@ -76,3 +79,49 @@ def _weights_total(schema: dict[str, Any], data: dict[str, Any]) -> list[dict[st
         return []
     shown = int(total) if total == int(total) else round(total, 2)
     return [{"field": "indicators", "message": f"the weights total {shown}, not {WEIGHT_TOTAL}"}]
+
+
+def _resolve(node: Any, root: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/$defs/"):
+        target = (root.get("$defs") or {}).get(node["$ref"][len("#/$defs/"):])
+        return {**(target if isinstance(target, dict) else {}), **{k: v for k, v in node.items() if k != "$ref"}}
+    return node if isinstance(node, dict) else {}
+
+
+def _when(value: Any) -> datetime | None:
+    """A date or date-time value as a comparable time (a date at its start, naive times as given)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if "T" in value or " " in value else \
+            datetime.combine(date.fromisoformat(value), datetime.min.time())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=None) if parsed.tzinfo is None else parsed
+
+
+def _dates_in_order(node: dict[str, Any], root: dict[str, Any], data: Any, prefix: str) -> list[dict[str, Any]]:
+    """Every field with "x-not-before": "<sibling>" is not earlier than that sibling (in table rows too)."""
+    node = _resolve(node, root)
+    if not isinstance(data, dict):
+        return []
+    out: list[dict[str, Any]] = []
+    for name, prop in (node.get("properties") or {}).items():
+        prop = _resolve(prop, root)
+        value = data.get(name)
+        earlier = prop.get("x-not-before")
+        if isinstance(earlier, str):
+            this, that = _when(value), _when(data.get(earlier))
+            try:
+                wrong = this is not None and that is not None and this < that
+            except TypeError:  # one with a zone, one without: the schema's formats keep them alike
+                wrong = False
+            if wrong:
+                out.append({"field": prefix + name, "message": f"is before {earlier}"})
+        if isinstance(value, dict):
+            out += _dates_in_order(prop, root, value, f"{prefix}{name}/")
+        elif isinstance(value, list):
+            items = _resolve(prop.get("items"), root)
+            for index, row in enumerate(value):
+                out += _dates_in_order(items, root, row, f"{prefix}{name}/{index}/")
+    return out

@@ -22,6 +22,7 @@ from service.web.forms import json_text, kind_of, label, resolve
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 _CONTAINS_KIND = re.compile(r"^no row has (\S+) one of (.+)$")
 _OVER_BUDGET = re.compile(r"^exceeds the budget of (-?[\d.]+)$")
+_BEFORE = re.compile(r"^is before (\S+)$")
 _WEIGHTS = re.compile(r"^the weights total (-?[\d.]+), not 100$")
 
 
@@ -181,6 +182,10 @@ def engine_errors(errors: list[dict[str, Any]], schema: dict[str, Any], lang: st
             if path.split("/")[-1] != name:  # the engine names the missing field itself (form_checks `_field`)
                 path = f"{path}/{name}" if path else name
             text = i18n.text("form_required", lang=lang)
+        elif before := _BEFORE.match(message):
+            sibling = "/".join([*path.split("/")[:-1], before.group(1)])
+            title = label(schema_at(schema, sibling), before.group(1), lang)
+            text = i18n.text("form_not_before", lang=lang, field=title)
         elif kind := _CONTAINS_KIND.match(message):
             text = _missing_kind(kind.group(1), kind.group(2).split(", "), schema_at(schema, f"{path}/0"), lang)
         else:

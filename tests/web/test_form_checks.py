@@ -158,3 +158,22 @@ def test_page_flags_the_reasons_and_the_overspend_at_their_fields(app, cycle):
     assert 'data-error-for="executed_amount" role="alert">已执行金额超过预算 1,200,000.00 元，请填写偏差原因' in page
     assert 'data-error-for="deviation_reasons" role="alert">已执行金额超过预算时必填' in page
     assert cycle.task(iid, "file_report", "staff_a")["id"] == task_id
+
+
+def test_dates_in_order_where_a_field_says_which_it_may_not_precede():
+    schema = {"type": "object", "properties": {
+        "start": {"type": "string", "format": "date", "title": "开始日期", "x-title-en": "Start"},
+        "end": {"type": "string", "format": "date", "title": "结束日期", "x-not-before": "start"},
+        "steps": {"type": "array", "title": "步骤", "items": {"type": "object", "properties": {
+            "from": {"type": "string", "format": "date-time", "title": "起"},
+            "to": {"type": "string", "format": "date-time", "title": "止", "x-not-before": "from"}}}}}}
+    good = {"start": "2015-03-01", "end": "2015-03-01",
+            "steps": [{"from": "2015-03-01T08:00:00+08:00", "to": "2015-03-01T09:00:00+08:00"}]}
+    assert _errors(schema, good) == []
+    bad = {"start": "2015-03-02", "end": "2015-03-01",
+           "steps": [{"from": "2015-03-01T08:00:00+08:00", "to": "2015-03-01T07:59:00+08:00"}]}
+    errors = _errors(schema, bad)
+    assert errors == [{"field": "end", "message": "is before start"},
+                      {"field": "steps/0/to", "message": "is before from"}]
+    assert formdata.engine_errors(errors, schema, "zh") == {"end": "不能早于「开始日期」", "steps/0/to": "不能早于「起」"}
+    assert formdata.engine_errors(errors, schema, "en")["end"] == "Cannot be before Start"
