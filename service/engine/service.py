@@ -19,6 +19,7 @@ is re-run by its worker, which recomputes its result on the newer state.
 from __future__ import annotations
 
 import functools
+import json
 import random
 import time
 import uuid
@@ -32,7 +33,7 @@ from sqlalchemy import Connection, Engine, select, update
 from service import clock, db
 from service.config import Settings
 from service.domain.roles import ESCALATION_GROUPS, SYSTEM, Principal
-from service.engine import access, derive, escalation_commands, evidence, running, scripting
+from service.engine import access, derive, escalation_commands, evidence, form_checks, running, scripting
 from service.engine import statements as sql
 from service.engine.audit import INSERT_EVENT, event_row
 from service.engine.commands import (
@@ -252,8 +253,9 @@ class WorkflowService:
         status = {Terminate: "terminated", Suspend: "suspended"}.get(type(command), "running")
         completed_id = command.task_id if isinstance(command, CompleteTask) else None
         settle = isinstance(command, CompleteTask | CompleteExternalTask | DeliverMessage | FireTimers)
-        act = running.action_for(wf, command, lambda key, data: self._check_form(version, key, data, row.id,
-                                                                                 completed_id or ""))
+        act = running.action_for(wf, command, lambda key, data: self._check_form(
+            version, key, data, row.id, completed_id or "",
+            running.ready_task(wf, completed_id).data if completed_id else {}))
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
             outcome = running.run(wf, act, before, ctx, now, self.settings, self.serializer.serialize_json,
@@ -297,7 +299,8 @@ class WorkflowService:
         """Task commands that change who holds a task, not the process: no engine run."""
         kind = "resolve_task" if isinstance(command, CompleteTask) else command.kind
         if isinstance(command, CompleteTask):  # the delegate resolves: the task returns to its owner
-            self._check_form(self.specs.get(row.version_hash), task.form_key, command.data, row.id, task.id)
+            self._check_form(self.specs.get(row.version_hash), task.form_key, command.data, row.id, task.id,
+                             _snapshot(task.data))
         values = {"b_id": task.id, "assignee": task.assignee, "owner": task.owner,
                   "delegation_state": task.delegation_state, "data": task.data,
                   **derive.holder_change(kind, actor.username, command.payload(), task.owner, task.data)}
@@ -319,9 +322,10 @@ class WorkflowService:
                                    delegation_state=values["delegation_state"], data=values["data"])}
 
     def _check_form(self, version: LoadedVersion, form_key: str | None, data: dict[str, Any], instance_id: str,
-                    task_id: str) -> None:
-        """The form's JSON Schema, then the attachments it refers to (one read, after the instance's)."""
-        _validate_form(version, form_key, data)
+                    task_id: str, context: dict[str, Any]) -> None:
+        """The form's JSON Schema and cross-field checks (against the task's data), then the attachments it refers
+        to (one read, after the instance's)."""
+        _validate_form(version, form_key, data, context)
         evidence.check_references(self.engine, version, form_key, data, instance_id, task_id)
 
     def _write_tasks(self, conn: Connection, instance_id: str, outcome: running.Outcome, completed_id: str | None,
@@ -409,6 +413,12 @@ def _hand_on(conn: Connection, escalation: dict[str, Any], actor: Principal, now
     return True
 
 
+def _snapshot(text: str | None) -> dict[str, Any]:
+    """A task's stored data (the JSON snapshot taken when it became ready)."""
+    value = json.loads(text) if text else {}
+    return value if isinstance(value, dict) else {}
+
+
 class _TaskView:
     """The task columns of a joined instance+task row, under the names the access rules use."""
 
@@ -453,18 +463,18 @@ def _needs_engine(command: Command, task: _TaskView) -> bool:
     return False
 
 
-def _validate_form(version: LoadedVersion, form_key: str | None, data: dict[str, Any]) -> None:
+def _validate_form(version: LoadedVersion, form_key: str | None, data: dict[str, Any],
+                   context: dict[str, Any] | None = None) -> None:
+    """The form's JSON Schema, then (when that passes) its checks across fields against the task's data."""
     if not form_key:
         return
     validator = version.validator(form_key_name(form_key))
     if validator is None:
         return
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = form_checks.schema_errors(validator, data) or form_checks.cross_field(
+        version.forms[form_key_name(form_key)], data, context or {})
     if errors:
-        raise InvalidInput(
-            f"the form has {len(errors)} error(s)",
-            [{"field": _field(e), "message": e.message} for e in errors],
-        )
+        raise InvalidInput(f"the form has {len(errors)} error(s)", errors)
 
 
 def _validate_start_data(version: LoadedVersion, form_key: str | None, data: dict[str, Any],
@@ -478,19 +488,13 @@ def _validate_start_data(version: LoadedVersion, form_key: str | None, data: dic
     validator = version.validator(form_key_name(form_key))
     if validator is None:  # deploy pins every start form with its model; a version without one takes no data
         raise InvalidInput(f"the start form {form_key_name(form_key)!r} is not part of this version")
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = form_checks.schema_errors(validator, data)
     if errors:
         raise InvalidInput(f"the start form has {len(errors)} error(s)",
-                           [{"field": "/".join(["data", *filter(None, [_field(e)])]), "message": e.message}
+                           [{"field": "/".join(["data", *filter(None, [e["field"]])]), "message": e["message"]}
                             for e in errors])
     if "department_id" in data and data["department_id"] != department_id:
         raise InvalidInput("the start data names another department than the instance's",
                            [{"field": "data/department_id", "message": f"the instance belongs to {department_id}"}])
 
 
-def _field(error: Any) -> str | None:
-    """The pointer of a form error; a missing required property is named itself (evidence fields)."""
-    path = [str(p) for p in error.absolute_path]
-    if error.validator == "required" and isinstance(error.instance, dict):
-        path += [n for n in error.validator_value if n not in error.instance and repr(n) in error.message][:1]
-    return "/".join(path) or None

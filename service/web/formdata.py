@@ -20,6 +20,10 @@ from service.web import i18n
 from service.web.forms import json_text, kind_of, label, resolve
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
+_CONTAINS_KIND = re.compile(r"^no row has (\S+) one of (.+)$")
+_OVER_BUDGET = re.compile(r"^exceeds the budget of (-?[\d.]+)$")
+_BEFORE = re.compile(r"^is before (\S+)$")
+_WEIGHTS = re.compile(r"^the weights total (-?[\d.]+), not 100$")
 
 
 def parse(schema: dict[str, Any], form: MultiDict[str, str], lang: str
@@ -174,8 +178,16 @@ def engine_errors(errors: list[dict[str, Any]], schema: dict[str, Any], lang: st
         message = str(error.get("message") or "")
         found = _REQUIRED.match(message)
         if found:
-            path = f"{path}/{found.group(1)}" if path else found.group(1)
+            name = found.group(1)
+            if path.split("/")[-1] != name:  # the engine names the missing field itself (form_checks `_field`)
+                path = f"{path}/{name}" if path else name
             text = i18n.text("form_required", lang=lang)
+        elif before := _BEFORE.match(message):
+            sibling = "/".join([*path.split("/")[:-1], before.group(1)])
+            title = label(schema_at(schema, sibling), before.group(1), lang)
+            text = i18n.text("form_not_before", lang=lang, field=title)
+        elif kind := _CONTAINS_KIND.match(message):
+            text = _missing_kind(kind.group(1), kind.group(2).split(", "), schema_at(schema, f"{path}/0"), lang)
         else:
             text = explain(message, schema_at(schema, path), lang)
         out.setdefault(path, text)
@@ -187,6 +199,12 @@ def explain(message: str, prop: dict[str, Any], lang: str) -> str:
     def t(key: str, **values: object) -> str:
         return i18n.text(key, lang=lang, **values)
 
+    if found := _OVER_BUDGET.match(message):
+        return t("form_over_budget", budget=f"{float(found.group(1)):,.2f}")
+    if message == "required when the executed amount exceeds the budget":
+        return t("form_deviation_needed")
+    if found := _WEIGHTS.match(message):
+        return t("form_weights_total", total=found.group(1))
     is_list = "array" in (prop.get("type") if isinstance(prop.get("type"), list) else [prop.get("type")])
     if "is less than the minimum of" in message or "is less than or equal to the minimum" in message:
         return t("form_min", limit=json_text(prop.get("minimum", prop.get("exclusiveMinimum"))))
@@ -214,6 +232,17 @@ def explain(message: str, prop: dict[str, Any], lang: str) -> str:
     if "Additional properties are not allowed" in message:
         return t("form_unexpected")
     return message[:300]
+
+
+def _missing_kind(name: str, values: list[str], row: dict[str, Any], lang: str) -> str:
+    """Which kind of row is missing, named by the field's title and its values' titles from the row schema."""
+    field = (row.get("properties") or {}).get(name)
+    field = field if isinstance(field, dict) else {}
+    titles = field.get("x-enum-titles-en" if lang == "en" else "x-enum-titles") or {}
+    words = [str(titles.get(v, v)) for v in values]
+    joined = (", " if lang == "en" else "、").join(words[:-1])
+    joined = joined + i18n.text("form_or", lang=lang) + words[-1] if joined else words[-1]
+    return i18n.text("form_contains_kind", lang=lang, field=label(field, name, lang), values=joined)
 
 
 def summary(by_path: dict[str, str], schema: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:

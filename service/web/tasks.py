@@ -13,6 +13,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service.domain.roles import SUPERVISORS, Principal, task_candidate
+from service.engine import form_checks
 from service.engine.commands import Claim, Delegate, Unclaim
 from service.engine.model_checks import form_key_name
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
@@ -133,9 +134,7 @@ def _local_errors(task: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
     validator = rt.specs.get(inst["version"]).validator(form_key_name(task["form_key"])) if task["form_key"] else None
     if validator is None:
         return {}
-    found = [{"field": "/".join(str(p) for p in e.absolute_path) or None, "message": e.message}
-             for e in validator.iter_errors(data)]
-    return formdata.engine_errors(found, _schema(task), i18n.current())
+    return formdata.engine_errors(form_checks.schema_errors(validator, data), _schema(task), i18n.current())
 
 
 @bp.post("/tasks/<task_id>/complete")

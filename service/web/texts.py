@@ -136,6 +136,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "form_max_length": ("不能超过 {count} 个字符", "At most {count} characters"),
     "form_pattern": ("格式不正确", "Not in the expected format"),
     "form_contains": ("缺少必需类别的条目（见说明）", "Rows of a required kind are missing (see the note)"),
+    "form_contains_kind": ("缺少「{field}」为{values}的条目", "No row whose {field} is {values}"),
+    "form_or": ("或", " or "),
+    "form_over_budget": ("已执行金额超过预算 {budget} 元，请填写偏差原因",
+                         "More than the budget of {budget} CNY: give the reasons for the deviation"),
+    "form_deviation_needed": ("已执行金额超过预算时必填", "Required when the executed amount exceeds the budget"),
+    "form_not_before": ("不能早于「{field}」", "Cannot be before {field}"),
+    "form_weights_total": ("各项权重合计为 {total}，应为 100", "The weights total {total}; they must total 100"),
     "form_unexpected": ("含有表单未定义的字段", "Holds a field the form does not define"),
     "form_row": ("第 {number} 行", "row {number}"), "form_whole": ("整个表单", "The form"),
     # --- instance and audit ---------------------------------------------------------------------------

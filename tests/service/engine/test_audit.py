@@ -30,9 +30,9 @@ from workers.timers import fire_due
 
 GOAL = {"goal_summary": "保障饮水安全",
         "indicators": [{"name": "供水站", "category": "quantity", "unit": "座", "comparator": ">=", "target": 12,
-                        "weight": 30, "standard_source": "plan"},
+                        "weight": 60, "standard_source": "plan"},
                        {"name": "受益人口", "category": "social", "unit": "万人", "comparator": ">=", "target": 5,
-                        "weight": 20, "standard_source": "plan"}]}
+                        "weight": 40, "standard_source": "plan"}]}
 REVIEW = {"completeness": "良", "relevance": "优", "appropriateness": "良", "feasibility": "良"}
 
 
