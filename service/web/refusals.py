@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from service.attachments.detect import UnsupportedFileType
-from service.errors import Conflict, Forbidden, InvalidTransition, JixiaoError, NotFound, PayloadTooLarge
+from service.errors import Conflict, EngineFailure, Forbidden, InvalidTransition, JixiaoError, NotFound, PayloadTooLarge
 from service.web import i18n
 
 # The domain's details (service/engine/access.py, evidence.py, running.py) → the texts.py key; named groups fill
@@ -45,6 +45,8 @@ def text(error: JixiaoError, lang: str | None = None) -> str:
         found = pattern.match(error.detail)
         if found:
             return i18n.text(key, lang, **found.groupdict())
+    if isinstance(error, EngineFailure):
+        return i18n.text("refused_engine_failure", lang)
     if isinstance(error, UnsupportedFileType):
         return i18n.text("refused_file_type", lang)
     if isinstance(error, Forbidden):
