@@ -14,6 +14,7 @@ from service import create_app
 from service.errors import Forbidden, InvalidInput, PayloadTooLarge
 from service.runtime import Runtime
 from tests.web.conftest import signed_in
+from tests.web.test_page_language import leaks, visible
 
 
 def _text(response: Any) -> str:
@@ -59,6 +60,7 @@ def test_an_upload_over_the_cap_is_a_413_page(runtime):
         answer = staff.submit("/tasks/x/complete", {"text": "x" * 5000})
         assert answer.status_code == 413
         _is_page(answer, "超过上传大小限制")
+        assert not leaks(visible(answer.get_data(as_text=True)), "zh")
         api = app.test_client().post("/api/tasks/x/complete", data="x" * 5000,
                                      headers={"Content-Type": "application/json"})
         assert api.status_code in (401, 413) and api.content_type == "application/problem+json"
@@ -111,9 +113,11 @@ def test_a_failure_inside_a_page_handler_is_a_page_in_the_page_language(app, err
     assert answer.status_code == status
     _is_page(answer, zh)
     assert str(error) not in _text(answer)  # the domain's English detail stays off Chinese pages
+    assert not leaks(visible(answer.get_data(as_text=True)), "zh")  # the page walker's checks
     english = staff.get("/inbox?lang=en")
     assert english.status_code == status and en in _text(english) and 'href="/">Back' in _text(english)
     assert english.content_type.startswith("text/html")
+    assert not leaks(visible(english.get_data(as_text=True)), "en")
 
 
 def test_a_page_refused_by_role_is_a_403_page(app):

@@ -12,6 +12,7 @@ import pytest
 from service import clock
 from service.queries import deployed_versions, instances
 from tests.web.conftest import signed_in
+from tests.web.test_page_language import leaks, visible
 from tests.workflows.test_goal_review import GOAL
 
 
@@ -124,8 +125,10 @@ def test_claim_unclaim_and_delegate(app, cycle, declaring):
     staff.submit(f"/tasks/{task_id}/delegate", {"user": "staff_a"})
     assert "不能把任务委托给自己。" in _text(staff.get(f"/tasks/{task_id}"))
     colleague.submit(f"/tasks/{task_id}/claim")
-    page = _text(colleague.get(f"/tasks/{task_id}"))
+    refused = colleague.get(f"/tasks/{task_id}").get_data(as_text=True)
+    page = html.unescape(refused)
     assert 'class="flash flash-error"' in page and "此任务已由 staff_a 领取。" in page and "is claimed by" not in page
+    assert not leaks(visible(refused), "zh")  # the page walker's checks, on the page with the refusal
     colleague.get(f"/tasks/{task_id}?lang=en")
     colleague.submit(f"/tasks/{task_id}/claim")
     assert "is claimed by staff_a" in _text(colleague.get(f"/tasks/{task_id}"))
