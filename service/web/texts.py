@@ -143,6 +143,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "delegate_needs_user": ("请填写被委托人的用户名。", "Enter the user to delegate to."),
     "evidence_missing": ("请选择要上传的文件。", "Choose a file to upload."),
     "evidence_too_large": ("文件超过上传大小限制。", "The file is over the upload limit."),
+    "evidence_failed": ("上传失败，请重试。", "The upload failed; try again."),
     "draft_restored": ("已恢复本机保存的草稿（{at}）。", "Draft restored from this browser ({at})."),
     "draft_saved": ("草稿已保存在本机（{at}）。", "Draft saved in this browser ({at})."),
     # --- form validation ------------------------------------------------------------------------------

@@ -140,3 +140,20 @@ def test_an_upload_over_the_cap_in_english_is_an_english_413_page(runtime):
         assert 'href="/">Back' in _text(answer)
     finally:
         small.close()
+
+
+def test_an_upload_over_the_cap_on_the_task_page_answers_the_upload_control_in_json(runtime):
+    import io
+
+    small = Runtime.build(replace(runtime.settings, max_upload_bytes=2048))
+    try:
+        app = create_app(runtime=small)
+        staff = signed_in(app, "staff_a")
+        staff.get("/inbox")
+        answer = staff.http.post("/tasks/x/attachments", headers={"X-CSRFToken": staff.csrf_token()},
+                                 data={"file": (io.BytesIO(b"x" * 200_000), "big.pdf")},
+                                 content_type="multipart/form-data")
+        assert answer.status_code == 413 and answer.mimetype == "application/json"
+        assert answer.get_json() == {"error": "提交的内容超过上传大小限制。"}
+    finally:
+        small.close()
