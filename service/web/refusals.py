@@ -33,6 +33,13 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), ke
     (r"^only the person who uploaded an attachment may delete it$", "refused_attachment_owner"),
     (r"^attachment \S+ is already deleted$", "refused_attachment_deleted"),
     (r"^the file is larger than \d+ bytes$", "error_too_large"),
+    (r"^escalation \d+ is already resolved$", "refused_escalation_resolved"),
+    (r"^escalation \d+ was decided or handed up meanwhile$", "refused_escalation_resolved"),
+    (r"^escalation \d+ is already with the bureau's leadership$", "refused_escalation_with_leadership"),
+    (r"^this escalation was handed to the bureau's leadership", "refused_escalation_leadership_decides"),
+    (r"^only supervisors (decide escalations|hand an escalation up)", "refused_escalation_supervisors"),
+    (r"^task \S+ is delegated: its delegate completes it", "refused_task_delegated"),
+    (r"^the instance was changed by someone else meanwhile", "refused_stale"),
 ))
 
 
