@@ -18,7 +18,7 @@ from service.queries import coverage, deployed_versions, escalation_facts
 from service.queries import dashboard as q
 from service.queries import escalations as escalation_queries
 from service.rules.store import LEVELS
-from service.web import bp, forms, i18n
+from service.web import bp, forms, i18n, refusals
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
 
@@ -42,7 +42,7 @@ def _coverage(year: int, level: str) -> tuple[Any, str | None]:
     try:
         return coverage.coverage_report(runtime().engine, year, level), None
     except JixiaoError as failed:
-        return None, failed.detail
+        return None, refusals.text(failed)
 
 
 @bp.get("/dashboard")

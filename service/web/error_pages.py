@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from service.api.problems import STATUS, from_domain, from_http, problem
@@ -47,9 +47,12 @@ def install(app: Flask) -> None:
     """Answer errors on page routes with pages and errors under /api/ with problem+json."""
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException) -> Response | tuple[str, int]:
+    def _http(error: HTTPException) -> Response | tuple[str | Response, int]:
         if is_api(request.path):
             return from_http(error)
+        if request.endpoint == "web.evidence_upload":  # the task page's upload control reads {error} (task.js)
+            status = error.code or 500
+            return jsonify({"error": i18n.text(MESSAGES.get(status, "error_invalid"))}), status
         return page(error.code or 500)
 
     @app.errorhandler(JixiaoError)
@@ -59,7 +62,7 @@ def install(app: Flask) -> None:
         return page(next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 400))
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response | tuple[str, int]:
+    def _unexpected(error: Exception) -> Response | tuple[str | Response, int]:
         if isinstance(error, HTTPException):
             return _http(error)
         log.exception("unhandled error")

@@ -21,7 +21,7 @@ from service.queries import dashboard, escalation_facts
 from service.queries import escalations as q
 from service.queries import tasks as task_queries
 from service.queries.departments import department_names
-from service.web import bp, formdata, forms, i18n
+from service.web import bp, formdata, forms, i18n, refusals
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
 
@@ -151,10 +151,10 @@ def escalation_resolve(escalation_id: int) -> ResponseReturnValue:
         inner = {**(wrapper.get("properties") or {}).get("data", {}), "$defs": wrapper.get("$defs", {})}
         found = formdata.engine_errors(refused.errors, inner, lang)
         flash("; ".join(f"{where}: {text}" for _, where, text in formdata.summary(found, inner, lang))
-              or refused.detail, "error")
+              or refusals.text(refused, lang), "error")
         return back
     except (Conflict, Forbidden, InvalidTransition) as refused:
-        flash(refusal_text(refused, lang) or refused.detail, "error")
+        flash(refusal_text(refused, lang) or refusals.text(refused, lang), "error")
         return back
     flash(i18n.text("escalation_resolved", decision=i18n.text(f"decision_{decision}")), "ok")
     return back
@@ -175,7 +175,7 @@ def _run(command: Command, back: ResponseReturnValue, done: str) -> ResponseRetu
     try:
         rt.workflows.apply_to_escalation(command, actor=me)
     except (InvalidInput, Conflict, Forbidden, InvalidTransition) as refused:
-        flash(refusal_text(refused, lang) or refused.detail, "error")
+        flash(refusal_text(refused, lang) or refusals.text(refused, lang), "error")
         return back
     flash(i18n.text(done), "ok")
     return back

@@ -13,7 +13,7 @@ from service.attachments.detect import UnsupportedFileType
 from service.attachments.storage import storage_for
 from service.engine.commands import AttachFile
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from service.web import bp, i18n
+from service.web import bp, i18n, refusals
 from service.web.auth import login_required
 from service.web.pages import runtime, viewer
 
@@ -36,11 +36,11 @@ def evidence_upload(task_id: str) -> ResponseReturnValue:
     try:
         found = rt.workflows.apply_to_task(task_id, AttachFile(task_id, content, upload.filename), actor=viewer())
     except UnsupportedFileType as refused:
-        return jsonify({"error": refused.detail}), 415
+        return jsonify({"error": refusals.text(refused)}), 415
     except NotFound as refused:
-        return jsonify({"error": refused.detail}), 404
+        return jsonify({"error": refusals.text(refused)}), 404
     except (Forbidden, Conflict, InvalidTransition, InvalidInput) as refused:
-        return jsonify({"error": refused.detail}), 403 if isinstance(refused, Forbidden) else 409
+        return jsonify({"error": refusals.text(refused)}), 403 if isinstance(refused, Forbidden) else 409
     return jsonify({"id": found["id"], "file_name": found["file_name"], "size": found["size"]}), 201
 
 

@@ -16,7 +16,7 @@ from service.errors import JixiaoError
 from service.queries import audit, deployed_versions, instances
 from service.queries import escalations as escalation_queries
 from service.queries import tasks as task_queries
-from service.web import bp
+from service.web import bp, refusals
 from service.web.auth import login_required
 from service.web.pages import runtime, viewer
 
@@ -70,7 +70,7 @@ def instance_state(instance_id: str) -> tuple[dict[str, Any] | None, str | None]
     try:
         return audit.state_at(rt.engine, rt.specs, rt.settings, instance_id, viewer(), None), None
     except JixiaoError as failed:
-        return None, failed.detail
+        return None, refusals.text(failed)
 
 
 @bp.get("/instances/<instance_id>")

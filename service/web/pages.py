@@ -9,15 +9,15 @@ from urllib.parse import urlencode
 
 from flask import current_app, g, render_template, request
 
+from service.api.problems import STATUS
 from service.domain.roles import Principal
-from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
+from service.errors import Forbidden, JixiaoError
 from service.runtime import Runtime
 from service.web import bp, i18n
 from service.web.auth import current_web_user
 
 VENDOR = Path(__file__).parent / "static" / "vendor"
 PER_PAGE = 20
-_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidTransition: 409, InvalidInput: 422}
 
 
 def runtime() -> Runtime:
@@ -81,8 +81,9 @@ def pager(total: int, page: int, per_page: int = PER_PAGE) -> dict[str, Any]:
 
 def error_page(error: JixiaoError) -> tuple[str, int]:
     """A domain error as a page, with the status the API would answer."""
-    status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
-    key = {404: "error_not_found", 403: "error_forbidden", 409: "error_conflict"}.get(status, "error_invalid")
+    status = next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 400)  # as the API answers it
+    key = {404: "error_not_found", 403: "error_forbidden", 409: "error_conflict", 413: "error_too_large",
+           429: "error_too_many"}.get(status, "error_invalid")
     # The domain's own detail is written in English: it is shown on English pages only (the sentence says enough).
     detail = error.detail if i18n.current() == "en" else None
     return render_template("web/error.html", message=i18n.text(key), detail=detail), status

@@ -19,7 +19,7 @@ from service.engine.model_checks import form_key_name
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
 from service.queries import decision_facts, departments, instances, library_options
 from service.queries import tasks as q
-from service.web import bp, escalation_detail, formdata, forms, i18n
+from service.web import bp, escalation_detail, formdata, forms, i18n, refusals
 from service.web.auth import login_required
 from service.web.instances import owning_process
 from service.web.pages import runtime, viewer
@@ -155,7 +155,7 @@ def task_complete(task_id: str) -> ResponseReturnValue:
                       i18n.text("form_has_errors"))
     except (Conflict, InvalidTransition, Forbidden) as refused:
         status = 403 if isinstance(refused, Forbidden) else 409
-        return render(task_id, data, None, raw, status, refused.detail)
+        return render(task_id, data, None, raw, status, refusals.text(refused, lang))
     flash(i18n.text("task_completed", name=task["name"] or task["bpmn_id"]), "ok")
     return redirect(url_for("web.inbox", completed=task_id))
 
@@ -166,7 +166,7 @@ def _command(task_id: str, command: Any, done: str) -> ResponseReturnValue:
         rt.workflows.apply_to_task(task_id, command, actor=me)
         flash(i18n.text(done), "ok")
     except JixiaoError as refused:  # an unknown delegate is NotFound too: said on the task page
-        flash(refused.detail, "error")
+        flash(refusals.text(refused), "error")
     return redirect(url_for("web.task_page", task_id=task_id))
 
 

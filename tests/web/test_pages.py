@@ -12,6 +12,7 @@ import pytest
 from service import clock
 from service.queries import deployed_versions, instances
 from tests.web.conftest import signed_in
+from tests.web.test_page_language import leaks, visible
 from tests.workflows.test_goal_review import GOAL
 
 
@@ -118,7 +119,20 @@ def test_claim_unclaim_and_delegate(app, cycle, declaring):
     assert "此任务已由 staff_a 领取。" in page and 'id="task-form"' not in page
     staff.get(f"/tasks/{task_id}")
     staff.submit(f"/tasks/{task_id}/delegate", {"user": "nobody-such"})
-    assert 'class="flash flash-error"' in _text(staff.get(f"/tasks/{task_id}"))
+    page = _text(staff.get(f"/tasks/{task_id}"))
+    assert 'class="flash flash-error"' in page and "没有名为 nobody-such 的在用账户。" in page
+    assert "no active user" not in page  # the domain's English detail is the API's, not the page's
+    staff.submit(f"/tasks/{task_id}/delegate", {"user": "staff_a"})
+    assert "不能把任务委托给自己。" in _text(staff.get(f"/tasks/{task_id}"))
+    colleague.submit(f"/tasks/{task_id}/claim")
+    refused = colleague.get(f"/tasks/{task_id}").get_data(as_text=True)
+    page = html.unescape(refused)
+    assert 'class="flash flash-error"' in page and "此任务已由 staff_a 领取。" in page and "is claimed by" not in page
+    assert not leaks(visible(refused), "zh")  # the page walker's checks, on the page with the refusal
+    colleague.get(f"/tasks/{task_id}?lang=en")
+    colleague.submit(f"/tasks/{task_id}/claim")
+    assert "is claimed by staff_a" in _text(colleague.get(f"/tasks/{task_id}"))
+    colleague.get(f"/tasks/{task_id}?lang=zh")
     staff.submit(f"/tasks/{task_id}/delegate", {"user": "staff_a2"})
     assert 'id="task-form"' in _text(colleague.get(f"/tasks/{task_id}"))  # the delegate may complete it now
     assert 'id="unclaim"' not in _text(staff.get(f"/tasks/{task_id}"))  # a delegated task comes back by itself
@@ -131,7 +145,11 @@ def test_auditors_read_everything_and_change_nothing(app, cycle, declaring):
     assert "审计人员只读" in page and 'id="claim"' not in page
     auditor.get(f"/tasks/{task_id}")
     assert auditor.submit(f"/tasks/{task_id}/claim").status_code == 302
-    assert "auditors read and change nothing" in _text(auditor.get(f"/tasks/{task_id}"))
+    assert "审计人员只读，不能更改任何内容。" in _text(auditor.get(f"/tasks/{task_id}"))
+    auditor.get(f"/tasks/{task_id}?lang=en")
+    auditor.submit(f"/tasks/{task_id}/claim")
+    assert "auditors read and change nothing" in _text(auditor.get(f"/tasks/{task_id}"))  # English: the detail
+    auditor.get(f"/tasks/{task_id}?lang=zh")
     assert auditor.get(f"/instances/{iid}").status_code == 200
     auditor.get(f"/audit/{iid}")
     assert auditor.submit(f"/audit/{iid}/verify").status_code == 302

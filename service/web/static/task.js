@@ -62,13 +62,14 @@
     var box = input.closest('[data-upload]');
     var status = box.querySelector('.upload-status');
     var body = new FormData();
+    var failed = form.getAttribute('data-upload-failed') || 'upload failed';
     body.append('file', input.files[0]);
     status.textContent = '…';
     fetch(form.getAttribute('data-upload-url'), { method: 'POST', body: body, credentials: 'same-origin',
                                                   headers: { 'X-CSRFToken': csrf } })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
       .then(function (answer) {
-        if (!answer.ok) { status.textContent = answer.body.error || 'upload failed'; return; }
+        if (!answer.ok) { status.textContent = answer.body.error || failed; return; }
         var holder = box.querySelector('.uploaded');
         if (box.getAttribute('data-multiple') !== '1') { holder.innerHTML = ''; }
         var span = document.createElement('span');
@@ -82,7 +83,7 @@
         input.value = '';
         scheduleSave();
       })
-      .catch(function () { status.textContent = 'upload failed'; });
+      .catch(function () { status.textContent = failed; });
   });
 
   // --- drafts ----------------------------------------------------------------------------------------
