@@ -48,6 +48,8 @@ ROWS: tuple[Row, ...] = (
         ".venv/bin/jixiao audit verify --all"),
     Row("verify.10k", "5", "`audit verify --all` (verify()), 10,000 peer instances, one process", "≥ 200 instances/s",
         f"{BENCH} --only audit", "audit"),
+    Row("verify.10k.jobs", "5", "`audit verify --all --jobs N` (verify(), N = the cores), 10,000 peer instances",
+        "≥ 200 instances/s, the serial run's findings", f"{BENCH} --only audit", "audit"),
     Row("verify.province", "5", "`jixiao audit verify --all`, the simulated province", "≥ 200 instances/s",
         ".venv/bin/jixiao audit verify --all"),
     Row("inbox.staff", "6", "`/inbox` p95, department user, simulated province", "≤ 30 ms", "(after jixiao simulate)"),

@@ -191,23 +191,27 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--all", "all_", is_flag=True, help="every instance (and the global chain)")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="processes that check instances side by side (default: one per core); same findings")
 @click.argument("instance_ids", nargs=-1)
-def audit_verify(all_: bool, instance_ids: tuple[str, ...]) -> None:
+def audit_verify(all_: bool, jobs: int | None, instance_ids: tuple[str, ...]) -> None:
     """Check hash chains, replay histories and compare them with the stored state and every derived row (tasks,
     candidates, timers, message waits, escalations, jobs); exit 1 on any finding."""
-    from service.engine.verify import verify
+    from service.engine.verify import default_jobs, verify
 
     if not all_ and not instance_ids:
         raise click.UsageError("name instance ids or use --all")
     rt = _runtime()
     started = clock.monotonic()
-    report = verify(rt.engine, rt.specs, rt.settings, None if all_ else list(instance_ids))
+    jobs = jobs or default_jobs()
+    report = verify(rt.engine, rt.specs, rt.settings, None if all_ else list(instance_ids), jobs=jobs)
     seconds = clock.monotonic() - started
     for finding in report.findings:
         click.echo(f"MISMATCH {finding}", err=True)
     rate = f", {report.checked / seconds:.0f} instances/s" if seconds > 0 and report.checked else ""
     verdict = "all histories and their derived rows reproduce" if report.ok else f"{len(report.findings)} finding(s)"
-    click.echo(f"verified {report.checked} instance(s) and the global chain in {seconds:.2f} s{rate}: {verdict}")
+    click.echo(f"verified {report.checked} instance(s) and the global chain in {seconds:.2f} s{rate} "
+               f"({jobs} process{'es' if jobs > 1 else ''}): {verdict}")
     sys.exit(0 if report.ok else 1)
 
 

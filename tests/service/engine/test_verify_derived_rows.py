@@ -199,3 +199,32 @@ def test_a_row_moved_to_another_department_is_reported(runtime, scenes):
     _tamper(runtime, "UPDATE tasks SET department_id = 'dept-b' WHERE instance_id = :i", i=iid)
     found = {(f.table, f.column) for f in _findings(runtime, iid)}
     assert found == {("instances", "department_id"), ("tasks", "department_id")}
+
+
+def test_parallel_verify_reports_a_tampered_row_exactly_as_the_serial_run(runtime, scenes, monkeypatch):
+    """`--jobs 2` partitions the instances between two processes: the same findings, in the same order, and the
+    same exit code as one process."""
+    iid = scenes["handed_around"]
+    task = _task_id(runtime, iid, "fill")
+    _tamper(runtime, "UPDATE tasks SET assignee = 'mallory' WHERE id = :t", t=task)
+    _tamper(runtime, "DELETE FROM message_waits WHERE instance_id = :i", i=scenes["message"])
+    serial = verify(runtime.engine, runtime.specs, runtime.settings, jobs=1)
+    parallel = verify(runtime.engine, runtime.specs, runtime.settings, jobs=2)
+    assert len(serial.findings) == 2 and {f.instance_id for f in serial.findings} == {iid, scenes["message"]}
+    assert parallel.checked == serial.checked == len(scenes) and parallel.findings == serial.findings
+    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
+    runs = {jobs: CliRunner().invoke(main, ["audit", "verify", "--all", "--jobs", jobs]) for jobs in ("1", "2")}
+    assert runs["1"].exit_code == runs["2"].exit_code == 1
+    mismatches = {jobs: [line for line in r.output.splitlines() if line.startswith("MISMATCH")]
+                  for jobs, r in runs.items()}
+    assert mismatches["1"] == mismatches["2"] == [f"MISMATCH {f}" for f in serial.findings]
+    assert "(2 processes): 2 finding(s)" in runs["2"].output and "(1 process): 2 finding(s)" in runs["1"].output
+
+
+def test_parallel_verify_of_untampered_instances_passes(runtime, scenes, monkeypatch):
+    report = verify(runtime.engine, runtime.specs, runtime.settings, jobs=2)
+    assert report.ok and report.checked == len(scenes), [str(f) for f in report.findings]
+    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
+    result = CliRunner().invoke(main, ["audit", "verify", "--all", "--jobs", "2"])
+    assert result.exit_code == 0 and f"verified {len(scenes)} instance(s)" in result.output
+    assert CliRunner().invoke(main, ["audit", "verify", "--all", "--jobs", "0"]).exit_code == 2
