@@ -11,6 +11,7 @@ from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONBoolean, PageArgs, Text, UTCDateTime, page_schema
+from service.cycle.projects import SECTORS
 from service.domain.roles import ADMINISTRATOR, ROLES
 from service.people import directory
 
@@ -37,7 +38,7 @@ class DepartmentSchema(Schema):
     parent_id = Text(allow_none=True, load_default=None, validate=validate.Length(max=50))
     district_id = Text(allow_none=True, load_default=None, validate=validate.Length(max=50),
                        metadata={"description": "a district department's district finance bureau"})
-    sector = Text(allow_none=True, load_default=None, validate=validate.Length(max=50))
+    sector = Text(allow_none=True, load_default=None, validate=validate.OneOf(SECTORS))
     active = JSONBoolean(load_default=True)
 
 

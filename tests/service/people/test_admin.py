@@ -153,7 +153,7 @@ def _department_count(runtime) -> int:
 def test_empty_or_unknown_department_references_are_refused_naming_the_field(as_user, runtime):
     admin = as_user("admin")
     before = _department_count(runtime)
-    dept = {"id": "dept-e", "name": "市水务局", "sector": "water"}
+    dept = {"id": "dept-e", "name": "市水务局", "sector": "environment"}
     for field, value, message in (("parent_id", "", "not empty"), ("district_id", "", "not empty"),
                                   ("parent_id", "no-such-dept", "no such department"),
                                   ("district_id", "no-such-bureau", "no such department")):
@@ -164,6 +164,9 @@ def test_empty_or_unknown_department_references_are_refused_naming_the_field(as_
     assert _department_count(runtime) == before  # nothing stored, not even half
 
     # An update of an existing department is checked the same way and leaves it as it was.
+    unknown = admin.post("/api/departments", json={**dept, "sector": "water"})  # not one of the cycle's sectors
+    assert unknown.status_code == 422 and [e["field"] for e in unknown.get_json()["errors"]] == ["sector"]
+    assert _department_count(runtime) == before
     assert admin.post("/api/departments", json={**dept, "parent_id": None}).status_code == 200
     assert admin.post("/api/departments", json={**dept, "parent_id": ""}).status_code == 422
     stored = next(d for d in admin.get("/api/departments").get_json()["items"] if d["id"] == "dept-e")
