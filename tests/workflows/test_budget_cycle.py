@@ -10,7 +10,7 @@ from typing import Any
 
 from service import clock
 from service.engine.replay import replay
-from service.engine.verify import verify
+from tests.workflows import stages
 from tests.workflows.stages import FEEDBACK, PLAN, approve_goal, self_evaluate, unsampled_id
 
 CONFIRM = {"budget_confirmation": "confirm"}
@@ -35,12 +35,6 @@ def _report(cycle: Any, iid: str, executed: float, can_meet: str, schools: float
 def _link(cycle: Any, iid: str) -> None:
     cycle.complete(iid, "confirm_budget", CONFIRM, user="reviewer")
     cycle.complete(iid, "disclose_results", DISCLOSE, user="reviewer")
-
-
-def _verified(cycle: Any) -> None:
-    """Every instance's history, stored state and derived rows (tasks, escalations, jobs, …) agree."""
-    report = verify(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings)
-    assert report.ok and report.checked, [str(f) for f in report.findings]
 
 
 def _project_status(cycle: Any, pid: str) -> str:
@@ -85,7 +79,7 @@ def test_whole_cycle_from_goal_to_budget_linkage(cycle):
     assert _project_status(cycle, pid) == "closed"
     assert cycle.rows("accountability_cases") == []
     assert replay(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings, iid).ok  # auditors can replay the whole cycle
-    _verified(cycle)
+    stages.verified(cycle)
 
 
 def test_blocked_goal_ends_the_cycle_with_a_cancel_decision(cycle):
@@ -99,7 +93,7 @@ def test_blocked_goal_ends_the_cycle_with_a_cancel_decision(cycle):
     assert inst["status"] == "completed" and inst["data"]["goal_status"] == "blocked"
     assert cycle.rows("monitoring_reports", project_id=pid) == [] and cycle.rows("evaluations", project_id=pid) == []
     assert _project_status(cycle, pid) == "blocked"
-    _verified(cycle)
+    stages.verified(cycle)
 
 
 def test_project_stopped_for_serious_deviation_is_cancelled_and_accountable(cycle):
@@ -135,7 +129,7 @@ def test_project_stopped_for_serious_deviation_is_cancelled_and_accountable(cycl
     inst = cycle.instance(iid)
     assert inst["status"] == "completed" and "final_grade" in inst["data"] and inst["data"]["final_grade"] is None
     assert cycle.rows("evaluations", project_id=pid) == []  # a stopped project skips evaluation
-    _verified(cycle)
+    stages.verified(cycle)
 
 
 def test_a_project_its_department_cancels_after_a_red_warning_is_not_accountable(cycle):
@@ -159,4 +153,4 @@ def test_a_project_its_department_cancels_after_a_red_warning_is_not_accountable
     assert cycle.instance(iid)["status"] == "completed"
     assert cycle.rows("evaluations", project_id=pid) == []
     assert replay(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings, iid).ok
-    _verified(cycle)
+    stages.verified(cycle)

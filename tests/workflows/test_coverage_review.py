@@ -12,7 +12,7 @@ import pytest
 
 from service import clock, db
 from service.cycle import goals
-from service.engine.verify import verify
+from tests.workflows import stages
 from workers.calendar_jobs import review_coverage
 
 YEAR_END = datetime.fromisoformat("2016-01-04T09:00:00+08:00")  # Monday 4 January 2016
@@ -47,11 +47,6 @@ def _open(cycle: Any) -> list[dict[str, Any]]:
     return list(cycle.as_user("supervisor").get("/api/escalations?state=open").get_json()["items"])
 
 
-def _clean(cycle: Any) -> None:
-    report = verify(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings)
-    assert report.ok and report.checked, [str(f) for f in report.findings]
-
-
 def test_a_department_missing_its_coverage_target_is_escalated_once_with_the_targets_it_missed(cycle):
     iid = _review(cycle)
     [esc] = _open(cycle)
@@ -72,7 +67,7 @@ def test_a_department_missing_its_coverage_target_is_escalated_once_with_the_tar
     again = review_coverage(cycle.rt, YEAR_END)  # a second worker, or the next start: nothing more
     assert (again.started, again.resumed) == ([], [])
     assert len([i for i in cycle.rows("instances") if i.process_id == "coverage_review"]) == 1
-    _clean(cycle)
+    stages.verified(cycle)
 
 
 def test_dismissing_needs_a_reason(cycle):
@@ -86,7 +81,7 @@ def test_dismissing_needs_a_reason(cycle):
     cycle.work()
     assert cycle.instance(iid)["status"] == "completed" and _open(cycle) == []
     assert cycle.rows("accountability_cases") == []
-    _clean(cycle)
+    stages.verified(cycle)
 
 
 def test_ordered_rectification_goes_to_the_department_head(cycle):
@@ -115,7 +110,7 @@ def test_opening_accountability_runs_a_case_for_the_department(cycle):
                                                   "accountability_outcome": "全市通报"}, user="supervisor")
     assert cycle.rows("accountability_cases")[0].status == "closed"
     assert cycle.instance(iid)["status"] == "completed"
-    _clean(cycle)
+    stages.verified(cycle)
 
 
 def test_a_review_left_undecided_climbs_to_the_leadership(cycle):

@@ -293,4 +293,6 @@ def test_a_case_opened_on_a_late_review_reissues_it_within_the_order_deadline(cy
     decided_on = {"submission": date(2015, 3, 13), "review": date(2015, 3, 20)}[name]
     order_due = {"submission": date(2015, 3, 27), "review": date(2015, 4, 3)}[name]  # 10 working days on
     stages.reissued(cycle, iid, task, name, "open_accountability", decided_on, order_due, user=user)
+    # the task is back with its owner and the case is handled beside it, not after it
+    assert {task, "handle_accountability"} <= set(stages.ready(cycle, iid))
     stages.verified(cycle)

@@ -5,22 +5,11 @@ the case, and the case closing later does not overwrite how monitoring ended."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from service.engine.verify import verify
+from tests.workflows import stages
 from tests.workflows.test_monitoring import MIDTERM, _approved, _at, _data, _open_escalations, _report
 from tests.workflows.test_monitoring_targets import MIDTERM_BEHIND
 
 OUTCOME = {"responsible_party": "项目单位", "sanction": "interview", "accountability_outcome": "约谈项目负责人"}
-
-
-def _clean(cycle: Any) -> None:
-    report = verify(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings)
-    assert report.ok and report.checked, [str(f) for f in report.findings]
-
-
-def _ready(cycle: Any, iid: str) -> list[str]:
-    return sorted(t.bpmn_id for t in cycle.rows("tasks", instance_id=iid, state="ready"))
 
 
 def test_a_late_report_opens_a_case_and_is_reissued_at_once(cycle):
@@ -37,19 +26,19 @@ def test_a_late_report_opens_a_case_and_is_reissued_at_once(cycle):
     cycle.work()
     [case] = cycle.rows("accountability_cases")
     assert (case.reason, case.project_id, case.department_id, case.status) == ("report_slipped", pid, "dept-a", "open")
-    assert _ready(cycle, iid) == ["file_report", "handle_accountability"]
+    assert stages.ready_rows(cycle, iid) == ["file_report", "handle_accountability"]
     [again] = [t for t in cycle.tasks(iid, "staff_a") if t["bpmn_id"] == "file_report"]
     assert again["due_at"][:19] == "2015-09-21T15:59:59"  # 10 working days (escalation.order_working_days)
 
     _report(cycle, iid, executed=800_000)  # the report comes in; the case is still being handled
-    assert _ready(cycle, iid) == ["handle_accountability"] and cycle.instance(iid)["status"] == "running"
+    assert stages.ready_rows(cycle, iid) == ["handle_accountability"] and cycle.instance(iid)["status"] == "running"
     cycle.complete(iid, "handle_accountability", OUTCOME, user="supervisor")
     assert cycle.rows("accountability_cases")[0].status == "closed"
     data = _data(cycle, iid)
     assert cycle.instance(iid)["status"] == "completed"
     assert (data["monitoring_outcome"], data["last_warning_level"], data["project_stopped"]) == \
         ("completed", "green", False)
-    _clean(cycle)
+    stages.verified(cycle)
 
 
 def test_a_late_midterm_review_opens_a_case_beside_the_reissued_review(cycle):
@@ -64,12 +53,12 @@ def test_a_late_midterm_review_opens_a_case_beside_the_reissued_review(cycle):
     assert review["due_at"][:19] == "2015-08-14T15:59:59"  # 10 working days
     cycle.complete(iid, "midterm_review", MIDTERM, user="reviewer")
     _report(cycle, iid, executed=700_000)
-    assert _ready(cycle, iid) == ["handle_accountability"]
+    assert stages.ready_rows(cycle, iid) == ["handle_accountability"]
     cycle.complete(iid, "handle_accountability", OUTCOME, user="supervisor")
     data = _data(cycle, iid)
     assert cycle.instance(iid)["status"] == "completed"
     assert (data["monitoring_outcome"], data["last_warning_level"]) == ("completed", "green")
-    _clean(cycle)
+    stages.verified(cycle)
 
 
 def test_late_corrective_measures_after_the_midterm_review_climb_the_same_ladder(cycle):
@@ -82,7 +71,7 @@ def test_late_corrective_measures_after_the_midterm_review_climb_the_same_ladder
     _at(cycle, "2015-07-21T00:00:00+08:00")
     [esc] = _open_escalations(cycle)
     assert (esc["element_id"], esc["department_id"]) == ("midterm_corrective_slipped", "dept-a")
-    assert _ready(cycle, iid) == ["supervise_midterm_corrective"]
+    assert stages.ready_rows(cycle, iid) == ["supervise_midterm_corrective"]
     cycle.complete(iid, "supervise_midterm_corrective", {"decision": "open_accountability"}, user="supervisor")
     [case] = cycle.rows("accountability_cases")
     assert (case.reason, case.project_id) == ("midterm_corrective_slipped", pid)
@@ -94,4 +83,4 @@ def test_late_corrective_measures_after_the_midterm_review_climb_the_same_ladder
     _report(cycle, iid, executed=700_000)
     assert cycle.instance(iid)["status"] == "completed"
     assert _data(cycle, iid)["monitoring_outcome"] == "completed"
-    _clean(cycle)
+    stages.verified(cycle)

@@ -5,9 +5,7 @@ beside the checkpoint reports, never in front of them."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from service.engine.verify import verify
+from tests.workflows import stages
 from tests.workflows.test_monitoring import MIDTERM, _actions, _approved, _at, _data, _open_escalations, _report
 
 CONTINUE = {"corrective_measure": "continue", "corrective_explanation": "加快施工进度"}
@@ -17,15 +15,6 @@ MIDTERM_BEHIND = {**MIDTERM, "midterm_conclusion": "off_track", "midterm_indicat
     {"name": "受益学生数", "actual": 2, "expected": 4}]}
 # 40 % spent but goals at 12 %: goal achievement lags execution by 28 points, more than the red gap (20).
 MIDTERM_SERIOUS = {**MIDTERM, "midterm_conclusion": "off_track"}
-
-
-def _clean(cycle: Any) -> None:
-    report = verify(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings)
-    assert report.ok and report.checked, [str(f) for f in report.findings]
-
-
-def _ready(cycle: Any, iid: str) -> list[str]:
-    return sorted(t.bpmn_id for t in cycle.rows("tasks", instance_id=iid, state="ready"))
 
 
 def test_a_yellow_warning_asks_for_corrective_measures_and_reaches_no_supervisor(cycle):
@@ -49,7 +38,7 @@ def test_a_red_warning_reaches_the_supervisors_while_the_department_corrects(cyc
     assert (esc["kind"], esc["code"], esc["element_id"], esc["business_key"]) == \
         ("escalation", "RED_WARNING", "on_red", pid)
     assert [d["decision"] for d in esc["allowed_decisions"]] == ["order_rectification", "suspend"]
-    assert _ready(cycle, iid) == ["corrective_measures", "review_red_warning"]
+    assert stages.ready_rows(cycle, iid) == ["corrective_measures", "review_red_warning"]
     [review] = [t for t in cycle.tasks(iid, "supervisor") if t["bpmn_id"] == "review_red_warning"]
     assert review["due_at"][:19] == "2015-08-12T15:59:59"  # 5 working days after the report
     refused = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve", json={"decision": "stop"})
@@ -57,7 +46,7 @@ def test_a_red_warning_reaches_the_supervisors_while_the_department_corrects(cyc
 
     # The department's measures are not held up by the supervisors' review, nor the review by them.
     cycle.complete(iid, "corrective_measures", CONTINUE, user="staff_a")
-    assert _ready(cycle, iid) == ["review_red_warning"] and cycle.instance(iid)["status"] == "running"
+    assert stages.ready_rows(cycle, iid) == ["review_red_warning"] and cycle.instance(iid)["status"] == "running"
     decided = cycle.as_user("supervisor").post(f"/api/escalations/{esc['id']}/resolve",
                                                json={"decision": "order_rectification", "comment": "限期纠偏到位"})
     assert decided.status_code == 200, decided.get_json()
@@ -69,7 +58,7 @@ def test_a_red_warning_reaches_the_supervisors_while_the_department_corrects(cyc
     # The supervisors' branch ended last: it does not overwrite how monitoring ended.
     assert (data["monitoring_outcome"], data["project_stopped"], data["last_warning_level"]) == \
         ("completed", False, "red")
-    _clean(cycle)
+    stages.verified(cycle)
 
 
 def test_a_supervisor_may_suspend_a_project_on_a_red_warning(cycle):
@@ -81,7 +70,7 @@ def test_a_supervisor_may_suspend_a_project_on_a_red_warning(cycle):
                    user="supervisor")
     assert cycle.rows("projects", id=pid)[0].status == "suspended"
     assert _actions(cycle, pid) == ["corrective_requested", "suspended"]
-    assert _ready(cycle, iid) == ["corrective_measures"]  # the department still owes its measures
+    assert stages.ready_rows(cycle, iid) == ["corrective_measures"]  # the department still owes its measures
     cycle.complete(iid, "corrective_measures", CONTINUE, user="staff_a")
     assert cycle.instance(iid)["status"] == "completed"
     assert _data(cycle, iid)["monitoring_outcome"] == "completed"
@@ -94,7 +83,7 @@ def test_a_red_warning_left_undecided_climbs_to_the_leadership(cycle):
     _report(cycle, iid, executed=300_000, can_meet="possible")
     [esc] = _open_escalations(cycle)
     _at(cycle, "2015-08-13T00:00:00+08:00")
-    assert _ready(cycle, iid) == ["corrective_measures", "lead_red_warning"]
+    assert stages.ready_rows(cycle, iid) == ["corrective_measures", "lead_red_warning"]
     [moved] = _open_escalations(cycle)
     assert (moved["id"], moved["level"], moved["escalated_by"]) == (esc["id"], "leadership", "timer")
     [lead] = [t for t in cycle.tasks(iid, "leader") if t["bpmn_id"] == "lead_red_warning"]
@@ -104,7 +93,7 @@ def test_a_red_warning_left_undecided_climbs_to_the_leadership(cycle):
     assert decided.status_code == 200, decided.get_json()
     cycle.work()
     assert "corrective_ordered" in _actions(cycle, pid)
-    _clean(cycle)
+    stages.verified(cycle)
 
 
 def test_a_department_cancelling_after_a_red_warning_drops_the_supervisors_review(cycle):
@@ -118,7 +107,7 @@ def test_a_department_cancelling_after_a_red_warning_drops_the_supervisors_revie
     data = _data(cycle, iid)
     assert (data["monitoring_outcome"], data["project_stopped"], data["project_cancelled"]) == \
         ("cancelled", False, True)
-    assert _ready(cycle, iid) == [] and _open_escalations(cycle) == []
+    assert stages.ready_rows(cycle, iid) == [] and _open_escalations(cycle) == []
     assert "stopped" not in _actions(cycle, pid) and cycle.rows("accountability_cases") == []
 
 
@@ -134,7 +123,7 @@ def test_a_midterm_review_off_track_asks_for_corrective_measures_without_holding
 
     _at(cycle, "2015-08-03T09:00:00+08:00")  # the measures are late; the checkpoint report opens regardless
     # …while the late measures climbed their own ladder (tests/workflows/test_monitoring_ladders.py) to the leadership
-    assert _ready(cycle, iid) == ["file_report", "lead_midterm_corrective"]
+    assert stages.ready_rows(cycle, iid) == ["file_report", "lead_midterm_corrective"]
     _report(cycle, iid, executed=700_000)
     assert cycle.instance(iid)["status"] == "running"
     cycle.complete(iid, "lead_midterm_corrective", {"decision": "extend_deadline"}, user="leader")
@@ -144,7 +133,7 @@ def test_a_midterm_review_off_track_asks_for_corrective_measures_without_holding
     assert (measure.actor, float(measure.budget_cut), measure.note) == ("department", 100_000.0, "调整施工计划，压缩工期")
     assert cycle.instance(iid)["status"] == "completed"
     assert (_data(cycle, iid)["monitoring_outcome"], _data(cycle, iid)["last_warning_level"]) == ("completed", "green")
-    _clean(cycle)
+    stages.verified(cycle)
 
 
 def test_a_midterm_review_seriously_off_track_escalates_beside_the_checkpoint_report(cycle):
@@ -155,7 +144,7 @@ def test_a_midterm_review_seriously_off_track_escalates_beside_the_checkpoint_re
     [esc] = _open_escalations(cycle)
     assert (esc["kind"], esc["code"], esc["element_id"]) == ("escalation", "MIDTERM_OFF_TRACK", "on_midterm_off_track")
     assert [d["decision"] for d in esc["allowed_decisions"]] == ["order_rectification", "suspend"]
-    assert _ready(cycle, iid) == ["midterm_corrective", "review_midterm_off_track"]
+    assert stages.ready_rows(cycle, iid) == ["midterm_corrective", "review_midterm_off_track"]
     [review] = [t for t in cycle.tasks(iid, "supervisor") if t["bpmn_id"] == "review_midterm_off_track"]
     assert review["due_at"][:19] == "2015-07-08T15:59:59"  # 5 working days after the review
     [midterm] = cycle.rows("evaluations", project_id=pid, kind="midterm")
@@ -172,7 +161,7 @@ def test_a_midterm_review_seriously_off_track_escalates_beside_the_checkpoint_re
     assert cycle.rows("projects", id=pid)[0].status == "running"
     assert _actions(cycle, pid) == ["suspended", "midterm_corrective", "resumed"]
     assert cycle.instance(iid)["status"] == "completed"
-    _clean(cycle)
+    stages.verified(cycle)
 
 
 def test_a_midterm_review_needing_attention_asks_for_nothing(cycle):
