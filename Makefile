@@ -79,6 +79,7 @@ test-pg: setup assets chromium
 
 lint: setup
 	$(BIN)/ruff check service workers tests bench migrations/env.py
+	$(BIN)/mypy
 
 ## Generated documentation: the deadline catalogue in docs/CYCLE.md, from the models (checked by the tests).
 docs: setup

@@ -65,7 +65,7 @@ def deploy(directory: Path) -> None:
             click.echo(f"  {where} [{e.get('element_id') or '-'}] {e['message']}", err=True)
         sys.exit(1)
     state = "deployed" if result.created else "unchanged (identical files already deployed)"
-    click.echo(f"version {result.version[:12]} {state}: {', '.join(p['process_id'] for p in result.processes)}")
+    click.echo(f"version {result.version[:12]} {state}: {', '.join(str(p['process_id']) for p in result.processes)}")
 
 
 @main.group()
@@ -179,7 +179,7 @@ def seed(org: Path | None, demo: bool, demo_size: int | None, demo_processes: in
 
             processes = demo_processes or min(2, os.cpu_count() or 1)
             build_demo(rt, ROOT, echo=click.echo, per_year=demo_size,
-                       progress=Progress(PROGRESS_FILE, click.get_text_stream("stdout")), processes=processes)
+                       progress=Progress(PROGRESS_FILE, sys.stdout), processes=processes)
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
 
@@ -380,8 +380,8 @@ main.add_command(_cycle)
 
 from service.cli_backup import COMMANDS as _BACKUP_COMMANDS  # noqa: E402  (backup, restore)
 
-for _command in _BACKUP_COMMANDS:
-    main.add_command(_command)
+for _backup_command in _BACKUP_COMMANDS:
+    main.add_command(_backup_command)
 
 from service.cli_docs import docs as _docs  # noqa: E402  (docs deadlines)
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 # Deadlines, working days and what people see are in Wuhan's time; storage is UTC (DESIGN.md, Time).
@@ -74,6 +75,10 @@ def frozen_at(value: datetime) -> Iterator[datetime]:
         _pinned.reset(token)
 
 
+@overload
+def to_db(value: datetime) -> datetime: ...
+@overload
+def to_db(value: None) -> None: ...
 def to_db(value: datetime | None) -> datetime | None:
     """Datetimes are stored as naive UTC on every database."""
     if value is None:
@@ -83,6 +88,10 @@ def to_db(value: datetime | None) -> datetime | None:
     return value
 
 
+@overload
+def from_db(value: datetime) -> datetime: ...
+@overload
+def from_db(value: None) -> None: ...
 def from_db(value: datetime | None) -> datetime | None:
     """Stored naive UTC back to aware UTC."""
     if value is None:

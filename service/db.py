@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 
 _WRITE = "jixiao_write"
 
@@ -34,7 +35,7 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn, _record):
         # Take transaction control from pysqlite so that we choose BEGIN vs BEGIN IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -50,7 +51,7 @@ def _sqlite_hooks(engine: Engine) -> None:
         # (DESIGN.md, verified performance facts); writers take the lock up front.
         # Straight to the driver: SQLAlchemy's statement machinery (events, contexts, results) costs more than the
         # BEGIN itself, twice per command and once per request.
-        driver = conn.connection.driver_connection
+        driver: Any = conn.connection.driver_connection
         driver.execute("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
@@ -68,3 +69,11 @@ def read(engine: Engine) -> Iterator[Connection]:
     """A short read; never writes."""
     with engine.connect() as conn, conn.begin():
         yield conn
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The integer primary key an INSERT of one row gave it."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the statement inserted no row")
+    return int(key[0])

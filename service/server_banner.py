@@ -28,4 +28,4 @@ def quiet_gunicorn() -> None:
 
     # gunicorn copies its module-level SERVER into each response object; no setting changes it.
     gunicorn.SERVER = SERVER_NAME
-    gunicorn.http.wsgi.SERVER = SERVER_NAME  # type: ignore[attr-defined]
+    gunicorn.http.wsgi.SERVER = SERVER_NAME

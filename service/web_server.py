@@ -8,7 +8,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 
-class WebServer(BaseApplication):  # type: ignore[misc]  (gunicorn has no type hints)
+class WebServer(BaseApplication):
     """gunicorn's master with service.gunicorn_conf's settings, then `overrides` (bind, workers, threads)."""
 
     def __init__(self, overrides: dict[str, Any] | None = None) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from service import clock, create_app
@@ -25,6 +27,11 @@ from service.models import Base
 from service.runtime import Runtime
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Speed is measured by the benchmarks, never by a test: Hypothesis must not fail an example, or its input generation,
+# for taking long on a loaded machine.
+hypothesis_settings.register_profile("jixiao", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("jixiao")
 START = datetime(2015, 3, 2, 1, 0, tzinfo=clock.UTC)  # a Monday, 09:00 in Wuhan
 
 

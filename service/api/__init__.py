@@ -24,9 +24,9 @@ class JixiaoApi(Api):
     ERROR_SCHEMA = ProblemSchema
     # No catch-all `default` response: each operation lists the statuses it answers (errors_documented),
     # so that the OpenAPI document says which errors a client must handle and tests can hold us to it.
-    DEFAULT_ERROR_RESPONSE_NAME = None  # type: ignore[assignment]
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         return from_http(error)
 
     def _register_responses(self) -> None:
@@ -42,7 +42,7 @@ api = JixiaoApi()
 
 def runtime() -> Runtime:
     """The process's runtime (settings, database, workflow service) for the current app."""
-    return current_app.extensions["jixiao"]  # type: ignore[no-any-return]
+    return current_app.extensions["jixiao"]
 
 
 def init_api(app: Flask) -> None:

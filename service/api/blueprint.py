@@ -161,7 +161,7 @@ def public(view_class: T) -> T:
 
 def principal() -> Principal:
     """The authenticated user of this request."""
-    return g.jixiao_principal  # type: ignore[no-any-return]
+    return g.jixiao_principal
 
 
 def _authenticate() -> None:

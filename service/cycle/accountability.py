@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from service import clock
+from service import clock, db
 from service.domain import escalation_kinds as kinds
 from service.errors import InvalidInput, NotFound
 from service.models import AccountabilityCase
@@ -43,7 +43,7 @@ def open_case(conn: Connection, now: datetime, *, key: str, project_id: str | No
     result = conn.execute(insert(CASES).values(key=key, project_id=project_id, department_id=department_id,
                                                reason=reason, status="open", outcome=None,
                                                opened_at=clock.to_db(now), closed_at=None))
-    return int(result.inserted_primary_key[0])
+    return db.inserted_id(result)
 
 
 def close_case(conn: Connection, now: datetime, key: str, outcome: dict[str, Any]) -> None:

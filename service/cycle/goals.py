@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from service import clock
+from service import clock, db
 from service.cycle import projects
 from service.errors import InvalidInput, NotFound
 from service.libraries import indicators as library
@@ -69,9 +69,9 @@ def record_declaration(conn: Connection, now: datetime, *, project_id: str, revi
         raise InvalidInput("a goal needs indicators", [{"field": "indicators", "message": "at least one"}])
     row = _goal(conn, project_id, revision)
     if row is None:
-        goal_id = conn.execute(insert(GOALS).values(
+        goal_id = db.inserted_id(conn.execute(insert(GOALS).values(
             project_id=project_id, revision=revision, summary=summary, status="submitted", review_outcome=None,
-            review=None, experts=None, declared_at=clock.to_db(now), decided_at=None)).inserted_primary_key[0]
+            review=None, experts=None, declared_at=clock.to_db(now), decided_at=None)))
     else:
         goal_id = row.id
         conn.execute(update(GOALS).where(GOALS.c.id == goal_id).values(summary=summary, status="submitted"))

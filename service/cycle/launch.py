@@ -21,11 +21,10 @@ def start_cycle(workflows: WorkflowService, project_id: str, now: datetime, acto
     with db.read(workflows.engine) as conn:
         row = projects.get(conn, project_id)
     own_cycle = process_id is None
-    if own_cycle:
-        process_id = PILOT_PROCESS if row.kind == "department" else CYCLE_PROCESS
-        if row.instance_id is not None:
-            raise Conflict(f"project {project_id} already has its cycle (instance {row.instance_id})")
-    inst = workflows.start(process_id, projects.cycle_variables(row), business_key=row.id, actor=actor,
+    if own_cycle and row.instance_id is not None:
+        raise Conflict(f"project {project_id} already has its cycle (instance {row.instance_id})")
+    started = process_id or (PILOT_PROCESS if row.kind == "department" else CYCLE_PROCESS)
+    inst = workflows.start(started, projects.cycle_variables(row), business_key=row.id, actor=actor,
                            department_id=row.department_id, now=now)
     with db.write(workflows.engine) as conn:
         extra = {"instance_id": inst["id"]} if own_cycle else {}

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from service import clock
+from service import clock, db
 from service.cycle import projects
 from service.errors import InvalidInput
 from service.models import Evaluation, MonitoringReport, ProjectAction
@@ -64,8 +64,7 @@ def record_report(conn: Connection, now: datetime, *, project_id: str, as_of: da
     if row is not None:
         conn.execute(update(REPORTS).where(REPORTS.c.id == row.id).values(**values))
         return int(row.id)
-    return int(conn.execute(insert(REPORTS).values(project_id=project_id, checkpoint=as_of, **values))
-               .inserted_primary_key[0])
+    return db.inserted_id(conn.execute(insert(REPORTS).values(project_id=project_id, checkpoint=as_of, **values)))
 
 
 def record_action(conn: Connection, now: datetime, *, key: str, project_id: str, action: str,
@@ -154,5 +153,4 @@ def record_midterm(conn: Connection, now: datetime, *, project_id: str, detail: 
     if row is not None:
         conn.execute(update(EVALUATIONS).where(EVALUATIONS.c.id == row.id).values(**values))
         return int(row.id)
-    return int(conn.execute(insert(EVALUATIONS).values(project_id=project_id, kind="midterm", **values))
-               .inserted_primary_key[0])
+    return db.inserted_id(conn.execute(insert(EVALUATIONS).values(project_id=project_id, kind="midterm", **values)))

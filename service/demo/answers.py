@@ -166,6 +166,8 @@ def _of(indicator: dict[str, Any], share: float) -> float | str:
     target = indicator.get("target")
     if indicator.get("comparator") == "qualitative":
         return str(target) if share >= 1 else "正在推进"
+    if target is None:
+        return round(100 * share, 2)
     try:
         goal = float(target)
     except (TypeError, ValueError):

@@ -218,7 +218,8 @@ def dimensions(entries: Iterable[Entry]) -> tuple[DimensionScore, ...]:
         mine = [e for e in items if e.dimension == code]
         if not mine:
             continue
-        points = None if any(e.points is None for e in mine) else sum((e.points for e in mine), Decimal(0))
+        scored = [e.points for e in mine if e.points is not None]
+        points = sum(scored, Decimal(0)) if len(scored) == len(mine) else None
         out.append(DimensionScore(code, name, name_en, points, sum((e.max_points for e in mine), Decimal(0))))
     return tuple(out)
 

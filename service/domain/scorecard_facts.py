@@ -200,7 +200,7 @@ def _self_evaluation_coverage(facts: SubjectFacts, ind: Indicator) -> list[Evide
 def _spot_check_agreement(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
     tolerance = ind.tolerance or Decimal(0)
     return [Evidence("evaluations", str(p.spot_check_id), p.project_id,
-                     p.self_score is None or p.spot_score >= p.self_score - tolerance,  # type: ignore[operator]
+                     p.self_score is None or p.spot_score >= p.self_score - tolerance,
                      f"spot-check {p.spot_score} against self-evaluation {p.self_score} "
                      f"(evaluation {p.self_evaluation_id})", None, "spot_check",
                      (("spot", str(p.spot_score)), ("self", str(p.self_score))))

@@ -103,7 +103,7 @@ def parse_results(raw: Sequence[Mapping[str, Any]], indicators: Sequence[Indicat
             raise _invalid(f"{field}/name", f"{name!r} is reported twice")
         if ind.qualitative:
             band = item.get("band")
-            if band not in bands:
+            if not isinstance(band, str) or band not in bands:
                 raise _invalid(f"{field}/band", f"a qualitative indicator needs a band: one of {sorted(bands)}")
             low, high = (to_decimal(v, "evaluation.qualitative_bands") for v in bands[band])
             percent = item.get("percent")

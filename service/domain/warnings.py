@@ -125,8 +125,8 @@ def indicator_statuses(indicators: Iterable[Mapping[str, Any]],
 
 def weighted_progress(statuses: Iterable[IndicatorStatus], forecast: bool = False) -> float | None:
     """Weighted mean over the quantitative indicators (plain mean if no weights); None if there are none."""
-    pairs = [(s.weight, s.forecast if forecast else s.progress) for s in statuses]
-    pairs = [(w, p) for w, p in pairs if p is not None]
+    pairs = [(s.weight, p) for s in statuses
+             if (p := s.forecast if forecast else s.progress) is not None]
     if not pairs:
         return None
     total = sum(w for w, _ in pairs)

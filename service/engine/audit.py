@@ -21,7 +21,7 @@ _READ_GLOBAL = select(CHAINS.c.seq, CHAINS.c.last_hash).where(CHAINS.c.name == "
 
 def event_hash(prev_hash: str | None, instance_id: str | None, seq: int, at: datetime, actor: str | None,
                command: str, input_json: str, tasks_json: str, fingerprint: str | None) -> str:
-    body = canonical([prev_hash, instance_id, seq, clock.to_db(at).isoformat(), actor, command,  # type: ignore[union-attr]
+    body = canonical([prev_hash, instance_id, seq, clock.to_db(at).isoformat(), actor, command,
                       input_json, tasks_json, fingerprint])
     return hashlib.sha256(body.encode()).hexdigest()
 

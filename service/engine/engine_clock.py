@@ -29,7 +29,7 @@ class ClockDatetime(datetime):
 
 def install() -> None:
     """Route SpiffWorkflow's timers through the service clock; installing twice changes nothing."""
-    _timer_module.datetime = ClockDatetime  # type: ignore[misc]
+    _timer_module.datetime = ClockDatetime
 
 
 def installed() -> bool:

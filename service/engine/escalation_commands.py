@@ -94,7 +94,7 @@ def apply(service: WorkflowService, command: ResolveEscalation | DismissEscalati
         form = {**data, "decision": decision, "decision_comment": comment}
         return service._apply(row, task, CompleteTask(task.id, form), actor, now, recorded=(
             "resolve_escalation", {**payload, "effect": "complete_task", "task_id": task.id, "data": form}))
-    allowed_from, effect = _EFFECTS.get(decision, ((), None))  # type: ignore[assignment]
+    allowed_from, effect = _EFFECTS.get(decision, ((), None))
     close = _closer(esc.id, decision, comment, actor, now)
     if effect is not None and row.status in allowed_from:
         return service._apply(row, None, effect(reason=comment), actor, now, also=close, recorded=(

@@ -179,6 +179,7 @@ def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids:
     if ev.command == "error":
         return None, "error", None
     before = derive.ready_user_tasks(wf)
+    act: Callable[[BpmnWorkflow], None]
     if ev.command == "start":
         data = payload.get("data") or {}
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem
@@ -71,7 +71,7 @@ class _Policy(RestrictingNodeTransformer):
         return super().visit_Name(node)
 
     def visit_While(self, node: ast.While) -> Any:
-        node = super().visit_While(node)
+        node = cast(ast.While, super().visit_While(node))
         tick = ast.Expr(value=ast.Call(func=ast.Name("_tick_", ast.Load()), args=[], keywords=[]))
         ast.copy_location(tick, node)
         ast.fix_missing_locations(tick)

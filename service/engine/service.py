@@ -250,7 +250,8 @@ class WorkflowService:
         wf = self._deserialize(row)
         before = derive.ready_user_tasks(wf)
         waits_before = derive.waiting_messages(wf) if row.status == "running" else []
-        status = {Terminate: "terminated", Suspend: "suspended"}.get(type(command), "running")
+        status = "terminated" if isinstance(command, Terminate) else "suspended" if isinstance(command, Suspend) \
+            else "running"
         completed_id = command.task_id if isinstance(command, CompleteTask) else None
         settle = isinstance(command, CompleteTask | CompleteExternalTask | DeliverMessage | FireTimers)
         act = running.action_for(wf, command, lambda key, data: self._check_form(

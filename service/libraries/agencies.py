@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from service import clock
+from service import clock, db
 from service.cycle import projects
 from service.domain import draw
 from service.errors import InvalidInput, NotFound
@@ -77,7 +77,7 @@ def _values(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
 def create_agency(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Add an agency to the library."""
     values = {"qualifications": [], "fields": [], "conflicts": [], "status": "active", "username": None, **data}
-    new_id = conn.execute(insert(AGENCIES).values(**_values(conn, values))).inserted_primary_key[0]
+    new_id = db.inserted_id(conn.execute(insert(AGENCIES).values(**_values(conn, values))))
     return get_agency(conn, new_id)
 
 

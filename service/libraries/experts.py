@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from service import clock
+from service import clock, db
 from service.cycle import projects
 from service.domain import draw
 from service.errors import InvalidInput, NotFound
@@ -64,7 +64,7 @@ def _values(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
 def create_expert(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     """Add an expert to the library."""
     values = {"fields": [], "conflicts": [], "available": True, "title": None, "username": None, **data}
-    new_id = conn.execute(insert(EXPERTS).values(**_values(conn, values))).inserted_primary_key[0]
+    new_id = db.inserted_id(conn.execute(insert(EXPERTS).values(**_values(conn, values))))
     return get_expert(conn, new_id)
 
 

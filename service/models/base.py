@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from typing import ClassVar
+
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -14,3 +16,5 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Every model is a plain table: say so to the type checker, so `Model.__table__` is a Table in Core statements.
+    __table__: ClassVar[Table]

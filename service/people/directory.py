@@ -93,9 +93,9 @@ def create_user(engine: Engine, actor: str | None, *, username: str, display_nam
         _check_department(conn, department_id)
         if conn.execute(select(U.c.id).where(U.c.username == username)).first() is not None:
             raise Conflict(f"user {username!r} exists")
-        uid = conn.execute(insert(U).values(
+        uid = db.inserted_id(conn.execute(insert(U).values(
             username=username, display_name=display_name, email=email, password_hash=pw_hash,
-            department_id=department_id, active=True, created_at=clock.to_db(now))).inserted_primary_key[0]
+            department_id=department_id, active=True, created_at=clock.to_db(now))))
         if roles:
             conn.execute(insert(R), [{"user_id": uid, "role": r} for r in sorted(set(roles))])
         append_global(conn, now, actor, "user_created", {"username": username, "department_id": department_id,

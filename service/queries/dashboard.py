@@ -153,8 +153,8 @@ def project(engine: Engine, viewer: Principal, project_id: str) -> dict[str, Any
         body["actions"] = _rows(conn, select(A).where(A.c.project_id == project_id).order_by(A.c.acted_at, A.c.id))
         body["evaluations"] = _rows(conn, select(E).where(E.c.project_id == project_id)
                                     .order_by(E.c.completed_at, E.c.id))
-        body["rectification"] = (_rows(conn, select(R).where(R.c.project_id == project_id)) or [None])[0]
-        body["decision"] = (_rows(conn, select(B).where(B.c.project_id == project_id)) or [None])[0]
+        body["rectification"] = next(iter(_rows(conn, select(R).where(R.c.project_id == project_id))), None)
+        body["decision"] = next(iter(_rows(conn, select(B).where(B.c.project_id == project_id))), None)
         body["cases"] = _rows(conn, select(C).where(C.c.project_id == project_id).order_by(C.c.opened_at))
     return body
 

@@ -70,7 +70,7 @@ class ScorecardReport:
 
 
 def _local_day(value: datetime | None) -> date | None:
-    return None if value is None else clock.to_local(clock.from_db(value)).date()  # type: ignore[arg-type]
+    return None if value is None else clock.to_local(clock.from_db(value)).date()
 
 
 def subjects(conn: Connection, year: int, level: str) -> list[Subject]:
@@ -139,7 +139,7 @@ def gather(conn: Connection, year: int, level: str, chosen: list[Subject], as_of
         task = tasks.get((project_id, DECLARE_TASK))
         declared = task.ended_at if task is not None and task.state == "completed" else first.declared_at
         add(project_id, "declarations", sc.Declaration(
-            project_id, first.id, clock.from_db(declared), clock.from_db(task.due_at) if task is not None else None,  # type: ignore[arg-type]
+            project_id, first.id, clock.from_db(declared), clock.from_db(task.due_at) if task is not None else None,
             task.id if task is not None else None, latest.id, frozenset(categories[latest.id])))
         reviewed = next((g for g in revisions if g.review_outcome is not None), None)
         if reviewed is not None:

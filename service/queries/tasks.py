@@ -123,7 +123,7 @@ def get(engine: Engine, specs: SpecCache, task_id: str, viewer: Principal = SYST
     return detail(specs, row, viewer, now)
 
 
-def detail(specs: SpecCache, row: Mapping[str, Any], viewer: Principal = SYSTEM,
+def detail(specs: SpecCache, row: Mapping[Any, Any], viewer: Principal = SYSTEM,
            now: datetime | None = None) -> dict[str, Any]:
     """What `get` answers, from the row it reads — or from the row a task command of the mutation path reports
     having written (its result's "task"), so the API answers a command without reading the task again."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from service import clock
+from service import clock, db
 from service.domain import scorecard as sc
 from service.errors import Conflict, NotFound
 from service.models import Event, Instance, Scorecard, ScorecardEntry, TaskRow
@@ -51,10 +51,10 @@ def open_card(conn: Connection, now: datetime, *, department_id: str, year: int,
     notice = {"notice": {"issued_at": clock.to_local(now).isoformat(),
                          "self_report_due_on": due_on.isoformat() if due_on else None}}
     if row is None:
-        return int(conn.execute(insert(CARDS).values(
+        return db.inserted_id(conn.execute(insert(CARDS).values(
             department_id=department_id, fiscal_year=year, level=level, status="notified", total=None, grade=None,
             rank=None, instance_id=instance_id, detail=json.dumps(notice, ensure_ascii=False, sort_keys=True),
-            created_at=clock.to_db(now), updated_at=clock.to_db(now))).inserted_primary_key[0])
+            created_at=clock.to_db(now), updated_at=clock.to_db(now))))
     if row.instance_id == instance_id:
         return int(row.id)  # the job ran before
     if row.status in sc.FINAL:

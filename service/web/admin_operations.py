@@ -11,7 +11,7 @@ from service.api import jobs as jobs_api
 from service.engine import incidents
 from service.notifications import outbox
 from service.web import bp, i18n
-from service.web.pages import page_number, pager, runtime, viewer
+from service.web.pages import choice, page_number, pager, runtime, viewer
 from service.web.permissions import administrators_only, admits, same_as
 
 PER_PAGE = 30
@@ -23,7 +23,7 @@ MAIL_STATUSES = ("failed", "pending", "sent")
 @same_as(jobs_api.Incidents.get)
 def admin_incidents() -> ResponseReturnValue:
     """Jobs by status (incidents, the failed ones, first) with their last error; a retry for administrators."""
-    status = request.args.get("status") if request.args.get("status") in (*JOB_STATUSES, "all") else "failed"
+    status = choice(request.args, "status", (*JOB_STATUSES, "all"), "failed")
     page = page_number()
     found = incidents.list_jobs(runtime().engine, page=page, per_page=PER_PAGE,
                                 status=None if status == "all" else status)
@@ -45,7 +45,7 @@ def admin_incident_retry(job_id: int) -> ResponseReturnValue:
 @administrators_only
 def admin_outbox() -> ResponseReturnValue:
     """Mails of the outbox by status (the failed ones first) with the reason they failed."""
-    status = request.args.get("status") if request.args.get("status") in (*MAIL_STATUSES, "all") else "failed"
+    status = choice(request.args, "status", (*MAIL_STATUSES, "all"), "failed")
     page = page_number()
     found = outbox.list_notifications(runtime().engine, page=page, per_page=PER_PAGE,
                                       status=None if status == "all" else status)

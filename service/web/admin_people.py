@@ -15,7 +15,7 @@ from service.errors import JixiaoError
 from service.people import directory
 from service.web import bp, i18n
 from service.web.admin_forms import load, refused, text
-from service.web.pages import page_number, pager, runtime, viewer
+from service.web.pages import choice, page_number, pager, runtime, viewer
 from service.web.permissions import same_as
 
 PER_PAGE = 30
@@ -33,7 +33,7 @@ def _department_options() -> list[tuple[str, str]]:
 def _users_page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                 status: int = 200) -> ResponseReturnValue:
     department = request.args.get("department") or None
-    role = request.args.get("role") if request.args.get("role") in ROLES else None
+    role = choice(request.args, "role", ROLES)
     page = page_number()
     found = directory.list_users(runtime().engine, page, PER_PAGE, department_id=department, role=role)
     return render_template("web/admin_users.html", users=found["items"], pager=pager(found["total"], page, PER_PAGE),

@@ -20,7 +20,7 @@ from service.rules import admin
 from service.rules.units import unit_of
 from service.web import bp, i18n, rule_sources
 from service.web.admin_forms import load, refused, text
-from service.web.pages import runtime, viewer
+from service.web.pages import choice, runtime, viewer
 from service.web.permissions import same_as
 
 LEVELS = ("municipal", "district")
@@ -81,8 +81,8 @@ def _posted_value(current: Any) -> tuple[Any, bool]:
             return numbers, all(n is not None for n in numbers)
         return items, True
     if kind == "table":
-        numbers = {name: _number(request.form.get(f"value.{name}", "").strip()) for name in current}
-        return numbers, all(n is not None for n in numbers.values())
+        cells = {name: _number(request.form.get(f"value.{name}", "").strip()) for name in current}
+        return cells, all(n is not None for n in cells.values())
     return current, True
 
 
@@ -97,7 +97,7 @@ def _rows(year: int, level: str | None) -> list[dict[str, Any]]:
 def admin_rules() -> ResponseReturnValue:
     """The rule rows in force in a fiscal year, for one level or both, each with its value, unit and source."""
     year = _year()
-    level = request.args.get("level") if request.args.get("level") in LEVELS else None
+    level = choice(request.args, "level", LEVELS)
     return render_template("web/admin_rules.html", rows=_rows(year, level), year=year, level=level,
                            years=range(_this_year() + 1, 2013, -1))
 
@@ -117,7 +117,7 @@ def _rule_page(key: str, year: int, level: str, errors: dict[str, str] | None = 
 @same_as(rules_api.Rules.put)
 def admin_rule(key: str) -> ResponseReturnValue:
     """One rule row in force (for ?year= and ?level=), in a form to change its value and source."""
-    level = request.args.get("level") if request.args.get("level") in (*LEVELS, "*") else "*"
+    level = choice(request.args, "level", (*LEVELS, "*"), "*")
     return _rule_page(key, _year(), level)
 
 
@@ -126,7 +126,7 @@ def admin_rule(key: str) -> ResponseReturnValue:
 def admin_rule_change(key: str) -> ResponseReturnValue:
     """Set the row for a fiscal year and level (as PUT /api/rules): value in its shape, and its source."""
     year = _year("shown_year")
-    shown_level = request.form.get("shown_level") if request.form.get("shown_level") in (*LEVELS, "*") else "*"
+    shown_level = choice(request.form, "shown_level", (*LEVELS, "*"), "*")
     current = next((r for r in _rows(year, None) if r["key"] == key), None)
     if current is None:
         abort(404)
@@ -167,7 +167,7 @@ def admin_calendar() -> ResponseReturnValue:
 def admin_calendar_change() -> ResponseReturnValue:
     """Mark a day a holiday or a working day, or take an exception back (as PUT /api/calendar/{day})."""
     kind = request.form.get("kind", "")
-    form = {"date": request.form.get("date", "").strip(), "kind": kind, "name": text("name", 100),
+    form: dict[str, Any] = {"date": request.form.get("date", "").strip(), "kind": kind, "name": text("name", 100),
             "source": text("source") or ""}
     body, errors = load(rules_api.DayChangeSchema(), {"kind": kind if kind in ("holiday", "workday") else None,
                                                       "name": form["name"], "source": form["source"]})

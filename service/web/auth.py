@@ -28,7 +28,7 @@ R = TypeVar("R", bound=ResponseReturnValue)
 
 
 def _runtime() -> Runtime:
-    return current_app.extensions["jixiao"]  # type: ignore[no-any-return]
+    return current_app.extensions["jixiao"]
 
 
 def sign_in(username: str, now: datetime) -> None:
@@ -49,7 +49,7 @@ def current_web_user() -> Principal | None:
     """The signed-in user, or None: no session, a session older than the token lifetime, or a disabled user."""
     if _CACHE not in g:
         setattr(g, _CACHE, _load())
-    return getattr(g, _CACHE)  # type: ignore[no-any-return]
+    return getattr(g, _CACHE)
 
 
 def _load() -> Principal | None:

@@ -20,7 +20,7 @@ from service.queries import escalations as escalation_queries
 from service.rules.store import LEVELS
 from service.web import bp, forms, i18n, refusals
 from service.web.auth import login_required
-from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
+from service.web.pages import PER_PAGE, choice, page_number, pager, runtime, viewer
 
 GOAL_FORM = "goal_declaration"  # the form a goal is declared with (forms/): its titles label the goal's table
 STATUSES = ("planned", "declaring", "under_review", "approved", "blocked", "running", "paused", "suspended",
@@ -31,7 +31,7 @@ def _year_level(years: list[int]) -> tuple[int, str]:
     text = request.args.get("year", "")
     default = years[0] if years else clock.local_today().year
     year = int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else default
-    level = request.args.get("level") if request.args.get("level") in LEVELS else LEVELS[0]
+    level = choice(request.args, "level", LEVELS, LEVELS[0])
     return year, level
 
 
@@ -53,7 +53,7 @@ def dashboard() -> ResponseReturnValue:
     rt, me = runtime(), viewer()
     years = q.fiscal_years(rt.engine)
     year, level = _year_level(years)
-    kind = request.args.get("kind") if request.args.get("kind") in q.EVALUATION_KINDS else None
+    kind = choice(request.args, "kind", q.EVALUATION_KINDS)
     report, problem = _coverage(year, level)
     warnings = q.warnings_by_department(rt.engine, me, year, level)
     grades = q.grades_by_sector(rt.engine, me, year, level, kind)
@@ -90,12 +90,12 @@ def projects() -> ResponseReturnValue:
     text = args.get("year", "")
     filters: dict[str, Any] = {
         "year": int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None,
-        "level": args.get("level") if args.get("level") in LEVELS else None,
+        "level": choice(args, "level", LEVELS),
         "department_id": args.get("department_id") or None,
-        "sector": args.get("sector") if args.get("sector") in SECTORS else None,
-        "status": args.get("status") if args.get("status") in STATUSES else None,
-        "warning": args.get("warning") if args.get("warning") in q.WARNING_LEVELS else None,
-        "grade": args.get("grade") if args.get("grade") in q.GRADES else None,
+        "sector": choice(args, "sector", SECTORS),
+        "status": choice(args, "status", STATUSES),
+        "warning": choice(args, "warning", q.WARNING_LEVELS),
+        "grade": choice(args, "grade", q.GRADES),
     }
     page = page_number()
     found = q.list_projects(rt.engine, me, page=page, per_page=PER_PAGE, **filters)

@@ -23,7 +23,7 @@ from service.queries import tasks as task_queries
 from service.queries.departments import department_names
 from service.web import bp, formdata, forms, i18n, refusals
 from service.web.auth import login_required
-from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
+from service.web.pages import PER_PAGE, choice, page_number, pager, runtime, viewer
 
 # What the decision itself carries (service/engine/escalation_commands.py): not asked twice.
 DECISION_FIELDS = ("decision", "decision_comment")
@@ -70,10 +70,10 @@ def list_filters() -> dict[str, Any]:
     """The list's filters from the query string (anything not understood is no filter)."""
     args = request.args
     age = args.get("older_than_days", "")
-    return {"kind": args.get("kind") if args.get("kind") in q.KINDS else None,
+    return {"kind": choice(args, "kind", q.KINDS),
             "department_id": (args.get("department_id") or None) and not unstorable(args["department_id"])
             and args["department_id"][:50] or None,
-            "level": args.get("level") if args.get("level") in q.LEVELS else None,
+            "level": choice(args, "level", q.LEVELS),
             "older_than_days": int(age) if age.isdigit() and int(age) <= 36_500 else None}
 
 

@@ -205,7 +205,8 @@ def explain(message: str, prop: dict[str, Any], lang: str) -> str:
         return t("form_deviation_needed")
     if found := _WEIGHTS.match(message):
         return t("form_weights_total", total=found.group(1))
-    is_list = "array" in (prop.get("type") if isinstance(prop.get("type"), list) else [prop.get("type")])
+    declared = prop.get("type")
+    is_list = "array" in (declared if isinstance(declared, list) else [declared])
     if "is less than the minimum of" in message or "is less than or equal to the minimum" in message:
         return t("form_min", limit=json_text(prop.get("minimum", prop.get("exclusiveMinimum"))))
     if "is greater than the maximum of" in message or "is greater than or equal to the maximum" in message:

@@ -14,7 +14,7 @@ from service.queries import departments, process_models
 from service.queries import tasks as q
 from service.web import bp, i18n
 from service.web.auth import login_required
-from service.web.pages import PER_PAGE, page_number, pager, runtime, viewer
+from service.web.pages import PER_PAGE, choice, page_number, pager, runtime, viewer
 
 SORTS = q.SORTS
 TABS = ("actionable", "mine", "candidate", "department", "all")  # the first is the default
@@ -44,9 +44,9 @@ def inbox() -> ResponseReturnValue:
     rt, me, now = runtime(), viewer(), clock.now()
     args = request.args
     # Auditors act on nothing: they open on everything they may read.
-    scope = args.get("scope") if args.get("scope") in TABS else ("all" if me.read_only else TABS[0])
-    state = args.get("state") if args.get("state") in ("ready", "completed") else "ready"
-    sort = args.get("sort") if args.get("sort") in SORTS else "due"
+    scope = choice(args, "scope", TABS, ("all" if me.read_only else TABS[0]))
+    state = choice(args, "state", ("ready", "completed"), "ready")
+    sort = choice(args, "sort", SORTS, "due")
     within = args.get("due_within_days", "")
     filters: dict[str, Any] = {
         "viewer": me, "scope": scope, "state": state, "process_id": args.get("process_id") or None,

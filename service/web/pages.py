@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlencode
 
 from flask import current_app, g, render_template, request
@@ -22,7 +23,7 @@ PER_PAGE = 20
 
 def runtime() -> Runtime:
     """The process's runtime (settings, database, workflow service)."""
-    return current_app.extensions["jixiao"]  # type: ignore[no-any-return]
+    return current_app.extensions["jixiao"]
 
 
 def viewer() -> Principal:
@@ -59,6 +60,16 @@ def process_name(process_id: str | None) -> str:
         g.jixiao_processes = {p["process_id"]: p["name"] or p["process_id"]
                               for p in process_models.list_latest(runtime().engine, 1, 500)["items"]}
     return i18n.process_label(str(g.jixiao_processes.get(process_id, process_id)))
+
+
+@overload
+def choice(args: Mapping[str, str], name: str, allowed: Collection[str], default: str) -> str: ...
+@overload
+def choice(args: Mapping[str, str], name: str, allowed: Collection[str], default: None = None) -> str | None: ...
+def choice(args: Mapping[str, str], name: str, allowed: Collection[str], default: str | None = None) -> str | None:
+    """The query-string value `name` if it is one of `allowed`, else `default`."""
+    value = args.get(name)
+    return value if value is not None and value in allowed else default
 
 
 def page_number(name: str = "page") -> int:

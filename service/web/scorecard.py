@@ -18,7 +18,7 @@ from service.queries import scorecard as sq
 from service.rules.store import LEVELS
 from service.web import bp
 from service.web.auth import login_required
-from service.web.pages import runtime, viewer
+from service.web.pages import choice, runtime, viewer
 
 
 def _year() -> int:
@@ -27,7 +27,7 @@ def _year() -> int:
 
 
 def _level() -> str:
-    return request.args.get("level") if request.args.get("level") in LEVELS else LEVELS[0]  # type: ignore[return-value]
+    return choice(request.args, "level", LEVELS, LEVELS[0])
 
 
 @bp.get("/scorecard")
