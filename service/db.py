@@ -56,8 +56,12 @@ def _sqlite_hooks(engine: Engine) -> None:
 
 
 @contextmanager
-def write(engine: Engine) -> Iterator[Connection]:
-    """One short write transaction: commit on success, roll back on any exception."""
+def write(engine: Engine, within: Connection | None = None) -> Iterator[Connection]:
+    """One short write transaction: commit on success, roll back on any exception. `within` is a caller's open
+    write transaction (its entry point's unit of work): the writes join it, and the caller commits or rolls back."""
+    if within is not None:
+        yield within
+        return
     with engine.connect() as conn:
         conn = conn.execution_options(**{_WRITE: True})
         with conn.begin():
@@ -65,8 +69,11 @@ def write(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def read(engine: Engine) -> Iterator[Connection]:
-    """A short read; never writes."""
+def read(engine: Engine, within: Connection | None = None) -> Iterator[Connection]:
+    """A short read; never writes. `within` is a caller's open transaction to read in (seeing its own writes)."""
+    if within is not None:
+        yield within
+        return
     with engine.connect() as conn, conn.begin():
         yield conn
 

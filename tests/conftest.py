@@ -7,6 +7,7 @@ The suite runs on SQLite by default and on PostgreSQL when JIXIAO_TEST_DATABASE_
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -32,6 +33,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # for taking long on a loaded machine.
 hypothesis_settings.register_profile("jixiao", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("jixiao")
+
+_SUITE_STARTED = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """`make test` prints the suite's wall time (the README keeps the figure of a full run on this machine)."""
+    database = "PostgreSQL" if os.environ.get("JIXIAO_TEST_DATABASE_URL") else "SQLite"
+    terminalreporter.write_line(f"jixiao: the suite ran {time.monotonic() - _SUITE_STARTED:.0f} s wall time "
+                                f"on {database} (exit status {exitstatus})")
 START = datetime(2015, 3, 2, 1, 0, tzinfo=clock.UTC)  # a Monday, 09:00 in Wuhan
 
 

@@ -1,9 +1,11 @@
 """Python task handlers: one registered function per camunda:topic of an external service task.
 
 A handler takes a `TaskContext` (which instance, which task, the time, a way to write domain records) and the
-task's variables, and returns the variables to put back into the process. Raising fails the attempt: the job
-is retried with backoff, then becomes an incident. Jobs are at-least-once, so a handler's writes must be
-idempotent (keyed by the project, the instance or the task).
+task's variables, and returns the variables to put back into the process. The job runner (workers/jobs.py) owns
+the transaction: the handler's records and the completion carrying its result are one commit, or none. Raising
+fails the attempt: the job is retried with backoff, then becomes an incident. Jobs are at-least-once (a worker may
+die after the commit, before marking the job done), so a handler's writes must be idempotent (keyed by the
+project, the instance or the task).
 """
 
 from __future__ import annotations
@@ -30,16 +32,18 @@ class TaskContext:
     topic: str
     department_id: str | None = None
     business_key: str | None = None
+    # The job's unit of work: the handler's records commit with the external task's completion, or not at all.
+    conn: Connection | None = None
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction for the handler's domain records."""
-        with db.write(self.engine) as conn:
+        """Where the handler writes its domain records: the job's transaction (or one of its own without a job)."""
+        with db.write(self.engine, within=self.conn) as conn:
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with db.read(self.engine) as conn:
+        with db.read(self.engine, within=self.conn) as conn:
             yield conn
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from service import clock, db
 from service.domain.roles import Principal
@@ -52,10 +52,12 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
     """Run one claimed job; record its outcome on the job row (only while the lease is still ours)."""
     try:
         variables = loads(job.payload) or {}
-        output = lookup(job.topic)(_context(service, job, now), dict(variables))
-        if not isinstance(output, dict):
-            raise TypeError(f"the handler of {job.topic!r} returned {type(output).__name__}, not a dict")
-        service.apply(job.instance_id, CompleteExternalTask(job.task_id, output), actor=WORKER, now=now)
+        with db.write(service.engine) as conn:  # the job's unit of work: the handler's records and the completion
+            output = lookup(job.topic)(_context(service, job, now, conn), dict(variables))
+            if not isinstance(output, dict):
+                raise TypeError(f"the handler of {job.topic!r} returned {type(output).__name__}, not a dict")
+            service.apply(job.instance_id, CompleteExternalTask(job.task_id, output), actor=WORKER, now=now,
+                          conn=conn)
     except AlreadyDone:  # another worker completed it already: the effect happened
         _finish(service, job, owner, now, "done", None)
         result.done.append(job.id)
@@ -84,13 +86,11 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
     result.done.append(job.id)
 
 
-def _context(service: WorkflowService, job: Any, now: datetime) -> TaskContext:
+def _context(service: WorkflowService, job: Any, now: datetime, conn: Connection) -> TaskContext:
     inst = sql.INSTANCES
-    with db.read(service.engine) as conn:
-        row = conn.execute(select(inst.c.department_id, inst.c.business_key)
-                           .where(inst.c.id == job.instance_id)).first()
+    row = conn.execute(select(inst.c.department_id, inst.c.business_key).where(inst.c.id == job.instance_id)).first()
     return TaskContext(service.engine, service.settings, now, job.instance_id, job.task_id, job.topic or "",
-                       row.department_id if row else None, row.business_key if row else None)
+                       row.department_id if row else None, row.business_key if row else None, conn)
 
 
 def _finish(service: WorkflowService, job: Any, owner: str, now: datetime, status: str, error: str | None, *,

@@ -184,23 +184,26 @@ class WorkflowService:
         return row
 
     def apply(self, instance_id: str, command: Command, actor: Principal = SYSTEM,
-              now: datetime | None = None) -> dict[str, Any]:
-        """Apply one command to a stored instance; raise Conflict if another writer got there first."""
+              now: datetime | None = None, conn: Connection | None = None) -> dict[str, Any]:
+        """Apply one command to a stored instance; raise Conflict if another writer got there first.
+
+        `conn` is the caller's open write transaction (a worker's job, which commits its handler's records with
+        the external task's completion): an instance command reads and writes in it, and the caller commits."""
         if isinstance(command, ESCALATION_COMMANDS):
             return self.apply_to_escalation(command, actor, now)
         if isinstance(command, TASK_COMMANDS):
             return self.apply_to_task(command.task_id, command, actor, now, instance_id=instance_id)
-        return self._apply_to_instance(instance_id, command, actor, now)
+        return self._apply_to_instance(instance_id, command, actor, now, conn)
 
     @_retried
     def _apply_to_instance(self, instance_id: str, command: Command, actor: Principal,
-                           now: datetime | None) -> dict[str, Any]:
-        with db.read(self.engine) as conn:
+                           now: datetime | None, within: Connection | None = None) -> dict[str, Any]:
+        with db.read(self.engine, within) as conn:
             row = conn.execute(sql.READ_INSTANCE, {"b_id": instance_id}).first()
         if row is None:
             raise NotFound(f"instance {instance_id} not found")
         access.check_instance_command(actor, row, command)
-        return self._apply(row, None, command, actor, now or clock.now())
+        return self._apply(row, None, command, actor, now or clock.now(), within=within)
 
     @_retried
     def apply_to_task(self, task_id: str, command: Command, actor: Principal = SYSTEM, now: datetime | None = None,
@@ -233,9 +236,9 @@ class WorkflowService:
 
     def _apply(self, row: Any, task: _TaskView | None, command: Command, actor: Principal, now: datetime,
                recorded: tuple[str, dict[str, Any]] | None = None,
-               also: Callable[[Connection], None] | None = None) -> dict[str, Any]:
+               also: Callable[[Connection], None] | None = None, within: Connection | None = None) -> dict[str, Any]:
         """The one path. `recorded` names the event when a command acts for another (an escalation's decision);
-        `also` writes that command's own row in the same transaction."""
+        `also` writes that command's own row in the same transaction; `within` is the caller's transaction."""
         if row.status not in _ALLOWED_FROM[type(command)]:
             raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}",
                                     state=row.status)
@@ -276,7 +279,7 @@ class WorkflowService:
             "updated_at": clock.to_db(now), "serializer_version": SERIALIZER_VERSION,
             "ended_at": clock.to_db(now) if outcome.status in ("completed", "terminated") else None,
         }
-        with db.write(self.engine) as conn:
+        with db.write(self.engine, within) as conn:
             if conn.execute(sql.WRITE_INSTANCE, values).rowcount != 1:
                 raise StaleVersion(_STALE)
             self._write_tasks(conn, row.id, outcome, completed_id, actor, now, row.department_id,
@@ -286,7 +289,7 @@ class WorkflowService:
             if also is not None:
                 also(conn)
             conn.execute(INSERT_EVENT, ev)
-        if self.live_workflows is not None:
+        if self.live_workflows is not None and within is None:  # only a committed version is kept
             self.live_workflows[(row.id, row.lock_version + 1)] = wf
         result = {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
                   "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from service import clock
 from service.queries import instances
 from tests.conftest import principal
+from tests.workers.proc import RECORDED_DAY, record_day
 from workers import handlers, timers
 from workers.runner import run_once
 
@@ -113,3 +114,41 @@ def test_a_worker_killed_mid_job_loses_nothing(runtime, deploy_fixture, frozen_c
     assert _by_command(runtime, "complete_external_task") == {iid: 1}
     assert run_once(runtime, "w2").jobs.done == []  # nothing runs twice
 
+
+
+def test_a_worker_killed_between_a_handlers_record_and_the_completion_leaves_neither(runtime, deploy_fixture,
+                                                                                     frozen_clock, tmp_path,
+                                                                                     monkeypatch):
+    """The handler's record and the external task's completion are one commit: killed between the two, the
+    worker leaves neither; the next worker (after the lease) writes both, once."""
+    deploy_fixture("external.bpmn")
+    iid = runtime.workflows.start("external", {"amount": 4}, actor=principal("staff_a"))["id"]
+    worker = _spawn(runtime, "record", tmp_path, frozen_clock)
+    try:
+        _wait_for(tmp_path, "ready", 1, [worker])
+        (tmp_path / "go").touch()
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    try:
+        assert worker.returncode == -signal.SIGKILL  # it died inside the mutation path, after the handler wrote
+        assert _recorded_days(runtime) == 0
+        assert _by_command(runtime, "complete_external_task") == {}
+        assert "score" not in instances.get(runtime.engine, iid)["data"]
+
+        monkeypatch.setitem(handlers.HANDLERS, "test-score", record_day)
+        clock.advance(timedelta(seconds=runtime.settings.worker_lease_seconds + 1))
+        assert len(run_once(runtime, "w2").jobs.done) == 1
+        assert _recorded_days(runtime) == 1
+        assert _by_command(runtime, "complete_external_task") == {iid: 1}
+        assert instances.get(runtime.engine, iid)["data"]["score"] == 40
+    finally:
+        with runtime.engine.begin() as conn:
+            conn.execute(text("DELETE FROM calendar_days WHERE day = :d"), {"d": RECORDED_DAY})
+
+
+def _recorded_days(runtime) -> int:
+    with runtime.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM calendar_days WHERE day = :d"), {"d": RECORDED_DAY}).scalar_one()
