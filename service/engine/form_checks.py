@@ -1,8 +1,8 @@
 """A form's errors as the engine reports them ({field, message}): its JSON Schema first, then the checks across
 fields a person expects that the schema cannot say: the amount executed against the budget (an amount field's
 "x-within-budget" names the field that must explain spending more than the project's budget_amount), weights that
-total 100, dates in order (a date field's "x-not-before" names the sibling field it may not precede). The messages are the
-engine's English; service/web/formdata.py `engine_errors` puts them in the page's words.
+total 100, dates in order (a date field's "x-not-before" names the sibling field it may not precede). The messages
+are the engine's English; service/web/formdata.py `engine_errors` puts them in the page's words.
 
 The cross-field checks run only when the schema passes, so every value they read has its schema's type.
 """
