@@ -68,7 +68,7 @@ def test_department_staff_declares_a_goal(cycle, pages, assets):
             staff.click("[data-add-row='indicators']")
         _row(staff, n, row["name"], row["category"], row["unit"], row["comparator"], str(row["target"]),
              str(row["weight"]), row["standard_source"])
-    reads_well(staff, "staff-1-declaration", "义务教育学校标准化建设", "绩效指标")
+    reads_well(staff, "staff-journey-1-declaration", "义务教育学校标准化建设", "绩效指标")
     staff.click("#complete")
     expect(staff.locator(".flash-ok")).to_contain_text("已提交")
     cycle.work()
@@ -78,7 +78,7 @@ def test_department_staff_declares_a_goal(cycle, pages, assets):
     if assets:
         expect(staff.locator("g.djs-element.mark-completed[data-element-id='declare_goal']")).to_have_count(1)
         expect(staff.locator("g.djs-connection.mark-taken")).not_to_have_count(0)
-    reads_well(staff, "staff-2-instance-after-declaring", "部门负责人审核")
+    reads_well(staff, "staff-journey-2-instance-after-declaring", "部门负责人审核")
 
 
 def test_the_cycle_diagram_leads_to_the_called_process_and_its_current_step(cycle, pages, assets):
@@ -92,7 +92,7 @@ def test_the_cycle_diagram_leads_to_the_called_process_and_its_current_step(cycl
         return
     diagram_shows(staff, assets, "call_goal_review")
     expect(staff.locator("g.djs-connection.mark-taken")).not_to_have_count(0)
-    reads_well(staff, "staff-3-cycle-diagram-with-the-called-process", "绩效目标编报与审核")
+    reads_well(staff, "staff-journey-3-cycle-diagram-with-the-called-process", "绩效目标编报与审核")
     staff.locator("g.djs-element[data-element-id='call_goal_review']").click()
     staff.wait_for_url(pages.url(f"/instances/{iid}?process=goal_review"))
     diagram_shows(staff, assets, "declare_goal")
@@ -104,7 +104,7 @@ def test_the_cycle_diagram_leads_to_the_called_process_and_its_current_step(cycl
     assert bigger > scale
     staff.get_by_role("button", name="适应窗口").click()
     assert staff.evaluate("() => document.querySelector('.diagram .viewport').transform.baseVal[0].matrix.a") == scale
-    reads_well(staff, "staff-4-called-process-current-step", "编报绩效目标")
+    reads_well(staff, "staff-journey-4-called-process-current-step", "编报绩效目标")
 
 
 def test_the_head_approves_the_goal_seeing_it_whole(cycle, pages, assets):
@@ -116,14 +116,14 @@ def test_the_head_approves_the_goal_seeing_it_whole(cycle, pages, assets):
     expect(table).to_have_count(len(GOAL["indicators"]))
     expect(table.first).to_contain_text("标准化改造学校数")
     diagram_shows(head, assets, "submit_goal")
-    reads_well(head, "head-1-reads-the-goal", GOAL["goal_summary"], "目标值", "部门负责人审核")
+    reads_well(head, "head-journey-1-reads-the-goal", GOAL["goal_summary"], "目标值", "部门负责人审核")
     head.check("input[name='head_approved'][value='true']")
     head.fill("#f-head_comment", "指标完整，同意报送")
     head.click("#complete")
     expect(head.locator(".flash-ok")).to_contain_text("已提交")
     cycle.work()
     assert [t["bpmn_id"] for t in cycle.tasks(iid, "reviewer")] == ["finance_review"]
-    reads_well(head, "head-2-approved")
+    reads_well(head, "head-journey-2-approved")
 
 
 def test_the_reviewer_rates_the_goal_with_the_allowed_outcomes_only(cycle, pages, assets):
@@ -139,12 +139,12 @@ def test_the_reviewer_rates_the_goal_with_the_allowed_outcomes_only(cycle, pages
         reviewer.select_option(f"#f-{criterion}", REVIEW[criterion])
     reviewer.select_option("#f-review_outcome", "优")
     reviewer.fill("#f-review_comment", "目标明确，指标可衡量")
-    reads_well(reviewer, "reviewer-1-rates-the-goal", GOAL["goal_summary"], "部门负责人意见", "标准化改造学校数")
+    reads_well(reviewer, "reviewer-journey-1-rates-the-goal", GOAL["goal_summary"], "部门负责人意见", "标准化改造学校数")
     reviewer.click("#complete")
     expect(reviewer.locator(".flash-ok")).to_be_visible()
     cycle.work()
     assert cycle.instance(iid)["data"]["goal_status"] == "approved"
-    reads_well(reviewer, "reviewer-2-rated")
+    reads_well(reviewer, "reviewer-journey-2-rated")
 
 
 def test_an_expert_reviews_a_major_project_with_pass_or_revise_only(cycle, pages, assets):
@@ -165,12 +165,12 @@ def test_an_expert_reviews_a_major_project_with_pass_or_revise_only(cycle, pages
     else:
         expert.check("input[name='expert_outcome'][value='pass']")
     expert.fill("#f-expert_comment", "目标合理可行")
-    reads_well(expert, "expert-1-reviews-a-major-project", GOAL["goal_summary"], "财政审核意见", "目标明确")
+    reads_well(expert, "expert-journey-1-reviews-a-major-project", GOAL["goal_summary"], "财政审核意见", "目标明确")
     expert.click("#complete")
     expect(expert.locator(".flash-ok")).to_be_visible()
     cycle.work()
     assert cycle.instance(iid)["data"]["goal_status"] == "approved"
-    reads_well(expert, "expert-2-reviewed")
+    reads_well(expert, "expert-journey-2-reviewed")
 
 
 def test_an_agency_files_the_key_evaluation_report(cycle, pages, assets):
@@ -188,13 +188,13 @@ def test_an_agency_files_the_key_evaluation_report(cycle, pages, assets):
         agency.fill(f"#f-framework-{group}-0-score", score)
     agency.fill("#f-findings", "资金拨付滞后")
     agency.fill("#f-recommendations", "按季度拨付资金")
-    reads_well(agency, "agency-1-key-evaluation-report", "评价指标体系", "义务教育学校标准化建设")
+    reads_well(agency, "agency-journey-1-key-evaluation-report", "评价指标体系", "义务教育学校标准化建设")
     agency.click("#complete")
     expect(agency.locator(".flash-ok")).to_be_visible()
     cycle.work()
     assert cycle.instance(iid)["data"]["findings"] == "资金拨付滞后"
     assert [t["bpmn_id"] for t in cycle.tasks(iid, "reviewer")] == ["rate_agency"]
-    reads_well(agency, "agency-2-filed")
+    reads_well(agency, "agency-journey-2-filed")
 
 
 def test_a_supervisor_decides_an_escalation_from_the_slip_and_its_figures(cycle, pages, assets):
@@ -203,7 +203,7 @@ def test_a_supervisor_decides_an_escalation_from_the_slip_and_its_figures(cycle,
     supervisor.get_by_role("link", name="督办").first.click()
     card = supervisor.locator("li.escalation").first
     expect(card).to_contain_text("义务教育学校标准化建设")
-    reads_well(supervisor, "supervisor-1-queue", "义务教育学校标准化建设")
+    reads_well(supervisor, "supervisor-journey-1-queue", "义务教育学校标准化建设")
     card.locator("a.esc-details").click()
     expect(supervisor.locator("h1")).to_contain_text("督办详情：整改逾期")
     expect(supervisor.locator("#slip-overdue")).to_contain_text("工作日")
@@ -212,11 +212,11 @@ def test_a_supervisor_decides_an_escalation_from_the_slip_and_its_figures(cycle,
     assert options(supervisor, f"#decision-{esc['id']}") == ["—", "延长期限", "责令限期整改", "启动问责"]
     supervisor.locator(f"#decision-{esc['id']}").select_option("order_rectification")
     supervisor.locator(f"#comment-{esc['id']}").fill("限期十个工作日整改")
-    reads_well(supervisor, "supervisor-2-slip-figures-timeline", "部门经办人", "反馈评价结果")
+    reads_well(supervisor, "supervisor-journey-2-slip-figures-timeline", "部门经办人", "反馈评价结果")
     supervisor.locator("#decide button[type='submit']").first.click()
     expect(supervisor.locator(".flash-ok")).to_contain_text("责令限期整改")
     expect(supervisor.locator("#esc-facts .esc-decision")).to_contain_text("责令限期整改 — 限期十个工作日整改")
-    reads_well(supervisor, "supervisor-3-decided")
+    reads_well(supervisor, "supervisor-journey-3-decided")
 
 
 def test_an_auditor_searches_opens_the_trail_and_verifies(cycle, pages, assets):
@@ -229,7 +229,7 @@ def test_an_auditor_searches_opens_the_trail_and_verifies(cycle, pages, assets):
     auditor.click("#audit-search button[type=submit]")
     result = auditor.locator(f"#audit-results tr[data-instance='{iid}']")
     expect(result).to_contain_text("中小学校舍安全工程")
-    reads_well(auditor, "auditor-1-search", "中小学校舍安全工程", "绩效目标编报与审核")
+    reads_well(auditor, "auditor-journey-1-search", "中小学校舍安全工程", "绩效目标编报与审核")
     result.locator("text=审计").click()
     auditor.wait_for_url(pages.url(f"/audit/{iid}"))
     expect(auditor.locator(".timeline li")).not_to_have_count(0)
@@ -237,10 +237,10 @@ def test_an_auditor_searches_opens_the_trail_and_verifies(cycle, pages, assets):
         expect(auditor.locator(".diagram[data-ready='1']")).to_be_visible()
         expect(auditor.locator("g.djs-element.mark-completed[data-element-id='declare_goal']")).to_have_count(1)
         expect(auditor.locator("g.djs-connection.mark-taken")).not_to_have_count(0)
-    reads_well(auditor, "auditor-2-trail", "标准化改造学校数")
+    reads_well(auditor, "auditor-journey-2-trail", "标准化改造学校数")
     auditor.click("#verify")
     expect(auditor.locator(".flash-ok")).to_contain_text("校验通过")
-    reads_well(auditor, "auditor-3-verified")
+    reads_well(auditor, "auditor-journey-3-verified")
 
 
 def test_a_designer_reads_the_deployed_model_and_the_diff_of_two_versions(cycle, pages, assets):
@@ -252,33 +252,33 @@ def test_a_designer_reads_the_deployed_model_and_the_diff_of_two_versions(cycle,
     designer = pages.open("designer")
     designer.get_by_role("link", name="流程设计").first.click()
     expect(designer.locator("#versions tbody tr")).to_have_count(2)
-    reads_well(designer, "designer-1-versions", "绩效目标编报与审核")
+    reads_well(designer, "designer-journey-1-versions", "绩效目标编报与审核")
     designer.click("#show-diff")
     expect(designer.locator("pre.diff")).to_contain_text("部门负责人审核并报送")
-    reads_well(designer, "designer-2-diff", source="pre.diff")
+    reads_well(designer, "designer-journey-2-diff", source="pre.diff")
     if assets:
         designer.goto(pages.url("/designer?edit=goal_review"))
         expect(designer.locator("#modeler[data-ready='1']")).to_be_visible()
         designer.locator("g.djs-element[data-element-id='submit_goal']").click()
         expect(designer.locator("#properties")).to_contain_text("部门负责人审核并报送")
         # the panel lists the model's extension properties by their names, identifiers as the model has them
-        reads_well(designer, "designer-3-modeler", source=".bio-properties-panel-collapsible-entry-header-title")
+        reads_well(designer, "designer-journey-3-modeler", source=".bio-properties-panel-collapsible-entry-header-title")
 
 
 def test_an_administrator_edits_a_rule_row(cycle, pages, assets):
     admin = pages.open("admin")
     admin.click("nav >> text=管理")
-    reads_well(admin, "admin-1-home", "用户与角色")
+    reads_well(admin, "admin-journey-1-home", "用户与角色")
     admin.goto(pages.url("/admin/rules?year=2015&level=municipal"))
     row = admin.locator("tr[data-rule='feedback.days']")
     expect(row.locator(".rule-value")).to_have_text("20 天")
-    reads_well(admin, "admin-2-rules", "结果反馈期限")
+    reads_well(admin, "admin-journey-2-rules", "结果反馈期限")
     row.locator("text=修改").click()
     admin.fill("#value", "15")
     admin.fill("#source", "本地做法：市财政局 2015 年通知，结果在评价完成后 15 天内反馈")
-    reads_well(admin, "admin-3-rule-form")
+    reads_well(admin, "admin-journey-3-rule-form")
     admin.click("#rule-form button[type=submit]")
     expect(admin.locator("tr[data-rule='feedback.days'] .rule-value")).to_have_text("15 天")
     with db.read(cycle.rt.engine) as conn:
         assert store.get(conn, 2015, "municipal", "feedback.days") == 15
-    reads_well(admin, "admin-4-rule-saved", "15 天内反馈")
+    reads_well(admin, "admin-journey-4-rule-saved", "15 天内反馈")
