@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from service.config import ROOT
 from service.engine import form_checks
 from service.web import formdata
+from tests.conftest import count_rows, fixture_files
 from tests.web.conftest import signed_in
 from tests.workflows import test_evaluation as evaluation
 from tests.workflows.test_goal_review import GOAL
@@ -236,3 +237,18 @@ def test_api_and_page_refuse_an_unexplained_self_evaluation_overspend_at_its_fie
 
     cycle.complete(iid, "self_evaluation", {**over, "deviation_reasons": "追加预算 100,000 元已批复"}, user="staff_a")
     assert cycle.instance(iid)["data"]["deviation_reasons"] == "追加预算 100,000 元已批复"
+
+
+def test_a_start_forms_checks_across_fields_stand_at_their_field(client, runtime, deploy_fixture):
+    start = json.loads(fixture_files("simple_start.schema.json")["simple_start.schema.json"])
+    start["properties"] |= {"from": {"type": "string", "format": "date", "title": "起"},
+                            "to": {"type": "string", "format": "date", "title": "止", "x-not-before": "from"}}
+    deploy_fixture(files={**fixture_files("simple.bpmn", "simple_form.schema.json"),
+                          "simple_start.schema.json": json.dumps(start).encode("utf-8")})
+    backwards = {"amount": 1, "from": "2015-03-10", "to": "2015-03-01"}
+    resp = client.post("/api/instances", json={"process_id": "simple", "data": backwards})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == [{"field": "data/to", "message": "is before from"}]
+    assert count_rows(runtime, "instances") == 0
+    resp = client.post("/api/instances", json={"process_id": "simple", "data": {**backwards, "to": "2015-03-10"}})
+    assert resp.status_code == 201 and count_rows(runtime, "instances") == 1
