@@ -1,7 +1,8 @@
 """A form's errors as the engine reports them ({field, message}): its JSON Schema first, then the checks across
-fields a person expects that the schema cannot say: the amount executed against the budget, weights that total 100,
-dates in order (a date field's "x-not-before" names the sibling field it may not precede). The messages are the
-engine's English; service/web/formdata.py `engine_errors` puts them in the page's words.
+fields a person expects that the schema cannot say: the amount executed against the budget (an amount field's
+"x-within-budget" names the field that must explain spending more than the project's budget_amount), weights that
+total 100, dates in order (a date field's "x-not-before" names the sibling field it may not precede). The messages
+are the engine's English; service/web/formdata.py `engine_errors` puts them in the page's words.
 
 The cross-field checks run only when the schema passes, so every value they read has its schema's type.
 """
@@ -54,17 +55,19 @@ def _number(value: Any) -> float | None:
 
 
 def _within_budget(schema: dict[str, Any], data: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
-    """More executed than budgeted needs the reasons for the deviation (on a form that has a field for them)."""
-    fields = schema.get("properties") or {}
-    if "executed_amount" not in fields or "deviation_reasons" not in fields:
-        return []
-    executed, budget = _number(data.get("executed_amount")), _number(context.get("budget_amount"))
-    if executed is None or budget is None or executed <= budget + _TOLERANCE:
-        return []
-    if str(data.get("deviation_reasons") or "").strip():
-        return []
-    return [{"field": "executed_amount", "message": f"exceeds the budget of {budget:.2f}"},
-            {"field": "deviation_reasons", "message": "required when the executed amount exceeds the budget"}]
+    """More executed than budgeted needs the reasons for the deviation, in the field the amount names."""
+    budget = _number(context.get("budget_amount"))
+    out: list[dict[str, Any]] = []
+    for name, prop in (schema.get("properties") or {}).items():
+        reasons = prop.get("x-within-budget") if isinstance(prop, dict) else None
+        executed = _number(data.get(name))
+        if not isinstance(reasons, str) or executed is None or budget is None or executed <= budget + _TOLERANCE:
+            continue
+        if str(data.get(reasons) or "").strip():
+            continue
+        out += [{"field": name, "message": f"exceeds the budget of {budget:.2f}"},
+                {"field": reasons, "message": "required when the executed amount exceeds the budget"}]
+    return out
 
 
 def _weights_total(schema: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:

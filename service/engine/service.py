@@ -492,7 +492,8 @@ def _validate_start_data(version: LoadedVersion, form_key: str | None, data: dic
     validator = version.validator(form_key_name(form_key))
     if validator is None:  # deploy pins every start form with its model; a version without one takes no data
         raise InvalidInput(f"the start form {form_key_name(form_key)!r} is not part of this version")
-    errors = form_checks.schema_errors(validator, data)
+    errors = form_checks.schema_errors(validator, data) or form_checks.cross_field(
+        version.forms[form_key_name(form_key)], data, data)  # the start data is all the context there is
     if errors:
         raise InvalidInput(f"the start form has {len(errors)} error(s)",
                            [{"field": "/".join(["data", *filter(None, [e["field"]])]), "message": e["message"]}

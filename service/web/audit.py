@@ -11,7 +11,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service.engine.archive import export_csv, export_jsonl
-from service.queries import audit, instances
+from service.queries import audit, diagram_marks, instances
 from service.queries.escalations import of_instance as instance_escalations
 from service.web import bp, i18n
 from service.web.auth import login_required
@@ -39,9 +39,7 @@ def audit_page(instance_id: str) -> ResponseReturnValue:
     chosen = request.args.get("process")
     if chosen not in processes:
         chosen = next((p for p in reversed(busy) if p in processes), inst["process_id"])
-    tasks = [t for t in state["tasks"] if t["process"] == chosen]
-    marks = {"completed": sorted({t["bpmn_id"] for t in tasks if t["state"] == "COMPLETED"}),
-             "active": sorted({t["bpmn_id"] for t in tasks if t["state"] in ACTIVE}),
+    marks = {**diagram_marks.of_process(rt.engine, inst["version"], chosen, state["tasks"]),
              "changed": sorted({c["bpmn_id"] for c in state["changes"]["tasks"]})}
     event = next((e for e in timeline["items"] if e["seq"] == seq), None)
     return render_template("web/audit.html", inst=inst, state=state, seq=seq, last=last, timeline=timeline,

@@ -19,6 +19,7 @@ from service.errors import Forbidden, InvalidModel
 from service.queries import deployed_versions, process_models
 from service.web import bp, i18n
 from service.web.auth import login_required
+from service.web.modeler_terms import modeler_terms
 from service.web.pages import runtime, viewer
 
 MAX_DIFF_LINES = 4000  # per file: a diff longer than this is cut (the files can be downloaded whole)
@@ -53,7 +54,7 @@ def _page(result: dict[str, Any] | None = None, draft: str | None = None, draft_
     rt = runtime()
     return render_template("web/designer.html", latest=process_models.list_latest(rt.engine, 1, 500)["items"],
                            versions=deployed_versions.versions(rt.engine), result=result, draft=draft,
-                           draft_name=draft_name,
+                           draft_name=draft_name, modeler_terms=modeler_terms(i18n.current()),
                            edit=request.args.get("edit")), status
 
 

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from service import clock
 from service.errors import JixiaoError
-from service.queries import audit, deployed_versions, instances
+from service.queries import audit, deployed_versions, diagram_marks, instances
 from service.queries import escalations as escalation_queries
 from service.queries import tasks as task_queries
 from service.web import bp, refusals
@@ -35,18 +35,17 @@ def diagram(version: str, process_id: str) -> ResponseReturnValue:
                     headers={"Cache-Control": "private, max-age=86400"})  # a version never changes
 
 
-ACTIVE = ("READY", "WAITING", "STARTED")
+ACTIVE = diagram_marks.ACTIVE
 
 
-def markers(state: dict[str, Any] | None, process_id: str, ready: list[dict[str, Any]],
-            escalations: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """The elements of one process's diagram to mark: completed, active, overdue and escalated."""
+def markers(inst: dict[str, Any], state: dict[str, Any] | None, process_id: str, ready: list[dict[str, Any]],
+            escalations: list[dict[str, Any]]) -> dict[str, Any]:
+    """The marks on one process's diagram: completed, active, the flows taken, overdue and escalated elements,
+    and the called processes its call activities stand for (shown as links under the diagram)."""
     now = clock.now()
-    tasks = [t for t in (state or {}).get("tasks", []) if t["process"] == process_id]
+    marks = diagram_marks.of_process(runtime().engine, inst["version"], process_id, (state or {}).get("tasks", []))
     overdue = {t["bpmn_id"] for t in ready if t["due_at"] is not None and clock.from_db(t["due_at"]) < now}
-    return {"completed": sorted({t["bpmn_id"] for t in tasks if t["state"] == "COMPLETED"}),
-            "active": sorted({t["bpmn_id"] for t in tasks if t["state"] in ACTIVE}),
-            "overdue": sorted(overdue), "escalated": sorted({e["element_id"] for e in escalations})}
+    return {**marks, "overdue": sorted(overdue), "escalated": sorted({e["element_id"] for e in escalations})}
 
 
 def owning_process(version: str, bpmn_id: str, default: str) -> str:
@@ -94,4 +93,4 @@ def instance_page(instance_id: str) -> ResponseReturnValue:
         chosen = next((p for p in reversed(busy) if p in processes), inst["process_id"])
     return render_template("web/instance.html", inst=inst, state=state, state_problem=state_problem,
                            ready=ready, done=done, escalations=escalations, history=history,
-                           marks=markers(state, chosen, ready, escalations), processes=processes, chosen=chosen)
+                           marks=markers(inst, state, chosen, ready, escalations), processes=processes, chosen=chosen)

@@ -13,7 +13,9 @@ from jsonschema import Draft202012Validator
 from service.config import ROOT
 from service.engine import form_checks
 from service.web import formdata
+from tests.conftest import count_rows, fixture_files
 from tests.web.conftest import signed_in
+from tests.workflows import test_evaluation as evaluation
 from tests.workflows.test_goal_review import GOAL
 from tests.workflows.test_monitoring import ON_TRACK, _approved, _at
 
@@ -177,3 +179,76 @@ def test_dates_in_order_where_a_field_says_which_it_may_not_precede():
                       {"field": "steps/0/to", "message": "is before from"}]
     assert formdata.engine_errors(errors, schema, "zh") == {"end": "不能早于「开始日期」", "steps/0/to": "不能早于「起」"}
     assert formdata.engine_errors(errors, schema, "en")["end"] == "Cannot be before Start"
+
+
+# --- the self-evaluation's and the mid-term review's executed amounts ------------------------------------------
+
+SELF_EVALUATION = json.loads((ROOT / "forms" / "self_evaluation.schema.json").read_text(encoding="utf-8"))
+MIDTERM_REVIEW = json.loads((ROOT / "forms" / "midterm_review.schema.json").read_text(encoding="utf-8"))
+
+
+def test_a_self_evaluation_above_the_budget_needs_the_reasons():
+    over = evaluation.self_evaluation(1_300_000, evaluation.school_results(8, 98, 5000, 85))
+    errors = _errors(SELF_EVALUATION, over, {"budget_amount": 1_200_000})
+    assert errors == [{"field": "executed_amount", "message": "exceeds the budget of 1200000.00"},
+                      {"field": "deviation_reasons", "message": "required when the executed amount exceeds the budget"}]
+    assert formdata.engine_errors(errors, SELF_EVALUATION, "zh") == {
+        "executed_amount": "已执行金额超过预算 1,200,000.00 元，请填写偏差原因",
+        "deviation_reasons": "已执行金额超过预算时必填"}
+    assert _errors(SELF_EVALUATION, {**over, "deviation_reasons": "追加预算已批复"}, {"budget_amount": 1_200_000}) == []
+    assert _errors(SELF_EVALUATION, {**over, "deviation_reasons": "  "}, {"budget_amount": 1_200_000}) == errors
+    assert _errors(SELF_EVALUATION, {**over, "executed_amount": 1_200_000}, {"budget_amount": 1_200_000}) == []
+
+
+def test_a_midterm_review_above_the_budget_needs_the_reasons_at_its_own_field():
+    over = {"midterm_executed_amount": 1_250_000, "midterm_conclusion": "attention",
+            "midterm_indicator_actuals": [{"name": "新建校舍面积", "actual": 3000, "expected": 10000}]}
+    errors = _errors(MIDTERM_REVIEW, over, {"budget_amount": 1_200_000})
+    assert [e["field"] for e in errors] == ["midterm_executed_amount", "midterm_deviation_reasons"]
+    found = formdata.engine_errors(errors, MIDTERM_REVIEW, "zh")
+    assert found["midterm_deviation_reasons"] == "已执行金额超过预算时必填"
+    assert formdata.summary(found, MIDTERM_REVIEW, "zh")[1][1] == "超预算原因说明"
+    assert _errors(MIDTERM_REVIEW, {**over, "midterm_deviation_reasons": "提前拨付二期工程款"},
+                   {"budget_amount": 1_200_000}) == []
+    assert _errors(MIDTERM_REVIEW, {**over, "midterm_executed_amount": 480_000}, {"budget_amount": 1_200_000}) == []
+
+
+def test_api_and_page_refuse_an_unexplained_self_evaluation_overspend_at_its_fields(app, cycle):
+    pid = cycle.project(evaluation.project_id(want_spot_check=False), amount=1_200_000, fiscal_year=evaluation.FY)
+    iid = evaluation.start(cycle, pid, evaluation.SCHOOL)
+    over = evaluation.self_evaluation(1_300_000, evaluation.school_results(8, 98, 5000, 85))
+    body = cycle.complete(iid, "self_evaluation", over, user="staff_a", expect=422)
+    assert [e["field"] for e in body["errors"]] == ["executed_amount", "deviation_reasons"]
+    [task] = cycle.tasks(iid, "staff_a")
+    assert task["bpmn_id"] == "self_evaluation"  # nothing was completed
+
+    staff = signed_in(app, "staff_a")
+    staff.get(f"/tasks/{task['id']}")
+    form = {"executed_amount": "1300000", "summary": over["summary"]}
+    for n, row in enumerate(over["indicator_results"]):
+        for key, value in row.items():
+            form[f"indicator_results/{n}/{key}"] = str(value)
+    answer = staff.submit(f"/tasks/{task['id']}/complete", form)
+    page = _text(answer)
+    assert answer.status_code == 422
+    assert 'data-error-for="executed_amount" role="alert">已执行金额超过预算 1,200,000.00 元，请填写偏差原因' in page
+    assert 'data-error-for="deviation_reasons" role="alert">已执行金额超过预算时必填' in page
+    assert cycle.tasks(iid, "staff_a")[0]["id"] == task["id"]
+
+    cycle.complete(iid, "self_evaluation", {**over, "deviation_reasons": "追加预算 100,000 元已批复"}, user="staff_a")
+    assert cycle.instance(iid)["data"]["deviation_reasons"] == "追加预算 100,000 元已批复"
+
+
+def test_a_start_forms_checks_across_fields_stand_at_their_field(client, runtime, deploy_fixture):
+    start = json.loads(fixture_files("simple_start.schema.json")["simple_start.schema.json"])
+    start["properties"] |= {"from": {"type": "string", "format": "date", "title": "起"},
+                            "to": {"type": "string", "format": "date", "title": "止", "x-not-before": "from"}}
+    deploy_fixture(files={**fixture_files("simple.bpmn", "simple_form.schema.json"),
+                          "simple_start.schema.json": json.dumps(start).encode("utf-8")})
+    backwards = {"amount": 1, "from": "2015-03-10", "to": "2015-03-01"}
+    resp = client.post("/api/instances", json={"process_id": "simple", "data": backwards})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == [{"field": "data/to", "message": "is before from"}]
+    assert count_rows(runtime, "instances") == 0
+    resp = client.post("/api/instances", json={"process_id": "simple", "data": {**backwards, "to": "2015-03-10"}})
+    assert resp.status_code == 201 and count_rows(runtime, "instances") == 1

@@ -112,7 +112,8 @@ def test_qualitative_range_and_at_most_indicators_without_satisfaction_grade_goo
     iid = start(cycle, pid, ROADS)
     results = [{"name": "工程完工率", "actual": 90}, {"name": "单位造价", "actual": 250}, {"name": "工期", "actual": 15},
                {"name": "群众出行改善", "band": "partly", "percent": 70}, {"name": "绿化面积", "actual": 40}]
-    cycle.complete(iid, "self_evaluation", self_evaluation(1_300_000, results), user="staff_a")
+    over = {**self_evaluation(1_300_000, results), "deviation_reasons": "追加预算 100,000 元已批复"}  # above the budget: explained
+    cycle.complete(iid, "self_evaluation", over, user="staff_a")
     data = cycle.instance(iid)["data"]
     assert (data["final_score"], data["final_grade"], data["execution_rate"]) == (81.72, "良", 108.3333)
     parts = json.loads(evaluation_row(cycle, pid, "self").detail)["parts"]

@@ -6,6 +6,13 @@
   if (!host || typeof window.BpmnJS !== 'function' || !window.BpmnJSPropertiesPanel) { return; }
   var panel = window.BpmnJSPropertiesPanel;
   var texts = JSON.parse(host.getAttribute('data-texts'));
+  var terms = JSON.parse(host.getAttribute('data-terms') || '{}');  // the panel's labels in the page's language
+  function translate(template, replacements) {
+    var values = replacements || {};
+    return (terms[template] || template).replace(/{([^}]+)}/g, function (all, key) {
+      return values[key] !== undefined ? values[key] : all;
+    });
+  }
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
   var picker = document.getElementById('open-process');
   var nameInput = document.getElementById('model-name');
@@ -31,7 +38,7 @@
       container: host,
       propertiesPanel: { parent: '#properties' },
       additionalModules: [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule,
-                          panel.CamundaPlatformPropertiesProviderModule],
+                          panel.CamundaPlatformPropertiesProviderModule, { translate: ['value', translate] }],
       moddleExtensions: { camunda: camunda }
     });
     window.jixiaoModeler = modeler;
