@@ -18,12 +18,13 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP)
 
 ## Front-end libraries (bpmn-js, its Camunda properties panel, Chart.js) from npm, pinned by package-lock.json,
-## copied into $(VENDOR) (git-ignored). Without npm the pages still work, with a notice instead of diagrams.
+## copied into $(VENDOR) (git-ignored); the modeler's modelling advice (bpmn-js-bpmnlint with bpmnlint's rules and
+## .bpmnlintrc) bundled by esbuild from service/web/static_src/designer-lint.js. Without npm the pages still work, with a notice instead of diagrams.
 VENDOR := service/web/static/vendor
 NPM    := $(shell command -v npm 2>/dev/null)
 assets: $(VENDOR)/.installed
 
-$(VENDOR)/.installed: package.json package-lock.json
+$(VENDOR)/.installed: package.json package-lock.json .bpmnlintrc service/web/static_src/designer-lint.js
 ifeq ($(NPM),)
 	@echo "make assets: npm not found - pages work without diagrams and charts (a notice is shown instead)"
 else
@@ -37,6 +38,9 @@ else
 	   node_modules/camunda-bpmn-moddle/resources/camunda.json \
 	   node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
 	cp -r node_modules/bpmn-js/dist/assets/bpmn-font/css node_modules/bpmn-js/dist/assets/bpmn-font/font $(VENDOR)/bpmn-font/
+	cp node_modules/bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css $(VENDOR)/
+	node_modules/.bin/esbuild service/web/static_src/designer-lint.js --bundle --minify --format=iife --target=es2019 \
+	   --loader:.bpmnlintrc=json --log-level=warning --outfile=$(VENDOR)/designer-lint.js
 	touch $@
 endif
 
@@ -77,9 +81,12 @@ test-pg: setup assets chromium
 	psql -h 127.0.0.1 -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS jixiao_test" -c "CREATE DATABASE jixiao_test"
 	JIXIAO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/jixiao_test $(BIN)/pytest
 
-lint: setup
+## ruff and mypy over the Python, and bpmnlint (recommended rules, .bpmnlintrc: fake joins and fork-join gateways are errors)
+## over the models, from node_modules as `make assets` installed it (no network at lint time).
+lint: setup assets
 	$(BIN)/ruff check service workers tests bench migrations/env.py
 	$(BIN)/mypy
+	node_modules/.bin/bpmnlint workflows/*.bpmn
 
 ## Generated documentation: the deadline catalogue in docs/CYCLE.md, from the models (checked by the tests).
 docs: setup

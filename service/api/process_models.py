@@ -115,7 +115,7 @@ class Validate(MethodView):
         rt = runtime()
         bundle, errors = deployment.check(_uploaded_files(), rt.settings)
         if errors:
-            raise InvalidModel(f"{len(errors)} problem(s) in the uploaded model", [e.as_dict() for e in errors])
+            raise InvalidModel(deployment.invalid_detail(errors), [e.as_dict() for e in errors])
         return {"valid": True, "processes": [{"process_id": p, "name": n, "file": f}
                                              for p, (f, n) in sorted(bundle.processes.items())]}
 

@@ -56,12 +56,18 @@ def content_hash(bundle: Bundle) -> str:
     return h.hexdigest()
 
 
+def invalid_detail(errors: list[ModelError]) -> str:
+    """The problem's detail: how many problems, and the first ones named (which flow, which missing id...)."""
+    named = "; ".join(e.message for e in errors[:3]) + ("; ..." if len(errors) > 3 else "")
+    return f"{len(errors)} problem(s) in the uploaded model: {named}"
+
+
 def deploy(engine: Engine, cache: SpecCache, files: dict[str, bytes], settings: Settings,
            actor: str | None) -> Deployment:
     """Store the files as a new version (or return the identical existing one). Raises InvalidModel."""
     bundle, errors = check(files, settings)
     if errors:
-        raise InvalidModel(f"{len(errors)} problem(s) in the uploaded model", [e.as_dict() for e in errors])
+        raise InvalidModel(invalid_detail(errors), [e.as_dict() for e in errors])
     version = content_hash(bundle)
     processes = [{"process_id": pid, "name": name, "file": file}
                  for pid, (file, name) in sorted(bundle.processes.items())]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -59,9 +59,15 @@ class ModelError:
     line: int | None
     element_id: str | None
     message: str
+    code: str = ""  # for the pages: the message in the page's language, from texts "model_error_<code>"
+    params: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "element_id": self.element_id, "message": self.message}
+        out: dict[str, Any] = {"file": self.file, "line": self.line, "element_id": self.element_id,
+                               "message": self.message}
+        if self.code:
+            out |= {"code": self.code, "params": self.params}
+        return out
 
 
 
@@ -112,6 +118,7 @@ def scan_bpmn(name: str, tree: etree._ElementTree, limits: tuple[int, int], form
             _check_starters(name, el, errors)
         elif local == "startEvent" and local_name(el.getparent()) == "process":
             _check_start_form(name, el, forms, errors)
+    _check_flow_ends(name, root, errors)
     sources = {f.get("sourceRef") for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow")}
     for el in root.iter(*(f"{{{BPMN_NS}}}{n}" for n in FLOW_NODES - {"endEvent"})):
         if el.get("triggeredByEvent") == "true":
@@ -121,6 +128,21 @@ def scan_bpmn(name: str, tree: etree._ElementTree, limits: tuple[int, int], form
                                      "flow: end every path with an end event"))
     if count > max_elements:
         errors.append(ModelError(name, None, None, f"{count} flow elements; at most {max_elements} allowed"))
+
+
+def _check_flow_ends(name: str, root: etree._Element, errors: list[ModelError]) -> None:
+    """Every sequence flow starts and ends at an element of the document (the engine would otherwise fail with a
+    KeyError naming neither the flow nor the missing element)."""
+    ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        for attribute, end in (("targetRef", "target"), ("sourceRef", "source")):
+            ref = flow.get(attribute) or ""
+            if ref not in ids:
+                fid = flow.get("id") or ""
+                errors.append(ModelError(
+                    name, line_of(flow), fid or None,
+                    f"sequence flow {fid} has {attribute}=\"{ref}\": no element with that id in {name}",
+                    f"flow_missing_{end}", {"flow": fid, "ref": ref, "file": name}))
 
 
 def _check_expressions(name: str, el: etree._Element, local: str, errors: list[ModelError]) -> None:

@@ -11,15 +11,16 @@ from typing import Any
 
 from flask import Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from lxml import etree
 
 from service.domain.roles import PROCESS_DESIGNER
 from service.engine import deploy as deployment
-from service.engine.parsing import classify
+from service.engine import model_diff
+from service.engine.parsing import classify, safe_xml
 from service.errors import Forbidden, InvalidModel
 from service.queries import deployed_versions, process_models
 from service.web import bp, i18n
 from service.web.auth import login_required
-from service.web.modeler_terms import modeler_terms
 from service.web.pages import runtime, viewer
 
 MAX_DIFF_LINES = 4000  # per file: a diff longer than this is cut (the files can be downloaded whole)
@@ -39,14 +40,20 @@ def _check_or_deploy(files: dict[str, bytes], action: str) -> tuple[dict[str, An
         try:
             result = deployment.deploy(rt.engine, rt.specs, files, rt.settings, actor=actor)
         except InvalidModel as refused:
-            return {"ok": False, "errors": refused.errors}, 422
+            return {"ok": False, "errors": localized(refused.errors)}, 422
         return {"ok": True, "version": result.version, "created": result.created,
                 "processes": result.processes, "errors": []}, 201 if result.created else 200
     bundle, errors = deployment.check(files, rt.settings)
     if errors:
-        return {"ok": False, "errors": [e.as_dict() for e in errors]}, 422
+        return {"ok": False, "errors": localized([e.as_dict() for e in errors])}, 422
     return {"ok": True, "processes": [{"process_id": p, "name": n, "file": f}
                                       for p, (f, n) in sorted(bundle.processes.items())], "errors": []}, 200
+
+
+def localized(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Model errors with their message in the page's language where the check names its kind."""
+    return [e | {"message": i18n.text(f"model_error_{e['code']}", **e.get("params", {}))} if e.get("code") else e
+            for e in errors]
 
 
 def _page(result: dict[str, Any] | None = None, draft: str | None = None, draft_name: str | None = None,
@@ -54,7 +61,7 @@ def _page(result: dict[str, Any] | None = None, draft: str | None = None, draft_
     rt = runtime()
     return render_template("web/designer.html", latest=process_models.list_latest(rt.engine, 1, 500)["items"],
                            versions=deployed_versions.versions(rt.engine), result=result, draft=draft,
-                           draft_name=draft_name, modeler_terms=modeler_terms(i18n.current()),
+                           draft_name=draft_name,
                            edit=request.args.get("edit")), status
 
 
@@ -106,6 +113,10 @@ def designer_model() -> ResponseReturnValue:
     return jsonify(result), status
 
 
+def _tree(name: str, content: bytes | None) -> etree._ElementTree | None:
+    return safe_xml(name, content) if content is not None else None
+
+
 def _base_files(version: str) -> dict[str, bytes]:
     """A version's models (BPMN, DMN), and its forms unless the shared forms folder has a newer copy."""
     if not version:
@@ -132,7 +143,8 @@ def designer_download(version: str, name: str) -> ResponseReturnValue:
 @bp.get("/designer/diff")
 @login_required
 def designer_diff() -> ResponseReturnValue:
-    """A text diff of the files of two versions."""
+    """Two versions compared: per BPMN file both diagrams with the added, removed and changed elements marked and
+    a table of the changed properties; the text diff of every changed file behind a "show XML" switch."""
     _designer()
     rt = runtime()
     a, b = request.args.get("a", ""), request.args.get("b", "")
@@ -147,7 +159,11 @@ def designer_diff() -> ResponseReturnValue:
             continue
         lines = list(difflib.unified_diff(before, after, f"{a[:12]}/{name}", f"{b[:12]}/{name}", lineterm=""))
         state = "added" if name not in old else "removed" if name not in new else "changed"
+        elements = None
+        if classify(name) == "bpmn":
+            elements = model_diff.compare(_tree(name, old.get(name)), _tree(name, new.get(name)))
         changes.append({"name": name, "state": state, "lines": lines[:MAX_DIFF_LINES],
-                        "cut": len(lines) > MAX_DIFF_LINES})
+                        "cut": len(lines) > MAX_DIFF_LINES, "elements": elements,
+                        "marks": model_diff.marks(elements or [])})
     unchanged = sorted(n for n in set(old) & set(new) if old[n] == new[n])
     return render_template("web/diff.html", a=a, b=b, changes=changes, unchanged=unchanged)

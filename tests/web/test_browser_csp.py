@@ -52,8 +52,8 @@ def test_inbox_task_designer_dashboard_and_api_docs_run_under_the_policy(cycle, 
         expect(designer.locator("#modeler[data-ready='1']")).to_be_visible()
         designer.locator("g.djs-element[data-element-id='declare_goal']").click()
         expect(designer.locator("#properties")).to_contain_text("编报绩效目标")
-        designer.locator("#properties").get_by_text("User assignment").click()  # the panel's entries render
-        expect(designer.locator("#properties").get_by_text("Candidate groups")).to_be_visible()
+        designer.locator("#properties").get_by_text("办理人分配").click()  # the panel's entries render, in Chinese
+        expect(designer.locator("#properties").get_by_text("候选组", exact=True)).to_be_visible()
     screenshot(designer, "csp-3-designer")
 
     designer.goto(pages.url("/api/docs"))

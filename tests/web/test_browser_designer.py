@@ -3,6 +3,7 @@ the modeler), uploads the fixed file and deploys it; the version list, diff and 
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import screenshot
@@ -74,13 +75,65 @@ def test_designer_fixes_a_broken_model_and_deploys(runtime, pages, assets):
         }""")
         designer.click("#model-deploy")
         expect(designer.locator("#model-result")).to_contain_text("已发布版本")
-        designer.reload()
+        # the tables show the new version without a reload
         expect(designer.locator("#versions tbody tr")).to_have_count(2)
+        expect(designer.locator("#processes")).to_contain_text(designer.locator("#versions tbody tr code").first
+                                                               .inner_text())
         designer.click("#show-diff")
-        expect(designer.locator("pre.diff")).to_contain_text("签收并回执")
+        # the renamed task: marked on both diagrams, one table row with its name before and after
+        expect(designer.locator(".diff-new[data-ready='1'] g.djs-element.mark-changed[data-element-id='sign']")
+               ).to_have_count(1)
+        expect(designer.locator(".diff-old[data-ready='1'] g.djs-element.mark-changed[data-element-id='sign']")
+               ).to_have_count(1)
+        row = designer.locator("table.element-changes tr[data-element='sign']")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("签收通知")
+        expect(row).to_contain_text("签收并回执")
+        expect(row).to_contain_text("名称")
+        expect(designer.locator("pre.diff")).not_to_be_visible()  # the XML only behind "show XML"
         screenshot(designer, "designer-3-diff")
 
     # Other roles do not design.
     staff = pages.open("staff_a")
     staff.goto(pages.url("/designer"))
     expect(staff.locator(".error")).to_contain_text("您的角色不允许此操作")
+
+
+# a second start event whose flow enters the task beside the first one's: a fake join
+FAKE_JOIN = MODEL.format(group="department_staff").replace(
+    '<bpmn:sequenceFlow id="f2" sourceRef="sign" targetRef="end" />',
+    '<bpmn:sequenceFlow id="f2" sourceRef="sign" targetRef="end" />\n'
+    '    <bpmn:startEvent id="again" name="再次" />\n'
+    '    <bpmn:sequenceFlow id="f3" sourceRef="again" targetRef="sign" />').replace(
+    '</bpmndi:BPMNPlane>',
+    '<bpmndi:BPMNShape id="again_di" bpmnElement="again"><dc:Bounds x="100" y="200" width="36" height="36" />'
+    '</bpmndi:BPMNShape><bpmndi:BPMNEdge id="f3_di" bpmnElement="f3"><di:waypoint x="136" y="218" />'
+    '<di:waypoint x="250" y="218" /><di:waypoint x="250" y="158" /></bpmndi:BPMNEdge></bpmndi:BPMNPlane>').replace(
+    '<bpmn:incoming>f1</bpmn:incoming>', '<bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f3</bpmn:incoming>')
+
+
+def test_modeler_gives_modelling_advice_and_its_panel_speaks_chinese(runtime, pages, assets):
+    if not assets:
+        pytest.skip("without the npm assets there is no modeler (test_pages checks the notice)")
+    designer = pages.open("designer")
+    designer.goto(pages.url("/designer"))
+    expect(designer.locator("#modeler[data-ready='1']")).to_be_visible()
+    designer.evaluate("xml => window.jixiaoModeler.importXML(xml)", FAKE_JOIN)
+    # bpmnlint's fake-join rule (an error in .bpmnlintrc) marks the task the two flows enter, in Chinese (the
+    # two start events and the unnamed ones have advice of their own)
+    overlay = designer.locator(".djs-overlays[data-container-id='sign'] .bjsl-overlay")
+    expect(overlay).to_have_count(1)
+    expect(designer.locator(".bjsl-button")).to_contain_text("个错误")
+    designer.locator("g.djs-element[data-element-id='sign']").click()
+    expect(designer.locator("#properties")).to_contain_text("常规")
+    expect(designer.locator("#properties")).to_contain_text("办理人分配")
+    overlay.hover()
+    expect(overlay.locator(".bjsl-dropdown")).to_contain_text("多条流入的顺序流没有汇合")
+    screenshot(designer, "designer-4-advice")
+
+    designer.goto(pages.url("/designer?lang=en"))
+    expect(designer.locator("#modeler[data-ready='1']")).to_be_visible()
+    designer.evaluate("xml => window.jixiaoModeler.importXML(xml)", FAKE_JOIN)
+    expect(designer.locator(".bjsl-button")).to_contain_text("Errors")
+    designer.locator("g.djs-element[data-element-id='sign']").click()
+    expect(designer.locator("#properties")).to_contain_text("User assignment")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -208,6 +209,15 @@ def test_designer_checks_deploys_downloads_and_diffs(app, runtime):
     versions = [v["hash"] for v in deployed_versions.versions(runtime.engine)]
     diff = _text(designer.get(f"/designer/diff?a={versions[1]}&b={versions[0]}"))
     assert '-    <bpmn:userTask id="sign" name="签收通知" camunda:candidateGroups="department_staff"' in diff
+    # one changed element, its candidate groups before and after, marked on both diagrams; the XML behind a switch
+    rows = re.findall(r'<tr class="element-(\w+)" data-element="(\w+)">.*?<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td></tr>',
+                      diff, re.S)
+    assert [(state, eid, prop, re.sub("<.*?>", "", before), re.sub("<.*?>", "", after))
+            for state, eid, prop, before, after in rows] == [
+        ("changed", "sign", "候选组", "department_staff", "department_head")]
+    assert re.findall(r"data-marks='(.*?)'", diff) == ['{"changed": ["sign"], "removed": []}',
+                                                      '{"added": [], "changed": ["sign"]}']
+    assert '<details class="raw-diff"><summary>显示 XML 差异</summary>' in diff
     download = designer.get(f"/designer/versions/{versions[0]}/files/notice.bpmn")
     assert download.status_code == 200 and b"department_head" in download.get_data()
     checked = designer.http.post("/designer/model", json={"name": "notice", "xml": MODEL.format(group="x"),
@@ -216,6 +226,24 @@ def test_designer_checks_deploys_downloads_and_diffs(app, runtime):
     assert checked.status_code == 422 and checked.get_json()["errors"][0]["element_id"] == "sign"
     no_token = designer.http.post("/designer/model", json={"name": "n", "xml": "", "action": "validate"})
     assert no_token.status_code == 400  # CSRF protected like every form
+
+
+
+def test_a_flow_to_a_missing_element_is_named_in_the_pages_language(app, runtime):
+    from tests.web.test_browser_designer import MODEL
+
+    designer = signed_in(app, "designer")
+    designer.get("/designer")
+    broken = MODEL.format(group="department_staff").replace('sourceRef="sign" targetRef="end"',
+                                                            'sourceRef="sign" targetRef="archive"')
+    for lang, message in (("zh", "顺序流 f2 指向不存在的元素“archive”（notice.bpmn 中没有这个 id）"),
+                          ("en", 'Sequence flow f2 points to a missing element "archive" (no such id in notice.bpmn)')):
+        checked = designer.http.post(f"/designer/model?lang={lang}", json={"name": "notice.bpmn", "xml": broken,
+                                                                           "action": "deploy"},
+                                     headers={"X-CSRFToken": designer.csrf_token()})
+        assert checked.status_code == 422
+        assert [(e["element_id"], e["message"]) for e in checked.get_json()["errors"]] == [("f2", message)]
+    assert not [v for v in deployed_versions.versions(runtime.engine) if "notice" in v["processes"]]
 
 
 def test_language_switch_keeps_the_choice(app, cycle, declaring):

@@ -1,18 +1,13 @@
 /* The designers' modeler: bpmn-js with the Camunda 7 properties panel (candidate groups, due date, form key,
-   external topic), validation and deployment through /designer/model, errors listed and their elements marked. */
+   external topic), modelling advice on the diagram while editing (bpmnlint's recommended rules, vendor/
+   designer-lint.js), everything in Chinese on Chinese pages (designer-zh.js), validation and deployment through
+   /designer/model, errors listed and their elements marked; after a deployment the page reloads to the new version. */
 (function () {
   'use strict';
   var host = document.getElementById('modeler');
   if (!host || typeof window.BpmnJS !== 'function' || !window.BpmnJSPropertiesPanel) { return; }
   var panel = window.BpmnJSPropertiesPanel;
   var texts = JSON.parse(host.getAttribute('data-texts'));
-  var terms = JSON.parse(host.getAttribute('data-terms') || '{}');  // the panel's labels in the page's language
-  function translate(template, replacements) {
-    var values = replacements || {};
-    return (terms[template] || template).replace(/{([^}]+)}/g, function (all, key) {
-      return values[key] !== undefined ? values[key] : all;
-    });
-  }
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
   var picker = document.getElementById('open-process');
   var nameInput = document.getElementById('model-name');
@@ -33,14 +28,31 @@
     .then(start)
     .catch(function () { host.textContent = texts.failed; });
 
+  // bpmn-js's `translate` service replaced: the Chinese text of designer-zh.js on Chinese pages, {placeholders}
+  // filled in as bpmn-js's own does.
+  var chinese = /^zh/.test(document.documentElement.lang) ? (window.JixiaoDesignerZh || {}) : {};
+  function translate(template, replacements) {
+    var text = Object.prototype.hasOwnProperty.call(chinese, template) ? chinese[template] : template;
+    return text.replace(/{([^}]+)}/g, function (_, key) {
+      return replacements && key in replacements ? replacements[key] : '{' + key + '}';
+    });
+  }
+  var TranslateModule = { translate: ['value', translate] };
+
   function start(camunda) {
-    var modeler = new window.BpmnJS({
+    var modules = [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule,
+                   panel.CamundaPlatformPropertiesProviderModule, TranslateModule];
+    var options = {
       container: host,
       propertiesPanel: { parent: '#properties' },
-      additionalModules: [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule,
-                          panel.CamundaPlatformPropertiesProviderModule, { translate: ['value', translate] }],
+      additionalModules: modules,
       moddleExtensions: { camunda: camunda }
-    });
+    };
+    if (window.JixiaoLint) {
+      modules.push(window.JixiaoLint.module);
+      options.linting = { bpmnlint: window.JixiaoLint.config, active: true };
+    }
+    var modeler = new window.BpmnJS(options);
     window.jixiaoModeler = modeler;
 
     function open(xml) {
@@ -94,6 +106,7 @@
         box.setAttribute('role', 'status');
         box.textContent = body.version ? texts.deployed.replace('{v}', body.version.slice(0, 12)) : texts.valid;
         clearMarks();
+        if (body.version) { refresh(body.version); }
       } else {
         box.className = 'error-summary';
         box.setAttribute('role', 'alert');
@@ -123,6 +136,21 @@
         markErrors(body.errors);
       }
       result.appendChild(box);
+    }
+    // After a deployment the tables of processes and versions are read again and replaced, the modeler kept.
+    function refresh(version) {
+      return fetch(window.location.pathname + window.location.search, { credentials: 'same-origin' })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, 'text/html');
+          ['processes', 'diff-form'].forEach(function (id) {
+            var old = document.getElementById(id);
+            var now = fresh.getElementById(id);
+            if (old && now) { old.replaceWith(document.importNode(now, true)); }
+          });
+          var table = document.getElementById('versions');
+          if (table) { table.setAttribute('data-latest', version); }
+        });
     }
     function send(action) {
       return modeler.saveXML({ format: true }).then(function (saved) {

@@ -191,3 +191,17 @@ def test_structural_error_points_at_element(client, runtime):
     body = _problem(_upload(client, {"m.bpmn": model}), 422)
     [err] = body["errors"]
     assert err["element_id"] == "t" and err["line"] == 6 and "outgoing" in err["message"]
+
+
+def test_flow_to_a_missing_element_names_the_flow_and_the_missing_id(client, runtime):
+    model = _bpmn("""    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="approve"/>""")
+    body = _problem(_upload(client, {"missing.bpmn": model}), 422)
+    assert body["detail"] == ('1 problem(s) in the uploaded model: sequence flow f1 has targetRef="approve": '
+                              "no element with that id in missing.bpmn")
+    assert body["errors"] == [{"file": "missing.bpmn", "line": 7, "element_id": "f1",
+                               "message": 'sequence flow f1 has targetRef="approve": no element with that id '
+                                          "in missing.bpmn", "code": "flow_missing_target",
+                               "params": {"flow": "f1", "ref": "approve", "file": "missing.bpmn"}}]
+    _assert_nothing_stored(runtime)
