@@ -2,7 +2,7 @@
 projects it continues, and the in-year budget adjustments (the plan 二(三)2) of a project or a fiscal year.
 
 A project continues another when it names it as `predecessor_project_id` (followed back through the chain) or,
-for projects recorded without the link, when the same department ran a project of the same name in an earlier
+for a project recorded without the link, when the same department ran a project of the same name in an earlier
 year. Reads only.
 """
 
@@ -25,8 +25,8 @@ _CHAIN_LIMIT = 20  # a continued project's chain back through the years; a loop 
 
 
 def lineage(conn: Connection, project_id: str) -> list[str]:
-    """The project and the projects it continues, the project first: its predecessor chain, then the
-    department's same-named projects of earlier years not already on it."""
+    """The project and the projects it continues, the project first: its predecessor chain when it names one,
+    else the department's same-named projects of earlier years (latest first)."""
     project = conn.execute(select(PROJECTS.c.id, PROJECTS.c.name, PROJECTS.c.department_id, PROJECTS.c.fiscal_year,
                                   PROJECTS.c.predecessor_project_id).where(PROJECTS.c.id == project_id)).first()
     if project is None:
@@ -36,6 +36,8 @@ def lineage(conn: Connection, project_id: str) -> list[str]:
     while link and link not in found and len(found) < _CHAIN_LIMIT:
         found.append(link)
         link = conn.execute(select(PROJECTS.c.predecessor_project_id).where(PROJECTS.c.id == link)).scalar()
+    if len(found) > 1:  # an explicit chain says which projects these are
+        return found
     same_named = conn.execute(select(PROJECTS.c.id).where(
         PROJECTS.c.department_id == project.department_id, PROJECTS.c.name == project.name,
         PROJECTS.c.fiscal_year < project.fiscal_year).order_by(PROJECTS.c.fiscal_year.desc())).scalars()
