@@ -20,6 +20,7 @@ from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.escalation_schemas import EscalationCountsSchema
 from service.api.problems import errors_documented
+from service.api.projects import BudgetAdjustmentSchema
 from service.domain.coverage import MEASURES, as_dict
 from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.domain.scorecard import DIMENSIONS
@@ -27,6 +28,7 @@ from service.queries import dashboard as dq
 from service.queries import escalations as escalation_queries
 from service.queries import scorecard as sq
 from service.queries.coverage import coverage_report
+from service.queries.project_history import adjustments_in
 from service.scorecard.launch import start_evaluations as launch_evaluations
 from service.scorecard.pilots import select_pilots
 
@@ -85,6 +87,25 @@ class CoverageSchema(Schema):
     measures = fields.List(fields.Nested(MeasureSchema), required=True)
 
 
+class AdjustmentArgs(Schema):
+    year = fields.Integer(required=True, validate=YEARS, metadata={"description": "fiscal year (预算年度)"})
+    level = fields.String(load_default=None, validate=LEVEL, metadata={"description": "municipal | district; all"})
+
+
+class BudgetAdjustmentLineSchema(BudgetAdjustmentSchema):
+    project_name = fields.String(required=True)
+    department_id = fields.String(required=True)
+    department_name = fields.String(required=True)
+
+
+class BudgetAdjustmentTotalsSchema(Schema):
+    year = fields.Integer(required=True)
+    level = fields.String(required=True, allow_none=True)
+    count = fields.Integer(required=True)
+    total = fields.Float(required=True, metadata={"description": "CNY moved to the year's urgent spending"})
+    items = fields.List(fields.Nested(BudgetAdjustmentLineSchema), required=True)
+
+
 _BUREAU_READERS = "this report is for the finance bureau's reviewers, supervisors and auditors"
 
 
@@ -101,6 +122,18 @@ class Coverage(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Coverage of the plan's targets for a fiscal year and level, with the projects and departments behind it."""
         return as_dict(coverage_report(runtime().engine, args["year"], args["level"]))
+
+
+@blp.route("/budget-adjustments")
+class BudgetAdjustments(MethodView):
+    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
+    @blp.arguments(AdjustmentArgs, location="query")
+    @blp.response(200, BudgetAdjustmentTotalsSchema)
+    @errors_documented(blp, 403)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The year's in-year budget adjustments (the plan 二(三)2: money moved from projects that will miss their
+        goals toward the same year's urgent spending), each with its project, and their count and total."""
+        return adjustments_in(runtime().engine, args["year"], args["level"])
 
 
 @blp.route("/escalations")

@@ -19,19 +19,30 @@ SECTORS = ("agriculture", "education", "health", "social_security", "environment
 
 
 def create(conn: Connection, now: datetime, *, id: str, fiscal_year: int, department_id: str, name: str,
-           sector: str, amount: Decimal | float | int, kind: str = "project", is_key: bool = False) -> dict[str, Any]:
-    """Add a project; whether it is major follows the year's threshold rule for the department's level."""
+           sector: str, amount: Decimal | float | int, kind: str = "project", is_key: bool = False,
+           predecessor_id: str | None = None) -> dict[str, Any]:
+    """Add a project; whether it is major follows the year's threshold rule for the department's level.
+
+    `predecessor_id` names the same project of an earlier year of the department, continued in this one (its
+    grades and budget decisions are shown to the reviewers of this one's goals)."""
     dept = conn.execute(select(Department.level).where(Department.id == department_id)).first()
     if dept is None:
         raise InvalidInput("unknown department", [{"field": "department_id", "message": "no such department"}])
     if sector not in SECTORS:
         raise InvalidInput("unknown sector", [{"field": "sector", "message": f"one of {', '.join(SECTORS)}"}])
+    if predecessor_id is not None:
+        before = conn.execute(select(PROJECTS.c.department_id, PROJECTS.c.fiscal_year)
+                              .where(PROJECTS.c.id == predecessor_id)).first()
+        if before is None or before.department_id != department_id or before.fiscal_year >= fiscal_year:
+            raise InvalidInput("the predecessor is not an earlier project of the department",
+                               [{"field": "predecessor_project_id",
+                                 "message": "an earlier year's project of the same department"}])
     amount = Decimal(str(amount))
     threshold = Decimal(str(rules.get(conn, fiscal_year, dept.level, "goal.major_threshold")))
     row = {"id": id, "fiscal_year": fiscal_year, "department_id": department_id, "level": dept.level, "kind": kind,
            "name": name, "sector": sector, "amount": amount, "is_major": amount >= threshold, "is_key": is_key,
-           "status": "planned", "budget_cut": None, "instance_id": None, "created_at": clock.to_db(now),
-           "updated_at": clock.to_db(now)}
+           "status": "planned", "budget_cut": None, "predecessor_project_id": predecessor_id, "instance_id": None,
+           "created_at": clock.to_db(now), "updated_at": clock.to_db(now)}
     conn.execute(insert(PROJECTS).values(**row))
     return row
 

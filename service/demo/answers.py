@@ -108,9 +108,13 @@ def answer(form_key: str, v: dict[str, Any], s: Scenario, round_: int, indicator
         if s.stop and v.get("decision") != "suspend":  # the plan 二(一)2: suspended first, stopped if still serious
             return {"decision": "suspend", "decision_comment": "严重偏离绩效目标，暂缓执行，限期重新报告",
                     "budget_cut": None}
-        return {"decision": "stop" if s.stop else "resume", "decision_comment": "暂缓后仍严重偏离，停止执行"
-                if s.stop else "整改措施可行，恢复执行", "budget_cut": round(budget * (1 - s.execution), 2)
-                if s.stop else None}
+        if s.stop:  # the plan 二(三)2: the cut goes to the same year's urgent spending (an in-year adjustment)
+            return {"decision": "stop", "decision_comment": "暂缓后仍严重偏离，停止执行",
+                    "budget_cut": round(budget * (1 - s.execution), 2), "handling_opinion": "stop",
+                    "adjustment_toward": "防汛抗旱应急资金",
+                    "adjustment_reason": "项目暂缓后仍严重偏离绩效目标，核减未执行预算用于当年急需安排的项目支出"}
+        return {"decision": "resume", "decision_comment": "整改措施可行，恢复执行", "budget_cut": None,
+                "handling_opinion": "continue"}
     if form_key == "self_evaluation":
         return {"executed_amount": round(budget * s.spent, 2),
                 "indicator_results": [_result(i, s.achievement) for i in inds],

@@ -11,7 +11,7 @@ from service import clock, db
 from service.cycle import projects as project_store
 from service.demo import people
 from service.demo.progress import Progress
-from service.demo.projects import generate, whole_department
+from service.demo.projects import DemoProject, continued, generate, whole_department
 from service.models import Department, Project
 from service.runtime import Runtime
 
@@ -66,6 +66,7 @@ def _create_projects(rt: Runtime, per_year: int | None) -> dict[int, list[str]]:
     per_dept = {d["id"]: (3 if d["level"] == "municipal" else 2) for d in depts}
     municipal = [d for d in depts if d["level"] == "municipal"]
     cohorts: dict[int, list[str]] = {}
+    made: dict[int, list[DemoProject]] = {}
     with db.write(rt.engine) as conn:
         for fy in (year - 1, year, year + 1):
             items = generate(depts, [fy], per_dept, seed=fy)
@@ -73,11 +74,14 @@ def _create_projects(rt: Runtime, per_year: int | None) -> dict[int, list[str]]:
             if per_year is not None:  # a small demo keeps the spread of departments and one pilot
                 items = items[::max(1, len(items) // per_year)][:per_year - 1]
                 pilots = pilots[:1]
+            if fy == year + 1:
+                items = continued(made[year - 1], items)
             items += pilots
             for p in items:
                 project_store.create(conn, clock.now(), id=p.id, fiscal_year=p.fiscal_year,
                                      department_id=p.department_id, name=p.name, sector=p.sector, amount=p.amount,
-                                     kind=p.kind, is_key=p.is_key)
+                                     kind=p.kind, is_key=p.is_key, predecessor_id=p.predecessor_id)
+            made[fy] = items
             cohorts[fy] = [p.id for p in items]
     return cohorts
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 # Project names by sector: what a municipal budget actually funds.
@@ -41,6 +41,7 @@ class DemoProject:
     amount: Decimal
     kind: str = "project"
     is_key: bool = False
+    predecessor_id: str | None = None  # the same project of an earlier year, continued
 
 
 def _amount(rng: random.Random, major: bool) -> Decimal:
@@ -74,6 +75,24 @@ def generate(departments: list[dict], years: list[int], per_department: dict[str
                 out.append(DemoProject(id=f"{year}-{dept['id']}-{i + 1:02d}", fiscal_year=year,
                                        department_id=dept["id"], name=name, sector=s, amount=_amount(rng, major),
                                        is_key=major and rng.random() < 0.6))
+    return out
+
+
+def continued(earlier: list[DemoProject], later: list[DemoProject]) -> list[DemoProject]:
+    """The later year's projects with each department's first one continuing the department's first project of
+    the earlier year (same name and sector, the predecessor named): the year N results known while the budget of
+    N + 2 is prepared, so the N + 2 goal review shows the N grade."""
+    first: dict[str, DemoProject] = {}
+    for p in earlier:
+        if p.kind == "project":
+            first.setdefault(p.department_id, p)
+    out, linked = [], set()
+    for p in later:
+        before = first.get(p.department_id)
+        if before is not None and p.department_id not in linked and p.kind == "project":
+            linked.add(p.department_id)
+            p = replace(p, name=before.name, sector=before.sector, predecessor_id=before.id)
+        out.append(p)
     return out
 
 

@@ -18,6 +18,7 @@ PROPOSALS = ("priority", "maintain", "cut", "cancel", "hold")
 HOLD = "hold"
 _CENT = Decimal("0.01")
 _RULE = "linkage.proposals"
+_YEAR_RULE = "linkage.budget_year_offset"
 
 
 def check_proposals(proposals: Mapping[str, Any]) -> dict[str, tuple[str, Decimal]]:
@@ -66,3 +67,15 @@ def proposed_amount(base_amount: Any, proposal: str, grade: str | None, proposal
         raise InvalidInput("the base amount is negative", [{"field": "budget_amount", "message": "must be ≥ 0"}])
     amount = (base * (1 + change_for(proposal, grade, proposals))).quantize(_CENT, rounding=ROUND_HALF_UP)
     return max(amount, Decimal("0.00"))
+
+
+def budget_year(fiscal_year: int, offset: Any) -> int:
+    """The budget year a fiscal year's results are decided into: fiscal year + rule `linkage.budget_year_offset`.
+
+    Results of year N are known in the first half of N + 1, when the budget of N + 1 is already in force and that
+    of N + 2 is being prepared, so the default offset is 2 (local practice, see the rule row's source).
+    """
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 1 <= offset <= 3:
+        raise InvalidInput(f"{_YEAR_RULE} must be a whole number of years from 1 to 3",
+                           [{"field": _YEAR_RULE, "message": repr(offset)}])
+    return int(fiscal_year) + offset

@@ -28,8 +28,8 @@ def schema_errors(validator: Draft202012Validator, data: dict[str, Any]) -> list
 
 def cross_field(schema: dict[str, Any], data: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
     """The checks across fields; `context` is the data the task already holds (the project's budget_amount)."""
-    return [*_within_budget(schema, data, context), *_weights_total(schema, data),
-            *_dates_in_order(schema, schema, data, "")]
+    return [*_within_budget(schema, data, context), *_adjustment_within_budget(schema, data, context),
+            *_weights_total(schema, data), *_dates_in_order(schema, schema, data, "")]
 
 
 def _field(error: Any) -> str | None:
@@ -68,6 +68,22 @@ def _within_budget(schema: dict[str, Any], data: dict[str, Any], context: dict[s
         out += [{"field": name, "message": f"exceeds the budget of {budget:.2f}"},
                 {"field": reasons, "message": "required when the executed amount exceeds the budget"}]
     return out
+
+
+def _adjustment_within_budget(schema: dict[str, Any], data: dict[str, Any],
+                              context: dict[str, Any]) -> list[dict[str, Any]]:
+    """An in-year budget adjustment moves at most the project's budget, and only under an opinion that takes money
+    off the project (adjust or stop: service/domain/adjustments.py)."""
+    if "adjustment_amount" not in (schema.get("properties") or {}):
+        return []
+    amount, budget = _number(data.get("adjustment_amount")), _number(context.get("budget_amount"))
+    if amount is None or amount == 0:
+        return []
+    if data.get("handling_opinion") not in ("adjust", "stop"):
+        return [{"field": "adjustment_amount", "message": "only an adjust or stop opinion moves budget"}]
+    if budget is not None and amount > budget + _TOLERANCE:
+        return [{"field": "adjustment_amount", "message": f"exceeds the budget of {budget:.2f}"}]
+    return []
 
 
 def _weights_total(schema: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from service.models.attachments import Attachment
 from service.models.base import Base
 from service.models.cycle import (
     AccountabilityCase,
+    BudgetAdjustment,
     BudgetDecision,
     CoverageReview,
     Evaluation,
@@ -31,7 +32,8 @@ from service.models.rules import CalendarDay, FiscalYear, Rule
 from service.models.scorecards import Scorecard, ScorecardEntry
 
 __all__ = [
-    "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetDecision",
+    "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetAdjustment",
+    "BudgetDecision",
     "CalendarDay", "Chain", "CoverageReview",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
     "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",

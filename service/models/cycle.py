@@ -40,6 +40,8 @@ class Project(Base):
     # | closed (cancelled: by the department itself, after a warning; stopped: by a supervisor)
     status: Mapped[str] = mapped_column(String(20))
     budget_cut: Mapped[Decimal | None] = mapped_column(Money)  # cut for reallocation when stopped
+    # the same project of an earlier year, continued in this one (its grades and budget decisions inform the review)
+    predecessor_project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id"))
     instance_id: Mapped[str | None] = mapped_column(String(36))  # the cycle instance
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -180,6 +182,27 @@ class BudgetDecision(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     disclosed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class BudgetAdjustment(Base):
+    """An in-year budget adjustment (预算调整, the plan 二(三)2): money moved from a project that monitoring found
+    would achieve nothing or miss its goals, toward the same year's urgent spending, with the classified handling
+    opinion (分类处理意见) it was decided under. Written by the monitoring decision handlers, once per decision."""
+
+    __tablename__ = "budget_adjustments"
+    __table_args__ = (Index("ix_budget_adjustments_year", "fiscal_year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # instance, round and decision: idempotent
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    handling: Mapped[str] = mapped_column(String(20))  # continue | adjust | suspend | stop
+    amount: Mapped[Decimal] = mapped_column(Money)
+    toward: Mapped[str] = mapped_column(String(300))  # the same year's urgent spending the money goes to
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+    instance_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class AccountabilityCase(Base):

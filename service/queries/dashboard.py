@@ -16,6 +16,7 @@ from service.domain.roles import Principal
 from service.errors import NotFound
 from service.models import (
     AccountabilityCase,
+    BudgetAdjustment,
     BudgetDecision,
     Department,
     Evaluation,
@@ -38,6 +39,7 @@ A = ProjectAction.__table__
 R = Rectification.__table__
 B = BudgetDecision.__table__
 C = AccountabilityCase.__table__
+BA = BudgetAdjustment.__table__
 T = TaskRow.__table__
 I = Instance.__table__  # noqa: E741
 X = Escalation.__table__
@@ -156,7 +158,20 @@ def project(engine: Engine, viewer: Principal, project_id: str) -> dict[str, Any
         body["rectification"] = next(iter(_rows(conn, select(R).where(R.c.project_id == project_id))), None)
         body["decision"] = next(iter(_rows(conn, select(B).where(B.c.project_id == project_id))), None)
         body["cases"] = _rows(conn, select(C).where(C.c.project_id == project_id).order_by(C.c.opened_at))
+        body["adjustments"] = _rows(conn, select(BA).where(BA.c.project_id == project_id)
+                                    .order_by(BA.c.decided_at, BA.c.id))
+        body["predecessor"] = None
+        if row["predecessor_project_id"]:
+            body["predecessor"] = (_rows(conn, select(P.c.id, P.c.fiscal_year, P.c.name)
+                                         .where(P.c.id == row["predecessor_project_id"])) or [None])[0]
     return body
+
+
+def visible_project(engine: Engine, viewer: Principal, project_id: str) -> bool:
+    """Whether the project exists and the viewer may see it (its department is in the viewer's scope)."""
+    with db.read(engine) as conn:
+        return conn.execute(select(P.c.id).where(P.c.id == project_id, *_scope(viewer, P.c.department_id))
+                            ).first() is not None
 
 
 def accountability_cases(engine: Engine, viewer: Principal, *, page: int, per_page: int,

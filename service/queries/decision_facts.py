@@ -2,8 +2,9 @@
 
 A decision task's page shows, above its form, the earlier forms' answers it decides on (read from the task's
 data, labelled by those forms' own schemas of the instance's version), the self-evaluation's computed score for
-a spot check, the grade history for a budget decision, and for a supervisor the escalation the task was opened
-for (its slip, figures and timeline: service/queries/escalation_facts.py).
+a spot check, the grade history (with the budget decisions made on earlier grades) for a budget decision or a
+goal review, and for a supervisor the escalation the task was opened for (its slip, figures and timeline:
+service/queries/escalation_facts.py).
 
 Reads only, and only after the task query let the viewer see the task.
 """
@@ -19,11 +20,10 @@ from service import db
 from service.engine.statements import ESCALATIONS
 from service.engine.versions import SpecCache
 from service.errors import NotFound
-from service.models import BudgetDecision, Evaluation, Project
+from service.models import Evaluation
+from service.queries import project_history
 
-PROJECTS = Project.__table__
 EVALUATIONS = Evaluation.__table__
-DECISIONS = BudgetDecision.__table__
 
 # The forms (forms/<key>.schema.json) whose answers a decision form's page shows, in reading order, keyed by the
 # decision's own form: the goal and the head's opinion for the reviews of a goal (the finance review's criteria
@@ -41,7 +41,9 @@ DOSSIERS: dict[str, tuple[str, ...]] = {
 # Decision forms that read a computed score (the evaluation kind it was recorded as: the department's
 # self-evaluation for a spot check, the agency's key evaluation for its rating), and those that read the grades.
 SCORED = {"spot_check": "self", "agency_rating": "key"}
-GRADED = ("budget_decision",)
+# The goal reviews (the head's, the bureau's, the experts') read the grades too: a continued project's last grades
+# and budget decisions are the basis of its next budget (the plan 二(一)4).
+GRADED = ("budget_decision", "goal_submission", "goal_review", "expert_review")
 
 
 def _answers(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -78,21 +80,14 @@ def scored(engine: Engine, project_id: str, kind: str) -> dict[str, Any] | None:
 
 
 def grade_history(engine: Engine, project_id: str) -> dict[str, Any]:
-    """The graded evaluations of the project and of the department's same-named projects of other years
-    (a continuing project), oldest year first, with the project's proposed budget decision."""
-    with db.read(engine) as conn:
-        project = conn.execute(select(PROJECTS.c.name, PROJECTS.c.department_id)
-                               .where(PROJECTS.c.id == project_id)).first()
-        if project is None:
-            return {"evaluations": [], "decision": None}
-        rows = conn.execute(
-            select(EVALUATIONS.c.project_id, EVALUATIONS.c.kind, EVALUATIONS.c.score, EVALUATIONS.c.grade,
-                   EVALUATIONS.c.completed_at, PROJECTS.c.fiscal_year)
-            .join(PROJECTS, PROJECTS.c.id == EVALUATIONS.c.project_id)
-            .where(PROJECTS.c.department_id == project.department_id, PROJECTS.c.name == project.name)
-            .order_by(PROJECTS.c.fiscal_year, EVALUATIONS.c.completed_at, EVALUATIONS.c.id)).mappings().all()
-        decision = conn.execute(select(DECISIONS).where(DECISIONS.c.project_id == project_id)).mappings().first()
-    return {"evaluations": [dict(r) for r in rows], "decision": dict(decision) if decision else None}
+    """The graded evaluations of the project and of the projects it continues (service/queries/project_history.py),
+    oldest year first; the project's own budget decision, and the decisions made on the continued projects' grades
+    (the budget linkage of the plan 二(一)4: a year's grade decides the budget being prepared when it is known)."""
+    found = project_history.history(engine, project_id)
+    own = [d for d in found["decisions"] if d["project_id"] == project_id]
+    return {"evaluations": found["evaluations"], "decision": own[0] if own else None,
+            "predecessors": found["predecessors"],
+            "decisions": [d for d in found["decisions"] if d["project_id"] != project_id]}
 
 
 def escalation_of(engine: Engine, instance_id: str, task_id: str) -> int | None:

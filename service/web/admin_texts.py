@@ -255,6 +255,8 @@ RULE_TEXTS: dict[str, tuple[str, str]] = {
     "rule_feedback.days": ("结果反馈期限", "Feedback period"),
     "rule_rectification.days": ("整改期限", "Rectification period"),
     "rule_linkage.proposals": ("等级对应的预算安排建议", "Budget proposal by grade"),
+    "rule_linkage.budget_year_offset": ("评价结果挂钩的预算年度（评价年度之后第几年）",
+                                        "Budget year of the linkage (years after the evaluated one)"),
     "rule_reminders.lead_working_days": ("到期前提醒", "Reminders before a due date"),
     "rule_reminders.announce_forms": ("提前通知的表单", "Forms announced ahead"),
     "rule_coverage.goal_money_share": ("纳入目标管理的项目资金占比目标", "Goal-managed money share target"),

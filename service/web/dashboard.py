@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from service import clock
 from service.cycle.projects import SECTORS
 from service.errors import JixiaoError, NotFound
-from service.queries import coverage, deployed_versions, escalation_facts
+from service.queries import coverage, deployed_versions, escalation_facts, project_history
 from service.queries import dashboard as q
 from service.queries import escalations as escalation_queries
 from service.rules.store import LEVELS
@@ -55,6 +55,8 @@ def dashboard() -> ResponseReturnValue:
     year, level = _year_level(years)
     kind = choice(request.args, "kind", q.EVALUATION_KINDS)
     report, problem = _coverage(year, level)
+    # the year's in-year budget adjustments (the plan 二(三)2), beside the coverage report for the same readers
+    adjusted = project_history.adjustments_in(rt.engine, year, level) if me.sees_all_departments else None
     warnings = q.warnings_by_department(rt.engine, me, year, level)
     grades = q.grades_by_sector(rt.engine, me, year, level, kind)
     for row in warnings:
@@ -77,7 +79,7 @@ def dashboard() -> ResponseReturnValue:
         row["process_name"] = escalation_queries.process_name(rt.specs, row["version_hash"], row["process_id"])
     return render_template("web/dashboard.html", years=years or [year], year=year, level=level, levels=LEVELS,
                            overdue=overdue, open_escalations=q.escalations_by_department(rt.engine, me),
-                           kind=kind, kinds=q.EVALUATION_KINDS, report=report, problem=problem,
+                           kind=kind, kinds=q.EVALUATION_KINDS, report=report, problem=problem, adjusted=adjusted,
                            warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
                            grade_names=q.GRADES)
 

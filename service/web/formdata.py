@@ -203,6 +203,8 @@ def explain(message: str, prop: dict[str, Any], lang: str) -> str:
         return t("form_over_budget", budget=f"{float(found.group(1)):,.2f}")
     if message == "required when the executed amount exceeds the budget":
         return t("form_deviation_needed")
+    if message == "only an adjust or stop opinion moves budget":
+        return t("form_adjustment_opinion")
     if found := _WEIGHTS.match(message):
         return t("form_weights_total", total=found.group(1))
     declared = prop.get("type")

@@ -39,12 +39,14 @@ TABLE_SINCE = {
                      "budget_decisions", "evaluations", "expert_engagements", "goals", "monitoring_reports",
                      "rectifications", "goal_indicators", "project_actions"], "0009"),
     "attachments": "0010", "scorecards": "0011", "scorecard_entries": "0011", "coverage_reviews": "0017",
+    "budget_adjustments": "0018",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
                 ("task_candidates", "assignee"): "0004", ("departments", "district_id"): "0012",
                 ("escalations", "level"): "0013", ("escalations", "escalated_at"): "0013",
-                ("escalations", "escalated_by"): "0013", ("library_indicators", "comparator"): "0016"}
+                ("escalations", "escalated_by"): "0013", ("library_indicators", "comparator"): "0016",
+                ("projects", "predecessor_project_id"): "0018"}
 # Generated keys the database assigns (the copies get new ones; nothing refers to them).
 _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process_definitions", "id"),
               ("users", "id")}
@@ -82,7 +84,7 @@ HANDWRITTEN: dict[str, list[dict[str, Any]]] = {
     "projects": [{"id": "P-2015-001", "fiscal_year": 2015, "department_id": "dept-a", "level": "municipal",
                   "kind": "project", "name": "农村饮水安全", "sector": "education", "amount": Decimal("6000000.00"),
                   "is_major": True, "is_key": False, "status": "declared", "budget_cut": None, "instance_id": None,
-                  "created_at": _T, "updated_at": _T}],
+                  "predecessor_project_id": None, "created_at": _T, "updated_at": _T}],
     "goals": [{"id": 1, "project_id": "P-2015-001", "revision": 1, "summary": "全年完成", "status": "approved",
                "review_outcome": "A", "review": None, "experts": None, "declared_at": _T, "decided_at": _T}],
     "goal_indicators": [{"id": 1, "goal_id": 1, "position": 1, "library_code": "C1", "name": "覆盖率",
@@ -107,6 +109,10 @@ HANDWRITTEN: dict[str, list[dict[str, Any]]] = {
                           "proposal": "keep", "base_amount": Decimal("6000000.00"),
                           "proposed_amount": Decimal("6000000.00"), "confirmed_amount": None, "confirmed_by": None,
                           "confirmed_at": None, "disclosed_at": None, "reported_at": None}],
+    "budget_adjustments": [{"id": 1, "key": "seed:adjustment", "project_id": "P-2015-001", "fiscal_year": 2015,
+                            "handling": "adjust", "amount": Decimal("300000.00"), "toward": "防汛应急抢险",
+                            "reason": "预计无法完成年度目标", "decided_by": "seed", "decided_at": _T,
+                            "instance_id": None}],
     "rectifications": [{"id": 1, "project_id": "P-2015-001", "fed_back_at": None, "due_on": None, "plan": None,
                         "submitted_at": None, "verified_at": None, "verdict": None, "status": "open"}],
     "accountability_cases": [{"id": 1, "key": "seed:case", "project_id": "P-2015-001", "department_id": "dept-a",

@@ -29,10 +29,11 @@ class Cycle:
     # --- records ------------------------------------------------------------------------------------
     def project(self, id: str = "2015-dept-a-001", *, department_id: str = "dept-a", amount: float = 1_200_000,
                 sector: str = "education", name: str = "义务教育学校标准化建设", fiscal_year: int = 2015,
-                kind: str = "project", is_key: bool = False) -> str:
+                kind: str = "project", is_key: bool = False, predecessor_id: str | None = None) -> str:
         with db.write(self.rt.engine) as conn:
             projects.create(conn, clock.now(), id=id, fiscal_year=fiscal_year, department_id=department_id,
-                            name=name, sector=sector, amount=Decimal(str(amount)), kind=kind, is_key=is_key)
+                            name=name, sector=sector, amount=Decimal(str(amount)), kind=kind, is_key=is_key,
+                            predecessor_id=predecessor_id)
         return id
 
     def start(self, project_id: str, process_id: str | None = None) -> str:

@@ -69,7 +69,7 @@ def test_whole_cycle_from_goal_to_budget_linkage(cycle):
     assert cycle.rows("rectifications", project_id=pid)[0].status == "done"
 
     [decision] = cycle.rows("budget_decisions", project_id=pid)
-    assert (decision.proposal, decision.for_year, decision.proposed_amount) == ("cut", 2016, Decimal("1080000.00"))
+    assert (decision.proposal, decision.for_year, decision.proposed_amount) == ("cut", 2017, Decimal("1080000.00"))
     _link(cycle, iid)
     inst = cycle.instance(iid)
     assert inst["status"] == "completed"

@@ -40,7 +40,7 @@ def test_each_grade_gets_its_proposal(cycle, grade, rectification, proposal, amo
     pid = cycle.project(amount=1_200_000)
     iid = start_stage(cycle, pid, "budget_linkage", final_grade=grade, rectification_status=rectification)
     row = _decision(cycle, pid)
-    assert (row.proposal, row.grade, row.for_year) == (proposal, grade, 2016)
+    assert (row.proposal, row.grade, row.for_year) == (proposal, grade, 2017)  # results of 2015 → budget of 2017
     assert (row.base_amount, row.proposed_amount) == (Decimal("1200000.00"), Decimal(amount))
     assert row.confirmed_amount is None  # not before the budget officer confirms
     data = cycle.instance(iid)["data"]

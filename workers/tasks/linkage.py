@@ -15,12 +15,15 @@ from workers.handlers import TaskContext, handler
 
 @handler("budget.propose")
 def propose(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    """The next year's amount of the DMN's proposal, from the change in rule `linkage.proposals`."""
-    for_year = int(variables["fiscal_year"]) + 1  # results of year N feed the budget of N + 1 (the plan 二(一)4)
+    """The amount of the DMN's proposal for the budget being prepared when the results are known (fiscal year +
+    rule `linkage.budget_year_offset`), from the change in rule `linkage.proposals`."""
+    fiscal_year = int(variables["fiscal_year"])
     grade = variables.get("final_grade")
     proposal = variables["budget_proposal"]
     base = to_decimal(variables["budget_amount"], "budget_amount")
     with ctx.write() as conn:
+        offset = rules.get(conn, fiscal_year, variables["level"], "linkage.budget_year_offset")
+        for_year = rules_of_linkage.budget_year(fiscal_year, offset)
         table = rules.get(conn, for_year, variables["level"], "linkage.proposals")
         amount = rules_of_linkage.proposed_amount(base, proposal, grade, table)
         linkage.propose(conn, variables["project_id"], for_year=for_year, grade=grade, proposal=proposal,

@@ -11,9 +11,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from service import clock
-from service.cycle import goals
+from service.cycle import adjustments, goals
 from service.cycle import monitoring as records
 from service.domain import warnings
+from service.domain.adjustments import checked_amount
 from service.errors import InvalidInput
 from service.rules import store as rules
 from workers.handlers import TaskContext, handler
@@ -137,7 +138,36 @@ def midterm_corrective(ctx: TaskContext, variables: dict[str, Any]) -> dict[str,
     return {}
 
 
-def _target_decision(ctx: TaskContext, variables: dict[str, Any], round_key: str) -> dict[str, Any]:
+# The decision tasks whose completer is the adjustment's decider, by the handler that records it.
+DEVIATION_DECIDERS = ("deviation_decision", "lead_deviation")
+RED_DECIDERS = ("review_red_warning", "lead_red_warning")
+OFFTRACK_DECIDERS = ("review_midterm_off_track", "lead_midterm_off_track")
+
+
+def _adjust(ctx: TaskContext, conn: Any, variables: dict[str, Any], *, key: str, deciders: tuple[str, ...],
+            cut: float | None = None) -> dict[str, Any]:
+    """The classified handling opinion (分类处理意见, the plan 二(三)2) of a monitoring decision, and the in-year
+    budget adjustment it makes toward the same year's urgent spending (a stop moves its budget cut)."""
+    handling = variables.get("handling_opinion")
+    if not handling:
+        return {}
+    amount = checked_amount(str(handling), cut if handling == "stop" else variables.get("adjustment_amount"),
+                            variables.get("budget_amount") or 0)
+    if amount is not None:
+        adjustments.record(conn, ctx.now, key=key, project_id=_project(variables, ctx),
+                           fiscal_year=int(variables["fiscal_year"]), handling=str(handling), amount=amount,
+                           toward=str(variables.get("adjustment_toward") or ""),
+                           reason=str(variables.get("adjustment_reason") or ""),
+                           decided_by=adjustments.decided_by(conn, ctx.instance_id or "", deciders),
+                           instance_id=ctx.instance_id)
+    # The form's answers are cleared once recorded, so that a later decision of the instance (another report
+    # round) does not find them and move the money twice; the opinion stays as `handled_as`.
+    return {"handled_as": handling, "adjusted_amount": float(amount) if amount is not None else None,
+            "handling_opinion": None, "adjustment_amount": None, "adjustment_toward": None, "adjustment_reason": None}
+
+
+def _target_decision(ctx: TaskContext, variables: dict[str, Any], round_key: str,
+                     deciders: tuple[str, ...]) -> dict[str, Any]:
     """A supervisor's decision on a slipping target (form target_escalation): order corrective measures within the
     deadline already set, or suspend the project until a report is no longer a serious deviation."""
     project_id = _project(variables, ctx)
@@ -153,19 +183,19 @@ def _target_decision(ctx: TaskContext, variables: dict[str, Any], round_key: str
                                   report_id=_report(ctx, variables, project_id), note=note, actor="supervisor")
         else:
             raise InvalidInput("unknown decision", [{"field": "decision", "message": "order_rectification, suspend"}])
-    return {}
+        return _adjust(ctx, conn, variables, key=f"{ctx.instance_id}:{round_key}:adjustment", deciders=deciders)
 
 
 @handler("monitoring.red_decide")
 def red_decide(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """The supervisor's decision on a red warning (RED_WARNING), once per report round."""
-    return _target_decision(ctx, variables, f"red{int(variables.get('report_round') or 0)}")
+    return _target_decision(ctx, variables, f"red{int(variables.get('report_round') or 0)}", RED_DECIDERS)
 
 
 @handler("monitoring.midterm_decide")
 def midterm_decide(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """The supervisor's decision on a mid-term review seriously off track (MIDTERM_OFF_TRACK)."""
-    return _target_decision(ctx, variables, "midterm")
+    return _target_decision(ctx, variables, "midterm", OFFTRACK_DECIDERS)
 
 
 @handler("monitoring.assess")
@@ -280,9 +310,12 @@ def decide(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
                                            float(variables.get("executed_amount") or 0))
             records.stop(conn, ctx.now, key=_key(ctx, variables, "stopped"), project_id=project_id,
                          report_id=report_id, budget_cut=cut, note=note, actor="supervisor")
-            return {"project_stopped": True, "monitoring_outcome": "stopped", "budget_cut": cut}
+            return {"project_stopped": True, "monitoring_outcome": "stopped", "budget_cut": cut,
+                    **_adjust(ctx, conn, variables, key=_key(ctx, variables, "adjustment"),
+                              deciders=DEVIATION_DECIDERS, cut=cut)}
         records.decide(conn, ctx.now, key=_key(ctx, variables, decision), project_id=project_id, report_id=report_id,
                        decision=decision, note=note)
+        handled = _adjust(ctx, conn, variables, key=_key(ctx, variables, "adjustment"), deciders=DEVIATION_DECIDERS)
     if decision == "suspend":
-        return {"report_as_of": None, "project_paused": False}
-    return {"project_paused": False}
+        return {"report_as_of": None, "project_paused": False, **handled}
+    return {"project_paused": False, **handled}

@@ -402,6 +402,11 @@ def test_generated_calls_reached_real_objects() -> None:
 _NOT_SEEDED = {
     "GET /api/reports/scorecard/{department_id}": "a department's scorecard needs the year's rule rows, projects and "
                                                   "evaluation records (tests/service/scorecard covers it)",
+    "GET /api/projects/{project_id}/history": "a project needs the year's rule rows (its major threshold); "
+                                             "tests/service/api/test_project_history.py covers it",
+    "GET /api/projects/{project_id}/budget-adjustments": "a project needs the year's rule rows (its major "
+                                                        "threshold); tests/service/api/test_project_history.py "
+                                                        "covers it",
 }
 
 

@@ -146,6 +146,19 @@ def test_demo_has_evaluations_of_every_grade_and_an_overdue_rectification(demo_d
     assert {"priority", "cut"} <= decisions
 
 
+def test_demo_shows_a_predecessors_grade_on_a_goal_review_and_an_in_year_adjustment(demo_db):
+    url, _ = demo_db
+    # a 2027 project continuing a 2025 one (its results decide the 2027 budget), the 2025 one graded, and its
+    # goals under review now (the head's or the bureau's review, or a supervisor's on a slipped one)
+    reviewed = _rows(url, "select p.id, d.for_year from projects p join evaluations e on e.project_id = "
+                          "p.predecessor_project_id join budget_decisions d on d.project_id = p.predecessor_project_id "
+                          "join tasks t on t.instance_id = p.instance_id where p.fiscal_year = 2027 "
+                          "and t.state = 'ready' and t.form_key in ('goal_submission', 'goal_review')")
+    assert reviewed and {r[1] for r in reviewed} == {2027}
+    moved = _rows(url, "select a.fiscal_year, a.handling, a.amount, a.toward, a.decided_by from budget_adjustments a")
+    assert moved and all(r[0] == 2026 and r[1] == "stop" and r[2] > 0 and r[3] and r[4] for r in moved)
+
+
 def test_demo_instances_verify_and_a_second_seed_changes_nothing(demo_db):
     url, _ = demo_db
     before = _rows(url, "select count(*) from events")[0][0]
