@@ -187,9 +187,10 @@ def _coverage_review(rt: Runtime, k: int) -> str:
     return str(inst["id"])
 
 
-def _inspection(rt: Runtime, k: int) -> str:
-    """A supervisor's inspection of a special transfer fund managed by the k-th scenario's department."""
-    department, year = SCORED[k]
+def _inspection(rt: Runtime) -> str:
+    """A supervisor's inspection of a special transfer fund managed by dept-a (whose staff_a rectifies, as HAPPY
+    has it)."""
+    department, year = "dept-a", 2015
     data = {"target_kind": "fund", "department_id": department, "fund_name": "农村义务教育薄弱学校改造专项转移支付",
             "fund_amount": 8_000_000, "fiscal_year": year, "level": "municipal", "sector": "transfer",
             "aspects": ["goal_setting", "execution"]}
@@ -215,7 +216,7 @@ STARTS: dict[str, tuple[dict[str, Any], Callable[[Runtime, str, int], str]]] = {
         rt, pid, "accountability", accountability_reason="rectification_overdue")),
     "comprehensive_evaluation": ({}, lambda rt, _pid, k: _comprehensive(rt, k)),
     "coverage_review": ({}, lambda rt, _pid, k: _coverage_review(rt, k)),
-    "supervision_inspection": ({}, lambda rt, _pid, k: _inspection(rt, k)),
+    "supervision_inspection": ({}, lambda rt, _pid, _k: _inspection(rt)),
 }
 
 

@@ -48,7 +48,7 @@ def test_a_fund_inspection_draws_its_team_and_records_the_findings(cycle):
     assert row.due_on == date(2015, 3, 30)
     task = cycle.task(iid, "inspect", "supervisor")
     assert task["candidate_groups"] == ["supervisor"]
-    assert task["candidate_users"] == ["sup01", "sup09", "sup05"]  # the team, in the order drawn
+    assert sorted(task["candidate_users"]) == ["sup01", "sup05", "sup09"]  # the team's accounts
     refused = cycle.as_user("head_a").post(f"/api/tasks/{task['id']}/complete", json={"data": FINDINGS})
     assert refused.status_code == 403  # the department inspected does not record its own findings
 
