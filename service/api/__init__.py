@@ -82,6 +82,9 @@ def init_api(app: Flask) -> None:
     from service.api import attachments  # evidence attachments (佐证材料)
 
     api.register_blueprint(attachments.blp)
+    from service.api import inspections  # financial supervision inspections (绩效监督检查)
+
+    api.register_blueprint(inspections.blp)
 
     @app.errorhandler(JixiaoError)
     def _domain_error(error: JixiaoError) -> Response:

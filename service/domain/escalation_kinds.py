@@ -81,7 +81,12 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("acknowledgement_slipped", "综合评价结果逾期未确认", "Comprehensive evaluation result not acknowledged"),
         ("coverage_rectification_slipped", "覆盖目标整改措施逾期未报",
          "Measures for the missed coverage targets not filed in time"),
+        ("findings_ack_slipped", "监督检查发现逾期未确认", "Inspection findings not acknowledged in time"),
     )),
+    # The supervision office's own inspection left unfinished goes straight to the bureau's leadership, like an
+    # accountability case: no supervisor supervises their own inspection (workflows/supervision_inspection.bpmn).
+    Kind("inspection_slipped", "监督检查逾期未完成", "Inspection not finished in time",
+         ("extend_deadline", "order_rectification"), "inspection_escalation"),
     # The supervisors' own accountability case left lying goes straight to the bureau's leadership (no supervisor
     # supervises their own case) and opens no case about a case: its own form (workflows/accountability.bpmn).
     Kind("accountability_slipped", "问责处理逾期", "Accountability case not handled in time",

@@ -16,6 +16,7 @@ from service.models.cycle import (
     Rectification,
 )
 from service.models.events import Chain, Event
+from service.models.inspections import Inspection, InspectionFinding
 from service.models.instances import Escalation, Instance, Job, MessageWait, TaskCandidate, TaskRow
 from service.models.libraries import (
     Agency,
@@ -36,7 +37,8 @@ __all__ = [
     "BudgetDecision",
     "CalendarDay", "Chain", "CoverageReview",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
-    "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",
+    "GoalIndicator", "Inspection", "InspectionFinding", "Instance", "Job", "LibraryIndicator", "MessageWait",
+    "MonitoringReport", "Notification",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
     "ScorecardEntry", "SupervisionMember",
     "TaskCandidate", "TaskRow", "User", "UserRole", "VersionFile",

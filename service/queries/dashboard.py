@@ -162,8 +162,8 @@ def project(engine: Engine, viewer: Principal, project_id: str) -> dict[str, Any
                                     .order_by(BA.c.decided_at, BA.c.id))
         body["predecessor"] = None
         if row["predecessor_project_id"]:
-            body["predecessor"] = (_rows(conn, select(P.c.id, P.c.fiscal_year, P.c.name)
-                                         .where(P.c.id == row["predecessor_project_id"])) or [None])[0]
+            body["predecessor"] = next(iter(_rows(conn, select(P.c.id, P.c.fiscal_year, P.c.name)
+                                                  .where(P.c.id == row["predecessor_project_id"]))), None)
     return body
 
 

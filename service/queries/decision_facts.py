@@ -28,7 +28,8 @@ EVALUATIONS = Evaluation.__table__
 # The forms (forms/<key>.schema.json) whose answers a decision form's page shows, in reading order, keyed by the
 # decision's own form: the goal and the head's opinion for the reviews of a goal (the finance review's criteria
 # too for the experts, who review after it), the department's report for a spot check, the agency's report for
-# its rating, the feedback and the department's rectification report for the verification.
+# its rating, the feedback and the department's rectification report for the verification; an inspection's target
+# and aspects for its findings, and the findings for the inspected department's acknowledgement.
 DOSSIERS: dict[str, tuple[str, ...]] = {
     "goal_submission": ("goal_declaration",),
     "goal_review": ("goal_declaration", "goal_submission"),
@@ -36,6 +37,8 @@ DOSSIERS: dict[str, tuple[str, ...]] = {
     "spot_check": ("self_evaluation",),
     "agency_rating": ("key_evaluation_report",),
     "rectification_verification": ("results_feedback", "rectification_plan"),
+    "inspection_findings": ("supervision_inspection_start",),
+    "findings_acknowledgement": ("supervision_inspection_start", "inspection_findings"),
     "budget_decision": (),
 }
 # Decision forms that read a computed score (the evaluation kind it was recorded as: the department's

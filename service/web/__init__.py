@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from service.domain.roles import AUDITOR, PROCESS_DESIGNER, SUPERVISORS, Principal
+from service.domain.roles import ADMINISTRATOR, AUDITOR, PROCESS_DESIGNER, SUPERVISOR, SUPERVISORS, Principal
 from service.web import i18n
 from service.web.auth import current_web_user
 
@@ -44,6 +44,7 @@ def init_web(app: Flask) -> None:
         evidence,
         home,
         inbox,
+        inspections,
         instances,
         login,
         pages,
@@ -74,6 +75,8 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
     items += [("web.dashboard", "nav_dashboard"), ("web.projects", "nav_projects")]
     if user.sees_all_departments:  # the ranked scorecard is a bureau report (a department opens its own drill-down)
         items.append(("web.scorecard_table", "nav_scorecard"))
+    if user.has(SUPERVISOR, AUDITOR, ADMINISTRATOR):  # the supervision office's inspections (二(三)4二是)
+        items.append(("web.inspections_page", "nav_inspections"))
     if user.has(PROCESS_DESIGNER):
         items.append(("web.designer", "nav_designer"))
     if AUDITOR in user.roles:

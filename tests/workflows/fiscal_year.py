@@ -128,6 +128,10 @@ HAPPY: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("budget_linkage", "confirm_budget"): ("reviewer", {"budget_confirmation": "confirm"}),
     ("coverage_review", "rectify_coverage"): ("@department_head", {
         "coverage_rectification_plan": "2016年起全部项目编报绩效目标"}),
+    ("supervision_inspection", "inspect"): ("supervisor", {
+        "inspection_summary": "绩效目标未细化", "findings": [{"aspect": "goal_setting", "severity": "major",
+                                                        "text": "绩效目标未细化到县区"}]}),
+    ("supervision_inspection", "acknowledge_findings"): ("@department_head", {"acknowledged": True}),
     ("budget_linkage", "disclose_results"): ("reviewer", {"disclosure_channel": "portal",
                                                           "disclosed_items": ["goals", "evaluation_report",
                                                                               "results"]}),
@@ -183,6 +187,18 @@ def _coverage_review(rt: Runtime, k: int) -> str:
     return str(inst["id"])
 
 
+def _inspection(rt: Runtime) -> str:
+    """A supervisor's inspection of a special transfer fund managed by dept-a (whose staff_a rectifies, as HAPPY
+    has it)."""
+    department, year = "dept-a", 2015
+    data = {"target_kind": "fund", "department_id": department, "fund_name": "农村义务教育薄弱学校改造专项转移支付",
+            "fund_amount": 8_000_000, "fiscal_year": year, "level": "municipal", "sector": "transfer",
+            "aspects": ["goal_setting", "execution"]}
+    inst = rt.workflows.start("supervision_inspection", data, actor=SYSTEM, department_id=department,
+                              now=clock.now())
+    return str(inst["id"])
+
+
 # process → (project fields, start(runtime, project id, the scenario's number among the process's)): each scenario
 # gets a project of its own and starts the process for it.
 STARTS: dict[str, tuple[dict[str, Any], Callable[[Runtime, str, int], str]]] = {
@@ -200,6 +216,7 @@ STARTS: dict[str, tuple[dict[str, Any], Callable[[Runtime, str, int], str]]] = {
         rt, pid, "accountability", accountability_reason="rectification_overdue")),
     "comprehensive_evaluation": ({}, lambda rt, _pid, k: _comprehensive(rt, k)),
     "coverage_review": ({}, lambda rt, _pid, k: _coverage_review(rt, k)),
+    "supervision_inspection": ({}, lambda rt, _pid, _k: _inspection(rt)),
 }
 
 

@@ -7,8 +7,14 @@ import json
 from datetime import date
 from typing import Any
 
-from service.cycle import accountability, rectifications
+from service.cycle import accountability, inspections, rectifications
 from workers.handlers import TaskContext, handler
+
+
+def _inspection(ctx: TaskContext, variables: dict[str, Any]) -> str | None:
+    """The instance of the inspection whose findings are rectified here (workflows/supervision_inspection.bpmn
+    calls this model without a project), else None: a project's rectification."""
+    return ctx.instance_id if variables.get("inspection_id") and not variables.get("project_id") else None
 
 
 def _due_on(variables: dict[str, Any]) -> date | None:
@@ -21,7 +27,10 @@ def open_rectification(ctx: TaskContext, variables: dict[str, Any]) -> dict[str,
     """Results fed back: the unit must rectify by `rectification_due_on` (the plan 二(一)4, rule rectification.days;
     again after a supervisor extended the deadline or ordered rectification)."""
     with ctx.write() as conn:
-        rectifications.fed_back(conn, variables["project_id"], ctx.now, _due_on(variables), "open")
+        if (inspected := _inspection(ctx, variables)) is not None:
+            inspections.rectification_fed_back(conn, inspected, _due_on(variables), "open")
+        else:
+            rectifications.fed_back(conn, variables["project_id"], ctx.now, _due_on(variables), "open")
     return {}
 
 
@@ -29,7 +38,10 @@ def open_rectification(ctx: TaskContext, variables: dict[str, Any]) -> dict[str,
 def not_required(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """Results fed back with nothing to rectify (a 优 result without findings)."""
     with ctx.write() as conn:
-        rectifications.fed_back(conn, variables["project_id"], ctx.now, None, "not_required")
+        if (inspected := _inspection(ctx, variables)) is not None:
+            inspections.rectification_fed_back(conn, inspected, None, "not_required")
+        else:
+            rectifications.fed_back(conn, variables["project_id"], ctx.now, None, "not_required")
     return {"rectification_status": "not_required"}
 
 
@@ -37,7 +49,10 @@ def not_required(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
 def overdue(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """The deadline passed without a rectification report: overdue while a supervisor decides."""
     with ctx.write() as conn:
-        rectifications.mark(conn, variables["project_id"], "overdue")
+        if (inspected := _inspection(ctx, variables)) is not None:
+            inspections.rectification_mark(conn, inspected, "overdue")
+        else:
+            rectifications.mark(conn, variables["project_id"], "overdue")
     return {}
 
 
@@ -46,17 +61,24 @@ def submit(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """Keep the unit's rectification report: the plan, the measures taken and the evidence."""
     plan = {"plan": variables.get("rectification_plan"), "measures": variables.get("rectification_measures", []),
             "evidence": variables.get("evidence", [])}
+    text = json.dumps(plan, ensure_ascii=False, sort_keys=True)
     with ctx.write() as conn:
-        rectifications.submit(conn, variables["project_id"], ctx.now,
-                              json.dumps(plan, ensure_ascii=False, sort_keys=True))
+        if (inspected := _inspection(ctx, variables)) is not None:
+            inspections.rectification_submit(conn, ctx.now, inspected, text)
+        else:
+            rectifications.submit(conn, variables["project_id"], ctx.now, text)
     return {}
 
 
 @handler("rectification.verify")
 def verify(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """Supervision's verdict: done, or insufficient (failed, which leads to accountability)."""
+    verdict = variables["verification_verdict"]
     with ctx.write() as conn:
-        status = rectifications.verify(conn, variables["project_id"], ctx.now, variables["verification_verdict"])
+        if (inspected := _inspection(ctx, variables)) is not None:
+            status = inspections.rectification_verify(conn, ctx.now, inspected, verdict)
+        else:
+            status = rectifications.verify(conn, variables["project_id"], ctx.now, verdict)
     return {"rectification_status": status}
 
 
@@ -64,7 +86,10 @@ def verify(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
 def fail(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """No rectification: the supervisor opened accountability instead of granting more time."""
     with ctx.write() as conn:
-        rectifications.mark(conn, variables["project_id"], "failed")
+        if (inspected := _inspection(ctx, variables)) is not None:
+            inspections.rectification_mark(conn, inspected, "failed")
+        else:
+            rectifications.mark(conn, variables["project_id"], "failed")
     return {"rectification_status": "failed"}
 
 

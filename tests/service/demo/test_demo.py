@@ -167,3 +167,20 @@ def test_demo_instances_verify_and_a_second_seed_changes_nothing(demo_db):
     assert _rows(url, "select count(*) from events")[0][0] == before
     verified = CliRunner().invoke(main, ["audit", "verify", "--all"])
     assert verified.exit_code == 0, verified.output
+
+
+def test_demo_has_a_department_and_a_fund_inspection_with_rectifications_under_way(demo_db):
+    url, seeded = demo_db
+    rows = _rows(url, "select target_kind, department_id, fund_name, status, rectification_status from inspections "
+                      "order by id")
+    assert [(r[0], r[1], r[3], r[4]) for r in rows] == [("fund", "jyj", "rectifying", "open"),
+                                                       ("department", "jyj", "rectifying", "submitted")]
+    assert rows[0][2] == "农村义务教育薄弱学校改造补助专项转移支付资金" and rows[1][2] is None
+    findings = _rows(url, "select inspection_id, severity, requires_rectification from inspection_findings "
+                          "order by inspection_id, position")
+    assert [(r[1], bool(r[2])) for r in findings] == [("major", True), ("minor", False), ("serious", True),
+                                                      ("major", True), ("minor", True)]
+    waiting = {r[0] for r in _rows(url, "select t.bpmn_id from tasks t join inspections i on i.instance_id = "
+                                        "t.instance_id where t.state = 'ready'")}
+    assert waiting == {"submit_rectification", "verify_rectification"}
+    assert "2 supervision inspections" in seeded.output

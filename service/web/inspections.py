@@ -1,0 +1,61 @@
+"""The financial supervision inspections' pages (/inspections, /inspections/<id>): the list and one inspection with
+its team, findings per aspect and severity and the rectification ordered on them.
+
+They call the same query functions as GET /api/inspections… and follow the same access rules: the bureau's roles
+read every inspection, a department's staff and head those of their own department.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import render_template, request
+from flask.typing import ResponseReturnValue
+
+from service.cycle.inspections import STATUSES
+from service.domain import inspection
+from service.domain.roles import DEPARTMENT_HEAD, DEPARTMENT_STAFF, Principal
+from service.errors import Forbidden
+from service.queries import inspections as iq
+from service.web import bp
+from service.web.auth import login_required
+from service.web.pages import runtime, viewer
+
+
+def may_read(user: Principal) -> bool:
+    """Who reads inspections: the bureau's roles, and a department's staff and head (their own department's)."""
+    return user.sees_all_departments or user.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD)
+
+
+def _checked() -> Principal:
+    me = viewer()
+    if not may_read(me):
+        raise Forbidden("inspections are read by the finance bureau and by the inspected department's staff and head")
+    return me
+
+
+def _moments(item: dict[str, Any]) -> dict[str, Any]:
+    """The ISO times of the query as datetimes, for the pages' local-time display."""
+    return {k: datetime.fromisoformat(v) if k.endswith("_at") and isinstance(v, str) else v for k, v in item.items()}
+
+
+@bp.get("/inspections")
+@login_required
+def inspections_page() -> ResponseReturnValue:
+    """The inspections the user may read, newest first, filtered by year and status."""
+    me = _checked()
+    year_text, status = request.args.get("year", ""), request.args.get("status", "")
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else None
+    status = status if status in STATUSES else ""
+    items = [_moments(i) for i in iq.list_inspections(runtime().engine, me, year=year, status=status or None)]
+    return render_template("web/inspections.html", items=items, statuses=STATUSES, year=year, status=status,
+                           aspects=inspection.ASPECTS)
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@login_required
+def inspection_page(inspection_id: int) -> ResponseReturnValue:
+    """One inspection: target, team, findings and their rectification."""
+    found = _moments(iq.get_inspection(runtime().engine, inspection_id, _checked()))
+    return render_template("web/inspection.html", item=found, aspects=inspection.ASPECTS)
