@@ -407,6 +407,9 @@ _NOT_SEEDED = {
     "GET /api/projects/{project_id}/budget-adjustments": "a project needs the year's rule rows (its major "
                                                         "threshold); tests/service/api/test_project_history.py "
                                                         "covers it",
+    "GET /api/inspections/{inspection_id}": "an inspection is written by the handlers of a supervision_inspection "
+                                            "instance, which needs the supervision library and the rule rows; "
+                                            "tests/workflows/test_supervision_inspection_reads.py covers it",
 }
 
 
