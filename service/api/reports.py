@@ -27,6 +27,7 @@ from service.queries import dashboard as dq
 from service.queries import escalations as escalation_queries
 from service.queries import scorecard as sq
 from service.queries.coverage import coverage_report
+from service.queries.trainings import training_coverage
 from service.scorecard.launch import start_evaluations as launch_evaluations
 from service.scorecard.pilots import select_pilots
 
@@ -77,12 +78,25 @@ class MeasureSchema(Schema):
     departments = fields.List(fields.Nested(DepartmentLineSchema), required=True)
 
 
+class TrainingMeasureSchema(Schema):
+    year = fields.Integer(required=True)
+    level = fields.String(required=True)
+    held = fields.Integer(required=True, metadata={"description": "sessions held at the level in the year"})
+    minimum = fields.Integer(required=True)
+    maximum = fields.Integer(required=True)
+    met = fields.Boolean(required=True, metadata={"description": "held ≥ minimum"})
+    source = fields.String(required=True, allow_none=True)
+
+
 class CoverageSchema(Schema):
     year = fields.Integer(required=True)
     level = fields.String(required=True)
     evaluated_kinds = fields.List(fields.String(), required=True,
                                   metadata={"description": "evaluation kinds counted (rule coverage.evaluated_kinds)"})
     measures = fields.List(fields.Nested(MeasureSchema), required=True)
+    training = fields.Nested(TrainingMeasureSchema, required=True, allow_none=True,
+                             metadata={"description": "training sessions held at the level in the year against rule "
+                                                      "training.sessions_per_year (the plan 三(四)); null without it"})
 
 
 _BUREAU_READERS = "this report is for the finance bureau's reviewers, supervisors and auditors"
@@ -100,7 +114,9 @@ class Coverage(MethodView):
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Coverage of the plan's targets for a fiscal year and level, with the projects and departments behind it."""
-        return as_dict(coverage_report(runtime().engine, args["year"], args["level"]))
+        engine = runtime().engine
+        return {**as_dict(coverage_report(engine, args["year"], args["level"])),
+                "training": training_coverage(engine, args["year"], args["level"])}
 
 
 @blp.route("/escalations")

@@ -29,6 +29,7 @@ from service.models.people import ApiToken, Department, User, UserRole
 from service.models.process import ProcessDefinition, ProcessVersion, VersionFile
 from service.models.rules import CalendarDay, FiscalYear, Rule
 from service.models.scorecards import Scorecard, ScorecardEntry
+from service.models.trainings import TrainingAttendance, TrainingSession
 
 __all__ = [
     "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetDecision",
@@ -37,5 +38,5 @@ __all__ = [
     "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
     "ScorecardEntry", "SupervisionMember",
-    "TaskCandidate", "TaskRow", "User", "UserRole", "VersionFile",
+    "TaskCandidate", "TaskRow", "TrainingAttendance", "TrainingSession", "User", "UserRole", "VersionFile",
 ]

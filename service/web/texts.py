@@ -105,6 +105,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                               "status {status}, submitted {submitted}, due {due}"),
     "sc_note_confirmed": ("已确认", "confirmed"), "sc_note_not_confirmed": ("未确认", "not confirmed"),
     "sc_note_disclosed": ("已公开", "disclosed"), "sc_note_not_disclosed": ("未公开", "not disclosed"),
+    "sc_note_trained": ("{held} 参加培训“{title}”{head_count} 人", "{head_count} attended {title} on {held}"),
+    "table_training_attendance": ("培训出勤记录", "Training attendance"),
     "sc_note_scored": ("{by} 评分 {points}", "scored {points} by {by}"),
     "sc_note_self_report": ("部门自评 {points}", "self-report {points}"),
     "corrective_answer_continue": ("继续执行", "Continue"),
