@@ -49,6 +49,7 @@ def init_web(app: Flask) -> None:
         pages,
         scorecard,
         tasks,
+        trainings,
     )
 
     app.register_blueprint(bp)
@@ -74,6 +75,7 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
     items += [("web.dashboard", "nav_dashboard"), ("web.projects", "nav_projects")]
     if user.sees_all_departments:  # the ranked scorecard is a bureau report (a department opens its own drill-down)
         items.append(("web.scorecard_table", "nav_scorecard"))
+        items.append(("web.trainings_page", "nav_trainings"))
     if user.has(PROCESS_DESIGNER):
         items.append(("web.designer", "nav_designer"))
     if AUDITOR in user.roles:
