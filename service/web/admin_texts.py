@@ -95,7 +95,6 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     "admin_err_name_en": ("英文名称最多 200 个字符。", "At most 200 characters."),
     "admin_err_parent_id": ("请选择列出的上级部门。", "Choose a parent department from the list."),
     "admin_err_district_id": ("请选择列出的区财政局。", "Choose a district bureau from the list."),
-    "admin_err_title": ("请填写培训班名称（最多 200 个字符）。", "Enter a title (at most 200 characters)."),
     "admin_err_held_on": ("请填写举办日期（不晚于今天）。", "Enter the day held (not after today)."),
     "admin_err_organiser": ("请填写举办单位（最多 200 个字符）。", "Enter the organiser (at most 200 characters)."),
     "admin_err_group": ("请选择参训对象；同一对象（部门）不能重复登记。",

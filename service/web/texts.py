@@ -26,8 +26,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "back": ("返回", "Back"), "nav_main": ("主菜单", "Main menu"), "nav_inbox": ("待办任务", "Inbox"),
     "nav_escalations": ("督办", "Escalations"), "nav_dashboard": ("绩效看板", "Dashboard"),
     "nav_trainings": ("业务培训", "Training"),
-    "trainings_intro": ("方案三(四)：各级财政部门原则上每年举办一至两次专题培训班，对财政干部、预算部门、第三方评价机构、专家学者开展培训。此处记录培训班及参训情况；部门的参训记录计入部门综合评价。",
-                        "The plan 三(四): each finance bureau holds one or two training sessions a year for bureau staff, budget departments, evaluation agencies and experts. Sessions and attendance are recorded here; a department's attendance counts in its comprehensive evaluation."),
+    "trainings_intro": ("方案三(四)：各级财政部门原则上每年举办一至两次专题培训班，对财政干部、预算部门、"
+                        "第三方评价机构、专家学者开展培训。此处记录培训班及参训情况；部门的参训记录计入部门综合评价。",
+                        "The plan 三(四): each finance bureau holds one or two training sessions a year for bureau "
+                        "staff, budget departments, evaluation agencies and experts. Sessions and attendance are "
+                        "recorded here; a department's attendance counts in its comprehensive evaluation."),
+    "training_err_title": ("请填写培训班名称（最多 200 个字符）。", "Enter a title (at most 200 characters)."),
     "training_year": ("年度", "Year"), "training_measure": ("年度培训班次", "Sessions this year"),
     "training_measure_line": ("已举办 {held} 次，方案要求每年 {minimum}–{maximum} 次，达标",
                               "{held} held; the plan asks for {minimum} to {maximum} a year; met"),
@@ -40,7 +44,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "training_none": ("本年度本级尚未登记培训班。", "No session recorded for this year and level."),
     "training_by_department": ("各部门参训情况", "Attendance by department"),
     "training_scorecard_note": ("部门当年至少参加一次培训，部门综合评价“参加绩效管理培训”指标得满分（本地做法）。",
-                                "A department that attended at least one session in the year gets full points for the scorecard's training indicator (local practice)."),
+                                "A department that attended at least one session in the year gets full points "
+                                "for the scorecard's training indicator (local practice)."),
     "training_sessions_attended": ("参加次数", "Sessions attended"),
     "training_new": ("登记培训班", "Record a session"), "training_record": ("登记", "Record"),
     "training_recorded": ("已登记培训班“{title}”。", "Session “{title}” recorded."),

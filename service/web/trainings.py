@@ -75,6 +75,8 @@ def training_record() -> ResponseReturnValue:
                 trainings.record_session(conn, actor=viewer().username, now=clock.now(), **body)
         except JixiaoError as error:
             errors = refused(error, "title")
+    if "title" in errors:  # admin_err_title is the expert library's (a professional title)
+        errors["title"] = i18n.text("training_err_title")
     if errors:
         year, _ = _year_level()
         return _page(year, form["level"] if form["level"] in LEVELS else LEVELS[0], form, errors, status=422)

@@ -20,6 +20,10 @@ def test_a_reviewer_records_a_session_and_attendance_on_the_page(app, cycle):
     reviewer = signed_in(app, "reviewer")
     page = _text(reviewer, "/trainings?year=2015&level=municipal")
     assert "已举办 0 次，方案要求每年 1–2 次" in page and "本年度本级尚未登记培训班" in page
+    blank = reviewer.submit("/trainings", {"level": "municipal", "title": "", "held_on": "2015-02-26",
+                                           "organiser": "市财政局绩效管理处"})
+    assert blank.status_code == 422 and "请填写培训班名称" in html.unescape(blank.get_data(as_text=True))
+    _text(reviewer, "/trainings?year=2015&level=municipal")
     # the test clock stands at 2015-03-02
     done = reviewer.submit("/trainings", {"level": "municipal", "title": "绩效目标管理专题培训班",
                                           "held_on": "2015-02-26", "organiser": "市财政局绩效管理处"})
