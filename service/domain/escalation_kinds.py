@@ -81,6 +81,11 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("acknowledgement_slipped", "综合评价结果逾期未确认", "Comprehensive evaluation result not acknowledged"),
         ("coverage_rectification_slipped", "覆盖目标整改措施逾期未报",
          "Measures for the missed coverage targets not filed in time"),
+        ("perf_report_slipped", "预算绩效管理报告逾期未报", "Performance management report not filed in time"),
+        ("perf_report_approval_slipped", "绩效管理报告部门审核逾期",
+         "Department head's approval of the performance management report overdue"),
+        ("perf_report_review_slipped", "绩效管理报告财政审核逾期",
+         "Bureau review of the performance management report overdue"),
     )),
     # The supervisors' own accountability case left lying goes straight to the bureau's leadership (no supervisor
     # supervises their own case) and opens no case about a case: its own form (workflows/accountability.bpmn).

@@ -26,6 +26,7 @@ from service.models.libraries import (
 )
 from service.models.notifications import Notification
 from service.models.people import ApiToken, Department, User, UserRole
+from service.models.performance_reports import PerformanceReport
 from service.models.process import ProcessDefinition, ProcessVersion, VersionFile
 from service.models.rules import CalendarDay, FiscalYear, Rule
 from service.models.scorecards import Scorecard, ScorecardEntry
@@ -36,6 +37,7 @@ __all__ = [
     "CalendarDay", "Chain", "CoverageReview",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
     "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",
+    "PerformanceReport",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
     "ScorecardEntry", "SupervisionMember",
     "TaskCandidate", "TaskRow", "TrainingAttendance", "TrainingSession", "User", "UserRole", "VersionFile",

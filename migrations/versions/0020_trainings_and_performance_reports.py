@@ -1,4 +1,5 @@
-"""trainings: the bureau's performance management training sessions and their attendance (the plan 三(四))
+"""trainings and performance reports: the bureau's training sessions and their attendance (the plan 三(四)); the
+departments' periodic performance management reports (the plan 二(一)4)
 
 Revision ID: 0020
 Revises: 0017
@@ -41,9 +42,32 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_training_attendance'))
     )
     op.create_index('ix_training_attendance_session', 'training_attendance', ['session_id'])
+    op.create_table('performance_reports',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('department_id', sa.String(length=50), nullable=False),
+    sa.Column('level', sa.String(length=20), nullable=False),
+    sa.Column('fiscal_year', sa.Integer(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('period_label', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('content', sa.Text(), nullable=True),
+    sa.Column('filed_at', sa.DateTime(), nullable=True),
+    sa.Column('reviewed_at', sa.DateTime(), nullable=True),
+    sa.Column('decision', sa.String(length=20), nullable=True),
+    sa.Column('review_comment', sa.Text(), nullable=True),
+    sa.Column('instance_id', sa.String(length=36), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'],
+                            name=op.f('fk_performance_reports_department_id_departments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_performance_reports')),
+    sa.UniqueConstraint('department_id', 'period_start', name='uq_performance_reports_department_period')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('performance_reports')
     op.drop_index('ix_training_attendance_session', table_name='training_attendance')
     op.drop_table('training_attendance')
     op.drop_index('ix_training_sessions_year_level', table_name='training_sessions')
