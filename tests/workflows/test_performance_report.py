@@ -98,6 +98,21 @@ def test_three_departments_two_file_and_one_slips_to_the_supervisors(cycle, dept
     cycle.complete(c, "review_perf_report", {"review_decision": "accept"}, user="reviewer")
     assert _status(cycle)["dept-c"][0] == "accepted"
 
+    # on 2 February dept-a's report is missing: past its deadline of 1 February, not filed
+    clock.set_now(datetime.fromisoformat("2016-02-02T10:00:00+08:00"))
+    cycle.work()
+    listed = cycle.as_user("supervisor").get("/api/reports/performance-reports?year=2015&missing=true")
+    assert listed.status_code == 200, listed.get_json()
+    assert [(r["department_id"], r["status"], r["due_on"]) for r in listed.get_json()["items"]] == [
+        ("dept-a", "due", "2016-02-01")]
+    every = cycle.as_user("reviewer").get("/api/reports/performance-reports?level=municipal").get_json()["items"]
+    assert {r["department_id"]: (r["status"], r["missing"]) for r in every} == {
+        "dept-a": ("due", True), "dept-b": ("accepted", False), "dept-c": ("accepted", False)}
+    [b_row] = [r for r in every if r["department_id"] == "dept-b"]
+    assert b_row["content"]["goal_management"] == REPORT["goal_management"] and b_row["decision"] == "accept"
+    assert cycle.as_user("staff_a").get("/api/reports/performance-reports").status_code == 403
+    assert cycle.as_user("reviewer").get("/api/reports/performance-reports?status=lost").status_code == 422
+
     # dept-a files nothing: three working days of grace (rule escalation.grace_working_days) after 1 February the
     # report slips to the supervisors, who open an accountability case; the report is ordered filed anew
     a = instances["dept-a"]
