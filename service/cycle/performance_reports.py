@@ -21,7 +21,7 @@ from service.models import PerformanceReport
 
 REPORTS = PerformanceReport.__table__
 SECTIONS = ("report_summary", "goal_management", "monitoring_summary", "evaluation_summary", "results_use",
-            "problems")
+            "problems")  # the fields of forms/performance_report.schema.json
 
 
 def claim(conn: Connection, now: datetime, *, department_id: str, level: str, fiscal_year: int,

@@ -28,7 +28,8 @@ DECISIONS = BudgetDecision.__table__
 # The forms (forms/<key>.schema.json) whose answers a decision form's page shows, in reading order, keyed by the
 # decision's own form: the goal and the head's opinion for the reviews of a goal (the finance review's criteria
 # too for the experts, who review after it), the department's report for a spot check, the agency's report for
-# its rating, the feedback and the department's rectification report for the verification.
+# its rating, the feedback and the department's rectification report for the verification, the department's
+# periodic performance management report (and its head's opinion) for the head and the bureau.
 DOSSIERS: dict[str, tuple[str, ...]] = {
     "goal_submission": ("goal_declaration",),
     "goal_review": ("goal_declaration", "goal_submission"),
@@ -37,6 +38,8 @@ DOSSIERS: dict[str, tuple[str, ...]] = {
     "agency_rating": ("key_evaluation_report",),
     "rectification_verification": ("results_feedback", "rectification_plan"),
     "budget_decision": (),
+    "performance_report_approval": ("performance_report",),
+    "performance_report_review": ("performance_report", "performance_report_approval"),
 }
 # Decision forms that read a computed score (the evaluation kind it was recorded as: the department's
 # self-evaluation for a spot check, the agency's key evaluation for its rating), and those that read the grades.

@@ -17,6 +17,8 @@ D = Department.__table__
 # Statuses before the department has filed (a "returned" report was filed once and is being revised).
 UNFILED = ("claimed", "due")
 STATUSES = ("claimed", "due", "filed", "submitted", "returned", "accepted")
+SECTIONS = ("report_summary", "goal_management", "monitoring_summary", "evaluation_summary", "results_use",
+            "problems")
 
 
 def _row(r: Any, today: date) -> dict[str, Any]:
