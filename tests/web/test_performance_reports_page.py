@@ -9,8 +9,8 @@ import re
 from datetime import datetime
 
 from service import clock
-from tests.web.conftest import signed_in
 from tests.service.api.test_reports import base_departments  # noqa: F401  (a fixture of dept_c)
+from tests.web.conftest import signed_in
 from tests.workflows.test_performance_report import REPORT, _launch, dept_c  # noqa: F401  (fixture)
 
 
