@@ -37,7 +37,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "perf_report_period": ("报告期", "Period"),
     "perf_report_period_span": ("{start} 至 {end}", "{start} to {end}"),
     "perf_report_due": ("报送期限", "Due"), "perf_report_filed": ("报送时间", "Filed"),
-    "perf_report_reviewed": ("财政审核", "Reviewed"), "perf_report_missing": ("逾期未报", "missing"),
+    "perf_report_reviewed": ("财政审核情况", "Reviewed"), "perf_report_missing": ("逾期未报", "missing"),
     "perf_report_content": ("报告内容", "The report"), "perf_report_none": ("没有报告。", "No reports."),
     "perf_report_status_claimed": ("启动中", "Starting"), "perf_report_status_due": ("待报送", "To be filed"),
     "perf_report_status_filed": ("待部门负责人审核", "With the head"),
