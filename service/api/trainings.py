@@ -98,7 +98,7 @@ class Sessions(MethodView):
     @requires(FINANCE_REVIEWER, ADMINISTRATOR, message=_RECORDERS)
     @blp.arguments(SessionInput)
     @blp.response(201, SessionSchema)
-    @errors_documented(blp, 403, 422)
+    @errors_documented(blp, 400, 403, 422)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record a session held (administrators, finance reviewers)."""
         with db.write(runtime().engine) as conn:
@@ -130,7 +130,7 @@ class Attendance(MethodView):
     @requires(FINANCE_REVIEWER, ADMINISTRATOR, message=_RECORDERS)
     @blp.arguments(AttendanceInput)
     @blp.response(201, AttendanceSchema)
-    @errors_documented(blp, 403, 404, 422)
+    @errors_documented(blp, 400, 403, 404, 422)
     def post(self, body: dict[str, Any], session_id: int) -> dict[str, Any]:
         """Record a group's attendance (a department's names the department; once per group and department)."""
         with db.write(runtime().engine) as conn:
