@@ -35,10 +35,14 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
 
         _require_processes(rt)
         cohorts = _create_projects(rt, per_year)
+        started = clock.now()  # the demo's now (the driver hands the clock back to real time when done)
         drive(rt, cohorts, echo, progress, processes)
         from service.demo.inspections import seed_inspections
 
         seed_inspections(rt, echo)
+        from service.demo import reports_training
+
+        reports_training.add(rt, echo, clock.to_local(started).year - 1, started)
     _print_accounts(rt, echo)
 
 

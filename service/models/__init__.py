@@ -28,9 +28,11 @@ from service.models.libraries import (
 )
 from service.models.notifications import Notification
 from service.models.people import ApiToken, Department, User, UserRole
+from service.models.performance_reports import PerformanceReport
 from service.models.process import ProcessDefinition, ProcessVersion, VersionFile
 from service.models.rules import CalendarDay, FiscalYear, Rule
 from service.models.scorecards import Scorecard, ScorecardEntry
+from service.models.trainings import TrainingAttendance, TrainingSession
 
 __all__ = [
     "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetAdjustment",
@@ -38,8 +40,8 @@ __all__ = [
     "CalendarDay", "Chain", "CoverageReview",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
     "GoalIndicator", "Inspection", "InspectionFinding", "Instance", "Job", "LibraryIndicator", "MessageWait",
-    "MonitoringReport", "Notification",
+    "MonitoringReport", "Notification", "PerformanceReport",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
     "ScorecardEntry", "SupervisionMember",
-    "TaskCandidate", "TaskRow", "User", "UserRole", "VersionFile",
+    "TaskCandidate", "TaskRow", "TrainingAttendance", "TrainingSession", "User", "UserRole", "VersionFile",
 ]

@@ -48,8 +48,10 @@ def init_web(app: Flask) -> None:
         instances,
         login,
         pages,
+        performance_reports,
         scorecard,
         tasks,
+        trainings,
     )
 
     app.register_blueprint(bp)
@@ -75,6 +77,8 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
     items += [("web.dashboard", "nav_dashboard"), ("web.projects", "nav_projects")]
     if user.sees_all_departments:  # the ranked scorecard is a bureau report (a department opens its own drill-down)
         items.append(("web.scorecard_table", "nav_scorecard"))
+        items.append(("web.performance_reports_page", "nav_performance_reports"))
+        items.append(("web.trainings_page", "nav_trainings"))
     if user.has(SUPERVISOR, AUDITOR, ADMINISTRATOR):  # the supervision office's inspections (二(三)4二是)
         items.append(("web.inspections_page", "nav_inspections"))
     if user.has(PROCESS_DESIGNER):

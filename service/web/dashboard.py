@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from service import clock
 from service.cycle.projects import SECTORS
 from service.errors import JixiaoError, NotFound
-from service.queries import coverage, deployed_versions, escalation_facts, project_history
+from service.queries import coverage, deployed_versions, escalation_facts, project_history, trainings
 from service.queries import dashboard as q
 from service.queries import escalations as escalation_queries
 from service.rules.store import LEVELS
@@ -81,7 +81,8 @@ def dashboard() -> ResponseReturnValue:
                            overdue=overdue, open_escalations=q.escalations_by_department(rt.engine, me),
                            kind=kind, kinds=q.EVALUATION_KINDS, report=report, problem=problem, adjusted=adjusted,
                            warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
-                           grade_names=q.GRADES)
+                           grade_names=q.GRADES,
+                           training=trainings.training_coverage(rt.engine, year, level) if report else None)
 
 
 @bp.get("/projects")

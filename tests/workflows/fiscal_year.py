@@ -87,7 +87,7 @@ PLAN = {"rectification_plan": "扩大满意度调查覆盖面，完善绩效台�
         "evidence": [{"title": "满意度调查报告", "reference": "教育局〔2015〕12号"}]}
 
 # The municipal entered indicators of rule scorecard.indicators, with points within their weights.
-SCORES = {"basic.rules": 4, "basic.organisation": 5, "basic.training": 3, "reform.innovation": 5, "reform.pilots": 2}
+SCORES = {"basic.rules": 4, "basic.organisation": 5, "reform.innovation": 5, "reform.pilots": 2}
 # (process, task) → (who completes it — "@role": that role's person in the task's department —, the form data): the way through each process to the task that slips.
 HAPPY: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("goal_review", "declare_goal"): ("staff_a", GOAL),

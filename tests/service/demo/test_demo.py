@@ -184,3 +184,16 @@ def test_demo_has_a_department_and_a_fund_inspection_with_rectifications_under_w
                                         "t.instance_id where t.state = 'ready'")}
     assert waiting == {"submit_rectification", "verify_rectification"}
     assert "2 supervision inspections" in seeded.output
+
+
+def test_demo_has_last_years_reports_with_one_missing_and_escalated_and_two_training_sessions(demo_db):
+    url, _ = demo_db
+    reports = _rows(url, "select department_id, status, period_label from performance_reports")
+    assert len(reports) >= 3 and {r[2] for r in reports} == {"2025"}
+    [missing] = [r for r in reports if r[1] != "accepted"]  # every other department's report was accepted
+    assert missing[1] == "due"
+    slipped = _rows(url, "select count(*) from escalations where code = 'perf_report_slipped' and state = 'open'")
+    assert slipped[0][0] == 1
+    assert _rows(url, "select count(*) from training_sessions where year = 2025 and level = 'municipal'")[0][0] == 2
+    attended = _rows(url, "select distinct a.department_id from training_attendance a where a.department_id is not null")
+    assert 0 < len(attended) < len(reports)  # one department attended no session
