@@ -6,6 +6,7 @@ from service.models.cycle import (
     AccountabilityCase,
     BudgetDecision,
     CoverageReview,
+    Disclosure,
     Evaluation,
     Goal,
     GoalIndicator,
@@ -18,6 +19,7 @@ from service.models.events import Chain, Event
 from service.models.instances import Escalation, Instance, Job, MessageWait, TaskCandidate, TaskRow
 from service.models.libraries import (
     Agency,
+    AgencyBulletin,
     AgencyEngagement,
     Expert,
     ExpertEngagement,
@@ -31,8 +33,8 @@ from service.models.rules import CalendarDay, FiscalYear, Rule
 from service.models.scorecards import Scorecard, ScorecardEntry
 
 __all__ = [
-    "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetDecision",
-    "CalendarDay", "Chain", "CoverageReview",
+    "AccountabilityCase", "Agency", "AgencyBulletin", "AgencyEngagement", "ApiToken", "Attachment", "Base",
+    "BudgetDecision", "CalendarDay", "Chain", "CoverageReview", "Disclosure",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
     "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
