@@ -66,3 +66,16 @@ def proposed_amount(base_amount: Any, proposal: str, grade: str | None, proposal
         raise InvalidInput("the base amount is negative", [{"field": "budget_amount", "message": "must be ≥ 0"}])
     amount = (base * (1 + change_for(proposal, grade, proposals))).quantize(_CENT, rounding=ROUND_HALF_UP)
     return max(amount, Decimal("0.00"))
+
+
+CITY_GOVERNMENT = "武汉市人民政府"
+
+
+def government_of(bureau_name: str | None) -> str:
+    """The same-level government a key project's results are reported to (the plan 一(四): “重点评价结果向同级政府
+    报告”): a district project's to its district's government, named after the district's finance bureau
+    (江岸区财政局 → 江岸区人民政府); the city's (None: no district) to the city's."""
+    if not bureau_name:
+        return CITY_GOVERNMENT
+    district = bureau_name.removesuffix("财政局")
+    return f"{district}人民政府"

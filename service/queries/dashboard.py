@@ -18,6 +18,7 @@ from service.models import (
     AccountabilityCase,
     BudgetDecision,
     Department,
+    Disclosure,
     Evaluation,
     Goal,
     GoalIndicator,
@@ -38,6 +39,7 @@ A = ProjectAction.__table__
 R = Rectification.__table__
 B = BudgetDecision.__table__
 C = AccountabilityCase.__table__
+DS = Disclosure.__table__
 T = TaskRow.__table__
 I = Instance.__table__  # noqa: E741
 X = Escalation.__table__
@@ -156,6 +158,9 @@ def project(engine: Engine, viewer: Principal, project_id: str) -> dict[str, Any
         body["rectification"] = (_rows(conn, select(R).where(R.c.project_id == project_id)) or [None])[0]
         body["decision"] = (_rows(conn, select(B).where(B.c.project_id == project_id)) or [None])[0]
         body["cases"] = _rows(conn, select(C).where(C.c.project_id == project_id).order_by(C.c.opened_at))
+        body["disclosures"] = [{"stage": r.stage, "disclosed_at": clock.from_db(r.disclosed_at)} for r in
+                               conn.execute(select(DS).where(DS.c.project_id == project_id)
+                                            .order_by(DS.c.disclosed_at, DS.c.id))]
     return body
 
 

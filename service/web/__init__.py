@@ -37,6 +37,7 @@ def init_web(app: Flask) -> None:
         admin_rules,
         audit,
         audit_search,
+        bulletins,
         dashboard,
         designer,
         escalation_detail,
@@ -74,6 +75,7 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
     items += [("web.dashboard", "nav_dashboard"), ("web.projects", "nav_projects")]
     if user.sees_all_departments:  # the ranked scorecard is a bureau report (a department opens its own drill-down)
         items.append(("web.scorecard_table", "nav_scorecard"))
+    items.append(("web.agency_bulletin", "nav_agency_bulletin"))
     if user.has(PROCESS_DESIGNER):
         items.append(("web.designer", "nav_designer"))
     if AUDITOR in user.roles:
