@@ -36,6 +36,9 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
         _require_processes(rt)
         cohorts = _create_projects(rt, per_year)
         drive(rt, cohorts, echo, progress, processes)
+        from service.demo.levels import show_levels
+
+        show_levels(rt, clock.now())
     _print_accounts(rt, echo)
 
 
