@@ -84,10 +84,10 @@ class AgencyBulletin(MethodView):
     @requires(FINANCE_REVIEWER, ADMINISTRATOR, message="the finance bureau publishes the agency bulletin")
     @blp.arguments(BulletinArgs)
     @blp.response(201, BulletinSchema)
-    @errors_documented(blp, 400, 403, 409)
+    @errors_documented(blp, 400, 403, 404, 409)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Publish the bulletin of a period that is over (finance reviewers, administrators); publishing again
-        answers the bulletin as first published: it never changes."""
+        answers the bulletin as first published: it never changes. 404 for a year without the period rule."""
         with db.write(runtime().engine) as conn:
             return bulletins.publish(conn, year=body["year"], period=body["period"], now=clock.now(),
                                      by=principal().username)

@@ -402,6 +402,8 @@ def test_generated_calls_reached_real_objects() -> None:
 _NOT_SEEDED = {
     "GET /api/reports/scorecard/{department_id}": "a department's scorecard needs the year's rule rows, projects and "
                                                   "evaluation records (tests/service/scorecard covers it)",
+    "GET /api/reports/projects/{project_id}/disclosures": "the seed holds no project (a project's disclosures are "
+                                                          "covered by tests/service/libraries/test_publicity.py)",
 }
 
 
