@@ -75,9 +75,9 @@ def init_api(app: Flask) -> None:
     for module in (health, auth, process_models, instances, audit, tasks, messages, escalations, jobs, people,
                    libraries):
         api.register_blueprint(module.blp)
-    from service.api import projects, reports, rules, trainings  # projects' past; reports; rules; training
+    from service.api import bulletins, projects, reports, rules, trainings  # projects' past; reports; rules
 
-    for module in (projects, reports, rules, trainings):
+    for module in (projects, reports, bulletins, rules, trainings):
         api.register_blueprint(module.blp)
     from service.api import attachments  # evidence attachments (佐证材料)
 

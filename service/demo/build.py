@@ -43,6 +43,9 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
         from service.demo import reports_training
 
         reports_training.add(rt, echo, clock.to_local(started).year - 1, started)
+        from service.demo.levels import show_levels
+
+        show_levels(rt, clock.now())
     _print_accounts(rt, echo)
 
 

@@ -7,6 +7,7 @@ from service.models.cycle import (
     BudgetAdjustment,
     BudgetDecision,
     CoverageReview,
+    Disclosure,
     Evaluation,
     Goal,
     GoalIndicator,
@@ -20,6 +21,7 @@ from service.models.inspections import Inspection, InspectionFinding
 from service.models.instances import Escalation, Instance, Job, MessageWait, TaskCandidate, TaskRow
 from service.models.libraries import (
     Agency,
+    AgencyBulletin,
     AgencyEngagement,
     Expert,
     ExpertEngagement,
@@ -35,9 +37,8 @@ from service.models.scorecards import Scorecard, ScorecardEntry
 from service.models.trainings import TrainingAttendance, TrainingSession
 
 __all__ = [
-    "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetAdjustment",
-    "BudgetDecision",
-    "CalendarDay", "Chain", "CoverageReview",
+    "AccountabilityCase", "Agency", "AgencyBulletin", "AgencyEngagement", "ApiToken", "Attachment", "Base",
+    "BudgetAdjustment", "BudgetDecision", "CalendarDay", "Chain", "CoverageReview", "Disclosure",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
     "GoalIndicator", "Inspection", "InspectionFinding", "Instance", "Job", "LibraryIndicator", "MessageWait",
     "MonitoringReport", "Notification", "PerformanceReport",

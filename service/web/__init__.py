@@ -37,6 +37,7 @@ def init_web(app: Flask) -> None:
         admin_rules,
         audit,
         audit_search,
+        bulletins,
         dashboard,
         designer,
         escalation_detail,
@@ -81,6 +82,7 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
         items.append(("web.trainings_page", "nav_trainings"))
     if user.has(SUPERVISOR, AUDITOR, ADMINISTRATOR):  # the supervision office's inspections (二(三)4二是)
         items.append(("web.inspections_page", "nav_inspections"))
+    items.append(("web.agency_bulletin", "nav_agency_bulletin"))
     if user.has(PROCESS_DESIGNER):
         items.append(("web.designer", "nav_designer"))
     if AUDITOR in user.roles:

@@ -167,6 +167,12 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     "admin_supervision_help": ("监督指导库的成员由种子文件维护，此处只读。",
                                "The supervision library is kept in its seed file; read only here."),
     "admin_nothing_found": ("没有符合条件的条目。", "Nothing matches."),
+    "library_owner": ("所属层级", "Kept by"), "library_owner_city": ("市级", "City"),
+    "library_levels_help": ("各库市区分建共享：区财政局维护本区条目，区级项目从本区和市级条目中抽取；"
+                            "各级只能修改本级条目。",
+                            "Each level keeps its own entries: a district's bureau keeps its district's, a district "
+                            "project draws on its district's and the city's; a level changes only its own entries."),
+    "admin_mean_rating": ("平均评分（1–5）", "Mean rating (1–5)"),
     "admin_employer": ("工作单位", "Employer"),
     "admin_title": ("职称", "Title"),
     "admin_fields": ("擅长领域", "Fields"),

@@ -41,13 +41,18 @@ TABLE_SINCE = {
     "attachments": "0010", "scorecards": "0011", "scorecard_entries": "0011", "coverage_reviews": "0017",
     "budget_adjustments": "0018", "inspections": "0019", "inspection_findings": "0019",
     "training_sessions": "0020", "training_attendance": "0020", "performance_reports": "0020",
+    "agency_bulletins": "0022", "disclosures": "0022",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
                 ("task_candidates", "assignee"): "0004", ("departments", "district_id"): "0012",
                 ("escalations", "level"): "0013", ("escalations", "escalated_at"): "0013",
                 ("escalations", "escalated_by"): "0013", ("library_indicators", "comparator"): "0016",
-                ("projects", "predecessor_project_id"): "0018"}
+                ("projects", "predecessor_project_id"): "0018",
+                **dict.fromkeys([(t, "district_id") for t in ("library_indicators", "experts", "agencies",
+                                                              "supervision_members")], "0022"),
+                ("expert_engagements", "rated_by"): "0022", ("expert_engagements", "rated_at"): "0022",
+                ("budget_decisions", "reported_to"): "0022"}
 # Generated keys the database assigns (the copies get new ones; nothing refers to them).
 _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process_definitions", "id"),
               ("users", "id")}
@@ -148,6 +153,11 @@ HANDWRITTEN: dict[str, list[dict[str, Any]]] = {
     "scorecard_entries": [{"id": 1, "scorecard_id": 1, "code": "S1", "dimension": "management", "source": "auto",
                            "points": None, "max_points": Decimal("10.00"), "task_id": None, "evidence": "[]",
                            "updated_at": _T}],
+    "agency_bulletins": [{"id": 1, "year": 2015, "period": 1, "starts_on": date(2015, 1, 1),
+                          "ends_on": date(2015, 6, 30), "published_at": _T, "published_by": "reviewer",
+                          "entries": '[{"rank": 1, "agency_id": 1, "agency_name": "某会计师事务所", "mean_score": 85.0, '
+                                     '"reports": [{"project_id": "P-2015-001", "score": 85.0}]}]'}],
+    "disclosures": [{"id": 1, "project_id": "P-2015-001", "stage": "goals", "disclosed_at": _T}],
 }
 # A district department that names its district bureau (the column of 0012).
 DISTRICT = [{"id": "district-1", "name": "江岸区财政局", "name_en": None, "level": "district", "kind": "bureau",

@@ -410,6 +410,8 @@ _NOT_SEEDED = {
     "GET /api/inspections/{inspection_id}": "an inspection is written by the handlers of a supervision_inspection "
                                             "instance, which needs the supervision library and the rule rows; "
                                             "tests/workflows/test_supervision_inspection_reads.py covers it",
+    "GET /api/reports/projects/{project_id}/disclosures": "the seed holds no project (a project's disclosures are "
+                                                          "covered by tests/service/libraries/test_publicity.py)",
 }
 
 

@@ -197,3 +197,17 @@ def test_demo_has_last_years_reports_with_one_missing_and_escalated_and_two_trai
     assert _rows(url, "select count(*) from training_sessions where year = 2025 and level = 'municipal'")[0][0] == 2
     attended = _rows(url, "select distinct a.department_id from training_attendance a where a.department_id is not null")
     assert 0 < len(attended) < len(reports)  # one department attended no session
+
+
+def test_demo_shows_the_libraries_by_level_ratings_bulletin_and_disclosures(demo_db):
+    url, _ = demo_db
+    district_experts = _rows(url, "SELECT name FROM experts WHERE district_id = 'jaq-czj' ORDER BY name")
+    assert {r.name for r in district_experts} == {"邓志华", "孙丽君", "胡建平"}
+    assert _rows(url, "SELECT count(*) FROM experts WHERE district_id IS NULL")[0][0] == 30  # the city's, shared
+    [indicator] = _rows(url, "SELECT status, district_id FROM library_indicators WHERE name = '区属学校课后服务覆盖率'")
+    assert tuple(indicator) == ("confirmed", "jaq-czj")
+    rated = _rows(url, "SELECT rating, rated_by FROM expert_engagements WHERE rating IS NOT NULL")
+    assert rated and all(1 <= r.rating <= 5 and r.rated_by == "cz.reviewer" for r in rated)
+    # 28 November 2026, six-month periods: the first half of 2026 is the last one over.
+    assert [tuple(r) for r in _rows(url, "SELECT year, period FROM agency_bulletins")] == [(2026, 1)]
+    assert _rows(url, "SELECT count(*) FROM disclosures WHERE stage = 'goals'")[0][0] > 0
