@@ -75,9 +75,9 @@ def init_api(app: Flask) -> None:
     for module in (health, auth, process_models, instances, audit, tasks, messages, escalations, jobs, people,
                    libraries):
         api.register_blueprint(module.blp)
-    from service.api import reports, rules  # the coverage report; rule rows and the working-day calendar
+    from service.api import fiscal_figures, reports, rules  # coverage; fiscal figures; rules and the calendar
 
-    for module in (reports, rules):
+    for module in (reports, fiscal_figures, rules):
         api.register_blueprint(module.blp)
     from service.api import attachments  # evidence attachments (佐证材料)
 

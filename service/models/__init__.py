@@ -7,6 +7,7 @@ from service.models.cycle import (
     BudgetDecision,
     CoverageReview,
     Evaluation,
+    FiscalFigure,
     Goal,
     GoalIndicator,
     MonitoringReport,
@@ -33,7 +34,8 @@ from service.models.scorecards import Scorecard, ScorecardEntry
 __all__ = [
     "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetDecision",
     "CalendarDay", "Chain", "CoverageReview",
-    "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
+    "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalFigure", "FiscalYear",
+    "Goal",
     "GoalIndicator", "Instance", "Job", "LibraryIndicator", "MessageWait", "MonitoringReport", "Notification",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
     "ScorecardEntry", "SupervisionMember",

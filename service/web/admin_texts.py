@@ -264,6 +264,7 @@ RULE_TEXTS: dict[str, tuple[str, str]] = {
     "rule_coverage.whole_department_evaluation_share": ("部门整体评价试点占比目标",
                                                         "Whole-department evaluation target"),
     "rule_coverage.evaluated_kinds": ("计入评价覆盖面的评价类型", "Evaluation kinds counted"),
+    "rule_coverage.livelihood_sectors": ("计入民生支出的领域", "Sectors counted as 民生 spending"),
     "rule_escalation.extension_days": ("督办延期天数", "Escalation extension"),
     "rule_escalation.order_working_days": ("督办整改期限", "Escalation order period"),
     "rule_escalation.stop_requires_suspension": ("终止项目须先暂停", "Stopping needs a suspension first"),
