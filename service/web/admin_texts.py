@@ -195,6 +195,7 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     "job_kind_external": ("服务任务", "Service task"), "job_kind_timer": ("定时器", "Timer"),
     "job_kind_reminder": ("提醒", "Reminder"), "job_kind_checkpoint": ("监控时点", "Checkpoint"),
     "job_kind_notification": ("通知", "Notification"),
+    "job_kind_fiscal_figures": ("财政支出数据录入", "Fiscal figures to enter"),
     "admin_job_kind": ("作业", "Job"), "admin_attempts": ("已尝试", "Attempts"),
     "admin_retries_left": ("剩余 {n} 次", "{n} left"), "admin_last_error": ("最近错误", "Last error"),
     "admin_retry": ("重试", "Retry"), "admin_no_jobs": ("没有作业。", "No jobs."),
