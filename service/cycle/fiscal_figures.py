@@ -25,8 +25,10 @@ def _row(conn: Connection, year: int, level: str) -> dict[str, Any] | None:
     return None if row is None else row._asdict()
 
 
-def _checked(public_spending: Decimal, livelihood_spending: Decimal, level: str) -> None:
+def _checked(public_spending: Decimal, livelihood_spending: Decimal, level: str, source: str) -> None:
     problems = []
+    if not source.strip():
+        problems.append({"field": "source", "message": "say where the figures come from"})
     if level not in LEVELS:
         problems.append({"field": "level", "message": "municipal or district"})
     if public_spending <= 0:
@@ -46,7 +48,8 @@ def enter(engine: Engine, actor: str, now: datetime, *, fiscal_year: int, level:
           livelihood_spending: Decimal, source: str) -> dict[str, Any]:
     """Set the level's figures of a fiscal year (finance reviewers and administrators); audited."""
     public_spending, livelihood_spending = Decimal(public_spending), Decimal(livelihood_spending)
-    _checked(public_spending, livelihood_spending, level)
+    source = source.strip()
+    _checked(public_spending, livelihood_spending, level, source)
     values = {"public_spending": public_spending, "livelihood_spending": livelihood_spending, "source": source,
               "entered_by": actor, "entered_at": clock.to_db(now)}
     with db.write(engine) as conn:

@@ -38,6 +38,26 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     "admin_rules": ("规则参数", "Rule rows"),
     "admin_rules_about": ("各年度、各层级的规则数值及其依据", "values per fiscal year and level, with their source"),
     "admin_calendar": ("节假日日历", "Holiday calendar"),
+    "admin_fiscal_figures": ("财政支出数据", "Fiscal figures"),
+    "admin_fiscal_figures_intro": ("各年度市级、区级公共财政支出和其中的民生支出（元），按决算录入：评价资金占上一年度"
+                                   "公共财政支出的比例和占民生支出的比例（方案二(三)3）以此为分母；未录入时覆盖面显示"
+                                   "“未录入”。",
+                                   "Each year's public spending of the municipal and district levels, and the 民生 "
+                                   "spending within it (CNY), from the final accounts: the evaluated-money shares of "
+                                   "the plan 二(三)3 divide by them; while a figure is missing the coverage says "
+                                   "“not entered”."),
+    "admin_public_spending": ("公共财政支出（元）", "Public spending (CNY)"),
+    "admin_livelihood_spending": ("其中：民生支出（元）", "of which 民生 spending (CNY)"),
+    "admin_entered_by": ("录入人", "Entered by"), "admin_correct": ("更正", "Correct"),
+    "admin_no_fiscal_figures": ("尚未录入财政支出数据。", "No fiscal figures entered yet."),
+    "admin_enter_fiscal_figures": ("录入或更正财政支出数据", "Enter or correct fiscal figures"),
+    "admin_fiscal_source_hint": ("如：2014年武汉市市级财政决算", "e.g. the 2014 municipal final accounts"),
+    "admin_fiscal_figures_saved": ("{year}年度{level}财政支出数据已保存。",
+                                   "The {level} fiscal figures of {year} are saved."),
+    "admin_err_public_spending": ("请填写大于 0 的金额（元，最多两位小数）。",
+                                  "Enter an amount above 0 (CNY, at most 2 decimals)."),
+    "admin_err_livelihood_spending": ("请填写不超过公共财政支出的金额（元，最多两位小数）。",
+                                      "Enter an amount no larger than the public spending (CNY, at most 2 decimals)."),
     "admin_calendar_about": ("法定节假日与调休工作日", "official holidays and adjusted working days"),
     "admin_libraries": ("四库", "Libraries"),
     "admin_libraries_about": ("指标库、专家库、中介机构库、监督指导库", "indicators, experts, agencies, supervision"),
