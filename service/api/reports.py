@@ -86,8 +86,8 @@ class MeasureSchema(Schema):
     change = fields.Float(required=True, allow_none=True, metadata={"description": "actual − previous_actual, "
                                                                                    "percentage points"})
     direction = fields.String(required=True, allow_none=True, validate=validate.OneOf((RISING, NOT_RISING)),
-                              metadata={"description": "rising | not_rising year on year (the plan: “逐年提高”); "
-                                                       "null when either year has no share"})
+                              metadata={"description": "rising | not_rising year on year (the plan 二(三)3: "
+                                                       "“逐年提高”); null when either year has no share"})
 
 
 class CoverageSchema(Schema):
