@@ -29,7 +29,6 @@ blp = Blueprint("fiscal_figures", __name__, url_prefix="/api/fiscal-figures",
 
 _READERS = "the fiscal figures are for the finance bureau's users"
 _WRITERS = "only finance reviewers and administrators enter the fiscal figures"
-_AMOUNT = validate.Range(min=0, max=10**14, max_inclusive=False)
 
 
 class FigureSchema(Schema):
@@ -47,10 +46,11 @@ class FigureList(Schema):
 
 
 class FigureEntrySchema(Schema):
-    public_spending = fields.Decimal(required=True, places=None, validate=_AMOUNT,
-                                     metadata={"description": "公共财政支出 of the year and level, CNY, > 0"})
-    livelihood_spending = fields.Decimal(required=True, places=None, validate=_AMOUNT,
-                                         metadata={"description": "民生支出, CNY, at most the public spending"})
+    # the amounts' bounds (> 0, at most 2 decimals, below 10^14, 民生 ≤ public) are the command's to check
+    public_spending = fields.Decimal(required=True, places=None, metadata={
+        "description": "公共财政支出 of the year and level, CNY, more than 0, at most 2 decimals"})
+    livelihood_spending = fields.Decimal(required=True, places=None, metadata={
+        "description": "民生支出, CNY, at most the public spending"})
     source = Text(required=True, validate=validate.Length(min=1, max=2000),
                   metadata={"description": "the final accounts (决算) or report the figures come from"})
 

@@ -50,6 +50,7 @@ def test_a_reviewer_enters_and_corrects_a_years_figures(runtime, as_user):
     {**FIGURES, "livelihood_spending": 40_000_000_000},                  # 民生 is part of the public spending
     {**FIGURES, "public_spending": -5},
     {**FIGURES, "public_spending": 1.005},                               # below a fen
+    {**FIGURES, "public_spending": 1e30},                                # more than any budget (and 28 digits)
     {**FIGURES, "public_spending": "abc"},
     {**FIGURES, "source": " "},
     {k: v for k, v in FIGURES.items() if k != "livelihood_spending"},
