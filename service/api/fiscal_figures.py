@@ -77,11 +77,11 @@ class Figures(MethodView):
         return {"items": queries.list_figures(runtime().engine)}
 
 
-@blp.route("/<int:year>/<string:level>")
+@blp.route("/<int:year>/<any(municipal, district):level>")
 class Figure(MethodView):
     @requires(*BUREAU_WIDE, message=_READERS)
     @blp.response(200, FigureSchema)
-    @errors_documented(blp, 403, 404)
+    @errors_documented(blp, 403, 404, 422)
     def get(self, year: int, level: str) -> dict[str, Any]:
         """The level's public spending and 民生 spending of a fiscal year (404 while not entered)."""
         return queries.figure(runtime().engine, *year_level(year, level))
@@ -89,7 +89,7 @@ class Figure(MethodView):
     @requires(ADMINISTRATOR, FINANCE_REVIEWER, message=_WRITERS)
     @blp.arguments(FigureEntrySchema)
     @blp.response(200, FigureSchema)
-    @errors_documented(blp, 400, 403)
+    @errors_documented(blp, 400, 403, 404)
     def put(self, body: dict[str, Any], year: int, level: str) -> dict[str, Any]:
         """Enter (or correct) the level's figures of a fiscal year, with their source; audited."""
         year, level = year_level(year, level)

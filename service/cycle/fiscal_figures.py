@@ -38,7 +38,7 @@ def _checked(public_spending: Decimal, livelihood_spending: Decimal, level: str,
     elif livelihood_spending > public_spending:
         problems.append({"field": "livelihood_spending", "message": "民生 spending is part of the public spending"})
     for name, amount in (("public_spending", public_spending), ("livelihood_spending", livelihood_spending)):
-        if amount >= Decimal("1e14") or amount != amount.quantize(_CENT):  # too large to quantize: refused first
+        if abs(amount) >= Decimal("1e14") or amount != amount.quantize(_CENT):  # too large to quantize: refused first
             problems.append({"field": name, "message": "yuan with at most 2 decimals, below 10^14"})
     if problems:
         raise InvalidInput("the fiscal figures are not valid", problems)

@@ -51,6 +51,7 @@ def test_a_reviewer_enters_and_corrects_a_years_figures(runtime, as_user):
     {**FIGURES, "public_spending": -5},
     {**FIGURES, "public_spending": 1.005},                               # below a fen
     {**FIGURES, "public_spending": 1e30},                                # more than any budget (and 28 digits)
+    {**FIGURES, "public_spending": -1e30},
     {**FIGURES, "public_spending": "abc"},
     {**FIGURES, "source": " "},
     {k: v for k, v in FIGURES.items() if k != "livelihood_spending"},
@@ -66,7 +67,7 @@ def test_bad_figures_are_a_problem_and_nothing_is_stored(runtime, as_user, body)
 @pytest.mark.parametrize("path", ["/api/fiscal-figures/1999/municipal", "/api/fiscal-figures/2014/provincial"])
 def test_a_bad_year_or_level_in_the_path_is_a_problem(as_user, path):
     resp = as_user("admin").put(path, json=FIGURES)
-    assert resp.status_code in (400, 422) and resp.headers["content-type"] == "application/problem+json"
+    assert resp.status_code in (404, 422) and resp.headers["content-type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize(("user", "reads", "enters"), [
