@@ -77,7 +77,7 @@ class Figures(MethodView):
         return {"items": queries.list_figures(runtime().engine)}
 
 
-@blp.route("/<int:year>/<any(municipal, district):level>")
+@blp.route("/<int:year>/<string:level>")
 class Figure(MethodView):
     @requires(*BUREAU_WIDE, message=_READERS)
     @blp.response(200, FigureSchema)

@@ -39,6 +39,8 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     "admin_rules_about": ("各年度、各层级的规则数值及其依据", "values per fiscal year and level, with their source"),
     "admin_calendar": ("节假日日历", "Holiday calendar"),
     "admin_fiscal_figures": ("财政支出数据", "Fiscal figures"),
+    "admin_fiscal_figures_about": ("各年度公共财政支出和民生支出，覆盖面指标的分母",
+                                   "public and 民生 spending per year, the coverage shares' denominators"),
     "admin_fiscal_figures_intro": ("各年度市级、区级公共财政支出和其中的民生支出（元），按决算录入：评价资金占上一年度"
                                    "公共财政支出的比例和占民生支出的比例（方案二(三)3）以此为分母；未录入时覆盖面显示"
                                    "“未录入”。",
