@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from service import clock, db
 from service.cycle import projects as project_store
-from service.demo import people
+from service.demo import fiscal_figures, people
 from service.demo.progress import Progress
 from service.demo.projects import DemoProject, continued, generate, whole_department
 from service.models import Department, Project
@@ -34,11 +34,13 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
         from service.demo.driver import drive
 
         _require_processes(rt)
+        year = current_year()
         cohorts = _create_projects(rt, per_year)
         drive(rt, cohorts, echo, progress, processes)
         from service.demo.inspections import seed_inspections
 
         seed_inspections(rt, echo)
+        echo(f"demo fiscal figures: {fiscal_figures.enter(rt.engine, year, clock.now())} entered")
     _print_accounts(rt, echo)
 
 

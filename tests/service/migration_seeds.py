@@ -39,7 +39,7 @@ TABLE_SINCE = {
                      "budget_decisions", "evaluations", "expert_engagements", "goals", "monitoring_reports",
                      "rectifications", "goal_indicators", "project_actions"], "0009"),
     "attachments": "0010", "scorecards": "0011", "scorecard_entries": "0011", "coverage_reviews": "0017",
-    "budget_adjustments": "0018", "inspections": "0019", "inspection_findings": "0019",
+    "budget_adjustments": "0018", "inspections": "0019", "inspection_findings": "0019", "fiscal_figures": "0021",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
@@ -78,6 +78,9 @@ HANDWRITTEN: dict[str, list[dict[str, Any]]] = {
     "inspection_findings": [{"id": 1, "inspection_id": 1, "position": 1, "aspect": "goal_setting",
                              "severity": "major", "text": "绩效目标未细化到县区", "requires_rectification": True,
                              "rectification_instance_id": "seed-inspection"}],
+    "fiscal_figures": [{"fiscal_year": 2014, "level": "municipal", "public_spending": Decimal("100000000.00"),
+                        "livelihood_spending": Decimal("60000000.00"), "source": "2014年市级决算",
+                        "entered_by": "admin", "entered_at": _T}],
     "fiscal_years": [{"year": 2015, "status": "open", "declaration_opens_on": date(2014, 10, 8),
                       "cycle_launched_at": _T}],
     "calendar_days": [{"day": date(2015, 10, 1), "kind": "holiday", "name": "国庆节", "source": "国务院办公厅通知"}],
