@@ -55,7 +55,7 @@ def report() -> None:
 @click.option("--json", "as_json", is_flag=True, help="the whole report, with projects and departments, as JSON")
 def report_coverage(year: int, level: str, as_json: bool) -> None:
     """Coverage of the plan's targets: measure, actual, target, met."""
-    from service.domain.coverage import as_dict
+    from service.domain.coverage import NOT_ENTERED, as_dict
     from service.queries.coverage import coverage_report
 
     try:
@@ -68,9 +68,13 @@ def report_coverage(year: int, level: str, as_json: bool) -> None:
     click.echo(f"coverage {year} {level} (evaluations counted: {', '.join(result.evaluated_kinds)})")
     click.echo(f"{'measure':<36} {'actual':>10} {'target':>10}  met")
     for m in result.measures:
-        met = "—" if m.met is None else ("yes" if m.met else "NO")
+        met = m.direction or ("—" if m.met is None else ("yes" if m.met else "NO"))
         ratio = (f"{m.numerator:,.2f} / {m.denominator:,.2f} CNY" if m.unit == "CNY"
                  else f"{m.numerator:.0f} / {m.denominator:.0f} departments")
+        if m.status == NOT_ENTERED:
+            ratio = f"{m.numerator:,.2f} CNY / the {m.figure_year} figures are not entered"
+        elif m.previous_actual is not None:
+            ratio += f" (year before {_pct(m.previous_actual)})"
         click.echo(f"{m.key:<36} {_pct(m.actual):>10} {_pct(m.target):>10}  {met:<4} {ratio}  {m.label}")
 
 

@@ -17,14 +17,14 @@ from sqlalchemy import select, update
 from service import clock, db
 from service.cycle import coverage_reviews, launch, performance_reports
 from service.cycle.projects import PROJECTS
-from service.domain.coverage import department_shortfalls
+from service.domain.coverage import NOT_ENTERED, PER_DEPARTMENT, department_shortfalls
 from service.domain.reminders import checkpoint_window
 from service.domain.report_periods import Period, last_ended, period_of
-from service.domain.roles import SYSTEM
+from service.domain.roles import ADMINISTRATOR, FINANCE_REVIEWER, SYSTEM
 from service.errors import InvalidInput, JixiaoError, NotFound
 from service.models import Department, Instance
 from service.notifications import outbox
-from service.notifications.recipients import department_people
+from service.notifications.recipients import department_people, task_recipients
 from service.queries.coverage import coverage_report
 from service.rules import store as rules
 from service.runtime import Runtime
@@ -214,6 +214,10 @@ class CoverageReviewResult:
     resumed: list[str] = field(default_factory=list)  # a crashed run had started the instance: linked now
     skipped: dict[str, str] = field(default_factory=dict)  # level → why it was not measured
     failed: dict[str, str] = field(default_factory=dict)  # department → why its review could not start
+    # level → the fiscal years whose figures the evaluated-money share needs and nobody entered: nobody is
+    # escalated over that share, the bureau's finance reviewers and administrators are asked for the figures
+    figures_missing: dict[str, list[int]] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)  # notices enqueued asking for the figures
 
 
 def review_coverage(rt: Runtime, now: datetime, year: int | None = None) -> CoverageReviewResult:
@@ -228,6 +232,11 @@ def review_coverage(rt: Runtime, now: datetime, year: int | None = None) -> Cove
         except (InvalidInput, NotFound) as exc:  # no rules for that year: nothing to measure against
             result.skipped[level] = str(getattr(exc, "detail", exc))
             continue
+        missing = sorted({m.figure_year for m in report.measures if m.status == NOT_ENTERED and m.key in PER_DEPARTMENT
+                          and m.target is not None and m.figure_year is not None})
+        if missing:
+            result.figures_missing[level] = missing
+            _ask_for_figures(rt, now, result, level, missing)
         names = {line.department_id: line.department_name for m in report.measures for line in m.projects}
         for department_id, shortfalls in department_shortfalls(report).items():
             missed = [{"measure": s.measure, "label": s.label, "label_en": s.label_en, "actual": float(s.actual),
@@ -241,6 +250,30 @@ def review_coverage(rt: Runtime, now: datetime, year: int | None = None) -> Cove
         log.info("coverage review of %d: %d started, %d resumed, %d failed", result.year, len(result.started),
                  len(result.resumed), len(result.failed))
     return result
+
+
+def _ask_for_figures(rt: Runtime, now: datetime, result: CoverageReviewResult, level: str, years: list[int]) -> None:
+    """Ask the bureau's finance reviewers and administrators, once per year and level, to enter the public
+    spending that the evaluated-money share divides by (the plan 二(三)3: “占上一年度公共财政支出的比例”)."""
+    level_name = {"municipal": "市级", "district": "区级"}[level]
+    with db.write(rt.engine) as conn:
+        people = task_recipients(conn, assignee=None, candidate_users=None, department_id=None,
+                                 candidate_groups=f"{FINANCE_REVIEWER},{ADMINISTRATOR}")
+        for year in years:
+            subject = f"【覆盖面】请录入{year}年度{level_name}公共财政支出和民生支出"
+            body = (f"您好：\n\n{result.year}年度绩效评价覆盖面的年终核查需要{year}年度{level_name}公共财政支出"
+                    f"（方案二(三)3：“占上一年度公共财政支出的比例”），该数据尚未录入，评价资金占比无法计算，各部门暂不因此项督办。"
+                    f"请在“财政支出数据”页面（/admin/fiscal-figures）录入。\n\n"
+                    f"The {level} public spending of {year} is not entered: the evaluated-money share of "
+                    f"{result.year} cannot be measured and nobody is escalated over it. Please enter it at "
+                    f"/admin/fiscal-figures.\n\n{SIGNATURE}")
+            for user in people:
+                key = f"fiscal-figures:{year}:{level}:{user}"
+                if outbox.enqueue(conn, key=key, recipient=user, email=None, subject=subject, body=body,
+                                  kind="fiscal_figures", instance_id=None, now=now):
+                    result.asked.append(key)
+    log.warning("coverage review of %d: the %s public spending of %s is not entered; asked %d people",
+                result.year, level, ", ".join(map(str, years)), len(people))
 
 
 def _start_review(rt: Runtime, now: datetime, lease: timedelta, data: dict[str, Any],

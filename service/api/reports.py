@@ -22,7 +22,7 @@ from service.api.escalation_schemas import EscalationCountsSchema
 from service.api.problems import errors_documented
 from service.api.projects import BudgetAdjustmentSchema
 from service.api.schemas import UTCDateTime
-from service.domain.coverage import MEASURES, as_dict
+from service.domain.coverage import MEASURED, MEASURES, NOT_ENTERED, NOT_RISING, RISING, as_dict
 from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.domain.scorecard import DIMENSIONS
 from service.queries import dashboard as dq
@@ -80,6 +80,19 @@ class MeasureSchema(Schema):
     source = fields.String(required=True, allow_none=True, metadata={"description": "the target rule's source"})
     projects = fields.List(fields.Nested(ProjectLineSchema), required=True)
     departments = fields.List(fields.Nested(DepartmentLineSchema), required=True)
+    status = fields.String(required=True, validate=validate.OneOf((MEASURED, NOT_ENTERED)), metadata={
+        "description": "not_entered: the fiscal figure the share divides by (figure_year) is not entered yet, so "
+                       "there is no share (enter it with PUT /api/fiscal-figures/{year}/{level})"})
+    figure_year = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the year of the public (or 民生) spending divided by, for the spending shares"})
+    figure_source = fields.String(required=True, allow_none=True, metadata={"description": "the figure's source"})
+    previous_actual = fields.Float(required=True, allow_none=True, metadata={
+        "description": "the same measure a year earlier (民生 share, monitoring coverage)"})
+    change = fields.Float(required=True, allow_none=True, metadata={"description": "actual − previous_actual, "
+                                                                                   "percentage points"})
+    direction = fields.String(required=True, allow_none=True, validate=validate.OneOf((RISING, NOT_RISING)),
+                              metadata={"description": "rising | not_rising year on year (the plan 二(三)3: "
+                                                       "“逐年提高”); null when either year has no share"})
 
 
 class TrainingMeasureSchema(Schema):

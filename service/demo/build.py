@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from service import clock, db
 from service.cycle import projects as project_store
-from service.demo import people
+from service.demo import fiscal_figures, people
 from service.demo.progress import Progress
 from service.demo.projects import DemoProject, continued, generate, whole_department
 from service.models import Department, Project
@@ -34,6 +34,7 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
         from service.demo.driver import drive
 
         _require_processes(rt)
+        year = current_year()
         cohorts = _create_projects(rt, per_year)
         started = clock.now()  # the demo's now (the driver hands the clock back to real time when done)
         drive(rt, cohorts, echo, progress, processes)
@@ -46,6 +47,7 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
         from service.demo.levels import show_levels
 
         show_levels(rt, clock.now())
+        echo(f"demo fiscal figures: {fiscal_figures.enter(rt.engine, year, clock.now())} entered")
     _print_accounts(rt, echo)
 
 

@@ -3,8 +3,15 @@
 What is counted, and why (the plan, 《武汉市预算绩效管理工作方案(2014—2015年)》 二(三)1 and 二(三)3):
 - Money measures look at projects of kind "project" only: a kind "department" row stands for a department's
   whole spending, which already contains its projects, so adding both would count money twice.
-- The system knows project budgets, not the whole of public spending: "previous year's public spending" is
-  measured as all project money of year − 1 at the level. The share is therefore an upper bound of the plan's.
+- The evaluated-money share divides by the level's public spending (公共财政支出) of year − 1, a figure the bureau
+  enters from its final accounts (service/models FiscalFigure): the plan 二(三)3一是 “占上一年度公共财政支出的比例”.
+  While that figure is not entered the measure says so (status not_entered) and gives no share: a share over
+  project money would look like the plan's and be a different, larger number.
+- The 民生 share (the plan 二(三)3 “开展绩效评价的资金总量占民生支出的比例要逐年提高”) divides the evaluated money of
+  projects in the 民生 sectors (rule `coverage.livelihood_sectors`) by the level's 民生 spending of year − 1, and is
+  compared with the year before: the plan's target is the direction (rising), not a floor.
+- Monitoring coverage (the plan 一(二) “逐步扩大绩效监控覆盖范围”) is the share of the year's project money whose
+  project has at least one monitoring report filed, compared with the year before (the target is, again, rising).
 - A project is under goal management when its latest goal revision is approved, or its status shows the
   goal was approved (approved and every later status). Blocked and undeclared projects stay in the
   denominator: that is what makes the share honest.
@@ -20,7 +27,7 @@ What is counted, and why (the plan, 《武汉市预算绩效管理工作方案(2
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -32,18 +39,30 @@ GOAL_MONEY = "goal_money_share"
 WHOLE_DEPARTMENT_GOALS = "whole_department_goal_share"
 EVALUATED_MONEY = "evaluated_money_share"
 WHOLE_DEPARTMENT_EVALUATIONS = "whole_department_evaluation_share"
-MEASURES = (GOAL_MONEY, WHOLE_DEPARTMENT_GOALS, EVALUATED_MONEY, WHOLE_DEPARTMENT_EVALUATIONS)
-# The rule row holding each measure's target; a null value means the plan sets none for that year.
-TARGET_KEYS = {m: f"coverage.{m}" for m in MEASURES}
+LIVELIHOOD_MONEY = "livelihood_evaluated_share"
+MONITORING = "monitoring_coverage"
+MEASURES = (GOAL_MONEY, WHOLE_DEPARTMENT_GOALS, EVALUATED_MONEY, WHOLE_DEPARTMENT_EVALUATIONS, LIVELIHOOD_MONEY,
+            MONITORING)
+# The rule row holding a floor measure's target; a null value means the plan sets none for that year. The 民生 share
+# and monitoring coverage have no floor: the plan asks them to rise year on year (Measure.direction).
+TARGET_KEYS = {m: f"coverage.{m}" for m in MEASURES[:4]}
 EVALUATED_KINDS_KEY = "coverage.evaluated_kinds"
+LIVELIHOOD_SECTORS_KEY = "coverage.livelihood_sectors"
+# What a measure's number is: measured; not_entered — its denominator is a fiscal figure the bureau has not entered.
+MEASURED, NOT_ENTERED = "measured", "not_entered"
+RISING, NOT_RISING = "rising", "not_rising"
 
 LABELS = {
     GOAL_MONEY: ("纳入绩效目标管理的项目资金占比", "Project money under goal management"),
     WHOLE_DEPARTMENT_GOALS: ("编报部门整体支出绩效目标的一级预算部门占比",
                              "First-level departments with whole-department goals"),
-    EVALUATED_MONEY: ("绩效评价资金占上年项目支出比重", "Evaluated money / previous year's project spending"),
+    EVALUATED_MONEY: ("开展绩效评价的资金总量占上一年度公共财政支出的比例",
+                      "Evaluated money / previous year's public spending"),
     WHOLE_DEPARTMENT_EVALUATIONS: ("部门整体支出绩效评价试点部门占比",
                                    "First-level departments piloting whole-department evaluation"),
+    LIVELIHOOD_MONEY: ("开展绩效评价的资金总量占民生支出的比例",
+                       "Evaluated 民生 money / previous year's 民生 spending"),
+    MONITORING: ("纳入绩效监控的项目资金占比", "Project money under performance monitoring"),
 }
 _CENT = Decimal("0.01")
 
@@ -61,6 +80,8 @@ class ProjectFact:
     status: str
     goal_status: str | None  # the latest goal revision's status, None when no goal was declared
     evaluation_kinds: frozenset[str] = frozenset()  # kinds of completed evaluations
+    sector: str = ""
+    monitored: bool = False  # at least one monitoring report filed
 
     @property
     def goal_managed(self) -> bool:
@@ -73,6 +94,16 @@ class DepartmentFact:
 
     id: str
     name: str
+
+
+@dataclass(frozen=True)
+class FiscalFigure:
+    """A level's spending of a fiscal year as the bureau entered it (CNY)."""
+
+    year: int
+    public_spending: Decimal
+    livelihood_spending: Decimal
+    source: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +126,9 @@ class CoverageFacts:
     departments: tuple[DepartmentFact, ...]  # first-level departments of the level
     evaluated_kinds: frozenset[str]
     targets: dict[str, Target]
+    earlier: tuple[ProjectFact, ...] = ()  # of year − 2 and the level (the 民生 share's year before)
+    figures: dict[int, FiscalFigure] = field(default_factory=dict)  # the level's fiscal figures by year
+    livelihood_sectors: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -130,6 +164,12 @@ class Measure:
     source: str | None
     projects: tuple[ProjectLine, ...] = ()
     departments: tuple[DepartmentLine, ...] = ()
+    status: str = MEASURED  # measured | not_entered (the fiscal figure of figure_year is missing)
+    figure_year: int | None = None  # the year of the fiscal figure divided by, for the spending shares
+    figure_source: str | None = None
+    previous_actual: Decimal | None = None  # the same measure a year earlier, for the year-on-year measures
+    change: Decimal | None = None  # actual − previous_actual, percentage points
+    direction: str | None = None  # rising | not_rising; None when either year has no share
 
 
 @dataclass(frozen=True)
@@ -175,18 +215,52 @@ def _departments(key: str, departments: tuple[DepartmentFact, ...], projects: tu
     return _measure(key, "departments", Decimal(counted), Decimal(len(lines)), target, departments=tuple(lines))
 
 
+def _spending_share(key: str, projects: tuple[ProjectFact, ...], evaluated: dict[str, bool], figure_year: int,
+                    figures: dict[int, FiscalFigure], livelihood: bool, target: Target) -> Measure:
+    """Evaluated project money over the level's public (or 民生) spending of `figure_year`, as the bureau entered it;
+    not_entered, with no share and no verdict, while that figure is missing."""
+    money = _money(key, projects, evaluated, target)
+    figure = figures.get(figure_year)
+    if figure is None:
+        return replace(money, denominator=Decimal(0), actual=None, met=None, status=NOT_ENTERED,
+                       figure_year=figure_year)
+    spending = figure.livelihood_spending if livelihood else figure.public_spending
+    return replace(_measure(key, "CNY", money.numerator, spending, target, projects=money.projects),
+                   figure_year=figure_year, figure_source=figure.source)
+
+
+def _year_on_year(measure: Measure, before: Measure) -> Measure:
+    """The measure with the year before's share beside it, and whether it rose (the plan's “逐年提高”, “逐步扩大”)."""
+    change = None if measure.actual is None or before.actual is None else measure.actual - before.actual
+    direction = None if change is None else RISING if change > 0 else NOT_RISING
+    return replace(measure, previous_actual=before.actual, change=change, direction=direction)
+
+
 def coverage(facts: CoverageFacts) -> CoverageReport:
-    """The four coverage measures of the plan for one fiscal year and level."""
-    evaluated = {p.id: bool(p.evaluation_kinds & facts.evaluated_kinds) for p in facts.previous}
+    """The plan's coverage measures for one fiscal year and level."""
+    evaluated = {p.id: bool(p.evaluation_kinds & facts.evaluated_kinds) for p in facts.previous + facts.earlier}
     managed = {p.id: p.goal_managed for p in facts.projects}
+    monitored = {p.id: p.monitored for p in facts.projects + facts.previous}
     missing = Target(None)
+
+    def livelihood(projects: tuple[ProjectFact, ...]) -> tuple[ProjectFact, ...]:
+        return tuple(p for p in projects if p.sector in facts.livelihood_sectors)
+
     measures = (
         _money(GOAL_MONEY, facts.projects, managed, facts.targets.get(GOAL_MONEY, missing)),
         _departments(WHOLE_DEPARTMENT_GOALS, facts.departments, facts.projects, managed,
                      facts.targets.get(WHOLE_DEPARTMENT_GOALS, missing)),
-        _money(EVALUATED_MONEY, facts.previous, evaluated, facts.targets.get(EVALUATED_MONEY, missing)),
+        _spending_share(EVALUATED_MONEY, facts.previous, evaluated, facts.year - 1, facts.figures, False,
+                        facts.targets.get(EVALUATED_MONEY, missing)),
         _departments(WHOLE_DEPARTMENT_EVALUATIONS, facts.departments, facts.previous, evaluated,
                      facts.targets.get(WHOLE_DEPARTMENT_EVALUATIONS, missing)),
+        _year_on_year(
+            _spending_share(LIVELIHOOD_MONEY, livelihood(facts.previous), evaluated, facts.year - 1, facts.figures,
+                            True, missing),
+            _spending_share(LIVELIHOOD_MONEY, livelihood(facts.earlier), evaluated, facts.year - 2, facts.figures,
+                            True, missing)),
+        _year_on_year(_money(MONITORING, facts.projects, monitored, missing),
+                      _money(MONITORING, facts.previous, monitored, missing)),
     )
     return CoverageReport(facts.year, facts.level, tuple(sorted(facts.evaluated_kinds)), measures)
 
@@ -222,11 +296,12 @@ class Shortfall:
 
 def department_shortfalls(report: CoverageReport) -> dict[str, tuple[Shortfall, ...]]:
     """Department id → the money measures whose target its own projects miss (departments that miss none are left
-    out; a measure without a target that year, or a department with no money in it, misses nothing)."""
+    out; a measure without a target that year, or not measured for want of the level's fiscal figure, or a department
+    with no money in it, misses nothing)."""
     found: dict[str, list[Shortfall]] = {}
     for m in report.measures:
-        if m.key not in PER_DEPARTMENT or m.target is None:
-            continue
+        if m.key not in PER_DEPARTMENT or m.target is None or m.status != MEASURED:
+            continue  # a share whose fiscal figure is not entered is not held against anyone: the figure is asked for
         totals: dict[str, tuple[Decimal, Decimal]] = {}
         for line in m.projects:
             counted, total = totals.get(line.department_id, (Decimal(0), Decimal(0)))

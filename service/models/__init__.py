@@ -9,6 +9,7 @@ from service.models.cycle import (
     CoverageReview,
     Disclosure,
     Evaluation,
+    FiscalFigure,
     Goal,
     GoalIndicator,
     MonitoringReport,
@@ -39,8 +40,8 @@ from service.models.trainings import TrainingAttendance, TrainingSession
 __all__ = [
     "AccountabilityCase", "Agency", "AgencyBulletin", "AgencyEngagement", "ApiToken", "Attachment", "Base",
     "BudgetAdjustment", "BudgetDecision", "CalendarDay", "Chain", "CoverageReview", "Disclosure",
-    "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalYear", "Goal",
-    "GoalIndicator", "Inspection", "InspectionFinding", "Instance", "Job", "LibraryIndicator", "MessageWait",
+    "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalFigure", "FiscalYear",
+    "Goal", "GoalIndicator", "Inspection", "InspectionFinding", "Instance", "Job", "LibraryIndicator", "MessageWait",
     "MonitoringReport", "Notification", "PerformanceReport",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
     "ScorecardEntry", "SupervisionMember",

@@ -248,3 +248,18 @@ class CoverageReview(Base):
     missed: Mapped[str] = mapped_column(Text)  # JSON: the measures missed, with actual, target and source
     instance_id: Mapped[str | None] = mapped_column(String(36))  # None while claimed and not yet started
     claimed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FiscalFigure(Base):
+    """A level's spending of a fiscal year as the bureau enters it from its final accounts (决算): public spending
+    (公共财政支出) and, within it, 民生 spending — the denominators of the plan's evaluated-money shares (二(三)3)."""
+
+    __tablename__ = "fiscal_figures"
+
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)  # municipal | district
+    public_spending: Mapped[Decimal] = mapped_column(Money)  # CNY
+    livelihood_spending: Mapped[Decimal] = mapped_column(Money)  # CNY, 民生支出, part of the public spending
+    source: Mapped[str] = mapped_column(Text)  # where the figures come from (the final accounts, a report…)
+    entered_by: Mapped[str] = mapped_column(String(100))  # the user who entered them last
+    entered_at: Mapped[datetime] = mapped_column(DateTime)

@@ -10,13 +10,15 @@ from sqlalchemy import Connection, Engine, func, or_, select
 from service import db
 from service.domain import coverage as cov
 from service.errors import InvalidInput, NotFound
-from service.models import Department, Evaluation, Goal, Project
+from service.models import Department, Evaluation, FiscalFigure, Goal, MonitoringReport, Project
 from service.rules import store
 
 P = Project.__table__
 G = Goal.__table__
 E = Evaluation.__table__
 D = Department.__table__
+F = FiscalFigure.__table__
+M = MonitoringReport.__table__
 
 
 def _projects(conn: Connection, year: int, level: str) -> tuple[cov.ProjectFact, ...]:
@@ -27,7 +29,7 @@ def _projects(conn: Connection, year: int, level: str) -> tuple[cov.ProjectFact,
             .subquery())
     rows = conn.execute(
         select(P.c.id, P.c.name, P.c.department_id, D.c.name.label("department_name"), P.c.kind, P.c.amount,
-               P.c.status, goal.c.status.label("goal_status"))
+               P.c.status, goal.c.status.label("goal_status"), P.c.sector)
         .join(D, D.c.id == P.c.department_id)
         .outerjoin(goal, goal.c.project_id == P.c.id)
         .where(P.c.fiscal_year == year, P.c.level == level)
@@ -39,8 +41,19 @@ def _projects(conn: Connection, year: int, level: str) -> tuple[cov.ProjectFact,
         .where(P.c.fiscal_year == year, P.c.level == level, E.c.completed_at.is_not(None)))
     for project_id, kind in evaluated:
         kinds[project_id].add(kind)
+    monitored = set(conn.execute(
+        select(M.c.project_id).distinct().join(P, P.c.id == M.c.project_id)
+        .where(P.c.fiscal_year == year, P.c.level == level)).scalars())
     return tuple(cov.ProjectFact(r.id, r.name, r.department_id, r.department_name, r.kind, Decimal(r.amount),
-                                 r.status, r.goal_status, frozenset(kinds[r.id])) for r in rows)
+                                 r.status, r.goal_status, frozenset(kinds[r.id]), r.sector, r.id in monitored)
+                 for r in rows)
+
+
+def figures(conn: Connection, level: str, years: tuple[int, ...]) -> dict[int, cov.FiscalFigure]:
+    """The level's fiscal figures of those years that the bureau has entered."""
+    rows = conn.execute(select(F).where(F.c.level == level, F.c.fiscal_year.in_(years))).all()
+    return {r.fiscal_year: cov.FiscalFigure(r.fiscal_year, Decimal(r.public_spending),
+                                            Decimal(r.livelihood_spending), r.source) for r in rows}
 
 
 def _departments(conn: Connection, level: str, years: tuple[int, ...]) -> tuple[cov.DepartmentFact, ...]:
@@ -72,12 +85,20 @@ def gather(conn: Connection, year: int, level: str) -> cov.CoverageFacts:
     except NotFound:
         raise InvalidInput(f"no rules for fiscal year {year}: seed the rules first (jixiao rules seed)",
                            [{"field": "year", "message": "no rules for this fiscal year"}]) from None
+    try:
+        livelihood = store.get(conn, year, level, cov.LIVELIHOOD_SECTORS_KEY)
+    except NotFound:
+        raise InvalidInput(f"no rule {cov.LIVELIHOOD_SECTORS_KEY} for fiscal year {year}: seed the rules first",
+                           [{"field": "year", "message": "no rules for this fiscal year"}]) from None
     return cov.CoverageFacts(
         year=year, level=level,
         projects=_projects(conn, year, level), previous=_projects(conn, year - 1, level),
         departments=_departments(conn, level, (year - 1, year)),
         evaluated_kinds=frozenset(evaluated_kinds),
         targets={m: _target(conn, year, level, key) for m, key in cov.TARGET_KEYS.items()},
+        earlier=_projects(conn, year - 2, level),
+        figures=figures(conn, level, (year - 2, year - 1)),
+        livelihood_sectors=frozenset(livelihood),
     )
 
 

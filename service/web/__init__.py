@@ -30,6 +30,7 @@ bp.add_app_template_filter(_rule_source, "rule_source")
 def init_web(app: Flask) -> None:
     """The pages' blueprint (cookie flags, CSRFProtect and the security headers are set in create_app)."""
     from service.web import (  # noqa: F401  (their views register on bp)
+        admin_fiscal_figures,
         admin_home,
         admin_libraries,
         admin_operations,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 
-from service.api import jobs, libraries, people, rules
+from service.api import fiscal_figures, jobs, libraries, people, rules
 from service.domain.roles import Principal
 from service.web import bp
 from service.web.auth import current_web_user, login_required
@@ -17,6 +17,7 @@ SECTIONS = (
     ("web.admin_departments", "admin_departments", people.Departments.post),
     ("web.admin_rules", "admin_rules", rules.Rules.put),
     ("web.admin_calendar", "admin_calendar", rules.CalendarDay.put),
+    ("web.admin_fiscal_figures", "admin_fiscal_figures", fiscal_figures.Figure.put),
     ("web.admin_libraries", "admin_libraries", libraries.Experts.post),
     ("web.admin_incidents", "admin_incidents", jobs.Incidents.get),
     ("web.admin_outbox", "admin_outbox", None),

@@ -12,7 +12,9 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from service import clock
+from service.api import fiscal_figures
 from service.cycle.projects import SECTORS
+from service.domain.coverage import LIVELIHOOD_MONEY, MONITORING
 from service.errors import JixiaoError, NotFound
 from service.queries import coverage, deployed_versions, escalation_facts, project_history, trainings
 from service.queries import dashboard as q
@@ -21,8 +23,10 @@ from service.rules.store import LEVELS
 from service.web import bp, forms, i18n, refusals
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, choice, page_number, pager, runtime, viewer
+from service.web.permissions import admits
 
 GOAL_FORM = "goal_declaration"  # the form a goal is declared with (forms/): its titles label the goal's table
+RISING_MEASURES = (LIVELIHOOD_MONEY, MONITORING)  # the plan asks them to rise year on year, it sets no floor
 STATUSES = ("planned", "declaring", "under_review", "approved", "blocked", "running", "paused", "suspended",
             "stopped", "cancelled", "evaluated", "closed")
 
@@ -81,7 +85,8 @@ def dashboard() -> ResponseReturnValue:
                            overdue=overdue, open_escalations=q.escalations_by_department(rt.engine, me),
                            kind=kind, kinds=q.EVALUATION_KINDS, report=report, problem=problem, adjusted=adjusted,
                            warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
-                           grade_names=q.GRADES,
+                           grade_names=q.GRADES, rising_measures=RISING_MEASURES,
+                           may_enter_figures=admits(fiscal_figures.Figure.put, me),
                            training=trainings.training_coverage(rt.engine, year, level) if report else None)
 
 

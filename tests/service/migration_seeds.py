@@ -42,6 +42,7 @@ TABLE_SINCE = {
     "budget_adjustments": "0018", "inspections": "0019", "inspection_findings": "0019",
     "training_sessions": "0020", "training_attendance": "0020", "performance_reports": "0020",
     "agency_bulletins": "0022", "disclosures": "0022",
+    "fiscal_figures": "0021",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
@@ -94,6 +95,9 @@ HANDWRITTEN: dict[str, list[dict[str, Any]]] = {
                              "period_label": "2015", "status": "accepted", "due_on": date(2016, 2, 1),
                              "content": '{"report_summary": "全年工作有序推进"}', "filed_at": _T, "reviewed_at": _T,
                              "decision": "accept", "review_comment": None, "instance_id": None, "claimed_at": _T}],
+    "fiscal_figures": [{"fiscal_year": 2014, "level": "municipal", "public_spending": Decimal("100000000.00"),
+                        "livelihood_spending": Decimal("60000000.00"), "source": "2014年市级决算",
+                        "entered_by": "admin", "entered_at": _T}],
     "fiscal_years": [{"year": 2015, "status": "open", "declaration_opens_on": date(2014, 10, 8),
                       "cycle_launched_at": _T}],
     "calendar_days": [{"day": date(2015, 10, 1), "kind": "holiday", "name": "国庆节", "source": "国务院办公厅通知"}],

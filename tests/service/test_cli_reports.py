@@ -30,10 +30,12 @@ def test_coverage_table_and_json(runtime, jixiao, base_departments):  # noqa: F8
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line.split() for line in result.output.splitlines()[2:]}
     # the hand-built year (tests/service/api/test_reports.py): goal money 45.00 % against ≥ 50 %, not met;
-    # whole-department goals 1 of 2 (50.00 % ≥ 10 %); evaluated money 50.00 % ≥ 30 %; pilots 1 of 2 ≥ 10 %
+    # whole-department goals 1 of 2 (50.00 % ≥ 10 %); evaluated money 6,000,000 but the 2014 public spending is not
+    # entered: no share; pilots 1 of 2 ≥ 10 %
     assert lines["goal_money_share"][1:6] == ["45.00", "%", "50.00", "%", "NO"]
     assert lines["whole_department_goal_share"][1:6] == ["50.00", "%", "10.00", "%", "yes"]
-    assert lines["evaluated_money_share"][1:6] == ["50.00", "%", "30.00", "%", "yes"]
+    assert lines["evaluated_money_share"][1:5] == ["—", "30.00", "%", "—"]
+    assert "6,000,000.00 CNY / the 2014 figures are not entered" in result.output
     assert lines["whole_department_evaluation_share"][1:6] == ["50.00", "%", "10.00", "%", "yes"]
     assert "4,500,000.00 / 10,000,000.00 CNY" in result.output and "1 / 2 departments" in result.output
 

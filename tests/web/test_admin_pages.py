@@ -45,7 +45,7 @@ def _rule(runtime, key: str, year: int = 2015) -> store.RuleRow:
 
 
 def test_others_get_the_403_page_in_chinese_with_a_way_back(app, reference):
-    for user in ("staff_a", "reviewer", "auditor", "designer"):
+    for user in ("staff_a", "auditor", "designer"):  # finance reviewers: tests/web/test_fiscal_figures_page.py
         client = signed_in(app, user)
         for path in ADMIN_PAGES:
             answer = client.get(path)

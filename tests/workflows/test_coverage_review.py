@@ -5,6 +5,7 @@ dismiss with a reason, and a review left undecided climbs to the leadership."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -154,3 +155,27 @@ def test_the_cli_runs_the_review_on_demand(cycle, monkeypatch):
     again = runner.invoke(main, ["cycle", "coverage-review", "--year", "2015"])
     assert again.exit_code == 0 and "0 coverage review(s) started" in again.output, again.output
     assert [r.department_id for r in cycle.rows("coverage_reviews")] == ["dept-a"]
+
+
+def test_without_the_public_spending_figure_nobody_is_escalated_over_it_and_the_bureau_is_asked(cycle):
+    _projects(cycle)
+    cycle.project("2014-b-001", department_id="dept-b", amount=4_000_000, fiscal_year=2014)  # never evaluated
+    clock.set_now(YEAR_END)
+    result = review_coverage(cycle.rt, YEAR_END)
+    # dept-b evaluated 0 of its 4,000,000 of 2014 (0 % < the municipal 30 %), but the 2014 public spending the
+    # level's share divides by is not entered: dept-b is not escalated, dept-a still is for its goals (25 % < 50 %)
+    assert (result.started, result.figures_missing["municipal"]) == (["dept-a"], [2014])
+    asked = [n for n in cycle.rows("notifications") if n.kind == "fiscal_figures"]
+    assert {"reviewer", "admin"} <= {n.recipient for n in asked}
+    assert all("2014年度" in n.subject for n in asked)
+
+    entered = cycle.as_user("reviewer").put("/api/fiscal-figures/2014/municipal", json={
+        "public_spending": 10_000_000, "livelihood_spending": 6_000_000, "source": "2014年市级财政决算"})
+    assert entered.status_code == 200, entered.get_json()
+    again = review_coverage(cycle.rt, YEAR_END)
+    assert again.started == ["dept-b"] and "municipal" not in again.figures_missing
+    [review] = [r for r in cycle.rows("coverage_reviews") if r.department_id == "dept-b"]
+    [missed] = json.loads(review.missed)
+    assert (missed["measure"], missed["actual"], missed["target"], missed["denominator"]) == (
+        "evaluated_money_share", 0.0, 30.0, 4_000_000.0)
+    assert len([n for n in cycle.rows("notifications") if n.kind == "fiscal_figures"]) == len(asked)  # asked once

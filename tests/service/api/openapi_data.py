@@ -91,6 +91,9 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
         incidents = [str(n) for n in conn.execute(text("SELECT id FROM jobs WHERE status = 'failed'")).scalars()]
     assert escalations and incidents and "id" in expert and "id" in agency and "code" in indicator \
         and "id" in session, (escalations, incidents, expert, agency, indicator, session)
+    figures = admin.put("/api/fiscal-figures/2015/municipal", json={
+        "public_spending": 30_000_000_000, "livelihood_spending": 20_000_000_000, "source": "2015年市级财政决算"})
+    assert figures.status_code == 200, figures.get_json()
     dismissable = admin.get(f"/api/escalations/{escalations[0]}").get_json()
     assert dismissable["instance_id"] == noted and dismissable["task_id"] is None, dismissable
 

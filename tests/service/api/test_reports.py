@@ -1,4 +1,4 @@
-"""GET /api/reports/coverage on a hand-built fiscal year: the plan's four coverage measures (DOMAIN.md)."""
+"""GET /api/reports/coverage on a hand-built fiscal year: the plan's coverage measures (DOMAIN.md)."""
 
 from __future__ import annotations
 
@@ -117,11 +117,33 @@ def test_coverage_of_2015_municipal(runtime, as_user, base_departments):
         ("dept-a", True, ["2015-a-dept"]), ("dept-b", False, [])]
 
     evaluated = m["evaluated_money_share"]
-    # 2014: 2014-a-001 4,000,000 (self) + 2014-b-001 2,000,000 (key) = 6,000,000 of 4 + 2 + 6 = 12,000,000
-    # → 50.00 % ≥ the municipal 30 %
-    assert (evaluated["numerator"], evaluated["denominator"], evaluated["actual"]) == (6_000_000, 12_000_000, 50.0)
-    assert (evaluated["target"], evaluated["met"]) == (30, True)
+    # 2014: 2014-a-001 4,000,000 (self) + 2014-b-001 2,000,000 (key) = 6,000,000 evaluated; the 2014 public
+    # spending is not entered yet: no share, no verdict, and the report says so
+    assert (evaluated["numerator"], evaluated["denominator"], evaluated["actual"]) == (6_000_000, 0, None)
+    assert (evaluated["status"], evaluated["figure_year"], evaluated["target"], evaluated["met"]) == (
+        "not_entered", 2014, 30, None)
     assert [p["id"] for p in evaluated["projects"] if not p["counted"]] == ["2014-b-002"]
+    assert m["livelihood_evaluated_share"]["status"] == "not_entered"
+
+    entered = as_user("reviewer").put("/api/fiscal-figures/2014/municipal", json={
+        "public_spending": 20_000_000, "livelihood_spending": 15_000_000, "source": "2014年市级财政决算"})
+    assert entered.status_code == 200, entered.get_json()
+    m = measures(as_user("reviewer").get("/api/reports/coverage?year=2015&level=municipal").get_json())
+    evaluated = m["evaluated_money_share"]
+    # 6,000,000 / the 2014 public spending 20,000,000 = 30.00 %: exactly the municipal 30 % of 2015, met
+    assert (evaluated["numerator"], evaluated["denominator"], evaluated["actual"], evaluated["met"]) == (
+        6_000_000, 20_000_000, 30.0, True)
+    assert (evaluated["status"], evaluated["figure_source"]) == ("measured", "2014年市级财政决算")
+    livelihood = m["livelihood_evaluated_share"]
+    # every project here is education (民生): 6,000,000 evaluated / 民生 15,000,000 = 40.00 %; no 2013 figure, so
+    # no year before to compare with
+    assert (livelihood["numerator"], livelihood["denominator"], livelihood["actual"]) == (6_000_000, 15_000_000,
+                                                                                         40.0)
+    assert (livelihood["previous_actual"], livelihood["direction"]) == (None, None)
+    monitoring = m["monitoring_coverage"]
+    # no 2015 monitoring report yet: 0 of the 10,000,000 of 2015 project money; none in 2014 either: not rising
+    assert (monitoring["numerator"], monitoring["denominator"], monitoring["actual"]) == (0, 10_000_000, 0.0)
+    assert (monitoring["previous_actual"], monitoring["direction"]) == (0.0, "not_rising")
 
     pilots = m["whole_department_evaluation_share"]
     # dept-b's 2014 whole-department item was self-evaluated, dept-a's not: 1 / 2 = 50.00 % ≥ 10 %
@@ -142,10 +164,12 @@ def test_years_without_a_target_and_after_the_plan(runtime, as_user, base_depart
     m = measures(client.get("/api/reports/coverage?year=2016&level=municipal").get_json())
     # 2016: goal target 100 % (its own row); no 2016 projects yet → no actual
     assert (m["goal_money_share"]["target"], m["goal_money_share"]["actual"]) == (100, None)
-    # evaluated share: the plan's last target (2015, 30 %) holds; 2015 projects have no evaluations: 0 / 10,000,000
+    # evaluated share: the plan's last target (2015, 30 %) holds; 2015 projects have no evaluations, and the 2015
+    # public spending is not entered: no share and no verdict
     evaluated = m["evaluated_money_share"]
-    assert (evaluated["actual"], evaluated["target"], evaluated["target_year"], evaluated["met"]) == (0.0, 30, 2015,
-                                                                                                     False)
+    assert (evaluated["actual"], evaluated["target"], evaluated["target_year"], evaluated["met"]) == (None, 30, 2015,
+                                                                                                     None)
+    assert (evaluated["numerator"], evaluated["status"]) == (0, "not_entered")
     assert (m["whole_department_evaluation_share"]["actual"], m["whole_department_evaluation_share"]["met"]) == (
         0.0, False)
 
@@ -156,7 +180,10 @@ def test_an_administrator_can_set_a_year_without_target(runtime, as_user, base_d
                                                     "key": "coverage.evaluated_money_share", "value": None,
                                                     "source": "the plan (2014—2015) sets none for 2016"})
     assert resp.status_code == 200, resp.get_json()
+    assert as_user("admin").put("/api/fiscal-figures/2015/municipal", json={
+        "public_spending": 50_000_000, "livelihood_spending": 30_000_000, "source": "2015年市级财政决算"}).status_code == 200
     m = measures(as_user("admin").get("/api/reports/coverage?year=2016&level=municipal").get_json())
+    # no 2015 project was evaluated: 0 / 50,000,000 = 0.00 %, and no target to miss
     assert (m["evaluated_money_share"]["actual"], m["evaluated_money_share"]["target"],
             m["evaluated_money_share"]["met"]) == (0.0, None, None)
 

@@ -211,3 +211,28 @@ def test_demo_shows_the_libraries_by_level_ratings_bulletin_and_disclosures(demo
     # 28 November 2026, six-month periods: the first half of 2026 is the last one over.
     assert [tuple(r) for r in _rows(url, "SELECT year, period FROM agency_bulletins")] == [(2026, 1)]
     assert _rows(url, "SELECT count(*) FROM disclosures WHERE stage = 'goals'")[0][0] > 0
+
+
+def test_demo_enters_two_years_of_fiscal_figures_and_the_coverage_divides_by_them(demo_db):
+    from service.domain import coverage as cov
+    from service.queries.coverage import coverage_report
+
+    url, _ = demo_db
+    figures = _rows(url, "select fiscal_year, level, public_spending, livelihood_spending from fiscal_figures "
+                         "where level = 'municipal' order by fiscal_year")
+    assert [f[0] for f in figures] == [2024, 2025]
+    money = _rows(url, "select sum(amount) from projects where fiscal_year = 2025 and level = 'municipal' "
+                       "and kind = 'project'")[0][0]
+    # 2025: 3.2 × the 2025 project money, in whole 万元; 民生 58 % of it
+    assert abs(float(figures[1][2]) - 3.2 * float(money)) <= 5_000
+    engine = make_engine(url)
+    try:
+        measures = {m.key: m for m in coverage_report(engine, 2026, "municipal").measures}
+        missing = {m.key: m for m in coverage_report(engine, 2027, "municipal").measures}
+    finally:
+        engine.dispose()
+    evaluated = measures[cov.EVALUATED_MONEY]
+    assert evaluated.status == cov.MEASURED and evaluated.denominator == figures[1][2]
+    livelihood = measures[cov.LIVELIHOOD_MONEY]
+    assert livelihood.previous_actual is not None and livelihood.direction in (cov.RISING, cov.NOT_RISING)
+    assert missing[cov.EVALUATED_MONEY].status == cov.NOT_ENTERED  # 2026's figures are left for the bureau

@@ -8,13 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.domain import coverage as cov
-from service.domain.coverage import CoverageFacts, DepartmentFact, ProjectFact, Target
+from service.domain.coverage import CoverageFacts, DepartmentFact, FiscalFigure, ProjectFact, Target
 
 
 def project(id: str, amount: int, *, dept: str = "edu", kind: str = "project", status: str = "declaring",
-            goal: str | None = None, evaluations: tuple[str, ...] = ()) -> ProjectFact:
+            goal: str | None = None, evaluations: tuple[str, ...] = (), sector: str = "education",
+            monitored: bool = False) -> ProjectFact:
     return ProjectFact(id, f"项目 {id}", dept, f"部门 {dept}", kind, Decimal(amount), status, goal,
-                       frozenset(evaluations))
+                       frozenset(evaluations), sector, monitored)
 
 
 DEPARTMENTS = (DepartmentFact("edu", "教育局"), DepartmentFact("health", "卫健委"), DepartmentFact("farm", "农业局"),
@@ -25,30 +26,40 @@ TARGETS = {
     cov.EVALUATED_MONEY: Target(Decimal(30), "the plan 二(三)3: municipal 30 % in 2015", 2015),
     cov.WHOLE_DEPARTMENT_EVALUATIONS: Target(Decimal(10), "the plan 二(三)3: 10 % in 2015", 2015),
 }
+# The level's spending as the bureau entered it: 2014 public 17,000,000 with 10,000,000 民生; 2013 民生 8,000,000.
+FIGURES = {2014: FiscalFigure(2014, Decimal(17_000_000), Decimal(10_000_000), "2014年市级决算"),
+           2013: FiscalFigure(2013, Decimal(15_000_000), Decimal(8_000_000), "2013年市级决算")}
 
 
 def facts(**changes: object) -> CoverageFacts:
     base = {
         "year": 2015, "level": "municipal",
         "projects": (
-            project("p1", 3_000_000, goal="approved"),                         # counted: goal approved
-            project("p2", 1_000_000, status="running"),                        # counted: running ⇒ approved before
+            project("p1", 3_000_000, goal="approved", monitored=True),         # counted: goal approved
+            project("p2", 1_000_000, status="running", monitored=True),        # counted: running ⇒ approved before
             project("p3", 2_000_000, goal="returned"),                         # not: returned for revision
             project("p4", 4_000_000, dept="health", status="blocked", goal="blocked"),  # not: blocked (差)
             project("d-edu", 50_000_000, kind="department", goal="approved"),  # whole-department goal of edu
             project("d-health", 80_000_000, dept="health", kind="department", goal="submitted"),  # not yet
         ),
         "previous": (
-            project("q1", 6_000_000, status="evaluated", evaluations=("self",)),
-            project("q2", 2_500_000, dept="health", status="closed", evaluations=("key", "self")),
+            project("q1", 6_000_000, status="evaluated", evaluations=("self",), monitored=True),
+            project("q2", 2_500_000, dept="health", status="closed", evaluations=("key", "self"), sector="health"),
             project("q3", 1_500_000, status="evaluated", evaluations=("midterm", "spot_check")),  # not counted
-            project("q4", 10_000_000, dept="farm", status="running"),
+            project("q4", 10_000_000, dept="farm", status="running", sector="transport", monitored=True),
             project("d-farm", 30_000_000, dept="farm", kind="department", evaluations=("key",)),
             project("d-env", 20_000_000, dept="env", kind="department", evaluations=("spot_check",)),
         ),
         "departments": DEPARTMENTS,
+        "earlier": (
+            project("r1", 4_000_000, status="closed", evaluations=("self",)),
+            project("r2", 3_000_000, dept="health", status="closed", sector="health"),
+            project("r3", 9_000_000, dept="farm", status="closed", evaluations=("key",), sector="transport"),
+        ),
         "evaluated_kinds": frozenset({"self", "key"}),
         "targets": TARGETS,
+        "figures": FIGURES,
+        "livelihood_sectors": frozenset({"education", "health"}),
     }
     return CoverageFacts(**{**base, **changes})  # type: ignore[arg-type]
 
@@ -79,10 +90,58 @@ def test_whole_department_goal_share_counts_first_level_departments_with_an_appr
 def test_evaluated_money_share_looks_at_last_year_and_the_counted_kinds():
     m = by_key(cov.coverage(facts()))[cov.EVALUATED_MONEY]
     # 2014 projects: q1 6,000,000 (self) + q2 2,500,000 (key, self) = 8,500,000 counted; q3 had only a mid-term
-    # review and a spot-check; all 2014 project money 6 + 2.5 + 1.5 + 10 = 20,000,000 → 42.50 % ≥ 30 %
-    assert (m.numerator, m.denominator, m.actual, m.met) == (Decimal(8_500_000), Decimal(20_000_000),
-                                                             Decimal("42.50"), True)
+    # review and a spot-check; over 2014's public spending as entered, 17,000,000 (not over the 20,000,000 of
+    # project money) → 50.00 % ≥ 30 %
+    assert (m.numerator, m.denominator, m.actual, m.met) == (Decimal(8_500_000), Decimal(17_000_000),
+                                                             Decimal("50.00"), True)
+    assert (m.status, m.figure_year, m.figure_source) == (cov.MEASURED, 2014, "2014年市级决算")
     assert [p.id for p in m.projects if p.counted] == ["q1", "q2"]
+
+
+def test_without_the_public_spending_figure_the_share_says_not_entered_and_misses_nothing():
+    report = cov.coverage(facts(figures={}))
+    m = by_key(report)[cov.EVALUATED_MONEY]
+    # the evaluated money is known (8,500,000), the share is not: no number, no verdict, the target still shown
+    assert (m.status, m.figure_year, m.numerator, m.denominator) == (cov.NOT_ENTERED, 2014, Decimal(8_500_000), 0)
+    assert (m.actual, m.met, m.target) == (None, None, Decimal(30))
+    # farm's 0 of 10 million evaluated is not held against it while the level's figure is missing
+    assert {d: [s.measure for s in found] for d, found in cov.department_shortfalls(report).items()} == {
+        "health": [cov.GOAL_MONEY]}
+
+
+def test_the_livelihood_share_divides_evaluated_livelihood_money_and_is_compared_with_the_year_before():
+    m = by_key(cov.coverage(facts()))[cov.LIVELIHOOD_MONEY]
+    # 2014 education and health projects: q1 6,000,000 (self) + q2 2,500,000 (key) counted, q3 1,500,000 not;
+    # q4 (transport) is not 民生 → 8,500,000 / 2014's 民生 spending 10,000,000 = 85.00 %
+    assert (m.numerator, m.denominator, m.actual, m.figure_year) == (Decimal(8_500_000), Decimal(10_000_000),
+                                                                     Decimal("85.00"), 2014)
+    assert [p.id for p in m.projects] == ["q1", "q2", "q3"]
+    # the year before: 2013 r1 4,000,000 (self) of r1 + r2 (r3 is transport) / 8,000,000 = 50.00 % → +35 points
+    assert (m.previous_actual, m.change, m.direction) == (Decimal("50.00"), Decimal("35.00"), cov.RISING)
+    assert (m.target, m.met) == (None, None)  # the plan asks it to rise, it sets no floor
+
+
+def test_a_livelihood_share_not_above_the_year_before_is_not_rising():
+    lower = {**FIGURES, 2014: FiscalFigure(2014, Decimal(17_000_000), Decimal(17_000_000), "2014年市级决算")}
+    m = by_key(cov.coverage(facts(figures=lower)))[cov.LIVELIHOOD_MONEY]
+    # 8,500,000 / 17,000,000 = 50.00 %, the same as 2013's 50.00 %: not rising
+    assert (m.actual, m.previous_actual, m.change, m.direction) == (
+        Decimal("50.00"), Decimal("50.00"), Decimal("0.00"), cov.NOT_RISING)
+
+
+def test_without_the_year_befores_figure_there_is_no_direction():
+    m = by_key(cov.coverage(facts(figures={2014: FIGURES[2014]})))[cov.LIVELIHOOD_MONEY]
+    assert (m.actual, m.status, m.previous_actual, m.direction) == (Decimal("85.00"), cov.MEASURED, None, None)
+    m = by_key(cov.coverage(facts(figures={2013: FIGURES[2013]})))[cov.LIVELIHOOD_MONEY]
+    assert (m.actual, m.status, m.previous_actual, m.direction) == (None, cov.NOT_ENTERED, Decimal("50.00"), None)
+
+
+def test_monitoring_coverage_is_the_money_with_a_monitoring_report_year_on_year():
+    m = by_key(cov.coverage(facts()))[cov.MONITORING]
+    # 2015: p1 3,000,000 + p2 1,000,000 reported of 10,000,000 = 40.00 %; 2014: q1 6,000,000 + q4 10,000,000 of
+    # 20,000,000 = 80.00 % → −40 points, not rising
+    assert (m.numerator, m.denominator, m.actual) == (Decimal(4_000_000), Decimal(10_000_000), Decimal("40.00"))
+    assert (m.previous_actual, m.change, m.direction) == (Decimal("80.00"), Decimal("-40.00"), cov.NOT_RISING)
 
 
 def test_whole_department_evaluation_pilots_count_a_counted_kind_on_last_years_department_item():
@@ -94,14 +153,14 @@ def test_whole_department_evaluation_pilots_count_a_counted_kind_on_last_years_d
 
 def test_the_counted_kinds_follow_the_rule():
     report = cov.coverage(facts(evaluated_kinds=frozenset({"key"})))
-    # only q2 (key) counts: 2,500,000 / 20,000,000 = 12.50 % < 30 %
+    # only q2 (key) counts: 2,500,000 / 17,000,000 = 14.705… → 14.71 % < 30 %
     m = by_key(report)[cov.EVALUATED_MONEY]
-    assert (m.actual, m.met) == (Decimal("12.50"), False)
+    assert (m.actual, m.met) == (Decimal("14.71"), False)
     assert report.evaluated_kinds == ("key",)
 
 
 def test_nothing_to_divide_by_gives_no_actual_and_no_verdict():
-    report = by_key(cov.coverage(facts(projects=(), previous=(), departments=())))
+    report = by_key(cov.coverage(facts(projects=(), previous=(), earlier=(), departments=(), figures={})))
     for m in report.values():
         assert m.denominator == 0 and m.actual is None and m.met is None
     assert report[cov.GOAL_MONEY].target == Decimal(50)  # the target is still shown

@@ -1,0 +1,77 @@
+"""Fiscal figures (/admin/fiscal-figures): a level's public spending (公共财政支出) and 民生 spending per fiscal year,
+listed and entered through the same schema and command as PUT /api/fiscal-figures/{year}/{level}, admitted by the
+same rule (finance reviewers and administrators)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from service import clock
+from service.api import fiscal_figures as figures_api
+from service.cycle import fiscal_figures as commands
+from service.errors import JixiaoError
+from service.queries import fiscal_figures as queries
+from service.rules.store import LEVELS
+from service.web import bp, i18n
+from service.web.admin_forms import load, refused, text
+from service.web.pages import runtime, viewer
+from service.web.permissions import same_as
+
+
+def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+          status: int = 200) -> ResponseReturnValue:
+    this_year = clock.local_today(clock.now()).year
+    return render_template("web/admin_fiscal_figures.html", figures=queries.list_figures(runtime().engine),
+                           level_options=[(level, i18n.text(f"level_{level}")) for level in LEVELS],
+                           years=range(this_year, 2009, -1), errors=errors or {},
+                           form=form or {"fiscal_year": this_year - 1, "level": LEVELS[0]}), status
+
+
+@bp.get("/admin/fiscal-figures")
+@same_as(figures_api.Figure.put)
+def admin_fiscal_figures() -> ResponseReturnValue:
+    """The figures entered, latest year first, and a form to enter or correct a year's figures of a level."""
+    year, level = request.args.get("year", ""), request.args.get("level", "")
+    if year.isdigit() and level in LEVELS:  # "correct": the form starts from the figures entered
+        found = next((f for f in queries.list_figures(runtime().engine)
+                      if f["fiscal_year"] == int(year) and f["level"] == level), None)
+        if found is not None:
+            return _page({**found, "public_spending": _plain(found["public_spending"]),
+                          "livelihood_spending": _plain(found["livelihood_spending"])})
+    return _page()
+
+
+def _plain(amount: Any) -> str:
+    return f"{amount:.2f}".removesuffix(".00")
+
+
+@bp.post("/admin/fiscal-figures")
+@same_as(figures_api.Figure.put)
+def admin_fiscal_figures_enter() -> ResponseReturnValue:
+    """Enter a year's figures of a level (as PUT /api/fiscal-figures/{year}/{level})."""
+    def amount(name: str) -> str:
+        return request.form.get(name, "").strip().replace(",", "").replace("，", "")
+
+    form = {"fiscal_year": request.form.get("fiscal_year", ""), "level": request.form.get("level", ""),
+            "public_spending": amount("public_spending"), "livelihood_spending": amount("livelihood_spending"),
+            "source": text("source") or ""}
+    body, errors = load(figures_api.FigureEntrySchema(), {k: form[k] for k in
+                                                          ("public_spending", "livelihood_spending", "source")})
+    year = int(form["fiscal_year"]) if form["fiscal_year"].isdigit() else 0
+    if not 2000 <= year <= 2100:
+        errors["fiscal_year"] = i18n.text("admin_err_invalid")
+    if form["level"] not in LEVELS:
+        errors["level"] = i18n.text("admin_err_invalid")
+    if not errors:
+        try:
+            commands.enter(runtime().engine, viewer().username, clock.now(), fiscal_year=year, level=form["level"],
+                           **body)
+        except JixiaoError as error:
+            errors = refused(error, "public_spending")
+    if errors:
+        return _page(form, errors, 422)
+    flash(i18n.text("admin_fiscal_figures_saved", year=year, level=i18n.text(f"level_{form['level']}")), "ok")
+    return redirect(url_for("web.admin_fiscal_figures"))
