@@ -169,7 +169,7 @@ def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance
 
 def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids: dict[str, str],
            back: dict[str, str], ctx: running.InstanceContext, settings: Settings,
-           walked: task_walk.TaskWalk | None) -> tuple[str | None, str, running.Outcome | None]:
+           walked: task_walk.TaskWalk | None = None) -> tuple[str | None, str, running.Outcome | None]:
     """Re-apply one event (`walked`: the workflow's walk as it stands, if known); returns (fingerprint or None when
     the event records none, new status, engine outcome)."""
     now = clock.from_db(ev.at) or clock.now()

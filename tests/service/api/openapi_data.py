@@ -106,7 +106,7 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
         "department_id": ["dept-a", "dept-b", "bureau", "district-1"], "username": ["staff_b", "head_a"],
         "business_key": ["bk-running", "bk-done"], "candidate_group": ["department_staff", "supervisor"],
         "status": ["running", "suspended", "completed"], "state": ["ready", "completed", "open", "active"],
-        "day": ["2015-10-01"], "year": ["2015"],
+        "day": ["2015-10-01"], "year": ["2015"], "level": ["municipal"],
     }
 
 
