@@ -137,6 +137,9 @@ _BODIES = {
     ("POST", "/api/tasks/{task_id}/complete"): st.fixed_dictionaries({"data": _FORM}),
     ("POST", "/api/tasks/{task_id}/delegate"): _USER,
     ("POST", "/api/tasks/{task_id}/reassign"): _USER,
+    ("PUT", "/api/fiscal-figures/{year}/{level}"): st.fixed_dictionaries({
+        "public_spending": st.integers(1_000_000, 10**11), "livelihood_spending": st.just(500_000),
+        "source": st.sampled_from(["2015年市级财政决算", "市财政局预算处"])}),
 }
 
 
