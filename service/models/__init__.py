@@ -15,6 +15,7 @@ from service.models.cycle import (
     Project,
     ProjectAction,
     Rectification,
+    SubunitEvaluation,
 )
 from service.models.events import Chain, Event
 from service.models.inspections import Inspection, InspectionFinding
@@ -41,6 +42,6 @@ __all__ = [
     "Goal", "GoalIndicator", "Inspection", "InspectionFinding", "Instance", "Job", "LibraryIndicator", "MessageWait",
     "MonitoringReport", "Notification",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
-    "ScorecardEntry", "SupervisionMember",
+    "ScorecardEntry", "SubunitEvaluation", "SupervisionMember",
     "TaskCandidate", "TaskRow", "User", "UserRole", "VersionFile",
 ]
