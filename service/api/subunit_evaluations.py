@@ -62,7 +62,7 @@ class OpenSchema(Schema):
 
 
 class GradeSchema(Schema):
-    score = fields.Decimal(required=True, places=None, validate=validate.Range(min=0, max=100),
+    score = fields.Float(required=True, validate=validate.Range(min=0, max=100),
                            metadata={"description": "0 to 100; the grade follows rule evaluation.grade_floors"})
     findings = Text(required=True, validate=validate.Length(min=1, max=4000))
 
