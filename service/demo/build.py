@@ -41,6 +41,9 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
 
         seed_inspections(rt, echo)
         echo(f"demo fiscal figures: {fiscal_figures.enter(rt.engine, year, clock.now())} entered")
+        from service.demo.subunit_evaluations import seed_subunit_evaluation
+
+        echo(f"demo sub-unit evaluations: {seed_subunit_evaluation(rt.engine, year, clock.now())} graded")
     _print_accounts(rt, echo)
 
 
