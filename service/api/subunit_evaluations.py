@@ -8,6 +8,7 @@ department's unit: 403, nothing changes); the head of the evaluating department 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask.views import MethodView
@@ -19,7 +20,7 @@ from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import Text, UTCDateTime
 from service.cycle import subunit_evaluations as commands
-from service.domain.roles import BUREAU_WIDE, DEPARTMENT_HEAD, DEPARTMENT_STAFF
+from service.domain.roles import BUREAU_WIDE, DEPARTMENT_HEAD, DEPARTMENT_STAFF, Principal
 from service.queries import subunit_evaluations as queries
 
 blp = Blueprint("subunit_evaluations", __name__, url_prefix="/api/subunit-evaluations",
@@ -71,7 +72,7 @@ class YearQuery(Schema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
 
 
-def _readers(p: Any, _args: dict[str, Any]) -> bool:
+def _readers(p: Principal, _args: Mapping[str, Any]) -> bool:
     return p.has(*BUREAU_WIDE, DEPARTMENT_STAFF, DEPARTMENT_HEAD)
 
 
