@@ -9,7 +9,16 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from service.domain.roles import ADMINISTRATOR, AUDITOR, PROCESS_DESIGNER, SUPERVISOR, SUPERVISORS, Principal
+from service.domain.roles import (
+    ADMINISTRATOR,
+    AUDITOR,
+    DEPARTMENT_HEAD,
+    DEPARTMENT_STAFF,
+    PROCESS_DESIGNER,
+    SUPERVISOR,
+    SUPERVISORS,
+    Principal,
+)
 from service.web import i18n
 from service.web.auth import current_web_user
 
@@ -50,6 +59,7 @@ def init_web(app: Flask) -> None:
         login,
         pages,
         scorecard,
+        subunit_evaluations,
         tasks,
     )
 
@@ -76,6 +86,8 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
     items += [("web.dashboard", "nav_dashboard"), ("web.projects", "nav_projects")]
     if user.sees_all_departments:  # the ranked scorecard is a bureau report (a department opens its own drill-down)
         items.append(("web.scorecard_table", "nav_scorecard"))
+    if user.sees_all_departments or user.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD):  # sub-unit evaluations (二(三)3二是)
+        items.append(("web.subunit_evaluations_page", "nav_subunit_evaluations"))
     if user.has(SUPERVISOR, AUDITOR, ADMINISTRATOR):  # the supervision office's inspections (二(三)4二是)
         items.append(("web.inspections_page", "nav_inspections"))
     if user.has(PROCESS_DESIGNER):

@@ -400,6 +400,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "coverage_enter_figures": ("去录入", "Enter them"),
     "coverage_rising_target": ("逐年提高", "rising year on year"),
     "coverage_pilot_no_target": ("试点，方案未定比例", "pilot: the plan sets no share"),
+    "subunit_evaluations": ("下属单位整体支出评价", "Sub-unit evaluations"),
+    "nav_subunit_evaluations": ("下属单位评价", "Sub-unit evaluations"),
+    "subunit_intro": ("预算部门对下属预算单位整体支出绩效评价试点（方案二(三)3二是）："
+                      "部门经办人对本部门下属单位发起评价，部门负责人记录得分与发现的问题，按评价等级规则定级。",
+                      "Departments evaluate the whole spending of their own sub-units (the plan 二(三)3二是): the "
+                      "department's staff open it, its head records the score and findings; the grade follows the "
+                      "grading rule."),
+    "subunit_department": ("评价部门", "Evaluating department"), "subunit_unit": ("下属单位", "Sub-unit"),
+    "subunit_scope": ("评价范围", "Scope"), "subunit_findings": ("发现的问题", "Findings"),
+    "subunit_status_open": ("评价中", "Open"), "subunit_status_graded": ("已定级", "Graded"),
+    "subunit_grade": ("记录得分", "Record the score"),
+    "subunit_open": ("发起下属单位评价", "Open a sub-unit evaluation"),
+    "subunit_none": ("暂无下属单位评价", "No sub-unit evaluations yet"),
+    "subunit_not_yours": ("只能评价本部门的下属单位", "Only your own department's sub-units"),
+    "subunit_opened": ("已发起下属单位评价", "Sub-unit evaluation opened"),
+    "subunit_graded": ("已记录得分并定级", "Score recorded and graded"),
     "evaluated_subject_kind": ("评价对象", "Evaluated"), "subject_kind_project": ("项目", "Project"),
     "subject_kind_transfer": ("转移支付（上级对下级）", "Transfer to a lower level"),
     "subject_kind_enterprise": ("企业使用财政资金", "Enterprise's use of fiscal funds"),
