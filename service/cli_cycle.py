@@ -1,10 +1,11 @@
-"""`jixiao cycle`: the annual cycle launch and the year-end coverage review on demand (the worker runs both on its
-schedule: workers/calendar_jobs.py)."""
+"""`jixiao cycle`: the annual cycle launch, the year-end coverage review and the departments' periodic reports on
+demand (the worker runs them on its schedule: workers/calendar_jobs.py)."""
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -61,6 +62,28 @@ def cycle_coverage_review(year: int) -> None:
     finally:
         rt.close()
     click.echo(f"fiscal year {year}: {len(result.started)} coverage review(s) started, {len(result.resumed)} resumed, "
+               f"{len(result.failed)} failed" + "".join(f"; {level}: {why}" for level, why in result.skipped.items()))
+    for department_id, why in result.failed.items():
+        click.echo(f"  {department_id}: {why}", err=True)
+    sys.exit(1 if result.failed else 0)
+
+
+@cycle.command("reports")
+@click.option("--period-day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="a day of the report period to launch (default: the last period that has ended)")
+def cycle_reports(period_day: Any) -> None:
+    """Start the departments' periodic performance management reports (workflows/performance_report.bpmn) for the
+    last period of rule report.period_months that has ended, or the period holding --period-day; the worker does it
+    daily; safe to run again (one report per department and period)."""
+    from workers.calendar_jobs import launch_reports
+
+    rt = Runtime.build(Settings.from_env())
+    try:
+        result = launch_reports(rt, clock.now(), period_day.date() if period_day is not None else None)
+    finally:
+        rt.close()
+    periods = ", ".join(f"{level} {label}" for level, label in result.periods.items()) or "none"
+    click.echo(f"period(s) {periods}: {len(result.started)} report(s) started, {len(result.resumed)} resumed, "
                f"{len(result.failed)} failed" + "".join(f"; {level}: {why}" for level, why in result.skipped.items()))
     for department_id, why in result.failed.items():
         click.echo(f"  {department_id}: {why}", err=True)

@@ -280,3 +280,26 @@ def calendar_list(year: int) -> None:
 
 
 COMMANDS = (report, rules, calendar, scorecard, pilots)
+
+
+@report.command("agency-bulletin")
+@click.option("--year", type=_YEAR, required=True, help="year of the bulletin")
+@click.option("--period", type=click.IntRange(1, 12), required=True,
+              help="period within the year (rule agency.bulletin_months: 6 → 1 = January–June, 2 = July–December)")
+def report_agency_bulletin(year: int, period: int) -> None:
+    """Publish the bulletin (通报) of agencies' report quality for a period that is over; a published one is
+    printed as it was published."""
+    from service import db
+    from service.libraries import bulletins
+
+    rt = _runtime()
+    try:
+        with db.write(rt.engine) as conn:
+            published = bulletins.publish(conn, year=year, period=period, now=clock.now(), by=CLI_ACTOR)
+    except JixiaoError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"{published['year']} period {published['period']} ({published['starts_on']} – "
+               f"{published['ends_on']}), published {clock.to_local(published['published_at']).isoformat()}")
+    for entry in published["entries"]:
+        click.echo(f"{entry['rank']:>3}  {entry['mean_score']:>6.2f}  {entry['agency_name']}  "
+                   f"({len(entry['reports'])} reports)")

@@ -1,23 +1,25 @@
 """Calendar jobs of the worker (DESIGN.md Workers): the daily reminder sweep, the annual cycle launch, the
-monitoring checkpoints and the year-end coverage review. Each is a plain function (rt, now) — the worker's cron
-schedules call them with the clock's time, tests with explicit datetimes — and each is idempotent: running it
-twice, or from two workers at once, has the effect of running it once.
+monitoring checkpoints, the year-end coverage review and the departments' periodic performance reports. Each is
+a plain function (rt, now) — the worker's cron schedules call them with the clock's time, tests with explicit
+datetimes — and each is idempotent: running it twice, or from two workers at once, has the effect of running it
+once.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
 from service import clock, db
-from service.cycle import coverage_reviews, launch
+from service.cycle import coverage_reviews, launch, performance_reports
 from service.cycle.projects import PROJECTS
 from service.domain.coverage import NOT_ENTERED, PER_DEPARTMENT, department_shortfalls
 from service.domain.reminders import checkpoint_window
+from service.domain.report_periods import Period, last_ended, period_of
 from service.domain.roles import ADMINISTRATOR, FINANCE_REVIEWER, SYSTEM
 from service.errors import InvalidInput, JixiaoError, NotFound
 from service.models import Department, Instance
@@ -301,4 +303,85 @@ def _start_review(rt: Runtime, now: datetime, lease: timedelta, data: dict[str, 
         return
     with db.write(rt.engine) as conn:
         coverage_reviews.started(conn, year=year, department_id=department_id, instance_id=str(inst["id"]))
+    result.started.append(department_id)
+
+
+# --- (e) the departments' periodic performance management reports ---------------------------------------------
+
+REPORT_PROCESS = "performance_report"
+PERIOD_RULE = "report.period_months"
+
+
+@dataclass
+class ReportLaunchResult:
+    periods: dict[str, str] = field(default_factory=dict)  # level → the period launched ("2015")
+    started: list[str] = field(default_factory=list)  # departments whose report this run started
+    resumed: list[str] = field(default_factory=list)  # a crashed run had started the instance: linked now
+    skipped: dict[str, str] = field(default_factory=dict)  # level → why (no rule for the period)
+    failed: dict[str, str] = field(default_factory=dict)  # department → why its report could not start
+
+
+def launch_reports(rt: Runtime, now: datetime, period_day: date | None = None) -> ReportLaunchResult:
+    """(e) Start `performance_report` for every active budget department (kind "department") of each level, for the
+    last period of rule report.period_months that has ended (Asia/Shanghai), or for the period holding
+    `period_day` (`jixiao cycle reports --period-day D`): one instance per department and period (the plan 二(一)4
+    “预算部门要定期提交预算绩效管理报告”, workflows/performance_report.bpmn)."""
+    today = clock.local_today(now)
+    result = ReportLaunchResult()
+    lease = timedelta(seconds=rt.settings.worker_lease_seconds)
+    for level in rules.LEVELS:
+        with db.read(rt.engine) as conn:
+            try:
+                def months_of(year: int, conn: Any = conn, level: str = level) -> int:
+                    return int(rules.get(conn, year, level, PERIOD_RULE))
+                period = period_of(period_day, months_of(period_day.year)) if period_day is not None \
+                    else last_ended(today, months_of)
+            except (NotFound, TypeError, ValueError) as exc:
+                result.skipped[level] = str(getattr(exc, "detail", exc))
+                continue
+            departments = conn.execute(select(D.c.id, D.c.name).where(D.c.level == level, D.c.kind == "department",
+                                                                      D.c.active.is_(True)).order_by(D.c.id)).all()
+        result.periods[level] = period.label
+        for dept in departments:
+            data = {"department_id": dept.id, "department_name": dept.name, "fiscal_year": period.start.year,
+                    "level": level, "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
+                    "period_label": period.label}
+            _start_report(rt, now, lease, period, data, result)
+    if result.started or result.resumed or result.failed:
+        log.info("performance reports: %d started, %d resumed, %d failed", len(result.started),
+                 len(result.resumed), len(result.failed))
+    return result
+
+
+def _start_report(rt: Runtime, now: datetime, lease: timedelta, period: Period, data: dict[str, Any],
+                  result: ReportLaunchResult) -> None:
+    """Claim the department's report of the period, then start its instance (or link the one a crashed run
+    started)."""
+    department_id = data["department_id"]
+    key = f"report:{department_id}:{period.start.isoformat()}"
+    with db.write(rt.engine) as conn:
+        if not performance_reports.claim(conn, now, department_id=department_id, level=data["level"],
+                                         fiscal_year=data["fiscal_year"], period_start=period.start,
+                                         period_end=period.end, period_label=period.label, lease=lease):
+            return
+        existing = conn.execute(select(I.c.id).where(I.c.process_id == REPORT_PROCESS, I.c.business_key == key,
+                                                     I.c.status != "terminated")).scalars().first()
+        if existing is not None:
+            performance_reports.started(conn, department_id=department_id, period_start=period.start,
+                                        instance_id=existing)
+            result.resumed.append(department_id)
+            return
+    try:
+        inst = rt.workflows.start(REPORT_PROCESS, data, business_key=key, actor=SYSTEM, department_id=department_id,
+                                  now=now)
+    except (JixiaoError, ValueError) as exc:  # nothing deployed, a rule missing…: give the claim back, say why
+        with db.write(rt.engine) as conn:
+            performance_reports.release(conn, department_id=department_id, period_start=period.start)
+        result.failed[department_id] = str(getattr(exc, "detail", exc))
+        log.warning("performance report of %s for %s not started: %s", department_id, period.label,
+                    result.failed[department_id])
+        return
+    with db.write(rt.engine) as conn:
+        performance_reports.started(conn, department_id=department_id, period_start=period.start,
+                                    instance_id=str(inst["id"]))
     result.started.append(department_id)

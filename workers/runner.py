@@ -127,7 +127,8 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
     calendar = (("jixiao-reminders", rt.settings.cron_daily, calendar_jobs.daily_reminders),
                 ("jixiao-cycle-launch", rt.settings.cron_launch, calendar_jobs.launch_cycles),
                 ("jixiao-checkpoints", rt.settings.cron_checkpoints, calendar_jobs.issue_checkpoints),
-                ("jixiao-coverage-review", rt.settings.cron_coverage_review, calendar_jobs.review_coverage))
+                ("jixiao-coverage-review", rt.settings.cron_coverage_review, calendar_jobs.review_coverage),
+                ("jixiao-performance-reports", rt.settings.cron_reports, calendar_jobs.launch_reports))
     for job_id, crontab, job in calendar:
         if crontab.strip().lower() == "off":
             continue

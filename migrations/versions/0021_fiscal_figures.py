@@ -1,14 +1,14 @@
 """fiscal_figures: a level's public spending and 民生 spending of a fiscal year, entered by the bureau
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-06 05:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """evaluation kinds (project / transfer / enterprise) on evaluations; sub-unit evaluations by their department
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-06 06:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0023'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -75,9 +75,9 @@ def init_api(app: Flask) -> None:
     for module in (health, auth, process_models, instances, audit, tasks, messages, escalations, jobs, people,
                    libraries):
         api.register_blueprint(module.blp)
-    from service.api import fiscal_figures, projects, reports, rules  # projects' past; reports; fiscal figures; rules
+    from service.api import bulletins, fiscal_figures, projects, reports, rules, trainings  # reports, rules…
 
-    for module in (projects, reports, fiscal_figures, rules):
+    for module in (projects, reports, bulletins, fiscal_figures, rules, trainings):
         api.register_blueprint(module.blp)
     from service.api import attachments  # evidence attachments (佐证材料)
 

@@ -13,7 +13,7 @@ from service import clock, db
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
-from service.api.schemas import JSONBoolean, PageArgs, Text, page_schema
+from service.api.schemas import JSONBoolean, PageArgs, Text, UTCDateTime, page_schema
 from service.cycle.projects import SECTORS
 from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.libraries import agencies, experts, indicators, supervision
@@ -44,8 +44,24 @@ def _proposer(p: Principal, _args: Mapping[str, Any]) -> bool:
     return p.department_id is not None and (DEPARTMENT_STAFF in p.roles or DEPARTMENT_HEAD in p.roles)
 
 
+def _keeper() -> str | None:
+    """The acting keeper's department: a district's bureau keeps that district's entries, the city's the city's."""
+    return principal().department_id
+
+
 def _year(args: dict[str, Any]) -> int:
     return int(args.pop("year", None) or clock.local_today(clock.now()).year)
+
+
+def _owner() -> fields.Field:
+    return fields.String(validate=validate.Length(min=1, max=50), metadata={
+        "description": "the owning level: \"city\" (市级) or a district's finance bureau id; a district's users see "
+                       "only their district's entries and the city's"})
+
+
+def _district() -> fields.Field:
+    return fields.String(allow_none=True, metadata={"description": "owning district (its finance bureau's id); "
+                                                                   "null: the city's (市级)"})
 
 
 # --- indicators ----------------------------------------------------------------------------------------
@@ -67,9 +83,11 @@ class IndicatorSchema(Schema):
     standards = fields.Dict(keys=fields.String(), required=True)
     proposed_by = fields.String(allow_none=True)
     comparator = fields.String(allow_none=True, validate=validate.OneOf((">=", "<=", "=", "range", "qualitative")))
+    district_id = _district()
 
 
 class IndicatorFilter(PageArgs):
+    owner = _owner()
     sector = fields.String(validate=_SECTOR)
     category = fields.String(validate=validate.OneOf(("output", "effect", *indicators.CATEGORIES)))
     level = fields.Integer(validate=validate.Range(min=1, max=3))
@@ -91,7 +109,7 @@ class Indicators(MethodView):
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Indicators of the library: by sector (general ones included), category, level, name."""
-        return _read(indicators.list_indicators, **args)
+        return _read(indicators.list_indicators, viewer=principal().department_id, **args)
 
     @requires(allows=_proposer, message="a department's staff or head proposes its individual indicators")
     @blp.arguments(ProposalSchema)
@@ -108,8 +126,8 @@ class IndicatorConfirm(MethodView):
     @blp.response(200, IndicatorSchema)
     @errors_documented(blp, 403, 404)
     def post(self, code: str) -> dict[str, Any]:
-        """Confirm a proposed individual indicator (finance reviewers, administrators)."""
-        return _write(indicators.confirm, code)
+        """Confirm a proposed individual indicator (finance reviewers, administrators of the indicator's level)."""
+        return _write(indicators.confirm, code, keeper=_keeper())
 
 
 # --- experts -------------------------------------------------------------------------------------------
@@ -122,7 +140,10 @@ class ExpertSchema(Schema):
     fields_ = fields.List(fields.String(), required=True, data_key="fields", attribute="fields")
     conflicts = fields.List(fields.String(), required=True)
     available = fields.Boolean(required=True)
+    district_id = _district()
     engagements = fields.Integer(required=True, metadata={"description": "reviews this fiscal year"})
+    mean_rating = fields.Float(allow_none=True, metadata={"description": "mean of its engagements' 1–5 ratings"})
+    rated_engagements = fields.Integer(required=True)
 
 
 class _MemberInput(Schema):
@@ -154,6 +175,7 @@ class NewExpertSchema(ExpertChangeSchema):
 
 class MemberFilter(PageArgs):
     field = fields.String(validate=_SECTOR)
+    owner = _owner()
     year = fields.Integer(validate=_YEAR, metadata={"description": "fiscal year of the engagement counts"})
 
 
@@ -168,15 +190,15 @@ class Experts(MethodView):
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Experts of the library, with their reviews in the fiscal year."""
-        return _read(experts.list_experts, fiscal_year=_year(args), **args)
+        return _read(experts.list_experts, fiscal_year=_year(args), viewer=principal().department_id, **args)
 
     @requires(ADMINISTRATOR, message=_KEEPERS)
     @blp.arguments(NewExpertSchema)
     @blp.response(201, ExpertSchema)
     @errors_documented(blp, 400, 403)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Add an expert (administrators)."""
-        return _write(experts.create_expert, body)
+        """Add an expert to the library of the administrator's level (the city's, or a district's)."""
+        return _write(experts.create_expert, body, keeper=_keeper())
 
 
 @blp.route("/experts/<int:expert_id>")
@@ -186,8 +208,56 @@ class ExpertView(MethodView):
     @blp.response(200, ExpertSchema)
     @errors_documented(blp, 400, 403, 404)
     def patch(self, body: dict[str, Any], expert_id: int) -> dict[str, Any]:
-        """Change an expert's availability, conflicts (回避), fields or particulars (administrators)."""
-        return _write(experts.update_expert, expert_id, body)
+        """Change an expert's availability, conflicts (回避), fields or particulars (administrators of its level)."""
+        return _write(experts.update_expert, expert_id, body, keeper=_keeper())
+
+
+class EngagementSchema(Schema):
+    expert_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    district_id = _district()
+    project_id = fields.String(required=True)
+    fiscal_year = fields.Integer(required=True)
+    rating = fields.Integer(allow_none=True, metadata={"description": "1–5 (5 excellent, 1 poor); null: not rated"})
+    rated_by = fields.String(allow_none=True)
+    rated_at = UTCDateTime(allow_none=True)
+    drawn_at = UTCDateTime(required=True)
+
+
+class EngagementList(Schema):
+    items = fields.List(fields.Nested(EngagementSchema), required=True)
+
+
+class EngagementFilter(Schema):
+    project_id = fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+
+class RatingSchema(Schema):
+    rating = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5),
+                            metadata={"description": "5 excellent, 4 good, 3 fair, 2 weak, 1 poor"})
+
+
+@blp.route("/expert-engagements")
+class ExpertEngagements(MethodView):
+    @blp.arguments(EngagementFilter, location="query")
+    @blp.response(200, EngagementList)
+    @errors_documented(blp)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The experts drawn for a project's review, with the finance reviewer's rating of each engagement."""
+        return {"items": _read(experts.engagements, args["project_id"])}
+
+
+@blp.route("/expert-engagements/<string:project_id>/<int:expert_id>")
+class ExpertEngagementRating(MethodView):
+    @requires(FINANCE_REVIEWER, message="the finance reviewer rates an expert's engagement")
+    @blp.arguments(RatingSchema)
+    @blp.response(200, EngagementSchema)
+    @errors_documented(blp, 400, 403, 404)
+    def put(self, body: dict[str, Any], project_id: str, expert_id: int) -> dict[str, Any]:
+        """Rate an expert's work on a project's review, 1–5 (finance reviewers); the mean rating weighs the expert
+        in later draws (rule experts.unrated_weight for those not yet rated)."""
+        return _write(experts.rate_engagement, expert_id=expert_id, project_id=project_id, rating=body["rating"],
+                      by=principal().username, now=clock.now())
 
 
 # --- agencies ------------------------------------------------------------------------------------------
@@ -200,6 +270,7 @@ class AgencySchema(Schema):
     fields_ = fields.List(fields.String(), required=True, data_key="fields", attribute="fields")
     conflicts = fields.List(fields.String(), required=True)
     status = fields.String(required=True, validate=validate.OneOf(agencies.STATUSES))
+    district_id = _district()
     average_rating = fields.Float(allow_none=True)
     engagements = fields.Integer(required=True, metadata={"description": "commissions this fiscal year"})
 
@@ -228,15 +299,15 @@ class Agencies(MethodView):
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Agencies of the library with their average rating and commissions in the fiscal year."""
-        return _read(agencies.list_agencies, fiscal_year=_year(args), **args)
+        return _read(agencies.list_agencies, fiscal_year=_year(args), viewer=principal().department_id, **args)
 
     @requires(ADMINISTRATOR, message=_KEEPERS)
     @blp.arguments(NewAgencySchema)
     @blp.response(201, AgencySchema)
     @errors_documented(blp, 400, 403)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Add an agency (administrators)."""
-        return _write(agencies.create_agency, body)
+        """Add an agency to the library of the administrator's level (the city's, or a district's)."""
+        return _write(agencies.create_agency, body, keeper=_keeper())
 
 
 @blp.route("/agencies/<int:agency_id>")
@@ -246,8 +317,9 @@ class AgencyView(MethodView):
     @blp.response(200, AgencySchema)
     @errors_documented(blp, 400, 403, 404)
     def patch(self, body: dict[str, Any], agency_id: int) -> dict[str, Any]:
-        """Change an agency's status (active/suspended/removed), conflicts, fields or particulars (administrators)."""
-        return _write(agencies.update_agency, agency_id, body)
+        """Change an agency's status (active/suspended/removed), conflicts, fields or particulars (administrators
+        of its level)."""
+        return _write(agencies.update_agency, agency_id, body, keeper=_keeper())
 
 
 # --- supervision ---------------------------------------------------------------------------------------
@@ -259,10 +331,12 @@ class MemberSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(supervision.ROLES))
     fields_ = fields.List(fields.String(), required=True, data_key="fields", attribute="fields")
     active = fields.Boolean(required=True)
+    district_id = _district()
 
 
 class SupervisionFilter(PageArgs):
     field = fields.String(validate=_SECTOR)
+    owner = _owner()
     role = fields.String(validate=validate.OneOf(supervision.ROLES))
     active = fields.Boolean()
 
@@ -274,4 +348,4 @@ class Supervision(MethodView):
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Members of the supervision library (deputies, auditors, supervisors)."""
-        return _read(supervision.list_members, **args)
+        return _read(supervision.list_members, viewer=principal().department_id, **args)

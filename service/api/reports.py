@@ -15,20 +15,23 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service import clock
+from service import clock, db
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.escalation_schemas import EscalationCountsSchema
 from service.api.problems import errors_documented
 from service.api.projects import BudgetAdjustmentSchema
+from service.api.schemas import UTCDateTime
 from service.domain.coverage import MEASURED, MEASURES, NOT_ENTERED, NOT_RISING, RISING, as_dict
 from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.domain.scorecard import DIMENSIONS
 from service.queries import dashboard as dq
 from service.queries import escalations as escalation_queries
+from service.queries import performance_reports as report_queries
 from service.queries import scorecard as sq
 from service.queries.coverage import coverage_report
 from service.queries.project_history import adjustments_in
+from service.queries.trainings import training_coverage
 from service.scorecard.launch import start_evaluations as launch_evaluations
 from service.scorecard.pilots import select_pilots
 
@@ -92,12 +95,25 @@ class MeasureSchema(Schema):
                                                        "“逐年提高”); null when either year has no share"})
 
 
+class TrainingMeasureSchema(Schema):
+    year = fields.Integer(required=True)
+    level = fields.String(required=True)
+    held = fields.Integer(required=True, metadata={"description": "sessions held at the level in the year"})
+    minimum = fields.Integer(required=True)
+    maximum = fields.Integer(required=True)
+    met = fields.Boolean(required=True, metadata={"description": "held ≥ minimum"})
+    source = fields.String(required=True, allow_none=True)
+
+
 class CoverageSchema(Schema):
     year = fields.Integer(required=True)
     level = fields.String(required=True)
     evaluated_kinds = fields.List(fields.String(), required=True,
                                   metadata={"description": "evaluation kinds counted (rule coverage.evaluated_kinds)"})
     measures = fields.List(fields.Nested(MeasureSchema), required=True)
+    training = fields.Nested(TrainingMeasureSchema, required=True, allow_none=True,
+                             metadata={"description": "training sessions held at the level in the year against rule "
+                                                      "training.sessions_per_year (the plan 三(四)); null without it"})
 
 
 class AdjustmentArgs(Schema):
@@ -134,7 +150,9 @@ class Coverage(MethodView):
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Coverage of the plan's targets for a fiscal year and level, with the projects and departments behind it."""
-        return as_dict(coverage_report(runtime().engine, args["year"], args["level"]))
+        engine = runtime().engine
+        return {**as_dict(coverage_report(engine, args["year"], args["level"])),
+                "training": training_coverage(engine, args["year"], args["level"])}
 
 
 @blp.route("/budget-adjustments")
@@ -368,3 +386,61 @@ class Pilots(MethodView):
         coverage.whole_department_evaluation_share), create their whole-department items of year − 1 and start
         department_pilot for each; the coverage report of the year counts them once evaluated (safe to repeat)."""
         return select_pilots(runtime().workflows, args["year"], args["level"], clock.now(), principal())
+
+
+# --- departments' periodic performance management reports (the plan 二(一)4) ------------------------------------
+class ReportContentSchema(Schema):
+    report_summary = fields.String(allow_none=True)
+    goal_management = fields.String(allow_none=True)
+    monitoring_summary = fields.String(allow_none=True)
+    evaluation_summary = fields.String(allow_none=True)
+    results_use = fields.String(allow_none=True)
+    problems = fields.String(allow_none=True)
+
+
+class PerformanceReportSchema(Schema):
+    id = fields.Integer(required=True)
+    department_id = fields.String(required=True)
+    department_name = fields.String(required=True)
+    level = fields.String(required=True, validate=LEVEL)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    period_label = fields.String(required=True,
+                                 metadata={"description": "\"2015\" for a year, else \"2015-01/2015-06\""})
+    status = fields.String(required=True, validate=validate.OneOf(report_queries.STATUSES),
+                           metadata={"description": "claimed | due | filed (with the head) | submitted (with the "
+                                                    "bureau) | returned (for revision) | accepted"})
+    due_on = fields.Date(required=True, allow_none=True, metadata={"description": "the filing deadline in force"})
+    missing = fields.Boolean(required=True, metadata={"description": "not filed by the deadline in force"})
+    filed_at = UTCDateTime(required=True, allow_none=True)
+    reviewed_at = UTCDateTime(required=True, allow_none=True)
+    decision = fields.String(required=True, allow_none=True, validate=validate.OneOf(("accept", "return")))
+    review_comment = fields.String(required=True, allow_none=True)
+    instance_id = fields.String(required=True, allow_none=True)
+    content = fields.Nested(ReportContentSchema, required=True, allow_none=True,
+                            metadata={"description": "the sections as last filed"})
+
+
+class PerformanceReportListSchema(Schema):
+    items = fields.List(fields.Nested(PerformanceReportSchema), required=True)
+
+
+class PerformanceReportArgs(Schema):
+    year = fields.Integer(validate=YEARS, metadata={"description": "the year of the report period"})
+    level = fields.String(validate=LEVEL)
+    department_id = fields.String(validate=validate.Length(min=1, max=50))
+    status = fields.String(validate=validate.OneOf(report_queries.STATUSES))
+    missing = fields.Boolean(metadata={"description": "true: only reports not filed by their deadline"})
+
+
+@blp.route("/performance-reports")
+class PerformanceReports(MethodView):
+    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
+    @blp.arguments(PerformanceReportArgs, location="query")
+    @blp.response(200, PerformanceReportListSchema)
+    @errors_documented(blp, 403)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The departments' periodic performance management reports (the plan 二(一)4): filed, with the bureau,
+        accepted, returned, or missing (not filed by the deadline in force), by period and department."""
+        with db.read(runtime().engine) as conn:
+            return {"items": report_queries.list_reports(conn, clock.local_today(clock.now()), **args)}

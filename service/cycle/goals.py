@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from service import clock, db
-from service.cycle import projects
+from service.cycle import disclosures, projects
 from service.errors import InvalidInput, NotFound
 from service.libraries import indicators as library
 from service.models import Goal, GoalIndicator, LibraryIndicator
@@ -137,13 +137,15 @@ def record_expert_review(conn: Connection, now: datetime, *, project_id: str, re
 
 
 def approve(conn: Connection, now: datetime, *, project_id: str, revision: int) -> list[dict[str, Any]]:
-    """Issue the goal with the budget (批复): goal and project approved; returns the approved indicators."""
+    """Issue the goal with the budget (批复): goal and project approved, the goal disclosed (公开, the plan
+    二(一)4); returns the approved indicators."""
     row = current(conn, project_id, revision)
     if row.status == "blocked":
         raise InvalidInput("a blocked goal cannot be approved", [{"field": "goal_status", "message": "blocked"}])
     conn.execute(update(GOALS).where(GOALS.c.id == row.id).values(
         status="approved", decided_at=row.decided_at or clock.to_db(now)))
     projects.set_status(conn, project_id, "approved", now)
+    disclosures.disclose(conn, project_id, "goals", now)
     return indicators_of(conn, row.id)
 
 

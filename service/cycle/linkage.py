@@ -13,11 +13,15 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from service import clock
+from service.cycle import disclosures
+from service.domain.linkage import CITY_GOVERNMENT, government_of
 from service.engine.statements import TASKS
 from service.errors import NotFound
-from service.models import BudgetDecision
+from service.libraries.common import DEPARTMENTS, district_of
+from service.models import BudgetDecision, Project
 
 DECISIONS = BudgetDecision.__table__
+PROJECTS = Project.__table__
 
 
 def get(conn: Connection, project_id: str) -> Any:
@@ -46,8 +50,9 @@ def confirm(conn: Connection, project_id: str, now: datetime, amount: Decimal, b
 
 
 def disclose(conn: Connection, project_id: str, now: datetime) -> datetime:
-    """Record the disclosure (公开); the first time counts."""
+    """Record the disclosure (公开) of the final report and results; the first time counts."""
     row = _require(conn, project_id)
+    disclosures.disclose(conn, project_id, "results", now)
     if row.disclosed_at is None:
         conn.execute(update(DECISIONS).where(DECISIONS.c.project_id == project_id)
                      .values(disclosed_at=clock.to_db(now)))
@@ -55,14 +60,25 @@ def disclose(conn: Connection, project_id: str, now: datetime) -> datetime:
     return clock.from_db(row.disclosed_at) or now
 
 
-def report(conn: Connection, project_id: str, now: datetime) -> datetime:
-    """Record that the key results were reported to the city government; the first time counts."""
+def report(conn: Connection, project_id: str, now: datetime) -> tuple[datetime, str]:
+    """Record that the key results were reported to the same-level government (a district project's to its
+    district's, the city's to the city's); the first time counts. Answers when and to whom."""
     row = _require(conn, project_id)
     if row.reported_at is None:
+        to = government_of(_district_bureau_name(conn, project_id))
         conn.execute(update(DECISIONS).where(DECISIONS.c.project_id == project_id)
-                     .values(reported_at=clock.to_db(now)))
-        return now
-    return clock.from_db(row.reported_at) or now
+                     .values(reported_at=clock.to_db(now), reported_to=to))
+        return now, to
+    return clock.from_db(row.reported_at) or now, row.reported_to or CITY_GOVERNMENT
+
+
+def _district_bureau_name(conn: Connection, project_id: str) -> str | None:
+    """The name of the finance bureau of the project's district (None for a city project)."""
+    department = conn.execute(select(PROJECTS.c.department_id).where(PROJECTS.c.id == project_id)).scalar()
+    district = district_of(conn, department)
+    if district is None:
+        return None
+    return conn.execute(select(DEPARTMENTS.c.name).where(DEPARTMENTS.c.id == district)).scalar()
 
 
 def completed_by(conn: Connection, instance_id: str, bpmn_id: str) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from service import clock
 from service.errors import InvalidInput
+from service.libraries.common import district_of, drawn_from
 from service.models import Rectification, SupervisionMember
 
 RECTIFICATIONS = Rectification.__table__
@@ -65,8 +66,11 @@ def verify(conn: Connection, project_id: str, now: datetime, verdict: str) -> st
     return status
 
 
-def supervision_members(conn: Connection, sector: str | None) -> list[Any]:
-    """Active members of the supervision library who follow `sector` (all active members when none does)."""
-    active = list(conn.execute(select(MEMBERS).where(MEMBERS.c.active.is_(True)).order_by(MEMBERS.c.id)))
+def supervision_members(conn: Connection, sector: str | None, department_id: str | None = None) -> list[Any]:
+    """Active members of the supervision library who follow `sector` (all active members when none does), drawn
+    from the city's members and those of the district of `department_id` (the project's)."""
+    district = district_of(conn, department_id)
+    active = [m for m in conn.execute(select(MEMBERS).where(MEMBERS.c.active.is_(True)).order_by(MEMBERS.c.id))
+              if drawn_from(m.district_id, district)]
     matching = [m for m in active if sector and sector in json.loads(m.fields or "[]")]
     return matching or active

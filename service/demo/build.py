@@ -36,10 +36,17 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
         _require_processes(rt)
         year = current_year()
         cohorts = _create_projects(rt, per_year)
+        started = clock.now()  # the demo's now (the driver hands the clock back to real time when done)
         drive(rt, cohorts, echo, progress, processes)
         from service.demo.inspections import seed_inspections
 
         seed_inspections(rt, echo)
+        from service.demo import reports_training
+
+        reports_training.add(rt, echo, clock.to_local(started).year - 1, started)
+        from service.demo.levels import show_levels
+
+        show_levels(rt, clock.now())
         echo(f"demo fiscal figures: {fiscal_figures.enter(rt.engine, year, clock.now())} entered")
         from service.demo.subunit_evaluations import seed_subunit_evaluation
 

@@ -26,6 +26,7 @@ class ExpertCandidate:
     conflicts: frozenset[str]
     available: bool
     engagements: int
+    mean_rating: Decimal | None = None  # of the finance reviewers' 1–5 ratings of its engagements; None: unrated
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,41 @@ def expert_eligible(expert: ExpertCandidate, departments: Collection[str], cap: 
     return expert.available and not (expert.conflicts & set(departments)) and expert.engagements < cap
 
 
+def expert_weight(expert: ExpertCandidate, unrated_weight: object) -> Decimal:
+    """An expert's weight in the draw: the mean of its engagement ratings (1–5), or `unrated_weight` (rule
+    experts.unrated_weight) before its first rating (local practice)."""
+    return expert.mean_rating if expert.mean_rating is not None else Decimal(str(unrated_weight))
+
+
+def weighted_sample(candidates: Sequence[ExpertCandidate], count: int, rng: random.Random,
+                    unrated_weight: object) -> list[ExpertCandidate]:
+    """Draw `count` candidates without replacement, each pick in proportion to its weight: one rng.random() per
+    pick, laid on the remaining candidates' weights in their order (deterministic for a seeded rng)."""
+    pool = list(candidates)
+    picked: list[ExpertCandidate] = []
+    while pool and len(picked) < count:
+        weights = [expert_weight(c, unrated_weight) for c in pool]
+        point = Decimal(str(rng.random())) * sum(weights, Decimal(0))
+        index, reached = len(pool) - 1, Decimal(0)
+        for i, weight in enumerate(weights):
+            reached += weight
+            if point < reached:
+                index = i
+                break
+        picked.append(pool.pop(index))
+    return picked
+
+
 def draw_experts(candidates: Sequence[ExpertCandidate], *, departments: Collection[str], sector: str, cap: int,
-                 size: int, rng: random.Random) -> list[ExpertCandidate]:
-    """Draw `size` experts at random, those whose fields cover the sector first (local practice)."""
+                 size: int, rng: random.Random, unrated_weight: object = 3) -> list[ExpertCandidate]:
+    """Draw `size` experts at random, those whose fields cover the sector first, each weighed by its mean rating
+    (local practice)."""
     if size < 1:
         raise InvalidInput("the panel needs at least one expert", [{"field": "experts.panel_size",
                                                                     "message": "must be at least 1"}])
+    if Decimal(str(unrated_weight)) <= 0:
+        raise InvalidInput("the weight of an unrated expert must be above 0",
+                           [{"field": "experts.unrated_weight", "message": "must be above 0"}])
     eligible = sorted((c for c in candidates if expert_eligible(c, departments, cap)), key=lambda c: c.id)
     if len(eligible) < size:
         raise Conflict(f"not enough eligible experts: the panel needs {size}, {len(eligible)} of "
@@ -65,9 +95,9 @@ def draw_experts(candidates: Sequence[ExpertCandidate], *, departments: Collecti
                        f"and under the year's cap of {cap}")
     matching = [c for c in eligible if sector in c.fields]
     others = [c for c in eligible if sector not in c.fields]
-    picked = rng.sample(matching, min(size, len(matching)))
+    picked = weighted_sample(matching, size, rng, unrated_weight)
     if len(picked) < size:
-        picked += rng.sample(others, size - len(picked))
+        picked += weighted_sample(others, size - len(picked), rng, unrated_weight)
     return picked
 
 

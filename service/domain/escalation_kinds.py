@@ -82,6 +82,11 @@ KINDS: dict[str, Kind] = {k.code or "": k for k in (
         ("coverage_rectification_slipped", "覆盖目标整改措施逾期未报",
          "Measures for the missed coverage targets not filed in time"),
         ("findings_ack_slipped", "监督检查发现逾期未确认", "Inspection findings not acknowledged in time"),
+        ("perf_report_slipped", "预算绩效管理报告逾期未报", "Performance management report not filed in time"),
+        ("perf_report_approval_slipped", "绩效管理报告部门审核逾期",
+         "Department head's approval of the performance management report overdue"),
+        ("perf_report_review_slipped", "绩效管理报告财政审核逾期",
+         "Bureau review of the performance management report overdue"),
     )),
     # The supervision office's own inspection left unfinished goes straight to the bureau's leadership, like an
     # accountability case: no supervisor supervises their own inspection (workflows/supervision_inspection.bpmn).

@@ -79,3 +79,16 @@ def budget_year(fiscal_year: int, offset: Any) -> int:
         raise InvalidInput(f"{_YEAR_RULE} must be a whole number of years from 1 to 3",
                            [{"field": _YEAR_RULE, "message": repr(offset)}])
     return int(fiscal_year) + offset
+
+
+CITY_GOVERNMENT = "武汉市人民政府"
+
+
+def government_of(bureau_name: str | None) -> str:
+    """The same-level government a key project's results are reported to (the plan 一(四): “重点评价结果向同级政府
+    报告”): a district project's to its district's government, named after the district's finance bureau
+    (江岸区财政局 → 江岸区人民政府); the city's (None: no district) to the city's."""
+    if not bureau_name:
+        return CITY_GOVERNMENT
+    district = bureau_name.removesuffix("财政局")
+    return f"{district}人民政府"

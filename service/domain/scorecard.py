@@ -39,6 +39,7 @@ from service.domain.scorecard_facts import (  # noqa: F401  (the facts are part 
     RectificationRecord,
     Review,
     SubjectFacts,
+    TrainingRecord,
 )
 from service.errors import InvalidInput
 

@@ -116,6 +116,18 @@ class BudgetDecisionRecord:
 
 
 @dataclass(frozen=True)
+class TrainingRecord:
+    """A department's attendance of a training session held in the year (the plan 三(四))."""
+
+    attendance_id: int
+    department_id: str
+    session_id: int
+    title: str
+    held_on: date
+    head_count: int
+
+
+@dataclass(frozen=True)
 class SubjectFacts:
     """What one department's (or district finance bureau's) measured indicators are computed from."""
 
@@ -128,6 +140,7 @@ class SubjectFacts:
     requests: tuple[CorrectiveRequest, ...] = ()
     rectifications: tuple[RectificationRecord, ...] = ()
     decisions: tuple[BudgetDecisionRecord, ...] = ()
+    trainings: tuple[TrainingRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,6 +248,15 @@ def _results_disclosed(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
                      "disclosed" if d.disclosed else "not_disclosed") for d in facts.decisions]
 
 
+def _training_attended(facts: SubjectFacts, ind: Indicator) -> list[Evidence]:
+    """Each attendance of a session held in the year passes: with the row's "ratio" formula and no_data "zero", a
+    department that sent someone to at least one session gets full points, one that sent nobody none."""
+    return [Evidence("training_attendance", str(t.attendance_id), None, True,
+                     f"{t.head_count} attended {t.title} on {t.held_on}", None, "trained",
+                     (("title", t.title), ("held", str(t.held_on)), ("head_count", str(t.head_count))))
+            for t in facts.trainings]
+
+
 MEASURES: dict[str, Callable[[SubjectFacts, Indicator], list[Evidence]]] = {
     "declarations_on_time": _declarations_on_time,
     "declarations_complete": _declarations_complete,
@@ -246,4 +268,5 @@ MEASURES: dict[str, Callable[[SubjectFacts, Indicator], list[Evidence]]] = {
     "rectification_on_time": _rectification_on_time,
     "budget_decisions_confirmed": _budget_decisions_confirmed,
     "results_disclosed": _results_disclosed,
+    "training_attended": _training_attended,
 }

@@ -43,7 +43,8 @@ def check(files: dict[str, bytes], settings: Settings) -> tuple[Bundle, list[Mod
     """Validate without storing."""
     total = sum(len(c) for c in files.values())
     if total > settings.max_upload_bytes:
-        return Bundle(), [ModelError("", None, None, f"upload is larger than {settings.max_upload_bytes} bytes")]
+        return Bundle(), [ModelError("", None, None, f"upload is larger than {settings.max_upload_bytes} bytes",
+                                         "upload_too_large", {"max": str(settings.max_upload_bytes)})]
     return validate_bundle(files, library_forms(settings.forms_dir), max_file_bytes=settings.max_file_bytes,
                            max_elements=settings.max_flow_elements, max_depth=settings.max_nesting_depth)
 

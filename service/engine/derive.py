@@ -11,10 +11,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskState
 
 from service import clock
 from service.engine.jsonutil import canonical, dumps, loads
@@ -22,33 +20,19 @@ from service.engine.model_checks import form_key_name
 from service.engine.scripting import is_iso_timer, strip_wrapper
 
 
-def ready_user_tasks(wf: BpmnWorkflow) -> dict[str, Task]:
-    """READY manual tasks (user and manual tasks), including those inside subprocesses."""
-    return {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-
-
-def waiting_external_tasks(wf: BpmnWorkflow) -> list[Task]:
-    """Service tasks (camunda:type="external") waiting for a Python task worker to report back."""
-    return [t for t in wf.get_tasks(state=TaskState.STARTED)
-            if (getattr(t.task_spec, "extensions", None) or {}).get("type") == "external"]
-
-
 def waiting_messages(wf: BpmnWorkflow) -> list[str]:
     """Names of the messages a catch event of the instance waits for (POST /api/messages routes by them)."""
     return sorted({e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition" and e.name})
 
 
-def fired_boundary_events(wf: BpmnWorkflow) -> set[str]:
-    return {str(t.id) for t in wf.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, BoundaryEvent)}
-
-
-def escalation_events(wf: BpmnWorkflow, fired_before: set[str], supervisor_tasks: list[Task]) -> list[dict[str, Any]]:
-    """Boundary timers (a deadline passed) and escalation events (a target slipped) that fired just now, each
-    with the new supervisor task that descends from it, if any."""
+def escalation_events(fired: list[Task], fired_before: set[str], supervisor_tasks: list[Task]) -> list[dict[str, Any]]:
+    """Boundary timers (a deadline passed) and escalation events (a target slipped) among the `fired` boundary events
+    (task_walk.TaskWalk.fired_boundary) that fired just now, each with the new supervisor task that descends from it,
+    if any."""
     found = []
-    for t in wf.get_tasks(state=TaskState.COMPLETED):
+    for t in fired:
         spec = t.task_spec
-        if not isinstance(spec, BoundaryEvent) or str(t.id) in fired_before:
+        if str(t.id) in fired_before:
             continue
         ed = spec.event_definition
         task_id = next((str(s.id) for s in supervisor_tasks if _descends_from(s, t)), None)
@@ -77,14 +61,11 @@ def _descends_from(task: Task, ancestor: Task) -> bool:
     return False
 
 
-def has_ready_engine_work(wf: BpmnWorkflow) -> bool:
-    return any(not t.task_spec.manual for t in wf.get_tasks(state=TaskState.READY))
-
-
-def next_timer(wf: BpmnWorkflow) -> datetime | None:
-    """Earliest due time among waiting timers (event-based gateways included, SPIFFWORKFLOW.md §3.4)."""
+def next_timer(waiting: list[Task]) -> datetime | None:
+    """Earliest due time among the `waiting` tasks' timers (task_walk.TaskWalk.waiting; event-based gateways
+    included, SPIFFWORKFLOW.md §3.4)."""
     due: list[datetime] = []
-    for task in wf.get_tasks(state=TaskState.WAITING):
+    for task in waiting:
         ed = getattr(task.task_spec, "event_definition", None)
         if not isinstance(ed, TimerEventDefinition | MultipleEventDefinition):
             continue
@@ -99,10 +80,6 @@ def next_timer(wf: BpmnWorkflow) -> datetime | None:
     return min(due) if due else None
 
 
-def reached_end(wf: BpmnWorkflow) -> bool:
-    return any(isinstance(t.task_spec, EndEvent) for t in wf.get_tasks(state=TaskState.COMPLETED))
-
-
 def instance_data(wf: BpmnWorkflow) -> dict[str, Any]:
     if wf.is_completed():
         return dict(wf.data)
@@ -115,10 +92,12 @@ def canonical_data(data: Any) -> str:
     return canonical(json.loads(dumps(data)))
 
 
-def fingerprint(wf: BpmnWorkflow, status: str) -> str:
-    """Hash of the meaningful state: status, data and each task's spec and state (no ids, no timestamps)."""
-    states = sorted(f"{t.workflow.spec.name}/{t.task_spec.name}:{t.state}" for t in wf.get_tasks())
-    body = canonical({"status": status, "data": instance_data(wf), "tasks": states})
+def fingerprint(wf: BpmnWorkflow, status: str, states: list[str] | None = None) -> str:
+    """Hash of the meaningful state: status, data and each task's spec and state (no ids, no timestamps); `states`
+    when a walk has listed them already (task_walk.TaskWalk.states)."""
+    if states is None:
+        states = [f"{t.workflow.spec.name}/{t.task_spec.name}:{t.state}" for t in wf.get_tasks()]
+    body = canonical({"status": status, "data": instance_data(wf), "tasks": sorted(states)})
     return hashlib.sha256(body.encode()).hexdigest()
 
 

@@ -94,7 +94,7 @@ def scan_bpmn(name: str, tree: etree._ElementTree, limits: tuple[int, int], form
     max_elements, max_depth = limits
     root = tree.getroot()
     if root.tag != f"{{{BPMN_NS}}}definitions":
-        errors.append(ModelError(name, line_of(root), None, "not a BPMN 2.0 definitions document"))
+        errors.append(ModelError(name, line_of(root), None, "not a BPMN 2.0 definitions document", "not_bpmn"))
         return
     count = 0
     for el in root.iter():
@@ -103,14 +103,15 @@ def scan_bpmn(name: str, tree: etree._ElementTree, limits: tuple[int, int], form
         local = local_name(el)
         if local in UNSUPPORTED:
             errors.append(ModelError(name, line_of(el), nearest_id(el), f"unsupported element bpmn:{local}: "
-                                     f"{UNSUPPORTED[local]}"))
+                                     f"{UNSUPPORTED[local]}", "unsupported", {"element": local}))
         if local in FLOW_NODES:
             count += 1
         if local in _NESTING:
             depth = sum(1 for a in el.iterancestors() if local_name(a) in _NESTING) + 1
             if depth > max_depth:
                 errors.append(ModelError(name, line_of(el), el.get("id"),
-                                         f"subprocesses nested {depth} deep; at most {max_depth} allowed"))
+                                         f"subprocesses nested {depth} deep; at most {max_depth} allowed",
+                                         "nested", {"depth": str(depth), "max": str(max_depth)}))
         _check_expressions(name, el, local, errors)
         if local == "userTask":
             _check_user_task(name, el, forms, errors)
@@ -125,9 +126,11 @@ def scan_bpmn(name: str, tree: etree._ElementTree, limits: tuple[int, int], form
             continue
         if el.get("id") not in sources and not any(local_name(a) == "adHocSubProcess" for a in el.iterancestors()):
             errors.append(ModelError(name, line_of(el), el.get("id"), f"bpmn:{local_name(el)} has no outgoing sequence "
-                                     "flow: end every path with an end event"))
+                                     "flow: end every path with an end event", "no_outgoing",
+                                     {"element": local_name(el)}))
     if count > max_elements:
-        errors.append(ModelError(name, None, None, f"{count} flow elements; at most {max_elements} allowed"))
+        errors.append(ModelError(name, None, None, f"{count} flow elements; at most {max_elements} allowed",
+                                 "too_many", {"count": str(count), "max": str(max_elements)}))
 
 
 def _check_flow_ends(name: str, root: etree._Element, errors: list[ModelError]) -> None:
@@ -159,7 +162,8 @@ def _check_expressions(name: str, el: etree._Element, local: str, errors: list[M
     elif local in ("timeDuration", "timeDate", "timeCycle"):
         problem = _check_timer(local, text)
     if problem:
-        errors.append(ModelError(name, line_of(el), nearest_id(el), f"bpmn:{local}: {problem}"))
+        errors.append(ModelError(name, line_of(el), nearest_id(el), f"bpmn:{local}: {problem}", "expression",
+                                 {"element": local, "detail": problem}))
 
 
 def _check_timer(kind: str, text: str) -> str | None:
@@ -190,7 +194,8 @@ def _check_user_task(name: str, el: etree._Element, forms: set[str], errors: lis
     form_key = el.get(f"{{{CAMUNDA_NS}}}formKey")
     if form_key and "${" not in form_key and form_key_name(form_key) not in forms:
         errors.append(ModelError(name, line_of(el), tid, f'form "{form_key_name(form_key)}" (camunda:formKey) '
-                                 f"not found: add forms/{form_key_name(form_key)}.schema.json"))
+                                 f"not found: add forms/{form_key_name(form_key)}.schema.json", "form_missing",
+                                 {"form": form_key_name(form_key)}))
     for attr in ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority"):
         value = el.get(f"{{{CAMUNDA_NS}}}{attr}")
         if not value:
@@ -198,17 +203,22 @@ def _check_user_task(name: str, el: etree._Element, forms: set[str], errors: lis
         if "${" in value or "#{" in value:
             problem = check_script(strip_wrapper(value), "eval")
             if problem:
-                errors.append(ModelError(name, line_of(el), tid, f"camunda:{attr}: {problem}"))
+                errors.append(ModelError(name, line_of(el), tid, f"camunda:{attr}: {problem}", "attribute_expression",
+                                         {"attribute": attr, "detail": problem}))
         elif attr in ("dueDate", "followUpDate") and not is_iso_timer(value):
             errors.append(ModelError(name, line_of(el), tid, f'camunda:{attr}: "{value}" is neither an ISO-8601 '
-                                     "date or duration nor an ${…} expression"))
+                                     "date or duration nor an ${…} expression", "not_a_date",
+                                     {"attribute": attr, "value": value}))
         elif attr == "candidateGroups":
             unknown = unknown_roles(g.strip() for g in value.split(",") if g.strip())
             if unknown:
                 errors.append(ModelError(name, line_of(el), tid, f"camunda:candidateGroups: unknown role(s) "
-                                         f"{', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}"))
+                                         f"{', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}",
+                                         "unknown_roles", {"attribute": attr, "roles": ", ".join(unknown),
+                                                           "known": ", ".join(sorted(ROLES))}))
         elif attr == "priority" and not value.strip().isdigit():
-            errors.append(ModelError(name, line_of(el), tid, f'camunda:priority: "{value}" is not a number 0–100'))
+            errors.append(ModelError(name, line_of(el), tid, f'camunda:priority: "{value}" is not a number 0–100',
+                                     "priority", {"value": value}))
 
 
 def _check_starters(name: str, el: etree._Element, errors: list[ModelError]) -> None:
@@ -222,19 +232,23 @@ def _check_starters(name: str, el: etree._Element, errors: list[ModelError]) -> 
         if not items or "${" in value or "#{" in value:
             what = "roles" if attr == "candidateStarterGroups" else "users"
             errors.append(ModelError(name, line_of(el), pid, f"camunda:{attr}: list {what} by name, "
-                                     "comma-separated (no expressions, not empty)"))
+                                     "comma-separated (no expressions, not empty)", "starters_list",
+                                     {"attribute": attr}))
             continue
         if attr == "candidateStarterUsers":
             continue
         unknown = unknown_roles(items)
         if unknown:
             errors.append(ModelError(name, line_of(el), pid, f"camunda:candidateStarterGroups: unknown role(s) "
-                                     f"{', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}"))
+                                     f"{', '.join(unknown)}; known roles: {', '.join(sorted(ROLES))}",
+                                     "unknown_roles", {"attribute": "candidateStarterGroups",
+                                                       "roles": ", ".join(unknown), "known": ", ".join(sorted(ROLES))}))
         never = sorted(set(items) - STARTERS - set(unknown))
         if never:
             errors.append(ModelError(name, line_of(el), pid, f"camunda:candidateStarterGroups: role(s) "
                                      f"{', '.join(never)} never start processes; roles that may: "
-                                     f"{', '.join(sorted(STARTERS))}"))
+                                     f"{', '.join(sorted(STARTERS))}", "starters_never",
+                                     {"roles": ", ".join(never), "allowed": ", ".join(sorted(STARTERS))}))
 
 
 def _check_start_form(name: str, el: etree._Element, forms: set[str], errors: list[ModelError]) -> None:
@@ -243,29 +257,33 @@ def _check_start_form(name: str, el: etree._Element, forms: set[str], errors: li
         return
     if "${" in form_key or "#{" in form_key:
         errors.append(ModelError(name, line_of(el), el.get("id"), "camunda:formKey of a start event names its form; "
-                                 "no expressions (nothing is known before the start)"))
+                                 "no expressions (nothing is known before the start)", "start_form_expression"))
     elif form_key_name(form_key) not in forms:
         errors.append(ModelError(name, line_of(el), el.get("id"), f'start form "{form_key_name(form_key)}" '
-                                 f"(camunda:formKey) not found: add forms/{form_key_name(form_key)}.schema.json"))
+                                 f"(camunda:formKey) not found: add forms/{form_key_name(form_key)}.schema.json",
+                                 "start_form_missing", {"form": form_key_name(form_key)}))
 
 
 def check_form(name: str, content: bytes, errors: list[ModelError]) -> None:
     try:
         schema = json.loads(content)
     except ValueError as exc:
-        errors.append(ModelError(name, getattr(exc, "lineno", None), None, f"invalid JSON: {exc}"))
+        errors.append(ModelError(name, getattr(exc, "lineno", None), None, f"invalid JSON: {exc}", "invalid_json",
+                                 {"detail": str(exc)}))
         return
     if not name.endswith(".schema.json"):
         return
     if not isinstance(schema, dict):
-        errors.append(ModelError(name, None, None, "a form schema must be a JSON object"))
+        errors.append(ModelError(name, None, None, "a form schema must be a JSON object", "schema_not_object"))
         return
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        errors.append(ModelError(name, None, None, f"invalid JSON Schema: {exc.message}"))
+        errors.append(ModelError(name, None, None, f"invalid JSON Schema: {exc.message}", "invalid_schema",
+                                 {"detail": exc.message}))
         return
-    errors.extend(ModelError(name, None, None, problem) for problem in attachment_problems(schema))
+    errors.extend(ModelError(name, None, None, problem, "attachment_field", {"detail": problem})
+                  for problem in attachment_problems(schema))
 
 
 
@@ -280,7 +298,8 @@ def check_dmn(dmn_parser: Any, trees: dict[str, etree._ElementTree], errors: lis
 
     def report(element_id: str | None, what: str, problem: str) -> None:
         found = tree.getroot().xpath("//*[@id=$i]", i=element_id) if tree is not None and element_id else []
-        errors.append(ModelError(name, line_of(found[0]) if found else None, element_id, f"{what}: {problem}"))
+        errors.append(ModelError(name, line_of(found[0]) if found else None, element_id, f"{what}: {problem}",
+                                 "dmn_expression", {"element": element_id or "", "detail": f"{what}: {problem}"}))
 
     for table in dmn_parser.decision.decisionTables:
         for item in table.inputs:

@@ -127,14 +127,15 @@ class Bundle:
 def safe_xml(name: str, content: bytes) -> etree._ElementTree:
     """Parse XML with DTDs, entities and network access refused; raise ModelError otherwise."""
     if _DOCTYPE.search(content):
-        raise _Err(ModelError(name, None, None, "DOCTYPE and ENTITY declarations are not allowed"))
+        raise _Err(ModelError(name, None, None, "DOCTYPE and ENTITY declarations are not allowed", "doctype"))
     try:
         tree = etree.ElementTree(etree.fromstring(content, _SAFE_PARSER))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) else None
-        raise _Err(ModelError(name, line, None, f"malformed XML: {exc.msg}")) from exc
+        raise _Err(ModelError(name, line, None, f"malformed XML: {exc.msg}", "malformed_xml",
+                              {"detail": exc.msg})) from exc
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
-        raise _Err(ModelError(name, None, None, "DOCTYPE and ENTITY declarations are not allowed"))
+        raise _Err(ModelError(name, None, None, "DOCTYPE and ENTITY declarations are not allowed", "doctype"))
     return tree
 
 
@@ -164,16 +165,17 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
     errors: list[ModelError] = []
     bundle = Bundle()
     if not files:
-        return bundle, [ModelError("", None, None, "no files uploaded")]
+        return bundle, [ModelError("", None, None, "no files uploaded", "no_files")]
     trees: dict[str, etree._ElementTree] = {}
     for name, content in files.items():
         kind = classify(name)
         if not _SAFE_NAME.match(name) or kind is None:
             errors.append(ModelError(name, None, None, "file name must be plain and end in .bpmn, .dmn, "
-                                     ".schema.json or .ui.json"))
+                                     ".schema.json or .ui.json", "file_name"))
             continue
         if len(content) > max_file_bytes:
-            errors.append(ModelError(name, None, None, f"file is larger than {max_file_bytes} bytes"))
+            errors.append(ModelError(name, None, None, f"file is larger than {max_file_bytes} bytes", "file_too_large",
+                                     {"max": str(max_file_bytes)}))
             continue
         if kind == "form":
             check_form(name, content, errors)
@@ -193,7 +195,7 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
     if errors:
         return bundle, errors
     if not bundle.bpmn:
-        return bundle, [ModelError("", None, None, "a deployment needs at least one .bpmn file")]
+        return bundle, [ModelError("", None, None, "a deployment needs at least one .bpmn file", "no_bpmn")]
 
     parser = JixiaoParser(validator=_validator())
     try:
@@ -204,7 +206,7 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
         pids = parser.get_process_ids()
         if not pids:
             errors.append(ModelError(next(iter(bundle.bpmn)), None, None, "no executable process "
-                                     '(set isExecutable="true")'))
+                                     '(set isExecutable="true")', "no_executable"))
         for pid in pids:
             spec = parser.get_spec(pid)
             parser.get_subprocess_specs(pid)
@@ -214,9 +216,11 @@ def validate_bundle(files: dict[str, bytes], library_forms: dict[str, bytes], *,
     except ValidationException as exc:
         errors.append(_from_validation(exc, trees))
     except (RecursionError, MemoryError):
-        errors.append(ModelError("", None, None, "the model is too large or too deeply nested for the engine"))
+        errors.append(ModelError("", None, None, "the model is too large or too deeply nested for the engine",
+                                 "too_deep"))
     except Exception as exc:  # the library raises TypeError/KeyError for some malformed models
-        errors.append(ModelError("", None, getattr(exc, "id", None) or None, f"cannot build the process: {exc}"))
+        errors.append(ModelError("", None, getattr(exc, "id", None) or None, f"cannot build the process: {exc}",
+                                 "engine", {"detail": str(exc)}))
     if not errors:
         # Forms a deployment pins: the ones uploaded plus the library's forms its user tasks use.
         used = _used_form_keys(trees, bundle.bpmn)
@@ -256,7 +260,7 @@ def _from_validation(exc: ValidationException, trees: dict[str, etree._ElementTr
     if "RecursionError" in message:
         message = ("the model is too long or too deeply nested for the engine (about 450 consecutive elements "
                    "on one path is the limit): split it into subprocesses or call activities")
-    return ModelError(file, line, eid, message)
+    return ModelError(file, line, eid, message, "engine", {"detail": message})
 
 
 def build_specs(bpmn: dict[str, bytes], dmn: dict[str, bytes]) -> dict[str, tuple[Any, dict[str, Any]]]:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 
 from service import clock, db
 from service.config import Settings
-from service.engine import derive, running
+from service.engine import derive, running, task_walk
 from service.engine.audit import EVENTS
 from service.engine.commands import (
     CompleteExternalTask,
@@ -140,17 +140,20 @@ def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance
     ids: dict[str, str] = {}  # recorded task id → this replay's task id
     back: dict[str, str] = {}  # this replay's task id → recorded task id
     status = "running"
+    walked: task_walk.TaskWalk | None = None  # the last engine run's walk: nothing else changes the workflow
     last_seq = min(upto, events[-1].seq) if upto is not None else events[-1].seq
     for ev in events:
         if upto is not None and ev.seq > upto:
             break
         payload = loads(ev.input) or {}
         try:
-            fingerprint, status, outcome = _apply(wf, ev, payload, status, ids, back, ctx, settings)
+            fingerprint, status, outcome = _apply(wf, ev, payload, status, ids, back, ctx, settings, walked)
         except Exception as exc:  # the recorded command cannot be re-applied: that is the finding
             result.first_mismatch = {"seq": ev.seq, "command": ev.command,
                                      "reason": f"cannot re-apply: {getattr(exc, 'detail', None) or exc}"}
             return result
+        if outcome is not None:
+            walked = outcome.walked
         if fingerprint is not None and ev.fingerprint is not None and fingerprint != ev.fingerprint:
             result.snapshots.append(_snapshot(wf, ev, status, fingerprint))
             result.first_mismatch = {"seq": ev.seq, "command": ev.command,
@@ -165,9 +168,10 @@ def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance
 
 
 def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids: dict[str, str],
-           back: dict[str, str], ctx: running.InstanceContext, settings: Settings
-           ) -> tuple[str | None, str, running.Outcome | None]:
-    """Re-apply one event; returns (fingerprint or None when the event records none, new status, engine outcome)."""
+           back: dict[str, str], ctx: running.InstanceContext, settings: Settings,
+           walked: task_walk.TaskWalk | None = None) -> tuple[str | None, str, running.Outcome | None]:
+    """Re-apply one event (`walked`: the workflow's walk as it stands, if known); returns (fingerprint or None when
+    the event records none, new status, engine outcome)."""
     now = clock.from_db(ev.at) or clock.now()
     command_kind = ev.command
     if command_kind == "resolve_escalation":  # a decision re-applies what it did to the engine, if anything
@@ -178,7 +182,6 @@ def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids:
         return None, status, None
     if ev.command == "error":
         return None, "error", None
-    before = derive.ready_user_tasks(wf)
     act: Callable[[BpmnWorkflow], None]
     if ev.command == "start":
         data = payload.get("data") or {}
@@ -200,7 +203,8 @@ def _apply(wf: BpmnWorkflow, ev: Any, payload: dict[str, Any], status: str, ids:
         act = running.action_for(wf, command(), lambda key, data: None)
         new_status = {"suspend": "suspended", "terminate": "terminated"}.get(command_kind, "running")
         settle = command_kind in ("complete_task", "complete_external_task", "deliver_message", "fire_timers")
-    outcome = running.run(wf, act, before, ctx, now, settings, lambda w: "", status=new_status, settle=settle)
+    outcome = running.run(wf, act, ctx, now, settings, lambda w: "", status=new_status, settle=settle,
+                          walked=walked)
     _map_new_tasks(loads(ev.tasks) or [], outcome.new_tasks + outcome.external_tasks, ids, back)
     return outcome.fingerprint, outcome.status, outcome
 

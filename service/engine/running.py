@@ -18,7 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from service import clock
 from service.config import Settings
 from service.domain.roles import BUREAU_LEADER, ESCALATION_GROUPS, SUPERVISOR
-from service.engine import derive, scripting
+from service.engine import derive, scripting, task_walk
 from service.engine.commands import (
     Command,
     CompleteExternalTask,
@@ -127,20 +127,26 @@ class Outcome:
     external_tasks: list[dict[str, Any]]  # service tasks that started waiting for a Python task worker
     messages: list[str]  # names of the messages the instance now waits for
     escalations: list[dict[str, Any]]  # boundary timers and escalation events that fired
+    walked: task_walk.TaskWalk  # the task tree as the command left it
 
 
-def run(wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], before: dict[str, Task], ctx: InstanceContext,
-        now: datetime, settings: Settings, serialize: Callable[[BpmnWorkflow], str], *, status: str,
-        settle: bool) -> Outcome:
-    """Apply `act` at `now`, run engine steps, derive the outcome; every model failure becomes EngineFailure."""
+def run(wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], ctx: InstanceContext, now: datetime,
+        settings: Settings, serialize: Callable[[BpmnWorkflow], str], *, status: str, settle: bool,
+        walked: task_walk.TaskWalk | None = None) -> Outcome:
+    """Apply `act` at `now`, run engine steps, derive the outcome; every model failure becomes EngineFailure.
+
+    `walked`: the walk of `wf` as it stands, when the caller has it (the previous outcome's, while nothing
+    changed the workflow since); else `run` walks it first."""
     try:
         with clock.frozen_at(now), scripting.budget(settings.engine_time_limit_s):
-            external_before = {str(t.id) for t in derive.waiting_external_tasks(wf)}
-            fired_before = derive.fired_boundary_events(wf)
+            if walked is None:
+                walked = task_walk.walk(wf)
+            external_before = {str(t.id) for t in walked.external}
+            fired_before = {str(t.id) for t in walked.fired_boundary}
+            before = walked.ready_user
             act(wf)
-            if settle:
-                _settle(wf, settings.engine_max_steps)
-            return _derive(wf, before, external_before, fired_before, ctx, now, status, serialize)
+            after = _settle(wf, settings.engine_max_steps) if settle else task_walk.walk(wf)
+            return _derive(wf, after, before, external_before, fired_before, ctx, now, status, serialize)
     except (EngineFailure, NotFound, Conflict, Forbidden, InvalidInput, InvalidTransition):
         raise
     except StepLimitExceeded:
@@ -158,8 +164,9 @@ def run(wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], before: dict[str,
         raise EngineFailure(f"{type(exc).__name__}: {exc}") from None
 
 
-def _settle(wf: BpmnWorkflow, limit: int) -> None:
-    """Run engine steps until only user tasks and waits remain, within the step and time limits."""
+def _settle(wf: BpmnWorkflow, limit: int) -> task_walk.TaskWalk:
+    """Run engine steps until only user tasks and waits remain, within the step and time limits; the walk of the
+    settled tree."""
     steps = 0
 
     def will_complete(_task: Task) -> None:
@@ -172,24 +179,25 @@ def _settle(wf: BpmnWorkflow, limit: int) -> None:
     while True:
         wf.do_engine_steps(will_complete_task=will_complete)
         # do_engine_steps refreshes timers at its end: a timer that just came due is READY but not run.
-        if not derive.has_ready_engine_work(wf):
-            break
+        walked = task_walk.walk(wf)
+        if not walked.ready_engine_work:
+            return walked
 
 
-def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str], fired_before: set[str],
-            ctx: InstanceContext, now: datetime, status: str,
+def _derive(wf: BpmnWorkflow, walked: task_walk.TaskWalk, before: dict[str, Task], external_before: set[str],
+            fired_before: set[str], ctx: InstanceContext, now: datetime, status: str,
             serialize: Callable[[BpmnWorkflow], str]) -> Outcome:
     if status == "running" and wf.is_completed():
-        if not derive.reached_end(wf):
+        if not walked.reached_end:
             # SpiffWorkflow gives up on some loops without wait states and reports completion.
             raise EngineFailure("the process stopped without reaching an end event (a loop without a "
                                 "user task or timer?)")
         status = "completed"
-    after = derive.ready_user_tasks(wf) if status in ("running", "suspended") else {}
+    after = walked.ready_user if status in ("running", "suspended") else {}
     closed = [tid for tid in before if tid not in after]
     external = [{"task_id": str(t.id), "bpmn_id": t.task_spec.bpmn_id, "change": "external",
                  "topic": (t.task_spec.extensions or {}).get("topic"), "data": dumps(t.data)}
-                for t in derive.waiting_external_tasks(wf) if str(t.id) not in external_before]
+                for t in walked.external if str(t.id) not in external_before]
     new_tasks = [derive.task_row(wf, after[tid], ctx.id, ctx.process_id, ctx.department_id, ctx.started_by, now)
                  for tid in after if tid not in before]
     # One row per candidate group and per named candidate user ("@" + name), for the indexed inbox.
@@ -205,7 +213,7 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
     escalation_tasks = {r["id"]: r for r in new_tasks
                         if ESCALATION_GROUPS & set((r["candidate_groups"] or "").split(","))}
     escalations = []
-    for e in derive.escalation_events(wf, fired_before, [after[tid] for tid in escalation_tasks]):
+    for e in derive.escalation_events(walked.fired_boundary, fired_before, [after[tid] for tid in escalation_tasks]):
         if e["kind"] != "escalation" and e["task_id"] is None:
             continue
         interrupted = e.pop("interrupted")
@@ -219,14 +227,16 @@ def _derive(wf: BpmnWorkflow, before: dict[str, Task], external_before: set[str]
     data = dumps(derive.instance_data(wf))
     return Outcome(
         status=status, error=None,  # a successful command clears the error of an earlier failed timer firing
-        state=serialize(wf), data=data, next_timer=derive.next_timer(wf) if status == "running" else None,
-        new_tasks=new_tasks, candidates=candidates, closed=closed, fingerprint=derive.fingerprint(wf, status),
+        state=serialize(wf), data=data,
+        next_timer=derive.next_timer(walked.waiting) if status == "running" else None,
+        new_tasks=new_tasks, candidates=candidates, closed=closed,
+        fingerprint=derive.fingerprint(wf, status, walked.states),
         touched=[{"task_id": t, "change": "closed"} for t in closed]
         + [{"task_id": r["id"], "bpmn_id": r["bpmn_id"], "change": "ready"} for r in new_tasks]
         + [{k: v for k, v in e.items() if k != "data"} for e in external],
         external_tasks=external,
         messages=derive.waiting_messages(wf) if status == "running" else [],
-        escalations=escalations,
+        escalations=escalations, walked=walked,
     )
 
 

@@ -159,7 +159,7 @@ class WorkflowService:
 
         wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
         ctx = running.InstanceContext(instance_id, process_id, department_id, actor.username)
-        outcome = running.run(wf, act, {}, ctx, now, self.settings, self.serializer.serialize_json,
+        outcome = running.run(wf, act, ctx, now, self.settings, self.serializer.serialize_json,
                               status="running", settle=True)
         payload = {"process_id": process_id, "version": version_hash, "business_key": business_key,
                    "department_id": department_id, "data": initial}
@@ -251,7 +251,6 @@ class WorkflowService:
             raise Conflict("no timer of this instance is due")
         version = self.specs.get(row.version_hash)
         wf = self._deserialize(row)
-        before = derive.ready_user_tasks(wf)
         waits_before = derive.waiting_messages(wf) if row.status == "running" else []
         status = "terminated" if isinstance(command, Terminate) else "suspended" if isinstance(command, Suspend) \
             else "running"
@@ -262,7 +261,7 @@ class WorkflowService:
             running.ready_task(wf, completed_id).data if completed_id else {}))
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
-            outcome = running.run(wf, act, before, ctx, now, self.settings, self.serializer.serialize_json,
+            outcome = running.run(wf, act, ctx, now, self.settings, self.serializer.serialize_json,
                                   status=status, settle=settle)
         except EngineFailure as failure:
             if isinstance(command, FireTimers):

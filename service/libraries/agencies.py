@@ -12,7 +12,16 @@ from service import clock, db
 from service.cycle import projects
 from service.domain import draw
 from service.errors import InvalidInput, NotFound
-from service.libraries.common import department_chain, dumps, encode_fields_and_conflicts, json_list
+from service.libraries.common import (
+    check_keeper,
+    department_chain,
+    district_of,
+    drawn_from,
+    dumps,
+    encode_fields_and_conflicts,
+    json_list,
+    shown,
+)
 from service.models import Agency, AgencyEngagement
 from service.rules import store as rules
 
@@ -38,14 +47,18 @@ def _year_counts(conn: Connection, fiscal_year: int) -> dict[int, int]:
 def _item(row: Any, average: Decimal | None = None, engagements: int = 0) -> dict[str, Any]:
     return {"id": row.id, "username": row.username, "name": row.name, "kind": row.kind,
             "qualifications": json_list(row.qualifications), "fields": json_list(row.fields),
-            "conflicts": json_list(row.conflicts), "status": row.status,
+            "conflicts": json_list(row.conflicts), "status": row.status, "district_id": row.district_id,
             "average_rating": float(average) if average is not None else None, "engagements": engagements}
 
 
 def list_agencies(conn: Connection, *, fiscal_year: int, field: str | None = None, status: str | None = None,
-                  page: int = 1, per_page: int = 20) -> dict[str, Any]:
-    """Agencies with their average rating and this year's engagements, paged."""
-    rows = conn.execute(select(AGENCIES).order_by(AGENCIES.c.id)).all()
+                  owner: str | None = None, viewer: str | None = None, page: int = 1,
+                  per_page: int = 20) -> dict[str, Any]:
+    """Agencies with their average rating and this year's engagements, paged; a district's viewer sees its own
+    and the city's, `owner` narrows to one level's."""
+    viewer_district = district_of(conn, viewer)
+    rows = [r for r in conn.execute(select(AGENCIES).order_by(AGENCIES.c.id))
+            if shown(r.district_id, viewer_district=viewer_district, owner=owner)]
     if field is not None:
         rows = [r for r in rows if field in json_list(r.fields)]
     if status is not None:
@@ -74,16 +87,19 @@ def _values(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def create_agency(conn: Connection, data: dict[str, Any]) -> dict[str, Any]:
-    """Add an agency to the library."""
+def create_agency(conn: Connection, data: dict[str, Any], keeper: str | None = None) -> dict[str, Any]:
+    """Add an agency to the library of the keeper's level (the keeper's department: a district's or the city's)."""
     values = {"qualifications": [], "fields": [], "conflicts": [], "status": "active", "username": None, **data}
-    new_id = db.inserted_id(conn.execute(insert(AGENCIES).values(**_values(conn, values))))
+    new_id = db.inserted_id(conn.execute(insert(AGENCIES).values(**_values(conn, values),
+                                                                 district_id=district_of(conn, keeper))))
     return get_agency(conn, new_id)
 
 
-def update_agency(conn: Connection, agency_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change an agency's status (active/suspended/removed), conflicts, fields or particulars."""
-    get_agency(conn, agency_id)
+def update_agency(conn: Connection, agency_id: int, changes: dict[str, Any],
+                  keeper: str | None = None) -> dict[str, Any]:
+    """Change an agency's status (active/suspended/removed), conflicts, fields or particulars (its own level's
+    keeper only)."""
+    check_keeper(conn, keeper, get_agency(conn, agency_id)["district_id"])
     values = _values(conn, changes)
     if values:
         conn.execute(update(AGENCIES).where(AGENCIES.c.id == agency_id).values(**values))
@@ -107,11 +123,12 @@ def assign(conn: Connection, *, project_id: str, department_id: str, sector: str
         return existing
     projects.get(conn, project_id)
     averages, counts = _averages(conn), _year_counts(conn, fiscal_year)
+    district = district_of(conn, department_id)
     candidates = [draw.AgencyCandidate(id=r.id, name=r.name, username=r.username, status=r.status,
                                        fields=frozenset(json_list(r.fields)),
                                        conflicts=frozenset(json_list(r.conflicts)),
                                        average_rating=averages.get(r.id), engagements=counts.get(r.id, 0))
-                  for r in conn.execute(select(AGENCIES))]
+                  for r in conn.execute(select(AGENCIES)) if drawn_from(r.district_id, district)]
     chosen = draw.assign_agency(candidates, departments=department_chain(conn, department_id), sector=sector)
     conn.execute(insert(ENGAGEMENTS).values(agency_id=chosen.id, project_id=project_id, fiscal_year=fiscal_year,
                                             assigned_at=clock.to_db(now)))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from service.errors import InvalidInput, NotFound
-from service.libraries.common import DEPARTMENTS, dumps, json_list
+from service.libraries.common import DEPARTMENTS, check_keeper, district_of, dumps, json_list, shown
 from service.models import LibraryIndicator
 
 INDICATORS = LibraryIndicator.__table__
@@ -25,7 +25,7 @@ def _item(row: Any) -> dict[str, Any]:
             "definition": row.definition, "formula": row.formula, "quantitative": row.quantitative, "unit": row.unit,
             "default_weight": float(row.default_weight) if row.default_weight is not None else None,
             "sectors": json_list(row.sectors), "standards": json.loads(row.standards) if row.standards else {},
-            "proposed_by": row.proposed_by, "comparator": row.comparator}
+            "proposed_by": row.proposed_by, "comparator": row.comparator, "district_id": row.district_id}
 
 
 def _like(text: str) -> str:
@@ -35,9 +35,10 @@ def _like(text: str) -> str:
 
 def list_indicators(conn: Connection, *, sector: str | None = None, category: str | None = None,
                     level: int | None = None, q: str | None = None, scope: str | None = None,
-                    status: str | None = None, department_id: str | None = None, page: int = 1,
-                    per_page: int = 20) -> dict[str, Any]:
-    """Indicators by sector (those of every sector included), category, level, name; paged, ordered by code."""
+                    status: str | None = None, department_id: str | None = None, owner: str | None = None,
+                    viewer: str | None = None, page: int = 1, per_page: int = 20) -> dict[str, Any]:
+    """Indicators by sector (those of every sector included), category, level, name; paged, ordered by code. A
+    district's viewer sees its district's and the city's, `owner` narrows to one level's."""
     where = []
     if category is not None:
         where.append(INDICATORS.c.category == category)
@@ -56,6 +57,8 @@ def list_indicators(conn: Connection, *, sector: str | None = None, category: st
     rows = conn.execute(select(INDICATORS).where(*where).order_by(INDICATORS.c.level, INDICATORS.c.code)).all()
     if sector is not None:
         rows = [r for r in rows if not json_list(r.sectors) or sector in json_list(r.sectors)]
+    viewer_district = district_of(conn, viewer)
+    rows = [r for r in rows if shown(r.district_id, viewer_district=viewer_district, owner=owner)]
     chosen = rows[(page - 1) * per_page: page * per_page]
     return {"items": [_item(r) for r in chosen], "total": len(rows)}
 
@@ -95,7 +98,7 @@ def propose_individual(conn: Connection, *, department_id: str, name: str, categ
         code=code, name=name, name_en=None, level=3, parent_code=f"L2-{category}", category=category,
         scope="individual", status="proposed", definition=None, formula=None, quantitative=True, unit=unit,
         default_weight=None, sectors=dumps([dept.sector] if dept and dept.sector else []), standards=dumps({}),
-        proposed_by=department_id))
+        proposed_by=department_id, district_id=district_of(conn, department_id)))
     return code
 
 
@@ -107,9 +110,10 @@ def _free_code(conn: Connection, department_id: str, number: int) -> str:
         number += 1
 
 
-def confirm(conn: Connection, code: str) -> dict[str, Any]:
-    """The bureau confirms a proposed individual indicator (confirming twice changes nothing)."""
-    get_indicator(conn, code)
+def confirm(conn: Connection, code: str, keeper: str | None = None) -> dict[str, Any]:
+    """The bureau of the indicator's level confirms a proposed individual indicator: the city's bureau the city's
+    departments', a district's finance bureau its departments' (confirming twice changes nothing)."""
+    check_keeper(conn, keeper, get_indicator(conn, code)["district_id"])
     conn.execute(update(INDICATORS).where(INDICATORS.c.code == code).values(status="confirmed"))
     return get_indicator(conn, code)
 

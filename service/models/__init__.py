@@ -7,6 +7,7 @@ from service.models.cycle import (
     BudgetAdjustment,
     BudgetDecision,
     CoverageReview,
+    Disclosure,
     Evaluation,
     FiscalFigure,
     Goal,
@@ -22,6 +23,7 @@ from service.models.inspections import Inspection, InspectionFinding
 from service.models.instances import Escalation, Instance, Job, MessageWait, TaskCandidate, TaskRow
 from service.models.libraries import (
     Agency,
+    AgencyBulletin,
     AgencyEngagement,
     Expert,
     ExpertEngagement,
@@ -30,18 +32,19 @@ from service.models.libraries import (
 )
 from service.models.notifications import Notification
 from service.models.people import ApiToken, Department, User, UserRole
+from service.models.performance_reports import PerformanceReport
 from service.models.process import ProcessDefinition, ProcessVersion, VersionFile
 from service.models.rules import CalendarDay, FiscalYear, Rule
 from service.models.scorecards import Scorecard, ScorecardEntry
+from service.models.trainings import TrainingAttendance, TrainingSession
 
 __all__ = [
-    "AccountabilityCase", "Agency", "AgencyEngagement", "ApiToken", "Attachment", "Base", "BudgetAdjustment",
-    "BudgetDecision",
-    "CalendarDay", "Chain", "CoverageReview",
+    "AccountabilityCase", "Agency", "AgencyBulletin", "AgencyEngagement", "ApiToken", "Attachment", "Base",
+    "BudgetAdjustment", "BudgetDecision", "CalendarDay", "Chain", "CoverageReview", "Disclosure",
     "Department", "Escalation", "Evaluation", "Event", "Expert", "ExpertEngagement", "FiscalFigure", "FiscalYear",
     "Goal", "GoalIndicator", "Inspection", "InspectionFinding", "Instance", "Job", "LibraryIndicator", "MessageWait",
-    "MonitoringReport", "Notification",
+    "MonitoringReport", "Notification", "PerformanceReport",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
     "ScorecardEntry", "SubunitEvaluation", "SupervisionMember",
-    "TaskCandidate", "TaskRow", "User", "UserRole", "VersionFile",
+    "TaskCandidate", "TaskRow", "TrainingAttendance", "TrainingSession", "User", "UserRole", "VersionFile",
 ]

@@ -212,6 +212,19 @@ class BudgetDecision(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     disclosed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reported_to: Mapped[str | None] = mapped_column(String(200))  # the same-level government (市政府, 区政府)
+
+
+class Disclosure(Base):
+    """A project's disclosure (公开, the plan 二(一)4): its goals when approved, its report and results when final."""
+
+    __tablename__ = "disclosures"
+    __table_args__ = (UniqueConstraint("project_id", "stage", name="uq_disclosures_project_stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    stage: Mapped[str] = mapped_column(String(20))  # goals | results
+    disclosed_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class BudgetAdjustment(Base):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base
@@ -33,6 +33,8 @@ class LibraryIndicator(Base):
     standards: Mapped[str] = mapped_column(Text)  # JSON: {plan|industry|history|other: value}
     comparator: Mapped[str | None] = mapped_column(String(20))  # how a standard value is met: >= <= = range qualitative
     proposed_by: Mapped[str | None] = mapped_column(String(50))  # department of an individual indicator
+    # The owning district (its finance bureau's department id); None is the city (市级).
+    district_id: Mapped[str | None] = mapped_column(String(50))
 
 
 class Expert(Base):
@@ -49,6 +51,8 @@ class Expert(Base):
     # 回避: the departments the expert must never review (their own employer's, relatives'…)
     conflicts: Mapped[str] = mapped_column(Text)  # JSON list of department ids
     available: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The owning district (its finance bureau's department id); None is the city (市级).
+    district_id: Mapped[str | None] = mapped_column(String(50))
 
 
 class ExpertEngagement(Base):
@@ -62,8 +66,10 @@ class ExpertEngagement(Base):
     expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
     fiscal_year: Mapped[int] = mapped_column(Integer)
-    rating: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    rating: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # the finance reviewer's 1–5 after the review
     drawn_at: Mapped[datetime] = mapped_column(DateTime)
+    rated_by: Mapped[str | None] = mapped_column(String(100))
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Agency(Base):
@@ -79,6 +85,8 @@ class Agency(Base):
     fields: Mapped[str] = mapped_column(Text)  # JSON list of sectors
     conflicts: Mapped[str] = mapped_column(Text)  # JSON list of department ids
     status: Mapped[str] = mapped_column(String(20))  # active | suspended | removed
+    # The owning district (its finance bureau's department id); None is the city (市级).
+    district_id: Mapped[str | None] = mapped_column(String(50))
 
 
 class AgencyEngagement(Base):
@@ -111,3 +119,22 @@ class SupervisionMember(Base):
     role: Mapped[str] = mapped_column(String(50))  # deputy | auditor | supervisor
     fields: Mapped[str] = mapped_column(Text)  # JSON list of sectors
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The owning district (its finance bureau's department id); None is the city (市级).
+    district_id: Mapped[str | None] = mapped_column(String(50))
+
+
+class AgencyBulletin(Base):
+    """A published bulletin (通报) of agencies' report-quality ratings for one period: its entries are kept as
+    published and never recomputed."""
+
+    __tablename__ = "agency_bulletins"
+    __table_args__ = (UniqueConstraint("year", "period", name="uq_agency_bulletins_year_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int] = mapped_column(Integer)  # 1.. within the year, months per period by rule
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    entries: Mapped[str] = mapped_column(Text)  # JSON list: agency, rated reports, mean score, rank
+    published_at: Mapped[datetime] = mapped_column(DateTime)
+    published_by: Mapped[str | None] = mapped_column(String(100))

@@ -19,6 +19,7 @@ from service.models import (
     BudgetAdjustment,
     BudgetDecision,
     Department,
+    Disclosure,
     Evaluation,
     Goal,
     GoalIndicator,
@@ -40,6 +41,7 @@ R = Rectification.__table__
 B = BudgetDecision.__table__
 C = AccountabilityCase.__table__
 BA = BudgetAdjustment.__table__
+DS = Disclosure.__table__
 T = TaskRow.__table__
 I = Instance.__table__  # noqa: E741
 X = Escalation.__table__
@@ -167,6 +169,9 @@ def project(engine: Engine, viewer: Principal, project_id: str) -> dict[str, Any
         if row["predecessor_project_id"]:
             body["predecessor"] = next(iter(_rows(conn, select(P.c.id, P.c.fiscal_year, P.c.name)
                                                   .where(P.c.id == row["predecessor_project_id"]))), None)
+        body["disclosures"] = [{"stage": r.stage, "disclosed_at": clock.from_db(r.disclosed_at)} for r in
+                               conn.execute(select(DS).where(DS.c.project_id == project_id)
+                                            .order_by(DS.c.disclosed_at, DS.c.id))]
     return body
 
 

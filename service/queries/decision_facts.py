@@ -29,7 +29,8 @@ EVALUATIONS = Evaluation.__table__
 # decision's own form: the goal and the head's opinion for the reviews of a goal (the finance review's criteria
 # too for the experts, who review after it), the department's report for a spot check, the agency's report for
 # its rating, the feedback and the department's rectification report for the verification; an inspection's target
-# and aspects for its findings, and the findings for the inspected department's acknowledgement.
+# and aspects for its findings, and the findings for the inspected department's acknowledgement; the department's
+# periodic performance management report (and its head's opinion) for the head and the bureau.
 DOSSIERS: dict[str, tuple[str, ...]] = {
     "goal_submission": ("goal_declaration",),
     "goal_review": ("goal_declaration", "goal_submission"),
@@ -40,6 +41,8 @@ DOSSIERS: dict[str, tuple[str, ...]] = {
     "inspection_findings": ("supervision_inspection_start",),
     "findings_acknowledgement": ("supervision_inspection_start", "inspection_findings"),
     "budget_decision": (),
+    "performance_report_approval": ("performance_report",),
+    "performance_report_review": ("performance_report", "performance_report_approval"),
 }
 # Decision forms that read a computed score (the evaluation kind it was recorded as: the department's
 # self-evaluation for a spot check, the agency's key evaluation for its rating), and those that read the grades.

@@ -38,6 +38,7 @@ from service.models import (
     ScorecardEntry,
     TaskRow,
 )
+from service.queries import trainings
 from service.rules import store
 
 D, P, G, GI = Department.__table__, Project.__table__, Goal.__table__, GoalIndicator.__table__
@@ -178,6 +179,10 @@ def gather(conn: Connection, year: int, level: str, chosen: list[Subject], as_of
                           .where(BD.c.project_id.in_(scope)).order_by(BD.c.id)):
         add(b.project_id, "decisions", sc.BudgetDecisionRecord(b.id, b.project_id, b.confirmed_at is not None,
                                                                b.disclosed_at is not None))
+    for department_id, records in trainings.attended(conn, year, list(owner)).items():
+        out[owner[department_id]]["trainings"] += [
+            sc.TrainingRecord(r["id"], department_id, r["session_id"], r["title"], r["held_on"], r["head_count"])
+            for r in records]
     return {dept: sc.SubjectFacts(dept, as_of, **{k: tuple(v) for k, v in facts.items()})
             for dept, facts in out.items()}
 

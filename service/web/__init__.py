@@ -47,6 +47,7 @@ def init_web(app: Flask) -> None:
         admin_rules,
         audit,
         audit_search,
+        bulletins,
         dashboard,
         designer,
         escalation_detail,
@@ -58,9 +59,11 @@ def init_web(app: Flask) -> None:
         instances,
         login,
         pages,
+        performance_reports,
         scorecard,
         subunit_evaluations,
         tasks,
+        trainings,
     )
 
     app.register_blueprint(bp)
@@ -86,10 +89,13 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
     items += [("web.dashboard", "nav_dashboard"), ("web.projects", "nav_projects")]
     if user.sees_all_departments:  # the ranked scorecard is a bureau report (a department opens its own drill-down)
         items.append(("web.scorecard_table", "nav_scorecard"))
+        items.append(("web.performance_reports_page", "nav_performance_reports"))
+        items.append(("web.trainings_page", "nav_trainings"))
     if user.sees_all_departments or user.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD):  # sub-unit evaluations (二(三)3二是)
         items.append(("web.subunit_evaluations_page", "nav_subunit_evaluations"))
     if user.has(SUPERVISOR, AUDITOR, ADMINISTRATOR):  # the supervision office's inspections (二(三)4二是)
         items.append(("web.inspections_page", "nav_inspections"))
+    items.append(("web.agency_bulletin", "nav_agency_bulletin"))
     if user.has(PROCESS_DESIGNER):
         items.append(("web.designer", "nav_designer"))
     if AUDITOR in user.roles:

@@ -19,10 +19,11 @@ from service.api import libraries as api
 from service.cycle.projects import SECTORS
 from service.errors import JixiaoError
 from service.libraries import agencies, experts, indicators, supervision
+from service.libraries.common import CITY
 from service.people import directory
 from service.web import bp, i18n
 from service.web.admin_forms import load, refused, text
-from service.web.pages import page_number, pager, runtime
+from service.web.pages import page_number, pager, runtime, viewer
 from service.web.permissions import same_as
 
 T = TypeVar("T")
@@ -48,22 +49,30 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
     return value if value in allowed else None
 
 
+def _districts() -> list[tuple[str, str]]:
+    """The districts that keep libraries of their own: the district finance bureaus."""
+    return [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(runtime().engine)
+            if d["level"] == "district" and d["kind"] == "bureau"]
+
+
 def _listing(library: str) -> dict[str, Any]:
     page = page_number()
     field = _choice("field", SECTORS)
+    owner = _choice("owner", (CITY, *(d for d, _name in _districts())))
+    who = {"owner": owner, "viewer": viewer().department_id}
     if library == "indicators":
         q = (request.args.get("q") or "").strip()[:100] or None
         found = _read(indicators.list_indicators, q=q, sector=field,
-                      status=_choice("status", ("confirmed", "proposed")), page=page, per_page=PER_PAGE)
+                      status=_choice("status", ("confirmed", "proposed")), page=page, per_page=PER_PAGE, **who)
     elif library == "experts":
         found = _read(experts.list_experts, fiscal_year=clock.local_today(clock.now()).year, field=field,
-                      page=page, per_page=PER_PAGE)
+                      page=page, per_page=PER_PAGE, **who)
     elif library == "agencies":
         found = _read(agencies.list_agencies, fiscal_year=clock.local_today(clock.now()).year, field=field,
-                      status=_choice("status", agencies.STATUSES), page=page, per_page=PER_PAGE)
+                      status=_choice("status", agencies.STATUSES), page=page, per_page=PER_PAGE, **who)
     else:
         found = _read(supervision.list_members, field=field, role=_choice("role", supervision.ROLES), page=page,
-                      per_page=PER_PAGE)
+                      per_page=PER_PAGE, **who)
     return {"items": found["items"], "pager": pager(found["total"], page, PER_PAGE)}
 
 
@@ -73,7 +82,8 @@ def _options() -> dict[str, Any]:
                             for d in directory.list_departments(runtime().engine)],
             "kinds": [(k, i18n.label("agency_kind_", k)) for k in agencies.KINDS],
             "statuses": [(s, i18n.label("agency_status_", s)) for s in agencies.STATUSES],
-            "roles": [(r, i18n.label("supervision_role_", r)) for r in supervision.ROLES]}
+            "roles": [(r, i18n.label("supervision_role_", r)) for r in supervision.ROLES],
+            "owners": [(CITY, i18n.text("library_owner_city")), *_districts()]}
 
 
 def _page(library: str, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
@@ -104,7 +114,7 @@ def admin_library(library: str) -> ResponseReturnValue:
 def admin_indicator_confirm(code: str) -> ResponseReturnValue:
     """Confirm a department's proposed individual indicator (as POST /api/libraries/indicators/{code}/confirm)."""
     with db.write(runtime().engine) as conn:
-        found = indicators.confirm(conn, code)
+        found = indicators.confirm(conn, code, keeper=viewer().department_id)
     flash(i18n.text("admin_indicator_confirmed", name=found["name"]), "ok")
     return redirect(url_for("web.admin_library", library="indicators", status="proposed"))
 
@@ -136,7 +146,8 @@ def _member_save(library: str, editing: int | None) -> ResponseReturnValue:
     if not errors:
         try:
             with db.write(runtime().engine) as conn:
-                saved = update(conn, editing, body) if editing else create(conn, body)
+                keeper = viewer().department_id
+                saved = update(conn, editing, body, keeper) if editing else create(conn, body, keeper)
         except JixiaoError as error:
             errors = refused(error, "name")
     if errors:

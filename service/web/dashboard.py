@@ -17,7 +17,7 @@ from service.cycle.projects import SECTORS
 from service.domain.coverage import LIVELIHOOD_MONEY, MONITORING, SUBUNIT_EVALUATIONS
 from service.domain.evaluation_selection import EVALUATION_KINDS as EVALUATION_SUBJECTS
 from service.errors import JixiaoError, NotFound
-from service.queries import coverage, deployed_versions, escalation_facts, project_history
+from service.queries import coverage, deployed_versions, escalation_facts, project_history, trainings
 from service.queries import dashboard as q
 from service.queries import escalations as escalation_queries
 from service.rules.store import LEVELS
@@ -90,7 +90,8 @@ def dashboard() -> ResponseReturnValue:
                            subjects=EVALUATION_SUBJECTS, report=report, problem=problem, adjusted=adjusted,
                            warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
                            grade_names=q.GRADES, rising_measures=RISING_MEASURES, pilot_measures=PILOT_MEASURES,
-                           may_enter_figures=admits(fiscal_figures.Figure.put, me))
+                           may_enter_figures=admits(fiscal_figures.Figure.put, me),
+                           training=trainings.training_coverage(rt.engine, year, level) if report else None)
 
 
 @bp.get("/projects")

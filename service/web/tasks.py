@@ -106,7 +106,9 @@ def render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str,
         inst = None
     diagram_process = owning_process(inst["version"], task["bpmn_id"], task["process_id"]) if inst else None
     sector = str(task["data"].get("sector") or "") or None
-    libraries = {name: library_options.library_options(rt.engine, name, lang, sector) for name in _libraries(fields)}
+    department = str(task["data"].get("department_id") or "") or None
+    libraries = {name: library_options.library_options(rt.engine, name, lang, sector, department)
+                 for name in _libraries(fields)}
     facts = dossier(task, lang)
     answered = {f.name for section in facts["sections"] for f in section["fields"]}
     context = [(key, shown(key, task["data"][key], rt)) for key in CONTEXT_KEYS

@@ -47,7 +47,11 @@ def post_fork(server: Any, worker: Any) -> None:
     original = db.write
 
     @contextmanager
-    def write(engine: Any) -> Iterator[Any]:
+    def write(engine: Any, within: Any = None) -> Iterator[Any]:
+        if within is not None:  # a caller's transaction: the caller commits (and is not a request's command)
+            with original(engine, within) as conn:
+                yield conn
+            return
         with original(engine) as conn:
             yield conn
             command = conn.info.pop(_EVENT_WRITTEN, False)

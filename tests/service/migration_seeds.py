@@ -39,7 +39,10 @@ TABLE_SINCE = {
                      "budget_decisions", "evaluations", "expert_engagements", "goals", "monitoring_reports",
                      "rectifications", "goal_indicators", "project_actions"], "0009"),
     "attachments": "0010", "scorecards": "0011", "scorecard_entries": "0011", "coverage_reviews": "0017",
-    "budget_adjustments": "0018", "inspections": "0019", "inspection_findings": "0019", "fiscal_figures": "0021",
+    "budget_adjustments": "0018", "inspections": "0019", "inspection_findings": "0019",
+    "training_sessions": "0020", "training_attendance": "0020", "performance_reports": "0020",
+    "agency_bulletins": "0022", "disclosures": "0022",
+    "fiscal_figures": "0021",
     "subunit_evaluations": "0023",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
@@ -47,8 +50,12 @@ COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id
                 ("task_candidates", "assignee"): "0004", ("departments", "district_id"): "0012",
                 ("escalations", "level"): "0013", ("escalations", "escalated_at"): "0013",
                 ("escalations", "escalated_by"): "0013", ("library_indicators", "comparator"): "0016",
-                ("projects", "predecessor_project_id"): "0018", ("evaluations", "evaluation_kind"): "0023",
-                ("evaluations", "evaluated_subject"): "0023"}
+                ("projects", "predecessor_project_id"): "0018",
+                **dict.fromkeys([(t, "district_id") for t in ("library_indicators", "experts", "agencies",
+                                                              "supervision_members")], "0022"),
+                ("expert_engagements", "rated_by"): "0022", ("expert_engagements", "rated_at"): "0022",
+                ("budget_decisions", "reported_to"): "0022",
+                ("evaluations", "evaluation_kind"): "0023", ("evaluations", "evaluated_subject"): "0023"}
 # Generated keys the database assigns (the copies get new ones; nothing refers to them).
 _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process_definitions", "id"),
               ("users", "id")}
@@ -80,6 +87,16 @@ HANDWRITTEN: dict[str, list[dict[str, Any]]] = {
     "inspection_findings": [{"id": 1, "inspection_id": 1, "position": 1, "aspect": "goal_setting",
                              "severity": "major", "text": "绩效目标未细化到县区", "requires_rectification": True,
                              "rectification_instance_id": "seed-inspection"}],
+    "training_sessions": [{"id": 1, "year": 2015, "level": "municipal", "title": "绩效目标管理专题培训班",
+                           "held_on": date(2015, 5, 20), "organiser": "市财政局绩效管理处", "recorded_by": "seed",
+                           "recorded_at": _T}],
+    "training_attendance": [{"id": 1, "session_id": 1, "attendee_group": "departments", "department_id": "dept-a",
+                             "head_count": 2, "recorded_by": "seed", "recorded_at": _T}],
+    "performance_reports": [{"id": 1, "department_id": "dept-a", "level": "municipal", "fiscal_year": 2015,
+                             "period_start": date(2015, 1, 1), "period_end": date(2015, 12, 31),
+                             "period_label": "2015", "status": "accepted", "due_on": date(2016, 2, 1),
+                             "content": '{"report_summary": "全年工作有序推进"}', "filed_at": _T, "reviewed_at": _T,
+                             "decision": "accept", "review_comment": None, "instance_id": None, "claimed_at": _T}],
     "fiscal_figures": [{"fiscal_year": 2014, "level": "municipal", "public_spending": Decimal("100000000.00"),
                         "livelihood_spending": Decimal("60000000.00"), "source": "2014年市级决算",
                         "entered_by": "admin", "entered_at": _T}],
@@ -142,6 +159,11 @@ HANDWRITTEN: dict[str, list[dict[str, Any]]] = {
     "scorecard_entries": [{"id": 1, "scorecard_id": 1, "code": "S1", "dimension": "management", "source": "auto",
                            "points": None, "max_points": Decimal("10.00"), "task_id": None, "evidence": "[]",
                            "updated_at": _T}],
+    "agency_bulletins": [{"id": 1, "year": 2015, "period": 1, "starts_on": date(2015, 1, 1),
+                          "ends_on": date(2015, 6, 30), "published_at": _T, "published_by": "reviewer",
+                          "entries": '[{"rank": 1, "agency_id": 1, "agency_name": "某会计师事务所", "mean_score": 85.0, '
+                                     '"reports": [{"project_id": "P-2015-001", "score": 85.0}]}]'}],
+    "disclosures": [{"id": 1, "project_id": "P-2015-001", "stage": "goals", "disclosed_at": _T}],
 }
 # A district department that names its district bureau (the column of 0012).
 DISTRICT = [{"id": "district-1", "name": "江岸区财政局", "name_en": None, "level": "district", "kind": "bureau",

@@ -14,7 +14,7 @@ def test_administrator_adds_a_user_and_edits_a_rule_and_an_auditor_searches(cycl
     iid = cycle.start(cycle.project("2015-dept-a-021", name="中小学校舍安全工程"), process_id="goal_review")
 
     admin = pages.open("admin")
-    admin.click("nav >> text=管理")
+    admin.click('nav >> text="管理"')
     expect(admin.locator("h1")).to_have_text("管理")
     admin.click("text=用户与角色")
     expect(admin.locator("#users tr[data-user='staff_a']")).to_contain_text("部门经办人")

@@ -267,7 +267,7 @@ def test_a_designer_reads_the_deployed_model_and_the_diff_of_two_versions(cycle,
 
 def test_an_administrator_edits_a_rule_row(cycle, pages, assets):
     admin = pages.open("admin")
-    admin.click("nav >> text=管理")
+    admin.click('nav >> text="管理"')
     reads_well(admin, "admin-journey-1-home", "用户与角色")
     admin.goto(pages.url("/admin/rules?year=2015&level=municipal"))
     row = admin.locator("tr[data-rule='feedback.days']")

@@ -209,20 +209,24 @@ def test_the_worker_schedules_the_calendar_jobs_in_wuhan_time(runtime, monkeypat
     scheduler = build_scheduler(runtime)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"jixiao-pass", "jixiao-reminders", "jixiao-cycle-launch", "jixiao-checkpoints",
-                         "jixiao-coverage-review"}
+                         "jixiao-coverage-review", "jixiao-performance-reports"}
     monday = local(2015, 3, 2, 9)
     assert jobs["jixiao-reminders"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 3, 8)
     assert jobs["jixiao-cycle-launch"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 3, 7)
     assert jobs["jixiao-checkpoints"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 3, 8, 30)
     # The year-end coverage review runs on 2 January (and at each worker start, like every calendar job).
     assert jobs["jixiao-coverage-review"].trigger.get_next_fire_time(None, monday) == local(2016, 1, 2, 9)
+    # The periodic reports' launch runs daily (a period's reports start once, the day after it ends or later).
+    assert jobs["jixiao-performance-reports"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 2, 9, 15)
 
     settings = Settings.from_env({"JIXIAO_CRON_DAILY": "15 6 * * 1-5", "JIXIAO_CRON_LAUNCH": "off",
-                                  "JIXIAO_CRON_CHECKPOINTS": "OFF", "JIXIAO_CRON_COVERAGE": "off"})
+                                  "JIXIAO_CRON_CHECKPOINTS": "OFF", "JIXIAO_CRON_COVERAGE": "off",
+                                  "JIXIAO_CRON_REPORTS": "off"})
     custom = build_scheduler(Runtime(replace(runtime.settings, cron_daily=settings.cron_daily,
                                              cron_launch=settings.cron_launch,
                                              cron_checkpoints=settings.cron_checkpoints,
-                                             cron_coverage_review=settings.cron_coverage_review),
+                                             cron_coverage_review=settings.cron_coverage_review,
+                                             cron_reports=settings.cron_reports),
                                      runtime.engine, runtime.specs, runtime.workflows))
     jobs = {job.id: job for job in custom.get_jobs()}
     assert set(jobs) == {"jixiao-pass", "jixiao-reminders"}

@@ -31,7 +31,7 @@ from sqlalchemy import or_, select
 
 from service import clock, db
 from service.config import ROOT
-from service.cycle import goals, projects
+from service.cycle import goals, performance_reports, projects
 from service.domain import escalation_kinds
 from service.domain.evaluation_selection import spot_check_selected
 from service.domain.reminders import leads_of, reminder_day
@@ -87,7 +87,7 @@ PLAN = {"rectification_plan": "扩大满意度调查覆盖面，完善绩效台�
         "evidence": [{"title": "满意度调查报告", "reference": "教育局〔2015〕12号"}]}
 
 # The municipal entered indicators of rule scorecard.indicators, with points within their weights.
-SCORES = {"basic.rules": 4, "basic.organisation": 5, "basic.training": 3, "reform.innovation": 5, "reform.pilots": 2}
+SCORES = {"basic.rules": 4, "basic.organisation": 5, "reform.innovation": 5, "reform.pilots": 2}
 # (process, task) → (who completes it — "@role": that role's person in the task's department —, the form data): the way through each process to the task that slips.
 HAPPY: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("goal_review", "declare_goal"): ("staff_a", GOAL),
@@ -132,6 +132,12 @@ HAPPY: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
         "inspection_summary": "绩效目标未细化", "findings": [{"aspect": "goal_setting", "severity": "major",
                                                         "text": "绩效目标未细化到县区"}]}),
     ("supervision_inspection", "acknowledge_findings"): ("@department_head", {"acknowledged": True}),
+    ("performance_report", "file_perf_report"): ("staff_a", {
+        "report_summary": "全年预算绩效管理工作有序推进。", "goal_management": "全部项目编报绩效目标。",
+        "monitoring_summary": "按时点报送监控报告。", "evaluation_summary": "完成单位自评 12 项。",
+        "results_use": "评价结果与预算安排挂钩。", "problems": "部分指标难以量化。"}),
+    ("performance_report", "approve_perf_report"): ("@department_head", {"head_approved": True}),
+    ("performance_report", "review_perf_report"): ("reviewer", {"review_decision": "accept"}),
     ("budget_linkage", "disclose_results"): ("reviewer", {"disclosure_channel": "portal",
                                                           "disclosed_items": ["goals", "evaluation_report",
                                                                               "results"]}),
@@ -199,6 +205,25 @@ def _inspection(rt: Runtime) -> str:
     return str(inst["id"])
 
 
+def _performance_report(rt: Runtime, k: int) -> str:
+    """dept-a's periodic report, one period (a month of 2014, whose rule rows hold) of its own per scenario, claimed
+    and started as the worker's calendar job does (workers/calendar_jobs.py)."""
+    year, month = 2014, 1 + k
+    start, end = date(year, month, 1), date(year, month, 28)
+    label = f"{year}-{month:02d}"
+    with db.write(rt.engine) as conn:
+        assert performance_reports.claim(conn, clock.now(), department_id="dept-a", level="municipal",
+                                         fiscal_year=year, period_start=start, period_end=end, period_label=label,
+                                         lease=timedelta(hours=1))
+    data = {"department_id": "dept-a", "department_name": "市教育局", "fiscal_year": year, "level": "municipal",
+            "period_start": start.isoformat(), "period_end": end.isoformat(), "period_label": label}
+    inst = rt.workflows.start("performance_report", data, business_key=f"report:dept-a:{start.isoformat()}",
+                              actor=SYSTEM, department_id="dept-a", now=clock.now())
+    with db.write(rt.engine) as conn:
+        performance_reports.started(conn, department_id="dept-a", period_start=start, instance_id=str(inst["id"]))
+    return str(inst["id"])
+
+
 # process → (project fields, start(runtime, project id, the scenario's number among the process's)): each scenario
 # gets a project of its own and starts the process for it.
 STARTS: dict[str, tuple[dict[str, Any], Callable[[Runtime, str, int], str]]] = {
@@ -217,6 +242,7 @@ STARTS: dict[str, tuple[dict[str, Any], Callable[[Runtime, str, int], str]]] = {
     "comprehensive_evaluation": ({}, lambda rt, _pid, k: _comprehensive(rt, k)),
     "coverage_review": ({}, lambda rt, _pid, k: _coverage_review(rt, k)),
     "supervision_inspection": ({}, lambda rt, _pid, _k: _inspection(rt)),
+    "performance_report": ({}, lambda rt, _pid, k: _performance_report(rt, k)),
 }
 
 

@@ -16,8 +16,8 @@ from tests.service.attachments import samples
 from tests.workflows import ladder, stages
 from tests.workflows.stages import approve_goal, start_stage
 
-SELF = {"basic.rules": 5, "basic.organisation": 5, "basic.training": 4, "reform.innovation": 6, "reform.pilots": 3}
-BUREAU = {"basic.rules": 4, "basic.organisation": 5, "basic.training": 3, "reform.innovation": 5, "reform.pilots": 2}
+SELF = {"basic.rules": 5, "basic.organisation": 5, "reform.innovation": 6, "reform.pilots": 3}
+BUREAU = {"basic.rules": 4, "basic.organisation": 5, "reform.innovation": 5, "reform.pilots": 2}
 
 
 def _self_report(points: dict[str, float]) -> dict:
@@ -49,6 +49,15 @@ def _evaluation_of(cycle, department_id: str) -> str:
 def test_self_report_scoring_and_feedback_in_the_departments_inbox(cycle):
     pid = cycle.project("2015-dept-a-001")
     approve_goal(cycle, start_stage(cycle, pid, "goal_review"), outcome="优")
+    # the department sent two people to the bureau's training session (the plan 三(四)): basic.training scores 5
+    held_on = clock.local_today(clock.now()).isoformat()
+    session = cycle.as_user("reviewer").post("/api/trainings", json={
+        "level": "municipal", "title": "绩效目标管理专题培训班", "held_on": held_on, "organiser": "市财政局绩效管理处"})
+    assert session.status_code == 201, session.get_json()
+    attended = cycle.as_user("reviewer").post(f"/api/trainings/{session.get_json()['id']}/attendance",
+                                              json={"group": "departments", "department_id": "dept-a",
+                                                    "head_count": 2})
+    assert attended.status_code == 201, attended.get_json()
     iid = _evaluation_of(cycle, "dept-a")
     data = cycle.instance(iid)["data"]
     assert {i["code"] for i in data["entered_indicators"]} == set(SELF)
@@ -58,10 +67,10 @@ def test_self_report_scoring_and_feedback_in_the_departments_inbox(cycle):
     assert [t["bpmn_id"] for t in cycle.tasks(iid, "staff_a")] == ["self_report"]
     assert cycle.tasks(iid, "staff_b") == []
 
-    # self-assessed points above an indicator's weight (basic.training is worth 5) go back to the department
-    cycle.complete(iid, "self_report", _self_report({**SELF, "basic.training": 7}), user="staff_a")
+    # self-assessed points above an indicator's weight (basic.organisation is worth 5) go back to the department
+    cycle.complete(iid, "self_report", _self_report({**SELF, "basic.organisation": 7}), user="staff_a")
     errors = cycle.instance(iid)["data"]["self_report_errors"]
-    assert errors == [{"field": "self_scores[2].self_points", "message": "between 0 and 5"}]
+    assert errors == [{"field": "self_scores[1].self_points", "message": "between 0 and 5"}]
     task = cycle.task(iid, "self_report", "staff_a")
     upload = cycle.as_user("staff_a").post(f"/api/tasks/{task['id']}/attachments", content_type="multipart/form-data",
                                            data={"file": (io.BytesIO(samples.PDF), "绩效管理办法.pdf")})
@@ -75,6 +84,7 @@ def test_self_report_scoring_and_feedback_in_the_departments_inbox(cycle):
     # the reviewer sees the measured indicators; a missing entered score goes back to the reviewer
     measured = {m["code"]: m["points"] for m in cycle.instance(iid)["data"]["measured_scores"]}
     assert measured["goals.declared_on_time"] == 8.0 and measured["monitoring.reports_on_time"] == 0.0
+    assert measured["basic.training"] == 5.0
     cycle.complete(iid, "bureau_scoring", _scoring({k: v for k, v in BUREAU.items() if k != "reform.pilots"}),
                    user="reviewer")
     assert cycle.instance(iid)["data"]["scoring_errors"] == [{"field": "scores", "message": "missing reform.pilots"}]
@@ -82,13 +92,13 @@ def test_self_report_scoring_and_feedback_in_the_departments_inbox(cycle):
 
     # measured (rule scorecard.indicators, municipal): the one project declared on time (8), complete (4),
     # reviewed 优 the first time (8); no monitoring report (0 of 10); no warning (10); not self-evaluated yet
-    # (0 of 10); no spot-check (10); no rectification due (6); no budget decision (0 + 0) = 46.
-    # entered: 4 + 5 + 3 + 5 + 2 = 19. Total 65.00: 中 (rule scorecard.grade_floors: 中 from 60).
+    # (0 of 10); no spot-check (10); no rectification due (6); no budget decision (0 + 0); the training session
+    # attended (5) = 51. Entered: 4 + 5 + 5 + 2 = 16. Total 67.00: 中 (rule scorecard.grade_floors: 中 from 60).
     [card] = cycle.rows("scorecards", department_id="dept-a")
-    assert (card.status, float(card.total), card.grade, card.rank) == ("scored", 65.0, "中", 1)
+    assert (card.status, float(card.total), card.grade, card.rank) == ("scored", 67.0, "中", 1)
     ack = cycle.task(iid, "acknowledge_result", "head_a")  # the feedback is a task in the department's inbox
     shown = cycle.as_user("head_a").get(f"/api/tasks/{ack['id']}").get_json()["data"]
-    assert (shown["scorecard_total"], shown["scorecard_grade"], shown["scorecard_rank"]) == (65.0, "中", 1)
+    assert (shown["scorecard_total"], shown["scorecard_grade"], shown["scorecard_rank"]) == (67.0, "中", 1)
     assert shown["feedback"].startswith("目标管理较好")
     inbox = cycle.as_user("staff_a").get("/api/tasks?scope=candidate&per_page=100").get_json()["items"]
     assert "acknowledge_result" in [t["bpmn_id"] for t in inbox]

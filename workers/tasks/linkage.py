@@ -1,5 +1,5 @@
 """Handlers of budget linkage (结果应用, workflows/budget_linkage.bpmn): proposal, confirmation, disclosure and
-the report of key results to the city government; they keep the budget_decisions rows."""
+the report of key results to the same-level government; they keep the budget_decisions rows."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def disclose(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
 
 @handler("results.report")
 def report(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    """The key project's results were reported to the city government."""
+    """The key project's results were reported to the same-level government (市政府 or the district's 区政府)."""
     with ctx.write() as conn:
-        at = linkage.report(conn, variables["project_id"], ctx.now)
-    return {"reported_at": clock.to_local(at).isoformat()}
+        at, to = linkage.report(conn, variables["project_id"], ctx.now)
+    return {"reported_at": clock.to_local(at).isoformat(), "reported_to": to}

@@ -97,7 +97,7 @@ def fail(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
 def verifiers(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """Members of the supervision library (监督指导库) who follow the project's sector verify its rectification."""
     with ctx.read() as conn:
-        members = rectifications.supervision_members(conn, variables.get("sector"))
+        members = rectifications.supervision_members(conn, variables.get("sector"), variables.get("department_id"))
     return {"verifiers": [{"id": m.id, "name": m.name, "organisation": m.organisation} for m in members],
             "verifier_users": [m.username for m in members if m.username]}
 

@@ -84,11 +84,13 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
     staff = app.test_client()
     staff.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens['staff_a']}"
     indicator = staff.post("/api/libraries/indicators", json={"name": "受益学生数", "category": "quantity"}).get_json()
+    session = admin.post("/api/trainings", json={"level": "municipal", "title": "绩效管理专题培训班",
+                                                 "held_on": "2014-06-18", "organiser": "市财政局"}).get_json()
     with runtime.engine.connect() as conn:
         escalations = [str(n) for n in conn.execute(text("SELECT id FROM escalations ORDER BY id")).scalars()]
         incidents = [str(n) for n in conn.execute(text("SELECT id FROM jobs WHERE status = 'failed'")).scalars()]
-    assert escalations and incidents and "id" in expert and "id" in agency and "code" in indicator, \
-        (escalations, incidents, expert, agency, indicator)
+    assert escalations and incidents and "id" in expert and "id" in agency and "code" in indicator \
+        and "id" in session, (escalations, incidents, expert, agency, indicator, session)
     figures = admin.put("/api/fiscal-figures/2015/municipal", json={
         "public_spending": 30_000_000_000, "livelihood_spending": 20_000_000_000, "source": "2015年市级财政决算"})
     assert figures.status_code == 200, figures.get_json()
@@ -100,11 +102,11 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
                                                                 external, noted],
         "task_id": [*tasks.values(), *escalation_tasks], "attachment_id": attachments,
         "escalation_id": escalations, "job_id": incidents, "expert_id": [str(expert["id"])],
-        "agency_id": [str(agency["id"])], "code": [indicator["code"]],
+        "agency_id": [str(agency["id"])], "code": [indicator["code"]], "session_id": [str(session["id"])],
         "department_id": ["dept-a", "dept-b", "bureau", "district-1"], "username": ["staff_b", "head_a"],
         "business_key": ["bk-running", "bk-done"], "candidate_group": ["department_staff", "supervisor"],
         "status": ["running", "suspended", "completed"], "state": ["ready", "completed", "open", "active"],
-        "day": ["2015-10-01"], "year": ["2015"],
+        "day": ["2015-10-01"], "year": ["2015"], "level": ["municipal"],
     }
 
 

@@ -186,6 +186,33 @@ def test_demo_has_a_department_and_a_fund_inspection_with_rectifications_under_w
     assert "2 supervision inspections" in seeded.output
 
 
+def test_demo_has_last_years_reports_with_one_missing_and_escalated_and_two_training_sessions(demo_db):
+    url, _ = demo_db
+    reports = _rows(url, "select department_id, status, period_label from performance_reports")
+    assert len(reports) >= 3 and {r[2] for r in reports} == {"2025"}
+    [missing] = [r for r in reports if r[1] != "accepted"]  # every other department's report was accepted
+    assert missing[1] == "due"
+    slipped = _rows(url, "select count(*) from escalations where code = 'perf_report_slipped' and state = 'open'")
+    assert slipped[0][0] == 1
+    assert _rows(url, "select count(*) from training_sessions where year = 2025 and level = 'municipal'")[0][0] == 2
+    attended = _rows(url, "select distinct a.department_id from training_attendance a where a.department_id is not null")
+    assert 0 < len(attended) < len(reports)  # one department attended no session
+
+
+def test_demo_shows_the_libraries_by_level_ratings_bulletin_and_disclosures(demo_db):
+    url, _ = demo_db
+    district_experts = _rows(url, "SELECT name FROM experts WHERE district_id = 'jaq-czj' ORDER BY name")
+    assert {r.name for r in district_experts} == {"邓志华", "孙丽君", "胡建平"}
+    assert _rows(url, "SELECT count(*) FROM experts WHERE district_id IS NULL")[0][0] == 30  # the city's, shared
+    [indicator] = _rows(url, "SELECT status, district_id FROM library_indicators WHERE name = '区属学校课后服务覆盖率'")
+    assert tuple(indicator) == ("confirmed", "jaq-czj")
+    rated = _rows(url, "SELECT rating, rated_by FROM expert_engagements WHERE rating IS NOT NULL")
+    assert rated and all(1 <= r.rating <= 5 and r.rated_by == "cz.reviewer" for r in rated)
+    # 28 November 2026, six-month periods: the first half of 2026 is the last one over.
+    assert [tuple(r) for r in _rows(url, "SELECT year, period FROM agency_bulletins")] == [(2026, 1)]
+    assert _rows(url, "SELECT count(*) FROM disclosures WHERE stage = 'goals'")[0][0] > 0
+
+
 def test_demo_enters_two_years_of_fiscal_figures_and_the_coverage_divides_by_them(demo_db):
     from service.domain import coverage as cov
     from service.queries.coverage import coverage_report

@@ -15,6 +15,7 @@ from service.domain.draw import (
     assign_agency,
     draw_experts,
     expert_eligible,
+    expert_weight,
     seed_for,
     suspends,
 )
@@ -111,3 +112,51 @@ def test_agency_score_is_the_weighted_mean_and_below_the_threshold_suspends() ->
 def test_an_incomplete_or_out_of_range_rating_is_refused(rating: dict[str, object]) -> None:
     with pytest.raises(InvalidInput):
         agency_score(rating, {"quality": 50, "timeliness": 25, "compliance": 25})
+
+
+class _Fixed:
+    """A random generator that answers the given values in turn (the weighted draw's picks, hand-computed)."""
+
+    def __init__(self, *values: float) -> None:
+        self.values = list(values)
+
+    def random(self) -> float:
+        return self.values.pop(0)
+
+
+def rated(id: int, mean: str | None) -> ExpertCandidate:
+    return ExpertCandidate(id=id, name=f"专家{id}", username=None, fields=frozenset({"education"}),
+                           conflicts=frozenset(), available=True, engagements=0,
+                           mean_rating=Decimal(mean) if mean is not None else None)
+
+
+def test_an_expert_weighs_its_mean_rating_and_an_unrated_one_the_rules_weight() -> None:
+    assert expert_weight(rated(1, "4.50"), 3) == Decimal("4.50")
+    assert expert_weight(rated(2, None), 3) == Decimal(3)
+
+
+def test_the_weighted_draw_lays_each_pick_on_the_remaining_weights() -> None:
+    # weights 5, 1, 3 (unrated): total 9. 0.6 × 9 = 5.4 falls in (5, 6] → expert 2; then 5 + 3 = 8,
+    # 0.5 × 8 = 4.0 falls in [0, 5) → expert 1.
+    pool = [rated(1, "5"), rated(2, "1"), rated(3, None)]
+    picked = draw_experts(pool, departments=(), sector="education", cap=6, size=2, rng=_Fixed(0.6, 0.5),  # type: ignore[arg-type]
+                          unrated_weight=3)
+    assert [e.id for e in picked] == [2, 1]
+    # 0.5 × 9 = 4.5 → expert 1 (weight 5); then weights 1, 3: 0.3 × 4 = 1.2 is past expert 2's 1 → expert 3.
+    picked = draw_experts(pool, departments=(), sector="education", cap=6, size=2, rng=_Fixed(0.5, 0.3),  # type: ignore[arg-type]
+                          unrated_weight=3)
+    assert [e.id for e in picked] == [1, 3]
+
+
+def test_a_well_rated_expert_is_drawn_more_often_over_many_seeds() -> None:
+    # Expert 1 weighs 5, expert 2 weighs 1: over 600 single draws expert 1 comes near 5/6 of the time.
+    pool = [rated(1, "5"), rated(2, "1")]
+    ones = sum(draw_experts(pool, departments=(), sector="education", cap=6, size=1,
+                            rng=random.Random(f"p-{n}:2015"))[0].id == 1 for n in range(600))
+    assert 450 < ones < 550
+
+
+def test_the_unrated_weight_must_be_positive() -> None:
+    with pytest.raises(InvalidInput):
+        draw_experts([rated(1, None)], departments=(), sector="education", cap=6, size=1,
+                     rng=random.Random("x"), unrated_weight=0)

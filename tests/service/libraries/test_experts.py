@@ -72,12 +72,36 @@ def test_ratings_of_an_engagement_are_recorded(libraries: Runtime, project: Any)
     pid = project("2015-a-001")
     panel = _draw(libraries, pid)
     with db.write(libraries.engine) as conn:
-        experts.rate_engagement(conn, expert_id=panel[0]["id"], project_id=pid, rating=88.5)
-    assert [float(r.rating) for r in _rows(libraries, expert_id=panel[0]["id"])] == [88.5]
-    with pytest.raises(InvalidInput), db.write(libraries.engine) as conn:
-        experts.rate_engagement(conn, expert_id=panel[0]["id"], project_id=pid, rating=120)
+        rated = experts.rate_engagement(conn, expert_id=panel[0]["id"], project_id=pid, rating=4, by="reviewer",
+                                        now=START)
+    assert (rated["rating"], rated["rated_by"], rated["rated_at"]) == (4, "reviewer", START)
+    assert [float(r.rating) for r in _rows(libraries, expert_id=panel[0]["id"])] == [4.0]
+    for bad in (0, 6, 4.5, True):
+        with pytest.raises(InvalidInput), db.write(libraries.engine) as conn:
+            experts.rate_engagement(conn, expert_id=panel[0]["id"], project_id=pid, rating=bad, by="reviewer",
+                                    now=START)
     with pytest.raises(NotFound), db.write(libraries.engine) as conn:
-        experts.rate_engagement(conn, expert_id=999_999, project_id=pid, rating=80)
+        experts.rate_engagement(conn, expert_id=999_999, project_id=pid, rating=3, by="reviewer", now=START)
+    assert [e["rating"] for e in _engagements(libraries, pid)] == [4, None, None]
+
+
+def test_the_mean_rating_of_an_expert_spans_its_engagements(libraries: Runtime, project: Any) -> None:
+    first, second = project("2015-a-001"), project("2015-a-002")
+    with db.write(libraries.engine) as conn:
+        ids = list(conn.execute(select(Expert.id).order_by(Expert.id)).scalars())
+        conn.execute(update(Expert).where(Expert.id.not_in(ids[:3])).values(available=False))
+    _draw(libraries, first), _draw(libraries, second)  # the same three experts, both times
+    with db.write(libraries.engine) as conn:
+        for pid, rating in ((first, 5), (second, 2)):
+            experts.rate_engagement(conn, expert_id=ids[0], project_id=pid, rating=rating, by="reviewer", now=START)
+        listed = {e["id"]: e for e in experts.list_experts(conn, fiscal_year=2015, per_page=100)["items"]}
+    assert (listed[ids[0]]["mean_rating"], listed[ids[0]]["rated_engagements"]) == (3.5, 2)  # (5 + 2) / 2
+    assert (listed[ids[1]]["mean_rating"], listed[ids[1]]["rated_engagements"]) == (None, 0)
+
+
+def _engagements(rt: Runtime, project_id: str) -> list[dict[str, Any]]:
+    with db.read(rt.engine) as conn:
+        return experts.engagements(conn, project_id)
 
 
 def test_the_listing_counts_the_years_engagements(libraries: Runtime, project: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 
@@ -56,5 +57,43 @@ def test_seeded_sources_are_corrected_and_an_administrators_stays(tmp_path):
 
 
 def test_the_migration_knows_every_corrected_row():
+    # a row seeded anew by a later migration (its value changed too) carries its source on from this one's
+    later = {(key, year, level): (before, now) for key, year, level, before, _, now, _ in _reseeded()}
     for key, year, level, before, now in _migration()._SOURCES:  # type: ignore[attr-defined]
-        assert SEEDED_NOW[(key, year, level)] == now and before != now
+        assert before != now
+        if (key, year, level) in later:
+            assert later[(key, year, level)][0] == now
+            now = later[(key, year, level)][1]
+        assert SEEDED_NOW[(key, year, level)] == now
+
+
+def _reseeded() -> tuple[tuple[Any, ...], ...]:
+    path = next((ROOT / "migrations" / "versions").glob("*_trainings_and_performance_reports.py"))
+    spec = importlib.util.spec_from_file_location("reseeding_migration", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module._RESEEDED  # type: ignore[no-any-return]
+
+
+def test_a_row_seeded_before_the_training_records_is_seeded_anew_and_an_administrators_stays(tmp_path):
+    [(key, year, level, before_source, before_value, now_source, now_value)] = _reseeded()
+    for changed in (False, True):
+        url = f"sqlite:///{tmp_path / f'old-{changed}.sqlite3'}"
+        upgrade(url, revision="0019")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO rules (fiscal_year, level, key, value, source, updated_at, updated_by) "
+                                  "VALUES (:y, :l, :k, :v, :s, :t, 'seed')"),
+                             {"y": year, "l": level, "k": key, "v": before_value,
+                              "s": "本地做法：局务会议决定" if changed else before_source, "t": datetime(2015, 1, 1)})
+            upgrade(url)
+            with engine.connect() as conn:
+                value, source = conn.execute(text("SELECT value, source FROM rules WHERE key = :k"), {"k": key}).one()
+        finally:
+            engine.dispose()
+        if changed:
+            assert (json.loads(value), source) == (json.loads(before_value), "本地做法：局务会议决定")
+        else:
+            assert (json.loads(value), source) == (json.loads(now_value), now_source)
+            assert SEEDED_NOW[(key, year, level)] == now_source

@@ -119,19 +119,21 @@ def _finalize(cycle: Any, year: int, department_id: str, entered_points: Decimal
 
 def test_ranks_and_the_trend_against_the_previous_year(cycle, as_user, base_departments):  # noqa: F811
     build_year(cycle)
-    # 2014 (no projects): dept-a 26 measured + 25 entered = 51 (rank 1), dept-b 26 + 0 = 26 (rank 2)
+    # The four entered indicators weigh 20 points (training, 5 points, is measured from attendance: none recorded
+    # here, so 0); _finalize gives each entered indicator entered_points/25 of its weight.
+    # 2014 (no projects): dept-a 26 measured + 20 entered = 46 (rank 1), dept-b 26 + 0 = 26 (rank 2)
     _finalize(cycle, 2014, "dept-a", Decimal(25))
     _finalize(cycle, 2014, "dept-b", Decimal(0))
-    # 2015: dept-a 55 measured + 10 entered = 65 (rank 1), dept-b 26 + 25 = 51 (rank 2)
+    # 2015: dept-a 55 measured + 8 entered = 63 (rank 1), dept-b 26 + 20 = 46 (rank 2)
     _finalize(cycle, 2015, "dept-a", Decimal(10))
     _finalize(cycle, 2015, "dept-b", Decimal(25))
     body = as_user("auditor").get("/api/reports/scorecard", query_string=MUNICIPAL).get_json()
     assert [(c["department_id"], c["rank"], c["total"], c["grade"], c["previous_total"], c["previous_rank"],
              c["delta"]) for c in body["cards"]] == [
-        ("dept-a", 1, 65.0, "中", 51.0, 1, 14.0),
-        ("dept-b", 2, 51.0, "差", 26.0, 2, 25.0)]
+        ("dept-a", 1, 63.0, "中", 46.0, 1, 17.0),
+        ("dept-b", 2, 46.0, "差", 26.0, 2, 20.0)]
     mine = as_user("head_a").get("/api/reports/scorecard/dept-a", query_string={"year": 2015}).get_json()["card"]
-    assert (mine["rank"], mine["total"], mine["previous_rank"], mine["status"]) == (1, 65.0, 1, "scored")
+    assert (mine["rank"], mine["total"], mine["previous_rank"], mine["status"]) == (1, 63.0, 1, "scored")
     assert [r.rank for r in cycle.rows("scorecards", fiscal_year=2015, department_id="dept-b")] == [2]
 
     resp = as_user("supervisor").get("/api/reports/scorecard.csv", query_string=MUNICIPAL)
@@ -139,7 +141,7 @@ def test_ranks_and_the_trend_against_the_previous_year(cycle, as_user, base_depa
     assert "scorecard-2015-municipal.csv" in resp.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(resp.get_data().decode("utf-8-sig"))))
     assert [(r["rank"], r["department_id"], r["department"], r["total"], r["goals"], r["delta"]) for r in rows] == [
-        ("1", "dept-a", "市教育局", "65.00", "16.00", "14.00"), ("2", "dept-b", "市卫生健康委员会", "51.00", "0.00", "25.00")]
+        ("1", "dept-a", "市教育局", "63.00", "16.00", "17.00"), ("2", "dept-b", "市卫生健康委员会", "46.00", "0.00", "20.00")]
 
 
 @pytest.mark.parametrize(("user", "path", "status"), [

@@ -70,9 +70,10 @@ FACTS = sc.SubjectFacts(
     ),
     decisions=(sc.BudgetDecisionRecord(51, "p1", True, True), sc.BudgetDecisionRecord(52, "p2", True, False),
                sc.BudgetDecisionRecord(53, "p4", False, False), sc.BudgetDecisionRecord(54, "p5", True, True)),
+    trainings=(sc.TrainingRecord(61, "dept-x", 6, "绩效目标管理专题培训班", date(2015, 5, 20), 3),),
 )
 ENTERED = {code: sc.EnteredScore(code, D(points), f"task-{code}", "reviewer") for code, points in (
-    ("basic.rules", "4"), ("basic.organisation", "4.5"), ("basic.training", "3"), ("reform.innovation", "5"),
+    ("basic.rules", "4"), ("basic.organisation", "4.5"), ("reform.innovation", "5"),
     ("reform.pilots", "2.5"))}
 
 
@@ -98,12 +99,14 @@ def test_a_hand_built_department_scores_as_recomputed_by_hand():
         # budget decisions confirmed 3 of 4 → 3/4 × 5 = 3.75; disclosed 2 of 4 → 2/4 × 4 = 2.00
         "results.budget_applied": (D("3.75"), 4, 3),
         "results.disclosed": (D("2.00"), 4, 2),
+        # training: the department attended one session of the year → 1/1 × 5 = 5.00
+        "basic.training": (D("5.00"), 1, 1),
     }
     assert {code: (e.points, e.counted, e.passed) for code, e in entries.items() if code in expected} == expected
     assert {code: entries[code].points for code in ENTERED} == {code: s.points for code, s in ENTERED.items()}
     dims = {d.code: (d.points, d.max_points) for d in sc.dimensions(entries.values())}
     assert dims == {
-        "basic": (D("11.50"), 15),  # entered 4 + 4.5 + 3
+        "basic": (D("13.50"), 15),  # entered 4 + 4.5, training attended 5.00
         "goals": (D("13.20"), 20),  # 6.00 + 2.40 + 4.80
         "monitoring": (D("9.33"), 20),  # 6.00 + 3.33
         "evaluation": (D("11.67"), 20),  # 6.67 + 5.00
@@ -111,8 +114,24 @@ def test_a_hand_built_department_scores_as_recomputed_by_hand():
         "reform": (D("7.50"), 10),  # entered 5 + 2.5
     }
     total = sc.total(entries.values())
-    assert total == D("60.95")  # 11.50 + 13.20 + 9.33 + 11.67 + 7.75 + 7.50
+    assert total == D("62.95")  # 13.50 + 13.20 + 9.33 + 11.67 + 7.75 + 7.50
     assert sc.grade_of(total, FLOORS) == "中"  # 中 from 60 (rule scorecard.grade_floors)
+
+
+def test_training_points_come_from_attendance_not_from_the_reviewer():
+    rule = BY_CODE["basic.training"]
+    assert (rule.measure, rule.formula, rule.no_data, rule.weight) == ("training_attended", "ratio", "zero", 5)
+
+    def points(*trainings: sc.TrainingRecord) -> tuple[D, int]:
+        [entry] = [e for e in sc.score(sc.SubjectFacts("d", date(2016, 1, 1), trainings=trainings), INDICATORS)
+                   if e.code == rule.code]
+        return entry.points, entry.counted
+
+    # no session attended in the year: 0 of 5; one or two attended: the full 5 (each attendance passes)
+    assert points() == (D("0"), 0)
+    assert points(sc.TrainingRecord(1, "d", 1, "培训一", date(2015, 4, 1), 2)) == (D("5.00"), 1)
+    assert points(sc.TrainingRecord(1, "d", 1, "培训一", date(2015, 4, 1), 2),
+                  sc.TrainingRecord(2, "d", 2, "培训二", date(2015, 10, 9), 1)) == (D("5.00"), 2)
 
 
 @pytest.mark.parametrize("late", range(7))
@@ -137,6 +156,7 @@ def test_every_score_links_to_its_evidence():
         "projects": {p.project_id for p in FACTS.projects},
         "rectifications": {str(r.id) for r in FACTS.rectifications},
         "budget_decisions": {str(d.id) for d in FACTS.decisions},
+        "training_attendance": {str(t.attendance_id) for t in FACTS.trainings},
         "tasks": {s.task_id for s in ENTERED.values()},
     }
     for entry in sc.score(FACTS, INDICATORS, ENTERED):
@@ -161,12 +181,14 @@ def test_no_records_follow_the_rows_no_data_rule():
 def test_entered_points_are_checked_against_the_rule():
     good = [{"code": code, "points": float(s.points)} for code, s in ENTERED.items()]
     assert sc.check_entered(INDICATORS, good) == []
-    bad = [*good[:3], {"code": "reform.innovation", "points": 6.5}, {"code": "goals.complete", "points": 1},
-           {"code": "basic.rules", "points": 1}]
+    bad = [*good[:2], {"code": "reform.innovation", "points": 6.5}, {"code": "goals.complete", "points": 1},
+           {"code": "basic.rules", "points": 1}, {"code": "basic.training", "points": 5}]
     assert sc.check_entered(INDICATORS, bad) == [
-        {"field": "scores[3].points", "message": "between 0 and 6"},
-        {"field": "scores[4].code", "message": "not an entered indicator: goals.complete"},  # measured, not entered
-        {"field": "scores[5].code", "message": "basic.rules twice"},
+        {"field": "scores[2].points", "message": "between 0 and 6"},
+        {"field": "scores[3].code", "message": "not an entered indicator: goals.complete"},  # measured, not entered
+        {"field": "scores[4].code", "message": "basic.rules twice"},
+        # training is measured from the attendance records now, not entered by the reviewer
+        {"field": "scores[5].code", "message": "not an entered indicator: basic.training"},
         {"field": "scores", "message": "missing reform.pilots"},
     ]
 
