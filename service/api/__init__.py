@@ -85,6 +85,9 @@ def init_api(app: Flask) -> None:
     from service.api import inspections  # financial supervision inspections (绩效监督检查)
 
     api.register_blueprint(inspections.blp)
+    from service.api import subunit_evaluations  # sub-unit evaluations by their department (the plan 二(三)3二是)
+
+    api.register_blueprint(subunit_evaluations.blp)
 
     @app.errorhandler(JixiaoError)
     def _domain_error(error: JixiaoError) -> Response:

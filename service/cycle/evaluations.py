@@ -22,7 +22,8 @@ KINDS = ("self", "midterm", "key", "spot_check")
 
 
 def record(conn: Connection, now: datetime, *, project_id: str, kind: str, score: Any, grade: str,
-           detail: dict[str, Any], evaluated_amount: Any = None, agency_id: int | None = None) -> dict[str, Any]:
+           detail: dict[str, Any], evaluated_amount: Any = None, agency_id: int | None = None,
+           evaluation_kind: str = "project", evaluated_subject: str | None = None) -> dict[str, Any]:
     """Insert or replace the project's evaluation of `kind` (idempotent: a repeated call writes the same row)."""
     if kind not in KINDS:
         raise InvalidInput("unknown evaluation kind", [{"field": "kind", "message": f"one of {', '.join(KINDS)}"}])
@@ -31,6 +32,8 @@ def record(conn: Connection, now: datetime, *, project_id: str, kind: str, score
         "grade": grade,
         "evaluated_amount": None if evaluated_amount is None else Decimal(str(evaluated_amount)),
         "agency_id": agency_id,
+        "evaluation_kind": evaluation_kind,
+        "evaluated_subject": evaluated_subject,
         "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True),
         "completed_at": clock.to_db(now),
     }

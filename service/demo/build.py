@@ -48,6 +48,9 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
 
         show_levels(rt, clock.now())
         echo(f"demo fiscal figures: {fiscal_figures.enter(rt.engine, year, clock.now())} entered")
+        from service.demo.subunit_evaluations import seed_subunit_evaluation
+
+        echo(f"demo sub-unit evaluations: {seed_subunit_evaluation(rt.engine, year, clock.now())} graded")
     _print_accounts(rt, echo)
 
 

@@ -20,6 +20,10 @@ What is counted, and why (the plan, 《武汉市预算绩效管理工作方案(2
   the rule `coverage.evaluated_kinds`.
 - Whole-department measures count first-level departments (kind department, no parent) whose own
   kind "department" project qualifies; a unit's whole-unit goal does not make its parent count.
+- Sub-unit evaluations (the plan 二(三)3二是 “预算部门对下属预算单位整体支出绩效评价试点”) count the level's
+  budget units (kind unit, with a parent department) whose whole-spending evaluation of year − 1 their own
+  department graded (service/cycle/subunit_evaluations.py). The plan asks for pilots and names no share, so the
+  measure has no target.
 - Targets are floors (the plan's "≥ 50 %", "100 %", "10 %"): met when actual ≥ target. A target row holds
   from its year until a later row replaces it (as every rule row does), so a year after the plan is measured
   against the plan's last target; an administrator sets a later year's row to null to say "no target".
@@ -41,8 +45,9 @@ EVALUATED_MONEY = "evaluated_money_share"
 WHOLE_DEPARTMENT_EVALUATIONS = "whole_department_evaluation_share"
 LIVELIHOOD_MONEY = "livelihood_evaluated_share"
 MONITORING = "monitoring_coverage"
+SUBUNIT_EVALUATIONS = "subunit_evaluations"
 MEASURES = (GOAL_MONEY, WHOLE_DEPARTMENT_GOALS, EVALUATED_MONEY, WHOLE_DEPARTMENT_EVALUATIONS, LIVELIHOOD_MONEY,
-            MONITORING)
+            MONITORING, SUBUNIT_EVALUATIONS)
 # The rule row holding a floor measure's target; a null value means the plan sets none for that year. The 民生 share
 # and monitoring coverage have no floor: the plan asks them to rise year on year (Measure.direction).
 TARGET_KEYS = {m: f"coverage.{m}" for m in MEASURES[:4]}
@@ -53,6 +58,8 @@ MEASURED, NOT_ENTERED = "measured", "not_entered"
 RISING, NOT_RISING = "rising", "not_rising"
 
 LABELS = {
+    SUBUNIT_EVALUATIONS: ("由本部门开展整体支出绩效评价的下属预算单位占比",
+                          "Sub-units whose whole spending their department evaluated"),
     GOAL_MONEY: ("纳入绩效目标管理的项目资金占比", "Project money under goal management"),
     WHOLE_DEPARTMENT_GOALS: ("编报部门整体支出绩效目标的一级预算部门占比",
                              "First-level departments with whole-department goals"),
@@ -97,6 +104,15 @@ class DepartmentFact:
 
 
 @dataclass(frozen=True)
+class UnitFact:
+    """A budget unit of the level (预算单位, kind unit): did its own department grade its whole spending of year − 1?"""
+
+    id: str
+    name: str
+    evaluated_by_department: bool
+
+
+@dataclass(frozen=True)
 class FiscalFigure:
     """A level's spending of a fiscal year as the bureau entered it (CNY)."""
 
@@ -129,6 +145,7 @@ class CoverageFacts:
     earlier: tuple[ProjectFact, ...] = ()  # of year − 2 and the level (the 民生 share's year before)
     figures: dict[int, FiscalFigure] = field(default_factory=dict)  # the level's fiscal figures by year
     livelihood_sectors: frozenset[str] = frozenset()
+    units: tuple[UnitFact, ...] = ()  # budget units of the level (the sub-unit evaluation pilots)
 
 
 @dataclass(frozen=True)
@@ -229,6 +246,14 @@ def _spending_share(key: str, projects: tuple[ProjectFact, ...], evaluated: dict
                    figure_year=figure_year, figure_source=figure.source)
 
 
+def _units(units: tuple[UnitFact, ...]) -> Measure:
+    """Sub-units evaluated by their own department over the level's sub-units; the plan names no share (试点)."""
+    lines = tuple(DepartmentLine(u.id, u.name, u.evaluated_by_department) for u in sorted(units, key=lambda u: u.id))
+    counted = sum(1 for line in lines if line.counted)
+    return _measure(SUBUNIT_EVALUATIONS, "departments", Decimal(counted), Decimal(len(lines)), Target(None),
+                    departments=lines)
+
+
 def _year_on_year(measure: Measure, before: Measure) -> Measure:
     """The measure with the year before's share beside it, and whether it rose (the plan's “逐年提高”, “逐步扩大”)."""
     change = None if measure.actual is None or before.actual is None else measure.actual - before.actual
@@ -261,6 +286,7 @@ def coverage(facts: CoverageFacts) -> CoverageReport:
                             True, missing)),
         _year_on_year(_money(MONITORING, facts.projects, monitored, missing),
                       _money(MONITORING, facts.previous, monitored, missing)),
+        _units(facts.units),
     )
     return CoverageReport(facts.year, facts.level, tuple(sorted(facts.evaluated_kinds)), measures)
 

@@ -16,6 +16,7 @@ from service.models.cycle import (
     Project,
     ProjectAction,
     Rectification,
+    SubunitEvaluation,
 )
 from service.models.events import Chain, Event
 from service.models.inspections import Inspection, InspectionFinding
@@ -44,6 +45,6 @@ __all__ = [
     "Goal", "GoalIndicator", "Inspection", "InspectionFinding", "Instance", "Job", "LibraryIndicator", "MessageWait",
     "MonitoringReport", "Notification", "PerformanceReport",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
-    "ScorecardEntry", "SupervisionMember",
+    "ScorecardEntry", "SubunitEvaluation", "SupervisionMember",
     "TaskCandidate", "TaskRow", "TrainingAttendance", "TrainingSession", "User", "UserRole", "VersionFile",
 ]

@@ -145,8 +145,38 @@ class Evaluation(Base):
     grade: Mapped[str | None] = mapped_column(String(4))  # 优 良 中 差
     evaluated_amount: Mapped[Decimal | None] = mapped_column(Money)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    # what was evaluated (the plan 二(三)3一是): project | transfer (to a lower level) | enterprise (its use of fiscal
+    # funds); the receiving level or district, or the enterprise, in evaluated_subject. None: recorded before kinds
+    evaluation_kind: Mapped[str | None] = mapped_column(String(20))
+    evaluated_subject: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text)  # JSON: the score's parts
     completed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SubunitEvaluation(Base):
+    """A whole-department evaluation of a sub-unit by its own department (预算部门对下属预算单位整体支出绩效评价,
+    the plan 二(三)3二是): opened by the department's staff, graded by its head."""
+
+    __tablename__ = "subunit_evaluations"
+    __table_args__ = (
+        UniqueConstraint("fiscal_year", "unit_id", name="uq_subunit_evaluations_year_unit"),
+        Index("ix_subunit_evaluations_year_level", "fiscal_year", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer)  # the spending year evaluated
+    level: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))  # the evaluating department
+    unit_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))  # its sub-unit (parent_id = department_id)
+    scope: Mapped[str] = mapped_column(Text)  # what the evaluation covers
+    status: Mapped[str] = mapped_column(String(20))  # open | graded
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    grade: Mapped[str | None] = mapped_column(String(4))  # 优 良 中 差
+    findings: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    graded_by: Mapped[str | None] = mapped_column(String(100))
+    graded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Rectification(Base):

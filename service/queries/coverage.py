@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, func, or_, select
 from service import db
 from service.domain import coverage as cov
 from service.errors import InvalidInput, NotFound
-from service.models import Department, Evaluation, FiscalFigure, Goal, MonitoringReport, Project
+from service.models import Department, Evaluation, FiscalFigure, Goal, MonitoringReport, Project, SubunitEvaluation
 from service.rules import store
 
 P = Project.__table__
@@ -19,6 +19,7 @@ E = Evaluation.__table__
 D = Department.__table__
 F = FiscalFigure.__table__
 M = MonitoringReport.__table__
+S = SubunitEvaluation.__table__
 
 
 def _projects(conn: Connection, year: int, level: str) -> tuple[cov.ProjectFact, ...]:
@@ -68,6 +69,16 @@ def _departments(conn: Connection, level: str, years: tuple[int, ...]) -> tuple[
     return tuple(cov.DepartmentFact(r.id, r.name) for r in rows)
 
 
+def _units(conn: Connection, year: int, level: str) -> tuple[cov.UnitFact, ...]:
+    """The level's budget units (active, or evaluated for year − 1), each with whether its own department graded its
+    whole spending of year − 1."""
+    graded = set(conn.execute(select(S.c.unit_id).join(D, D.c.id == S.c.unit_id).where(
+        S.c.fiscal_year == year - 1, S.c.status == "graded", S.c.department_id == D.c.parent_id)).scalars())
+    rows = conn.execute(select(D.c.id, D.c.name, D.c.active).where(
+        D.c.level == level, D.c.kind == "unit", D.c.parent_id.is_not(None)).order_by(D.c.id)).all()
+    return tuple(cov.UnitFact(r.id, r.name, r.id in graded) for r in rows if r.active or r.id in graded)
+
+
 def _target(conn: Connection, year: int, level: str, key: str) -> cov.Target:
     try:
         row = store.get_row(conn, year, level, key)
@@ -99,6 +110,7 @@ def gather(conn: Connection, year: int, level: str) -> cov.CoverageFacts:
         earlier=_projects(conn, year - 2, level),
         figures=figures(conn, level, (year - 2, year - 1)),
         livelihood_sectors=frozenset(livelihood),
+        units=_units(conn, year, level),
     )
 
 

@@ -91,12 +91,15 @@ def warnings_by_department(engine: Engine, viewer: Principal, year: int, level: 
     return sorted(rows.values(), key=lambda r: (-r["red"], -r["yellow"], r["department_id"]))
 
 
-def grades_by_sector(engine: Engine, viewer: Principal, year: int, level: str, kind: str | None = None
-                     ) -> list[dict[str, Any]]:
-    """Per sector: how many evaluations of the year's projects graded 优, 良, 中 and 差 (of one kind, or all)."""
+def grades_by_sector(engine: Engine, viewer: Principal, year: int, level: str, kind: str | None = None,
+                     subject: str | None = None) -> list[dict[str, Any]]:
+    """Per sector: how many evaluations of the year's projects graded 优, 良, 中 and 差 (of one kind, or all; of one
+    evaluated subject — project, transfer, enterprise — or all)."""
     where = [P.c.fiscal_year == year, P.c.level == level, E.c.grade.is_not(None), *_scope(viewer, P.c.department_id)]
     if kind:
         where.append(E.c.kind == kind)
+    if subject:  # what was evaluated: project | transfer | enterprise (records before kinds were projects)
+        where.append(func.coalesce(E.c.evaluation_kind, "project") == subject)
     query = (select(P.c.sector, E.c.grade, func.count()).join(P, P.c.id == E.c.project_id).where(*where)
              .group_by(P.c.sector, E.c.grade))
     rows: dict[str, dict[str, Any]] = {}

@@ -9,7 +9,16 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from service.domain.roles import ADMINISTRATOR, AUDITOR, PROCESS_DESIGNER, SUPERVISOR, SUPERVISORS, Principal
+from service.domain.roles import (
+    ADMINISTRATOR,
+    AUDITOR,
+    DEPARTMENT_HEAD,
+    DEPARTMENT_STAFF,
+    PROCESS_DESIGNER,
+    SUPERVISOR,
+    SUPERVISORS,
+    Principal,
+)
 from service.web import i18n
 from service.web.auth import current_web_user
 
@@ -52,6 +61,7 @@ def init_web(app: Flask) -> None:
         pages,
         performance_reports,
         scorecard,
+        subunit_evaluations,
         tasks,
         trainings,
     )
@@ -81,6 +91,8 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
         items.append(("web.scorecard_table", "nav_scorecard"))
         items.append(("web.performance_reports_page", "nav_performance_reports"))
         items.append(("web.trainings_page", "nav_trainings"))
+    if user.sees_all_departments or user.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD):  # sub-unit evaluations (二(三)3二是)
+        items.append(("web.subunit_evaluations_page", "nav_subunit_evaluations"))
     if user.has(SUPERVISOR, AUDITOR, ADMINISTRATOR):  # the supervision office's inspections (二(三)4二是)
         items.append(("web.inspections_page", "nav_inspections"))
     items.append(("web.agency_bulletin", "nav_agency_bulletin"))

@@ -14,7 +14,8 @@ from flask.typing import ResponseReturnValue
 from service import clock
 from service.api import fiscal_figures
 from service.cycle.projects import SECTORS
-from service.domain.coverage import LIVELIHOOD_MONEY, MONITORING
+from service.domain.coverage import LIVELIHOOD_MONEY, MONITORING, SUBUNIT_EVALUATIONS
+from service.domain.evaluation_selection import EVALUATION_KINDS as EVALUATION_SUBJECTS
 from service.errors import JixiaoError, NotFound
 from service.queries import coverage, deployed_versions, escalation_facts, project_history, trainings
 from service.queries import dashboard as q
@@ -27,6 +28,7 @@ from service.web.permissions import admits
 
 GOAL_FORM = "goal_declaration"  # the form a goal is declared with (forms/): its titles label the goal's table
 RISING_MEASURES = (LIVELIHOOD_MONEY, MONITORING)  # the plan asks them to rise year on year, it sets no floor
+PILOT_MEASURES = (SUBUNIT_EVALUATIONS,)  # the plan asks for pilots (试点) and names no share
 STATUSES = ("planned", "declaring", "under_review", "approved", "blocked", "running", "paused", "suspended",
             "stopped", "cancelled", "evaluated", "closed")
 
@@ -58,11 +60,12 @@ def dashboard() -> ResponseReturnValue:
     years = q.fiscal_years(rt.engine)
     year, level = _year_level(years)
     kind = choice(request.args, "kind", q.EVALUATION_KINDS)
+    subject = choice(request.args, "subject", EVALUATION_SUBJECTS)
     report, problem = _coverage(year, level)
     # the year's in-year budget adjustments (the plan 二(三)2), beside the coverage report for the same readers
     adjusted = project_history.adjustments_in(rt.engine, year, level) if me.sees_all_departments else None
     warnings = q.warnings_by_department(rt.engine, me, year, level)
-    grades = q.grades_by_sector(rt.engine, me, year, level, kind)
+    grades = q.grades_by_sector(rt.engine, me, year, level, kind, subject)
     for row in warnings:
         row["label"] = i18n.pick(row["name"], row["name_en"])
     for row in grades:
@@ -83,9 +86,10 @@ def dashboard() -> ResponseReturnValue:
         row["process_name"] = escalation_queries.process_name(rt.specs, row["version_hash"], row["process_id"])
     return render_template("web/dashboard.html", years=years or [year], year=year, level=level, levels=LEVELS,
                            overdue=overdue, open_escalations=q.escalations_by_department(rt.engine, me),
-                           kind=kind, kinds=q.EVALUATION_KINDS, report=report, problem=problem, adjusted=adjusted,
+                           kind=kind, kinds=q.EVALUATION_KINDS, subject=subject,
+                           subjects=EVALUATION_SUBJECTS, report=report, problem=problem, adjusted=adjusted,
                            warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
-                           grade_names=q.GRADES, rising_measures=RISING_MEASURES,
+                           grade_names=q.GRADES, rising_measures=RISING_MEASURES, pilot_measures=PILOT_MEASURES,
                            may_enter_figures=admits(fiscal_figures.Figure.put, me),
                            training=trainings.training_coverage(rt.engine, year, level) if report else None)
 

@@ -43,6 +43,7 @@ TABLE_SINCE = {
     "training_sessions": "0020", "training_attendance": "0020", "performance_reports": "0020",
     "agency_bulletins": "0022", "disclosures": "0022",
     "fiscal_figures": "0021",
+    "subunit_evaluations": "0023",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
@@ -53,7 +54,8 @@ COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id
                 **dict.fromkeys([(t, "district_id") for t in ("library_indicators", "experts", "agencies",
                                                               "supervision_members")], "0022"),
                 ("expert_engagements", "rated_by"): "0022", ("expert_engagements", "rated_at"): "0022",
-                ("budget_decisions", "reported_to"): "0022"}
+                ("budget_decisions", "reported_to"): "0022",
+                ("evaluations", "evaluation_kind"): "0023", ("evaluations", "evaluated_subject"): "0023"}
 # Generated keys the database assigns (the copies get new ones; nothing refers to them).
 _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process_definitions", "id"),
               ("users", "id")}
@@ -170,6 +172,14 @@ DISTRICT = [{"id": "district-1", "name": "江岸区财政局", "name_en": None, 
              "kind": "department", "parent_id": None, "district_id": "district-1", "sector": "education",
              "active": True}]
 
+# A sub-unit evaluated by its department (the table of 0023).
+SUBUNIT = {"id": "dept-a-school", "name": "市教育局直属中学", "name_en": None, "level": "municipal", "kind": "unit",
+           "parent_id": "dept-a", "district_id": None, "sector": "education", "active": True}
+SUBUNIT_EVALUATIONS = [{"id": 1, "fiscal_year": 2014, "level": "municipal", "department_id": "dept-a",
+                        "unit_id": "dept-a-school", "scope": "2014年度整体支出", "status": "graded",
+                        "score": Decimal("86.50"), "grade": "良", "findings": "资产管理台账不全",
+                        "started_by": "staff_a", "started_at": _T, "graded_by": "head_a", "graded_at": _T}]
+
 
 @dataclass
 class Template:
@@ -263,6 +273,9 @@ def seed(conn: Connection, template: Template, revision: str) -> None:
             _insert(conn, revision, name, handwritten)
     if at("0012"):
         _insert(conn, revision, "departments", DISTRICT)
+    if at("0023"):
+        _insert(conn, revision, "departments", [SUBUNIT])
+        _insert(conn, revision, "subunit_evaluations", SUBUNIT_EVALUATIONS)
 
 
 def _instance_of(name: str, row: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) -> str | None:

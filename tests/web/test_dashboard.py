@@ -9,7 +9,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from service import clock, db
 from service.errors import NotFound
@@ -65,6 +65,24 @@ def test_warnings_and_grades_are_counted_per_department_and_sector(cycle, record
     key_only = q.grades_by_sector(engine, principal("auditor"), 2015, "municipal", "key")
     assert [(r["sector"], r["中"]) for r in key_only] == [("education", 1)]
     assert q.grades_by_sector(engine, principal("auditor"), 2016, "municipal") == []
+
+
+def test_grades_are_filtered_by_what_was_evaluated(app, cycle, records):
+    _a1, _a2, b1 = records
+    engine = cycle.rt.engine
+    with db.write(engine) as conn:  # b1's self-evaluation was of a transfer to a district
+        conn.execute(update(Evaluation).where(Evaluation.project_id == b1).values(
+            evaluation_kind="transfer", evaluated_subject="江岸区"))
+    transfers = q.grades_by_sector(engine, principal("auditor"), 2015, "municipal", subject="transfer")
+    assert [(r["sector"], r["优"]) for r in transfers] == [("health", 1)]
+    # records written before kinds (no kind) are projects: a1's self 良 and key 中
+    own = q.grades_by_sector(engine, principal("auditor"), 2015, "municipal", subject="project")
+    assert [(r["sector"], r["良"], r["中"]) for r in own] == [("education", 1, 1)]
+    assert q.grades_by_sector(engine, principal("auditor"), 2015, "municipal", subject="enterprise") == []
+    page = signed_in(app, "auditor").get("/dashboard?year=2015&level=municipal&subject=transfer").get_data(
+        as_text=True)
+    assert '<option value="transfer" selected>转移支付（上级对下级）</option>' in page
+    assert "sector=health" in page and "sector=education" not in page  # the grades table: health only
 
 
 def test_projects_drill_down_and_scope(cycle, records):

@@ -56,9 +56,11 @@ def score_self_evaluation(ctx: TaskContext, variables: dict[str, Any]) -> dict[s
     detail = {"parts": scored["parts"], "executed_amount": variables.get("executed_amount"),
               "indicator_results": variables.get("indicator_results"), "summary": variables.get("summary"),
               "satisfaction_survey": variables.get("satisfaction_survey"), "evidence": variables.get("evidence", [])}
+    subject_kind, subject = selection.evaluation_kind(variables)
     with ctx.write() as conn:
         evaluations.record(conn, ctx.now, project_id=project_id, kind="self", score=scored["score"],
-                           grade=self_grade, evaluated_amount=variables.get("budget_amount"), detail=detail)
+                           grade=self_grade, evaluated_amount=variables.get("budget_amount"), detail=detail,
+                           evaluation_kind=subject_kind, evaluated_subject=subject)
     return {"self_evaluation_errors": [], "self_score": scored["score"], "self_grade": self_grade,
             "execution_rate": scored["parts"]["execution"]["rate"]}
 
@@ -70,8 +72,9 @@ def select_evaluation(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, 
     with ctx.read() as conn:
         focus = _rule(conn, variables, "evaluation.key_focus_sectors")
         share = _rule(conn, variables, "evaluation.spot_check_share")
+    kind, _subject = selection.evaluation_kind(variables)
     key = selection.key_selected(is_key=bool(variables.get("is_key")), is_major=bool(variables.get("is_major")),
-                                 sector=str(variables.get("sector") or ""), focus_sectors=focus)
+                                 sector=str(variables.get("sector") or ""), focus_sectors=focus, kind=kind)
     spot = not key and selection.spot_check_selected(project_id, share)
     return {"key_selected": key, "spot_check_selected": spot}
 
@@ -89,10 +92,12 @@ def record_key_evaluation(ctx: TaskContext, variables: dict[str, Any]) -> dict[s
               "findings": variables.get("findings"), "recommendations": variables.get("recommendations"),
               "report_refs": variables.get("report_refs", []), "agency_name": variables.get("agency_name")}
     agency_id = variables.get("agency_id")
+    subject_kind, subject = selection.evaluation_kind(variables)
     with ctx.write() as conn:
         evaluations.record(conn, ctx.now, project_id=project_id, kind="key", score=scored["score"], grade=key_grade,
                            evaluated_amount=variables.get("budget_amount"), detail=detail,
-                           agency_id=int(agency_id) if agency_id is not None else None)
+                           agency_id=int(agency_id) if agency_id is not None else None,
+                           evaluation_kind=subject_kind, evaluated_subject=subject)
     return {"key_score": scored["score"], "key_grade": key_grade}
 
 

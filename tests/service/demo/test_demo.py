@@ -236,3 +236,21 @@ def test_demo_enters_two_years_of_fiscal_figures_and_the_coverage_divides_by_the
     livelihood = measures[cov.LIVELIHOOD_MONEY]
     assert livelihood.previous_actual is not None and livelihood.direction in (cov.RISING, cov.NOT_RISING)
     assert missing[cov.EVALUATED_MONEY].status == cov.NOT_ENTERED  # 2026's figures are left for the bureau
+
+
+def test_demo_has_a_sub_unit_evaluated_by_its_department_counted_in_the_coverage(demo_db):
+    from service.domain import coverage as cov
+    from service.queries.coverage import coverage_report
+
+    url, seeded = demo_db
+    assert _rows(url, "select fiscal_year, department_id, unit_id, status, grade, started_by, graded_by "
+                      "from subunit_evaluations") == [(2025, "jyj", "jyj-zx", "graded", "良", "jy.staff", "jy.head")]
+    assert "demo sub-unit evaluations: 1 graded" in seeded.output
+    engine = make_engine(url)
+    try:
+        measure = {m.key: m for m in coverage_report(engine, 2026, "municipal").measures}[cov.SUBUNIT_EVALUATIONS]
+    finally:
+        engine.dispose()
+    # 84.5 → 良; the municipal units of the organisation, the schools counted
+    assert measure.numerator == 1 and measure.target is None
+    assert [d.id for d in measure.departments if d.counted] == ["jyj-zx"]

@@ -13,7 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.domain.evaluation_selection import key_selected, spot_check_bucket, spot_check_selected
+from service.domain.evaluation_selection import (
+    evaluation_kind,
+    key_selected,
+    spot_check_bucket,
+    spot_check_selected,
+)
 from service.domain.grades import grade
 from service.domain.scoring import key_score, parse_indicators, parse_results, self_score
 from service.errors import InvalidInput
@@ -238,6 +243,24 @@ def test_spending_more_of_the_budget_never_lowers_the_score(case, a, b):
 ])
 def test_key_selection(is_key, is_major, sector, expected):
     assert key_selected(is_key=is_key, is_major=is_major, sector=sector, focus_sectors=FOCUS) is expected
+
+
+@pytest.mark.parametrize("kind, expected", [("project", False), ("transfer", True), ("enterprise", True)])
+def test_transfers_and_enterprises_always_get_a_key_evaluation(kind, expected):
+    # neither key nor major, outside the focus areas: only the kind decides
+    assert key_selected(is_key=False, is_major=False, sector="transport", focus_sectors=FOCUS, kind=kind) is expected
+
+
+def test_the_evaluation_kind_names_its_subject():
+    assert evaluation_kind({}) == ("project", None)
+    assert evaluation_kind({"evaluation_kind": "transfer", "transfer_recipient": " 江岸区 "}) == ("transfer", "江岸区")
+    assert evaluation_kind({"evaluation_kind": "enterprise", "enterprise_name": "武汉某新能源公司"}) == \
+        ("enterprise", "武汉某新能源公司")
+    with pytest.raises(InvalidInput) as missing:
+        evaluation_kind({"evaluation_kind": "enterprise", "transfer_recipient": "江岸区"})
+    assert missing.value.errors == [{"field": "enterprise_name", "message": "required for this evaluation kind"}]
+    with pytest.raises(InvalidInput):
+        evaluation_kind({"evaluation_kind": "loan"})
 
 
 def test_spot_check_selection_is_a_fixed_share_chosen_by_the_project_id():

@@ -1,0 +1,79 @@
+"""Sub-unit evaluations (/subunit-evaluations, the plan 二(三)3二是): a department's staff open the whole-department
+evaluation of one of its own sub-units, its head records the score and findings; through the same schemas and
+commands as /api/subunit-evaluations, admitted by the same rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from service import clock
+from service.api import subunit_evaluations as api
+from service.cycle import subunit_evaluations as commands
+from service.domain.roles import DEPARTMENT_HEAD
+from service.errors import Forbidden, JixiaoError
+from service.queries import subunit_evaluations as queries
+from service.web import bp, i18n
+from service.web.admin_forms import load, refused, text
+from service.web.pages import runtime, viewer
+from service.web.permissions import admits, same_as
+
+
+def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+          status: int = 200) -> ResponseReturnValue:
+    me, engine = viewer(), runtime().engine
+    this_year = clock.local_today(clock.now()).year
+    units = queries.subunits_of(engine, me.department_id) if admits(api.SubunitEvaluations.post, me) else []
+    return render_template("web/subunit_evaluations.html", evaluations=queries.list_evaluations(engine, me),
+                           units=[(u["id"], i18n.pick(u["name"], u["name_en"])) for u in units],
+                           may_grade=me.has(DEPARTMENT_HEAD), department_id=me.department_id,
+                           years=range(this_year, 2009, -1), errors=errors or {},
+                           form=form or {"fiscal_year": this_year - 1}), status
+
+
+@bp.get("/subunit-evaluations")
+@same_as(api.SubunitEvaluations.get)
+def subunit_evaluations_page() -> ResponseReturnValue:
+    """The sub-unit evaluations the user may see, and (for a department) the form to open one."""
+    return _page()
+
+
+@bp.post("/subunit-evaluations")
+@same_as(api.SubunitEvaluations.post)
+def subunit_evaluations_open() -> ResponseReturnValue:
+    """Open the evaluation of one of the department's sub-units (as POST /api/subunit-evaluations)."""
+    form = {"unit_id": request.form.get("unit_id", ""), "fiscal_year": request.form.get("fiscal_year", ""),
+            "scope": text("scope") or ""}
+    body, errors = load(api.OpenSchema(), form)
+    if not errors:
+        try:
+            commands.open_evaluation(runtime().engine, viewer(), clock.now(), **body)
+        except Forbidden:
+            errors = {"unit_id": i18n.text("subunit_not_yours")}
+        except JixiaoError as error:
+            errors = refused(error, "unit_id")
+    if errors:
+        return _page(form, errors, 422)
+    flash(i18n.text("subunit_opened"), "ok")
+    return redirect(url_for("web.subunit_evaluations_page"))
+
+
+@bp.post("/subunit-evaluations/<int:evaluation_id>/grade")
+@same_as(api.SubunitGrade.post)
+def subunit_evaluations_grade(evaluation_id: int) -> ResponseReturnValue:
+    """Record the score and findings (as POST /api/subunit-evaluations/{id}/grade)."""
+    form = {"score": request.form.get("score", "").strip(), "findings": text("findings", 4000) or ""}
+    body, errors = load(api.GradeSchema(), form)
+    if not errors:
+        try:
+            commands.record_grade(runtime().engine, viewer(), clock.now(), evaluation_id, **body)
+        except Forbidden:
+            errors = {"score": i18n.text("subunit_not_yours")}
+        except JixiaoError as error:
+            errors = refused(error, "score")
+    if errors:
+        return _page(None, {f"{evaluation_id}-{k}": v for k, v in errors.items()}, 422)
+    flash(i18n.text("subunit_graded"), "ok")
+    return redirect(url_for("web.subunit_evaluations_page"))
