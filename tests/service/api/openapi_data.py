@@ -91,6 +91,9 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
         incidents = [str(n) for n in conn.execute(text("SELECT id FROM jobs WHERE status = 'failed'")).scalars()]
     assert escalations and incidents and "id" in expert and "id" in agency and "code" in indicator \
         and "id" in session, (escalations, incidents, expert, agency, indicator, session)
+    subunit = staff.post("/api/subunit-evaluations", json={"unit_id": "dept-a-unit", "fiscal_year": 2015,
+                                                            "scope": "直属学校2015年度整体支出"}).get_json()
+    assert "id" in subunit, subunit
     figures = admin.put("/api/fiscal-figures/2015/municipal", json={
         "public_spending": 30_000_000_000, "livelihood_spending": 20_000_000_000, "source": "2015年市级财政决算"})
     assert figures.status_code == 200, figures.get_json()
@@ -102,7 +105,7 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
                                                                 external, noted],
         "task_id": [*tasks.values(), *escalation_tasks], "attachment_id": attachments,
         "escalation_id": escalations, "job_id": incidents, "expert_id": [str(expert["id"])],
-        "agency_id": [str(agency["id"])], "code": [indicator["code"]], "session_id": [str(session["id"])],
+        "agency_id": [str(agency["id"])], "code": [indicator["code"]], "session_id": [str(session["id"])], "evaluation_id": [str(subunit["id"])],
         "department_id": ["dept-a", "dept-b", "bureau", "district-1"], "username": ["staff_b", "head_a"],
         "business_key": ["bk-running", "bk-done"], "candidate_group": ["department_staff", "supervisor"],
         "status": ["running", "suspended", "completed"], "state": ["ready", "completed", "open", "active"],
