@@ -48,8 +48,9 @@ def field(version_hash: str, key: str, value: Any) -> Any:
         value = department_name(value)
     for _form, schema in _schemas(version_hash):
         if key in (schema.get("properties") or {}):
+            # the key's own field: a form's other fields may show their defaults beside it
             fields = forms.read_only(schema, {key: value}, i18n.current())
-            return fields[0] if fields else None
+            return next((f for f in fields if f.name == key), None)
     return None
 
 
