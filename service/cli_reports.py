@@ -86,7 +86,7 @@ def report_coverage(year: int, level: str, as_json: bool) -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="the table as CSV")
 def report_scorecard(year: int, level: str, as_json: bool, as_csv: bool) -> None:
     """The comprehensive evaluation's ranked table: rank, total, grade, dimensions, trend."""
-    from service.domain.scorecard import DIMENSIONS
+    from service.domain.scorecard import DIMENSIONS, INDICATORS_KEY
     from service.queries import scorecard as sq
 
     if as_json and as_csv:
@@ -101,7 +101,7 @@ def report_scorecard(year: int, level: str, as_json: bool, as_csv: bool) -> None
     if as_csv:
         click.echo(sq.csv_text(result).lstrip("\ufeff"), nl=False)
         return
-    click.echo(f"scorecard {year} {level} (rule {sq.sc.INDICATORS_KEY} of {result.rule_year})")
+    click.echo(f"scorecard {year} {level} (rule {INDICATORS_KEY} of {result.rule_year})")
     click.echo(f"{'rank':>4} {'department':<14} {'total':>7} {'grade':<5} "
                + " ".join(f"{code:>10}" for code in DIMENSIONS) + f" {'trend':>14}  status")
     for c in result.cards:
