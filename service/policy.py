@@ -39,7 +39,8 @@ from service.errors import Forbidden
 Resource = Mapping[str, Any]
 Rule = Callable[[Principal, Resource], bool]
 NOTHING: Resource = {}
-LEADERSHIP_LEVEL = "leadership"  # an escalation handed up to the bureau's leadership (escalations.level)
+# Who decides an escalation (escalations.level): the supervisors, or the bureau's leadership once handed up.
+SUPERVISOR_LEVEL, LEADERSHIP_LEVEL = "supervisor", "leadership"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,11 @@ def _decides_escalation(p: Principal, r: Resource) -> bool:
     return p.has(*LEADERSHIP) if r.get("level") == LEADERSHIP_LEVEL else p.has(*ESCALATION_DECIDERS)
 
 
+def _hands_up_escalation(p: Principal, r: Resource) -> bool:
+    """Supervisors hand an escalation still at their level up to the bureau's leadership."""
+    return not p.read_only and p.has(*SUPERVISORS) and r.get("level", SUPERVISOR_LEVEL) == SUPERVISOR_LEVEL
+
+
 def _proposes_indicators(p: Principal, _r: Resource) -> bool:
     return p.department_id is not None and bool(p.roles & {DEPARTMENT_STAFF, DEPARTMENT_HEAD})
 
@@ -174,8 +180,7 @@ RELEASE_OTHERS_TASKS = Action("task.unclaim_for_another", _any_of(*SUPERVISORS),
 # --- escalations ----------------------------------------------------------------------------------------------------
 DECIDE_ESCALATION = Action("escalation.decide", _decides_escalation,
                            "only supervisors and the bureau's leadership decide escalations")
-ESCALATE = Action("escalation.hand_up", lambda p, _r: not p.read_only and p.has(*SUPERVISORS),
-                  "only supervisors hand escalations up")
+ESCALATE = Action("escalation.hand_up", _hands_up_escalation, "only supervisors hand escalations up")
 
 # --- process models -------------------------------------------------------------------------------------------------
 DEPLOY_MODELS = Action("process_models.validate_deploy", _any_of(PROCESS_DESIGNER),

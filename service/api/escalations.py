@@ -42,7 +42,7 @@ class EscalationSchema(Schema):
     element_id = fields.String(required=True)
     task_id = fields.String(allow_none=True)
     state = fields.String(required=True, validate=validate.OneOf(("open", "resolved")))
-    level = fields.String(required=True, validate=validate.OneOf(("supervisor", "leadership")),
+    level = fields.String(required=True, validate=validate.OneOf((policy.SUPERVISOR_LEVEL, policy.LEADERSHIP_LEVEL)),
                           metadata={"description": "who decides: the supervisors, or the bureau's leadership (局领导)"})
     escalated_at = UTCDateTime(allow_none=True)
     escalated_by = fields.String(allow_none=True)

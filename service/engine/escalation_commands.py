@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 X = sql.ESCALATIONS
 I = sql.INSTANCES  # noqa: E741
 STOP_RULE = "escalation.stop_requires_suspension"
-SUPERVISOR_LEVEL, LEADERSHIP_LEVEL = "supervisor", policy.LEADERSHIP_LEVEL
+SUPERVISOR_LEVEL, LEADERSHIP_LEVEL = policy.SUPERVISOR_LEVEL, policy.LEADERSHIP_LEVEL
 _STALE = "the instance was changed by someone else meanwhile; reload and try again"
 
 _READ = select(X).where(X.c.id == bindparam("b_id"))

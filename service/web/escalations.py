@@ -80,7 +80,7 @@ def decorate(esc: dict[str, Any], me: Principal, lang: str) -> dict[str, Any]:
     """What the decision form needs: may the user decide or hand up, the options in the page's language, and
     the supervisor task's further fields."""
     esc["may_decide"] = may_decide(me, esc)
-    esc["may_escalate"] = esc["may_decide"] and esc["level"] == "supervisor" and policy.may(me, policy.ESCALATE)
+    esc["may_escalate"] = esc["may_decide"] and policy.may(me, policy.ESCALATE, {"level": esc["level"]})
     esc["options"] = [(d["decision"], d["label"] if lang == "zh" else d["label_en"])
                       for d in esc["allowed_decisions"]]
     wrapper = decision_form(esc["task_id"]) if esc["may_decide"] else {}
