@@ -181,6 +181,9 @@ RELEASE_OTHERS_TASKS = Action("task.unclaim_for_another", _any_of(*SUPERVISORS),
 DECIDE_ESCALATION = Action("escalation.decide", _decides_escalation,
                            "only supervisors and the bureau's leadership decide escalations")
 ESCALATE = Action("escalation.hand_up", _hands_up_escalation, "only supervisors hand escalations up")
+# The API's gate before the escalation is read: whoever decides escalations may ask; the command then answers 409
+# for one already with the leadership, and 403 (ESCALATE) for a leader asking to hand up one at the supervisors'.
+ASK_TO_HAND_UP = Action("escalation.ask_to_hand_up", _any_of(*ESCALATION_DECIDERS), ESCALATE.message)
 
 # --- process models -------------------------------------------------------------------------------------------------
 DEPLOY_MODELS = Action("process_models.validate_deploy", _any_of(PROCESS_DESIGNER),

@@ -160,7 +160,7 @@ class EscalationDismiss(MethodView):
 
 @blp.route("/<int:escalation_id>/escalate")
 class EscalationEscalate(MethodView):
-    @requires(policy.ESCALATE)
+    @requires(policy.ASK_TO_HAND_UP)
     @blp.arguments(EscalateSchema)
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)

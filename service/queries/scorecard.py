@@ -10,6 +10,8 @@ other is computed live from the records, its entered indicators left unscored un
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -309,8 +311,6 @@ CSV_COLUMNS = ("rank", "department_id", "department", "status", "total", "grade"
 
 def csv_text(report: ScorecardReport) -> str:
     """The ranked table as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese names)."""
-    import csv
-    import io
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")

@@ -61,6 +61,7 @@ TABLE: list[tuple[policy.Action, dict[str, object], set[str]]] = [
     (policy.ESCALATE, {}, {V, M}),
     (policy.ESCALATE, {"level": "supervisor"}, {V, M}),
     (policy.ESCALATE, {"level": "leadership"}, set()),
+    (policy.ASK_TO_HAND_UP, {}, {V, L, M}),
     (policy.DEPLOY_MODELS, {}, {D}),
     (policy.READ_BUREAU_REPORTS, {}, BUREAU),
     (policy.READ_SCORECARDS, {}, BUREAU | {S, H}),
