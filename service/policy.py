@@ -177,6 +177,9 @@ REASSIGN_TASKS = Action("task.reassign", _any_of(*SUPERVISORS), "only supervisor
 RELEASE_OTHERS_TASKS = Action("task.unclaim_for_another", _any_of(*SUPERVISORS),
                               "only supervisors release a task someone else has claimed")
 
+DELETE_ATTACHMENT = Action("attachment.delete", lambda p, r: p.system or r.get("uploader") == p.username,
+                           "only the person who uploaded an attachment may delete it")
+
 # --- escalations ----------------------------------------------------------------------------------------------------
 DECIDE_ESCALATION = Action("escalation.decide", _decides_escalation,
                            "only supervisors and the bureau's leadership decide escalations")

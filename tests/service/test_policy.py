@@ -73,6 +73,7 @@ TABLE: list[tuple[policy.Action, dict[str, object], set[str]]] = [
     (policy.CONFIRM_INDICATORS, {}, {F, M}),
     (policy.KEEP_LIBRARIES, {}, {M}),
     (policy.RATE_EXPERTS, {}, {F}),
+    (policy.DELETE_ATTACHMENT, {"uploader": "reviewer"}, {F}),
     (policy.READ_TRAININGS, {}, BUREAU),
     (policy.RECORD_TRAININGS, {}, {F, M}),
     (policy.READ_FISCAL_FIGURES, {}, BUREAU),
