@@ -9,9 +9,12 @@ from pathlib import Path
 
 import click
 
-from service import clock
-from service.config import Settings
+from service import clock, create_app, logging_setup
+from service.config import ROOT, ConfigError, Settings
+from service.domain.roles import ADMINISTRATOR
+from service.errors import InvalidModel, JixiaoError
 from service.runtime import Runtime
+from service.secret_key import session_key
 
 
 def _runtime() -> Runtime:
@@ -21,7 +24,6 @@ def _runtime() -> Runtime:
 @click.group()
 def main() -> None:
     """Jixiao 绩效: budget performance management on BPMN workflows."""
-    from service import logging_setup
 
     # Every command may run the engine (seed --demo, timers fire, cycle launch): its per-task INFO lines stay
     # off the console unless JIXIAO_ENGINE_LOG asks for them.
@@ -53,7 +55,6 @@ def deploy(directory: Path) -> None:
     """Deploy every .bpmn/.dmn/form file of DIRECTORY as one version."""
     from service.engine.deploy import deploy as do_deploy
     from service.engine.deploy import read_dir
-    from service.errors import InvalidModel
 
     rt = _runtime()
     try:
@@ -106,8 +107,6 @@ def users() -> None:
 @click.option("--display-name", default=None)
 def users_create_admin(username: str, password: str, display_name: str | None) -> None:
     """Create an administrator."""
-    from service.domain.roles import ADMINISTRATOR
-    from service.errors import JixiaoError
     from service.people.directory import create_user
 
     rt = _runtime()
@@ -128,7 +127,6 @@ def users_create_admin(username: str, password: str, display_name: str | None) -
 def users_add(username: str, password: str, display_name: str | None, department_id: str | None,
               roles: tuple[str, ...]) -> None:
     """Create a user with roles."""
-    from service.errors import JixiaoError
     from service.people.directory import create_user
 
     try:
@@ -161,10 +159,7 @@ def seed(org: Path | None, demo: bool, demo_size: int | None, demo_processes: in
     """Load the organisation and reference data (rules, calendar, libraries); with --demo, the demo municipality.
 
     Safe to run again: the demo is built once, later runs only print its accounts."""
-    from service import clock
-    from service.config import ROOT
     from service.demo.reference import seed_reference
-    from service.errors import JixiaoError
     from service.people.directory import load_seed
 
     rt = _runtime()
@@ -252,7 +247,6 @@ def audit_export(instances: tuple[str, ...], since: str | None, until: str | Non
 def audit_import(path: Path) -> None:
     """Load a JSON Lines export into this database (for verification elsewhere); all or nothing."""
     from service.engine.archive import import_jsonl
-    from service.errors import JixiaoError
 
     try:
         with path.open(encoding="utf-8") as lines:
@@ -291,7 +285,6 @@ def incidents_list() -> None:
 def incidents_retry(job_id: int) -> None:
     """Retry an incident once more."""
     from service.engine.incidents import retry
-    from service.errors import JixiaoError
 
     try:
         retry(_runtime().engine, job_id, "cli")
@@ -321,7 +314,6 @@ def notifications_list(status: str) -> None:
 @click.argument("notification_id", type=int)
 def notifications_retry(notification_id: int) -> None:
     """Try a failed notification once more."""
-    from service.errors import JixiaoError
     from service.notifications.outbox import retry
 
     try:
@@ -341,8 +333,6 @@ def notifications_retry(notification_id: int) -> None:
 @click.option("--debug", is_flag=True, help="Flask's development server with the debugger, instead of gunicorn")
 def serve(host: str | None, port: int | None, workers: int | None, threads: int | None, debug: bool) -> None:
     """Serve the web app and API with gunicorn (service/gunicorn_conf.py), as in production."""
-    from service.config import ConfigError
-    from service.secret_key import session_key
 
     try:
         settings = Settings.from_env()
@@ -351,7 +341,6 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
         raise click.ClickException(str(exc)) from None
     host, port = host or settings.host, port or settings.port
     if debug:
-        from service import create_app
         from service.server_banner import QuietRequestHandler
 
         click.echo(f"jixiao: Flask's development server (--debug) on http://{host}:{port} - "

@@ -11,6 +11,7 @@ import click
 
 from service import clock
 from service.config import Settings
+from service.errors import JixiaoError
 from service.runtime import Runtime
 
 
@@ -24,7 +25,6 @@ def cycle() -> None:
 @click.option("--at", "at", default=None, help="as of this ISO-8601 time (default: now)")
 def cycle_launch(year: int, at: str | None) -> None:
     """Start budget_cycle for every planned project of YEAR now, whatever its opening date; safe to run again."""
-    from service.errors import JixiaoError
     from workers.calendar_jobs import launch_cycles
 
     now = clock.now()

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 
-from service import clock
-from service.config import Settings
+from service import clock, db
+from service.config import ROOT, Settings
 from service.errors import JixiaoError
+from service.rules import admin, store
 from service.runtime import Runtime
 
 CLI_ACTOR = "cli"
@@ -30,7 +32,6 @@ def _fail(exc: JixiaoError) -> click.ClickException:
 
 
 def _json_default(value: Any) -> Any:
-    from decimal import Decimal
 
     if isinstance(value, Decimal):
         return float(value)
@@ -182,7 +183,6 @@ def rules() -> None:
 @click.option("--year", type=_YEAR, default=None, help="only the rows in force in this fiscal year")
 def rules_list(year: int | None) -> None:
     """List rule rows (all, or those in force in a year)."""
-    from service.rules import admin
 
     rows = admin.list_rules(_runtime().engine, year)
     for r in rows:
@@ -200,7 +200,6 @@ def rules_list(year: int | None) -> None:
 @click.option("--source", required=True, help="the plan's article or the local practice behind the value")
 def rules_set(year: int, level: str, key: str, value_json: str, source: str) -> None:
     """Set one rule row (VALUE_JSON is JSON: 10, "P10D", [5, 1], {"a": 1}, null); audited."""
-    from service.rules import admin
 
     try:
         value = json.loads(value_json)
@@ -220,9 +219,6 @@ def rules_set(year: int, level: str, key: str, value_json: str, source: str) -> 
               help="default: seeds/rules.json")
 def rules_seed(path: Path | None) -> None:
     """Load the default rule rows and fiscal years; rows that exist (maybe changed by administrators) stay."""
-    from service import db
-    from service.config import ROOT
-    from service.rules import store
 
     with db.write(_runtime().engine) as conn:
         count = store.seed_rules(conn, path or ROOT / "seeds" / "rules.json", CLI_ACTOR, clock.now())
@@ -240,8 +236,6 @@ def calendar() -> None:
 @click.option("--to", "last", type=_YEAR, required=True)
 def calendar_seed(first: int, last: int) -> None:
     """Load the State Council's holidays and adjusted working days; administrators' own days stay."""
-    from service import db
-    from service.rules import store
 
     if last < first:
         raise click.BadParameter("--to must not be before --from", param_hint="--to")
@@ -257,7 +251,6 @@ def calendar_seed(first: int, last: int) -> None:
 @click.option("--source", required=True, help="the notice behind the change")
 def calendar_set(day: Any, kind: str, name: str | None, source: str) -> None:
     """Mark DAY (YYYY-MM-DD) a holiday, a working day, or plain (the Monday–Friday week); audited."""
-    from service.rules import admin
 
     try:
         row = admin.change_day(_runtime().engine, CLI_ACTOR, clock.now(), day.date(),
@@ -271,7 +264,6 @@ def calendar_set(day: Any, kind: str, name: str | None, source: str) -> None:
 @click.option("--year", type=_YEAR, required=True)
 def calendar_list(year: int) -> None:
     """The year's exception days and its number of working days."""
-    from service.rules import admin
 
     cal = admin.year_calendar(_runtime().engine, year)
     for d in cal["items"]:
@@ -289,7 +281,6 @@ COMMANDS = (report, rules, calendar, scorecard, pilots)
 def report_agency_bulletin(year: int, period: int) -> None:
     """Publish the bulletin (通报) of agencies' report quality for a period that is over; a published one is
     printed as it was published."""
-    from service import db
     from service.libraries import bulletins
 
     rt = _runtime()

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from service import clock
+from service import clock, logging_setup
 from service.engine import engine_clock
 from service.runtime import Runtime
-from workers import jobs, notify, timers
+from workers import calendar_jobs, jobs, notify, timers
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -107,7 +107,6 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
     """
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from workers import calendar_jobs
 
     owner = worker_name()
     scheduler = BlockingScheduler(timezone="UTC")
@@ -140,7 +139,6 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
 
 def configure_logging() -> None:
     """The worker's console: what each pass did at INFO; the engine's per-task lines only with JIXIAO_ENGINE_LOG."""
-    from service import logging_setup
 
     logging_setup.console(logging.INFO)
     # APScheduler logs every job it adds and every 5-second pass at INFO; the worker logs its schedule and what

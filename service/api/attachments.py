@@ -8,8 +8,9 @@ from flask import Response, request, send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from service import policy
 from service.api import runtime
-from service.api.blueprint import Blueprint, changes_anything, principal, requires
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented, problem
 from service.api.schemas import PageArgs, UTCDateTime, page_schema
 from service.attachments import queries as q
@@ -90,7 +91,7 @@ class TaskAttachments(MethodView):
         """The evidence uploaded to a task (active ones by default), for whoever may see the task."""
         return q.list_for_task(runtime().engine, task_id, principal(), **args)
 
-    @requires(allows=changes_anything, message="auditors read and change nothing")
+    @requires(policy.CHANGE_ANYTHING)
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": AttachmentUploadSchema}}, "required": True})
     @blp.response(201, AttachmentSchema)
     @errors_documented(blp, 403, 404, 409, 413, 415, 422)
@@ -124,7 +125,7 @@ class AttachmentContent(MethodView):
             response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response
 
-    @requires(allows=changes_anything, message="auditors read and change nothing")
+    @requires(policy.CHANGE_ANYTHING)
     @blp.response(200, AttachmentSchema)
     @errors_documented(blp, 403, 404, 409)
     def delete(self, attachment_id: str) -> dict[str, Any]:

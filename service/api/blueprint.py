@@ -1,18 +1,17 @@
 """The API's blueprints: bearer-token authentication, permission before input, strict JSON bodies, path ids
 checked before any lookup.
 
-Permission before validation: an operation restricted as a whole (to some roles, or to callers a rule admits)
-says so with `@requires`; a before-request hook checks it after authentication and before flask-smorest's
-`@blp.arguments` parses the body or query, so a forbidden caller gets 403 whatever they send, never a 422 that
-would tell them how to shape a request they may not make.
+Permission before validation: an operation restricted as a whole says so with `@requires(action)`, naming the
+action of service/policy.py whose rule admits its callers; a before-request hook checks it after authentication
+and before flask-smorest's `@blp.arguments` parses the body or query, so a forbidden caller gets 403 whatever
+they send, never a 422 that would tell them how to shape a request they may not make.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask_smorest
@@ -24,8 +23,9 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from service import clock
 from service.api.schemas import unstorable
 from service.domain.roles import Principal
-from service.errors import Forbidden, NotFound, Unauthorized
+from service.errors import NotFound, Unauthorized
 from service.people.tokens import principal_for_token
+from service.policy import Action, require
 
 MAX_JSON_DEPTH = 64
 
@@ -113,39 +113,21 @@ class Blueprint(flask_smorest.Blueprint):
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
-Rule = Callable[[Principal, Mapping[str, Any]], bool]  # (caller, path values) → allowed?
 
 
-@dataclass(frozen=True)
-class Requirement:
-    """Who may call an operation at all (finer checks, e.g. on one instance, stay in the domain)."""
-
-    allows: Rule
-    message: str
-
-
-def changes_anything(p: Principal, _args: Mapping[str, Any]) -> bool:
-    """The rule of every operation that changes something: auditors read and change nothing."""
-    return not p.read_only
-
-
-def requires(*roles: str, allows: Rule | None = None, message: str) -> Callable[[F], F]:
-    """Restrict an operation to holders of one of `roles`, or to callers `allows` admits (given the path values).
+def requires(action: Action) -> Callable[[F], F]:
+    """Restrict an operation to the callers the policy's `action` admits (given the path values).
 
     Checked before the body and query are parsed (see the module's docstring); document 403 on the operation.
     """
-    if bool(roles) == (allows is not None):
-        raise TypeError("requires() takes roles or a rule: exactly one of them")
-    rule: Rule = allows or (lambda p, _args: p.has(*roles))
-
     def decorator(func: F) -> F:
-        func.jixiao_requires = Requirement(rule, message)  # type: ignore[attr-defined]
+        func.jixiao_requires = action  # type: ignore[attr-defined]
         return func
 
     return decorator
 
 
-def requirement(view: Any, method: str) -> Requirement | None:
+def requirement(view: Any, method: str) -> Action | None:
     """The `@requires` of the operation that `view` (a registered view function) serves for `method`."""
     view_class = getattr(view, "view_class", None)
     name = "get" if method.lower() == "head" else method.lower()
@@ -182,8 +164,8 @@ def _authorize() -> None:
     if request.method == "OPTIONS":
         return
     needed = requirement(current_app.view_functions.get(request.endpoint or ""), request.method)
-    if needed is not None and not needed.allows(principal(), request.view_args or {}):
-        raise Forbidden(needed.message)
+    if needed is not None:
+        require(principal(), needed, request.view_args or {})
 
 
 def _no_unstorable_path_values() -> None:

@@ -12,13 +12,12 @@ from typing import Any, TypeVar
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service import clock, db
+from service import clock, db, policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import UTCDateTime
 from service.cycle import disclosures
-from service.domain.roles import ADMINISTRATOR, FINANCE_REVIEWER
 from service.libraries import bulletins
 from service.queries import dashboard as dq
 
@@ -81,7 +80,7 @@ class AgencyBulletin(MethodView):
         """A published bulletin of agencies' report quality: agencies, their rated reports, mean score, rank."""
         return _read(bulletins.get, args["year"], args["period"])
 
-    @requires(FINANCE_REVIEWER, ADMINISTRATOR, message="the finance bureau publishes the agency bulletin")
+    @requires(policy.PUBLISH_BULLETIN)
     @blp.arguments(BulletinArgs)
     @blp.response(201, BulletinSchema)
     @errors_documented(blp, 400, 403, 404, 409)

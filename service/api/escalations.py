@@ -7,13 +7,13 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from service import policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.escalation_schemas import facts_schema
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCDateTime, page_schema
 from service.domain.escalation_kinds import DECISIONS
-from service.domain.roles import ESCALATION_DECIDERS
 from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
 from service.queries import escalation_facts
 from service.queries import escalations as q
@@ -42,7 +42,7 @@ class EscalationSchema(Schema):
     element_id = fields.String(required=True)
     task_id = fields.String(allow_none=True)
     state = fields.String(required=True, validate=validate.OneOf(("open", "resolved")))
-    level = fields.String(required=True, validate=validate.OneOf(("supervisor", "leadership")),
+    level = fields.String(required=True, validate=validate.OneOf((policy.SUPERVISOR_LEVEL, policy.LEADERSHIP_LEVEL)),
                           metadata={"description": "who decides: the supervisors, or the bureau's leadership (局领导)"})
     escalated_at = UTCDateTime(allow_none=True)
     escalated_by = fields.String(allow_none=True)
@@ -130,7 +130,7 @@ class EscalationFacts(MethodView):
 
 @blp.route("/<int:escalation_id>/resolve")
 class EscalationResolve(MethodView):
-    @requires(*ESCALATION_DECIDERS, message="only supervisors and the bureau's leadership decide escalations")
+    @requires(policy.DECIDE_ESCALATION)
     @blp.arguments(DecisionSchema)
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)
@@ -149,7 +149,7 @@ class EscalationResolve(MethodView):
 
 @blp.route("/<int:escalation_id>/dismiss")
 class EscalationDismiss(MethodView):
-    @requires(*ESCALATION_DECIDERS, message="only supervisors and the bureau's leadership decide escalations")
+    @requires(policy.DECIDE_ESCALATION)
     @blp.arguments(DismissSchema)
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)
@@ -160,7 +160,7 @@ class EscalationDismiss(MethodView):
 
 @blp.route("/<int:escalation_id>/escalate")
 class EscalationEscalate(MethodView):
-    @requires(*ESCALATION_DECIDERS, message="only supervisors hand escalations up")
+    @requires(policy.ASK_TO_HAND_UP)
     @blp.arguments(EscalateSchema)
     @blp.response(200, EscalationSchema)
     @errors_documented(blp, 400, 403, 404, 409)

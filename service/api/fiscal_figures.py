@@ -13,13 +13,12 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service import clock
+from service import clock, policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import Text, UTCDateTime
 from service.cycle import fiscal_figures as commands
-from service.domain.roles import ADMINISTRATOR, BUREAU_WIDE, FINANCE_REVIEWER
 from service.errors import InvalidInput
 from service.queries import fiscal_figures as queries
 from service.rules.store import LEVELS
@@ -27,8 +26,6 @@ from service.rules.store import LEVELS
 blp = Blueprint("fiscal_figures", __name__, url_prefix="/api/fiscal-figures",
                 description="Public spending and 民生 spending per fiscal year and level")
 
-_READERS = "the fiscal figures are for the finance bureau's users"
-_WRITERS = "only finance reviewers and administrators enter the fiscal figures"
 
 
 class FigureSchema(Schema):
@@ -69,7 +66,7 @@ def year_level(year: int, level: str) -> tuple[int, str]:
 
 @blp.route("")
 class Figures(MethodView):
-    @requires(*BUREAU_WIDE, message=_READERS)
+    @requires(policy.READ_FISCAL_FIGURES)
     @blp.response(200, FigureList)
     @errors_documented(blp, 403)
     def get(self) -> dict[str, Any]:
@@ -79,14 +76,14 @@ class Figures(MethodView):
 
 @blp.route("/<int:year>/<string:level>")
 class Figure(MethodView):
-    @requires(*BUREAU_WIDE, message=_READERS)
+    @requires(policy.READ_FISCAL_FIGURES)
     @blp.response(200, FigureSchema)
     @errors_documented(blp, 403, 404, 422)
     def get(self, year: int, level: str) -> dict[str, Any]:
         """The level's public spending and 民生 spending of a fiscal year (404 while not entered)."""
         return queries.figure(runtime().engine, *year_level(year, level))
 
-    @requires(ADMINISTRATOR, FINANCE_REVIEWER, message=_WRITERS)
+    @requires(policy.ENTER_FISCAL_FIGURES)
     @blp.arguments(FigureEntrySchema)
     @blp.response(200, FigureSchema)
     @errors_documented(blp, 400, 403, 404)

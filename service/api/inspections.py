@@ -7,27 +7,22 @@ The bureau's roles read every inspection; a department's staff and head read tho
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from service import policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.cycle.inspections import STATUSES
-from service.domain.roles import DEPARTMENT_HEAD, DEPARTMENT_STAFF, Principal
 from service.queries import inspections as iq
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/inspections",
                 description="Financial supervision inspections (绩效监督检查)")
 
-_READERS = "inspections are read by the finance bureau and by the inspected department's staff and head"
 
-
-def _reader(p: Principal, _args: Mapping[str, Any]) -> bool:
-    return p.sees_all_departments or p.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD)
 
 
 class InspectionArgs(Schema):
@@ -97,7 +92,7 @@ class InspectionListSchema(Schema):
 
 @blp.route("")
 class Inspections(MethodView):
-    @requires(allows=_reader, message=_READERS)
+    @requires(policy.READ_INSPECTIONS)
     @blp.arguments(InspectionArgs, location="query")
     @blp.response(200, InspectionListSchema)
     @errors_documented(blp, 403, 422)
@@ -109,7 +104,7 @@ class Inspections(MethodView):
 
 @blp.route("/<int:inspection_id>")
 class InspectionDetail(MethodView):
-    @requires(allows=_reader, message=_READERS)
+    @requires(policy.READ_INSPECTIONS)
     @blp.response(200, InspectionDetailSchema)
     @errors_documented(blp, 403, 404)
     def get(self, inspection_id: int) -> dict[str, Any]:

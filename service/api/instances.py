@@ -7,12 +7,11 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from service import policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCDateTime, page_schema
-from service.domain.roles import SUPERVISORS
-from service.engine.access import may_start_processes
 from service.engine.commands import Resume, Suspend, Terminate
 from service.queries import instances as q
 
@@ -70,7 +69,7 @@ class Instances(MethodView):
         """The instances you may see, newest first, filtered by process, department, status or business key."""
         return q.list_instances(runtime().engine, viewer=principal(), **args)
 
-    @requires(allows=lambda p, _args: may_start_processes(p), message="your roles do not allow starting processes")
+    @requires(policy.START_PROCESSES)
     @blp.arguments(StartSchema)
     @blp.response(201, InstanceDetailSchema)
     @errors_documented(blp, 400, 403, 404)
@@ -123,7 +122,7 @@ class InstanceHistory(MethodView):
 
 def _command_view(name: str, command: type[Suspend | Resume | Terminate], doc: str) -> None:
     class _View(MethodView):
-        @requires(*SUPERVISORS, message="only supervisors and administrators suspend, resume or terminate instances")
+        @requires(policy.CHANGE_LIFECYCLE)
         @blp.arguments(ReasonSchema, required=False)
         @blp.response(200, InstanceDetailSchema)
         @errors_documented(blp, 400, 403, 404, 409)

@@ -7,11 +7,11 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from service import policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import PageArgs, UTCDateTime, page_schema
-from service.domain.roles import ADMINISTRATOR, SUPERVISOR
 from service.engine import incidents
 
 blp = Blueprint("jobs", __name__, url_prefix="/api", description="Background jobs and incidents")
@@ -40,7 +40,7 @@ class JobFilter(PageArgs):
 
 @blp.route("/jobs")
 class Jobs(MethodView):
-    @requires(ADMINISTRATOR, SUPERVISOR, message="jobs and incidents are for administrators and supervisors")
+    @requires(policy.READ_INCIDENTS)
     @blp.arguments(JobFilter, location="query")
     @blp.response(200, page_schema(JobSchema, "JobPage"))
     @errors_documented(blp, 403)
@@ -51,7 +51,7 @@ class Jobs(MethodView):
 
 @blp.route("/incidents")
 class Incidents(MethodView):
-    @requires(ADMINISTRATOR, SUPERVISOR, message="jobs and incidents are for administrators and supervisors")
+    @requires(policy.READ_INCIDENTS)
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(JobSchema, "IncidentPage"))
     @errors_documented(blp, 403)
@@ -62,7 +62,7 @@ class Incidents(MethodView):
 
 @blp.route("/incidents/<int:job_id>/retry")
 class IncidentRetry(MethodView):
-    @requires(ADMINISTRATOR, message="only administrators retry incidents")
+    @requires(policy.RETRY_INCIDENTS)
     @blp.response(200, JobSchema)
     @errors_documented(blp, 403, 404)
     def post(self, job_id: int) -> dict[str, Any]:

@@ -3,19 +3,18 @@ departments propose individual indicators, the bureau confirms them, administrat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, post_load, validate
 
-from service import clock, db
+from service import clock, db, policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONBoolean, PageArgs, Text, UTCDateTime, page_schema
 from service.cycle.projects import SECTORS
-from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.libraries import agencies, experts, indicators, supervision
 
 blp = Blueprint("libraries", __name__, url_prefix="/api/libraries",
@@ -36,12 +35,7 @@ def _write(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(conn, *args, **kwargs)
 
 
-_KEEPERS = "only administrators keep the libraries"
 
-
-def _proposer(p: Principal, _args: Mapping[str, Any]) -> bool:
-    """A department's staff or head proposes its individual indicators."""
-    return p.department_id is not None and (DEPARTMENT_STAFF in p.roles or DEPARTMENT_HEAD in p.roles)
 
 
 def _keeper() -> str | None:
@@ -111,7 +105,7 @@ class Indicators(MethodView):
         """Indicators of the library: by sector (general ones included), category, level, name."""
         return _read(indicators.list_indicators, viewer=principal().department_id, **args)
 
-    @requires(allows=_proposer, message="a department's staff or head proposes its individual indicators")
+    @requires(policy.PROPOSE_INDICATORS)
     @blp.arguments(ProposalSchema)
     @blp.response(201, IndicatorSchema)
     @errors_documented(blp, 400, 403)
@@ -122,7 +116,7 @@ class Indicators(MethodView):
 
 @blp.route("/indicators/<string:code>/confirm")
 class IndicatorConfirm(MethodView):
-    @requires(FINANCE_REVIEWER, ADMINISTRATOR, message="the finance bureau confirms individual indicators")
+    @requires(policy.CONFIRM_INDICATORS)
     @blp.response(200, IndicatorSchema)
     @errors_documented(blp, 403, 404)
     def post(self, code: str) -> dict[str, Any]:
@@ -192,7 +186,7 @@ class Experts(MethodView):
         """Experts of the library, with their reviews in the fiscal year."""
         return _read(experts.list_experts, fiscal_year=_year(args), viewer=principal().department_id, **args)
 
-    @requires(ADMINISTRATOR, message=_KEEPERS)
+    @requires(policy.KEEP_LIBRARIES)
     @blp.arguments(NewExpertSchema)
     @blp.response(201, ExpertSchema)
     @errors_documented(blp, 400, 403)
@@ -203,7 +197,7 @@ class Experts(MethodView):
 
 @blp.route("/experts/<int:expert_id>")
 class ExpertView(MethodView):
-    @requires(ADMINISTRATOR, message=_KEEPERS)
+    @requires(policy.KEEP_LIBRARIES)
     @blp.arguments(ExpertChangeSchema)
     @blp.response(200, ExpertSchema)
     @errors_documented(blp, 400, 403, 404)
@@ -249,7 +243,7 @@ class ExpertEngagements(MethodView):
 
 @blp.route("/expert-engagements/<string:project_id>/<int:expert_id>")
 class ExpertEngagementRating(MethodView):
-    @requires(FINANCE_REVIEWER, message="the finance reviewer rates an expert's engagement")
+    @requires(policy.RATE_EXPERTS)
     @blp.arguments(RatingSchema)
     @blp.response(200, EngagementSchema)
     @errors_documented(blp, 400, 403, 404)
@@ -301,7 +295,7 @@ class Agencies(MethodView):
         """Agencies of the library with their average rating and commissions in the fiscal year."""
         return _read(agencies.list_agencies, fiscal_year=_year(args), viewer=principal().department_id, **args)
 
-    @requires(ADMINISTRATOR, message=_KEEPERS)
+    @requires(policy.KEEP_LIBRARIES)
     @blp.arguments(NewAgencySchema)
     @blp.response(201, AgencySchema)
     @errors_documented(blp, 400, 403)
@@ -312,7 +306,7 @@ class Agencies(MethodView):
 
 @blp.route("/agencies/<int:agency_id>")
 class AgencyView(MethodView):
-    @requires(ADMINISTRATOR, message=_KEEPERS)
+    @requires(policy.KEEP_LIBRARIES)
     @blp.arguments(AgencyChangeSchema)
     @blp.response(200, AgencySchema)
     @errors_documented(blp, 400, 403, 404)

@@ -7,8 +7,9 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from service import policy
 from service.api import runtime
-from service.api.blueprint import Blueprint, changes_anything, principal, requires
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, Text
 from service.engine import messages
@@ -35,7 +36,7 @@ class DeliveredSchema(Schema):
 
 @blp.route("")
 class Messages(MethodView):
-    @requires(allows=changes_anything, message="auditors read and change nothing")
+    @requires(policy.CHANGE_ANYTHING)
     @blp.arguments(MessageSchema)
     @blp.response(200, DeliveredSchema)
     @errors_documented(blp, 400, 403, 404)

@@ -7,12 +7,13 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from service import policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONBoolean, PageArgs, Text, UTCDateTime, page_schema
 from service.cycle.projects import SECTORS
-from service.domain.roles import ADMINISTRATOR, ROLES
+from service.domain.roles import ROLES
 from service.people import directory
 
 blp = Blueprint("people", __name__, url_prefix="/api", description="Departments, users and roles")
@@ -20,7 +21,6 @@ blp = Blueprint("people", __name__, url_prefix="/api", description="Departments,
 _ROLE = validate.OneOf(sorted(ROLES))
 
 
-_ADMINS = "only administrators manage people"
 
 
 class RoleSchema(Schema):
@@ -102,7 +102,7 @@ class Departments(MethodView):
         """Departments, the finance bureau and district bureaus."""
         return {"items": directory.list_departments(runtime().engine, args.get("level"))}
 
-    @requires(ADMINISTRATOR, message=_ADMINS)
+    @requires(policy.ADMINISTER_PEOPLE)
     @blp.arguments(DepartmentSchema)
     @blp.response(200, DepartmentSchema)
     @errors_documented(blp, 400, 403)
@@ -114,7 +114,7 @@ class Departments(MethodView):
 
 @blp.route("/users")
 class Users(MethodView):
-    @requires(ADMINISTRATOR, message=_ADMINS)
+    @requires(policy.ADMINISTER_PEOPLE)
     @blp.arguments(UserFilter, location="query")
     @blp.response(200, page_schema(UserSchema, "UserPage"))
     @errors_documented(blp, 403)
@@ -122,7 +122,7 @@ class Users(MethodView):
         """Users with their roles (administrators)."""
         return directory.list_users(runtime().engine, **args)
 
-    @requires(ADMINISTRATOR, message=_ADMINS)
+    @requires(policy.ADMINISTER_PEOPLE)
     @blp.arguments(NewUserSchema)
     @blp.response(201, UserSchema)
     @errors_documented(blp, 400, 403, 409)
@@ -133,15 +133,14 @@ class Users(MethodView):
 
 @blp.route("/users/<string:username>")
 class UserView(MethodView):
-    @requires(allows=lambda p, args: p.has(ADMINISTRATOR) or p.username == args.get("username"),
-              message="only administrators read other users")
+    @requires(policy.READ_USER)
     @blp.response(200, UserSchema)
     @errors_documented(blp, 403, 404)
     def get(self, username: str) -> dict[str, Any]:
         """A user (administrators, or the user themself)."""
         return directory.get_user(runtime().engine, username)
 
-    @requires(ADMINISTRATOR, message=_ADMINS)
+    @requires(policy.ADMINISTER_PEOPLE)
     @blp.arguments(UserChangeSchema)
     @blp.response(200, UserSchema)
     @errors_documented(blp, 400, 403, 404)

@@ -8,11 +8,11 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
+from service import policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import PageArgs, UTCDateTime, page_schema
-from service.domain.roles import PROCESS_DESIGNER
 from service.engine import deploy as deployment
 from service.errors import InvalidInput, InvalidModel
 from service.queries import process_models as q
@@ -63,7 +63,6 @@ class ProcessModelDetailSchema(ProcessModelSchema):
     versions = fields.List(fields.Nested(VersionSchema), required=True)
 
 
-_DESIGNERS = "only process designers validate and deploy process models"
 
 
 def _uploaded_files() -> dict[str, bytes]:
@@ -90,7 +89,7 @@ class ProcessModels(MethodView):
         """The latest version of every deployed process."""
         return q.list_latest(runtime().engine, args["page"], args["per_page"])
 
-    @requires(PROCESS_DESIGNER, message=_DESIGNERS)
+    @requires(policy.DEPLOY_MODELS)
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
     @blp.response(201, DeploymentSchema)
     @blp.alt_response(200, schema=DeploymentSchema, description="identical files were already deployed")
@@ -106,7 +105,7 @@ class ProcessModels(MethodView):
 
 @blp.route("/validate")
 class Validate(MethodView):
-    @requires(PROCESS_DESIGNER, message=_DESIGNERS)
+    @requires(policy.DEPLOY_MODELS)
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
     @blp.response(200, ValidationResultSchema)
     @errors_documented(blp, 403, 413, 422)

@@ -8,14 +8,13 @@ administrators. Departmental users, experts, agencies and process designers get 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service import clock, db
+from service import clock, db, policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.escalation_schemas import EscalationCountsSchema
@@ -23,7 +22,6 @@ from service.api.problems import errors_documented
 from service.api.projects import BudgetAdjustmentSchema
 from service.api.schemas import UTCDateTime
 from service.domain.coverage import MEASURED, MEASURES, NOT_ENTERED, NOT_RISING, RISING, as_dict
-from service.domain.roles import ADMINISTRATOR, DEPARTMENT_HEAD, DEPARTMENT_STAFF, FINANCE_REVIEWER, Principal
 from service.domain.scorecard import DIMENSIONS
 from service.queries import dashboard as dq
 from service.queries import escalations as escalation_queries
@@ -135,16 +133,12 @@ class BudgetAdjustmentTotalsSchema(Schema):
     items = fields.List(fields.Nested(BudgetAdjustmentLineSchema), required=True)
 
 
-_BUREAU_READERS = "this report is for the finance bureau's reviewers, supervisors and auditors"
 
-
-def _bureau_reader(p: Principal, _args: Mapping[str, Any]) -> bool:
-    return p.sees_all_departments
 
 
 @blp.route("/coverage")
 class Coverage(MethodView):
-    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
+    @requires(policy.READ_BUREAU_REPORTS)
     @blp.arguments(CoverageArgs, location="query")
     @blp.response(200, CoverageSchema)
     @errors_documented(blp, 403)
@@ -157,7 +151,7 @@ class Coverage(MethodView):
 
 @blp.route("/budget-adjustments")
 class BudgetAdjustments(MethodView):
-    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
+    @requires(policy.READ_BUREAU_REPORTS)
     @blp.arguments(AdjustmentArgs, location="query")
     @blp.response(200, BudgetAdjustmentTotalsSchema)
     @errors_documented(blp, 403)
@@ -321,12 +315,11 @@ _CSV = {"description": "the ranked table as CSV (UTF-8 with BOM)",
         "content": {"text/csv": {"schema": {"type": "string"}}}}
 
 
-_CHANGERS = "launching evaluations and choosing pilots is for administrators and finance reviewers"
 
 
 @blp.route("/scorecard")
 class ScorecardTable(MethodView):
-    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
+    @requires(policy.READ_BUREAU_REPORTS)
     @blp.arguments(ScorecardArgs, location="query")
     @blp.response(200, ScorecardTableSchema)
     @errors_documented(blp, 403)
@@ -335,7 +328,7 @@ class ScorecardTable(MethodView):
         previous year (scored departments are ranked; the others show their measured indicators so far)."""
         return sq.report_dict(sq.scorecard_report(runtime().engine, args["year"], args["level"], clock.now()))
 
-    @requires(ADMINISTRATOR, FINANCE_REVIEWER, message=_CHANGERS)
+    @requires(policy.LAUNCH_EVALUATIONS)
     @blp.arguments(ScorecardArgs, location="query")
     @blp.response(200, ScorecardLaunchSchema)
     @errors_documented(blp, 403)
@@ -348,7 +341,7 @@ class ScorecardTable(MethodView):
 
 @blp.route("/scorecard.csv")
 class ScorecardCsv(MethodView):
-    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
+    @requires(policy.READ_BUREAU_REPORTS)
     @blp.arguments(ScorecardArgs, location="query")
     @blp.doc(responses={"200": _CSV})
     @errors_documented(blp, 403)
@@ -362,8 +355,7 @@ class ScorecardCsv(MethodView):
 
 @blp.route("/scorecard/<string:department_id>")
 class ScorecardDetail(MethodView):
-    @requires(allows=lambda p, _args: p.sees_all_departments or p.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD),
-              message="scorecards are read by the bureau and by each department's staff and head")
+    @requires(policy.READ_SCORECARDS)
     @blp.arguments(DetailArgs, location="query")
     @blp.response(200, ScorecardDetailSchema)
     @errors_documented(blp, 403, 404)
@@ -377,7 +369,7 @@ class ScorecardDetail(MethodView):
 
 @blp.route("/pilots")
 class Pilots(MethodView):
-    @requires(ADMINISTRATOR, FINANCE_REVIEWER, message=_CHANGERS)
+    @requires(policy.LAUNCH_EVALUATIONS)
     @blp.arguments(ScorecardArgs, location="query")
     @blp.response(200, PilotsSchema)
     @errors_documented(blp, 403)
@@ -435,7 +427,7 @@ class PerformanceReportArgs(Schema):
 
 @blp.route("/performance-reports")
 class PerformanceReports(MethodView):
-    @requires(allows=_bureau_reader, message=_BUREAU_READERS)
+    @requires(policy.READ_BUREAU_REPORTS)
     @blp.arguments(PerformanceReportArgs, location="query")
     @blp.response(200, PerformanceReportListSchema)
     @errors_documented(blp, 403)

@@ -16,22 +16,19 @@ from zoneinfo import ZoneInfo
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service import clock
+from service import clock, policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import Text, UTCDateTime, unstorable
-from service.domain.roles import ADMINISTRATOR, BUREAU_WIDE, PROCESS_DESIGNER
 from service.errors import InvalidInput
 from service.rules import admin
 
 blp = Blueprint("rules", __name__, url_prefix="/api", description="Rule rows and the working-day calendar")
 
 YEARS = validate.Range(min=2000, max=2100)
-BUREAU_READERS = BUREAU_WIDE | {PROCESS_DESIGNER}
 
 
-_ADMINS = "only administrators change rules and the calendar"
 
 
 class JSONValue(fields.Raw):
@@ -110,7 +107,7 @@ def calendar_day(text: str) -> date:
 
 @blp.route("/rules")
 class Rules(MethodView):
-    @requires(*BUREAU_READERS, message="the rule rows are for the finance bureau's users")
+    @requires(policy.READ_RULES)
     @blp.arguments(RuleFilter, location="query")
     @blp.response(200, RuleList)
     @errors_documented(blp, 403)
@@ -118,7 +115,7 @@ class Rules(MethodView):
         """Rule rows (bureau users): all of them, or with ?year= the ones in force that year."""
         return {"items": admin.list_rules(runtime().engine, args.get("year"))}
 
-    @requires(ADMINISTRATOR, message=_ADMINS)
+    @requires(policy.CHANGE_RULES)
     @blp.arguments(RuleChangeSchema)
     @blp.response(200, RuleSchema)
     @errors_documented(blp, 400, 403)
@@ -140,7 +137,7 @@ class Calendar(MethodView):
 
 @blp.route("/calendar/<string:day>")
 class CalendarDay(MethodView):
-    @requires(ADMINISTRATOR, message=_ADMINS)
+    @requires(policy.CHANGE_RULES)
     @blp.arguments(DayChangeSchema)
     @blp.response(200, DaySchema)
     @errors_documented(blp, 400, 403)

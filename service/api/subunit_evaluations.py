@@ -8,27 +8,22 @@ department's unit: 403, nothing changes); the head of the evaluating department 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service import clock
+from service import clock, policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import Text, UTCDateTime
 from service.cycle import subunit_evaluations as commands
-from service.domain.roles import BUREAU_WIDE, DEPARTMENT_HEAD, DEPARTMENT_STAFF, Principal
 from service.queries import subunit_evaluations as queries
 
 blp = Blueprint("subunit_evaluations", __name__, url_prefix="/api/subunit-evaluations",
                 description="Whole-department evaluations of sub-units by their own department")
 
-_READERS = "sub-unit evaluations are read by the bureau and the departments concerned"
-_OPENERS = "a department's staff or head opens the evaluation of one of its own sub-units"
-_GRADERS = "only the head of the evaluating department records the grade"
 
 
 class SubunitEvaluationSchema(Schema):
@@ -72,13 +67,10 @@ class YearQuery(Schema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
 
 
-def _readers(p: Principal, _args: Mapping[str, Any]) -> bool:
-    return p.has(*BUREAU_WIDE, DEPARTMENT_STAFF, DEPARTMENT_HEAD)
-
 
 @blp.route("")
 class SubunitEvaluations(MethodView):
-    @requires(allows=_readers, message=_READERS)
+    @requires(policy.READ_SUBUNIT_EVALUATIONS)
     @blp.arguments(YearQuery, location="query")
     @blp.response(200, SubunitEvaluationList)
     @errors_documented(blp, 400, 403)
@@ -86,7 +78,7 @@ class SubunitEvaluations(MethodView):
         """The sub-unit evaluations you may see (the bureau: all; a department: its own and its units')."""
         return {"items": queries.list_evaluations(runtime().engine, principal(), query.get("year"))}
 
-    @requires(DEPARTMENT_STAFF, DEPARTMENT_HEAD, message=_OPENERS)
+    @requires(policy.OPEN_SUBUNIT_EVALUATIONS)
     @blp.arguments(OpenSchema)
     @blp.response(201, SubunitEvaluationSchema)
     @errors_documented(blp, 400, 403, 409, 422)
@@ -99,7 +91,7 @@ class SubunitEvaluations(MethodView):
 
 @blp.route("/<int:evaluation_id>")
 class SubunitEvaluation(MethodView):
-    @requires(allows=_readers, message=_READERS)
+    @requires(policy.READ_SUBUNIT_EVALUATIONS)
     @blp.response(200, SubunitEvaluationSchema)
     @errors_documented(blp, 403, 404)
     def get(self, evaluation_id: int) -> dict[str, Any]:
@@ -109,7 +101,7 @@ class SubunitEvaluation(MethodView):
 
 @blp.route("/<int:evaluation_id>/grade")
 class SubunitGrade(MethodView):
-    @requires(DEPARTMENT_HEAD, message=_GRADERS)
+    @requires(policy.GRADE_SUBUNIT_EVALUATIONS)
     @blp.arguments(GradeSchema)
     @blp.response(200, SubunitEvaluationSchema)
     @errors_documented(blp, 400, 403, 404, 409, 422)

@@ -7,12 +7,11 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service import clock
+from service import clock, policy
 from service.api import runtime
-from service.api.blueprint import Blueprint, changes_anything, principal, requires
+from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import JSONObject, PageArgs, Text, UTCAwareDateTime, UTCDateTime, page_schema
-from service.domain.roles import SUPERVISORS
 from service.engine.commands import Claim, Delegate, Reassign, Unclaim
 from service.queries import tasks as q
 
@@ -102,7 +101,7 @@ class TaskView(MethodView):
 
 @blp.route("/<string:task_id>/complete")
 class TaskComplete(MethodView):
-    @requires(allows=changes_anything, message="auditors read and change nothing")
+    @requires(policy.CHANGE_ANYTHING)
     @blp.arguments(CompleteSchema)
     @blp.response(200, TaskDetailSchema)
     @errors_documented(blp, 400, 403, 404, 409)
@@ -134,8 +133,8 @@ def _task_command(name: str, make: Any, body_schema: type[Schema] | None, doc: s
 
     if body_schema is not None:
         _View.post = blp.arguments(body_schema)(_View.post)  # type: ignore[method-assign]
-    _View.post = (requires(*SUPERVISORS, message="only supervisors reassign tasks") if name == "reassign"  # type: ignore[method-assign]
-                  else requires(allows=changes_anything, message="auditors read and change nothing"))(_View.post)
+    _View.post = (requires(policy.REASSIGN_TASKS) if name == "reassign"  # type: ignore[method-assign]
+                  else requires(policy.CHANGE_ANYTHING))(_View.post)
     _View.post.__doc__ = doc
     _View.__name__ = f"Task{name.title()}"
     blp.route(f"/<string:task_id>/{name}")(_View)

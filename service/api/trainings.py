@@ -7,19 +7,17 @@ GET /api/reports/coverage, and departments' attendance scores the comprehensive 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service import clock, db
+from service import clock, db, policy
 from service.api import runtime
 from service.api.blueprint import Blueprint, principal, requires
 from service.api.problems import errors_documented
 from service.api.schemas import Text
 from service.cycle import trainings
-from service.domain.roles import ADMINISTRATOR, FINANCE_REVIEWER, Principal
 from service.domain.training import GROUPS
 from service.queries import trainings as tq
 
@@ -27,12 +25,7 @@ blp = Blueprint("trainings", __name__, url_prefix="/api/trainings",
                 description="Training sessions and attendance (the plan 三(四))")
 
 _LEVEL = validate.OneOf(("municipal", "district"))
-_RECORDERS = "administrators and finance reviewers record training sessions and attendance"
-_READERS = "training records are for the finance bureau's roles that see every department"
 
-
-def _reader(p: Principal, _args: Mapping[str, Any]) -> bool:
-    return p.sees_all_departments
 
 
 class AttendanceSchema(Schema):
@@ -86,7 +79,7 @@ class AttendanceListSchema(Schema):
 
 @blp.route("")
 class Sessions(MethodView):
-    @requires(allows=_reader, message=_READERS)
+    @requires(policy.READ_TRAININGS)
     @blp.arguments(SessionFilter, location="query")
     @blp.response(200, SessionListSchema)
     @errors_documented(blp, 403)
@@ -95,7 +88,7 @@ class Sessions(MethodView):
         with db.read(runtime().engine) as conn:
             return {"items": tq.list_sessions(conn, **args)}
 
-    @requires(FINANCE_REVIEWER, ADMINISTRATOR, message=_RECORDERS)
+    @requires(policy.RECORD_TRAININGS)
     @blp.arguments(SessionInput)
     @blp.response(201, SessionSchema)
     @errors_documented(blp, 400, 403, 422)
@@ -108,7 +101,7 @@ class Sessions(MethodView):
 
 @blp.route("/<int:session_id>")
 class Session(MethodView):
-    @requires(allows=_reader, message=_READERS)
+    @requires(policy.READ_TRAININGS)
     @blp.response(200, SessionSchema)
     @errors_documented(blp, 403, 404)
     def get(self, session_id: int) -> dict[str, Any]:
@@ -119,7 +112,7 @@ class Session(MethodView):
 
 @blp.route("/<int:session_id>/attendance")
 class Attendance(MethodView):
-    @requires(allows=_reader, message=_READERS)
+    @requires(policy.READ_TRAININGS)
     @blp.response(200, AttendanceListSchema)
     @errors_documented(blp, 403, 404)
     def get(self, session_id: int) -> dict[str, Any]:
@@ -127,7 +120,7 @@ class Attendance(MethodView):
         with db.read(runtime().engine) as conn:
             return {"items": tq.get_session(conn, session_id)["attendance"]}
 
-    @requires(FINANCE_REVIEWER, ADMINISTRATOR, message=_RECORDERS)
+    @requires(policy.RECORD_TRAININGS)
     @blp.arguments(AttendanceInput)
     @blp.response(201, AttendanceSchema)
     @errors_documented(blp, 400, 403, 404, 422)

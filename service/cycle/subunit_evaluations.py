@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from service import clock, db
+from service import clock, db, policy
 from service.domain.grades import grade, round_score
-from service.domain.roles import DEPARTMENT_HEAD, DEPARTMENT_STAFF, Principal
+from service.domain.roles import Principal
 from service.engine.audit import append_global
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from service.models import Department, SubunitEvaluation
@@ -36,8 +36,7 @@ def _get(conn: Connection, evaluation_id: int) -> dict[str, Any]:
 def open_evaluation(engine: Engine, actor: Principal, now: datetime, *, unit_id: str, fiscal_year: int,
                     scope: str) -> dict[str, Any]:
     """The actor's department opens the whole-department evaluation of its sub-unit `unit_id` for `fiscal_year`."""
-    if not actor.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD) or actor.department_id is None:
-        raise Forbidden("a department's staff or head evaluates the department's own sub-units")
+    policy.require(actor, policy.OPEN_SUBUNIT_EVALUATIONS)
     scope = scope.strip()
     if not scope:
         raise InvalidInput("say what the evaluation covers", [{"field": "scope", "message": "required"}])
@@ -66,8 +65,7 @@ def record_grade(engine: Engine, actor: Principal, now: datetime, evaluation_id:
     """The evaluating department's head records the score (0–100) and findings; the grade follows the rule."""
     with db.write(engine) as conn:
         row = _get(conn, evaluation_id)
-        if not actor.has(DEPARTMENT_HEAD) or actor.department_id != row["department_id"]:
-            raise Forbidden("only the head of the evaluating department records the grade")
+        policy.require(actor, policy.GRADE_SUBUNIT_EVALUATIONS, {"department_id": row["department_id"]})
         if row["status"] != "open":
             raise InvalidTransition("the evaluation is already graded", state=row["status"])
         value = Decimal(str(score))

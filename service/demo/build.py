@@ -12,7 +12,9 @@ from service.cycle import projects as project_store
 from service.demo import fiscal_figures, people
 from service.demo.progress import Progress
 from service.demo.projects import DemoProject, continued, generate, whole_department
-from service.models import Department, Project
+from service.domain.roles import ROLES
+from service.errors import InvalidInput
+from service.models import Department, ProcessDefinition, Project
 from service.runtime import Runtime
 
 Echo = Callable[[str], None]
@@ -61,8 +63,6 @@ def current_year() -> int:
 
 def _require_processes(rt: Runtime) -> None:
     from service.cycle.launch import CYCLE_PROCESS, PILOT_PROCESS
-    from service.errors import InvalidInput
-    from service.models import ProcessDefinition
 
     with db.read(rt.engine) as conn:
         have = set(conn.execute(select(ProcessDefinition.process_id)).scalars())
@@ -104,7 +104,6 @@ def _create_projects(rt: Runtime, per_year: int | None) -> dict[int, list[str]]:
 def _print_accounts(rt: Runtime, echo: Echo) -> None:
     """One sign-in per role: an account with work it can do now."""
     from service.demo.signins import choose
-    from service.domain.roles import ROLES
 
     echo(f"\nSign in at /login — every demo account's password is {people.DEMO_PASSWORD!r}. One account per role, "
          "with its open work:")

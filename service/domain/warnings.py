@@ -14,7 +14,6 @@ from typing import Any
 
 PERCENT = 100.0
 MONTHS = 12
-CAN_MEET = ("certain", "possible", "impossible")
 
 
 def _pct(value: float) -> float:

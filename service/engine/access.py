@@ -1,18 +1,15 @@
-"""Who may apply which command to which instance or task (checked inside the one mutation path)."""
+"""Who may apply which command to which instance or task (checked inside the one mutation path).
+
+The permissions are service/policy.py's; here they meet the state of the instance or task, which decides between
+NotFound (not visible), Forbidden (visible, not allowed) and Conflict (held by someone else, already ended).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from service.domain.roles import (
-    DEFAULT_STARTERS,
-    PROCESS_DESIGNER,
-    STARTERS,
-    SUPERVISORS,
-    Principal,
-    can_see_instance,
-    task_candidate,
-)
+from service import policy
+from service.domain.roles import Principal
 from service.engine.commands import (
     EVIDENCE_COMMANDS,
     Claim,
@@ -29,25 +26,23 @@ from service.engine.start_rights import StartRights
 from service.errors import Conflict, Forbidden, NotFound
 
 
-def _names(value: str | None) -> list[str]:
-    return value.split(",") if value else []
+def _task_facts(task: Any, inst: Any) -> dict[str, Any]:
+    return {"instance_department_id": inst.department_id, "started_by": inst.started_by,
+            "assignee": task.assignee, "owner": task.owner, "candidate_groups": task.candidate_groups,
+            "candidate_users": task.candidate_users, "department_id": task.department_id}
 
 
 def instance_visible(p: Principal, inst: Any) -> bool:
-    return can_see_instance(p, inst.department_id, inst.started_by)
+    return policy.may(p, policy.SEE_INSTANCE, {"department_id": inst.department_id, "started_by": inst.started_by})
 
 
 def task_visible(p: Principal, task: Any, inst: Any) -> bool:
-    if p.sees_all_departments or can_see_instance(p, inst.department_id, inst.started_by):
-        return True
-    if p.username in (task.assignee, task.owner):
-        return True
-    return task_candidate(p, _names(task.candidate_groups), _names(task.candidate_users), task.department_id)
+    return policy.may(p, policy.SEE_TASK, _task_facts(task, inst))
 
 
 def may_start_processes(p: Principal) -> bool:
     """Does `p` hold a role that may start some process (auditors, experts and agencies start none)?"""
-    return p.has(*STARTERS) and not p.read_only
+    return policy.may(p, policy.START_PROCESSES)
 
 
 def check_start(p: Principal, process_id: str, rights: StartRights, department_id: str | None,
@@ -63,22 +58,19 @@ def check_start(p: Principal, process_id: str, rights: StartRights, department_i
         return department_id
     if not may_start_processes(p):
         raise Forbidden("your roles do not allow starting processes")
-    if rights.declared:
-        allowed = bool(p.roles & (rights.groups or frozenset())) or p.username in rights.users
-    else:
-        allowed = bool(p.roles & DEFAULT_STARTERS)
-    if not allowed:
+    if not policy.may(p, policy.START_PROCESS, {"declared": rights.declared, "groups": rights.groups,
+                                                "users": rights.users}):
         raise Forbidden(f"you may not start {process_id!r}: its model names who starts it" if rights.declared else
                         f"you may not start {process_id!r}: its model names no starters, so only the bureau's "
                         "roles start it")
     assigned = sorted(set(data) & rights.assignment_variables)
-    if assigned and not p.has(*SUPERVISORS):
+    if assigned and not policy.may(p, policy.REASSIGN_TASKS):
         raise Forbidden(f"start data may not set {', '.join(assigned)}: it decides who gets a task, and only "
                         "supervisors and administrators assign tasks",
                         [{"field": f"data/{name}", "message": "an assignment variable"} for name in assigned])
     if department_id is None or department_id == p.department_id:
         return department_id or p.department_id
-    if p.sees_all_departments or p.has(PROCESS_DESIGNER):
+    if policy.may(p, policy.START_ELSEWHERE):
         return department_id
     raise Forbidden("you can start processes for your own department only")
 
@@ -89,10 +81,9 @@ def check_instance_command(p: Principal, inst: Any, command: Command) -> None:
     if p.system:
         return
     if isinstance(command, DeliverMessage):
-        if p.read_only:
-            raise Forbidden("auditors read and change nothing")
+        policy.require(p, policy.CHANGE_ANYTHING)
         return
-    if isinstance(command, FireTimers | CompleteExternalTask) or not p.has(*SUPERVISORS):
+    if isinstance(command, FireTimers | CompleteExternalTask) or not policy.may(p, policy.CHANGE_LIFECYCLE):
         raise Forbidden("only supervisors and administrators suspend, resume or terminate instances; timers and "
                         "external tasks are the service's own")
 
@@ -101,8 +92,7 @@ def check_task_command(p: Principal, task: Any, inst: Any, command: Command, del
     """Raise NotFound (not visible), Forbidden (visible, not allowed) or Conflict (held by someone else)."""
     if not task_visible(p, task, inst):
         raise NotFound(f"task {task.id} not found")
-    if p.read_only:
-        raise Forbidden("auditors read and change nothing")
+    policy.require(p, policy.CHANGE_ANYTHING)
     if task.state != "ready":
         if isinstance(command, EVIDENCE_COMMANDS):  # evidence is immutable once its task has ended
             raise Conflict(f"task {task.id} is already {task.state}: its attachments can no longer change")
@@ -110,10 +100,9 @@ def check_task_command(p: Principal, task: Any, inst: Any, command: Command, del
     if p.system:
         return
     me = p.username
-    candidate = task_candidate(p, _names(task.candidate_groups), _names(task.candidate_users), task.department_id)
+    candidate = policy.may(p, policy.WORK_ON_TASK, _task_facts(task, inst))
     if isinstance(command, Reassign):
-        if not p.has(*SUPERVISORS):
-            raise Forbidden("only supervisors reassign tasks")
+        policy.require(p, policy.REASSIGN_TASKS)
     elif isinstance(command, (CompleteTask, Claim, *EVIDENCE_COMMANDS)):  # evidence: whoever may complete it
         if task.assignee is not None and task.assignee != me:
             raise Conflict(f"task {task.id} is claimed by {task.assignee}")
@@ -124,7 +113,7 @@ def check_task_command(p: Principal, task: Any, inst: Any, command: Command, del
             raise Conflict(f"task {task.id} is not claimed")
         if task.delegation_state == "pending":
             raise Conflict("a delegated task returns to its owner when the delegate completes it")
-        if task.assignee != me and not p.has(*SUPERVISORS):
+        if task.assignee != me and not policy.may(p, policy.RELEASE_OTHERS_TASKS):
             raise Conflict(f"task {task.id} is claimed by {task.assignee}")
     elif isinstance(command, Delegate):
         if task.assignee != me:

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, bindparam, exists, or_, select, update
 
-from service import clock, db
+from service import clock, db, policy
 from service.domain import escalation_kinds as kinds
-from service.domain.roles import ESCALATION_DECIDERS, LEADERSHIP, SUPERVISORS, Principal
+from service.domain.roles import Principal
 from service.engine import access
 from service.engine import statements as sql
 from service.engine.audit import EVENTS, INSERT_EVENT, event_row
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 X = sql.ESCALATIONS
 I = sql.INSTANCES  # noqa: E741
 STOP_RULE = "escalation.stop_requires_suspension"
-SUPERVISOR_LEVEL, LEADERSHIP_LEVEL = "supervisor", "leadership"
+SUPERVISOR_LEVEL, LEADERSHIP_LEVEL = policy.SUPERVISOR_LEVEL, policy.LEADERSHIP_LEVEL
 _STALE = "the instance was changed by someone else meanwhile; reload and try again"
 
 _READ = select(X).where(X.c.id == bindparam("b_id"))
@@ -139,13 +139,10 @@ def _read(engine: Engine, escalation_id: int) -> tuple[Any, Any, Any]:
 
 def _check_actor(actor: Principal, esc: Any) -> None:
     """Supervisors decide; an escalation handed one level up is the leadership's (who may also decide earlier)."""
-    if actor.read_only:
-        raise Forbidden("auditors read and change nothing")
-    if esc.level == LEADERSHIP_LEVEL:
-        if not actor.has(*LEADERSHIP):
-            raise Forbidden("this escalation was handed to the bureau's leadership (局领导): only they decide it")
-    elif not actor.has(*ESCALATION_DECIDERS):
-        raise Forbidden("only supervisors decide escalations")
+    policy.require(actor, policy.CHANGE_ANYTHING)
+    if not policy.may(actor, policy.DECIDE_ESCALATION, {"level": esc.level}):
+        raise Forbidden("this escalation was handed to the bureau's leadership (局领导): only they decide it"
+                        if esc.level == LEADERSHIP_LEVEL else "only supervisors decide escalations")
 
 
 def _kind(service: WorkflowService, row: Any, esc: Any, task: Any) -> kinds.Kind:
@@ -207,7 +204,7 @@ def _escalate(engine: Engine, row: Any, esc: Any, command: EscalateEscalation, a
               now: datetime) -> dict[str, Any]:
     if esc.level != SUPERVISOR_LEVEL:
         raise Conflict(f"escalation {esc.id} is already with the bureau's leadership")
-    if not actor.has(*SUPERVISORS):
+    if not policy.may(actor, policy.ESCALATE):
         raise Forbidden("only supervisors hand an escalation up to the bureau's leadership")
 
     def hand_up(conn: Connection) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, select, update
 
-from service import clock, db
+from service import clock, db, policy
 from service.attachments import detect, forms
 from service.attachments.storage import storage_for
 from service.config import Settings
@@ -30,7 +30,7 @@ from service.engine.audit import INSERT_EVENT, event_row
 from service.engine.commands import AttachFile, DetachFile
 from service.engine.model_checks import form_key_name
 from service.engine.versions import LoadedVersion
-from service.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from service.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from service.models import Attachment
 
 ATTACHMENTS = Attachment.__table__
@@ -75,8 +75,7 @@ def _detach(engine: Engine, row: Any, task: Any, command: DetachFile, actor: Pri
                                                        ATTACHMENTS.c.task_id == task.id)).mappings().first()
     if found is None:
         raise NotFound(f"attachment {command.attachment_id} not found")
-    if not actor.system and found["uploader"] != actor.username:
-        raise Forbidden("only the person who uploaded an attachment may delete it")
+    policy.require(actor, policy.DELETE_ATTACHMENT, {"uploader": found["uploader"]})
     if found["state"] != "active":
         raise Conflict(f"attachment {command.attachment_id} is already deleted")
     payload = {"task_id": task.id, "attachment_id": found["id"], "name": found["file_name"],

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from service.errors import NotFound
 from service.models import Department, PerformanceReport
 
 R = PerformanceReport.__table__
@@ -50,11 +49,3 @@ def list_reports(conn: Connection, today: date, *, year: int | None = None, leve
         q = q.where(R.c.status == status)
     rows = [_row(r, today) for r in conn.execute(q.order_by(R.c.period_start.desc(), R.c.department_id))]
     return rows if missing is None else [r for r in rows if r["missing"] == missing]
-
-
-def report_of_instance(conn: Connection, instance_id: str, today: date) -> dict[str, Any]:
-    """The report an instance of workflows/performance_report.bpmn keeps."""
-    row = conn.execute(_select().where(R.c.instance_id == instance_id)).first()
-    if row is None:
-        raise NotFound(f"no performance report of instance {instance_id}")
-    return _row(row, today)

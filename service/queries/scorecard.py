@@ -10,6 +10,8 @@ other is computed live from the records, its entered indicators left unscored un
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -19,10 +21,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from service import clock, db
+from service import clock, db, policy
 from service.domain import scorecard as sc
-from service.domain.roles import DEPARTMENT_HEAD, DEPARTMENT_STAFF, SYSTEM, Principal
-from service.errors import Forbidden, InvalidInput, NotFound
+from service.domain.roles import SYSTEM, Principal
+from service.errors import InvalidInput, NotFound
 from service.models import (
     BudgetDecision,
     Department,
@@ -267,19 +269,12 @@ def subject_of(conn: Connection, department_id: str) -> str:
     return str(row.level)
 
 
-def may_read(viewer: Principal, department_id: str) -> bool:
-    """Bureau-wide roles read every scorecard; a department's staff and head read their own department's."""
-    return viewer.sees_all_departments or (viewer.department_id == department_id
-                                           and viewer.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD))
-
-
 def scorecard_detail(engine: Engine, year: int, department_id: str, now: datetime,
                      viewer: Principal = SYSTEM) -> ScorecardReport:
     """One department's scorecard with every entry's evidence (its rank among the year's final scorecards)."""
     with db.read(engine) as conn:
         level = subject_of(conn, department_id)
-        if not may_read(viewer, department_id):
-            raise Forbidden("a department reads its own scorecard only")
+        policy.require(viewer, policy.READ_SCORECARD, {"department_id": department_id})
         report = build(conn, year, level, now, only=department_id)
     if not report.cards:
         raise NotFound(f"no scorecard for {department_id!r} in {year}")
@@ -316,8 +311,6 @@ CSV_COLUMNS = ("rank", "department_id", "department", "status", "total", "grade"
 
 def csv_text(report: ScorecardReport) -> str:
     """The ranked table as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese names)."""
-    import csv
-    import io
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")

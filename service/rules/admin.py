@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, select
 
 from service import db
 from service.domain.coverage import TARGET_KEYS
+from service.domain.workdays import working_days_between
 from service.engine.audit import append_global
 from service.errors import InvalidInput
 from service.models import Rule
@@ -85,7 +86,6 @@ def change_day(engine: Engine, actor: str, now: datetime, day: date, kind: str |
 
 def year_calendar(engine: Engine, year: int) -> dict[str, Any]:
     """The year's exception days and its number of working days."""
-    from service.domain.workdays import working_days_between
 
     first, last = date(year, 1, 1), date(year, 12, 31)
     with db.read(engine) as conn:

@@ -9,16 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from service.domain.roles import (
-    ADMINISTRATOR,
-    AUDITOR,
-    DEPARTMENT_HEAD,
-    DEPARTMENT_STAFF,
-    PROCESS_DESIGNER,
-    SUPERVISOR,
-    SUPERVISORS,
-    Principal,
-)
+from service import policy
+from service.domain.roles import Principal
 from service.web import i18n
 from service.web.auth import current_web_user
 
@@ -84,21 +76,21 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
     if user is None:
         return []
     items = [("web.inbox", "nav_inbox")]
-    if user.has(*SUPERVISORS) or user.sees_all_departments or user.department_id:
+    if policy.may(user, policy.MENU_ESCALATIONS):
         items.append(("web.escalations_page", "nav_escalations"))
     items += [("web.dashboard", "nav_dashboard"), ("web.projects", "nav_projects")]
-    if user.sees_all_departments:  # the ranked scorecard is a bureau report (a department opens its own drill-down)
+    if policy.may(user, policy.READ_BUREAU_REPORTS):  # the ranked scorecard (a department opens its own card)
         items.append(("web.scorecard_table", "nav_scorecard"))
         items.append(("web.performance_reports_page", "nav_performance_reports"))
         items.append(("web.trainings_page", "nav_trainings"))
-    if user.sees_all_departments or user.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD):  # sub-unit evaluations (二(三)3二是)
+    if policy.may(user, policy.READ_SUBUNIT_EVALUATIONS):  # sub-unit evaluations (二(三)3二是)
         items.append(("web.subunit_evaluations_page", "nav_subunit_evaluations"))
-    if user.has(SUPERVISOR, AUDITOR, ADMINISTRATOR):  # the supervision office's inspections (二(三)4二是)
+    if policy.may(user, policy.MENU_INSPECTIONS):  # the supervision office's inspections (二(三)4二是)
         items.append(("web.inspections_page", "nav_inspections"))
     items.append(("web.agency_bulletin", "nav_agency_bulletin"))
-    if user.has(PROCESS_DESIGNER):
+    if policy.may(user, policy.DEPLOY_MODELS):
         items.append(("web.designer", "nav_designer"))
-    if AUDITOR in user.roles:
+    if policy.may(user, policy.MENU_AUDIT):
         items.append(("web.audit_search", "nav_audit"))
     if admin_sections(user):
         items.append(("web.admin_home", "nav_admin"))
@@ -107,7 +99,8 @@ def navigation(user: Principal | None) -> list[tuple[str, str]]:
 
 @bp.context_processor
 def page_context() -> dict[str, object]:
-    """What every page template reads: texts, language, the signed-in user and the menu."""
+    """What every page template reads: texts, language, the signed-in user and the menu; `may("ACTION")` asks the
+    policy (service/policy.py) about the signed-in user."""
     from service.web import readable
     from service.web.forms import json_text
     from service.web.pages import department_name, process_name, vendor_ready
@@ -119,7 +112,8 @@ def page_context() -> dict[str, object]:
             "role": i18n.role, "department_name": department_name, "process_name": process_name,
             "vendor_ready": vendor_ready(), "jtext": json_text, "readable": readable.sections,
             "readable_field": readable.field, "plain": readable.plain,
-            "evidence_note": readable.evidence_note, "demo_building": demo_building()}
+            "evidence_note": readable.evidence_note, "demo_building": demo_building(),
+            "may": lambda action, **facts: policy.may(user, getattr(policy, action), facts)}
 
 
 def demo_building() -> dict[str, object] | None:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service import clock
+from service import clock, policy
 from service.api import fiscal_figures as figures_api
 from service.cycle import fiscal_figures as commands
 from service.errors import JixiaoError
@@ -18,7 +18,7 @@ from service.rules.store import LEVELS
 from service.web import bp, i18n
 from service.web.admin_forms import load, refused, text
 from service.web.pages import runtime, viewer
-from service.web.permissions import same_as
+from service.web.permissions import permitted
 
 
 def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
@@ -31,7 +31,7 @@ def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = No
 
 
 @bp.get("/admin/fiscal-figures")
-@same_as(figures_api.Figure.put)
+@permitted(policy.ENTER_FISCAL_FIGURES)
 def admin_fiscal_figures() -> ResponseReturnValue:
     """The figures entered, latest year first, and a form to enter or correct a year's figures of a level."""
     year, level = request.args.get("year", ""), request.args.get("level", "")
@@ -49,7 +49,7 @@ def _plain(amount: Any) -> str:
 
 
 @bp.post("/admin/fiscal-figures")
-@same_as(figures_api.Figure.put)
+@permitted(policy.ENTER_FISCAL_FIGURES)
 def admin_fiscal_figures_enter() -> ResponseReturnValue:
     """Enter a year's figures of a level (as PUT /api/fiscal-figures/{year}/{level})."""
     def amount(name: str) -> str:

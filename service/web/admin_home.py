@@ -5,29 +5,27 @@ from __future__ import annotations
 from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 
-from service.api import fiscal_figures, jobs, libraries, people, rules
+from service import policy
 from service.domain.roles import Principal
 from service.web import bp
 from service.web.auth import current_web_user, login_required
-from service.web.permissions import administrator, admits
 
-# (endpoint, text key, the API operation whose rule admits to the page; None: administrators, no API operation)
+# (endpoint, text key, the policy's action that admits to the page: the one its API operation names)
 SECTIONS = (
-    ("web.admin_users", "admin_users", people.Users.get),
-    ("web.admin_departments", "admin_departments", people.Departments.post),
-    ("web.admin_rules", "admin_rules", rules.Rules.put),
-    ("web.admin_calendar", "admin_calendar", rules.CalendarDay.put),
-    ("web.admin_fiscal_figures", "admin_fiscal_figures", fiscal_figures.Figure.put),
-    ("web.admin_libraries", "admin_libraries", libraries.Experts.post),
-    ("web.admin_incidents", "admin_incidents", jobs.Incidents.get),
-    ("web.admin_outbox", "admin_outbox", None),
+    ("web.admin_users", "admin_users", policy.ADMINISTER_PEOPLE),
+    ("web.admin_departments", "admin_departments", policy.ADMINISTER_PEOPLE),
+    ("web.admin_rules", "admin_rules", policy.CHANGE_RULES),
+    ("web.admin_calendar", "admin_calendar", policy.CHANGE_RULES),
+    ("web.admin_fiscal_figures", "admin_fiscal_figures", policy.ENTER_FISCAL_FIGURES),
+    ("web.admin_libraries", "admin_libraries", policy.KEEP_LIBRARIES),
+    ("web.admin_incidents", "admin_incidents", policy.READ_INCIDENTS),
+    ("web.admin_outbox", "admin_outbox", policy.MANAGE_OUTBOX),
 )
 
 
 def sections(user: Principal | None) -> list[tuple[str, str]]:
     """The sections `user` may open."""
-    return [(endpoint, key) for endpoint, key, operation in SECTIONS
-            if (administrator(user) if operation is None else admits(operation, user))]
+    return [(endpoint, key) for endpoint, key, action in SECTIONS if policy.may(user, action)]
 
 
 @bp.get("/admin")

@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema
 
-from service import clock, db
+from service import clock, db, policy
 from service.api import libraries as api
 from service.cycle.projects import SECTORS
 from service.errors import JixiaoError
@@ -24,7 +24,7 @@ from service.people import directory
 from service.web import bp, i18n
 from service.web.admin_forms import load, refused, text
 from service.web.pages import page_number, pager, runtime, viewer
-from service.web.permissions import same_as
+from service.web.permissions import permitted
 
 T = TypeVar("T")
 LIBRARIES = ("indicators", "experts", "agencies", "supervision")
@@ -96,21 +96,21 @@ def _page(library: str, form: dict[str, Any] | None = None, errors: dict[str, st
 
 
 @bp.get("/admin/libraries")
-@same_as(api.Experts.post)
+@permitted(policy.KEEP_LIBRARIES)
 def admin_libraries() -> ResponseReturnValue:
     """The indicator library first; the others one tab away."""
     return _page(_choice("library", LIBRARIES) or "indicators")
 
 
 @bp.get("/admin/libraries/<library>")
-@same_as(api.Experts.post)
+@permitted(policy.KEEP_LIBRARIES)
 def admin_library(library: str) -> ResponseReturnValue:
     """One library's entries with its filters, and the form to add one where the API allows."""
     return _page(library)
 
 
 @bp.post("/admin/libraries/indicators/<code>/confirm")
-@same_as(api.IndicatorConfirm.post)
+@permitted(policy.CONFIRM_INDICATORS)
 def admin_indicator_confirm(code: str) -> ResponseReturnValue:
     """Confirm a department's proposed individual indicator (as POST /api/libraries/indicators/{code}/confirm)."""
     with db.write(runtime().engine) as conn:
@@ -157,42 +157,42 @@ def _member_save(library: str, editing: int | None) -> ResponseReturnValue:
 
 
 @bp.get("/admin/libraries/experts/<int:member_id>")
-@same_as(api.ExpertView.patch)
+@permitted(policy.KEEP_LIBRARIES)
 def admin_expert(member_id: int) -> ResponseReturnValue:
     """An expert in the form: particulars, fields, conflicts (回避) and availability."""
     return _member_page("experts", member_id)
 
 
 @bp.get("/admin/libraries/agencies/<int:member_id>")
-@same_as(api.AgencyView.patch)
+@permitted(policy.KEEP_LIBRARIES)
 def admin_agency(member_id: int) -> ResponseReturnValue:
     """An agency in the form: particulars, qualifications, fields, conflicts and status."""
     return _member_page("agencies", member_id)
 
 
 @bp.post("/admin/libraries/experts")
-@same_as(api.Experts.post)
+@permitted(policy.KEEP_LIBRARIES)
 def admin_expert_create() -> ResponseReturnValue:
     """Add an expert (as POST /api/libraries/experts)."""
     return _member_save("experts", None)
 
 
 @bp.post("/admin/libraries/experts/<int:member_id>")
-@same_as(api.ExpertView.patch)
+@permitted(policy.KEEP_LIBRARIES)
 def admin_expert_change(member_id: int) -> ResponseReturnValue:
     """Save an expert (as PATCH /api/libraries/experts/{id})."""
     return _member_save("experts", member_id)
 
 
 @bp.post("/admin/libraries/agencies")
-@same_as(api.Agencies.post)
+@permitted(policy.KEEP_LIBRARIES)
 def admin_agency_create() -> ResponseReturnValue:
     """Add an agency (as POST /api/libraries/agencies)."""
     return _member_save("agencies", None)
 
 
 @bp.post("/admin/libraries/agencies/<int:member_id>")
-@same_as(api.AgencyView.patch)
+@permitted(policy.KEEP_LIBRARIES)
 def admin_agency_change(member_id: int) -> ResponseReturnValue:
     """Save an agency, its status included (as PATCH /api/libraries/agencies/{id})."""
     return _member_save("agencies", member_id)

@@ -7,12 +7,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service.api import jobs as jobs_api
+from service import policy
 from service.engine import incidents
 from service.notifications import outbox
 from service.web import bp, i18n
 from service.web.pages import choice, page_number, pager, runtime, viewer
-from service.web.permissions import administrators_only, admits, same_as
+from service.web.permissions import permitted
 
 PER_PAGE = 30
 JOB_STATUSES = ("failed", "pending", "running", "done")
@@ -20,7 +20,7 @@ MAIL_STATUSES = ("failed", "pending", "sent")
 
 
 @bp.get("/admin/incidents")
-@same_as(jobs_api.Incidents.get)
+@permitted(policy.READ_INCIDENTS)
 def admin_incidents() -> ResponseReturnValue:
     """Jobs by status (incidents, the failed ones, first) with their last error; a retry for administrators."""
     status = choice(request.args, "status", (*JOB_STATUSES, "all"), "failed")
@@ -29,11 +29,11 @@ def admin_incidents() -> ResponseReturnValue:
                                 status=None if status == "all" else status)
     return render_template("web/admin_incidents.html", jobs=found["items"], status=status,
                            statuses=(*JOB_STATUSES, "all"), pager=pager(found["total"], page, PER_PAGE),
-                           may_retry=admits(jobs_api.IncidentRetry.post, viewer()))
+                           may_retry=policy.may(viewer(), policy.RETRY_INCIDENTS))
 
 
 @bp.post("/admin/incidents/<int:job_id>/retry")
-@same_as(jobs_api.IncidentRetry.post)
+@permitted(policy.RETRY_INCIDENTS)
 def admin_incident_retry(job_id: int) -> ResponseReturnValue:
     """One more attempt for an incident, due now; audited."""
     incidents.retry(runtime().engine, job_id, viewer().username)
@@ -42,7 +42,7 @@ def admin_incident_retry(job_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/admin/outbox")
-@administrators_only
+@permitted(policy.MANAGE_OUTBOX)
 def admin_outbox() -> ResponseReturnValue:
     """Mails of the outbox by status (the failed ones first) with the reason they failed."""
     status = choice(request.args, "status", (*MAIL_STATUSES, "all"), "failed")
@@ -54,7 +54,7 @@ def admin_outbox() -> ResponseReturnValue:
 
 
 @bp.post("/admin/outbox/<int:notification_id>/retry")
-@administrators_only
+@permitted(policy.MANAGE_OUTBOX)
 def admin_outbox_retry(notification_id: int) -> ResponseReturnValue:
     """One more delivery attempt for a failed mail with an address, due now; audited."""
     outbox.retry(runtime().engine, notification_id, viewer().username)

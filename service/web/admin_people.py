@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from service import policy
 from service.api import people
 from service.cycle.projects import SECTORS
 from service.domain.roles import ROLES
@@ -16,7 +17,7 @@ from service.people import directory
 from service.web import bp, i18n
 from service.web.admin_forms import load, refused, text
 from service.web.pages import choice, page_number, pager, runtime, viewer
-from service.web.permissions import same_as
+from service.web.permissions import permitted
 
 PER_PAGE = 30
 
@@ -42,14 +43,14 @@ def _users_page(form: dict[str, Any] | None = None, errors: dict[str, str] | Non
 
 
 @bp.get("/admin/users")
-@same_as(people.Users.get)
+@permitted(policy.ADMINISTER_PEOPLE)
 def admin_users() -> ResponseReturnValue:
     """Users with their roles and department, a filter, and the form to add one."""
     return _users_page()
 
 
 @bp.post("/admin/users")
-@same_as(people.Users.post)
+@permitted(policy.ADMINISTER_PEOPLE)
 def admin_user_create() -> ResponseReturnValue:
     """Add a user with roles and a department (as POST /api/users); refused input comes back at its field."""
     form = {"username": text("username", 100), "display_name": text("display_name", 200),
@@ -74,7 +75,7 @@ def _user_page(username: str, errors: dict[str, str] | None = None, status: int 
 
 
 @bp.get("/admin/users/<username>")
-@same_as(people.UserView.patch)
+@permitted(policy.ADMINISTER_PEOPLE)
 def admin_user(username: str) -> ResponseReturnValue:
     """One user: roles and department, enable or disable, a new password."""
     return _user_page(username)
@@ -94,7 +95,7 @@ def _change(username: str, form: dict[str, Any], done: str) -> ResponseReturnVal
 
 
 @bp.post("/admin/users/<username>")
-@same_as(people.UserView.patch)
+@permitted(policy.ADMINISTER_PEOPLE)
 def admin_user_change(username: str) -> ResponseReturnValue:
     """New roles, department, name and e-mail (as PATCH /api/users/{username}); audited."""
     directory.get_user(runtime().engine, username)  # a missing user is the 404 page, not field errors
@@ -104,7 +105,7 @@ def admin_user_change(username: str) -> ResponseReturnValue:
 
 
 @bp.post("/admin/users/<username>/active")
-@same_as(people.UserView.patch)
+@permitted(policy.ADMINISTER_PEOPLE)
 def admin_user_active(username: str) -> ResponseReturnValue:
     """Disable (every session ends) or enable a user."""
     directory.get_user(runtime().engine, username)
@@ -113,7 +114,7 @@ def admin_user_active(username: str) -> ResponseReturnValue:
 
 
 @bp.post("/admin/users/<username>/password")
-@same_as(people.UserView.patch)
+@permitted(policy.ADMINISTER_PEOPLE)
 def admin_user_password(username: str) -> ResponseReturnValue:
     """Set a new password (every session of the user ends)."""
     directory.get_user(runtime().engine, username)
@@ -132,14 +133,14 @@ def _departments_page(form: dict[str, Any] | None = None, errors: dict[str, str]
 
 
 @bp.get("/admin/departments")
-@same_as(people.Departments.post)
+@permitted(policy.ADMINISTER_PEOPLE)
 def admin_departments() -> ResponseReturnValue:
     """Departments, the bureau and district bureaus; the form to add one."""
     return _departments_page()
 
 
 @bp.get("/admin/departments/<department_id>")
-@same_as(people.Departments.post)
+@permitted(policy.ADMINISTER_PEOPLE)
 def admin_department(department_id: str) -> ResponseReturnValue:
     """One department in the form, to change its name, parent, district bureau or level."""
     found = next((d for d in directory.list_departments(runtime().engine) if d["id"] == department_id), None)
@@ -149,7 +150,7 @@ def admin_department(department_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/admin/departments")
-@same_as(people.Departments.post)
+@permitted(policy.ADMINISTER_PEOPLE)
 def admin_department_save() -> ResponseReturnValue:
     """Add a department, or save the one being edited (as POST /api/departments); audited."""
     editing = text("editing", 50)

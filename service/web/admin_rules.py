@@ -13,7 +13,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service import clock
+from service import clock, policy
 from service.api import rules as rules_api
 from service.errors import JixiaoError
 from service.rules import admin
@@ -21,7 +21,7 @@ from service.rules.units import unit_of
 from service.web import bp, i18n, rule_sources
 from service.web.admin_forms import load, refused, text
 from service.web.pages import choice, runtime, viewer
-from service.web.permissions import same_as
+from service.web.permissions import permitted
 
 LEVELS = ("municipal", "district")
 
@@ -93,7 +93,7 @@ def _rows(year: int, level: str | None) -> list[dict[str, Any]]:
 
 
 @bp.get("/admin/rules")
-@same_as(rules_api.Rules.put)
+@permitted(policy.CHANGE_RULES)
 def admin_rules() -> ResponseReturnValue:
     """The rule rows in force in a fiscal year, for one level or both, each with its value, unit and source."""
     year = _year()
@@ -114,7 +114,7 @@ def _rule_page(key: str, year: int, level: str, errors: dict[str, str] | None = 
 
 
 @bp.get("/admin/rules/<key>")
-@same_as(rules_api.Rules.put)
+@permitted(policy.CHANGE_RULES)
 def admin_rule(key: str) -> ResponseReturnValue:
     """One rule row in force (for ?year= and ?level=), in a form to change its value and source."""
     level = choice(request.args, "level", (*LEVELS, "*"), "*")
@@ -122,7 +122,7 @@ def admin_rule(key: str) -> ResponseReturnValue:
 
 
 @bp.post("/admin/rules/<key>")
-@same_as(rules_api.Rules.put)
+@permitted(policy.CHANGE_RULES)
 def admin_rule_change(key: str) -> ResponseReturnValue:
     """Set the row for a fiscal year and level (as PUT /api/rules): value in its shape, and its source."""
     year = _year("shown_year")
@@ -156,14 +156,14 @@ def _calendar_page(year: int, form: dict[str, Any] | None = None, errors: dict[s
 
 
 @bp.get("/admin/calendar")
-@same_as(rules_api.CalendarDay.put)
+@permitted(policy.CHANGE_RULES)
 def admin_calendar() -> ResponseReturnValue:
     """A year's official holidays and adjusted working days (调休), and its number of working days."""
     return _calendar_page(_year())
 
 
 @bp.post("/admin/calendar")
-@same_as(rules_api.CalendarDay.put)
+@permitted(policy.CHANGE_RULES)
 def admin_calendar_change() -> ResponseReturnValue:
     """Mark a day a holiday or a working day, or take an exception back (as PUT /api/calendar/{day})."""
     kind = request.form.get("kind", "")

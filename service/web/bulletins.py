@@ -7,16 +7,14 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service import clock, db
-from service.api import bulletins as bulletin_api
-from service.api import libraries as library_api
+from service import clock, db, policy
 from service.errors import InvalidInput, JixiaoError
 from service.libraries import bulletins, experts
 from service.queries import dashboard as dq
 from service.web import bp, i18n
 from service.web.auth import login_required
 from service.web.pages import runtime, viewer
-from service.web.permissions import same_as
+from service.web.permissions import permitted
 
 
 def _int(name: str, low: int, high: int) -> int | None:
@@ -42,7 +40,7 @@ def agency_bulletin() -> ResponseReturnValue:
 
 
 @bp.post("/reports/agency-bulletin")
-@same_as(bulletin_api.AgencyBulletin.post)
+@permitted(policy.PUBLISH_BULLETIN)
 def agency_bulletin_publish() -> ResponseReturnValue:
     """Publish a period's bulletin (as POST /api/reports/agency-bulletin)."""
     year, period = _int("year", 2000, 2100), _int("period", 1, 12)
@@ -70,7 +68,7 @@ def project_experts(project_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/projects/<project_id>/experts/<int:expert_id>/rating")
-@same_as(library_api.ExpertEngagementRating.put)
+@permitted(policy.RATE_EXPERTS)
 def project_expert_rating(project_id: str, expert_id: int) -> ResponseReturnValue:
     """Rate an expert's engagement 1–5 (as PUT /api/libraries/expert-engagements/{project_id}/{expert_id})."""
     rating = _int("rating", 1, 5)

@@ -11,8 +11,7 @@ from typing import Any
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from service import clock
-from service.api import fiscal_figures
+from service import clock, policy
 from service.cycle.projects import SECTORS
 from service.domain.coverage import LIVELIHOOD_MONEY, MONITORING, SUBUNIT_EVALUATIONS
 from service.domain.evaluation_selection import EVALUATION_KINDS as EVALUATION_SUBJECTS
@@ -24,7 +23,6 @@ from service.rules.store import LEVELS
 from service.web import bp, forms, i18n, refusals
 from service.web.auth import login_required
 from service.web.pages import PER_PAGE, choice, page_number, pager, runtime, viewer
-from service.web.permissions import admits
 
 GOAL_FORM = "goal_declaration"  # the form a goal is declared with (forms/): its titles label the goal's table
 RISING_MEASURES = (LIVELIHOOD_MONEY, MONITORING)  # the plan asks them to rise year on year, it sets no floor
@@ -43,7 +41,7 @@ def _year_level(years: list[int]) -> tuple[int, str]:
 
 def _coverage(year: int, level: str) -> tuple[Any, str | None]:
     """The plan's coverage measures, for those who see every department (as the API's report)."""
-    if not viewer().sees_all_departments:
+    if not policy.may(viewer(), policy.READ_BUREAU_REPORTS):
         return None, None
     try:
         return coverage.coverage_report(runtime().engine, year, level), None
@@ -63,7 +61,8 @@ def dashboard() -> ResponseReturnValue:
     subject = choice(request.args, "subject", EVALUATION_SUBJECTS)
     report, problem = _coverage(year, level)
     # the year's in-year budget adjustments (the plan 二(三)2), beside the coverage report for the same readers
-    adjusted = project_history.adjustments_in(rt.engine, year, level) if me.sees_all_departments else None
+    bureau = policy.may(me, policy.READ_BUREAU_REPORTS)
+    adjusted = project_history.adjustments_in(rt.engine, year, level) if bureau else None
     warnings = q.warnings_by_department(rt.engine, me, year, level)
     grades = q.grades_by_sector(rt.engine, me, year, level, kind, subject)
     for row in warnings:
@@ -90,7 +89,7 @@ def dashboard() -> ResponseReturnValue:
                            subjects=EVALUATION_SUBJECTS, report=report, problem=problem, adjusted=adjusted,
                            warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
                            grade_names=q.GRADES, rising_measures=RISING_MEASURES, pilot_measures=PILOT_MEASURES,
-                           may_enter_figures=admits(fiscal_figures.Figure.put, me),
+                           may_enter_figures=policy.may(me, policy.ENTER_FISCAL_FIGURES),
                            training=trainings.training_coverage(rt.engine, year, level) if report else None)
 
 

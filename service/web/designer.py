@@ -13,11 +13,11 @@ from flask import Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from lxml import etree
 
-from service.domain.roles import PROCESS_DESIGNER
+from service import policy
 from service.engine import deploy as deployment
 from service.engine import model_diff
 from service.engine.parsing import classify, safe_xml
-from service.errors import Forbidden, InvalidModel
+from service.errors import InvalidModel
 from service.queries import deployed_versions, process_models
 from service.web import bp, i18n
 from service.web.auth import login_required
@@ -28,8 +28,7 @@ MAX_DIFF_LINES = 4000  # per file: a diff longer than this is cut (the files can
 
 def _designer() -> str:
     me = viewer()
-    if not me.has(PROCESS_DESIGNER):
-        raise Forbidden("only process designers validate and deploy process models")
+    policy.require(me, policy.DEPLOY_MODELS)
     return me.username
 
 

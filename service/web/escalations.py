@@ -12,9 +12,10 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from service import policy
 from service.api.schemas import unstorable
 from service.domain.escalation_kinds import DECISIONS
-from service.domain.roles import ESCALATION_DECIDERS, LEADERSHIP, SUPERVISORS, Principal
+from service.domain.roles import Principal
 from service.engine.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
 from service.queries import dashboard, escalation_facts
@@ -33,9 +34,7 @@ _REFUSALS = ("not_allowed", "reason_required", "suspend_first")
 
 def may_decide(me: Principal, esc: dict[str, Any]) -> bool:
     """Supervisors decide; once handed up, the bureau's leadership (who may also decide before)."""
-    if me.read_only or esc["state"] != "open":
-        return False
-    return me.has(*LEADERSHIP) if esc["level"] == "leadership" else me.has(*ESCALATION_DECIDERS)
+    return policy.may(me, policy.DECIDE_ESCALATION, {"level": esc["level"], "state": esc["state"]})
 
 
 def refusal_text(refused: JixiaoError, lang: str) -> str | None:
@@ -81,7 +80,7 @@ def decorate(esc: dict[str, Any], me: Principal, lang: str) -> dict[str, Any]:
     """What the decision form needs: may the user decide or hand up, the options in the page's language, and
     the supervisor task's further fields."""
     esc["may_decide"] = may_decide(me, esc)
-    esc["may_escalate"] = esc["may_decide"] and esc["level"] == "supervisor" and me.has(*SUPERVISORS)
+    esc["may_escalate"] = esc["may_decide"] and policy.may(me, policy.ESCALATE, {"level": esc["level"]})
     esc["options"] = [(d["decision"], d["label"] if lang == "zh" else d["label_en"])
                       for d in esc["allowed_decisions"]]
     wrapper = decision_form(esc["task_id"]) if esc["may_decide"] else {}

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from service import clock
+from service.config import ROOT
 from service.web import i18n
 
 ROW = "__i__"  # the row index placeholder of a table's template row (filled in by the page's script)
@@ -158,7 +159,6 @@ def _titles(titles: Any, values: list[Any]) -> dict[str, str]:
 @cache
 def _english_titles() -> dict[str, str]:
     """Chinese enum title → its English, from every form that gives both (forms/*.schema.json)."""
-    from service.config import ROOT
 
     found: dict[str, str] = {}
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from flask import Response, current_app, has_request_context, request
 
 from service import clock
+from service.domain.roles import ROLES
 from service.web.texts import TEXTS
 
 DEFAULT = "zh"
@@ -47,7 +48,6 @@ def label(prefix: str, value: object) -> str:
 
 def role(name: str) -> str:
     """A role (candidate group) by its name in the page's language (DOMAIN.md, Roles); a user name as is."""
-    from service.domain.roles import ROLES
 
     if name not in ROLES:
         return name

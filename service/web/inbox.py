@@ -9,7 +9,7 @@ from typing import Any
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from service import clock
+from service import clock, policy
 from service.queries import departments, process_models
 from service.queries import tasks as q
 from service.web import bp, i18n
@@ -44,7 +44,7 @@ def inbox() -> ResponseReturnValue:
     rt, me, now = runtime(), viewer(), clock.now()
     args = request.args
     # Auditors act on nothing: they open on everything they may read.
-    scope = choice(args, "scope", TABS, ("all" if me.read_only else TABS[0]))
+    scope = choice(args, "scope", TABS, ("all" if not policy.may(me, policy.CHANGE_ANYTHING) else TABS[0]))
     state = choice(args, "state", ("ready", "completed"), "ready")
     sort = choice(args, "sort", SORTS, "due")
     within = args.get("due_within_days", "")

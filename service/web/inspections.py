@@ -13,25 +13,20 @@ from typing import Any
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
+from service import policy
 from service.cycle.inspections import STATUSES
 from service.domain import inspection
-from service.domain.roles import DEPARTMENT_HEAD, DEPARTMENT_STAFF, Principal
-from service.errors import Forbidden
+from service.domain.roles import Principal
 from service.queries import inspections as iq
 from service.web import bp
 from service.web.auth import login_required
 from service.web.pages import runtime, viewer
 
 
-def may_read(user: Principal) -> bool:
-    """Who reads inspections: the bureau's roles, and a department's staff and head (their own department's)."""
-    return user.sees_all_departments or user.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD)
-
-
 def _checked() -> Principal:
+    """The viewer, if the policy lets them read inspections (the bureau's roles, a department's staff and head)."""
     me = viewer()
-    if not may_read(me):
-        raise Forbidden("inspections are read by the finance bureau and by the inspected department's staff and head")
+    policy.require(me, policy.READ_INSPECTIONS)
     return me
 
 

@@ -13,6 +13,8 @@ from flask import current_app, g, render_template, request
 from service.api.problems import STATUS
 from service.domain.roles import Principal
 from service.errors import Forbidden, JixiaoError
+from service.queries import process_models
+from service.queries.departments import department_names
 from service.runtime import Runtime
 from service.web import bp, i18n
 from service.web.auth import current_web_user
@@ -44,7 +46,6 @@ def department_name(department_id: str | None) -> str:
     if not department_id:
         return "—"
     if "jixiao_departments" not in g:
-        from service.queries.departments import department_names
 
         g.jixiao_departments = department_names(runtime().engine, i18n.current())
     return str(g.jixiao_departments.get(department_id, department_id))
@@ -55,7 +56,6 @@ def process_name(process_id: str | None) -> str:
     if not process_id:
         return "—"
     if "jixiao_processes" not in g:
-        from service.queries import process_models
 
         g.jixiao_processes = {p["process_id"]: p["name"] or p["process_id"]
                               for p in process_models.list_latest(runtime().engine, 1, 500)["items"]}

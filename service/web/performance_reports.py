@@ -7,17 +7,16 @@ from __future__ import annotations
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from service import clock, db
-from service.api import reports as api
+from service import clock, db, policy
 from service.queries import performance_reports as q
 from service.rules.store import LEVELS
 from service.web import bp
 from service.web.pages import runtime
-from service.web.permissions import same_as
+from service.web.permissions import permitted
 
 
 @bp.get("/performance-reports")
-@same_as(api.PerformanceReports.get)
+@permitted(policy.READ_BUREAU_REPORTS)
 def performance_reports_page() -> ResponseReturnValue:
     """Reports of a year and level by department; `missing=1` shows only those not filed by their deadline."""
     raw = request.args.get("year", "")

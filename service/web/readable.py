@@ -8,10 +8,12 @@ escalation times) are listed apart as identifiers with their values, for those w
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
 
+from service.config import ROOT
 from service.web import forms, i18n
 from service.web.pages import department_name, runtime
 
@@ -97,9 +99,7 @@ def evidence_note(evidence: Any) -> str:
 
 
 def _category_schema() -> dict[str, Any]:
-    import json
 
-    from service.config import ROOT
 
     schema = json.loads((ROOT / "forms" / "goal_declaration.schema.json").read_text(encoding="utf-8"))
     return dict(schema["$defs"]["indicator"]["properties"]["category"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service import clock
+from service import clock, policy
 from service.domain.scorecard import DIMENSIONS
 from service.errors import Forbidden
 from service.queries import scorecard as sq
@@ -35,8 +35,8 @@ def _level() -> str:
 def scorecard_table() -> ResponseReturnValue:
     """The ranked table of a year and level, with each dimension and the trend."""
     me, year, level = viewer(), _year(), _level()
-    if not me.sees_all_departments:
-        if me.department_id and sq.may_read(me, me.department_id):
+    if not policy.may(me, policy.READ_BUREAU_REPORTS):
+        if me.department_id and policy.may(me, policy.READ_SCORECARD, {"department_id": me.department_id}):
             return redirect(url_for("web.scorecard_card", department_id=me.department_id, year=year))
         raise Forbidden("the ranked table is for the finance bureau's reviewers, supervisors and auditors")
     report = sq.scorecard_report(runtime().engine, year, level, clock.now())
@@ -48,8 +48,7 @@ def scorecard_table() -> ResponseReturnValue:
 @login_required
 def scorecard_csv() -> ResponseReturnValue:
     """The ranked table as CSV (the same file as GET /api/reports/scorecard.csv)."""
-    if not viewer().sees_all_departments:
-        raise Forbidden("the ranked table is for the finance bureau's reviewers, supervisors and auditors")
+    policy.require(viewer(), policy.READ_BUREAU_REPORTS)
     year, level = _year(), _level()
     report = sq.scorecard_report(runtime().engine, year, level, clock.now())
     return Response(sq.csv_text(report), mimetype="text/csv",

@@ -9,39 +9,38 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service import clock
+from service import clock, policy
 from service.api import subunit_evaluations as api
 from service.cycle import subunit_evaluations as commands
-from service.domain.roles import DEPARTMENT_HEAD
 from service.errors import Forbidden, JixiaoError
 from service.queries import subunit_evaluations as queries
 from service.web import bp, i18n
 from service.web.admin_forms import load, refused, text
 from service.web.pages import runtime, viewer
-from service.web.permissions import admits, same_as
+from service.web.permissions import permitted
 
 
 def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           status: int = 200) -> ResponseReturnValue:
     me, engine = viewer(), runtime().engine
     this_year = clock.local_today(clock.now()).year
-    units = queries.subunits_of(engine, me.department_id) if admits(api.SubunitEvaluations.post, me) else []
+    units = queries.subunits_of(engine, me.department_id) if policy.may(me, policy.OPEN_SUBUNIT_EVALUATIONS) else []
     return render_template("web/subunit_evaluations.html", evaluations=queries.list_evaluations(engine, me),
                            units=[(u["id"], i18n.pick(u["name"], u["name_en"])) for u in units],
-                           may_grade=me.has(DEPARTMENT_HEAD), department_id=me.department_id,
+                           may_grade=policy.may(me, policy.GRADE_SUBUNIT_EVALUATIONS), department_id=me.department_id,
                            years=range(this_year, 2009, -1), errors=errors or {},
                            form=form or {"fiscal_year": this_year - 1}), status
 
 
 @bp.get("/subunit-evaluations")
-@same_as(api.SubunitEvaluations.get)
+@permitted(policy.READ_SUBUNIT_EVALUATIONS)
 def subunit_evaluations_page() -> ResponseReturnValue:
     """The sub-unit evaluations the user may see, and (for a department) the form to open one."""
     return _page()
 
 
 @bp.post("/subunit-evaluations")
-@same_as(api.SubunitEvaluations.post)
+@permitted(policy.OPEN_SUBUNIT_EVALUATIONS)
 def subunit_evaluations_open() -> ResponseReturnValue:
     """Open the evaluation of one of the department's sub-units (as POST /api/subunit-evaluations)."""
     form = {"unit_id": request.form.get("unit_id", ""), "fiscal_year": request.form.get("fiscal_year", ""),
@@ -61,7 +60,7 @@ def subunit_evaluations_open() -> ResponseReturnValue:
 
 
 @bp.post("/subunit-evaluations/<int:evaluation_id>/grade")
-@same_as(api.SubunitGrade.post)
+@permitted(policy.GRADE_SUBUNIT_EVALUATIONS)
 def subunit_evaluations_grade(evaluation_id: int) -> ResponseReturnValue:
     """Record the score and findings (as POST /api/subunit-evaluations/{id}/grade)."""
     form = {"score": request.form.get("score", "").strip(), "findings": text("findings", 4000) or ""}

@@ -12,7 +12,8 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service.domain.roles import SUPERVISORS, Principal, task_candidate
+from service import policy
+from service.domain.roles import Principal
 from service.engine import form_checks
 from service.engine.commands import Claim, Delegate, Unclaim
 from service.engine.model_checks import form_key_name
@@ -32,14 +33,15 @@ CONTEXT_KEYS = ("project_id", "project_name", "fiscal_year", "level", "departmen
 
 def actions(me: Principal, task: dict[str, Any]) -> dict[str, bool]:
     """Which buttons the page offers: the same conditions the engine's access check enforces."""
-    if me.read_only or task["state"] != "ready" or task.get("instance_status") != "running":
+    if (not policy.may(me, policy.CHANGE_ANYTHING) or task["state"] != "ready"
+            or task.get("instance_status") != "running"):
         return {"claim": False, "unclaim": False, "delegate": False, "complete": False}
     assignee = task["assignee"]
-    candidate = task_candidate(me, task["candidate_groups"], task["candidate_users"], task["department_id"])
+    candidate = policy.may(me, policy.WORK_ON_TASK, task)
     mine = assignee == me.username
     return {"claim": assignee is None and candidate,
             "unclaim": assignee is not None and task["delegation_state"] != "pending"
-            and (mine or me.has(*SUPERVISORS)),
+            and (mine or policy.may(me, policy.RELEASE_OTHERS_TASKS)),
             "delegate": mine,
             "complete": mine or (assignee is None and candidate)}
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service import clock, db
+from service import clock, db, policy
 from service.api import trainings as api
 from service.cycle import trainings
 from service.domain.training import GROUPS
@@ -21,7 +21,7 @@ from service.rules.store import LEVELS
 from service.web import bp, i18n
 from service.web.admin_forms import load, refused, text
 from service.web.pages import choice, runtime, viewer
-from service.web.permissions import admits, same_as
+from service.web.permissions import permitted
 
 ATTENDING_KINDS = ("department", "unit")
 
@@ -50,12 +50,12 @@ def _page(year: int, level: str, form: dict[str, Any] | None = None, errors: dic
         "web/trainings.html", year=year, level=level, levels=LEVELS, sessions=sessions, measure=measure,
         departments=rows, groups=[(g, i18n.label("training_group_", g)) for g in GROUPS],
         department_options=[(d["id"], d["name"]) for d in rows],
-        may_record=admits(api.Sessions.post, viewer(), {}), form=form or {}, errors=errors or {}, target=target,
+        may_record=policy.may(viewer(), policy.RECORD_TRAININGS), form=form or {}, errors=errors or {}, target=target,
         today=clock.local_today(clock.now())), status
 
 
 @bp.get("/trainings")
-@same_as(api.Sessions.get)
+@permitted(policy.READ_TRAININGS)
 def trainings_page() -> ResponseReturnValue:
     """The year's sessions at the level, the measure and each department's attendance."""
     year, level = _year_level()
@@ -63,7 +63,7 @@ def trainings_page() -> ResponseReturnValue:
 
 
 @bp.post("/trainings")
-@same_as(api.Sessions.post)
+@permitted(policy.RECORD_TRAININGS)
 def training_record() -> ResponseReturnValue:
     """Record a session held (as POST /api/trainings)."""
     form = {"level": request.form.get("level") or None, "title": text("title", 200),
@@ -85,7 +85,7 @@ def training_record() -> ResponseReturnValue:
 
 
 @bp.post("/trainings/<int:session_id>/attendance")
-@same_as(api.Attendance.post)
+@permitted(policy.RECORD_TRAININGS)
 def training_attendance(session_id: int) -> ResponseReturnValue:
     """Record a group's attendance of a session (as POST /api/trainings/{session_id}/attendance)."""
     with db.read(runtime().engine) as conn:
