@@ -52,7 +52,7 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
     """Run one claimed job; record its outcome on the job row (only while the lease is still ours)."""
     try:
         variables = loads(job.payload) or {}
-        with db.write(service.engine) as conn:  # the job's unit of work: the handler's records and the completion
+        with service.unit_of_work() as conn:  # the job's unit of work: the handler's records and the completion
             output = lookup(job.topic)(_context(service, job, now, conn), dict(variables))
             if not isinstance(output, dict):
                 raise TypeError(f"the handler of {job.topic!r} returned {type(output).__name__}, not a dict")

@@ -43,9 +43,11 @@ RESULT_FORMS = {"results_feedback", "rectification_plan", "rectification_verific
 
 
 class LiveWorkflows(OrderedDict[tuple[str, int], Any]):
-    """The few workflows the demo acted on last (WorkflowService.live_workflows), oldest dropped first."""
+    """The workflows the demo acted on last (WorkflowService.live_workflows), oldest dropped first. The default size
+    holds every instance one driving process of the full demo acts on (each round of a step visits all of them,
+    so a smaller cache would drop each one before its next command): about 0.3 MB of memory per workflow."""
 
-    def __init__(self, size: int = 16) -> None:
+    def __init__(self, size: int = 512) -> None:
         super().__init__()
         self.size = size
 

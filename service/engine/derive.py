@@ -92,12 +92,14 @@ def canonical_data(data: Any) -> str:
     return canonical(json.loads(dumps(data)))
 
 
-def fingerprint(wf: BpmnWorkflow, status: str, states: list[str] | None = None) -> str:
+def fingerprint(wf: BpmnWorkflow, status: str, states: list[str] | None = None,
+                data: dict[str, Any] | None = None) -> str:
     """Hash of the meaningful state: status, data and each task's spec and state (no ids, no timestamps); `states`
-    when a walk has listed them already (task_walk.TaskWalk.states)."""
+    when a walk has listed them already (task_walk.TaskWalk.states), `data` when `instance_data` gave it already."""
     if states is None:
         states = [f"{t.workflow.spec.name}/{t.task_spec.name}:{t.state}" for t in wf.get_tasks()]
-    body = canonical({"status": status, "data": instance_data(wf), "tasks": sorted(states)})
+    body = canonical({"status": status, "data": instance_data(wf) if data is None else data,
+                      "tasks": sorted(states)})
     return hashlib.sha256(body.encode()).hexdigest()
 
 

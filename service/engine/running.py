@@ -224,13 +224,14 @@ def _derive(wf: BpmnWorkflow, walked: task_walk.TaskWalk, before: dict[str, Task
         if e["task_id"] is not None and interrupted in before and interrupted not in after:
             e["hand_on"] = {"from_task_id": interrupted, "leadership": BUREAU_LEADER in groups}
         escalations.append(e)
-    data = dumps(derive.instance_data(wf))
+    values = derive.instance_data(wf)
+    data = dumps(values)
     return Outcome(
         status=status, error=None,  # a successful command clears the error of an earlier failed timer firing
         state=serialize(wf), data=data,
         next_timer=derive.next_timer(walked.waiting) if status == "running" else None,
         new_tasks=new_tasks, candidates=candidates, closed=closed,
-        fingerprint=derive.fingerprint(wf, status, walked.states),
+        fingerprint=derive.fingerprint(wf, status, walked.states, values),
         touched=[{"task_id": t, "change": "closed"} for t in closed]
         + [{"task_id": r["id"], "bpmn_id": r["bpmn_id"], "change": "ready"} for r in new_tasks]
         + [{k: v for k, v in e.items() if k != "data"} for e in external],

@@ -23,7 +23,9 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Collection, MutableMapping
+import weakref
+from collections.abc import Callable, Collection, Iterator, MutableMapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +35,7 @@ from sqlalchemy import Connection, Engine, select, update
 from service import clock, db
 from service.config import Settings
 from service.domain.roles import ESCALATION_GROUPS, SYSTEM, Principal
-from service.engine import access, derive, escalation_commands, evidence, form_checks, running, scripting
+from service.engine import access, derive, escalation_commands, evidence, form_checks, running, scripting, task_walk
 from service.engine import statements as sql
 from service.engine.audit import INSERT_EVENT, event_row
 from service.engine.commands import (
@@ -117,6 +119,26 @@ class WorkflowService:
         # when used and put back only after the write succeeded, so a failed command never leaves its half-run
         # workflow behind; any other writer bumps the lock version, so a stale entry is never found.
         self.live_workflows: MutableMapping[tuple[str, int], BpmnWorkflow] | None = None
+        # The workflows commands left inside a caller's open transaction (`unit_of_work`), by that connection:
+        # kept live only once the caller committed.
+        self._uncommitted: dict[int, list[tuple[tuple[str, int], BpmnWorkflow, task_walk.TaskWalk]]] = {}
+        # A live workflow's task walk as its command left it (nothing changes a kept workflow until it is taken).
+        self._walks: weakref.WeakKeyDictionary[BpmnWorkflow, task_walk.TaskWalk] = weakref.WeakKeyDictionary()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Connection]:
+        """A caller's write transaction for commands applied with `conn=` (a worker's job): `db.write`, plus, when
+        `live_workflows` is on, the workflows those commands left are kept once (and only if) it committed."""
+        kept: list[tuple[tuple[str, int], BpmnWorkflow, task_walk.TaskWalk]] = []
+        with db.write(self.engine) as conn:
+            self._uncommitted[id(conn)] = kept
+            try:
+                yield conn
+            finally:
+                self._uncommitted.pop(id(conn), None)
+        if self.live_workflows is not None:  # committed
+            for key, wf, walked in kept:
+                self._keep(key, wf, walked)
 
     # --- public commands ---------------------------------------------------------------------------
 
@@ -180,7 +202,7 @@ class WorkflowService:
             self._write_waits(conn, instance_id, [], outcome.messages)
             conn.execute(INSERT_EVENT, ev)
         if self.live_workflows is not None:
-            self.live_workflows[(instance_id, 1)] = wf
+            self._keep((instance_id, 1), wf, outcome.walked)
         return row
 
     def apply(self, instance_id: str, command: Command, actor: Principal = SYSTEM,
@@ -251,6 +273,7 @@ class WorkflowService:
             raise Conflict("no timer of this instance is due")
         version = self.specs.get(row.version_hash)
         wf = self._deserialize(row)
+        walked = self._walks.pop(wf, None)
         waits_before = derive.waiting_messages(wf) if row.status == "running" else []
         status = "terminated" if isinstance(command, Terminate) else "suspended" if isinstance(command, Suspend) \
             else "running"
@@ -262,7 +285,7 @@ class WorkflowService:
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
             outcome = running.run(wf, act, ctx, now, self.settings, self.serializer.serialize_json,
-                                  status=status, settle=settle)
+                                  status=status, settle=settle, walked=walked)
         except EngineFailure as failure:
             if isinstance(command, FireTimers):
                 self._record_error(row, failure, actor, now)
@@ -288,8 +311,11 @@ class WorkflowService:
             if also is not None:
                 also(conn)
             conn.execute(INSERT_EVENT, ev)
-        if self.live_workflows is not None and within is None:  # only a committed version is kept
-            self.live_workflows[(row.id, row.lock_version + 1)] = wf
+        if self.live_workflows is not None:  # only a committed version is kept
+            if within is None:
+                self._keep((row.id, row.lock_version + 1), wf, outcome.walked)
+            elif id(within) in self._uncommitted:  # the caller's unit of work keeps it once it commits
+                self._uncommitted[id(within)].append(((row.id, row.lock_version + 1), wf, outcome.walked))
         result = {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
                   "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
                   "next_timer_at": values["next_timer_at"], "data": outcome.data}
@@ -375,6 +401,12 @@ class WorkflowService:
         conn.execute(sql.DROP_WAITS, {"b_id": instance_id})
         if after:
             conn.execute(sql.INSERT_WAIT, [{"instance_id": instance_id, "name": n} for n in after])
+
+    def _keep(self, key: tuple[str, int], wf: BpmnWorkflow, walked: task_walk.TaskWalk) -> None:
+        """Keep a committed version's workflow live, with its walk."""
+        assert self.live_workflows is not None
+        self.live_workflows[key] = wf
+        self._walks[wf] = walked
 
     def _deserialize(self, row: Any) -> BpmnWorkflow:
         if self.live_workflows is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, Integer, and_, bindparam, case, func, or_, select
 
 from service import clock, db
 from service.domain.roles import SYSTEM, Principal
@@ -15,7 +16,7 @@ from service.engine.jsonutil import loads
 from service.engine.versions import SpecCache
 from service.errors import NotFound
 from service.models import Instance, TaskRow
-from service.queries.visibility import candidate_tasks, contains, offered, tasks_visible
+from service.queries.visibility import candidate_tasks, contains, like_pattern, offered, tasks_visible
 
 T = TaskRow.__table__
 I = Instance.__table__  # noqa: E741
@@ -37,31 +38,52 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
     if scope == "candidate" and state == "ready" and sort == "due" and not any(
             (instance_id, process_id, assignee, candidate_group, due_before, due_within_days is not None, overdue)):
         return _candidate_inbox(engine, viewer, page, per_page, now)
-    where = _scoped(viewer, scope, state)
+    values: dict[str, Any] = {}
     if instance_id:
-        where.append(T.c.instance_id == instance_id)
+        values["f_instance"] = instance_id
     if process_id:
-        where.append(T.c.process_id == process_id)
+        values["f_process"] = process_id
     if assignee:
-        where.append(T.c.assignee == assignee)
+        values["f_assignee"] = assignee
     if candidate_group:
-        where.append(contains(T.c.candidate_groups, candidate_group))
+        values["f_group"] = like_pattern(candidate_group)
     if due_before:
-        where.append(T.c.due_at <= clock.to_db(due_before))
+        values["f_due_before"] = clock.to_db(due_before)
     if due_within_days is not None:
-        where.append(T.c.due_at <= clock.to_db(now + timedelta(days=due_within_days)))
+        values["f_due_within"] = clock.to_db(now + timedelta(days=due_within_days))
     if overdue:
-        where.append(T.c.due_at < clock.to_db(now))
+        values["f_overdue"] = clock.to_db(now)
+    listing, counting = _statements(viewer, scope, state, tuple(values), sort)
+    values.update(f_limit=per_page, f_offset=(page - 1) * per_page)
+    with db.read(engine) as conn:
+        rows = conn.execute(listing, values).mappings().all()
+        # A first page that is not full is the whole list: no need to count.
+        total = len(rows) if page == 1 and len(rows) < per_page else conn.execute(counting, values).scalar_one()
+    return {"items": [_item(r, now) for r in rows], "total": total}
+
+
+_FILTERS: dict[str, Any] = {
+    "f_instance": lambda: T.c.instance_id == bindparam("f_instance"),
+    "f_process": lambda: T.c.process_id == bindparam("f_process"),
+    "f_assignee": lambda: T.c.assignee == bindparam("f_assignee"),
+    "f_group": lambda: contains(T.c.candidate_groups, bindparam("f_group")),
+    "f_due_before": lambda: T.c.due_at <= bindparam("f_due_before"),
+    "f_due_within": lambda: T.c.due_at <= bindparam("f_due_within"),
+    "f_overdue": lambda: T.c.due_at < bindparam("f_overdue"),
+}
+
+
+@lru_cache(maxsize=1024)
+def _statements(viewer: Principal, scope: str, state: str, filters: tuple[str, ...], sort: str) -> tuple[Any, Any]:
+    """The list and count statements of one viewer's scope with these filters, their values left as parameters:
+    built (and given their SQL cache key) once, not on every request."""
+    where = _scoped(viewer, scope, state) + [_FILTERS[name]() for name in filters]
     order = _ORDERS.get(sort, _ORDERS["due"])
     if scope == "actionable":  # mine first, then what I may claim
         order = (case((T.c.assignee == viewer.username, 0), else_=1), *order)
-    with db.read(engine) as conn:
-        rows = conn.execute(select(*_COLUMNS).where(*where).order_by(*order)
-                            .limit(per_page).offset((page - 1) * per_page)).mappings().all()
-        # A first page that is not full is the whole list: no need to count.
-        total = len(rows) if page == 1 and len(rows) < per_page else \
-            conn.execute(select(func.count()).select_from(T).where(*where)).scalar_one()
-    return {"items": [_item(r, now) for r in rows], "total": total}
+    listing = select(*_COLUMNS).where(*where).order_by(*order) \
+        .limit(bindparam("f_limit", type_=Integer)).offset(bindparam("f_offset", type_=Integer))
+    return listing, select(func.count()).select_from(T).where(*where)
 
 
 def _scoped(viewer: Principal, scope: str, state: str) -> list[Any]:

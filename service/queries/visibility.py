@@ -15,10 +15,17 @@ C = TaskCandidate.__table__
 NAMED = "@"  # task_candidates.group_name of a candidate named in candidateUsers: "@" + the user name
 
 
-def contains(column: Any, name: str) -> Any:
-    """A comma-separated list column contains `name` (names are matched literally)."""
+def contains(column: Any, name: str | Any) -> Any:
+    """A comma-separated list column contains `name` (names are matched literally); `name` may be a bound parameter
+    whose value is `like_pattern(name)`."""
+    pattern = like_pattern(name) if isinstance(name, str) else name
+    return (literal(",") + column + literal(",")).like(pattern, escape="\\")
+
+
+def like_pattern(name: str) -> str:
+    """The LIKE pattern `contains` matches a name with."""
     escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return (literal(",") + column + literal(",")).like(f"%,{escaped},%", escape="\\")
+    return f"%,{escaped},%"
 
 
 def _involved(p: Principal) -> Any:

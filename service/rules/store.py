@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
 
 from service import clock
 from service.domain.workdays import Calendar
@@ -32,14 +32,18 @@ class RuleRow:
     source: str
 
 
+_ROW_IN_FORCE = (
+    select(RULES.c.fiscal_year, RULES.c.level, RULES.c.value, RULES.c.source)
+    .where(RULES.c.key == bindparam("key"), RULES.c.fiscal_year <= bindparam("year"),
+           RULES.c.level.in_([bindparam("level"), "*"]))
+    .order_by(RULES.c.fiscal_year.desc(), case((RULES.c.level == "*", 1), else_=0))
+    .limit(1)
+)  # built once: the deadline handlers read several rules per job
+
+
 def get_row(conn: Connection, year: int, level: str, key: str) -> RuleRow:
     """The row in force for the year and level: the latest year ≤ `year`; within it the level's own row over "*"."""
-    row = conn.execute(
-        select(RULES.c.fiscal_year, RULES.c.level, RULES.c.value, RULES.c.source)
-        .where(RULES.c.key == key, RULES.c.fiscal_year <= year, RULES.c.level.in_([level, "*"]))
-        .order_by(RULES.c.fiscal_year.desc(), case((RULES.c.level == "*", 1), else_=0))
-        .limit(1)
-    ).first()
+    row = conn.execute(_ROW_IN_FORCE, {"key": key, "year": year, "level": level}).first()
     if row is None:
         raise NotFound(f"no rule {key!r} for {year} ({level})")
     return RuleRow(key, row.fiscal_year, row.level, json.loads(row.value), row.source)
@@ -132,9 +136,12 @@ def seed_calendar(conn: Connection, first_year: int, last_year: int) -> int:
     return len(rows)
 
 
+_DAYS_BETWEEN = select(DAYS.c.day, DAYS.c.kind).where(DAYS.c.day.between(bindparam("start"), bindparam("end")))
+
+
 def calendar(conn: Connection, start: date, end: date) -> Calendar:
     """The calendar's exceptions between two dates (inclusive)."""
-    rows = conn.execute(select(DAYS.c.day, DAYS.c.kind).where(DAYS.c.day.between(start, end))).all()
+    rows = conn.execute(_DAYS_BETWEEN, {"start": start, "end": end}).all()
     return Calendar(holidays=frozenset(r.day for r in rows if r.kind == "holiday"),
                     workdays=frozenset(r.day for r in rows if r.kind == "workday"))
 
