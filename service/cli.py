@@ -387,6 +387,10 @@ from service.cli_docs import docs as _docs  # noqa: E402  (docs deadlines)
 
 main.add_command(_docs)
 
+from service.cli_simulate import simulate as _simulate  # noqa: E402  (simulate)
+
+main.add_command(_simulate)
+
 
 if __name__ == "__main__":
     main()
