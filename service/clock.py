@@ -29,13 +29,14 @@ _fixed: datetime | None = None
 _pinned: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("jixiao_now", default=None)
 SHARED_ENV = "JIXIAO_CLOCK_FILE"
 _shared_path = os.environ.get(SHARED_ENV) or None
-_shared: tuple[int, datetime] | None = None  # (the file's mtime in ns, the instant it holds)
+_shared: tuple[tuple[int, int], datetime] | None = None  # ((the file's inode, mtime in ns), the instant it holds)
 
 
 def _shared_now(path: str) -> datetime:
     """The instant in the shared clock file, re-read when the file changed (written atomically by `share`)."""
     global _shared
-    stamp = os.stat(path).st_mtime_ns
+    st = os.stat(path)
+    stamp = (st.st_ino, st.st_mtime_ns)  # `share` replaces the file: a new inode even within one clock tick
     cached = _shared
     if cached is None or cached[0] != stamp:
         with open(path, encoding="ascii") as fh:
@@ -45,8 +46,8 @@ def _shared_now(path: str) -> datetime:
 
 
 def share(path: str, value: datetime) -> None:
-    """Move the shared clock of the processes started with JIXIAO_CLOCK_FILE=`path` (atomic replace; a fresh
-    mtime each time, so readers notice)."""
+    """Move the shared clock of the processes started with JIXIAO_CLOCK_FILE=`path` (an atomic replace by a new
+    file, so readers notice)."""
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="ascii") as fh:
         fh.write(value.astimezone(UTC).isoformat())
