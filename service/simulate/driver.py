@@ -112,9 +112,8 @@ class Simulation:
         now, started = clock.now(), time.monotonic()
         while time.monotonic() - started < QUIET_TIMEOUT:
             with db.read(self.rt.engine) as conn:
-                busy = conn.execute(select(JOBS.c.id).where(
-                    jobs._claimable(now) | ((JOBS.c.status == "running") & (JOBS.c.lock_expires_at >= clock.to_db(now))))
-                    .limit(1)).first()
+                leased = (JOBS.c.status == "running") & (JOBS.c.lock_expires_at >= clock.to_db(now))
+                busy = conn.execute(select(JOBS.c.id).where(jobs._claimable(now) | leased).limit(1)).first()
             if busy is None and not timers.due_instances(self.rt.workflows, now, limit=1):
                 return
             time.sleep(0.05)
@@ -158,19 +157,19 @@ class Simulation:
             lanes: list[list[tuple[Any, dict[str, Any]]]] = [[] for _ in range(self.clients)]
             for n, items in enumerate(todo.values()):
                 lanes[n % self.clients].extend(items)
-            total, done = sum(len(lane) for lane in lanes), [0]
-
-            def run(lane: list[tuple[Any, dict[str, Any]]]) -> None:
-                for task, data in lane:
-                    if not self._complete(task, data):
-                        skipped.add(task.id)
-                    with self.tally.lock:
-                        done[0] += 1
-                        self._advance(done[0] / total)
-
+            count = [0, sum(len(lane) for lane in lanes)]  # answered, to answer in this round
             with ThreadPoolExecutor(self.clients) as pool:
-                list(pool.map(run, lanes))
+                list(pool.map(self._answer, lanes, [skipped] * len(lanes), [count] * len(lanes)))
             self.quiet()
+
+    def _answer(self, lane: list[tuple[Any, dict[str, Any]]], skipped: set[str], count: list[int]) -> None:
+        """One client thread's share of a round, in order (an instance's tasks are all in one lane)."""
+        for task, data in lane:
+            if not self._complete(task, data):
+                skipped.add(task.id)
+            with self.tally.lock:
+                count[0] += 1
+                self._advance(count[0] / count[1])
 
     def _advance(self, within: float) -> None:
         if self.progress is not None:

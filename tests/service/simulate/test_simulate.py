@@ -42,7 +42,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory):
 def test_the_year_runs_every_stage_through_the_processes(simulated):
     _, summary, lines = simulated
     assert summary.projects == 14 and summary.departments == 4
-    assert STAGES <= set(summary.timings), sorted(summary.timings)
+    assert set(summary.timings) >= STAGES, sorted(summary.timings)
     assert not [line for line in lines if line.startswith("  !")], lines  # no answer refused
     assert summary.stuck_steps == 0 and summary.jobs_done > 0
     assert summary.instances.get("completed", 0) >= 7 and sum(summary.instances.values()) == 14
