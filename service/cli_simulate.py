@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 
 import click
 
@@ -28,6 +30,8 @@ def simulate(departments: int, projects: int, web_processes: int | None, worker_
     from service.simulate.run import simulate as run
 
     web = web_processes or os.cpu_count() or 1
+    # a TERM (as well as Ctrl-C) stops the simulation's gunicorn and workers before the command exits
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         summary = run(database_url or Settings.from_env().database_url, departments, projects, web,
                       worker_processes, clients or 2 * web, echo=click.echo, progress=not no_progress)
