@@ -34,6 +34,7 @@ TARGET_VERIFY_PER_S = 200.0
 TARGET_PROJECTS = 50_000
 PROJECTS_PER_DEPARTMENT = 50_000 / 1500  # the issue's province: 1,500 departments, 50,000 projects
 WARMUP, TIMED = 5, 50
+VERIFY_FIRST = 1000  # part 5's "~1k instances"
 
 
 @dataclass
@@ -213,11 +214,12 @@ def measure_database(url: str, log: Callable[[str], None] = print) -> None:
     from service import clock
     from service.simulate.run import YEAR
 
-    checked, rate, found, jobs = verify_rate(url, 1000)
+    checked, rate, found, jobs = verify_rate(url, VERIFY_FIRST)
     log(f"  audit verify, first {checked:,} instances, {jobs} processes: {rate:.1f} instances/s, {found} finding(s)")
     figures.record("verify.1k", f"{rate:.1f} instances/s over {checked:,} simulated cycle instances ({jobs} processes, "
                                 f"{found} findings)", rate >= TARGET_VERIFY_PER_S)
-    checked, rate, found, jobs = verify_rate(url, None)
+    if checked == VERIFY_FIRST:  # more instances than that: all of them too (else the first run was all)
+        checked, rate, found, jobs = verify_rate(url, None)
     log(f"  audit verify --all, {checked:,} instances, {jobs} processes: {rate:.1f} instances/s, {found} finding(s)")
     figures.record("verify.province", f"{rate:.1f} instances/s over {checked:,} ({jobs} processes, {found} findings)",
                    rate >= TARGET_VERIFY_PER_S)
