@@ -3,6 +3,7 @@ moved clock, the summary adds up, and `audit verify` finds nothing afterwards (s
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from service.db import normalize_url
 from service.engine.verify import verify
 from service.errors import InvalidInput
 from service.runtime import Runtime
+from service.simulate import province
 from service.simulate.run import simulate
 from service.simulate.summary import percentile
 from tests.service.scratch_databases import scratch_database
@@ -75,13 +77,15 @@ def test_parallel_verify_reports_a_tampered_simulated_instance_as_the_serial_run
         iid, data = conn.execute(text("SELECT id, data FROM instances ORDER BY id LIMIT 1")).one()
         conn.execute(text("UPDATE instances SET data = :d WHERE id = :i"), {"d": data.replace("}", ', "x": 1}', 1)
                      if data and data != "{}" else '{"x": 1}', "i": iid})
-    engine.dispose()
     rt = Runtime.build(Settings.from_env({"DATABASE_URL": url}))
     try:
         serial = verify(rt.engine, rt.specs, rt.settings, jobs=1)
         parallel = verify(rt.engine, rt.specs, rt.settings, jobs=2)
     finally:
         rt.close()
+        with engine.begin() as conn:  # as it was, for the other tests of the module
+            conn.execute(text("UPDATE instances SET data = :d WHERE id = :i"), {"d": data, "i": iid})
+        engine.dispose()
     assert [f.instance_id for f in serial.findings] == [iid]
     assert parallel.findings == serial.findings
 
@@ -112,3 +116,22 @@ def test_a_process_started_with_the_clock_file_reads_its_time(tmp_path: Path):
 def test_percentile_is_the_nearest_rank():
     values = [0.005, 0.001, 0.003, 0.002, 0.004]
     assert percentile(values, 0.5) == 0.003 and percentile(values, 0.95) == 0.005 and percentile([1.0], 0.95) == 1.0
+
+
+def test_a_larger_province_gets_a_larger_expert_library(simulated):
+    """The seeded 30 experts staff about 60 panels a year (3 each, at most 6 engagements): a province adds numbered
+    experts, one per PROJECTS_PER_EXPERT projects, with accounts' names and two sectors each."""
+    url, _, _ = simulated
+    engine = create_engine(normalize_url(url))
+    try:
+        assert province.add_experts(engine, 10, ["education"]) == 0  # the library is already larger
+        with engine.connect() as conn:
+            have = conn.execute(text("SELECT count(*) FROM experts")).scalar_one()
+        assert province.add_experts(engine, have + 3, ["education", "health"]) == 3
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT username, fields FROM experts WHERE username LIKE 'simexpert%' "
+                                     "ORDER BY username")).all()
+        assert [r.username for r in rows] == ["simexpert0001", "simexpert0002", "simexpert0003"]
+        assert all(len(json.loads(r.fields)) == 2 for r in rows)
+    finally:
+        engine.dispose()
