@@ -10,12 +10,16 @@ Then the inbox on PostgreSQL (bench/inbox.py): a fresh database with 100,000 ope
 candidate inbox timed over HTTP; skipped when PostgreSQL is not reachable.
 
     .venv/bin/python -m bench.run [--n 200] [--warmup 50] [--seconds 10] [--clients 4]
-                                  [--only peer|inbox|audit|timers|sweep|jobs] [--inbox-explain]
+                                  [--only peer|inbox|audit|timers|sweep|jobs|province]
+                                  [--inbox-explain]
 
 Then the daily reminder sweep at 1,000 vs 100,000 open tasks on SQLite and PostgreSQL (bench/sweep.py).
 
-Last, jobs per second through the full path with one and two worker processes on PostgreSQL (bench/jobs.py);
+Then jobs per second through the full path with one and two worker processes on PostgreSQL (bench/jobs.py);
 skipped when PostgreSQL is not reachable.
+
+Last, the simulated province (bench/province.py): `jixiao simulate` at 1, 2, 4 worker processes and at two project
+counts, `audit verify --all` across processes and the inbox, dashboard and coverage report on the result.
 """
 
 from __future__ import annotations
@@ -590,7 +594,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=50, help="untimed warm-up cycles (50)")
     p.add_argument("--seconds", type=float, default=10.0, help="length of the throughput window (10)")
     p.add_argument("--clients", type=int, default=4, help="concurrent clients for throughput (4)")
-    p.add_argument("--only", choices=("peer", "inbox", "audit", "timers", "sweep", "jobs"),
+    p.add_argument("--only", choices=("peer", "inbox", "audit", "timers", "sweep", "jobs", "province"),
                    help="run one part: the peer workload on SQLite, the inbox on PostgreSQL, the audit "
                         "benchmark (bench/audit.py), the timer sweep (bench/timers.py) in-process on SQLite, the "
                         "daily reminder sweep (bench/sweep.py) on SQLite and PostgreSQL or jobs per second with worker "
@@ -800,6 +804,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench import jobs
 
             jobs.part(tmp)
+        if args.only in (None, "province"):  # jixiao simulate, verify and the pages at scale (bench/province.py)
+            from bench import province
+
+            province.part(tmp)
         print(figures.table(args.only, load_before=args.load_before))  # every figure, once
         print()
         return 0

@@ -186,7 +186,7 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--all", "all_", is_flag=True, help="every instance (and the global chain)")
-@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+@click.option("--processes", "--jobs", "jobs", type=click.IntRange(1, 64), default=None,
               help="processes that check instances side by side (default: one per core); same findings")
 @click.argument("instance_ids", nargs=-1)
 def audit_verify(all_: bool, jobs: int | None, instance_ids: tuple[str, ...]) -> None:
@@ -375,6 +375,10 @@ for _backup_command in _BACKUP_COMMANDS:
 from service.cli_docs import docs as _docs  # noqa: E402  (docs deadlines)
 
 main.add_command(_docs)
+
+from service.cli_simulate import simulate as _simulate  # noqa: E402  (simulate)
+
+main.add_command(_simulate)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,16 @@
 
 Everything (API, workers, engine timers, due dates) asks this module for the time. Tests and the
 simulator move it with `set_now`/`advance`; replay pins it per command with `frozen_at`.
+
+`jixiao simulate` moves one clock for several processes (its gunicorn workers and `jixiao worker`s): it starts
+them with JIXIAO_CLOCK_FILE naming a file that holds an ISO instant, and every such process reads "now" from the
+file (again whenever the file changes). Nothing else sets that variable.
 """
 
 from __future__ import annotations
 
 import contextvars
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +27,31 @@ _lock = threading.Lock()
 _offset = timedelta(0)
 _fixed: datetime | None = None
 _pinned: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("jixiao_now", default=None)
+SHARED_ENV = "JIXIAO_CLOCK_FILE"
+_shared_path = os.environ.get(SHARED_ENV) or None
+_shared: tuple[tuple[int, int], datetime] | None = None  # ((the file's inode, mtime in ns), the instant it holds)
+
+
+def _shared_now(path: str) -> datetime:
+    """The instant in the shared clock file, re-read when the file changed (written atomically by `share`)."""
+    global _shared
+    st = os.stat(path)
+    stamp = (st.st_ino, st.st_mtime_ns)  # `share` replaces the file: a new inode even within one clock tick
+    cached = _shared
+    if cached is None or cached[0] != stamp:
+        with open(path, encoding="ascii") as fh:
+            cached = (stamp, datetime.fromisoformat(fh.read().strip()).astimezone(UTC))
+        _shared = cached
+    return cached[1]
+
+
+def share(path: str, value: datetime) -> None:
+    """Move the shared clock of the processes started with JIXIAO_CLOCK_FILE=`path` (an atomic replace by a new
+    file, so readers notice)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="ascii") as fh:
+        fh.write(value.astimezone(UTC).isoformat())
+    os.replace(tmp, path)
 
 
 def now() -> datetime:
@@ -31,6 +61,8 @@ def now() -> datetime:
         return pinned
     if _fixed is not None:
         return _fixed
+    if _shared_path is not None:
+        return _shared_now(_shared_path)
     return datetime.now(UTC) + _offset
 
 

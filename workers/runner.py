@@ -9,7 +9,7 @@ import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from service import clock, logging_setup
@@ -121,8 +121,10 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
         if fired or done or outcome.jobs.incidents:
             log.info("fired %d timer(s), ran %d job(s), %d incident(s)", fired, done, len(outcome.jobs.incidents))
 
+    # APScheduler keeps real time (a moved service clock — `jixiao simulate`'s — would put the first run months away)
+    start = datetime.now(UTC)
     scheduler.add_job(tick, "interval", seconds=rt.settings.worker_poll_seconds, id="jixiao-pass", name="jixiao-pass",
-                      max_instances=1, coalesce=True, next_run_time=clock.now())
+                      max_instances=1, coalesce=True, next_run_time=start)
     calendar = (("jixiao-reminders", rt.settings.cron_daily, calendar_jobs.daily_reminders),
                 ("jixiao-cycle-launch", rt.settings.cron_launch, calendar_jobs.launch_cycles),
                 ("jixiao-checkpoints", rt.settings.cron_checkpoints, calendar_jobs.issue_checkpoints),
@@ -133,7 +135,7 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
             continue
         scheduler.add_job(_calendar_job(rt, job_id, job), cron_trigger(crontab, rt.settings.cron_timezone),
                           id=job_id, name=job_id, max_instances=1, coalesce=True, misfire_grace_time=3600,
-                          next_run_time=clock.now())
+                          next_run_time=start)
     return scheduler
 
 

@@ -1,0 +1,1 @@
+"""`jixiao simulate`: a whole fiscal year of a synthetic province through the real command path."""
