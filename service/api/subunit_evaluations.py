@@ -43,6 +43,10 @@ class SubunitEvaluationSchema(Schema):
     started_at = UTCDateTime(required=True)
     graded_by = fields.String(allow_none=True)
     graded_at = UTCDateTime(allow_none=True)
+    due_on = fields.Date(allow_none=True, metadata={
+        "description": "graded by then: rule evaluation.subunit_working_days working days after it was opened"})
+    overdue = fields.Boolean(required=True, metadata={"description": "still open after due_on"})
+    days_overdue = fields.Integer(required=True, metadata={"description": "calendar days past due_on"})
 
 
 class SubunitEvaluationList(Schema):

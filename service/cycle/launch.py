@@ -6,6 +6,7 @@ from datetime import datetime
 
 from service import db
 from service.cycle import projects
+from service.domain.evaluation_selection import SUBJECT_FIELDS, evaluation_kind
 from service.domain.roles import SYSTEM, Principal
 from service.engine.service import WorkflowService
 from service.errors import Conflict
@@ -16,15 +17,24 @@ PILOT_PROCESS = "department_pilot"
 
 
 def start_cycle(workflows: WorkflowService, project_id: str, now: datetime, actor: Principal = SYSTEM,
-                process_id: str | None = None) -> str:
-    """Start the cycle for a project (or, with `process_id`, one stage alone); refuse a second cycle."""
+                process_id: str | None = None, evaluation: dict[str, str] | None = None) -> str:
+    """Start the cycle for a project (or, with `process_id`, one stage alone); refuse a second cycle.
+
+    `evaluation` names what the project's evaluation evaluates when it is not the project itself (the start form's
+    evaluation_kind with transfer_recipient or enterprise_name: service/domain/evaluation_selection.py)."""
     with db.read(workflows.engine) as conn:
         row = projects.get(conn, project_id)
+    variables = projects.cycle_variables(row)
+    if evaluation:
+        kind, subject = evaluation_kind(evaluation)
+        variables["evaluation_kind"] = kind
+        if subject is not None:
+            variables[SUBJECT_FIELDS[kind]] = subject
     own_cycle = process_id is None
     if own_cycle and row.instance_id is not None:
         raise Conflict(f"project {project_id} already has its cycle (instance {row.instance_id})")
     started = process_id or (PILOT_PROCESS if row.kind == "department" else CYCLE_PROCESS)
-    inst = workflows.start(started, projects.cycle_variables(row), business_key=row.id, actor=actor,
+    inst = workflows.start(started, variables, business_key=row.id, actor=actor,
                            department_id=row.department_id, now=now)
     with db.write(workflows.engine) as conn:
         extra = {"instance_id": inst["id"]} if own_cycle else {}

@@ -3,12 +3,14 @@ plan 二(三)3二是): the department's staff open it for one of their own sub-u
 theirs) and the department's head records the score, graded by the year's rule `evaluation.grade_floors`.
 
 The bureau does not run these (its own pilots are `department_pilot`); a department never evaluates another
-department's unit. Each step is recorded on the global audit chain.
+department's unit. Each step is recorded on the global audit chain. An evaluation is due (graded) within rule
+`evaluation.subunit_working_days` working days of its opening; one still open after that day is overdue
+(`service/domain/subunit_evaluation.py`), shown so on /subunit-evaluations and counted on the dashboard.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from service import clock, db, policy
 from service.domain.grades import grade, round_score
 from service.domain.roles import Principal
+from service.domain.workdays import add_working_days
 from service.engine.audit import append_global
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from service.models import Department, SubunitEvaluation
@@ -52,12 +55,20 @@ def open_evaluation(engine: Engine, actor: Principal, now: datetime, *, unit_id:
             raise Conflict(f"{unit_id!r} already has an evaluation of fiscal year {fiscal_year}")
         row = {"fiscal_year": fiscal_year, "level": unit.level, "department_id": actor.department_id,
                "unit_id": unit_id, "scope": scope, "status": "open", "started_by": actor.username,
-               "started_at": clock.to_db(now)}
+               "started_at": clock.to_db(now), "due_on": _due_on(conn, now, fiscal_year, unit.level)}
         new_id = conn.execute(insert(SUBUNITS).values(**row).returning(SUBUNITS.c.id)).scalar_one()
         append_global(conn, now, actor.username, "subunit_evaluation_opened",
                       {"id": new_id, "fiscal_year": fiscal_year, "department_id": actor.department_id,
                        "unit_id": unit_id})
         return _get(conn, new_id)
+
+
+def _due_on(conn: Connection, now: datetime, fiscal_year: int, level: str) -> date:
+    """The day the head grades it by: rule evaluation.subunit_working_days working days after the day it opens
+    (the holiday calendar's exceptions counted)."""
+    days = int(store.get(conn, fiscal_year, level, "evaluation.subunit_working_days"))
+    opened = clock.local_today(now)
+    return add_working_days(store.calendar(conn, opened, opened + timedelta(days=days * 3 + 30)), opened, days)
 
 
 def record_grade(engine: Engine, actor: Principal, now: datetime, evaluation_id: int, *, score: Any,

@@ -11,7 +11,7 @@ from service import clock, db
 from service.cycle import projects as project_store
 from service.demo import fiscal_figures, people
 from service.demo.progress import Progress
-from service.demo.projects import DemoProject, continued, generate, whole_department
+from service.demo.projects import DemoProject, continued, generate, key_subjects, whole_department
 from service.domain.roles import ROLES
 from service.errors import InvalidInput
 from service.models import Department, ProcessDefinition, Project
@@ -52,7 +52,7 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
         echo(f"demo fiscal figures: {fiscal_figures.enter(rt.engine, year, clock.now())} entered")
         from service.demo.subunit_evaluations import seed_subunit_evaluation
 
-        echo(f"demo sub-unit evaluations: {seed_subunit_evaluation(rt.engine, year, clock.now())} graded")
+        echo(f"demo sub-unit evaluations: {seed_subunit_evaluation(rt.engine, year, clock.now())} opened")
     _print_accounts(rt, echo)
 
 
@@ -92,6 +92,8 @@ def _create_projects(rt: Runtime, per_year: int | None) -> dict[int, list[str]]:
             if fy == year + 1:
                 items = continued(made[year - 1], items)
             items += pilots
+            if fy == year - 1:  # a transfer's, an enterprise's and a district project's key evaluations
+                items += key_subjects(depts, fy)
             for p in items:
                 project_store.create(conn, clock.now(), id=p.id, fiscal_year=p.fiscal_year,
                                      department_id=p.department_id, name=p.name, sector=p.sector, amount=p.amount,
@@ -114,3 +116,10 @@ def _print_accounts(rt: Runtime, echo: Echo) -> None:
              f"{'（' + s.department + '）' if s.department and s.department not in s.display_name else ''}"
              f" — {where}")
     echo("  (every department has <id>.staff and <id>.head, e.g. jyj.staff / jyj.head for 市教育局)")
+    from service.demo.signins import district
+
+    for s in district(rt.engine):
+        work = f"{s.actionable} task(s) of the district's departments to act on in /inbox" \
+            if s.page == "/inbox" else f"work in {s.page}"
+        echo(f"  district: {s.role:<18} {ROLES[s.role][0]:<10} {s.username:<16} {s.display_name} — {work}; "
+             f"{s.proposed} district indicator(s) awaiting confirmation")

@@ -21,6 +21,7 @@ from service.cycle import launch
 from service.demo.actors import actor_for
 from service.demo.answers import Scenario, answer, indicators_for
 from service.demo.progress import Progress
+from service.demo.projects import evaluation_of, shown_in_full
 from service.domain.roles import TIMER
 from service.engine import statements as sql
 from service.engine.commands import FireTimers
@@ -141,7 +142,7 @@ class Demo:
     def launch(self, project_ids: list[str]) -> None:
         for n, pid in enumerate(project_ids):
             self._advance(n / len(project_ids))
-            iid = launch.start_cycle(self.rt.workflows, pid, clock.now())
+            iid = launch.start_cycle(self.rt.workflows, pid, clock.now(), evaluation=evaluation_of(pid))
             self.instances[iid] = pid
             self.settle(iid)
         self.work()
@@ -208,7 +209,8 @@ def _scenarios(pids: list[str], kind: str, rng: random.Random, majors: Collectio
     # key projects are evaluated by an agency, and so are major ones in the focus sectors (the rule decides)
     # (never one whose own story goes on after its evaluation: the overdue rectification, the open budget decision,
     # the grades 中 and 差 and their budget cuts)
-    free = [pid for i, pid in enumerate(pids) if kind == "evaluated" and i % 10 < 7 and i % 30 != 7 and i % 17 != 2]
+    free = [pid for i, pid in enumerate(pids) if kind == "evaluated" and i % 10 < 7 and i % 30 != 7 and i % 17 != 2
+            and shown_in_full(pid) is None]
     agency_late = ([pid for pid in free if pid in keys] + [pid for pid in free if pid in majors])[:2]
     for i, pid in enumerate(pids):
         r = rng.random()
@@ -245,6 +247,10 @@ def _scenarios(pids: list[str], kind: str, rng: random.Random, majors: Collectio
                                 spent=0.9 + 0.09 * r, execution=0.55 + 0.2 * r, goal_progress=0.5 + 0.2 * r,
                                 stall_at="key_evaluation_report" if late else stall, extend=late,
                                 opens_case=stall == "rectification_plan")
+            reached = shown_in_full(pid)
+            if reached is not None:  # key evaluation over, graded, decided, disclosed and reported
+                out[pid] = Scenario(achievement=reached, spent=0.93 + 0.05 * r, execution=0.6 + 0.1 * r,
+                                    goal_progress=0.55 + 0.1 * r)
     return out
 
 

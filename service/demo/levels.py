@@ -1,6 +1,7 @@
 """The demo's libraries by level (市区分建共享): the Jiang'an district's own experts and an individual indicator of
-one of its departments, confirmed by the district's bureau; the finance reviewer's ratings of the demo's expert
-engagements; the agency bulletin (通报) of the last period that is over."""
+one of its departments, confirmed by the district's bureau, and another still awaiting the district's confirmation;
+the finance reviewer's ratings of the demo's expert engagements; the agency bulletin (通报) of the last period that is
+over."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from service.runtime import Runtime
 
 DISTRICT = "jaq-czj"  # 江岸区财政局 (seeds/organisation.json)
 REVIEWER = "cz.reviewer"  # seeds/demo_people.json
+PROPOSED = ("jaq-wjw", "辖区居民电子健康档案规范化建档率")  # a district department's indicator awaiting confirmation
 DISTRICT_EXPERTS = (
     {"name": "邓志华", "employer": "江岸区教育研究院", "title": "高级教师", "fields": ["education"]},
     {"name": "孙丽君", "employer": "江岸区审计局（退休）", "title": "高级审计师",
@@ -38,6 +40,9 @@ def show_levels(rt: Runtime, now: datetime) -> None:
         code = indicators.propose_individual(conn, department_id="jaq-jyj", name="区属学校课后服务覆盖率",
                                              category="social", unit="%", now=now)
         indicators.confirm(conn, code, keeper=DISTRICT)
+        # one left for the district's own bureau to confirm (jaq.reviewer, jaq.admin: the city's accounts cannot)
+        indicators.propose_individual(conn, department_id=PROPOSED[0], name=PROPOSED[1], category="social",
+                                      unit="%", now=now)
         _rate_engagements(conn, now)
     _publish_last_bulletin(rt, now)
 

@@ -42,6 +42,23 @@ class DemoProject:
     kind: str = "project"
     is_key: bool = False
     predecessor_id: str | None = None  # the same project of an earlier year, continued
+    # what its evaluation evaluates when not the project itself: the start form's evaluation_kind with
+    # transfer_recipient / enterprise_name (service/domain/evaluation_selection.py); empty for a project
+    evaluation: tuple[tuple[str, str], ...] = ()
+
+
+# Last year's key projects the demo shows in full (their evaluations finished, graded, reported): the plan's other
+# evaluation kinds (二(三)3一是), a transfer to the lower level and an enterprise's use of fiscal funds, and a district
+# project whose key results go to the district's government (一(四)); (id suffix, department, name, sector, amount,
+# start data of the evaluation, share of the targets reached: the grade).
+Subject = tuple[str, str, str, str, Decimal, tuple[tuple[str, str], ...], float]
+KEY_SUBJECTS: tuple[Subject, ...] = (
+    ("jyj-zyzf", "jyj", "对江岸区义务教育均衡发展专项转移支付", "transfer", Decimal(18_000_000),
+     (("evaluation_kind", "transfer"), ("transfer_recipient", "江岸区")), 0.95),
+    ("jxj-qyzj", "jxj", "工业转型升级补助（武汉江城汽车零部件有限公司智能化改造）", "enterprise", Decimal(6_800_000),
+     (("evaluation_kind", "enterprise"), ("enterprise_name", "武汉江城汽车零部件有限公司")), 1.0),
+    ("jaq-jyj-kfw", "jaq-jyj", "江岸区中小学课后服务经费补助", "education", Decimal(5_600_000), (), 1.0),
+)
 
 
 def _amount(rng: random.Random, major: bool) -> Decimal:
@@ -84,10 +101,13 @@ def continued(earlier: list[DemoProject], later: list[DemoProject]) -> list[Demo
     N + 2 is prepared, so the N + 2 goal review shows the N grade."""
     first: dict[str, DemoProject] = {}
     for p in earlier:
-        if p.kind == "project":
+        if p.kind == "project" and not p.evaluation:
             first.setdefault(p.department_id, p)
     out, linked = [], set()
     for p in later:
+        if p.evaluation:
+            out.append(p)
+            continue
         before = first.get(p.department_id)
         if before is not None and p.department_id not in linked and p.kind == "project":
             linked.add(p.department_id)
@@ -104,3 +124,27 @@ def whole_department(departments: list[dict], year: int, share: float, seed: int
                         name=f"{d['name']}部门整体支出", sector=d.get("sector") or "administration",
                         amount=Decimal(rng.choice([30_000_000, 48_000_000, 65_000_000, 90_000_000])), kind="department")
                    for d in chosen]
+
+
+def key_subjects(departments: list[dict], year: int) -> list[DemoProject]:
+    """The year's KEY_SUBJECTS of the departments there are, all key."""
+    have = {d["id"] for d in departments}
+    return [DemoProject(id=f"{year}-{suffix}", fiscal_year=year, department_id=dept, name=name, sector=sector,
+                        amount=amount, is_key=True, evaluation=evaluation)
+            for suffix, dept, name, sector, amount, evaluation, _reached in KEY_SUBJECTS if dept in have]
+
+
+def _subject(project_id: str) -> Subject | None:
+    return next((k for k in KEY_SUBJECTS if project_id.endswith(f"-{k[0]}")), None)
+
+
+def evaluation_of(project_id: str) -> dict[str, str]:
+    """The start data naming what a demo project's evaluation evaluates (empty: the project itself)."""
+    found = _subject(project_id)
+    return dict(found[5]) if found else {}
+
+
+def shown_in_full(project_id: str) -> float | None:
+    """For one of KEY_SUBJECTS, the share of its targets reached (its story is told to the end); else None."""
+    found = _subject(project_id)
+    return found[6] if found else None

@@ -1,6 +1,7 @@
 """The sign-ins `make run` prints: for each role that works in the inbox, one account that has a
 task it can act on now, departmental roles from different departments (a role nobody has work for now: its first
-account); the roles whose work is elsewhere (audit, designer, administration) with the page where it is."""
+account); the roles whose work is elsewhere (audit, designer, administration) with the page where it is; and the
+district finance bureau's own accounts (`district`), whose work is their district's."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from service.domain.roles import (
     ADMINISTRATOR,
     AUDITOR,
     DEPARTMENTAL,
+    FINANCE_REVIEWER,
     PROCESS_DESIGNER,
     ROLES,
     Principal,
     task_candidate,
 )
-from service.models import Department, Instance, TaskRow, User, UserRole
+from service.libraries.common import district_of
+from service.models import Department, Instance, LibraryIndicator, TaskRow, User, UserRole
 
 # Roles whose work is not in the inbox, and the page where it is.
 ELSEWHERE = {AUDITOR: "/audit", PROCESS_DESIGNER: "/designer", ADMINISTRATOR: "/admin"}
@@ -32,6 +35,10 @@ class SignIn:
     department: str | None  # the department's name
     actionable: int  # ready tasks of running instances this account may complete now
     page: str = "/inbox"
+    proposed: int = 0  # the district's individual indicators awaiting its bureau's confirmation (district accounts)
+
+# The page where a district's administrator confirms its departments' proposed indicators.
+DISTRICT_INDICATORS = "/admin/libraries/indicators?status=proposed"
 
 
 def actionable_tasks(p: Principal, tasks: list[dict]) -> list[dict]:
@@ -100,6 +107,33 @@ def choose(engine: Engine) -> list[SignIn]:
             if holders:
                 p, name, dept = holders[0]
                 out.append(SignIn(role, p.username, name, dept, 0))
+    return out
+
+
+def district(engine: Engine) -> list[SignIn]:
+    """The accounts of each district finance bureau that review and administer (a finance reviewer, an
+    administrator): the reviewer with the ready tasks of the district's departments it may complete now, the
+    administrator with the page where the district's proposed indicators wait; both with how many wait."""
+    tasks = open_tasks(engine)
+    D, LI = Department.__table__, LibraryIndicator.__table__  # noqa: N806
+    with db.read(engine) as conn:
+        bureaus = set(conn.execute(select(D.c.id).where(D.c.kind == "bureau", D.c.level == "district")).scalars())
+        of = {d: district_of(conn, d) for d in {t["department_id"] for t in tasks}}
+        proposed: dict[str, int] = {}
+        for d in conn.execute(select(LI.c.district_id).where(LI.c.status == "proposed",
+                                                             LI.c.district_id.in_(bureaus))).scalars():
+            proposed[d] = proposed.get(d, 0) + 1
+    out = []
+    for p, name, dept in principals(engine):
+        if p.department_id is None or p.department_id not in bureaus:
+            continue
+        waiting = proposed.get(p.department_id, 0)
+        if FINANCE_REVIEWER in p.roles:
+            own = [t for t in tasks if of.get(t["department_id"]) == p.department_id]
+            out.append(SignIn(FINANCE_REVIEWER, p.username, name, dept, len(actionable_tasks(p, own)),
+                              proposed=waiting))
+        elif ADMINISTRATOR in p.roles:
+            out.append(SignIn(ADMINISTRATOR, p.username, name, dept, 0, DISTRICT_INDICATORS, proposed=waiting))
     return out
 
 

@@ -92,3 +92,20 @@ def government_of(bureau_name: str | None) -> str:
         return CITY_GOVERNMENT
     district = bureau_name.removesuffix("财政局")
     return f"{district}人民政府"
+
+
+CITY_GOVERNMENT_EN = "Wuhan Municipal People's Government"
+
+
+def government_name_en(reported_to: str | None, bureaus: dict[str, str | None]) -> str | None:
+    """The English name of the government a key project's results went to (`reported_to`, as `government_of` named
+    it), from the district finance bureaus' Chinese and English names (江岸区财政局 / Jiang'an District Finance Bureau
+    → Jiang'an District People's Government); None when unknown (the page shows the Chinese name)."""
+    if not reported_to:
+        return None
+    if reported_to == CITY_GOVERNMENT:
+        return CITY_GOVERNMENT_EN
+    for name, name_en in bureaus.items():
+        if government_of(name) == reported_to and name_en:
+            return f"{name_en.removesuffix(' Finance Bureau').strip()} People's Government"
+    return None

@@ -177,6 +177,8 @@ class SubunitEvaluation(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime)
     graded_by: Mapped[str | None] = mapped_column(String(100))
     graded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the head grades it by then (rule evaluation.subunit_working_days after it was opened); open past it: overdue
+    due_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Rectification(Base):

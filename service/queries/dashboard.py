@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, false, func, select
 
 from service import clock, db
+from service.domain.linkage import government_name_en
 from service.domain.roles import Principal
 from service.errors import NotFound
 from service.models import (
@@ -162,6 +163,10 @@ def project(engine: Engine, viewer: Principal, project_id: str) -> dict[str, Any
                                     .order_by(E.c.completed_at, E.c.id))
         body["rectification"] = next(iter(_rows(conn, select(R).where(R.c.project_id == project_id))), None)
         body["decision"] = next(iter(_rows(conn, select(B).where(B.c.project_id == project_id))), None)
+        if body["decision"] is not None and body["decision"]["reported_to"]:
+            bureaus = dict(conn.execute(select(D.c.name, D.c.name_en)
+                                        .where(D.c.kind == "bureau", D.c.level == "district")).all())
+            body["decision"]["reported_to_en"] = government_name_en(body["decision"]["reported_to"], bureaus)
         body["cases"] = _rows(conn, select(C).where(C.c.project_id == project_id).order_by(C.c.opened_at))
         body["adjustments"] = _rows(conn, select(BA).where(BA.c.project_id == project_id)
                                     .order_by(BA.c.decided_at, BA.c.id))

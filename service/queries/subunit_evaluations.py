@@ -1,15 +1,18 @@
 """Reading sub-unit evaluations (service/cycle/subunit_evaluations.py): the bureau sees all of them, a department
-those it runs and those of itself as a unit; and the sub-units a department may evaluate."""
+those it runs and those of itself as a unit, each marked overdue when still open after its due day; how many are
+overdue (the dashboard); and the sub-units a department may evaluate."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import aliased
 
-from service import db
+from service import clock, db
 from service.domain.roles import Principal
+from service.domain.subunit_evaluation import days_overdue, overdue
 from service.errors import NotFound
 from service.models import Department, SubunitEvaluation
 
@@ -27,13 +30,26 @@ def _query(viewer: Principal) -> Any:
     return query
 
 
-def list_evaluations(engine: Engine, viewer: Principal, year: int | None = None) -> list[dict[str, Any]]:
-    """The sub-unit evaluations the viewer may see, latest year first."""
+def list_evaluations(engine: Engine, viewer: Principal, year: int | None = None,
+                     today: date | None = None) -> list[dict[str, Any]]:
+    """The sub-unit evaluations the viewer may see, latest year first; each says whether it is overdue on `today`
+    (the viewer's today by default) and by how many days."""
     query = _query(viewer)
     if year is not None:
         query = query.where(S.c.fiscal_year == year)
+    today = today or clock.local_today(clock.now())
     with db.read(engine) as conn:
-        return [dict(r._mapping) for r in conn.execute(query.order_by(S.c.fiscal_year.desc(), S.c.id))]
+        return [_marked(dict(r._mapping), today)
+                for r in conn.execute(query.order_by(S.c.fiscal_year.desc(), S.c.id))]
+
+
+def overdue_summary(engine: Engine, viewer: Principal, today: date) -> dict[str, Any]:
+    """How many of the sub-unit evaluations the viewer may see are still open after their due day, and the
+    earliest such day (None when none is)."""
+    query = _query(viewer).where(S.c.status == "open", S.c.due_on.is_not(None), S.c.due_on < today)
+    with db.read(engine) as conn:
+        due = [r.due_on for r in conn.execute(query)]
+    return {"count": len(due), "oldest_due": min(due) if due else None}
 
 
 def get(engine: Engine, viewer: Principal, evaluation_id: int) -> dict[str, Any]:
@@ -42,7 +58,13 @@ def get(engine: Engine, viewer: Principal, evaluation_id: int) -> dict[str, Any]
         row = conn.execute(_query(viewer).where(S.c.id == evaluation_id)).first()
     if row is None:
         raise NotFound(f"no sub-unit evaluation {evaluation_id}")
-    return dict(row._mapping)
+    return _marked(dict(row._mapping), clock.local_today(clock.now()))
+
+
+def _marked(row: dict[str, Any], today: date) -> dict[str, Any]:
+    row["overdue"] = overdue(row["status"], row["due_on"], today)
+    row["days_overdue"] = days_overdue(row["status"], row["due_on"], today)
+    return row
 
 
 def subunits_of(engine: Engine, department_id: str | None) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ UNITS: dict[str, str] = {
     "evaluation.weights": "points", "evaluation.qualitative_bands": "percent", "evaluation.grade_floors": "points",
     "evaluation.key_weights": "points", "evaluation.spot_check_share": "percent",
     "evaluation.self_working_days": "working_days", "evaluation.key_report_working_days": "working_days",
-    "evaluation.review_working_days": "working_days",
+    "evaluation.review_working_days": "working_days", "evaluation.subunit_working_days": "working_days",
     "agency.rating_weights": "points", "agency.suspend_below": "points",
     "feedback.days": "days", "rectification.days": "days",
     "reminders.lead_working_days": "working_days",

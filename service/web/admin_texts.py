@@ -283,6 +283,7 @@ RULE_TEXTS: dict[str, tuple[str, str]] = {
     "rule_evaluation.empty_group_points": ("空缺指标组分值处理", "Points of an empty indicator group"),
     "rule_evaluation.self_working_days": ("自评期限", "Self-evaluation period"),
     "rule_evaluation.key_report_working_days": ("重点评价报告期限", "Key evaluation report period"),
+    "rule_evaluation.subunit_working_days": ("下属单位整体评价期限", "Sub-unit evaluation period"),
     "rule_evaluation.review_working_days": ("评价复核期限", "Evaluation review period"),
     "rule_agency.rating_weights": ("中介机构评分权重", "Agency rating weights"),
     "rule_agency.suspend_below": ("中介机构暂停委托分数线", "Suspend agencies below"),

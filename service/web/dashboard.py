@@ -16,7 +16,14 @@ from service.cycle.projects import SECTORS
 from service.domain.coverage import LIVELIHOOD_MONEY, MONITORING, SUBUNIT_EVALUATIONS
 from service.domain.evaluation_selection import EVALUATION_KINDS as EVALUATION_SUBJECTS
 from service.errors import JixiaoError, NotFound
-from service.queries import coverage, deployed_versions, escalation_facts, project_history, trainings
+from service.queries import (
+    coverage,
+    deployed_versions,
+    escalation_facts,
+    project_history,
+    subunit_evaluations,
+    trainings,
+)
 from service.queries import dashboard as q
 from service.queries import escalations as escalation_queries
 from service.rules.store import LEVELS
@@ -84,7 +91,9 @@ def dashboard() -> ResponseReturnValue:
     for row in overdue:
         row["process_name"] = escalation_queries.process_name(rt.specs, row["version_hash"], row["process_id"])
     return render_template("web/dashboard.html", years=years or [year], year=year, level=level, levels=LEVELS,
-                           overdue=overdue, open_escalations=q.escalations_by_department(rt.engine, me),
+                           overdue=overdue, subunits_overdue=subunit_evaluations.overdue_summary(
+                               rt.engine, me, clock.local_today(clock.now())),
+                           open_escalations=q.escalations_by_department(rt.engine, me),
                            kind=kind, kinds=q.EVALUATION_KINDS, subject=subject,
                            subjects=EVALUATION_SUBJECTS, report=report, problem=problem, adjusted=adjusted,
                            warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,

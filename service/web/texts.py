@@ -512,10 +512,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "subunit_evaluations": ("下属单位整体支出评价", "Sub-unit evaluations"),
     "nav_subunit_evaluations": ("下属单位评价", "Sub-unit evaluations"),
     "subunit_intro": ("预算部门对下属预算单位整体支出绩效评价试点（方案二(三)3二是）："
-                      "部门经办人对本部门下属单位发起评价，部门负责人记录得分与发现的问题，按评价等级规则定级。",
+                      "部门经办人对本部门下属单位发起评价，部门负责人记录得分与发现的问题，按评价等级规则定级；"
+                      "自发起之日起按规则期限定级，逾期未定级的在此标记并计入仪表板。",
                       "Departments evaluate the whole spending of their own sub-units (the plan 二(三)3二是): the "
                       "department's staff open it, its head records the score and findings; the grade follows the "
-                      "grading rule."),
+                      "grading rule, within the rule's period from the opening; one not graded by then is marked "
+                      "overdue here and counted on the dashboard."),
     "subunit_department": ("评价部门", "Evaluating department"), "subunit_unit": ("下属单位", "Sub-unit"),
     "subunit_scope": ("评价范围", "Scope"), "subunit_findings": ("发现的问题", "Findings"),
     "subunit_status_open": ("评价中", "Open"), "subunit_status_graded": ("已定级", "Graded"),
@@ -524,6 +526,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "subunit_none": ("暂无下属单位评价", "No sub-unit evaluations yet"),
     "subunit_not_yours": ("只能评价本部门的下属单位", "Only your own department's sub-units"),
     "subunit_opened": ("已发起下属单位评价", "Sub-unit evaluation opened"),
+    "subunit_due_on": ("评定期限", "Due"), "subunit_overdue": ("逾期 {days} 天", "{days} days overdue"),
+    "subunits_overdue": ("下属单位整体支出评价逾期未定级 {count} 项（最早期限 {due}）",
+                         "{count} sub-unit evaluation(s) overdue, not graded (earliest due {due})"),
     "subunit_graded": ("已记录得分并定级", "Score recorded and graded"),
     "evaluated_subject_kind": ("评价对象", "Evaluated"), "subject_kind_project": ("项目", "Project"),
     "subject_kind_transfer": ("转移支付（上级对下级）", "Transfer to a lower level"),

@@ -55,7 +55,8 @@ COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id
                                                               "supervision_members")], "0022"),
                 ("expert_engagements", "rated_by"): "0022", ("expert_engagements", "rated_at"): "0022",
                 ("budget_decisions", "reported_to"): "0022",
-                ("evaluations", "evaluation_kind"): "0023", ("evaluations", "evaluated_subject"): "0023"}
+                ("evaluations", "evaluation_kind"): "0023", ("evaluations", "evaluated_subject"): "0023",
+                ("subunit_evaluations", "due_on"): "0025"}
 # Generated keys the database assigns (the copies get new ones; nothing refers to them).
 _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process_definitions", "id"),
               ("users", "id")}

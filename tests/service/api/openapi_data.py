@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, text, update
 
-from service import clock
+from service import clock, db
 from service.engine.commands import AttachFile, CompleteTask, Suspend
 from service.models import Base
 from service.queries import tasks as task_queries
+from service.rules import store
 from tests.conftest import _wipe, principal
 from workers.runner import run_once
 
@@ -91,6 +92,9 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
         incidents = [str(n) for n in conn.execute(text("SELECT id FROM jobs WHERE status = 'failed'")).scalars()]
     assert escalations and incidents and "id" in expert and "id" in agency and "code" in indicator \
         and "id" in session, (escalations, incidents, expert, agency, indicator, session)
+    with db.write(runtime.engine) as conn:  # its due date is counted by the rule
+        store.set_rule(conn, 2015, "municipal", "evaluation.subunit_working_days", 40, "local practice (test)",
+                       "openapi-seed", clock.now())
     subunit = staff.post("/api/subunit-evaluations", json={"unit_id": "dept-a-unit", "fiscal_year": 2015,
                                                             "scope": "直属学校2015年度整体支出"}).get_json()
     assert "id" in subunit, subunit

@@ -5,6 +5,7 @@ report counts the sub-units so evaluated (measure subunit_evaluations, no target
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -140,3 +141,35 @@ def test_the_coverage_report_counts_sub_units_evaluated_by_their_department(runt
     assert (m["numerator"], m["denominator"]) == (0, 2)
     with db.read(runtime.engine) as conn:
         assert conn.execute(select(func.count()).select_from(S)).scalar_one() == 2
+
+
+def test_an_evaluation_is_due_by_the_rule_and_shown_overdue_when_left_open(runtime, as_user, rules, frozen_clock,
+                                                                           app):
+    """Opened on Monday 2 March 2015, it is due 40 working days later (rule evaluation.subunit_working_days): eight
+    plain weeks to Monday 27 April, a day later if the calendar makes Qingming's Monday 6 April a holiday. Open the
+    day after, it is overdue by one day in the API, on the page and on the dashboard; graded, it no longer is."""
+    from datetime import date, timedelta
+
+    from tests.web.conftest import signed_in
+
+    with db.read(runtime.engine) as conn:
+        qingming = store.calendar(conn, date(2015, 4, 6), date(2015, 4, 6)).is_working_day(date(2015, 4, 6))
+    due = date(2015, 4, 27) if qingming else date(2015, 4, 28)
+    opened = as_user("staff_a").post("/api/subunit-evaluations", json=OPEN).get_json()
+    assert (opened["due_on"], opened["overdue"], opened["days_overdue"]) == (due.isoformat(), False, 0)
+    assert rows(runtime)[0].due_on == due
+
+    clock.set_now(datetime.combine(due, datetime.min.time(), clock.LOCAL) + timedelta(hours=18))
+    assert as_user("reviewer").get(f"/api/subunit-evaluations/{opened['id']}").get_json()["overdue"] is False
+    clock.set_now(datetime.combine(due + timedelta(days=1), datetime.min.time(), clock.LOCAL) + timedelta(hours=9))
+    [item] = as_user("reviewer").get("/api/subunit-evaluations").get_json()["items"]
+    assert (item["overdue"], item["days_overdue"]) == (True, 1)
+    reviewer = signed_in(app, "reviewer")
+    page = reviewer.get("/subunit-evaluations").get_data(as_text=True)
+    assert f"{due.isoformat()}" in page and "逾期 1 天" in page
+    dashboard = reviewer.get("/dashboard").get_data(as_text=True)
+    assert f"下属单位整体支出评价逾期未定级 1 项（最早期限 {due.isoformat()}）" in dashboard
+
+    as_user("head_a").post(f"/api/subunit-evaluations/{opened['id']}/grade", json={"score": 81, "findings": "基本达标"})
+    assert as_user("reviewer").get("/api/subunit-evaluations").get_json()["items"][0]["overdue"] is False
+    assert "下属单位整体支出评价逾期" not in reviewer.get("/dashboard").get_data(as_text=True)

@@ -117,7 +117,8 @@ class _Task:
 def test_demo_has_three_fiscal_years_in_their_stages(demo_db):
     url, _ = demo_db
     years = dict(_rows(url, "select fiscal_year, count(*) from projects group by fiscal_year"))
-    assert sorted(years) == [2025, 2026, 2027] and all(n == 13 for n in years.values())
+    # 2025 also has the transfer, the enterprise subsidy and the district project shown to the end (KEY_SUBJECTS)
+    assert years == {2025: 13 + 3, 2026: 13, 2027: 13}
     under_review = _rows(url, "select count(*) from tasks where state = 'ready' and bpmn_id in "
                               "('finance_review', 'supervise_review', 'lead_review')")
     # Goals of 2027 wait for the bureau's review — or, a review left lying past its grace period, for the
@@ -244,8 +245,10 @@ def test_demo_has_a_sub_unit_evaluated_by_its_department_counted_in_the_coverage
 
     url, seeded = demo_db
     assert _rows(url, "select fiscal_year, department_id, unit_id, status, grade, started_by, graded_by "
-                      "from subunit_evaluations") == [(2025, "jyj", "jyj-zx", "graded", "良", "jy.staff", "jy.head")]
-    assert "demo sub-unit evaluations: 1 graded" in seeded.output
+                      "from subunit_evaluations order by id") == [
+        (2025, "jyj", "jyj-zx", "graded", "良", "jy.staff", "jy.head"),
+        (2025, "wjw", "wjw-yy", "open", None, "ws.staff", None)]
+    assert "demo sub-unit evaluations: 2 opened" in seeded.output
     engine = make_engine(url)
     try:
         measure = {m.key: m for m in coverage_report(engine, 2026, "municipal").measures}[cov.SUBUNIT_EVALUATIONS]
@@ -254,3 +257,80 @@ def test_demo_has_a_sub_unit_evaluated_by_its_department_counted_in_the_coverage
     # 84.5 → 良; the municipal units of the organisation, the schools counted
     assert measure.numerator == 1 and measure.target is None
     assert [d.id for d in measure.departments if d.counted] == ["jyj-zx"]
+
+
+def test_demo_has_key_evaluations_of_a_transfer_and_of_an_enterprise(demo_db):
+    """The plan 二(三)3一是: a transfer to the lower level and an enterprise's use of fiscal funds, key-evaluated by an
+    agency and graded, their kind and subject on the records (/projects/<id> shows them, see tests/web)."""
+    url, _ = demo_db
+    rows = _rows(url, "select e.project_id, e.evaluation_kind, e.evaluated_subject, e.kind, e.grade, p.amount "
+                      "from evaluations e join projects p on p.id = e.project_id "
+                      "where e.evaluation_kind in ('transfer', 'enterprise') order by e.project_id, e.id")
+    by = {(r.project_id, r.kind): r for r in rows}
+    transfer, enterprise = by[("2025-jyj-zyzf", "key")], by[("2025-jxj-qyzj", "key")]
+    assert (transfer.evaluation_kind, transfer.evaluated_subject) == ("transfer", "江岸区")
+    assert (enterprise.evaluation_kind, enterprise.evaluated_subject) == ("enterprise", "武汉江城汽车零部件有限公司")
+    assert transfer.grade in ("优", "良") and enterprise.grade in ("优", "良")
+    assert float(transfer.amount) == 18_000_000 and float(enterprise.amount) == 6_800_000
+    # both went through the whole cycle: the budget decision confirmed and the results reported to the city
+    decided = dict(_rows(url, "select project_id, reported_to from budget_decisions where project_id in "
+                              "('2025-jyj-zyzf', '2025-jxj-qyzj') and confirmed_at is not null"))
+    assert decided == {"2025-jyj-zyzf": "武汉市人民政府", "2025-jxj-qyzj": "武汉市人民政府"}
+
+
+def test_demo_district_accounts_do_the_districts_work(demo_db):
+    """The Jiang'an finance bureau has its own reviewer and administrator, printed with the other sign-ins: the
+    reviewer reviewed the district's goals, a district indicator waits for the district (the city cannot confirm
+    it), and the district project's key results went to the district's government."""
+    from service.demo.signins import DISTRICT_INDICATORS, district
+    from service.errors import Forbidden
+    from service.libraries import indicators
+
+    url, seeded = demo_db
+    engine = make_engine(url)
+    try:
+        signins = {s.username: s for s in district(engine)}
+        with engine.connect() as conn:
+            [code] = conn.execute(text("select code from library_indicators where status = 'proposed' "
+                                       "and district_id = 'jaq-czj'")).scalars().all()
+            with pytest.raises(Forbidden):
+                indicators.confirm(conn, code, keeper="czj")  # the city's bureau keeps the city's entries only
+            assert indicators.confirm(conn, code, keeper="jaq-czj")["status"] == "confirmed"
+            conn.rollback()  # the demo keeps it waiting
+    finally:
+        engine.dispose()
+    assert set(signins) == {"jaq.reviewer", "jaq.admin"}
+    assert signins["jaq.reviewer"].role == "finance_reviewer" and signins["jaq.admin"].page == DISTRICT_INDICATORS
+    assert all(s.proposed == 1 and s.department == "江岸区财政局" for s in signins.values())
+    for username in signins:
+        [line] = [line for line in seeded.output.splitlines() if f" {username} " in line]
+        assert line.strip().startswith("district:") and "1 district indicator(s) awaiting confirmation" in line
+    reviewed = _rows(url, "select distinct t.completed_by, substr(i.department_id, 1, 4) = 'jaq-' from tasks t "
+                          "join instances i on i.id = t.instance_id where t.bpmn_id = 'finance_review' "
+                          "and t.state = 'completed'")
+    assert ("jaq.reviewer", 1) in {tuple(r) for r in reviewed}  # the district reviewed its own departments' goals
+    assert all(by != "jaq.reviewer" or district_goal for by, district_goal in reviewed)
+    reported = dict(_rows(url, "select d.project_id, d.reported_to from budget_decisions d "
+                               "join projects p on p.id = d.project_id where p.level = 'district' "
+                               "and d.reported_at is not null"))
+    assert reported.get("2025-jaq-jyj-kfw") == "江岸区人民政府"
+    assert set(reported.values()) == {"江岸区人民政府"}  # no district project's results went to the city
+
+
+def test_demo_has_an_overdue_sub_unit_evaluation_counted_on_the_dashboard(demo_db):
+    from service.domain.roles import FINANCE_REVIEWER, Principal
+    from service.queries import subunit_evaluations as q
+
+    url, _ = demo_db
+    engine = make_engine(url)
+    today = clock.local_today(NOW)
+    try:
+        bureau = Principal("cz.reviewer", "czj", frozenset({FINANCE_REVIEWER}))
+        listed = {e["unit_id"]: e for e in q.list_evaluations(engine, bureau, today=today)}
+        summary = q.overdue_summary(engine, bureau, today)
+    finally:
+        engine.dispose()
+    late, graded = listed["wjw-yy"], listed["jyj-zx"]
+    assert late["overdue"] and late["due_on"] < today and late["days_overdue"] == (today - late["due_on"]).days
+    assert not graded["overdue"] and graded["due_on"] is not None
+    assert summary == {"count": 1, "oldest_due": late["due_on"]}

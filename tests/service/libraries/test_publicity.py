@@ -10,7 +10,7 @@ from typing import Any
 
 from service import db
 from service.cycle import disclosures, goals, linkage
-from service.domain.linkage import CITY_GOVERNMENT, government_of
+from service.domain.linkage import CITY_GOVERNMENT, government_name_en, government_of
 from service.runtime import Runtime
 from tests.conftest import START, password_of
 from tests.service.web.conftest import WebClient
@@ -25,6 +25,14 @@ LATER = datetime.fromisoformat("2016-04-05T10:00:00+08:00")
 def test_the_government_of_a_level() -> None:
     assert government_of("江岸区财政局") == "江岸区人民政府"
     assert government_of(None) == CITY_GOVERNMENT == "武汉市人民政府"
+
+
+def test_the_english_name_of_the_government_reported_to() -> None:
+    bureaus = {"江岸区财政局": "Jiang'an District Finance Bureau", "江汉区财政局": None}
+    assert government_name_en("江岸区人民政府", bureaus) == "Jiang'an District People's Government"
+    assert government_name_en("武汉市人民政府", bureaus) == "Wuhan Municipal People's Government"
+    assert government_name_en("江汉区人民政府", bureaus) is None  # no English name: the page shows the Chinese
+    assert government_name_en(None, bureaus) is None
 
 
 def _decided(rt: Runtime, project_id: str) -> None:
