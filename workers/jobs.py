@@ -19,7 +19,7 @@ from service.engine import statements as sql
 from service.engine.commands import CompleteExternalTask
 from service.engine.jsonutil import loads
 from service.engine.service import WorkflowService
-from service.errors import AlreadyDone, Conflict, EngineFailure, InvalidTransition, NotFound
+from service.errors import AlreadyDone, EngineFailure, InvalidTransition, NotFound, StaleVersion
 from workers import leases
 from workers.handlers import TaskContext, lookup
 
@@ -62,7 +62,9 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
         _finish(service, job, owner, now, "done", None)
         result.done.append(job.id)
         return
-    except Conflict:  # a lost race on the instance: try again at once, without spending a retry
+    except StaleVersion:  # a lost race on the instance: try again at once, without spending a retry
+        # (a handler's own refusal — a Conflict such as "no eligible expert" — is a failure like any other below:
+        # retried with backoff, then an incident, never an instant retry for ever)
         _finish(service, job, owner, now, "pending", None, due=now)
         result.released.append(job.id)
         return

@@ -9,7 +9,9 @@ from click.testing import CliRunner
 
 from service import clock
 from service.cli import main
+from service.engine.incidents import list_jobs
 from service.engine.replay import replay
+from service.errors import Conflict, StaleVersion
 from service.queries import instances
 from tests.conftest import principal
 from workers import handlers, jobs
@@ -89,6 +91,34 @@ def test_exhausted_retries_raise_an_incident_an_admin_retries(runtime, deploy_fi
     assert as_user("admin").post(f"/api/incidents/{incident['id']}/retry").status_code == 404
 
 
+def test_a_handlers_refusal_is_retried_with_backoff_and_ends_as_an_incident(runtime, deploy_fixture, topic,
+                                                                             frozen_clock):
+    """A handler that refuses (a Conflict of its own, e.g. no eligible expert left in the library) is a failure
+    like any other: never the instant, free retry of a lost race on the instance, which would spin for ever."""
+    deploy_fixture("external.bpmn")
+    _start(runtime)
+    topic.extend([Conflict("no eligible expert: the library has none left this year")] * (runtime.settings.job_retries + 1))
+    first = run_once(runtime, "w1")
+    assert first.jobs.retried and not first.jobs.released
+    assert run_once(runtime, "w1").jobs.retried == []  # not due again before its backoff
+    for _ in range(runtime.settings.job_retries):
+        clock.advance(timedelta(seconds=runtime.settings.job_backoff_seconds * 2 ** runtime.settings.job_retries))
+        run_once(runtime, "w1")
+    [incident] = list_jobs(runtime.engine, page=1, per_page=5, status="failed")["items"]
+    assert "no eligible expert" in incident["last_error"] and len(CALLS) == runtime.settings.job_retries + 1
+
+
+def test_a_lost_race_on_the_instance_is_retried_at_once_without_spending_a_retry(runtime, deploy_fixture, topic,
+                                                                                 frozen_clock):
+    deploy_fixture("external.bpmn")
+    iid = _start(runtime)
+    topic.extend([StaleVersion("the instance was changed by someone else meanwhile"), {"score": 61}])
+    first = run_once(runtime, "w1")
+    assert first.jobs.released and not first.jobs.retried
+    assert len(run_once(runtime, "w1").jobs.done) == 1  # due at once, no backoff
+    assert instances.get(runtime.engine, iid)["data"]["score"] == 61
+
+
 def test_a_dead_workers_lease_expires_and_another_worker_finishes(runtime, deploy_fixture, topic, frozen_clock):
     deploy_fixture("external.bpmn")
     iid = _start(runtime)
@@ -107,6 +137,6 @@ def test_missing_handler_ends_as_an_incident_not_a_silent_drop(runtime, deploy_f
     for _ in range(runtime.settings.job_retries + 1):
         run_once(runtime, "w1")
         clock.advance(timedelta(hours=1))
-    from service.engine.incidents import list_jobs
+
     [incident] = list_jobs(runtime.engine, page=1, per_page=5, status="failed")["items"]
     assert "no handler is registered" in incident["last_error"]
