@@ -133,7 +133,8 @@ def scorecard_launch(year: int, level: str) -> None:
 
     rt = _runtime()
     try:
-        done = start_evaluations(rt.workflows, year, level, clock.now())
+        with rt.unit_of_work() as conn:
+            done = start_evaluations(conn, rt.workflows, year, level, clock.now())
     except JixiaoError as exc:
         raise _fail(exc) from None
     finally:
@@ -157,7 +158,8 @@ def pilots_select(year: int, level: str) -> None:
 
     rt = _runtime()
     try:
-        result = select_pilots(rt.workflows, year, level, clock.now())
+        with rt.unit_of_work() as conn:
+            result = select_pilots(conn, rt.workflows, year, level, clock.now())
     except JixiaoError as exc:
         raise _fail(exc) from None
     finally:

@@ -126,7 +126,8 @@ def _launch(rt: Runtime, project_id: str, now: datetime, result: LaunchResult) -
             result.resumed.append(project_id)
             return
     try:
-        launch.start_cycle(rt.workflows, project_id, now)
+        with db.write(rt.engine) as conn:
+            launch.start_cycle(conn, rt.workflows, project_id, now)
     except (JixiaoError, ValueError) as exc:  # nothing deployed, a rule missing…: back to planned, say why
         with db.write(rt.engine) as conn:
             conn.execute(update(PROJECTS).where(PROJECTS.c.id == project_id, PROJECTS.c.instance_id.is_(None),

@@ -342,7 +342,9 @@ class ScorecardTable(MethodView):
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Send the year's evaluation notice: start comprehensive_evaluation for every scored department of the
         level that has none yet (safe to repeat)."""
-        done = launch_evaluations(runtime().workflows, args["year"], args["level"], clock.now(), principal())
+        with runtime().unit_of_work() as conn:
+            done = launch_evaluations(conn, runtime().workflows, args["year"], args["level"], clock.now(),
+                                      principal())
         return {"year": args["year"], "level": args["level"], "started": done.started, "existing": done.existing}
 
 
@@ -385,7 +387,8 @@ class Pilots(MethodView):
         """Choose the year's whole-department evaluation pilots (never below the share of rule
         coverage.whole_department_evaluation_share), create their whole-department items of year − 1 and start
         department_pilot for each; the coverage report of the year counts them once evaluated (safe to repeat)."""
-        return select_pilots(runtime().workflows, args["year"], args["level"], clock.now(), principal())
+        with runtime().unit_of_work() as conn:
+            return select_pilots(conn, runtime().workflows, args["year"], args["level"], clock.now(), principal())
 
 
 # --- departments' periodic performance management reports (the plan 二(一)4) ------------------------------------

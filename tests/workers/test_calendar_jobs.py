@@ -76,7 +76,8 @@ def test_the_launch_starts_every_planned_project_once_when_the_declaration_opens
     planned = [_project(runtime, "2016-a-001"), _project(runtime, "2016-b-001", "dept-b")]
     _project(runtime, "2016-a-002", status="blocked")  # not planned: not the launch's business
     manual = _project(runtime, "2016-a-003")
-    launch.start_cycle(runtime.workflows, manual, clock.now())  # started by hand earlier
+    with db.write(runtime.engine) as conn:
+        launch.start_cycle(conn, runtime.workflows, manual, clock.now())  # started by hand earlier
 
     eve = launch_cycles(runtime, local(2015, 8, 31, 23, 59))
     assert eve.started == [] and 2016 not in eve.years and _launched_at(runtime, 2016) is None

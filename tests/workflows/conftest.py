@@ -37,7 +37,8 @@ class Cycle:
         return id
 
     def start(self, project_id: str, process_id: str | None = None) -> str:
-        iid = launch.start_cycle(self.rt.workflows, project_id, clock.now(), process_id=process_id)
+        with db.write(self.rt.engine) as conn:
+            iid = launch.start_cycle(conn, self.rt.workflows, project_id, clock.now(), process_id=process_id)
         self.work()
         return iid
 
