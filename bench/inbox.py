@@ -218,17 +218,18 @@ def _drop(admin_url: str, name: str) -> None:
 
 def _users(url: str, now: datetime) -> dict[str, str]:
     """The two users of the scenario, with a bearer token each."""
-    from service.db import make_engine
+    from service import db
     from service.people import directory, tokens
 
-    engine = make_engine(url)
+    engine = db.make_engine(url)
     try:
         issued = {}
         for name, dept, role in ((STAFF_USER, STAFF_DEPARTMENT, "department_staff"),
                                  (REVIEWER_USER, BUREAU, "finance_reviewer")):
-            user = directory.create_user(engine, "bench", username=name, display_name=name,
-                                         password=f"pw-{name}-bench", roles=[role], department_id=dept, now=now)
-            issued[name], _ = tokens.issue(engine, user["id"], now, timedelta(hours=12))
+            with db.write(engine) as conn:
+                user = directory.create_user(conn, "bench", username=name, display_name=name,
+                                             password=f"pw-{name}-bench", roles=[role], department_id=dept, now=now)
+                issued[name], _ = tokens.issue(conn, user["id"], now, timedelta(hours=12))
         return issued
     finally:
         engine.dispose()

@@ -186,7 +186,8 @@ def rules_list(year: int | None) -> None:
     """List rule rows (all, or those in force in a year)."""
     from service.rules import admin
 
-    rows = admin.list_rules(_runtime().engine, year)
+    with _runtime().reading() as conn:
+        rows = admin.list_rules(conn, year)
     for r in rows:
         levels = ",".join(r["applies_to"]) if "applies_to" in r else r["level"]
         value = json.dumps(r["value"], ensure_ascii=False)
@@ -210,8 +211,9 @@ def rules_set(year: int, level: str, key: str, value_json: str, source: str) -> 
         raise click.BadParameter(f"{value_json!r} is not JSON (quote strings: '\"text\"')",
                                  param_hint="VALUE_JSON") from None
     try:
-        row = admin.change_rule(_runtime().engine, CLI_ACTOR, clock.now(), fiscal_year=year, level=level, key=key,
-                                value=value, source=source)
+        with _runtime().unit_of_work() as conn:
+            row = admin.change_rule(conn, CLI_ACTOR, clock.now(), fiscal_year=year, level=level, key=key,
+                                    value=value, source=source)
     except JixiaoError as exc:
         raise _fail(exc) from None
     click.echo(f"{row['key']} ({row['fiscal_year']}, {row['level']}) = {json.dumps(row['value'], ensure_ascii=False)}")
@@ -262,8 +264,9 @@ def calendar_set(day: Any, kind: str, name: str | None, source: str) -> None:
     from service.rules import admin
 
     try:
-        row = admin.change_day(_runtime().engine, CLI_ACTOR, clock.now(), day.date(),
-                               None if kind == "plain" else kind, name, source)
+        with _runtime().unit_of_work() as conn:
+            row = admin.change_day(conn, CLI_ACTOR, clock.now(), day.date(),
+                                   None if kind == "plain" else kind, name, source)
     except JixiaoError as exc:
         raise _fail(exc) from None
     click.echo(f"{row['date']}: {row['kind'] or 'plain'} {row['name'] or ''}".rstrip())
@@ -275,7 +278,8 @@ def calendar_list(year: int) -> None:
     """The year's exception days and its number of working days."""
     from service.rules import admin
 
-    cal = admin.year_calendar(_runtime().engine, year)
+    with _runtime().reading() as conn:
+        cal = admin.year_calendar(conn, year)
     for d in cal["items"]:
         click.echo(f"{d['date']} {d['date']:%a} {d['kind'] or 'plain':<8} {d['name'] or ''}")
     click.echo(f"{cal['working_days']} working day(s) in {year}")

@@ -93,5 +93,6 @@ class Figure(MethodView):
     def put(self, body: dict[str, Any], year: int, level: str) -> dict[str, Any]:
         """Enter (or correct) the level's figures of a fiscal year, with their source; audited."""
         year, level = year_level(year, level)
-        return commands.enter(runtime().engine, principal().username, clock.now(), fiscal_year=year, level=level,
-                              **body)
+        with runtime().unit_of_work() as conn:
+            return commands.enter(conn, principal().username, clock.now(), fiscal_year=year, level=level,
+                                  **body)

@@ -93,7 +93,8 @@ class SubunitEvaluations(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Open the whole-department evaluation of one of your department's sub-units for a spending year."""
         me = principal()
-        row = commands.open_evaluation(runtime().engine, me, clock.now(), **body)
+        with runtime().unit_of_work() as conn:
+            row = commands.open_evaluation(conn, me, clock.now(), **body)
         return queries.get(runtime().engine, me, row["id"])
 
 
@@ -116,5 +117,6 @@ class SubunitGrade(MethodView):
     def post(self, body: dict[str, Any], evaluation_id: int) -> dict[str, Any]:
         """Record the score and findings of an open evaluation your department runs; the grade follows the rule."""
         me = principal()
-        commands.record_grade(runtime().engine, me, clock.now(), evaluation_id, **body)
+        with runtime().unit_of_work() as conn:
+            commands.record_grade(conn, me, clock.now(), evaluation_id, **body)
         return queries.get(runtime().engine, me, evaluation_id)

@@ -30,6 +30,8 @@ def seed_subunit_evaluation(engine: Engine, year: int, now: datetime) -> int:
         return 0
     staff = Principal(STAFF, DEPARTMENT, frozenset({DEPARTMENT_STAFF}))
     head = Principal(HEAD, DEPARTMENT, frozenset({DEPARTMENT_HEAD}))
-    opened = subunit_evaluations.open_evaluation(engine, staff, now, unit_id=UNIT, fiscal_year=year - 1, scope=SCOPE)
-    subunit_evaluations.record_grade(engine, head, now, opened["id"], score=84.5, findings=FINDINGS)
+    with db.write(engine) as conn:
+        opened = subunit_evaluations.open_evaluation(conn, staff, now, unit_id=UNIT, fiscal_year=year - 1, scope=SCOPE)
+    with db.write(engine) as conn:
+        subunit_evaluations.record_grade(conn, head, now, opened["id"], score=84.5, findings=FINDINGS)
     return 1

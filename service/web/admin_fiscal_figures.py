@@ -67,8 +67,9 @@ def admin_fiscal_figures_enter() -> ResponseReturnValue:
         errors["level"] = i18n.text("admin_err_invalid")
     if not errors:
         try:
-            commands.enter(runtime().engine, viewer().username, clock.now(), fiscal_year=year, level=form["level"],
-                           **body)
+            with runtime().unit_of_work() as conn:
+                commands.enter(conn, viewer().username, clock.now(), fiscal_year=year, level=form["level"],
+                               **body)
         except JixiaoError as error:
             errors = refused(error, "public_spending")
     if errors:

@@ -46,7 +46,8 @@ def audit_search() -> ResponseReturnValue:
                                  project=form["project"] or None, department_id=form["department"] or None,
                                  instance_id=form["instance"] or None, started_from=started_from,
                                  started_to=started_to)
-    departments = [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(runtime().engine)]
+    with runtime().reading() as conn:
+        departments = [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(conn)]
     return render_template("web/audit_search.html", form=form, errors=errors, departments=departments,
                            found=found, pager=pager(found["total"], page, PER_PAGE) if found else None,
                            started_from=request.args.get("from", ""), started_to=request.args.get("to", "")

@@ -49,7 +49,8 @@ def subunit_evaluations_open() -> ResponseReturnValue:
     body, errors = load(api.OpenSchema(), form)
     if not errors:
         try:
-            commands.open_evaluation(runtime().engine, viewer(), clock.now(), **body)
+            with runtime().unit_of_work() as conn:
+                commands.open_evaluation(conn, viewer(), clock.now(), **body)
         except Forbidden:
             errors = {"unit_id": i18n.text("subunit_not_yours")}
         except JixiaoError as error:
@@ -68,7 +69,8 @@ def subunit_evaluations_grade(evaluation_id: int) -> ResponseReturnValue:
     body, errors = load(api.GradeSchema(), form)
     if not errors:
         try:
-            commands.record_grade(runtime().engine, viewer(), clock.now(), evaluation_id, **body)
+            with runtime().unit_of_work() as conn:
+                commands.record_grade(conn, viewer(), clock.now(), evaluation_id, **body)
         except Forbidden:
             errors = {"score": i18n.text("subunit_not_yours")}
         except JixiaoError as error:

@@ -108,5 +108,6 @@ def test_missing_handler_ends_as_an_incident_not_a_silent_drop(runtime, deploy_f
         run_once(runtime, "w1")
         clock.advance(timedelta(hours=1))
     from service.engine.incidents import list_jobs
-    [incident] = list_jobs(runtime.engine, page=1, per_page=5, status="failed")["items"]
+    with runtime.reading() as conn:
+        [incident] = list_jobs(conn, page=1, per_page=5, status="failed")["items"]
     assert "no handler is registered" in incident["last_error"]

@@ -19,7 +19,8 @@ from service.scorecard.pilots import select_pilots
 from tests.service.api.test_reports import base_departments  # noqa: F401  (a fixture)
 from tests.workflows.conftest import cycle  # noqa: F401  (a fixture)
 
-def _select(cycle, year: int, level: str, now) -> dict:
+
+def _select(cycle, year: int, level: str, now) -> dict:  # noqa: F811
     with cycle.rt.unit_of_work() as conn:
         return select_pilots(conn, cycle.rt.workflows, year, level, now)
 
