@@ -262,12 +262,11 @@ def explain(url: str, username: str) -> str:
     from sqlalchemy import event
     from sqlalchemy.dialects import postgresql
 
-    from service import clock
-    from service.db import make_engine
+    from service import clock, db
     from service.people.directory import principal_of
     from service.queries import tasks as q
 
-    engine = make_engine(url)
+    engine = db.make_engine(url)
     statements: list[Any] = []
 
     @event.listens_for(engine, "before_execute")
@@ -278,7 +277,8 @@ def explain(url: str, username: str) -> str:
         with engine.connect() as conn:
             viewer = principal_of(conn, username)
         statements.clear()
-        q.list_tasks(engine, page=1, per_page=PER_PAGE, now=clock.now(), viewer=viewer, scope="candidate")
+        with db.read(engine) as conn:
+            q.list_tasks(conn, page=1, per_page=PER_PAGE, now=clock.now(), viewer=viewer, scope="candidate")
         event.remove(engine, "before_execute", _keep)
         out = []
         dialect = postgresql.dialect(paramstyle="named")  # literal % stays single

@@ -59,7 +59,8 @@ def report_coverage(year: int, level: str, as_json: bool) -> None:
     from service.queries.coverage import coverage_report
 
     try:
-        result = coverage_report(_runtime().engine, year, level)
+        with _runtime().reading() as conn:
+            result = coverage_report(conn, year, level)
     except JixiaoError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -92,7 +93,8 @@ def report_scorecard(year: int, level: str, as_json: bool, as_csv: bool) -> None
     if as_json and as_csv:
         raise click.UsageError("choose --json or --csv")
     try:
-        result = sq.scorecard_report(_runtime().engine, year, level, clock.now())
+        with _runtime().reading() as conn:
+            result = sq.scorecard_report(conn, year, level, clock.now())
     except JixiaoError as exc:
         raise _fail(exc) from None
     if as_json:

@@ -229,7 +229,8 @@ def review_coverage(rt: Runtime, now: datetime, year: int | None = None) -> Cove
     lease = timedelta(seconds=rt.settings.worker_lease_seconds)
     for level in rules.LEVELS:
         try:
-            report = coverage_report(rt.engine, result.year, level)
+            with rt.reading() as conn:
+                report = coverage_report(conn, result.year, level)
         except (InvalidInput, NotFound) as exc:  # no rules for that year: nothing to measure against
             result.skipped[level] = str(getattr(exc, "detail", exc))
             continue

@@ -74,7 +74,8 @@ class Figures(MethodView):
     @errors_documented(blp, 403)
     def get(self) -> dict[str, Any]:
         """Every fiscal figure entered, latest year first."""
-        return {"items": queries.list_figures(runtime().engine)}
+        with runtime().reading() as conn:
+            return {"items": queries.list_figures(conn)}
 
 
 @blp.route("/<int:year>/<string:level>")
@@ -84,7 +85,8 @@ class Figure(MethodView):
     @errors_documented(blp, 403, 404, 422)
     def get(self, year: int, level: str) -> dict[str, Any]:
         """The level's public spending and 民生 spending of a fiscal year (404 while not entered)."""
-        return queries.figure(runtime().engine, *year_level(year, level))
+        with runtime().reading() as conn:
+            return queries.figure(conn, *year_level(year, level))
 
     @requires(ADMINISTRATOR, FINANCE_REVIEWER, message=_WRITERS)
     @blp.arguments(FigureEntrySchema)

@@ -88,7 +88,8 @@ class ProcessModels(MethodView):
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The latest version of every deployed process."""
-        return q.list_latest(runtime().engine, args["page"], args["per_page"])
+        with runtime().reading() as conn:
+            return q.list_latest(conn, args["page"], args["per_page"])
 
     @requires(PROCESS_DESIGNER, message=_DESIGNERS)
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
@@ -126,4 +127,5 @@ class ProcessModel(MethodView):
     @errors_documented(blp, 404)
     def get(self, process_id: str) -> dict[str, Any]:
         """A process with all versions it was deployed in."""
-        return q.get(runtime().engine, process_id)
+        with runtime().reading() as conn:
+            return q.get(conn, process_id)

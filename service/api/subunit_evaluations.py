@@ -84,7 +84,8 @@ class SubunitEvaluations(MethodView):
     @errors_documented(blp, 400, 403)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The sub-unit evaluations you may see (the bureau: all; a department: its own and its units')."""
-        return {"items": queries.list_evaluations(runtime().engine, principal(), query.get("year"))}
+        with runtime().reading() as conn:
+            return {"items": queries.list_evaluations(conn, principal(), query.get("year"))}
 
     @requires(DEPARTMENT_STAFF, DEPARTMENT_HEAD, message=_OPENERS)
     @blp.arguments(OpenSchema)
@@ -95,7 +96,8 @@ class SubunitEvaluations(MethodView):
         me = principal()
         with runtime().unit_of_work() as conn:
             row = commands.open_evaluation(conn, me, clock.now(), **body)
-        return queries.get(runtime().engine, me, row["id"])
+        with runtime().reading() as conn:
+            return queries.get(conn, me, row["id"])
 
 
 @blp.route("/<int:evaluation_id>")
@@ -105,7 +107,8 @@ class SubunitEvaluation(MethodView):
     @errors_documented(blp, 403, 404)
     def get(self, evaluation_id: int) -> dict[str, Any]:
         """One sub-unit evaluation."""
-        return queries.get(runtime().engine, principal(), evaluation_id)
+        with runtime().reading() as conn:
+            return queries.get(conn, principal(), evaluation_id)
 
 
 @blp.route("/<int:evaluation_id>/grade")
@@ -119,4 +122,5 @@ class SubunitGrade(MethodView):
         me = principal()
         with runtime().unit_of_work() as conn:
             commands.record_grade(conn, me, clock.now(), evaluation_id, **body)
-        return queries.get(runtime().engine, me, evaluation_id)
+        with runtime().reading() as conn:
+            return queries.get(conn, me, evaluation_id)

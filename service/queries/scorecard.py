@@ -17,9 +17,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, select
 
-from service import clock, db
+from service import clock
 from service.domain import scorecard as sc
 from service.domain.roles import DEPARTMENT_HEAD, DEPARTMENT_STAFF, SYSTEM, Principal
 from service.errors import Forbidden, InvalidInput, NotFound
@@ -251,10 +251,9 @@ def build(conn: Connection, year: int, level: str, now: datetime, only: str | No
                            sc.ranked(cards, _finals(saved, year), previous))
 
 
-def scorecard_report(engine: Engine, year: int, level: str, now: datetime) -> ScorecardReport:
+def scorecard_report(conn: Connection, year: int, level: str, now: datetime) -> ScorecardReport:
     """The ranked table of a fiscal year and level (municipal departments, or district finance bureaus)."""
-    with db.read(engine) as conn:
-        return build(conn, year, level, now)
+    return build(conn, year, level, now)
 
 
 def subject_of(conn: Connection, department_id: str) -> str:
@@ -273,14 +272,13 @@ def may_read(viewer: Principal, department_id: str) -> bool:
                                            and viewer.has(DEPARTMENT_STAFF, DEPARTMENT_HEAD))
 
 
-def scorecard_detail(engine: Engine, year: int, department_id: str, now: datetime,
+def scorecard_detail(conn: Connection, year: int, department_id: str, now: datetime,
                      viewer: Principal = SYSTEM) -> ScorecardReport:
     """One department's scorecard with every entry's evidence (its rank among the year's final scorecards)."""
-    with db.read(engine) as conn:
-        level = subject_of(conn, department_id)
-        if not may_read(viewer, department_id):
-            raise Forbidden("a department reads its own scorecard only")
-        report = build(conn, year, level, now, only=department_id)
+    level = subject_of(conn, department_id)
+    if not may_read(viewer, department_id):
+        raise Forbidden("a department reads its own scorecard only")
+    report = build(conn, year, level, now, only=department_id)
     if not report.cards:
         raise NotFound(f"no scorecard for {department_id!r} in {year}")
     return report

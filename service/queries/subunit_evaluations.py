@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import aliased
 
-from service import db
 from service.domain.roles import Principal
 from service.errors import NotFound
 from service.models import Department, SubunitEvaluation
@@ -27,29 +26,26 @@ def _query(viewer: Principal) -> Any:
     return query
 
 
-def list_evaluations(engine: Engine, viewer: Principal, year: int | None = None) -> list[dict[str, Any]]:
+def list_evaluations(conn: Connection, viewer: Principal, year: int | None = None) -> list[dict[str, Any]]:
     """The sub-unit evaluations the viewer may see, latest year first."""
     query = _query(viewer)
     if year is not None:
         query = query.where(S.c.fiscal_year == year)
-    with db.read(engine) as conn:
-        return [dict(r._mapping) for r in conn.execute(query.order_by(S.c.fiscal_year.desc(), S.c.id))]
+    return [dict(r._mapping) for r in conn.execute(query.order_by(S.c.fiscal_year.desc(), S.c.id))]
 
 
-def get(engine: Engine, viewer: Principal, evaluation_id: int) -> dict[str, Any]:
+def get(conn: Connection, viewer: Principal, evaluation_id: int) -> dict[str, Any]:
     """One sub-unit evaluation; NotFound when it does not exist or the viewer may not see it."""
-    with db.read(engine) as conn:
-        row = conn.execute(_query(viewer).where(S.c.id == evaluation_id)).first()
+    row = conn.execute(_query(viewer).where(S.c.id == evaluation_id)).first()
     if row is None:
         raise NotFound(f"no sub-unit evaluation {evaluation_id}")
     return dict(row._mapping)
 
 
-def subunits_of(engine: Engine, department_id: str | None) -> list[dict[str, Any]]:
+def subunits_of(conn: Connection, department_id: str | None) -> list[dict[str, Any]]:
     """The active budget units whose parent is `department_id` (none for the bureau-wide)."""
     if department_id is None:
         return []
-    with db.read(engine) as conn:
-        rows = conn.execute(select(D.c.id, D.c.name, D.c.name_en).where(
-            D.c.parent_id == department_id, D.c.kind == "unit", D.c.active.is_(True)).order_by(D.c.id))
-        return [dict(r._mapping) for r in rows]
+    rows = conn.execute(select(D.c.id, D.c.name, D.c.name_en).where(
+        D.c.parent_id == department_id, D.c.kind == "unit", D.c.active.is_(True)).order_by(D.c.id))
+    return [dict(r._mapping) for r in rows]

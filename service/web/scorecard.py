@@ -39,7 +39,8 @@ def scorecard_table() -> ResponseReturnValue:
         if me.department_id and sq.may_read(me, me.department_id):
             return redirect(url_for("web.scorecard_card", department_id=me.department_id, year=year))
         raise Forbidden("the ranked table is for the finance bureau's reviewers, supervisors and auditors")
-    report = sq.scorecard_report(runtime().engine, year, level, clock.now())
+    with runtime().reading() as conn:
+        report = sq.scorecard_report(conn, year, level, clock.now())
     return render_template("web/scorecard.html", report=report, year=year, level=level, levels=LEVELS,
                            dimensions=DIMENSIONS, card=None)
 
@@ -51,7 +52,8 @@ def scorecard_csv() -> ResponseReturnValue:
     if not viewer().sees_all_departments:
         raise Forbidden("the ranked table is for the finance bureau's reviewers, supervisors and auditors")
     year, level = _year(), _level()
-    report = sq.scorecard_report(runtime().engine, year, level, clock.now())
+    with runtime().reading() as conn:
+        report = sq.scorecard_report(conn, year, level, clock.now())
     return Response(sq.csv_text(report), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="scorecard-{year}-{level}.csv"'})
 
@@ -61,6 +63,7 @@ def scorecard_csv() -> ResponseReturnValue:
 def scorecard_card(department_id: str) -> ResponseReturnValue:
     """One department's scorecard: every indicator, its points and the records or tasks behind them."""
     year = _year()
-    report = sq.scorecard_detail(runtime().engine, year, department_id, clock.now(), viewer=viewer())
+    with runtime().reading() as conn:
+        report = sq.scorecard_detail(conn, year, department_id, clock.now(), viewer=viewer())
     return render_template("web/scorecard.html", report=report, year=year, level=report.level, levels=LEVELS,
                            dimensions=DIMENSIONS, card=report.cards[0])

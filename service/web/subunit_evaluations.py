@@ -23,14 +23,15 @@ from service.web.permissions import admits, same_as
 
 def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           status: int = 200) -> ResponseReturnValue:
-    me, engine = viewer(), runtime().engine
+    me = viewer()
     this_year = clock.local_today(clock.now()).year
-    units = queries.subunits_of(engine, me.department_id) if admits(api.SubunitEvaluations.post, me) else []
-    return render_template("web/subunit_evaluations.html", evaluations=queries.list_evaluations(engine, me),
-                           units=[(u["id"], i18n.pick(u["name"], u["name_en"])) for u in units],
-                           may_grade=me.has(DEPARTMENT_HEAD), department_id=me.department_id,
-                           years=range(this_year, 2009, -1), errors=errors or {},
-                           form=form or {"fiscal_year": this_year - 1}), status
+    with runtime().reading() as conn:
+        units = queries.subunits_of(conn, me.department_id) if admits(api.SubunitEvaluations.post, me) else []
+        return render_template("web/subunit_evaluations.html", evaluations=queries.list_evaluations(conn, me),
+                               units=[(u["id"], i18n.pick(u["name"], u["name_en"])) for u in units],
+                               may_grade=me.has(DEPARTMENT_HEAD), department_id=me.department_id,
+                               years=range(this_year, 2009, -1), errors=errors or {},
+                               form=form or {"fiscal_year": this_year - 1}), status
 
 
 @bp.get("/subunit-evaluations")

@@ -88,7 +88,8 @@ def test_the_launch_starts_every_planned_project_once_when_the_declaration_opens
     for pid, dept in zip(planned, ("dept-a", "dept-b"), strict=True):
         row = _project_row(runtime, pid)
         assert row.status == "declaring" and row.instance_id is not None
-        inst = instances.get(runtime.engine, row.instance_id)
+        with runtime.reading() as conn:
+            inst = instances.get(conn, row.instance_id)
         assert inst["data"]["project_id"] == pid and inst["data"]["fiscal_year"] == 2016
         assert (inst["business_key"], inst["department_id"], inst["status"]) == (pid, dept, "running")
     assert clock.from_db(_launched_at(runtime, 2016)) == opened

@@ -37,7 +37,8 @@ REVIEW = {"completeness": "良", "relevance": "优", "appropriateness": "良", "
 
 
 def _task(runtime, iid, bpmn_id):
-    items = task_queries.list_tasks(runtime.engine, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        items = task_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
     return next(t["id"] for t in items if t["bpmn_id"] == bpmn_id)
 
 
@@ -284,7 +285,8 @@ def test_escalation_and_external_task_replay(runtime, deploy_fixture, frozen_clo
     _complete(runtime, iid, "report", {"warning": "red"}, who="staff_a")
     # The escalation opened the supervisor's task beside the external service task that now waits for a worker.
     assert _task(runtime, iid, "handle_escalation")
-    events = history(runtime.engine, iid, principal("auditor"), page=1, per_page=50)["items"]
+    with runtime.reading() as conn:
+        events = history(conn, iid, principal("auditor"), page=1, per_page=50)["items"]
     [external] = [t for t in events[-1]["tasks"] if t["change"] == "external"]
     assert external["bpmn_id"] == "score" and external["topic"] == "score-evaluation"
     with pytest.raises(Forbidden):  # results of external tasks come from the service's own workers
@@ -293,7 +295,8 @@ def test_escalation_and_external_task_replay(runtime, deploy_fixture, frozen_clo
     monkeypatch.setitem(handlers.HANDLERS, "score-evaluation", lambda ctx, variables: {"score": 88})
     _work(runtime)  # the service's own worker runs the job and completes the external task
     _complete(runtime, iid, "handle_escalation", {"decision": "order rectification"}, who="supervisor")
-    inst = get(runtime.engine, iid)
+    with runtime.reading() as conn:
+        inst = get(conn, iid)
     assert inst["status"] == "completed" and inst["data"]["score"] == 88
     result = replay(runtime.engine, runtime.specs, runtime.settings, iid, keep=True)
     assert result.ok and [s.command for s in result.snapshots] == [

@@ -46,12 +46,14 @@ def _waits_an_hour_on_the_service_clock(rt):
 
     deploy(rt.engine, rt.specs, fixture_files("timer_once.bpmn"), rt.settings, actor="test")
     row = rt.workflows.start("timer_once")
-    assert clock.from_db(instances.get(rt.engine, row["id"])["next_timer_at"]) == START + timedelta(hours=1)
+    with rt.reading() as conn:
+        assert clock.from_db(instances.get(conn, row["id"])["next_timer_at"]) == START + timedelta(hours=1)
     clock.advance(timedelta(minutes=59))
     assert fire_due(rt.workflows).fired == []
     clock.advance(timedelta(minutes=2))
     assert fire_due(rt.workflows).fired == [row["id"]]
-    assert instances.get(rt.engine, row["id"])["status"] == "completed"
+    with rt.reading() as conn:
+        assert instances.get(conn, row["id"])["status"] == "completed"
 
 
 def test_building_a_runtime_routes_timers_through_the_service_clock(runtime, monkeypatch, frozen_clock):

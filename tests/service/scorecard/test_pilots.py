@@ -124,7 +124,8 @@ def test_a_new_pilot_item_runs_department_pilot_and_counts_in_coverage(cycle, ba
 
 
 def _pilot_measure(cycle):  # noqa: F811
-    report = coverage_report(cycle.rt.engine, 2015, "municipal")
+    with cycle.rt.reading() as conn:
+        report = coverage_report(conn, 2015, "municipal")
     return next(m for m in report.measures if m.key == "whole_department_evaluation_share")
 
 
