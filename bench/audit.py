@@ -109,7 +109,8 @@ def _prepare(tmp: Path, name: str, files: dict[str, bytes]) -> Any:
     rt = _runtime(url)
     with rt.engine.begin() as conn:
         directory.upsert_department(conn, {"id": DEPARTMENT, "name": DEPARTMENT})
-    deploy(rt.engine, rt.specs, files, rt.settings, actor="bench")
+    with rt.unit_of_work() as conn:
+        deploy(conn, rt.specs, files, rt.settings, actor="bench")
     return rt
 
 

@@ -57,7 +57,8 @@ def deploy(directory: Path) -> None:
 
     rt = _runtime()
     try:
-        result = do_deploy(rt.engine, rt.specs, read_dir(directory), rt.settings, actor="cli")
+        with rt.unit_of_work() as conn:
+            result = do_deploy(conn, rt.specs, read_dir(directory), rt.settings, actor="cli")
     except InvalidModel as exc:
         click.echo(f"error: {exc.detail}", err=True)
         for e in exc.errors:
@@ -244,11 +245,12 @@ def audit_export(instances: tuple[str, ...], since: str | None, until: str | Non
     rt = _runtime()
     writer = export_jsonl if fmt == "jsonl" else export_csv
     args = (list(instances) or None, _parse_time(since, "--since"), _parse_time(until, "--until"))
-    if output is None:
-        count = writer(rt.engine, sys.stdout, *args)
-    else:
-        with output.open("w", encoding="utf-8", newline="") as out:
-            count = writer(rt.engine, out, *args)
+    with rt.reading() as conn:
+        if output is None:
+            count = writer(conn, sys.stdout, *args)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                count = writer(conn, out, *args)
     click.echo(f"exported {count} event(s)", err=True)
 
 
@@ -260,8 +262,8 @@ def audit_import(path: Path) -> None:
     from service.errors import JixiaoError
 
     try:
-        with path.open(encoding="utf-8") as lines:
-            counts = import_jsonl(_runtime().engine, lines)
+        with path.open(encoding="utf-8") as lines, _runtime().unit_of_work() as conn:
+            counts = import_jsonl(conn, lines)
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
     click.echo(", ".join(f"{n} {kind}(s)" for kind, n in counts.items()) + " imported")

@@ -201,7 +201,8 @@ def deploy_fixture(runtime: Runtime) -> Any:
     """Deploy fixture files (forms come from tests/fixtures as the library forms folder)."""
 
     def _deploy(*names: str, files: dict[str, bytes] | None = None) -> Any:
-        return deploy(runtime.engine, runtime.specs, files or fixture_files(*names), runtime.settings, actor="test")
+        with runtime.unit_of_work() as conn:
+            return deploy(conn, runtime.specs, files or fixture_files(*names), runtime.settings, actor="test")
 
     return _deploy
 

@@ -99,7 +99,8 @@ class ProcessModels(MethodView):
     def post(self) -> Any:
         """Deploy files as a new version (all or nothing); identical files are a no-op."""
         rt = runtime()
-        result = deployment.deploy(rt.engine, rt.specs, _uploaded_files(), rt.settings, actor=principal().username)
+        with rt.unit_of_work() as conn:
+            result = deployment.deploy(conn, rt.specs, _uploaded_files(), rt.settings, actor=principal().username)
         body = {"version": result.version, "created": result.created, "deployed_at": result.deployed_at,
                 "processes": result.processes}
         return body, (201 if result.created else 200)

@@ -192,7 +192,7 @@ class WorkflowService:
         `conn` is the caller's open write transaction (a worker's job, which commits its handler's records with
         the external task's completion): an instance command reads and writes in it, and the caller commits."""
         if isinstance(command, ESCALATION_COMMANDS):
-            return self.apply_to_escalation(command, actor, now)
+            return self.apply_to_escalation(command, actor, now, conn)
         if isinstance(command, TASK_COMMANDS):
             return self.apply_to_task(command.task_id, command, actor, now, instance_id=instance_id, conn=conn)
         return self._apply_to_instance(instance_id, command, actor, now, conn)
@@ -223,13 +223,14 @@ class WorkflowService:
         access.check_task_command(actor, task, row, command, exists)
         if type(command) is CompleteTask and _answers_escalations(task):
             # An escalation's task (the supervisors' or the leadership's): its decision obeys the escalation's rules.
-            escalation_commands.check_task_completion(self, row, task, command.data, actor, now or clock.now())
+            escalation_commands.check_task_completion(self, row, task, command.data, actor, now or clock.now(),
+                                                      within)
         return self._apply(row, task, command, actor, now or clock.now(), within=within)
 
     def apply_to_escalation(self, command: Command, actor: Principal = SYSTEM,
-                            now: datetime | None = None) -> dict[str, Any]:
-        """Resolve, dismiss or escalate an escalation (service/engine/escalation_commands.py)."""
-        return escalation_commands.apply(self, command, actor, now or clock.now())  # type: ignore[arg-type]
+                            now: datetime | None = None, conn: Connection | None = None) -> dict[str, Any]:
+        """Resolve, dismiss or escalate an escalation (service/engine/escalation_commands.py); `conn` to join."""
+        return escalation_commands.apply(self, command, actor, now or clock.now(), conn)  # type: ignore[arg-type]
 
     def complete_task(self, task_id: str, data: dict[str, Any], actor: Principal = SYSTEM,
                       now: datetime | None = None, conn: Connection | None = None) -> dict[str, Any]:
@@ -247,7 +248,7 @@ class WorkflowService:
             raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}",
                                     state=row.status)
         if isinstance(command, EVIDENCE_COMMANDS):  # evidence: an event on the chain, no engine run
-            return evidence.record(self.engine, self.settings, row, task, command, actor, now)
+            return evidence.record(self.engine, self.settings, row, task, command, actor, now, within)
         if task is not None and not _needs_engine(command, task):
             return self._assign(row, task, command, actor, now, within)
         if isinstance(command, FireTimers) and (row.next_timer_at is None or clock.from_db(row.next_timer_at) > now):
@@ -262,7 +263,7 @@ class WorkflowService:
         settle = isinstance(command, CompleteTask | CompleteExternalTask | DeliverMessage | FireTimers)
         act = running.action_for(wf, command, lambda key, data: self._check_form(
             version, key, data, row.id, completed_id or "",
-            running.ready_task(wf, completed_id).data if completed_id else {}))
+            running.ready_task(wf, completed_id).data if completed_id else {}, within))
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
             outcome = running.run(wf, act, ctx, now, self.settings, self.serializer.serialize_json,
@@ -308,7 +309,7 @@ class WorkflowService:
         kind = "resolve_task" if isinstance(command, CompleteTask) else command.kind
         if isinstance(command, CompleteTask):  # the delegate resolves: the task returns to its owner
             self._check_form(self.specs.get(row.version_hash), task.form_key, command.data, row.id, task.id,
-                             _snapshot(task.data))
+                             _snapshot(task.data), within)
         values = {"b_id": task.id, "assignee": task.assignee, "owner": task.owner,
                   "delegation_state": task.delegation_state, "data": task.data,
                   **derive.holder_change(kind, actor.username, command.payload(), task.owner, task.data)}
@@ -330,11 +331,11 @@ class WorkflowService:
                                    delegation_state=values["delegation_state"], data=values["data"])}
 
     def _check_form(self, version: LoadedVersion, form_key: str | None, data: dict[str, Any], instance_id: str,
-                    task_id: str, context: dict[str, Any]) -> None:
+                    task_id: str, context: dict[str, Any], within: Connection | None = None) -> None:
         """The form's JSON Schema and cross-field checks (against the task's data), then the attachments it refers
         to (one read, after the instance's)."""
         _validate_form(version, form_key, data, context)
-        evidence.check_references(self.engine, version, form_key, data, instance_id, task_id)
+        evidence.check_references(self.engine, version, form_key, data, instance_id, task_id, within)
 
     def _write_tasks(self, conn: Connection, instance_id: str, outcome: running.Outcome, completed_id: str | None,
                      actor: Principal, now: datetime, department_id: str | None = None,

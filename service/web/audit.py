@@ -73,10 +73,10 @@ def audit_export(instance_id: str, fmt: str) -> ResponseReturnValue:
     if fmt not in ("jsonl", "csv"):
         return redirect(url_for("web.audit_page", instance_id=instance_id))
     rt = runtime()
+    out = io.StringIO()
     with rt.reading() as conn:
         instances.get(conn, instance_id, viewer())
-    out = io.StringIO()
-    (export_jsonl if fmt == "jsonl" else export_csv)(rt.engine, out, [instance_id])
+        (export_jsonl if fmt == "jsonl" else export_csv)(conn, out, [instance_id])
     mimetype = "application/x-ndjson" if fmt == "jsonl" else "text/csv"
     return Response(out.getvalue().encode("utf-8"), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="audit-{instance_id}.{fmt}"'})

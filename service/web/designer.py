@@ -38,7 +38,8 @@ def _check_or_deploy(files: dict[str, bytes], action: str) -> tuple[dict[str, An
     rt, actor = runtime(), _designer()
     if action == "deploy":
         try:
-            result = deployment.deploy(rt.engine, rt.specs, files, rt.settings, actor=actor)
+            with rt.unit_of_work() as conn:
+                result = deployment.deploy(conn, rt.specs, files, rt.settings, actor=actor)
         except InvalidModel as refused:
             return {"ok": False, "errors": localized(refused.errors)}, 422
         return {"ok": True, "version": result.version, "created": result.created,

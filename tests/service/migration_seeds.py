@@ -198,8 +198,9 @@ def build_template(directory_: Path) -> Template:
                         attachments_dir=directory_ / "template-attachments")
     rt = Runtime.build(settings)
     try:
-        deploy(rt.engine, rt.specs, fixture_files("simple.bpmn", "message.bpmn", "external.bpmn",
-                                                  "escalation.bpmn", "evidence.bpmn"), settings, actor="seed")
+        with rt.unit_of_work() as conn:
+            deploy(conn, rt.specs, fixture_files("simple.bpmn", "message.bpmn", "external.bpmn",
+                                                      "escalation.bpmn", "evidence.bpmn"), settings, actor="seed")
         with rt.engine.begin() as conn:
             for dept in ({"id": "bureau", "name": "市财政局", "kind": "bureau"},
                          {"id": "dept-a", "name": "市教育局", "sector": "education"}):

@@ -149,7 +149,8 @@ def test_a_running_worker_finishes_its_work_after_postgresql_restarts(private_se
     rt = Runtime.build(settings)
     worker = None
     try:
-        deploy(rt.engine, rt.specs, fixture_files("external.bpmn"), settings, actor="test")
+        with rt.unit_of_work() as conn:
+            deploy(conn, rt.specs, fixture_files("external.bpmn"), settings, actor="test")
         first = rt.workflows.start("external", {"amount": 1})["id"]
         log = tmp_path / "worker.log"
         env = {**os.environ, "DATABASE_URL": server.url, "PYTHONUNBUFFERED": "1", "WORKER_POLL_SECONDS": "0.2",

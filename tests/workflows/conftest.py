@@ -99,7 +99,8 @@ def cycle(settings: Settings, runtime: Runtime, as_user: Any) -> Iterator[Cycle]
     try:
         with db.write(runtime.engine) as conn:
             seed_reference(conn, START)
-        deploy(runtime.engine, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
+        with runtime.unit_of_work() as conn:
+            deploy(conn, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
         yield Cycle(runtime, as_user)
     finally:
         clock.reset()

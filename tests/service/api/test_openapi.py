@@ -270,7 +270,8 @@ def world(database_url: str, tokens: dict[str, str], tmp_path_factory: pytest.Te
     rt = Runtime.build(settings)
 
     def deploy_files(*names: str) -> Any:
-        return deploy(rt.engine, rt.specs, fixture_files(*names), rt.settings, actor="test")
+        with rt.unit_of_work() as conn:
+            return deploy(conn, rt.specs, fixture_files(*names), rt.settings, actor="test")
 
     people = openapi_data.people_snapshot(rt)
     yield rt, create_app(runtime=rt), deploy_files

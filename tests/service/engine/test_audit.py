@@ -70,9 +70,11 @@ def _goal_review(runtime, project_id):
 def histories(runtime, frozen_clock):
     """Instances of every process in workflows/ and the timer fixture, in many states; returns their ids."""
     real = Settings(database_url=runtime.settings.database_url)
-    deploy(runtime.engine, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
-    deploy(runtime.engine, runtime.specs, {"timers.bpmn": (FIXTURES / "timers.bpmn").read_bytes()},
-           runtime.settings, actor="test")
+    with runtime.unit_of_work() as conn:
+        deploy(conn, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
+    with runtime.unit_of_work() as conn:
+        deploy(conn, runtime.specs, {"timers.bpmn": (FIXTURES / "timers.bpmn").read_bytes()},
+               runtime.settings, actor="test")
     with db.write(runtime.engine) as conn:
         seed_reference(conn, clock.now())
     wf, power = runtime.workflows, principal("power")
@@ -216,12 +218,14 @@ def test_cli_verify_names_the_instance_and_first_bad_event(runtime, histories, m
 
 def test_export_reimported_into_a_scratch_database_verifies(runtime, histories, tmp_path):
     out = io.StringIO()
-    assert export_jsonl(runtime.engine, out, instances=list(histories.values())) > 0
+    with runtime.reading() as conn:
+        assert export_jsonl(conn, out, instances=list(histories.values())) > 0
     url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
     upgrade(url)
     scratch = Runtime.build(Settings(database_url=url))
     try:
-        counts = import_jsonl(scratch.engine, out.getvalue().splitlines())
+        with db.write(scratch.engine) as conn:
+            counts = import_jsonl(conn, out.getvalue().splitlines())
         assert counts["instance"] == len(histories) and counts["version"] == 2
         report = verify(scratch.engine, scratch.specs, scratch.settings, list(histories.values()))
         assert report.ok and report.checked == len(histories), report.findings
@@ -232,7 +236,8 @@ def test_export_reimported_into_a_scratch_database_verifies(runtime, histories, 
     upgrade(url2)
     scratch = Runtime.build(Settings(database_url=url2))
     try:
-        import_jsonl(scratch.engine, out.getvalue().replace("农村饮水安全工程", "城市饮水安全工程").splitlines())
+        with db.write(scratch.engine) as conn:
+            import_jsonl(conn, out.getvalue().replace("农村饮水安全工程", "城市饮水安全工程").splitlines())
         assert not verify(scratch.engine, scratch.specs, scratch.settings, list(histories.values())).ok
     finally:
         scratch.close()
