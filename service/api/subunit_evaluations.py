@@ -96,7 +96,6 @@ class SubunitEvaluations(MethodView):
         me = principal()
         with runtime().unit_of_work() as conn:
             row = commands.open_evaluation(conn, me, clock.now(), **body)
-        with runtime().reading() as conn:
             return queries.get(conn, me, row["id"])
 
 
@@ -122,5 +121,4 @@ class SubunitGrade(MethodView):
         me = principal()
         with runtime().unit_of_work() as conn:
             commands.record_grade(conn, me, clock.now(), evaluation_id, **body)
-        with runtime().reading() as conn:
             return queries.get(conn, me, evaluation_id)
