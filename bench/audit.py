@@ -109,7 +109,8 @@ def _prepare(tmp: Path, name: str, files: dict[str, bytes]) -> Any:
     rt = _runtime(url)
     with rt.engine.begin() as conn:
         directory.upsert_department(conn, {"id": DEPARTMENT, "name": DEPARTMENT})
-    deploy(rt.engine, rt.specs, files, rt.settings, actor="bench")
+    with rt.unit_of_work() as conn:
+        deploy(conn, rt.specs, files, rt.settings, actor="bench")
     return rt
 
 
@@ -195,13 +196,15 @@ def state_and_replay(rt: Any, iid: str, out: AuditResult) -> None:
     auditor = _auditor()
 
     def at_25() -> None:
-        body = state_at(rt.engine, rt.specs, rt.settings, iid, auditor, AT)
+        with rt.reading() as conn:
+            body = state_at(conn, rt.specs, rt.settings, iid, auditor, AT)
         if body["seq"] != AT or not body["replay_matches"]:
             raise RuntimeError(f"audit: state_at({AT}) answered seq {body['seq']}, "
                                f"replay_matches {body['replay_matches']}")
 
     def at_last() -> None:
-        body = state_at(rt.engine, rt.specs, rt.settings, iid, auditor, None)
+        with rt.reading() as conn:
+            body = state_at(conn, rt.specs, rt.settings, iid, auditor, None)
         if body["seq"] != EVENTS:
             raise RuntimeError(f"audit: state_at() answered seq {body['seq']}")
 

@@ -218,17 +218,18 @@ def _drop(admin_url: str, name: str) -> None:
 
 def _users(url: str, now: datetime) -> dict[str, str]:
     """The two users of the scenario, with a bearer token each."""
-    from service.db import make_engine
+    from service import db
     from service.people import directory, tokens
 
-    engine = make_engine(url)
+    engine = db.make_engine(url)
     try:
         issued = {}
         for name, dept, role in ((STAFF_USER, STAFF_DEPARTMENT, "department_staff"),
                                  (REVIEWER_USER, BUREAU, "finance_reviewer")):
-            user = directory.create_user(engine, "bench", username=name, display_name=name,
-                                         password=f"pw-{name}-bench", roles=[role], department_id=dept, now=now)
-            issued[name], _ = tokens.issue(engine, user["id"], now, timedelta(hours=12))
+            with db.write(engine) as conn:
+                user = directory.create_user(conn, "bench", username=name, display_name=name,
+                                             password=f"pw-{name}-bench", roles=[role], department_id=dept, now=now)
+                issued[name], _ = tokens.issue(conn, user["id"], now, timedelta(hours=12))
         return issued
     finally:
         engine.dispose()
@@ -261,12 +262,11 @@ def explain(url: str, username: str) -> str:
     from sqlalchemy import event
     from sqlalchemy.dialects import postgresql
 
-    from service import clock
-    from service.db import make_engine
+    from service import clock, db
     from service.people.directory import principal_of
     from service.queries import tasks as q
 
-    engine = make_engine(url)
+    engine = db.make_engine(url)
     statements: list[Any] = []
 
     @event.listens_for(engine, "before_execute")
@@ -277,7 +277,8 @@ def explain(url: str, username: str) -> str:
         with engine.connect() as conn:
             viewer = principal_of(conn, username)
         statements.clear()
-        q.list_tasks(engine, page=1, per_page=PER_PAGE, now=clock.now(), viewer=viewer, scope="candidate")
+        with db.read(engine) as conn:
+            q.list_tasks(conn, page=1, per_page=PER_PAGE, now=clock.now(), viewer=viewer, scope="candidate")
         event.remove(engine, "before_execute", _keep)
         out = []
         dialect = postgresql.dialect(paramstyle="named")  # literal % stays single

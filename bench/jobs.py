@@ -178,7 +178,8 @@ def run(tmp: Path, *, admin_url: str = ADMIN_URL, log: Any = print) -> JobsResul
         subprocess.run([_bin("jixiao"), "db", "upgrade"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         rt = Runtime.build(Settings(database_url=url))
         try:
-            deploy(rt.engine, rt.specs, {BPMN.name: BPMN.read_bytes()}, rt.settings, actor="bench")
+            with rt.unit_of_work() as conn:
+                deploy(conn, rt.specs, {BPMN.name: BPMN.read_bytes()}, rt.settings, actor="bench")
             for number, workers in enumerate(ROUNDS, start=1):
                 log(f"bench: jobs: round {number}: starting {JOBS} instances, then {workers} worker process(es)")
                 result.rounds.append(_round(rt, url, tmp, workers, number, log))

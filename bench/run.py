@@ -615,18 +615,17 @@ def bench_user(database_url: str) -> str:
     """A bearer token for a user who may deploy, start and complete the peer workload (staff of `bench`)."""
     from datetime import timedelta
 
-    from service import clock
-    from service.db import make_engine
+    from service import clock, db
     from service.people import directory, tokens
 
-    engine = make_engine(database_url)
+    engine = db.make_engine(database_url)
     try:
-        with engine.begin() as conn:
+        with db.write(engine) as conn:
             directory.upsert_department(conn, {"id": "bench", "name": "bench"})
-        user = directory.create_user(engine, "bench", username="bench", display_name="bench",
-                                     password="bench-password", roles=["process_designer", "department_staff"],
-                                     department_id="bench")
-        token, _ = tokens.issue(engine, user["id"], clock.now(), timedelta(hours=12))
+            user = directory.create_user(conn, "bench", username="bench", display_name="bench",
+                                         password="bench-password", roles=["process_designer", "department_staff"],
+                                         department_id="bench")
+            token, _ = tokens.issue(conn, user["id"], clock.now(), timedelta(hours=12))
         return token
     finally:
         engine.dispose()

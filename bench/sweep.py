@@ -271,7 +271,8 @@ def _round(ctx: Ctx, case: Case | None) -> None:
         raise RuntimeError(f"sweep: a second sweep sent {len(again.reminders)} reminder(s) again")
     viewer = Principal(username="reviewer0", department_id=None, roles=frozenset({"finance_reviewer"}))
     t0 = time.perf_counter()
-    stages = overdue_by_stage(rt.engine, viewer, NOW)
+    with rt.reading() as conn:
+        stages = overdue_by_stage(conn, viewer, NOW)
     overdue_s = time.perf_counter() - t0
     if sum(s["overdue"] for s in stages) != OVERDUE:
         raise RuntimeError(f"sweep: {sum(s['overdue'] for s in stages)} overdue tasks shown, expected {OVERDUE}")

@@ -60,7 +60,8 @@ def _prepare(tmp: Path, waiting: int, log: Log) -> tuple[Any, Case]:
     url = f"sqlite:///{tmp / f'timers-{waiting}.sqlite3'}"
     upgrade(url)
     rt = Runtime.build(Settings(database_url=url))
-    deploy(rt.engine, rt.specs, {BPMN.name: BPMN.read_bytes()}, rt.settings, actor="bench")
+    with rt.unit_of_work() as conn:
+        deploy(conn, rt.specs, {BPMN.name: BPMN.read_bytes()}, rt.settings, actor="bench")
     case = Case(waiting)
     t0 = time.perf_counter()
     clock.set_now(START)

@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
         # JIXIAO_ADMIN_USER / JIXIAO_ADMIN_PASSWORD name an administrator to create if that user is missing.
         try:
-            bootstrap_admin(app.extensions["jixiao"].engine, settings.admin_user, settings.admin_password)
+            with app.extensions["jixiao"].unit_of_work() as conn:
+                bootstrap_admin(conn, settings.admin_user, settings.admin_password)
         except InvalidInput as exc:
             raise ConfigError(f"JIXIAO_ADMIN_USER {settings.admin_user} cannot be created: {exc.detail}") from exc
     security_headers.install(app, settings)

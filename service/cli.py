@@ -58,7 +58,8 @@ def deploy(directory: Path) -> None:
 
     rt = _runtime()
     try:
-        result = do_deploy(rt.engine, rt.specs, read_dir(directory), rt.settings, actor="cli")
+        with rt.unit_of_work() as conn:
+            result = do_deploy(conn, rt.specs, read_dir(directory), rt.settings, actor="cli")
     except InvalidModel as exc:
         click.echo(f"error: {exc.detail}", err=True)
         for e in exc.errors:
@@ -111,8 +112,9 @@ def users_create_admin(username: str, password: str, display_name: str | None) -
 
     rt = _runtime()
     try:
-        create_user(rt.engine, "cli", username=username, display_name=display_name or username, password=password,
-                    roles=[ADMINISTRATOR])
+        with rt.unit_of_work() as conn:
+            create_user(conn, "cli", username=username, display_name=display_name or username, password=password,
+                        roles=[ADMINISTRATOR])
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
     click.echo(f"administrator {username} created")
@@ -130,8 +132,9 @@ def users_add(username: str, password: str, display_name: str | None, department
     from service.people.directory import create_user
 
     try:
-        create_user(_runtime().engine, "cli", username=username, display_name=display_name or username,
-                    password=password, roles=list(roles), department_id=department_id)
+        with _runtime().unit_of_work() as conn:
+            create_user(conn, "cli", username=username, display_name=display_name or username,
+                        password=password, roles=list(roles), department_id=department_id)
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
     click.echo(f"user {username} created")
@@ -142,7 +145,9 @@ def users_list() -> None:
     """List users with their department and roles."""
     from service.people.directory import list_users
 
-    for u in list_users(_runtime().engine, 1, 10_000)["items"]:
+    with _runtime().reading() as conn:
+        found = list_users(conn, 1, 10_000)["items"]
+    for u in found:
         state = "" if u["active"] else " (disabled)"
         click.echo(f"{u['username']:<20} {u['department_id'] or '-':<12} {','.join(u['roles'])}{state}")
 
@@ -164,7 +169,8 @@ def seed(org: Path | None, demo: bool, demo_size: int | None, demo_processes: in
 
     rt = _runtime()
     try:
-        counts = load_seed(rt.engine, org or ROOT / "seeds" / "organisation.json")
+        with rt.unit_of_work() as conn:
+            counts = load_seed(conn, org or ROOT / "seeds" / "organisation.json")
         click.echo(f"organisation: {counts['departments']} department(s) added or changed, {counts['users']} user(s)")
         ref = seed_reference(rt.engine, ROOT, clock.now())
         click.echo("reference data: " + ", ".join(f"{n} {k}" for k, n in ref.items()))
@@ -234,11 +240,12 @@ def audit_export(instances: tuple[str, ...], since: str | None, until: str | Non
     rt = _runtime()
     writer = export_jsonl if fmt == "jsonl" else export_csv
     args = (list(instances) or None, _parse_time(since, "--since"), _parse_time(until, "--until"))
-    if output is None:
-        count = writer(rt.engine, sys.stdout, *args)
-    else:
-        with output.open("w", encoding="utf-8", newline="") as out:
-            count = writer(rt.engine, out, *args)
+    with rt.reading() as conn:
+        if output is None:
+            count = writer(conn, sys.stdout, *args)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                count = writer(conn, out, *args)
     click.echo(f"exported {count} event(s)", err=True)
 
 
@@ -249,8 +256,8 @@ def audit_import(path: Path) -> None:
     from service.engine.archive import import_jsonl
 
     try:
-        with path.open(encoding="utf-8") as lines:
-            counts = import_jsonl(_runtime().engine, lines)
+        with path.open(encoding="utf-8") as lines, _runtime().unit_of_work() as conn:
+            counts = import_jsonl(conn, lines)
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
     click.echo(", ".join(f"{n} {kind}(s)" for kind, n in counts.items()) + " imported")
@@ -274,7 +281,8 @@ def incidents_list() -> None:
     """List incidents with their last error."""
     from service.engine.incidents import list_jobs
 
-    found = list_jobs(_runtime().engine, page=1, per_page=1000, status="failed")
+    with _runtime().reading() as conn:
+        found = list_jobs(conn, page=1, per_page=1000, status="failed")
     for job in found["items"]:
         click.echo(f"{job['id']:>6} {job['topic'] or job['kind']:<24} {job['instance_id']}  {job['last_error']}")
     click.echo(f"{found['total']} incident(s)")
@@ -287,7 +295,8 @@ def incidents_retry(job_id: int) -> None:
     from service.engine.incidents import retry
 
     try:
-        retry(_runtime().engine, job_id, "cli")
+        with _runtime().unit_of_work() as conn:
+            retry(conn, job_id, "cli")
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
     click.echo(f"incident {job_id} queued again")
@@ -304,7 +313,8 @@ def notifications_list(status: str) -> None:
     """List notifications (by default the failed ones) with their last error."""
     from service.notifications.outbox import list_notifications
 
-    found = list_notifications(_runtime().engine, per_page=1000, status=status)
+    with _runtime().reading() as conn:
+        found = list_notifications(conn, per_page=1000, status=status)
     for n in found["items"]:
         click.echo(f"{n['id']:>6} {n['kind']:<16} {n['email']:<30} {n['subject']}  {n['last_error'] or ''}")
     click.echo(f"{found['total']} {status} notification(s)")
@@ -317,7 +327,8 @@ def notifications_retry(notification_id: int) -> None:
     from service.notifications.outbox import retry
 
     try:
-        retry(_runtime().engine, notification_id, "cli")
+        with _runtime().unit_of_work() as conn:
+            retry(conn, notification_id, "cli")
     except JixiaoError as exc:
         raise click.ClickException(exc.detail) from None
     click.echo(f"notification {notification_id} queued again")

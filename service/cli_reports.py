@@ -60,7 +60,8 @@ def report_coverage(year: int, level: str, as_json: bool) -> None:
     from service.queries.coverage import coverage_report
 
     try:
-        result = coverage_report(_runtime().engine, year, level)
+        with _runtime().reading() as conn:
+            result = coverage_report(conn, year, level)
     except JixiaoError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -93,7 +94,8 @@ def report_scorecard(year: int, level: str, as_json: bool, as_csv: bool) -> None
     if as_json and as_csv:
         raise click.UsageError("choose --json or --csv")
     try:
-        result = sq.scorecard_report(_runtime().engine, year, level, clock.now())
+        with _runtime().reading() as conn:
+            result = sq.scorecard_report(conn, year, level, clock.now())
     except JixiaoError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -134,7 +136,8 @@ def scorecard_launch(year: int, level: str) -> None:
 
     rt = _runtime()
     try:
-        done = start_evaluations(rt.workflows, year, level, clock.now())
+        with rt.unit_of_work() as conn:
+            done = start_evaluations(conn, rt.workflows, year, level, clock.now())
     except JixiaoError as exc:
         raise _fail(exc) from None
     finally:
@@ -158,7 +161,8 @@ def pilots_select(year: int, level: str) -> None:
 
     rt = _runtime()
     try:
-        result = select_pilots(rt.workflows, year, level, clock.now())
+        with rt.unit_of_work() as conn:
+            result = select_pilots(conn, rt.workflows, year, level, clock.now())
     except JixiaoError as exc:
         raise _fail(exc) from None
     finally:
@@ -184,7 +188,8 @@ def rules() -> None:
 def rules_list(year: int | None) -> None:
     """List rule rows (all, or those in force in a year)."""
 
-    rows = admin.list_rules(_runtime().engine, year)
+    with _runtime().reading() as conn:
+        rows = admin.list_rules(conn, year)
     for r in rows:
         levels = ",".join(r["applies_to"]) if "applies_to" in r else r["level"]
         value = json.dumps(r["value"], ensure_ascii=False)
@@ -207,8 +212,9 @@ def rules_set(year: int, level: str, key: str, value_json: str, source: str) -> 
         raise click.BadParameter(f"{value_json!r} is not JSON (quote strings: '\"text\"')",
                                  param_hint="VALUE_JSON") from None
     try:
-        row = admin.change_rule(_runtime().engine, CLI_ACTOR, clock.now(), fiscal_year=year, level=level, key=key,
-                                value=value, source=source)
+        with _runtime().unit_of_work() as conn:
+            row = admin.change_rule(conn, CLI_ACTOR, clock.now(), fiscal_year=year, level=level, key=key,
+                                    value=value, source=source)
     except JixiaoError as exc:
         raise _fail(exc) from None
     click.echo(f"{row['key']} ({row['fiscal_year']}, {row['level']}) = {json.dumps(row['value'], ensure_ascii=False)}")
@@ -253,8 +259,9 @@ def calendar_set(day: Any, kind: str, name: str | None, source: str) -> None:
     """Mark DAY (YYYY-MM-DD) a holiday, a working day, or plain (the Monday–Friday week); audited."""
 
     try:
-        row = admin.change_day(_runtime().engine, CLI_ACTOR, clock.now(), day.date(),
-                               None if kind == "plain" else kind, name, source)
+        with _runtime().unit_of_work() as conn:
+            row = admin.change_day(conn, CLI_ACTOR, clock.now(), day.date(),
+                                   None if kind == "plain" else kind, name, source)
     except JixiaoError as exc:
         raise _fail(exc) from None
     click.echo(f"{row['date']}: {row['kind'] or 'plain'} {row['name'] or ''}".rstrip())
@@ -265,7 +272,8 @@ def calendar_set(day: Any, kind: str, name: str | None, source: str) -> None:
 def calendar_list(year: int) -> None:
     """The year's exception days and its number of working days."""
 
-    cal = admin.year_calendar(_runtime().engine, year)
+    with _runtime().reading() as conn:
+        cal = admin.year_calendar(conn, year)
     for d in cal["items"]:
         click.echo(f"{d['date']} {d['date']:%a} {d['kind'] or 'plain':<8} {d['name'] or ''}")
     click.echo(f"{cal['working_days']} working day(s) in {year}")

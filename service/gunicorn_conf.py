@@ -97,12 +97,14 @@ def on_starting(server: Any) -> None:
     logging_setup.console(logging.INFO)
     if settings.admin_user and settings.admin_password:
         # Each worker's create_app() would otherwise race to create the same user on a fresh database.
-        from service.db import make_engine
+        from service import db
         from service.people.directory import bootstrap_admin
 
-        engine = make_engine(settings.database_url)
+        engine = db.make_engine(settings.database_url)
         try:
-            if bootstrap_admin(engine, settings.admin_user, settings.admin_password):
+            with db.write(engine) as conn:
+                created = bootstrap_admin(conn, settings.admin_user, settings.admin_password)
+            if created:
                 server.log.info("administrator %s created", settings.admin_user)
         finally:
             engine.dispose()  # no connection crosses the fork into the workers

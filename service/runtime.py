@@ -6,10 +6,12 @@ here, so building one is where SpiffWorkflow's timers are routed through the ser
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from service import db
 from service.config import Settings
 from service.db import make_engine
 from service.engine import engine_clock
@@ -31,6 +33,15 @@ class Runtime:
         engine = make_engine(settings.database_url)
         specs = SpecCache(engine)
         return cls(settings, engine, specs, WorkflowService(engine, settings, specs))
+
+    def unit_of_work(self) -> AbstractContextManager[Connection]:
+        """An entry point's one write transaction (an API view, a page, a CLI command): everything below it takes
+        this connection; it commits when the block ends, or rolls back on any exception."""
+        return db.write(self.engine)
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """An entry point's one read-only transaction (a GET view, a page that only shows)."""
+        return db.read(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -118,9 +118,11 @@ def tokens(database_url: str) -> dict[str, str]:
             directory.upsert_department(conn, dept)
     issued = {}
     for name, (dept, roles) in PEOPLE.items():
-        user = directory.create_user(rt.engine, "test", username=name, display_name=name, password=password_of(name),
-                                     roles=roles, department_id=dept)
-        issued[name], _ = token_service.issue(rt.engine, user["id"], clock.now(), timedelta(days=3650))
+        with rt.unit_of_work() as conn:
+            user = directory.create_user(conn, "test", username=name, display_name=name, password=password_of(name),
+                                         roles=roles, department_id=dept)
+        with rt.unit_of_work() as conn:
+            issued[name], _ = token_service.issue(conn, user["id"], clock.now(), timedelta(days=3650))
     rt.close()
     return issued
 
@@ -199,7 +201,8 @@ def deploy_fixture(runtime: Runtime) -> Any:
     """Deploy fixture files (forms come from tests/fixtures as the library forms folder)."""
 
     def _deploy(*names: str, files: dict[str, bytes] | None = None) -> Any:
-        return deploy(runtime.engine, runtime.specs, files or fixture_files(*names), runtime.settings, actor="test")
+        with runtime.unit_of_work() as conn:
+            return deploy(conn, runtime.specs, files or fixture_files(*names), runtime.settings, actor="test")
 
     return _deploy
 

@@ -126,7 +126,8 @@ def _launch(rt: Runtime, project_id: str, now: datetime, result: LaunchResult) -
             result.resumed.append(project_id)
             return
     try:
-        launch.start_cycle(rt.workflows, project_id, now)
+        with db.write(rt.engine) as conn:
+            launch.start_cycle(conn, rt.workflows, project_id, now)
     except (JixiaoError, ValueError) as exc:  # nothing deployed, a rule missing…: back to planned, say why
         with db.write(rt.engine) as conn:
             conn.execute(update(PROJECTS).where(PROJECTS.c.id == project_id, PROJECTS.c.instance_id.is_(None),
@@ -228,7 +229,8 @@ def review_coverage(rt: Runtime, now: datetime, year: int | None = None) -> Cove
     lease = timedelta(seconds=rt.settings.worker_lease_seconds)
     for level in rules.LEVELS:
         try:
-            report = coverage_report(rt.engine, result.year, level)
+            with rt.reading() as conn:
+                report = coverage_report(conn, result.year, level)
         except (InvalidInput, NotFound) as exc:  # no rules for that year: nothing to measure against
             result.skipped[level] = str(getattr(exc, "detail", exc))
             continue

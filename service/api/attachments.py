@@ -89,7 +89,8 @@ class TaskAttachments(MethodView):
     @errors_documented(blp, 404)
     def get(self, args: dict[str, Any], task_id: str) -> dict[str, Any]:
         """The evidence uploaded to a task (active ones by default), for whoever may see the task."""
-        return q.list_for_task(runtime().engine, task_id, principal(), **args)
+        with runtime().reading() as conn:
+            return q.list_for_task(conn, task_id, principal(), **args)
 
     @requires(policy.CHANGE_ANYTHING)
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": AttachmentUploadSchema}}, "required": True})
@@ -111,7 +112,8 @@ class AttachmentContent(MethodView):
     def get(self, attachment_id: str) -> Response:
         """Download an attachment (same visibility as its instance: other departments get 404)."""
         rt = runtime()
-        meta, stream = q.open_content(rt.engine, storage_for(rt.settings), attachment_id, principal())
+        with rt.reading() as conn:
+            meta, stream = q.open_content(conn, storage_for(rt.settings), attachment_id, principal())
         shown = q.inline(meta["content_type"])
         response = send_file(stream, mimetype=meta["content_type"], as_attachment=not shown,
                              download_name=meta["file_name"], conditional=False, etag=meta["sha256"],
@@ -132,7 +134,8 @@ class AttachmentContent(MethodView):
         """Withdraw an upload, by its uploader while the task is open; once the task has ended its evidence
         is immutable (409). The record and the file are kept for the audit, marked deleted."""
         rt = runtime()
-        found = q.get(rt.engine, attachment_id, principal())
+        with rt.reading() as conn:
+            found = q.get(conn, attachment_id, principal())
         return rt.workflows.apply_to_task(found["task_id"], DetachFile(found["task_id"], attachment_id),
                                           actor=principal())
 
@@ -143,4 +146,5 @@ class AttachmentMeta(MethodView):
     @errors_documented(blp, 404)
     def get(self, attachment_id: str) -> dict[str, Any]:
         """An attachment's metadata: name, detected type, size, SHA-256, uploader, task, state."""
-        return q.get(runtime().engine, attachment_id, principal())
+        with runtime().reading() as conn:
+            return q.get(conn, attachment_id, principal())

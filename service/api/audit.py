@@ -73,7 +73,8 @@ class InstanceState(MethodView):
     def get(self, args: dict[str, Any], instance_id: str) -> dict[str, Any]:
         """The instance right after event `at`: task states, active elements, data, and what that event changed."""
         rt = runtime()
-        return q.state_at(rt.engine, rt.specs, rt.settings, instance_id, principal(), args.get("at"))
+        with rt.reading() as conn:
+            return q.state_at(conn, rt.specs, rt.settings, instance_id, principal(), args.get("at"))
 
 
 @blp.route("/<string:instance_id>/replay")
@@ -84,4 +85,5 @@ class InstanceReplay(MethodView):
         """Rebuild the instance from its version by re-applying its recorded commands, and compare every
         fingerprint, the hash chain and the stored state. Changes nothing."""
         rt = runtime()
-        return q.check(rt.engine, rt.specs, rt.settings, instance_id, principal())
+        with rt.reading() as conn:
+            return q.check(conn, rt.specs, rt.settings, instance_id, principal())

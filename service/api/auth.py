@@ -14,6 +14,7 @@ from service.api import runtime
 from service.api.blueprint import Blueprint, principal, public
 from service.api.problems import errors_documented
 from service.api.schemas import Text, UTCDateTime
+from service.errors import Unauthorized
 from service.people import tokens
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Log in for a bearer token")
@@ -46,8 +47,12 @@ class Token(MethodView):
         """Exchange a user name and password for a bearer token (failed logins are rate-limited)."""
         rt = runtime()
         now = clock.now()
-        user_id, _ = tokens.authenticate(rt.engine, body["username"], body["password"], now, via="api")
-        token, expires = tokens.issue(rt.engine, user_id, now, timedelta(seconds=rt.settings.token_ttl_seconds))
+        with rt.unit_of_work() as conn:
+            user_id = tokens.authenticate(conn, body["username"], body["password"], now, via="api")
+            if user_id is not None:
+                token, expires = tokens.issue(conn, user_id, now, timedelta(seconds=rt.settings.token_ttl_seconds))
+        if user_id is None:  # the failed attempt is recorded (committed above)
+            raise Unauthorized("wrong user name or password")
         return {"token": token, "token_type": "Bearer", "expires_at": expires}
 
 
@@ -67,4 +72,5 @@ class Revoke(MethodView):
     @errors_documented(blp)
     def post(self) -> None:
         """Revoke the token this request was made with (log out)."""
-        tokens.revoke(runtime().engine, g.jixiao_token, principal().username, clock.now())
+        with runtime().unit_of_work() as conn:
+            tokens.revoke(conn, g.jixiao_token, principal().username, clock.now())

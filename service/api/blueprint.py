@@ -153,7 +153,8 @@ def _authenticate() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send a bearer token (POST /api/auth/token) in the Authorization header")
-    found = principal_for_token(current_app.extensions["jixiao"].engine, token.strip(), clock.now())
+    with current_app.extensions["jixiao"].reading() as conn:
+        found = principal_for_token(conn, token.strip(), clock.now())
     if found is None:
         raise Unauthorized("the token is unknown, expired or revoked")
     g.jixiao_principal = found

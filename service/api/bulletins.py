@@ -122,7 +122,8 @@ class ProjectDisclosures(MethodView):
     def get(self, project_id: str) -> dict[str, Any]:
         """A project's disclosures (goals at approval, report and results when final) and the report of its key
         results to the same-level government; 404 for a project the caller may not see."""
-        found = dq.project(runtime().engine, principal(), project_id)
+        with runtime().reading() as conn:
+            found = dq.project(conn, principal(), project_id)
         decision = found["decision"] or {}
         return {"project_id": project_id, "disclosures": found["disclosures"],
                 "reported_to": decision.get("reported_to"), "reported_at": decision.get("reported_at")}

@@ -92,7 +92,8 @@ class EscalateSchema(Schema):
 def _decided(escalation_id: int, command: Command) -> dict[str, Any]:
     rt, me = runtime(), principal()
     rt.workflows.apply_to_escalation(command, actor=me)
-    return q.get(rt.engine, me, escalation_id, rt.specs)
+    with rt.reading() as conn:
+        return q.get(conn, me, escalation_id, rt.specs)
 
 
 @blp.route("")
@@ -103,7 +104,8 @@ class Escalations(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The escalation queue: open ones first, oldest first, each with the decisions open to it."""
         rt = runtime()
-        return q.list_escalations(rt.engine, principal(), specs=rt.specs, **args)
+        with rt.reading() as conn:
+            return q.list_escalations(conn, principal(), specs=rt.specs, **args)
 
 
 @blp.route("/<int:escalation_id>")
@@ -113,7 +115,8 @@ class EscalationItem(MethodView):
     def get(self, escalation_id: int) -> dict[str, Any]:
         """One escalation with the decisions open to it."""
         rt = runtime()
-        return q.get(rt.engine, principal(), escalation_id, rt.specs)
+        with rt.reading() as conn:
+            return q.get(conn, principal(), escalation_id, rt.specs)
 
 
 @blp.route("/<int:escalation_id>/facts")
@@ -125,7 +128,8 @@ class EscalationFacts(MethodView):
         owner, the reminders sent for it, the instance's timeline, and the figures of its kind (monitoring
         figures of a warning, the grade, the rectification record)."""
         rt = runtime()
-        return escalation_facts.facts(rt.engine, principal(), escalation_id, rt.specs)
+        with rt.reading() as conn:
+            return escalation_facts.facts(conn, principal(), escalation_id, rt.specs)
 
 
 @blp.route("/<int:escalation_id>/resolve")

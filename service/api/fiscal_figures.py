@@ -71,7 +71,8 @@ class Figures(MethodView):
     @errors_documented(blp, 403)
     def get(self) -> dict[str, Any]:
         """Every fiscal figure entered, latest year first."""
-        return {"items": queries.list_figures(runtime().engine)}
+        with runtime().reading() as conn:
+            return {"items": queries.list_figures(conn)}
 
 
 @blp.route("/<int:year>/<string:level>")
@@ -81,7 +82,8 @@ class Figure(MethodView):
     @errors_documented(blp, 403, 404, 422)
     def get(self, year: int, level: str) -> dict[str, Any]:
         """The level's public spending and 民生 spending of a fiscal year (404 while not entered)."""
-        return queries.figure(runtime().engine, *year_level(year, level))
+        with runtime().reading() as conn:
+            return queries.figure(conn, *year_level(year, level))
 
     @requires(policy.ENTER_FISCAL_FIGURES)
     @blp.arguments(FigureEntrySchema)
@@ -90,5 +92,6 @@ class Figure(MethodView):
     def put(self, body: dict[str, Any], year: int, level: str) -> dict[str, Any]:
         """Enter (or correct) the level's figures of a fiscal year, with their source; audited."""
         year, level = year_level(year, level)
-        return commands.enter(runtime().engine, principal().username, clock.now(), fiscal_year=year, level=level,
-                              **body)
+        with runtime().unit_of_work() as conn:
+            return commands.enter(conn, principal().username, clock.now(), fiscal_year=year, level=level,
+                                  **body)

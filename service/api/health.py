@@ -21,4 +21,5 @@ class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, str]:
         """Is the service up and its database reachable?"""
-        return q.check(runtime().engine)
+        with runtime().reading() as conn:
+            return q.check(conn)

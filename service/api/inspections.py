@@ -98,7 +98,8 @@ class Inspections(MethodView):
     @errors_documented(blp, 403, 422)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The inspections the caller may read, newest first (a department's users: their own department's)."""
-        items = iq.list_inspections(runtime().engine, principal(), year=args.get("year"), status=args.get("status"))
+        with runtime().reading() as conn:
+            items = iq.list_inspections(conn, principal(), year=args.get("year"), status=args.get("status"))
         return {"items": items, "total": len(items)}
 
 
@@ -109,4 +110,5 @@ class InspectionDetail(MethodView):
     @errors_documented(blp, 403, 404)
     def get(self, inspection_id: int) -> dict[str, Any]:
         """One inspection with its findings per aspect and severity and the rectification ordered on them."""
-        return iq.get_inspection(runtime().engine, inspection_id, principal())
+        with runtime().reading() as conn:
+            return iq.get_inspection(conn, inspection_id, principal())

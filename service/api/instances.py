@@ -67,7 +67,8 @@ class Instances(MethodView):
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The instances you may see, newest first, filtered by process, department, status or business key."""
-        return q.list_instances(runtime().engine, viewer=principal(), **args)
+        with runtime().reading() as conn:
+            return q.list_instances(conn, viewer=principal(), **args)
 
     @requires(policy.START_PROCESSES)
     @blp.arguments(StartSchema)
@@ -90,7 +91,8 @@ class InstanceView(MethodView):
     @errors_documented(blp, 404)
     def get(self, instance_id: str) -> dict[str, Any]:
         """An instance with its current process data."""
-        return q.get(runtime().engine, instance_id, principal())
+        with runtime().reading() as conn:
+            return q.get(conn, instance_id, principal())
 
 
 class HistoryFilter(PageArgs):
@@ -117,7 +119,8 @@ class InstanceHistory(MethodView):
     @errors_documented(blp, 404)
     def get(self, args: dict[str, Any], instance_id: str) -> dict[str, Any]:
         """The instance's audit events in order: who did what, when, with which input."""
-        return q.history(runtime().engine, instance_id, principal(), **args)
+        with runtime().reading() as conn:
+            return q.history(conn, instance_id, principal(), **args)
 
 
 def _command_view(name: str, command: type[Suspend | Resume | Terminate], doc: str) -> None:
@@ -129,7 +132,8 @@ def _command_view(name: str, command: type[Suspend | Resume | Terminate], doc: s
         def post(self, body: dict[str, Any], instance_id: str) -> dict[str, Any]:
             rt = runtime()
             rt.workflows.apply(instance_id, command(reason=body.get("reason")), actor=principal())
-            return q.get(rt.engine, instance_id, principal())
+            with rt.reading() as conn:
+                return q.get(conn, instance_id, principal())
 
     _View.post.__doc__ = doc
     _View.__name__ = f"Instance{name.title()}"

@@ -46,7 +46,8 @@ class Jobs(MethodView):
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Background jobs, most recently changed first."""
-        return incidents.list_jobs(runtime().engine, **args)
+        with runtime().reading() as conn:
+            return incidents.list_jobs(conn, **args)
 
 
 @blp.route("/incidents")
@@ -57,7 +58,8 @@ class Incidents(MethodView):
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Jobs whose retries ran out, with their last error."""
-        return incidents.list_jobs(runtime().engine, status="failed", **args)
+        with runtime().reading() as conn:
+            return incidents.list_jobs(conn, status="failed", **args)
 
 
 @blp.route("/incidents/<int:job_id>/retry")
@@ -67,4 +69,5 @@ class IncidentRetry(MethodView):
     @errors_documented(blp, 403, 404)
     def post(self, job_id: int) -> dict[str, Any]:
         """Retry an incident once more (administrators); recorded in the audit log."""
-        return incidents.retry(runtime().engine, job_id, principal().username)
+        with runtime().unit_of_work() as conn:
+            return incidents.retry(conn, job_id, principal().username)

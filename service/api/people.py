@@ -100,7 +100,8 @@ class Departments(MethodView):
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Departments, the finance bureau and district bureaus."""
-        return {"items": directory.list_departments(runtime().engine, args.get("level"))}
+        with runtime().reading() as conn:
+            return {"items": directory.list_departments(conn, args.get("level"))}
 
     @requires(policy.ADMINISTER_PEOPLE)
     @blp.arguments(DepartmentSchema)
@@ -108,7 +109,8 @@ class Departments(MethodView):
     @errors_documented(blp, 400, 403)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create or update a department (administrators)."""
-        directory.save_department(runtime().engine, principal().username, body)
+        with runtime().unit_of_work() as conn:
+            directory.save_department(conn, principal().username, body)
         return body
 
 
@@ -120,7 +122,8 @@ class Users(MethodView):
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Users with their roles (administrators)."""
-        return directory.list_users(runtime().engine, **args)
+        with runtime().reading() as conn:
+            return directory.list_users(conn, **args)
 
     @requires(policy.ADMINISTER_PEOPLE)
     @blp.arguments(NewUserSchema)
@@ -128,7 +131,8 @@ class Users(MethodView):
     @errors_documented(blp, 400, 403, 409)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a user (administrators); recorded in the audit log."""
-        return directory.create_user(runtime().engine, principal().username, **body)
+        with runtime().unit_of_work() as conn:
+            return directory.create_user(conn, principal().username, **body)
 
 
 @blp.route("/users/<string:username>")
@@ -138,7 +142,8 @@ class UserView(MethodView):
     @errors_documented(blp, 403, 404)
     def get(self, username: str) -> dict[str, Any]:
         """A user (administrators, or the user themself)."""
-        return directory.get_user(runtime().engine, username)
+        with runtime().reading() as conn:
+            return directory.get_user(conn, username)
 
     @requires(policy.ADMINISTER_PEOPLE)
     @blp.arguments(UserChangeSchema)
@@ -146,4 +151,5 @@ class UserView(MethodView):
     @errors_documented(blp, 400, 403, 404)
     def patch(self, body: dict[str, Any], username: str) -> dict[str, Any]:
         """Change roles, department, name, e-mail, active flag or password (administrators); audited."""
-        return directory.update_user(runtime().engine, principal().username, username, body)
+        with runtime().unit_of_work() as conn:
+            return directory.update_user(conn, principal().username, username, body)

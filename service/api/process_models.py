@@ -87,7 +87,8 @@ class ProcessModels(MethodView):
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The latest version of every deployed process."""
-        return q.list_latest(runtime().engine, args["page"], args["per_page"])
+        with runtime().reading() as conn:
+            return q.list_latest(conn, args["page"], args["per_page"])
 
     @requires(policy.DEPLOY_MODELS)
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}, "required": True})
@@ -97,7 +98,8 @@ class ProcessModels(MethodView):
     def post(self) -> Any:
         """Deploy files as a new version (all or nothing); identical files are a no-op."""
         rt = runtime()
-        result = deployment.deploy(rt.engine, rt.specs, _uploaded_files(), rt.settings, actor=principal().username)
+        with rt.unit_of_work() as conn:
+            result = deployment.deploy(conn, rt.specs, _uploaded_files(), rt.settings, actor=principal().username)
         body = {"version": result.version, "created": result.created, "deployed_at": result.deployed_at,
                 "processes": result.processes}
         return body, (201 if result.created else 200)
@@ -125,4 +127,5 @@ class ProcessModel(MethodView):
     @errors_documented(blp, 404)
     def get(self, process_id: str) -> dict[str, Any]:
         """A process with all versions it was deployed in."""
-        return q.get(runtime().engine, process_id)
+        with runtime().reading() as conn:
+            return q.get(conn, process_id)

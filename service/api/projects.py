@@ -79,7 +79,9 @@ class BudgetAdjustmentListSchema(Schema):
 
 
 def _visible(project_id: str) -> None:
-    if not dq.visible_project(runtime().engine, principal(), project_id):
+    with runtime().reading() as conn:
+        visible = dq.visible_project(conn, principal(), project_id)
+    if not visible:
         raise NotFound(f"project {project_id} not found")
 
 
@@ -91,7 +93,8 @@ class History(MethodView):
         """The grades and budget decisions of the project and of the projects it continues (its predecessor
         chain, or the department's same-named projects of earlier years)."""
         _visible(project_id)
-        return project_history.history(runtime().engine, project_id)
+        with runtime().reading() as conn:
+            return project_history.history(conn, project_id)
 
 
 @blp.route("/<string:project_id>/budget-adjustments")
@@ -102,4 +105,5 @@ class Adjustments(MethodView):
         """The project's in-year budget adjustments toward the same year's urgent spending (the plan 二(三)2),
         recorded by the monitoring decisions."""
         _visible(project_id)
-        return {"items": project_history.adjustments_of(runtime().engine, project_id)}
+        with runtime().reading() as conn:
+            return {"items": project_history.adjustments_of(conn, project_id)}

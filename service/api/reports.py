@@ -145,8 +145,9 @@ class Coverage(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Coverage of the plan's targets for a fiscal year and level, with the projects and departments behind it."""
         engine = runtime().engine
-        return {**as_dict(coverage_report(engine, args["year"], args["level"])),
-                "training": training_coverage(engine, args["year"], args["level"])}
+        with db.read(engine) as conn:
+            return {**as_dict(coverage_report(conn, args["year"], args["level"])),
+                    "training": training_coverage(conn, args["year"], args["level"])}
 
 
 @blp.route("/budget-adjustments")
@@ -158,7 +159,8 @@ class BudgetAdjustments(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The year's in-year budget adjustments (the plan 二(三)2: money moved from projects that will miss their
         goals toward the same year's urgent spending), each with its project, and their count and total."""
-        return adjustments_in(runtime().engine, args["year"], args["level"])
+        with runtime().reading() as conn:
+            return adjustments_in(conn, args["year"], args["level"])
 
 
 @blp.route("/escalations")
@@ -170,11 +172,13 @@ class EscalationCounts(MethodView):
         department (with the supervisors, or handed up to the leadership); scoped like the dashboard: bureau-wide
         roles see every department, others their own."""
         rt, me = runtime(), principal()
-        stages = dq.overdue_by_stage(rt.engine, me, clock.now())
-        for row in stages:
-            row["process_name"] = escalation_queries.process_name(rt.specs, row.pop("version_hash"), row["process_id"])
-        return {"overdue_by_stage": stages,
-                "open_escalations_by_department": dq.escalations_by_department(rt.engine, me)}
+        with rt.reading() as conn:
+            stages = dq.overdue_by_stage(conn, me, clock.now())
+            for row in stages:
+                row["process_name"] = escalation_queries.process_name(rt.specs, row.pop("version_hash"),
+                                                                      row["process_id"])
+            return {"overdue_by_stage": stages,
+                    "open_escalations_by_department": dq.escalations_by_department(conn, me)}
 
 
 # --- comprehensive evaluation (scorecards) and whole-department evaluation pilots ---------------------------------
@@ -326,7 +330,8 @@ class ScorecardTable(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The comprehensive evaluation's ranked table: total, rank, each dimension, and the trend against the
         previous year (scored departments are ranked; the others show their measured indicators so far)."""
-        return sq.report_dict(sq.scorecard_report(runtime().engine, args["year"], args["level"], clock.now()))
+        with runtime().reading() as conn:
+            return sq.report_dict(sq.scorecard_report(conn, args["year"], args["level"], clock.now()))
 
     @requires(policy.LAUNCH_EVALUATIONS)
     @blp.arguments(ScorecardArgs, location="query")
@@ -335,7 +340,9 @@ class ScorecardTable(MethodView):
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Send the year's evaluation notice: start comprehensive_evaluation for every scored department of the
         level that has none yet (safe to repeat)."""
-        done = launch_evaluations(runtime().workflows, args["year"], args["level"], clock.now(), principal())
+        with runtime().unit_of_work() as conn:
+            done = launch_evaluations(conn, runtime().workflows, args["year"], args["level"], clock.now(),
+                                      principal())
         return {"year": args["year"], "level": args["level"], "started": done.started, "existing": done.existing}
 
 
@@ -347,7 +354,8 @@ class ScorecardCsv(MethodView):
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> Response:
         """The ranked table as CSV, for spreadsheets."""
-        report = sq.scorecard_report(runtime().engine, args["year"], args["level"], clock.now())
+        with runtime().reading() as conn:
+            report = sq.scorecard_report(conn, args["year"], args["level"], clock.now())
         name = f"scorecard-{args['year']}-{args['level']}.csv"
         return Response(sq.csv_text(report), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -362,8 +370,9 @@ class ScorecardDetail(MethodView):
     def get(self, args: dict[str, Any], department_id: str) -> dict[str, Any]:
         """One department's scorecard with every score linked to its evidence: the records behind a measured
         score (table and id), the scoring and self-report tasks behind an entered one."""
-        report = sq.scorecard_detail(runtime().engine, args["year"], department_id, clock.now(),
-                                     viewer=principal())
+        with runtime().reading() as conn:
+            report = sq.scorecard_detail(conn, args["year"], department_id, clock.now(),
+                                         viewer=principal())
         return sq.report_dict(report, detail=True)
 
 
@@ -377,7 +386,8 @@ class Pilots(MethodView):
         """Choose the year's whole-department evaluation pilots (never below the share of rule
         coverage.whole_department_evaluation_share), create their whole-department items of year − 1 and start
         department_pilot for each; the coverage report of the year counts them once evaluated (safe to repeat)."""
-        return select_pilots(runtime().workflows, args["year"], args["level"], clock.now(), principal())
+        with runtime().unit_of_work() as conn:
+            return select_pilots(conn, runtime().workflows, args["year"], args["level"], clock.now(), principal())
 
 
 # --- departments' periodic performance management reports (the plan 二(一)4) ------------------------------------

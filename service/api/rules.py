@@ -113,7 +113,8 @@ class Rules(MethodView):
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Rule rows (bureau users): all of them, or with ?year= the ones in force that year."""
-        return {"items": admin.list_rules(runtime().engine, args.get("year"))}
+        with runtime().reading() as conn:
+            return {"items": admin.list_rules(conn, args.get("year"))}
 
     @requires(policy.CHANGE_RULES)
     @blp.arguments(RuleChangeSchema)
@@ -121,7 +122,8 @@ class Rules(MethodView):
     @errors_documented(blp, 400, 403)
     def put(self, body: dict[str, Any]) -> dict[str, Any]:
         """Set one rule row for a fiscal year and level (administrators); it must cite its source; audited."""
-        return admin.change_rule(runtime().engine, principal().username, clock.now(), **body)
+        with runtime().unit_of_work() as conn:
+            return admin.change_rule(conn, principal().username, clock.now(), **body)
 
 
 @blp.route("/calendar")
@@ -132,7 +134,8 @@ class Calendar(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """A year's official holidays and adjusted working days (调休), and its number of working days."""
         year = args.get("year") or clock.now().astimezone(ZoneInfo(runtime().settings.tz_display)).year
-        return admin.year_calendar(runtime().engine, year)
+        with runtime().reading() as conn:
+            return admin.year_calendar(conn, year)
 
 
 @blp.route("/calendar/<string:day>")
@@ -145,5 +148,6 @@ class CalendarDay(MethodView):
         """Mark a day (YYYY-MM-DD) a holiday, a working day, or (kind null) a plain day (administrators); audited."""
         actor = principal().username
         parsed = calendar_day(day)
-        return admin.change_day(runtime().engine, actor, clock.now(), parsed, body["kind"], body["name"],
-                                body["source"])
+        with runtime().unit_of_work() as conn:
+            return admin.change_day(conn, actor, clock.now(), parsed, body["kind"], body["name"],
+                                    body["source"])

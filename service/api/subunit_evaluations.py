@@ -80,7 +80,8 @@ class SubunitEvaluations(MethodView):
     @errors_documented(blp, 400, 403)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The sub-unit evaluations you may see (the bureau: all; a department: its own and its units')."""
-        return {"items": queries.list_evaluations(runtime().engine, principal(), query.get("year"))}
+        with runtime().reading() as conn:
+            return {"items": queries.list_evaluations(conn, principal(), query.get("year"))}
 
     @requires(policy.OPEN_SUBUNIT_EVALUATIONS)
     @blp.arguments(OpenSchema)
@@ -89,8 +90,9 @@ class SubunitEvaluations(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Open the whole-department evaluation of one of your department's sub-units for a spending year."""
         me = principal()
-        row = commands.open_evaluation(runtime().engine, me, clock.now(), **body)
-        return queries.get(runtime().engine, me, row["id"])
+        with runtime().unit_of_work() as conn:
+            row = commands.open_evaluation(conn, me, clock.now(), **body)
+            return queries.get(conn, me, row["id"])
 
 
 @blp.route("/<int:evaluation_id>")
@@ -100,7 +102,8 @@ class SubunitEvaluation(MethodView):
     @errors_documented(blp, 403, 404)
     def get(self, evaluation_id: int) -> dict[str, Any]:
         """One sub-unit evaluation."""
-        return queries.get(runtime().engine, principal(), evaluation_id)
+        with runtime().reading() as conn:
+            return queries.get(conn, principal(), evaluation_id)
 
 
 @blp.route("/<int:evaluation_id>/grade")
@@ -112,5 +115,6 @@ class SubunitGrade(MethodView):
     def post(self, body: dict[str, Any], evaluation_id: int) -> dict[str, Any]:
         """Record the score and findings of an open evaluation your department runs; the grade follows the rule."""
         me = principal()
-        commands.record_grade(runtime().engine, me, clock.now(), evaluation_id, **body)
-        return queries.get(runtime().engine, me, evaluation_id)
+        with runtime().unit_of_work() as conn:
+            commands.record_grade(conn, me, clock.now(), evaluation_id, **body)
+            return queries.get(conn, me, evaluation_id)

@@ -86,7 +86,8 @@ class Tasks(MethodView):
     @errors_documented(blp)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Your inbox: tasks you may see (ready by default), due first then by priority."""
-        return q.list_tasks(runtime().engine, now=clock.now(), viewer=principal(), **args)
+        with runtime().reading() as conn:
+            return q.list_tasks(conn, now=clock.now(), viewer=principal(), **args)
 
 
 @blp.route("/<string:task_id>")
@@ -96,7 +97,8 @@ class TaskView(MethodView):
     def get(self, task_id: str) -> dict[str, Any]:
         """A task with its form schema and current data."""
         rt = runtime()
-        return q.get(rt.engine, rt.specs, task_id, principal())
+        with rt.reading() as conn:
+            return q.get(conn, rt.specs, task_id, principal())
 
 
 @blp.route("/<string:task_id>/complete")
@@ -119,7 +121,8 @@ def _answer(rt: Any, task_id: str, result: dict[str, Any]) -> dict[str, Any]:
     """The task as the command left it: from the row the mutation path wrote, or read again when it reports none."""
     if "task" in result:
         return q.detail(rt.specs, result["task"], principal())
-    return q.get(rt.engine, rt.specs, task_id, principal())
+    with rt.reading() as conn:
+        return q.get(conn, rt.specs, task_id, principal())
 
 
 def _task_command(name: str, make: Any, body_schema: type[Schema] | None, doc: str) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
-from service import db
 from service.attachments.detect import INLINE
 from service.attachments.storage import Storage
 from service.domain.roles import SYSTEM, Principal
@@ -30,40 +29,37 @@ def _visible(viewer: Principal) -> list[Any]:
     return [or_(*clauses, A.c.uploader == viewer.username)] if clauses else []
 
 
-def get(engine: Engine, attachment_id: str, viewer: Principal = SYSTEM) -> dict[str, Any]:
+def get(conn: Connection, attachment_id: str, viewer: Principal = SYSTEM) -> dict[str, Any]:
     """An attachment's metadata; NotFound also when `viewer` may not see its instance."""
-    with db.read(engine) as conn:
-        row = conn.execute(select(*COLUMNS).join(I, I.c.id == A.c.instance_id)
-                           .where(A.c.id == attachment_id, *_visible(viewer))).mappings().first()
+    row = conn.execute(select(*COLUMNS).join(I, I.c.id == A.c.instance_id)
+                       .where(A.c.id == attachment_id, *_visible(viewer))).mappings().first()
     if row is None:
         raise NotFound(f"attachment {attachment_id} not found")
     return dict(row)
 
 
-def list_for_task(engine: Engine, task_id: str, viewer: Principal = SYSTEM, *, state: str = "active",
+def list_for_task(conn: Connection, task_id: str, viewer: Principal = SYSTEM, *, state: str = "active",
                   page: int = 1, per_page: int = 20) -> dict[str, Any]:
     """The attachments of a task the viewer may see, oldest first."""
-    with db.read(engine) as conn:
-        task = conn.execute(select(T.c.id, T.c.assignee, T.c.owner, T.c.candidate_groups, T.c.candidate_users,
-                                   T.c.department_id, I.c.department_id.label("instance_department_id"),
-                                   I.c.started_by).join(I, I.c.id == T.c.instance_id)
-                            .where(T.c.id == task_id)).first()
-        if task is None or not access.task_visible(viewer, task, _InstanceOf(task)):
-            raise NotFound(f"task {task_id} not found")
-        where = [A.c.task_id == task_id] + ([] if state == "all" else [A.c.state == state])
-        total = conn.execute(select(func.count()).select_from(A).where(*where)).scalar_one()
-        rows = conn.execute(select(*COLUMNS).where(*where).order_by(A.c.event_seq, A.c.id)
-                            .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    task = conn.execute(select(T.c.id, T.c.assignee, T.c.owner, T.c.candidate_groups, T.c.candidate_users,
+                               T.c.department_id, I.c.department_id.label("instance_department_id"),
+                               I.c.started_by).join(I, I.c.id == T.c.instance_id)
+                        .where(T.c.id == task_id)).first()
+    if task is None or not access.task_visible(viewer, task, _InstanceOf(task)):
+        raise NotFound(f"task {task_id} not found")
+    where = [A.c.task_id == task_id] + ([] if state == "all" else [A.c.state == state])
+    total = conn.execute(select(func.count()).select_from(A).where(*where)).scalar_one()
+    rows = conn.execute(select(*COLUMNS).where(*where).order_by(A.c.event_seq, A.c.id)
+                        .limit(per_page).offset((page - 1) * per_page)).mappings().all()
     return {"items": [dict(r) for r in rows], "total": total}
 
 
-def open_content(engine: Engine, storage: Storage, attachment_id: str,
+def open_content(conn: Connection, storage: Storage, attachment_id: str,
                  viewer: Principal = SYSTEM) -> tuple[dict[str, Any], BinaryIO]:
     """The metadata and the bytes of an active attachment the viewer may see."""
-    with db.read(engine) as conn:
-        row = conn.execute(select(*COLUMNS, A.c.storage_key).join(I, I.c.id == A.c.instance_id)
-                           .where(A.c.id == attachment_id, A.c.state == "active", *_visible(viewer))
-                           ).mappings().first()
+    row = conn.execute(select(*COLUMNS, A.c.storage_key).join(I, I.c.id == A.c.instance_id)
+                       .where(A.c.id == attachment_id, A.c.state == "active", *_visible(viewer))
+                       ).mappings().first()
     if row is None:
         raise NotFound(f"attachment {attachment_id} not found")
     try:

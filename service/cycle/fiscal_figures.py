@@ -8,9 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from service import clock, db
+from service import clock
 from service.engine.audit import append_global
 from service.errors import InvalidInput
 from service.models import FiscalFigure
@@ -44,7 +44,7 @@ def _checked(public_spending: Decimal, livelihood_spending: Decimal, level: str,
         raise InvalidInput("the fiscal figures are not valid", problems)
 
 
-def enter(engine: Engine, actor: str, now: datetime, *, fiscal_year: int, level: str, public_spending: Decimal,
+def enter(conn: Connection, actor: str, now: datetime, *, fiscal_year: int, level: str, public_spending: Decimal,
           livelihood_spending: Decimal, source: str) -> dict[str, Any]:
     """Set the level's figures of a fiscal year (finance reviewers and administrators); audited."""
     public_spending, livelihood_spending = Decimal(public_spending), Decimal(livelihood_spending)
@@ -52,18 +52,17 @@ def enter(engine: Engine, actor: str, now: datetime, *, fiscal_year: int, level:
     _checked(public_spending, livelihood_spending, level, source)
     values = {"public_spending": public_spending, "livelihood_spending": livelihood_spending, "source": source,
               "entered_by": actor, "entered_at": clock.to_db(now)}
-    with db.write(engine) as conn:
-        before = _row(conn, fiscal_year, level)
-        if before is None:
-            conn.execute(insert(FIGURES).values(fiscal_year=fiscal_year, level=level, **values))
-        else:
-            conn.execute(update(FIGURES).where(FIGURES.c.fiscal_year == fiscal_year, FIGURES.c.level == level)
-                         .values(**values))
-        append_global(conn, now, actor, "fiscal_figures_entered", {
-            "fiscal_year": fiscal_year, "level": level, "public_spending": str(public_spending),
-            "livelihood_spending": str(livelihood_spending), "source": source,
-            "before": None if before is None else {k: str(before[k]) for k in
-                                                   ("public_spending", "livelihood_spending", "source")}})
-        after = _row(conn, fiscal_year, level)
+    before = _row(conn, fiscal_year, level)
+    if before is None:
+        conn.execute(insert(FIGURES).values(fiscal_year=fiscal_year, level=level, **values))
+    else:
+        conn.execute(update(FIGURES).where(FIGURES.c.fiscal_year == fiscal_year, FIGURES.c.level == level)
+                     .values(**values))
+    append_global(conn, now, actor, "fiscal_figures_entered", {
+        "fiscal_year": fiscal_year, "level": level, "public_spending": str(public_spending),
+        "livelihood_spending": str(livelihood_spending), "source": source,
+        "before": None if before is None else {k: str(before[k]) for k in
+                                               ("public_spending", "livelihood_spending", "source")}})
+    after = _row(conn, fiscal_year, level)
     assert after is not None
     return after

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from service import db
+from sqlalchemy import Connection
+
 from service.cycle import projects
 from service.domain.evaluation_selection import SUBJECT_FIELDS, evaluation_kind
 from service.domain.roles import SYSTEM, Principal
@@ -16,14 +17,15 @@ CYCLE_PROCESS = "budget_cycle"
 PILOT_PROCESS = "department_pilot"
 
 
-def start_cycle(workflows: WorkflowService, project_id: str, now: datetime, actor: Principal = SYSTEM,
-                process_id: str | None = None, evaluation: dict[str, str] | None = None) -> str:
-    """Start the cycle for a project (or, with `process_id`, one stage alone); refuse a second cycle.
+def start_cycle(conn: Connection, workflows: WorkflowService, project_id: str, now: datetime,
+                actor: Principal = SYSTEM, process_id: str | None = None,
+                evaluation: dict[str, str] | None = None) -> str:
+    """Start the cycle for a project (or, with `process_id`, one stage alone); refuse a second cycle. The instance
+    and the project's link to it are written in the caller's transaction: both, or neither.
 
     `evaluation` names what the project's evaluation evaluates when it is not the project itself (the start form's
     evaluation_kind with transfer_recipient or enterprise_name: service/domain/evaluation_selection.py)."""
-    with db.read(workflows.engine) as conn:
-        row = projects.get(conn, project_id)
+    row = projects.get(conn, project_id)
     variables = projects.cycle_variables(row)
     if evaluation:
         kind, subject = evaluation_kind(evaluation)
@@ -35,8 +37,7 @@ def start_cycle(workflows: WorkflowService, project_id: str, now: datetime, acto
         raise Conflict(f"project {project_id} already has its cycle (instance {row.instance_id})")
     started = process_id or (PILOT_PROCESS if row.kind == "department" else CYCLE_PROCESS)
     inst = workflows.start(started, variables, business_key=row.id, actor=actor,
-                           department_id=row.department_id, now=now)
-    with db.write(workflows.engine) as conn:
-        extra = {"instance_id": inst["id"]} if own_cycle else {}
-        projects.set_status(conn, project_id, "declaring", now, **extra)
+                           department_id=row.department_id, now=now, conn=conn)
+    extra = {"instance_id": inst["id"]} if own_cycle else {}
+    projects.set_status(conn, project_id, "declaring", now, **extra)
     return str(inst["id"])

@@ -142,7 +142,8 @@ class Demo:
     def launch(self, project_ids: list[str]) -> None:
         for n, pid in enumerate(project_ids):
             self._advance(n / len(project_ids))
-            iid = launch.start_cycle(self.rt.workflows, pid, clock.now(), evaluation=evaluation_of(pid))
+            with self.rt.unit_of_work() as conn:
+                iid = launch.start_cycle(conn, self.rt.workflows, pid, clock.now(), evaluation=evaluation_of(pid))
             self.instances[iid] = pid
             self.settle(iid)
         self.work()

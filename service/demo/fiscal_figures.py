@@ -40,8 +40,9 @@ def enter(engine: Engine, year: int, now: datetime) -> int:
             continue
         for offset, scale, livelihood in SCALES:
             public = _round(base * scale)
-            fiscal_figures.enter(engine, ENTERED_BY, now, fiscal_year=year + offset, level=level,
-                                 public_spending=public, livelihood_spending=_round(public * livelihood),
-                                 source=f"演示数据：按演示项目资金推算的{year + offset}年度决算数")
+            with db.write(engine) as conn:
+                fiscal_figures.enter(conn, ENTERED_BY, now, fiscal_year=year + offset, level=level,
+                                     public_spending=public, livelihood_spending=_round(public * livelihood),
+                                     source=f"演示数据：按演示项目资金推算的{year + offset}年度决算数")
             entered += 1
     return entered

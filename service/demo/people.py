@@ -50,8 +50,9 @@ def create_accounts(engine: Engine, users: list[dict[str, Any]], now: datetime) 
     for u in users:
         if u["username"] in existing:
             continue
-        create_user(engine, "seed", username=u["username"], display_name=u["display_name"], password=DEMO_PASSWORD,
-                    roles=u["roles"], department_id=u.get("department_id"), now=now, password_hash=pw_hash)
+        with db.write(engine) as conn:
+            create_user(conn, "seed", username=u["username"], display_name=u["display_name"], password=DEMO_PASSWORD,
+                        roles=u["roles"], department_id=u.get("department_id"), now=now, password_hash=pw_hash)
         existing.add(u["username"])
         made += 1
     return made

@@ -33,16 +33,18 @@ def seed_subunit_evaluation(engine: Engine, year: int, now: datetime) -> int:
     if _absent(engine, UNIT, DEPARTMENT, year - 1):
         staff = Principal(STAFF, DEPARTMENT, frozenset({DEPARTMENT_STAFF}))
         head = Principal(HEAD, DEPARTMENT, frozenset({DEPARTMENT_HEAD}))
-        opened = subunit_evaluations.open_evaluation(engine, staff, now, unit_id=UNIT, fiscal_year=year - 1,
-                                                     scope=SCOPE)
-        subunit_evaluations.record_grade(engine, head, now, opened["id"], score=84.5, findings=FINDINGS)
+        with db.write(engine) as conn:
+            opened = subunit_evaluations.open_evaluation(conn, staff, now, unit_id=UNIT, fiscal_year=year - 1,
+                                                         scope=SCOPE)
+            subunit_evaluations.record_grade(conn, head, now, opened["id"], score=84.5, findings=FINDINGS)
         added += 1
     opened_at = now - timedelta(days=LATE_OPENED_DAYS_AGO)
     late_year = clock.to_local(opened_at).year - 1  # the spending year over when it was opened
     if _absent(engine, LATE_UNIT, LATE_DEPARTMENT, late_year):
         staff = Principal(LATE_STAFF, LATE_DEPARTMENT, frozenset({DEPARTMENT_STAFF}))
-        subunit_evaluations.open_evaluation(engine, staff, opened_at, unit_id=LATE_UNIT, fiscal_year=late_year,
-                                            scope=LATE_SCOPE)
+        with db.write(engine) as conn:
+            subunit_evaluations.open_evaluation(conn, staff, opened_at, unit_id=LATE_UNIT, fiscal_year=late_year,
+                                                scope=LATE_SCOPE)
         added += 1
     return added
 

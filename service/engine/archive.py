@@ -16,9 +16,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
-from service import clock, db
+from service import clock
 from service.engine import statements as sql
 from service.engine.audit import CHAINS, EVENTS
 from service.errors import InvalidInput
@@ -61,34 +61,33 @@ def _events_query(instances: list[str] | None, since: datetime | None, until: da
     return query
 
 
-def export_jsonl(engine: Engine, out: IO[str], instances: list[str] | None = None, since: datetime | None = None,
+def export_jsonl(conn: Connection, out: IO[str], instances: list[str] | None = None, since: datetime | None = None,
                  until: datetime | None = None) -> int:
     """Write the records; returns the number of events written."""
-    with db.read(engine) as conn:
-        events = conn.execute(_events_query(instances, since, until)).all()
-        ids = sorted({e.instance_id for e in events if e.instance_id} | set(instances or []))
-        rows = conn.execute(select(I).where(I.c.id.in_(ids))).all() if ids else []
-        versions = sorted({r.version_hash for r in rows})
-        depts = sorted({r.department_id for r in rows if r.department_id})
-        for dept in _with_parents(conn, depts):
-            out.write(json.dumps({"type": "department", **_json(dept)}, ensure_ascii=False) + "\n")
-        for vh in versions:
-            version = conn.execute(select(V).where(V.c.hash == vh)).one()
-            files = conn.execute(select(F).where(F.c.version_hash == vh)).all()
-            defs = conn.execute(select(P.c.process_id, P.c.name, P.c.file_name, P.c.deployed_at)
-                                .where(P.c.version_hash == vh)).all()
-            out.write(json.dumps({"type": "version", **_json(version), "files": [_json(f) for f in files],
-                                  "definitions": [_json(d) for d in defs]}, ensure_ascii=False) + "\n")
-        for row in rows:
-            out.write(json.dumps({"type": "instance", **_json(row)}, ensure_ascii=False) + "\n")
-        for kind, table in DERIVED.items() if ids else ():
-            for derived in conn.execute(_derived_query(table, ids)):
-                out.write(json.dumps({"type": kind, **_json(derived)}, ensure_ascii=False) + "\n")
-        for att in conn.execute(select(A).where(A.c.instance_id.in_(ids)).order_by(A.c.instance_id, A.c.event_seq)
-                                ) if ids else []:
-            out.write(json.dumps({"type": "attachment", **_json(att)}, ensure_ascii=False) + "\n")
-        for ev in events:
-            out.write(json.dumps({"type": "event", **_json(ev)}, ensure_ascii=False) + "\n")
+    events = conn.execute(_events_query(instances, since, until)).all()
+    ids = sorted({e.instance_id for e in events if e.instance_id} | set(instances or []))
+    rows = conn.execute(select(I).where(I.c.id.in_(ids))).all() if ids else []
+    versions = sorted({r.version_hash for r in rows})
+    depts = sorted({r.department_id for r in rows if r.department_id})
+    for dept in _with_parents(conn, depts):
+        out.write(json.dumps({"type": "department", **_json(dept)}, ensure_ascii=False) + "\n")
+    for vh in versions:
+        version = conn.execute(select(V).where(V.c.hash == vh)).one()
+        files = conn.execute(select(F).where(F.c.version_hash == vh)).all()
+        defs = conn.execute(select(P.c.process_id, P.c.name, P.c.file_name, P.c.deployed_at)
+                            .where(P.c.version_hash == vh)).all()
+        out.write(json.dumps({"type": "version", **_json(version), "files": [_json(f) for f in files],
+                              "definitions": [_json(d) for d in defs]}, ensure_ascii=False) + "\n")
+    for row in rows:
+        out.write(json.dumps({"type": "instance", **_json(row)}, ensure_ascii=False) + "\n")
+    for kind, table in DERIVED.items() if ids else ():
+        for derived in conn.execute(_derived_query(table, ids)):
+            out.write(json.dumps({"type": kind, **_json(derived)}, ensure_ascii=False) + "\n")
+    for att in conn.execute(select(A).where(A.c.instance_id.in_(ids)).order_by(A.c.instance_id, A.c.event_seq)
+                            ) if ids else []:
+        out.write(json.dumps({"type": "attachment", **_json(att)}, ensure_ascii=False) + "\n")
+    for ev in events:
+        out.write(json.dumps({"type": "event", **_json(ev)}, ensure_ascii=False) + "\n")
     return len(events)
 
 
@@ -136,16 +135,15 @@ def _with_parents(conn: Any, ids: list[str]) -> list[Any]:
     return sorted(found.values(), key=lambda r: r.parent_id is not None)
 
 
-def export_csv(engine: Engine, out: IO[str], instances: list[str] | None = None, since: datetime | None = None,
+def export_csv(conn: Connection, out: IO[str], instances: list[str] | None = None, since: datetime | None = None,
                until: datetime | None = None) -> int:
     """Events as CSV (one row per event; input and tasks as JSON text)."""
     writer = csv.writer(out)
     writer.writerow(EVENT_COLUMNS)
     count = 0
-    with db.read(engine) as conn:
-        for ev in conn.execute(_events_query(instances, since, until)):
-            writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in ev])
-            count += 1
+    for ev in conn.execute(_events_query(instances, since, until)):
+        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in ev])
+        count += 1
     return count
 
 
@@ -176,46 +174,45 @@ def _row(record: dict[str, Any], table: Any) -> dict[str, Any]:
     return row
 
 
-def import_jsonl(engine: Engine, lines: Iterable[str]) -> dict[str, int]:
+def import_jsonl(conn: Connection, lines: Iterable[str]) -> dict[str, int]:
     """Load an export into this database (what exists already is kept); all or nothing."""
     counts = {"department": 0, "version": 0, "instance": 0, "attachment": 0, "event": 0, **dict.fromkeys(DERIVED, 0)}
-    with db.write(engine) as conn:
-        for record in _records(lines):
-            kind = record.pop("type")
-            if kind == "department":
-                if conn.execute(select(D.c.id).where(D.c.id == record["id"])).first() is None:
-                    conn.execute(insert(D).values(**_row(record, D)))
-                    counts[kind] += 1
-            elif kind == "version":
-                if conn.execute(select(V.c.hash).where(V.c.hash == record["hash"])).first() is None:
-                    conn.execute(insert(V).values(**_row(record, V)))
-                    conn.execute(insert(F), [_row(f, F) for f in record["files"]])
-                    conn.execute(insert(P), [{**_row(d, P), "version_hash": record["hash"]}
-                                             for d in record["definitions"]])
-                    counts[kind] += 1
-            elif kind == "instance":
-                if conn.execute(select(I.c.id).where(I.c.id == record["id"])).first() is None:
-                    conn.execute(insert(I).values(**_row(record, I)))
-                    counts[kind] += 1
-            elif kind == "attachment":
-                if conn.execute(select(A.c.id).where(A.c.id == record["id"])).first() is None:
-                    conn.execute(insert(A).values(**_row(record, A)))
-                    counts[kind] += 1
-            elif kind in DERIVED:
-                counts[kind] += _insert_derived(conn, kind, record)
-            elif kind == "event":
-                conn.execute(insert(EVENTS).values(**_row(record, EVENTS)))
+    for record in _records(lines):
+        kind = record.pop("type")
+        if kind == "department":
+            if conn.execute(select(D.c.id).where(D.c.id == record["id"])).first() is None:
+                conn.execute(insert(D).values(**_row(record, D)))
                 counts[kind] += 1
-            else:
-                raise InvalidInput(f"unknown record type {kind!r}")
-        if counts["escalation"] and conn.dialect.name == "postgresql":  # ids written: the sequence goes past them
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('escalations', 'id'), "
-                              "(SELECT MAX(id) FROM escalations))"))
-        head = conn.execute(select(func.max(EVENTS.c.seq)).where(EVENTS.c.instance_id.is_(None))).scalar()
-        if head:
-            last = conn.execute(select(EVENTS.c.hash).where(EVENTS.c.instance_id.is_(None), EVENTS.c.seq == head)
-                                ).scalar()
-            if conn.execute(update(CHAINS).where(CHAINS.c.name == "global").values(seq=head, last_hash=last)
-                            ).rowcount == 0:
-                conn.execute(insert(CHAINS).values(name="global", seq=head, last_hash=last))
+        elif kind == "version":
+            if conn.execute(select(V.c.hash).where(V.c.hash == record["hash"])).first() is None:
+                conn.execute(insert(V).values(**_row(record, V)))
+                conn.execute(insert(F), [_row(f, F) for f in record["files"]])
+                conn.execute(insert(P), [{**_row(d, P), "version_hash": record["hash"]}
+                                         for d in record["definitions"]])
+                counts[kind] += 1
+        elif kind == "instance":
+            if conn.execute(select(I.c.id).where(I.c.id == record["id"])).first() is None:
+                conn.execute(insert(I).values(**_row(record, I)))
+                counts[kind] += 1
+        elif kind == "attachment":
+            if conn.execute(select(A.c.id).where(A.c.id == record["id"])).first() is None:
+                conn.execute(insert(A).values(**_row(record, A)))
+                counts[kind] += 1
+        elif kind in DERIVED:
+            counts[kind] += _insert_derived(conn, kind, record)
+        elif kind == "event":
+            conn.execute(insert(EVENTS).values(**_row(record, EVENTS)))
+            counts[kind] += 1
+        else:
+            raise InvalidInput(f"unknown record type {kind!r}")
+    if counts["escalation"] and conn.dialect.name == "postgresql":  # ids written: the sequence goes past them
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('escalations', 'id'), "
+                          "(SELECT MAX(id) FROM escalations))"))
+    head = conn.execute(select(func.max(EVENTS.c.seq)).where(EVENTS.c.instance_id.is_(None))).scalar()
+    if head:
+        last = conn.execute(select(EVENTS.c.hash).where(EVENTS.c.instance_id.is_(None), EVENTS.c.seq == head)
+                            ).scalar()
+        if conn.execute(update(CHAINS).where(CHAINS.c.name == "global").values(seq=head, last_hash=last)
+                        ).rowcount == 0:
+            conn.execute(insert(CHAINS).values(name="global", seq=head, last_hash=last))
     return counts

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
-from service import clock, db
+from service import clock
 from service.config import Settings
 from service.engine import audit
 from service.engine.parsing import Bundle, ModelError, classify, validate_bundle
@@ -63,17 +63,18 @@ def invalid_detail(errors: list[ModelError]) -> str:
     return f"{len(errors)} problem(s) in the uploaded model: {named}"
 
 
-def deploy(engine: Engine, cache: SpecCache, files: dict[str, bytes], settings: Settings,
+def deploy(conn: Connection, cache: SpecCache, files: dict[str, bytes], settings: Settings,
            actor: str | None) -> Deployment:
-    """Store the files as a new version (or return the identical existing one). Raises InvalidModel."""
+    """Store the files as a new version (or return the identical existing one), in the caller's transaction.
+    Raises InvalidModel. The parsed version is cached by its content hash: one rolled back with its caller is a
+    version no stored row names, never found by a lookup."""
     bundle, errors = check(files, settings)
     if errors:
         raise InvalidModel(invalid_detail(errors), [e.as_dict() for e in errors])
     version = content_hash(bundle)
     processes = [{"process_id": pid, "name": name, "file": file}
                  for pid, (file, name) in sorted(bundle.processes.items())]
-    with db.read(engine) as conn:
-        existing = conn.execute(select(ProcessVersion.deployed_at).where(ProcessVersion.hash == version)).first()
+    existing = conn.execute(select(ProcessVersion.deployed_at).where(ProcessVersion.hash == version)).first()
     if existing is not None:
         return Deployment(version, processes, False, clock.from_db(existing[0]) or clock.now())
 
@@ -81,20 +82,19 @@ def deploy(engine: Engine, cache: SpecCache, files: dict[str, bytes], settings: 
         + [(n, "form", c) for n, c in bundle.forms.items()]
     loaded = load_version(version, rows)  # parse before storing: a version that cannot load is never stored
     now = clock.now()
-    with db.write(engine) as conn:
-        if conn.execute(select(func.count()).select_from(ProcessVersion)
-                        .where(ProcessVersion.hash == version)).scalar_one():
-            return Deployment(version, processes, False, now)
-        conn.execute(insert(ProcessVersion).values(hash=version, deployed_at=clock.to_db(now), deployed_by=actor,
-                                                   file_count=len(rows)))
-        conn.execute(insert(VersionFile), [
-            {"version_hash": version, "name": n, "kind": k, "sha256": hashlib.sha256(c).hexdigest(), "content": c}
-            for n, k, c in rows])
-        conn.execute(insert(ProcessDefinition), [
-            {"process_id": p["process_id"], "version_hash": version, "name": p["name"], "file_name": p["file"] or "",
-             "deployed_at": clock.to_db(now)} for p in processes])
-        audit.append_global(conn, now, actor, "deploy",
-                            {"version": version, "files": sorted(n for n, _, _ in rows),
-                             "processes": [p["process_id"] for p in processes]})
+    if conn.execute(select(func.count()).select_from(ProcessVersion)
+                    .where(ProcessVersion.hash == version)).scalar_one():
+        return Deployment(version, processes, False, now)
+    conn.execute(insert(ProcessVersion).values(hash=version, deployed_at=clock.to_db(now), deployed_by=actor,
+                                               file_count=len(rows)))
+    conn.execute(insert(VersionFile), [
+        {"version_hash": version, "name": n, "kind": k, "sha256": hashlib.sha256(c).hexdigest(), "content": c}
+        for n, k, c in rows])
+    conn.execute(insert(ProcessDefinition), [
+        {"process_id": p["process_id"], "version_hash": version, "name": p["name"], "file_name": p["file"] or "",
+         "deployed_at": clock.to_db(now)} for p in processes])
+    audit.append_global(conn, now, actor, "deploy",
+                        {"version": version, "files": sorted(n for n, _, _ in rows),
+                         "processes": [p["process_id"] for p in processes]})
     cache.put(loaded)
     return Deployment(version, processes, True, now)

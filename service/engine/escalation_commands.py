@@ -71,20 +71,21 @@ _EFFECT_NAMES = {Suspend: "suspend", Resume: "resume", Terminate: "terminate"}
 
 
 def apply(service: WorkflowService, command: ResolveEscalation | DismissEscalation | EscalateEscalation,
-          actor: Principal, now: datetime) -> dict[str, Any]:
-    """Apply an escalation command: read, check who may and what may be decided, act, write with the event."""
-    esc, row, task = _read(service.engine, command.escalation_id)
+          actor: Principal, now: datetime, within: Connection | None = None) -> dict[str, Any]:
+    """Apply an escalation command: read, check who may and what may be decided, act, write with the event
+    (`within`: the caller's open write transaction, which the command joins)."""
+    esc, row, task = _read(service.engine, command.escalation_id, within)
     if esc is None or row is None or not access.instance_visible(actor, row):
         raise NotFound(f"no escalation {command.escalation_id}")
     _check_actor(actor, esc)
     if esc.state != "open":
         raise Conflict(f"escalation {esc.id} is already resolved")
     if isinstance(command, EscalateEscalation):
-        return _escalate(service.engine, row, esc, command, actor, now)
+        return _escalate(service.engine, row, esc, command, actor, now, within)
     decision, comment, data = (("dismiss", command.reason, {}) if isinstance(command, DismissEscalation)
                                else (command.decision, command.comment, command.data))
     kind = _kind(service, row, esc, task)
-    _check_decision(service.engine, row, esc, kind, decision, comment, now)
+    _check_decision(service.engine, row, esc, kind, decision, comment, now, within)
     payload = {"escalation_id": esc.id, "code": esc.code, "decision": decision, "comment": comment}
     if task is not None:
         if task.delegation_state == "pending":
@@ -93,23 +94,24 @@ def apply(service: WorkflowService, command: ResolveEscalation | DismissEscalati
             access.check_task_command(actor, task, row, CompleteTask(task.id), False)
         form = {**data, "decision": decision, "decision_comment": comment}
         return service._apply(row, task, CompleteTask(task.id, form), actor, now, recorded=(
-            "resolve_escalation", {**payload, "effect": "complete_task", "task_id": task.id, "data": form}))
+            "resolve_escalation", {**payload, "effect": "complete_task", "task_id": task.id, "data": form}),
+            within=within)
     allowed_from, effect = _EFFECTS.get(decision, ((), None))
     close = _closer(esc.id, decision, comment, actor, now)
     if effect is not None and row.status in allowed_from:
         return service._apply(row, None, effect(reason=comment), actor, now, also=close, recorded=(
-            "resolve_escalation", {**payload, "effect": _EFFECT_NAMES[effect]}))
+            "resolve_escalation", {**payload, "effect": _EFFECT_NAMES[effect]}), within=within)
     kind_name = "dismiss_escalation" if decision == "dismiss" else "resolve_escalation"
     recorded = {"escalation_id": esc.id, "code": esc.code, "reason": comment} if decision == "dismiss" \
         else {**payload, "effect": None}
-    _record(service.engine, row, kind_name, recorded, esc.id, actor, now, close)
+    _record(service.engine, row, kind_name, recorded, esc.id, actor, now, close, within)
     return {"id": row.id, "status": row.status, "lock_version": row.lock_version + 1}
 
 
 def check_task_completion(service: WorkflowService, row: Any, task: Any, data: dict[str, Any], actor: Principal,
-                          now: datetime) -> None:
+                          now: datetime, within: Connection | None = None) -> None:
     """A supervisor task completed directly (POST /api/tasks/{id}/complete): the same rules as a resolve."""
-    with db.read(service.engine) as conn:
+    with db.read(service.engine, within) as conn:
         esc = conn.execute(_READ_BY_TASK, {"b_task": task.id}).first()
     if esc is None:
         return
@@ -120,14 +122,14 @@ def check_task_completion(service: WorkflowService, row: Any, task: Any, data: d
     kind = _kind(service, row, esc, task)
     if kind is kinds.WITH_TASK:  # a supervisor form without a decision list of its own: only the plan's rule holds
         kind = replace(kind, decisions=(decision,))
-    _check_decision(service.engine, row, esc, kind, decision, data.get("decision_comment"), now)
+    _check_decision(service.engine, row, esc, kind, decision, data.get("decision_comment"), now, within)
 
 
-def _read(engine: Engine, escalation_id: int) -> tuple[Any, Any, Any]:
+def _read(engine: Engine, escalation_id: int, within: Connection | None = None) -> tuple[Any, Any, Any]:
     """The escalation, its instance and its ready supervisor task (None if it has none), in one short read."""
     from service.engine.service import _TaskView  # the mutation path's own view of a task row
 
-    with db.read(engine) as conn:
+    with db.read(engine, within) as conn:
         esc = conn.execute(_READ, {"b_id": escalation_id}).first()
         if esc is None:
             return None, None, None
@@ -161,17 +163,18 @@ def kind_for(specs: SpecCache, version_hash: str, code: str | None, form_key: st
 
 
 def _check_decision(engine: Engine, row: Any, esc: Any, kind: kinds.Kind, decision: str, comment: str | None,
-                    now: datetime) -> None:
-    suspended, required = (False, True) if decision != "stop" else _suspension_facts(engine, row, now)
+                    now: datetime, within: Connection | None = None) -> None:
+    suspended, required = (False, True) if decision != "stop" else _suspension_facts(engine, row, now, within)
     refused = kinds.refusal(kind, decision, reason=comment, suspended_before=suspended,
                             stop_requires_suspension=required)
     if refused is not None:
         raise (Conflict if refused.conflict else InvalidInput)(refused.message, [refused.as_error()])
 
 
-def _suspension_facts(engine: Engine, row: Any, now: datetime) -> tuple[bool, bool]:
+def _suspension_facts(engine: Engine, row: Any, now: datetime, within: Connection | None = None
+                      ) -> tuple[bool, bool]:
     """(Was the instance or its project suspended before?, does the rule row require it before a stop?)"""
-    with db.read(engine) as conn:
+    with db.read(engine, within) as conn:
         facts = conn.execute(_INSTANCE_FACTS, {"b_id": row.id}).first()
         data = loads(facts.data) if facts is not None and facts.data else {}
         same = [row.id] if facts is None or not facts.business_key else \
@@ -201,7 +204,7 @@ def _closer(escalation_id: int, decision: str, comment: str | None, actor: Princ
 
 
 def _escalate(engine: Engine, row: Any, esc: Any, command: EscalateEscalation, actor: Principal,
-              now: datetime) -> dict[str, Any]:
+              now: datetime, within: Connection | None = None) -> dict[str, Any]:
     if esc.level != SUPERVISOR_LEVEL:
         raise Conflict(f"escalation {esc.id} is already with the bureau's leadership")
     if not policy.may(actor, policy.ESCALATE):
@@ -213,17 +216,17 @@ def _escalate(engine: Engine, row: Any, esc: Any, command: EscalateEscalation, a
             raise Conflict(f"escalation {esc.id} was decided or handed up meanwhile")
 
     payload = {"escalation_id": esc.id, "code": esc.code, "reason": command.reason, "to": LEADERSHIP_LEVEL}
-    _record(engine, row, command.kind, payload, esc.id, actor, now, hand_up)
+    _record(engine, row, command.kind, payload, esc.id, actor, now, hand_up, within)
     return {"id": row.id, "status": row.status, "lock_version": row.lock_version + 1}
 
 
 def _record(engine: Engine, row: Any, kind: str, payload: dict[str, Any], escalation_id: int, actor: Principal,
-            now: datetime, write: Any) -> None:
+            now: datetime, write: Any, within: Connection | None = None) -> None:
     """An event that changes no engine state: the instance's version and chain move with the escalation row."""
     seq = row.event_seq + 1
     ev = event_row(row.id, seq, row.last_event_hash, now, actor.username, kind, payload,
                    [{"escalation_id": escalation_id, "change": kind}], None)
-    with db.write(engine) as conn:
+    with db.write(engine, within) as conn:
         if conn.execute(sql.TOUCH_INSTANCE, {
                 "b_id": row.id, "b_lock": row.lock_version, "lock_version": row.lock_version + 1, "event_seq": seq,
                 "last_event_hash": ev["hash"], "updated_at": clock.to_db(now)}).rowcount != 1:

@@ -18,7 +18,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from service import clock, db, policy
 from service.attachments import detect, forms
@@ -43,15 +43,16 @@ _WITHDRAW = (
 
 
 def record(engine: Engine, settings: Settings, row: Any, task: Any, command: AttachFile | DetachFile,
-           actor: Principal, now: datetime) -> dict[str, Any]:
-    """Apply an upload or a withdrawal (access and the task's state were checked by the caller)."""
+           actor: Principal, now: datetime, within: Connection | None = None) -> dict[str, Any]:
+    """Apply an upload or a withdrawal (access and the task's state were checked by the caller); `within`: the
+    caller's open write transaction to join."""
     if isinstance(command, AttachFile):
-        return _attach(engine, settings, row, task, command, actor, now)
-    return _detach(engine, row, task, command, actor, now)
+        return _attach(engine, settings, row, task, command, actor, now, within)
+    return _detach(engine, row, task, command, actor, now, within)
 
 
 def _attach(engine: Engine, settings: Settings, row: Any, task: Any, command: AttachFile, actor: Principal,
-            now: datetime) -> dict[str, Any]:
+            now: datetime, within: Connection | None) -> dict[str, Any]:
     found = detect.inspect(command.content, command.file_name, settings.max_upload_bytes)
     # Stored only once every check passed: a refused file leaves neither bytes nor a row behind.
     key = storage_for(settings).put(command.content)
@@ -64,13 +65,13 @@ def _attach(engine: Engine, settings: Settings, row: Any, task: Any, command: At
     payload = {"task_id": task.id, "attachment_id": attachment["id"], "name": found.name,
                "content_type": found.content_type, "size": found.size, "sha256": found.sha256}
     _append(engine, row, task, command.kind, payload, actor, now, lambda conn: conn.execute(
-        insert(ATTACHMENTS), attachment))
+        insert(ATTACHMENTS), attachment), within)
     return attachment
 
 
 def _detach(engine: Engine, row: Any, task: Any, command: DetachFile, actor: Principal,
-            now: datetime) -> dict[str, Any]:
-    with db.read(engine) as conn:
+            now: datetime, within: Connection | None) -> dict[str, Any]:
+    with db.read(engine, within) as conn:
         found = conn.execute(select(ATTACHMENTS).where(ATTACHMENTS.c.id == command.attachment_id,
                                                        ATTACHMENTS.c.task_id == task.id)).mappings().first()
     if found is None:
@@ -86,16 +87,16 @@ def _detach(engine: Engine, row: Any, task: Any, command: DetachFile, actor: Pri
                                     "deleted_by": actor.username}).rowcount != 1:
             raise Conflict(f"attachment {command.attachment_id} is already deleted")
 
-    _append(engine, row, task, command.kind, payload, actor, now, withdraw)
+    _append(engine, row, task, command.kind, payload, actor, now, withdraw, within)
     return {**found, "state": "deleted", "deleted_at": clock.to_db(now), "deleted_by": actor.username}
 
 
 def _append(engine: Engine, row: Any, task: Any, kind: str, payload: dict[str, Any], actor: Principal,
-            now: datetime, write: Any) -> None:
+            now: datetime, write: Any, within: Connection | None) -> None:
     seq = row.event_seq + 1
     ev = event_row(row.id, seq, row.last_event_hash, now, actor.username, kind, payload,
                    [{"task_id": task.id, "change": kind}], None)
-    with db.write(engine) as conn:
+    with db.write(engine, within) as conn:
         if conn.execute(sql.TOUCH_INSTANCE, {
                 "b_id": row.id, "b_lock": row.lock_version, "lock_version": row.lock_version + 1, "event_seq": seq,
                 "last_event_hash": ev["hash"], "updated_at": clock.to_db(now)}).rowcount != 1:
@@ -119,7 +120,7 @@ def _has_attachment_fields(version: LoadedVersion, name: str, schema: dict[str, 
 
 
 def check_references(engine: Engine, version: LoadedVersion, form_key: str | None, data: dict[str, Any],
-                     instance_id: str, task_id: str) -> None:
+                     instance_id: str, task_id: str, within: Connection | None = None) -> None:
     """Every attachment a completed form names exists, is active, and belongs to this task (or, for fields
     with "x-evidence-scope": "instance", to this instance); InvalidInput naming each bad field otherwise."""
     name = form_key_name(form_key) if form_key else ""
@@ -129,7 +130,7 @@ def check_references(engine: Engine, version: LoadedVersion, form_key: str | Non
     refs = forms.references(schema, data)
     if not refs:
         return
-    with db.read(engine) as conn:
+    with db.read(engine, within) as conn:
         rows = {r.id: r for r in conn.execute(
             select(ATTACHMENTS.c.id, ATTACHMENTS.c.task_id, ATTACHMENTS.c.instance_id, ATTACHMENTS.c.state)
             .where(ATTACHMENTS.c.id.in_(sorted({r.attachment_id for r in refs}))))}

@@ -16,7 +16,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from service import clock, db
 from service.config import Settings
@@ -115,17 +115,17 @@ def _snapshot(wf: BpmnWorkflow, ev: Any, status: str, fingerprint: str | None) -
 
 def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance_id: str, *, upto: int | None = None,
            keep: bool = False, events: list[Any] | None = None,
-           observe: Callable[[ReplayStep], None] | None = None) -> ReplayResult:
+           observe: Callable[[ReplayStep], None] | None = None, conn: Connection | None = None) -> ReplayResult:
     """Re-apply the instance's events (up to seq `upto`); stop at the first fingerprint that differs.
 
     The result holds a snapshot after every event with `keep`, else the last two. `observe` is called after
-    each event that re-applied and matched its fingerprint.
+    each event that re-applied and matched its fingerprint. `conn`: the caller's open transaction to read in.
     """
     if events is None:
         assert engine is not None, "replay needs the database or the events"
-        with db.read(engine) as conn:
-            events = list(conn.execute(select(EVENTS).where(EVENTS.c.instance_id == instance_id)
-                                       .order_by(EVENTS.c.seq)))
+        with db.read(engine, conn) as reading:
+            events = list(reading.execute(select(EVENTS).where(EVENTS.c.instance_id == instance_id)
+                                          .order_by(EVENTS.c.seq)))
     if not events:
         raise NotFound(f"instance {instance_id} has no history")
     result = ReplayResult(instance_id, len(events))

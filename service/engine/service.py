@@ -144,17 +144,19 @@ class WorkflowService:
 
     def start(self, process_id: str, data: dict[str, Any] | None = None, business_key: str | None = None,
               actor: Principal = SYSTEM, department_id: str | None = None,
-              now: datetime | None = None) -> dict[str, Any]:
+              now: datetime | None = None, conn: Connection | None = None) -> dict[str, Any]:
         """Create an instance on the latest version of `process_id` and run it to its first wait state.
 
         Checked before anything runs: who may start the process (its model's start rights), the department,
-        the assignment variables the data sets, then the data against the start event's form.
+        the assignment variables the data sets, then the data against the start event's form. `conn` is the
+        caller's open write transaction (its entry point's unit of work): the start joins it, the caller commits.
         """
         now = now or clock.now()
         initial = dict(data or {})
         if not access.may_start_processes(actor):
             raise Forbidden("your roles do not allow starting processes")
-        with db.read(self.engine) as conn:
+        within = conn
+        with db.read(self.engine, within) as conn:
             version_hash = conn.execute(sql.LATEST_VERSION, {"pid": process_id}).scalar()
         if version_hash is None:
             raise NotFound(f"no deployed process {process_id!r}")
@@ -163,7 +165,7 @@ class WorkflowService:
         requested = department_id
         department_id = access.check_start(actor, process_id, rights, department_id, initial)
         if requested is not None:
-            with db.read(self.engine) as conn:
+            with db.read(self.engine, within) as conn:
                 if conn.execute(select(Department.id).where(Department.id == requested)).first() is None:
                     raise InvalidInput("unknown department",
                                        [{"field": "department_id", "message": "no such department"}])
@@ -196,12 +198,12 @@ class WorkflowService:
             "created_at": clock.to_db(now), "updated_at": clock.to_db(now),
             "ended_at": clock.to_db(now) if outcome.status != "running" else None,
         }
-        with db.write(self.engine) as conn:
+        with db.write(self.engine, within) as conn:
             conn.execute(sql.INSERT_INSTANCE, row)
             self._write_tasks(conn, instance_id, outcome, None, actor, now, department_id)
             self._write_waits(conn, instance_id, [], outcome.messages)
             conn.execute(INSERT_EVENT, ev)
-        if self.live_workflows is not None:
+        if self.live_workflows is not None:  # a start rolled back with its caller leaves a key no row ever has
             self._keep((instance_id, 1), wf, outcome.walked)
         return row
 
@@ -212,9 +214,9 @@ class WorkflowService:
         `conn` is the caller's open write transaction (a worker's job, which commits its handler's records with
         the external task's completion): an instance command reads and writes in it, and the caller commits."""
         if isinstance(command, ESCALATION_COMMANDS):
-            return self.apply_to_escalation(command, actor, now)
+            return self.apply_to_escalation(command, actor, now, conn)
         if isinstance(command, TASK_COMMANDS):
-            return self.apply_to_task(command.task_id, command, actor, now, instance_id=instance_id)
+            return self.apply_to_task(command.task_id, command, actor, now, instance_id=instance_id, conn=conn)
         return self._apply_to_instance(instance_id, command, actor, now, conn)
 
     @_retried
@@ -229,9 +231,11 @@ class WorkflowService:
 
     @_retried
     def apply_to_task(self, task_id: str, command: Command, actor: Principal = SYSTEM, now: datetime | None = None,
-                      instance_id: str | None = None) -> dict[str, Any]:
-        """Apply a task command (complete, claim, unclaim, delegate, reassign), reading task and instance at once."""
-        with db.read(self.engine) as conn:
+                      instance_id: str | None = None, conn: Connection | None = None) -> dict[str, Any]:
+        """Apply a task command (complete, claim, unclaim, delegate, reassign), reading task and instance at once;
+        `conn` is the caller's open write transaction to join."""
+        within = conn
+        with db.read(self.engine, within) as conn:
             row = conn.execute(sql.READ_INSTANCE_AND_TASK, {"b_task": task_id}).first()
             to_user = getattr(command, "to_user", None)
             exists = to_user is not None and conn.execute(sql.ACTIVE_USER, {"name": to_user}).first() is not None
@@ -241,18 +245,19 @@ class WorkflowService:
         access.check_task_command(actor, task, row, command, exists)
         if type(command) is CompleteTask and _answers_escalations(task):
             # An escalation's task (the supervisors' or the leadership's): its decision obeys the escalation's rules.
-            escalation_commands.check_task_completion(self, row, task, command.data, actor, now or clock.now())
-        return self._apply(row, task, command, actor, now or clock.now())
+            escalation_commands.check_task_completion(self, row, task, command.data, actor, now or clock.now(),
+                                                      within)
+        return self._apply(row, task, command, actor, now or clock.now(), within=within)
 
     def apply_to_escalation(self, command: Command, actor: Principal = SYSTEM,
-                            now: datetime | None = None) -> dict[str, Any]:
-        """Resolve, dismiss or escalate an escalation (service/engine/escalation_commands.py)."""
-        return escalation_commands.apply(self, command, actor, now or clock.now())  # type: ignore[arg-type]
+                            now: datetime | None = None, conn: Connection | None = None) -> dict[str, Any]:
+        """Resolve, dismiss or escalate an escalation (service/engine/escalation_commands.py); `conn` to join."""
+        return escalation_commands.apply(self, command, actor, now or clock.now(), conn)  # type: ignore[arg-type]
 
     def complete_task(self, task_id: str, data: dict[str, Any], actor: Principal = SYSTEM,
-                      now: datetime | None = None) -> dict[str, Any]:
+                      now: datetime | None = None, conn: Connection | None = None) -> dict[str, Any]:
         """Complete a user task (or, for the delegate of a delegated task, hand it back to its owner)."""
-        return self.apply_to_task(task_id, CompleteTask(task_id, data), actor, now)
+        return self.apply_to_task(task_id, CompleteTask(task_id, data), actor, now, conn=conn)
 
     # --- the one path ------------------------------------------------------------------------------
 
@@ -265,9 +270,9 @@ class WorkflowService:
             raise InvalidTransition(f"{_DOING[command.kind]} is not possible: the instance is {row.status}",
                                     state=row.status)
         if isinstance(command, EVIDENCE_COMMANDS):  # evidence: an event on the chain, no engine run
-            return evidence.record(self.engine, self.settings, row, task, command, actor, now)
+            return evidence.record(self.engine, self.settings, row, task, command, actor, now, within)
         if task is not None and not _needs_engine(command, task):
-            return self._assign(row, task, command, actor, now)
+            return self._assign(row, task, command, actor, now, within)
         if isinstance(command, FireTimers) and (row.next_timer_at is None or clock.from_db(row.next_timer_at) > now):
             # A stale sweep list (another worker fired it first): no event, no new version.
             raise Conflict("no timer of this instance is due")
@@ -281,7 +286,7 @@ class WorkflowService:
         settle = isinstance(command, CompleteTask | CompleteExternalTask | DeliverMessage | FireTimers)
         act = running.action_for(wf, command, lambda key, data: self._check_form(
             version, key, data, row.id, completed_id or "",
-            running.ready_task(wf, completed_id).data if completed_id else {}))
+            running.ready_task(wf, completed_id).data if completed_id else {}, within))
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
             outcome = running.run(wf, act, ctx, now, self.settings, self.serializer.serialize_json,
@@ -324,19 +329,20 @@ class WorkflowService:
                                         completed_by=actor.username)
         return result
 
-    def _assign(self, row: Any, task: _TaskView, command: Command, actor: Principal, now: datetime) -> dict[str, Any]:
+    def _assign(self, row: Any, task: _TaskView, command: Command, actor: Principal, now: datetime,
+                within: Connection | None = None) -> dict[str, Any]:
         """Task commands that change who holds a task, not the process: no engine run."""
         kind = "resolve_task" if isinstance(command, CompleteTask) else command.kind
         if isinstance(command, CompleteTask):  # the delegate resolves: the task returns to its owner
             self._check_form(self.specs.get(row.version_hash), task.form_key, command.data, row.id, task.id,
-                             _snapshot(task.data))
+                             _snapshot(task.data), within)
         values = {"b_id": task.id, "assignee": task.assignee, "owner": task.owner,
                   "delegation_state": task.delegation_state, "data": task.data,
                   **derive.holder_change(kind, actor.username, command.payload(), task.owner, task.data)}
         seq = row.event_seq + 1
         ev = event_row(row.id, seq, row.last_event_hash, now, actor.username, kind, command.payload(),
                        [{"task_id": task.id, "change": kind}], None)
-        with db.write(self.engine) as conn:
+        with db.write(self.engine, within) as conn:
             touched = conn.execute(sql.TOUCH_INSTANCE, {
                 "b_id": row.id, "b_lock": row.lock_version, "lock_version": row.lock_version + 1, "event_seq": seq,
                 "last_event_hash": ev["hash"], "updated_at": clock.to_db(now)})
@@ -351,11 +357,11 @@ class WorkflowService:
                                    delegation_state=values["delegation_state"], data=values["data"])}
 
     def _check_form(self, version: LoadedVersion, form_key: str | None, data: dict[str, Any], instance_id: str,
-                    task_id: str, context: dict[str, Any]) -> None:
+                    task_id: str, context: dict[str, Any], within: Connection | None = None) -> None:
         """The form's JSON Schema and cross-field checks (against the task's data), then the attachments it refers
         to (one read, after the instance's)."""
         _validate_form(version, form_key, data, context)
-        evidence.check_references(self.engine, version, form_key, data, instance_id, task_id)
+        evidence.check_references(self.engine, version, form_key, data, instance_id, task_id, within)
 
     def _write_tasks(self, conn: Connection, instance_id: str, outcome: running.Outcome, completed_id: str | None,
                      actor: Principal, now: datetime, department_id: str | None = None,

@@ -55,7 +55,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from service import db, engine_clock
 from service.attachments import audit as evidence_audit
@@ -125,17 +125,17 @@ def _events(conn: Any, instance_id: str | None) -> list[Any]:
 
 
 def verify_instance(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str,
-                    serializer: Any = None) -> Finding | None:
+                    serializer: Any = None, conn: Connection | None = None) -> Finding | None:
     """The first finding of `instance_findings`, or None."""
-    findings = instance_findings(engine, specs, settings, instance_id, serializer)
+    findings = instance_findings(engine, specs, settings, instance_id, serializer, conn)
     return findings[0] if findings else None
 
 
 def instance_findings(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str,
-                      serializer: Any = None) -> list[Finding]:
-    """Every finding of one instance (see `_findings`)."""
-    with db.read(engine) as conn:
-        stored = stored_rows.read(conn, [instance_id]).get(instance_id)
+                      serializer: Any = None, conn: Connection | None = None) -> list[Finding]:
+    """Every finding of one instance (see `_findings`); `conn`: the caller's open transaction to read in."""
+    with db.read(engine, conn) as reading:
+        stored = stored_rows.read(reading, [instance_id]).get(instance_id)
     if stored is None:
         return [Finding(instance_id, None, "no such instance")]
     return _findings(specs, settings, stored, serializer or make_serializer(specs.resolve))

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service import clock, db
+from service import clock
 from service.config import Settings
 from service.engine.audit import append_global
 from service.errors import NotFound
@@ -60,24 +60,22 @@ def enqueue(conn: Connection, *, key: str, recipient: str | None, email: str | N
     return conn.execute(stmt.returning(N.c.id)).first() is not None
 
 
-def list_notifications(engine: Engine, *, page: int = 1, per_page: int = 100,
+def list_notifications(conn: Connection, *, page: int = 1, per_page: int = 100,
                        status: str | None = None) -> dict[str, Any]:
     where = [N.c.status == status] if status else []
-    with db.read(engine) as conn:
-        total = conn.execute(select(func.count()).select_from(N).where(*where)).scalar_one()
-        rows = conn.execute(select(*COLUMNS).where(*where).order_by(N.c.created_at.desc(), N.c.id.desc())
-                            .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    total = conn.execute(select(func.count()).select_from(N).where(*where)).scalar_one()
+    rows = conn.execute(select(*COLUMNS).where(*where).order_by(N.c.created_at.desc(), N.c.id.desc())
+                        .limit(per_page).offset((page - 1) * per_page)).mappings().all()
     return {"items": [dict(r) for r in rows], "total": total}
 
 
-def retry(engine: Engine, notification_id: int, actor: str, now: datetime | None = None) -> dict[str, Any]:
+def retry(conn: Connection, notification_id: int, actor: str, now: datetime | None = None) -> dict[str, Any]:
     """One more delivery attempt for a failed notification, due now; recorded in the audit log."""
     now = now or clock.now()
-    with db.write(engine) as conn:
-        changed = conn.execute(update(N).where(N.c.id == notification_id, N.c.status == "failed", N.c.email != "")
-                               .values(status="pending", retries_left=0, due_at=clock.to_db(now),
-                                       lock_owner=None, lock_expires_at=None)).rowcount
-        if changed != 1:
-            raise NotFound(f"no failed notification {notification_id} with an address")
-        append_global(conn, now, actor, "notification_retried", {"notification_id": notification_id})
-        return dict(conn.execute(select(*COLUMNS).where(N.c.id == notification_id)).mappings().one())
+    changed = conn.execute(update(N).where(N.c.id == notification_id, N.c.status == "failed", N.c.email != "")
+                           .values(status="pending", retries_left=0, due_at=clock.to_db(now),
+                                   lock_owner=None, lock_expires_at=None)).rowcount
+    if changed != 1:
+        raise NotFound(f"no failed notification {notification_id} with an address")
+    append_global(conn, now, actor, "notification_retried", {"notification_id": notification_id})
+    return dict(conn.execute(select(*COLUMNS).where(N.c.id == notification_id)).mappings().one())

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from service import clock, db
 from service.domain.roles import ADMINISTRATOR, Principal, unknown_roles
@@ -40,26 +40,24 @@ def _user_item(conn: Connection, row: Any) -> dict[str, Any]:
     return item
 
 
-def list_users(engine: Engine, page: int, per_page: int, department_id: str | None = None,
+def list_users(conn: Connection, page: int, per_page: int, department_id: str | None = None,
                role: str | None = None) -> dict[str, Any]:
     where = []
     if department_id:
         where.append(U.c.department_id == department_id)
     if role:
         where.append(U.c.id.in_(select(R.c.user_id).where(R.c.role == role)))
-    with db.read(engine) as conn:
-        total = conn.execute(select(func.count()).select_from(U).where(*where)).scalar_one()
-        rows = conn.execute(select(*_USER_COLUMNS).where(*where).order_by(U.c.username)
-                            .limit(per_page).offset((page - 1) * per_page)).all()
-        return {"items": [_user_item(conn, r) for r in rows], "total": total}
+    total = conn.execute(select(func.count()).select_from(U).where(*where)).scalar_one()
+    rows = conn.execute(select(*_USER_COLUMNS).where(*where).order_by(U.c.username)
+                        .limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [_user_item(conn, r) for r in rows], "total": total}
 
 
-def get_user(engine: Engine, username: str) -> dict[str, Any]:
-    with db.read(engine) as conn:
-        row = conn.execute(select(*_USER_COLUMNS).where(U.c.username == username)).first()
-        if row is None:
-            raise NotFound(f"no user {username!r}")
-        return _user_item(conn, row)
+def get_user(conn: Connection, username: str) -> dict[str, Any]:
+    row = conn.execute(select(*_USER_COLUMNS).where(U.c.username == username)).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}")
+    return _user_item(conn, row)
 
 
 def _check_roles(roles: list[str]) -> None:
@@ -76,7 +74,7 @@ def _check_department(conn: Connection, department_id: str | None, field: str = 
         raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}])
 
 
-def create_user(engine: Engine, actor: str | None, *, username: str, display_name: str, password: str,
+def create_user(conn: Connection, actor: str | None, *, username: str, display_name: str, password: str,
                 roles: list[str], department_id: str | None = None, email: str | None = None,
                 now: datetime | None = None, password_hash: str | None = None) -> dict[str, Any]:
     """Create a user with roles; the change is recorded on the global audit chain.
@@ -89,21 +87,20 @@ def create_user(engine: Engine, actor: str | None, *, username: str, display_nam
     if problem:
         raise InvalidInput(problem, [{"field": "password", "message": problem}])
     pw_hash = password_hash or hash_password(password)
-    with db.write(engine) as conn:
-        _check_department(conn, department_id)
-        if conn.execute(select(U.c.id).where(U.c.username == username)).first() is not None:
-            raise Conflict(f"user {username!r} exists")
-        uid = db.inserted_id(conn.execute(insert(U).values(
-            username=username, display_name=display_name, email=email, password_hash=pw_hash,
-            department_id=department_id, active=True, created_at=clock.to_db(now))))
-        if roles:
-            conn.execute(insert(R), [{"user_id": uid, "role": r} for r in sorted(set(roles))])
-        append_global(conn, now, actor, "user_created", {"username": username, "department_id": department_id,
-                                                         "roles": sorted(set(roles))})
-    return get_user(engine, username)
+    _check_department(conn, department_id)
+    if conn.execute(select(U.c.id).where(U.c.username == username)).first() is not None:
+        raise Conflict(f"user {username!r} exists")
+    uid = db.inserted_id(conn.execute(insert(U).values(
+        username=username, display_name=display_name, email=email, password_hash=pw_hash,
+        department_id=department_id, active=True, created_at=clock.to_db(now))))
+    if roles:
+        conn.execute(insert(R), [{"user_id": uid, "role": r} for r in sorted(set(roles))])
+    append_global(conn, now, actor, "user_created", {"username": username, "department_id": department_id,
+                                                     "roles": sorted(set(roles))})
+    return get_user(conn, username)
 
 
-def update_user(engine: Engine, actor: str | None, username: str, changes: dict[str, Any],
+def update_user(conn: Connection, actor: str | None, username: str, changes: dict[str, Any],
                 now: datetime | None = None) -> dict[str, Any]:
     """Change roles, department, name, e-mail, active flag or password; each change is an audit event."""
     now = now or clock.now()
@@ -113,42 +110,40 @@ def update_user(engine: Engine, actor: str | None, username: str, changes: dict[
         problem = weak(changes["password"])
         if problem:
             raise InvalidInput(problem, [{"field": "password", "message": problem}])
-    with db.write(engine) as conn:
-        row = conn.execute(select(U.c.id, U.c.department_id, U.c.active).where(U.c.username == username)).first()
-        if row is None:
-            raise NotFound(f"no user {username!r}")
-        values: dict[str, Any] = {k: changes[k] for k in ("display_name", "email", "active", "department_id")
-                                  if k in changes}
-        if "department_id" in values:
-            _check_department(conn, values["department_id"])
-        if "password" in changes:
-            values["password_hash"] = hash_password(changes["password"])
-        if values:
-            conn.execute(update(U).where(U.c.id == row.id).values(**values))
-        audit: dict[str, Any] = {"username": username,
-                                 **{k: v for k, v in values.items() if k != "password_hash"}}
-        if "password" in changes:
-            audit["password"] = "changed"
-        if "roles" in changes:
-            before = set(conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars())
-            after = set(changes["roles"])
-            conn.execute(delete(R).where(R.c.user_id == row.id))
-            if after:
-                conn.execute(insert(R), [{"user_id": row.id, "role": r} for r in sorted(after)])
-            audit["roles_added"], audit["roles_removed"] = sorted(after - before), sorted(before - after)
-        if ("active" in changes and not changes["active"]) or "password" in changes:
-            # A disabled user or a new password ends every session.
-            revoke_all(conn, row.id, now)
-        append_global(conn, now, actor, "user_changed", audit)
-    return get_user(engine, username)
+    row = conn.execute(select(U.c.id, U.c.department_id, U.c.active).where(U.c.username == username)).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}")
+    values: dict[str, Any] = {k: changes[k] for k in ("display_name", "email", "active", "department_id")
+                              if k in changes}
+    if "department_id" in values:
+        _check_department(conn, values["department_id"])
+    if "password" in changes:
+        values["password_hash"] = hash_password(changes["password"])
+    if values:
+        conn.execute(update(U).where(U.c.id == row.id).values(**values))
+    audit: dict[str, Any] = {"username": username,
+                             **{k: v for k, v in values.items() if k != "password_hash"}}
+    if "password" in changes:
+        audit["password"] = "changed"
+    if "roles" in changes:
+        before = set(conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars())
+        after = set(changes["roles"])
+        conn.execute(delete(R).where(R.c.user_id == row.id))
+        if after:
+            conn.execute(insert(R), [{"user_id": row.id, "role": r} for r in sorted(after)])
+        audit["roles_added"], audit["roles_removed"] = sorted(after - before), sorted(before - after)
+    if ("active" in changes and not changes["active"]) or "password" in changes:
+        # A disabled user or a new password ends every session.
+        revoke_all(conn, row.id, now)
+    append_global(conn, now, actor, "user_changed", audit)
+    return get_user(conn, username)
 
 
-def list_departments(engine: Engine, level: str | None = None) -> list[dict[str, Any]]:
+def list_departments(conn: Connection, level: str | None = None) -> list[dict[str, Any]]:
     query = select(D).order_by(D.c.level, D.c.kind, D.c.id)
     if level:
         query = query.where(D.c.level == level)
-    with db.read(engine) as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+    return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def upsert_department(conn: Connection, dept: dict[str, Any]) -> bool:
@@ -167,16 +162,15 @@ def upsert_department(conn: Connection, dept: dict[str, Any]) -> bool:
     return False
 
 
-def save_department(engine: Engine, actor: str | None, dept: dict[str, Any], now: datetime | None = None) -> None:
+def save_department(conn: Connection, actor: str | None, dept: dict[str, Any], now: datetime | None = None) -> None:
     now = now or clock.now()
-    with db.write(engine) as conn:
-        for link in ("parent_id", "district_id"):
-            _check_department(conn, dept.get(link), field=link)
-        if upsert_department(conn, dept):
-            append_global(conn, now, actor, "department_saved", dept)
+    for link in ("parent_id", "district_id"):
+        _check_department(conn, dept.get(link), field=link)
+    if upsert_department(conn, dept):
+        append_global(conn, now, actor, "department_saved", dept)
 
 
-def load_seed(engine: Engine, path: Path, actor: str = "seed", now: datetime | None = None) -> dict[str, int]:
+def load_seed(conn: Connection, path: Path, actor: str = "seed", now: datetime | None = None) -> dict[str, int]:
     """Load a versioned organisation file (departments, and users with roles); idempotent."""
     now = now or clock.now()
     try:
@@ -184,17 +178,15 @@ def load_seed(engine: Engine, path: Path, actor: str = "seed", now: datetime | N
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"cannot read seed file {path}: {exc}") from exc
     counts = {"departments": 0, "users": 0}
-    with db.write(engine) as conn:
-        for dept in sorted(doc.get("departments", []), key=lambda d: bool(d.get("parent_id") or d.get("district_id"))):
-            if upsert_department(conn, dept):
-                counts["departments"] += 1
-        if counts["departments"]:
-            append_global(conn, now, actor, "seed_departments", {"file": path.name, "count": counts["departments"]})
+    for dept in sorted(doc.get("departments", []), key=lambda d: bool(d.get("parent_id") or d.get("district_id"))):
+        if upsert_department(conn, dept):
+            counts["departments"] += 1
+    if counts["departments"]:
+        append_global(conn, now, actor, "seed_departments", {"file": path.name, "count": counts["departments"]})
     for user in doc.get("users", []):
-        with db.read(engine) as conn:
-            exists = conn.execute(select(U.c.id).where(U.c.username == user["username"])).first() is not None
+        exists = conn.execute(select(U.c.id).where(U.c.username == user["username"])).first() is not None
         if not exists:
-            create_user(engine, actor, username=user["username"],
+            create_user(conn, actor, username=user["username"],
                         display_name=user.get("display_name", user["username"]),
                         password=user["password"], roles=user.get("roles", []),
                         department_id=user.get("department_id"), email=user.get("email"), now=now)
@@ -202,22 +194,21 @@ def load_seed(engine: Engine, path: Path, actor: str = "seed", now: datetime | N
     return counts
 
 
-def bootstrap_admin(engine: Engine, username: str, password: str | None, now: datetime | None = None) -> bool:
+def bootstrap_admin(conn: Connection, username: str, password: str | None, now: datetime | None = None) -> bool:
     """Create the named administrator (JIXIAO_ADMIN_USER) unless that user exists; True if created.
 
     An existing user is never changed from the environment (a restart must not reset a password someone has
     since changed); the log says so, so that an operator who cannot sign in learns why.
     """
-    with db.read(engine) as conn:
-        active = conn.execute(select(U.c.active).where(U.c.username == username)).scalar()
-        existing = principal_of(conn, username)
+    active = conn.execute(select(U.c.active).where(U.c.username == username)).scalar()
+    existing = principal_of(conn, username)
     if active is None:
         if not password:
             log.warning("JIXIAO_ADMIN_USER %s does not exist and JIXIAO_ADMIN_PASSWORD is not set: not created",
                         username)
             return False
         try:
-            create_user(engine, "bootstrap", username=username, display_name=username, password=password,
+            create_user(conn, "bootstrap", username=username, display_name=username, password=password,
                         roles=[ADMINISTRATOR], now=now)
         except Conflict:  # another process starting at the same moment created it
             return False

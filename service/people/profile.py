@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, select
 
-from service import db
 from service.errors import NotFound
 from service.models import Department, User, UserRole
 
@@ -21,13 +20,12 @@ _PROFILE = (
 )
 
 
-def profile(engine: Engine, username: str) -> dict[str, Any]:
+def profile(conn: Connection, username: str) -> dict[str, Any]:
     """Who `username` is: display name, department id and names (None for the unattached), sorted roles."""
-    with db.read(engine) as conn:
-        row = conn.execute(_PROFILE.where(U.c.username == username)).first()
-        if row is None:
-            raise NotFound(f"no user {username!r}")
-        roles = sorted(conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars())
+    row = conn.execute(_PROFILE.where(U.c.username == username)).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}")
+    roles = sorted(conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars())
     item = dict(row._mapping)
     del item["id"]
     return {**item, "roles": roles}

@@ -6,12 +6,12 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from service import clock, db
+from service import clock
 from service.domain.roles import Principal
 from service.engine.audit import EVENTS, append_global
-from service.errors import TooManyRequests, Unauthorized
+from service.errors import TooManyRequests
 from service.models import ApiToken, User, UserRole
 from service.people.passwords import verify
 
@@ -35,10 +35,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def principal_for_token(engine: Engine, token: str, now: datetime) -> Principal | None:
+def principal_for_token(conn: Connection, token: str, now: datetime) -> Principal | None:
     """The user a live token belongs to, or None (unknown, expired, revoked or a disabled user)."""
-    with db.read(engine) as conn:
-        rows = conn.execute(_PRINCIPAL, {"h": token_hash(token), "now": clock.to_db(now)}).all()
+    rows = conn.execute(_PRINCIPAL, {"h": token_hash(token), "now": clock.to_db(now)}).all()
     if not rows:
         return None
     return Principal(rows[0].username, rows[0].department_id, frozenset(r.role for r in rows if r.role))
@@ -51,41 +50,36 @@ def recent_failures(conn: Connection, username: str, now: datetime) -> int:
             EVENTS.c.at > clock.to_db(now - FAILURE_WINDOW))).scalar_one())
 
 
-def authenticate(engine: Engine, username: str, password: str, now: datetime, via: str) -> tuple[int, str]:
-    """Check a user name and password (rate-limited); record the attempt. Returns (user id, username)."""
-    with db.read(engine) as conn:
-        if recent_failures(conn, username, now) >= MAX_FAILURES:
-            raise TooManyRequests("too many failed logins for this user; try again in 15 minutes")
-        row = conn.execute(select(U.c.id, U.c.password_hash, U.c.active).where(U.c.username == username)).first()
+def authenticate(conn: Connection, username: str, password: str, now: datetime, via: str) -> int | None:
+    """Check a user name and password (rate-limited) and record the attempt: the user's id, or None for a wrong name
+    or password. A failure is not raised here: its record must commit with the caller's unit of work (the rate
+    limit counts it), and the caller refuses after the commit."""
+    if recent_failures(conn, username, now) >= MAX_FAILURES:
+        raise TooManyRequests("too many failed logins for this user; try again in 15 minutes")
+    row = conn.execute(select(U.c.id, U.c.password_hash, U.c.active).where(U.c.username == username)).first()
     ok = verify(row.password_hash if row is not None else None, password) and row is not None and row.active
-    with db.write(engine) as conn:
-        append_global(conn, now, username, "login" if ok else "login_failed", {"via": via})
-    if not ok or row is None:
-        raise Unauthorized("wrong user name or password")
-    return int(row.id), username
+    append_global(conn, now, username, "login" if ok else "login_failed", {"via": via})
+    return int(row.id) if ok and row is not None else None
 
 
-def record_logout(engine: Engine, username: str, now: datetime, via: str) -> None:
+def record_logout(conn: Connection, username: str, now: datetime, via: str) -> None:
     """A web session ended by its user: recorded like the login."""
-    with db.write(engine) as conn:
-        append_global(conn, now, username, "logout", {"via": via})
+    append_global(conn, now, username, "logout", {"via": via})
 
 
-def issue(engine: Engine, user_id: int, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
+def issue(conn: Connection, user_id: int, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
     """A new bearer token (shown once; only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     expires = now + ttl
-    with db.write(engine) as conn:
-        conn.execute(insert(T).values(token_hash=token_hash(token), user_id=user_id, created_at=clock.to_db(now),
-                                      expires_at=clock.to_db(expires), revoked_at=None))
+    conn.execute(insert(T).values(token_hash=token_hash(token), user_id=user_id, created_at=clock.to_db(now),
+                                  expires_at=clock.to_db(expires), revoked_at=None))
     return token, expires
 
 
-def revoke(engine: Engine, token: str, actor: str, now: datetime) -> None:
-    with db.write(engine) as conn:
-        conn.execute(update(T).where(T.c.token_hash == token_hash(token), T.c.revoked_at.is_(None))
-                     .values(revoked_at=clock.to_db(now)))
-        append_global(conn, now, actor, "token_revoked", {"token": token_hash(token)[:12]})
+def revoke(conn: Connection, token: str, actor: str, now: datetime) -> None:
+    conn.execute(update(T).where(T.c.token_hash == token_hash(token), T.c.revoked_at.is_(None))
+                 .values(revoked_at=clock.to_db(now)))
+    append_global(conn, now, actor, "token_revoked", {"token": token_hash(token)[:12]})
 
 
 def revoke_all(conn: Connection, user_id: int, now: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from service.config import Settings
 from service.domain.roles import Principal
@@ -15,12 +15,12 @@ from service.errors import NotFound
 from service.queries import instances
 
 
-def state_at(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str, viewer: Principal,
+def state_at(conn: Connection, specs: SpecCache, settings: Settings, instance_id: str, viewer: Principal,
              at: int | None) -> dict[str, Any]:
     """Tasks, active elements and data right after event `at` (default: the last), and what it changed."""
-    inst = instances.get(engine, instance_id, viewer)
+    inst = instances.get(conn, instance_id, viewer)
     seq = at if at is not None else None
-    result = replay(engine, specs, settings, instance_id, upto=seq)
+    result = replay(conn.engine, specs, settings, instance_id, upto=seq, conn=conn)
     if at is not None and at > result.events:
         raise NotFound(f"instance {instance_id} has no event {at}")
     snaps = result.snapshots
@@ -33,11 +33,11 @@ def state_at(engine: Engine, specs: SpecCache, settings: Settings, instance_id: 
     return body
 
 
-def check(engine: Engine, specs: SpecCache, settings: Settings, instance_id: str, viewer: Principal
+def check(conn: Connection, specs: SpecCache, settings: Settings, instance_id: str, viewer: Principal
           ) -> dict[str, Any]:
     """Verify one instance: its chain, its replay and its stored state."""
-    instances.get(engine, instance_id, viewer)
-    finding = verify_instance(engine, specs, settings, instance_id)
+    instances.get(conn, instance_id, viewer)
+    finding = verify_instance(conn.engine, specs, settings, instance_id, conn=conn)
     return {"instance_id": instance_id, "ok": finding is None,
             "first_bad_event": finding.seq if finding else None, "problem": finding.problem if finding else None}
 

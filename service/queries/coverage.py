@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
-from service import db
 from service.domain import coverage as cov
 from service.errors import InvalidInput, NotFound
 from service.models import Department, Evaluation, FiscalFigure, Goal, MonitoringReport, Project, SubunitEvaluation
@@ -114,9 +113,8 @@ def gather(conn: Connection, year: int, level: str) -> cov.CoverageFacts:
     )
 
 
-def coverage_report(engine: Engine, year: int, level: str) -> cov.CoverageReport:
+def coverage_report(conn: Connection, year: int, level: str) -> cov.CoverageReport:
     """The coverage of the plan's targets for a fiscal year and level (municipal | district)."""
     if level not in store.LEVELS:
         raise InvalidInput("level must be municipal or district", [{"field": "level", "message": "invalid"}])
-    with db.read(engine) as conn:
-        return cov.coverage(gather(conn, year, level))
+    return cov.coverage(gather(conn, year, level))

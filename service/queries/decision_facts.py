@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, select
 
-from service import db
 from service.engine.statements import ESCALATIONS
 from service.engine.versions import SpecCache
 from service.errors import NotFound
@@ -75,38 +74,36 @@ def _evaluation(row: Any) -> dict[str, Any]:
     return item
 
 
-def scored(engine: Engine, project_id: str, kind: str) -> dict[str, Any] | None:
+def scored(conn: Connection, project_id: str, kind: str) -> dict[str, Any] | None:
     """The latest evaluation of `kind` of a project: its computed score, grade and the score's parts."""
-    with db.read(engine) as conn:
-        row = conn.execute(select(EVALUATIONS).where(EVALUATIONS.c.project_id == project_id,
-                                                     EVALUATIONS.c.kind == kind)
-                           .order_by(EVALUATIONS.c.completed_at.desc(), EVALUATIONS.c.id.desc())
-                           .limit(1)).mappings().first()
+    row = conn.execute(select(EVALUATIONS).where(EVALUATIONS.c.project_id == project_id,
+                                                 EVALUATIONS.c.kind == kind)
+                       .order_by(EVALUATIONS.c.completed_at.desc(), EVALUATIONS.c.id.desc())
+                       .limit(1)).mappings().first()
     return _evaluation(row) if row else None
 
 
-def grade_history(engine: Engine, project_id: str) -> dict[str, Any]:
+def grade_history(conn: Connection, project_id: str) -> dict[str, Any]:
     """The graded evaluations of the project and of the projects it continues (service/queries/project_history.py),
     oldest year first; the project's own budget decision, and the decisions made on the continued projects' grades
     (the budget linkage of the plan 二(一)4: a year's grade decides the budget being prepared when it is known)."""
-    found = project_history.history(engine, project_id)
+    found = project_history.history(conn, project_id)
     own = [d for d in found["decisions"] if d["project_id"] == project_id]
     return {"evaluations": found["evaluations"], "decision": own[0] if own else None,
             "predecessors": found["predecessors"],
             "decisions": [d for d in found["decisions"] if d["project_id"] != project_id]}
 
 
-def escalation_of(engine: Engine, instance_id: str, task_id: str) -> int | None:
+def escalation_of(conn: Connection, instance_id: str, task_id: str) -> int | None:
     """The escalation a supervisor's (or the leadership's) task was opened for, the latest naming the task (read
     through its instance, which is indexed)."""
-    with db.read(engine) as conn:
-        found = conn.execute(select(ESCALATIONS.c.id).where(ESCALATIONS.c.instance_id == instance_id,
-                                                            ESCALATIONS.c.task_id == task_id)
-                             .order_by(ESCALATIONS.c.id.desc()).limit(1)).scalar()
+    found = conn.execute(select(ESCALATIONS.c.id).where(ESCALATIONS.c.instance_id == instance_id,
+                                                        ESCALATIONS.c.task_id == task_id)
+                         .order_by(ESCALATIONS.c.id.desc()).limit(1)).scalar()
     return int(found) if found is not None else None
 
 
-def for_task(engine: Engine, specs: SpecCache, task: dict[str, Any], version_hash: str) -> dict[str, Any]:
+def for_task(conn: Connection, specs: SpecCache, task: dict[str, Any], version_hash: str) -> dict[str, Any]:
     """Everything the decision page of `task` shows besides its form (call after the task query allowed it)."""
     data, form_key = task.get("data") or {}, task.get("form_key")
     project_id = data.get("project_id")
@@ -116,8 +113,8 @@ def for_task(engine: Engine, specs: SpecCache, task: dict[str, Any], version_has
         found = []
     facts: dict[str, Any] = {"sections": found, "score": None, "grades": None, "escalation_id": None}
     if form_key in SCORED and isinstance(project_id, str):
-        facts["score"] = scored(engine, project_id, SCORED[form_key])
+        facts["score"] = scored(conn, project_id, SCORED[form_key])
     if form_key in GRADED and isinstance(project_id, str):
-        facts["grades"] = grade_history(engine, project_id)
-    facts["escalation_id"] = escalation_of(engine, task["instance_id"], task["id"])
+        facts["grades"] = grade_history(conn, project_id)
+    facts["escalation_id"] = escalation_of(conn, task["instance_id"], task["id"])
     return facts

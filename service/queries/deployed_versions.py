@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, select
 
-from service import db
 from service.models import ProcessDefinition, ProcessVersion, VersionFile
 
 DEFINITIONS = ProcessDefinition.__table__
@@ -18,47 +17,42 @@ VERSIONS = ProcessVersion.__table__
 VERSION_FILES = VersionFile.__table__
 
 
-def versions(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
+def versions(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
     """Deployed versions, newest first, with their processes and file count."""
-    with db.read(engine) as conn:
-        rows = conn.execute(select(VERSIONS.c.hash, VERSIONS.c.deployed_at, VERSIONS.c.deployed_by,
-                                   VERSIONS.c.file_count)
-                            .order_by(VERSIONS.c.deployed_at.desc(), VERSIONS.c.hash).limit(limit)).mappings().all()
-        procs = conn.execute(select(DEFINITIONS.c.version_hash, DEFINITIONS.c.process_id)
-                             .where(DEFINITIONS.c.version_hash.in_([r["hash"] for r in rows]))).all()
+    rows = conn.execute(select(VERSIONS.c.hash, VERSIONS.c.deployed_at, VERSIONS.c.deployed_by,
+                               VERSIONS.c.file_count)
+                        .order_by(VERSIONS.c.deployed_at.desc(), VERSIONS.c.hash).limit(limit)).mappings().all()
+    procs = conn.execute(select(DEFINITIONS.c.version_hash, DEFINITIONS.c.process_id)
+                         .where(DEFINITIONS.c.version_hash.in_([r["hash"] for r in rows]))).all()
     by_version: dict[str, list[str]] = {}
     for version_hash, process_id in procs:
         by_version.setdefault(version_hash, []).append(process_id)
     return [{**dict(r), "processes": sorted(by_version.get(r["hash"], []))} for r in rows]
 
 
-def files(engine: Engine, version_hash: str) -> dict[str, bytes]:
+def files(conn: Connection, version_hash: str) -> dict[str, bytes]:
     """Every file of a version by name ({} when there is no such version)."""
-    with db.read(engine) as conn:
-        rows = conn.execute(select(VERSION_FILES.c.name, VERSION_FILES.c.content)
-                            .where(VERSION_FILES.c.version_hash == version_hash)).all()
+    rows = conn.execute(select(VERSION_FILES.c.name, VERSION_FILES.c.content)
+                        .where(VERSION_FILES.c.version_hash == version_hash)).all()
     return {name: bytes(content) for name, content in rows}
 
 
-def process_file(engine: Engine, version_hash: str, process_id: str) -> tuple[str, bytes] | None:
+def process_file(conn: Connection, version_hash: str, process_id: str) -> tuple[str, bytes] | None:
     """The name and content of the BPMN file that defines `process_id` in a version."""
-    with db.read(engine) as conn:
-        row = conn.execute(select(VERSION_FILES.c.name, VERSION_FILES.c.content)
-                           .join(DEFINITIONS, (DEFINITIONS.c.version_hash == VERSION_FILES.c.version_hash)
-                                 & (DEFINITIONS.c.file_name == VERSION_FILES.c.name))
-                           .where(DEFINITIONS.c.version_hash == version_hash,
-                                  DEFINITIONS.c.process_id == process_id)).first()
+    row = conn.execute(select(VERSION_FILES.c.name, VERSION_FILES.c.content)
+                       .join(DEFINITIONS, (DEFINITIONS.c.version_hash == VERSION_FILES.c.version_hash)
+                             & (DEFINITIONS.c.file_name == VERSION_FILES.c.name))
+                       .where(DEFINITIONS.c.version_hash == version_hash,
+                              DEFINITIONS.c.process_id == process_id)).first()
     return (row[0], bytes(row[1])) if row else None
 
 
-def version_processes(engine: Engine, version_hash: str) -> list[str]:
+def version_processes(conn: Connection, version_hash: str) -> list[str]:
     """The process ids a version defines."""
-    with db.read(engine) as conn:
-        return list(conn.execute(select(DEFINITIONS.c.process_id).where(DEFINITIONS.c.version_hash == version_hash)
-                                 .order_by(DEFINITIONS.c.process_id)).scalars())
+    return list(conn.execute(select(DEFINITIONS.c.process_id).where(DEFINITIONS.c.version_hash == version_hash)
+                             .order_by(DEFINITIONS.c.process_id)).scalars())
 
 
-def latest_version(engine: Engine) -> str | None:
+def latest_version(conn: Connection) -> str | None:
     """The most recently deployed version."""
-    with db.read(engine) as conn:
-        return conn.execute(select(DEFINITIONS.c.version_hash).order_by(DEFINITIONS.c.id.desc()).limit(1)).scalar()
+    return conn.execute(select(DEFINITIONS.c.version_hash).order_by(DEFINITIONS.c.id.desc()).limit(1)).scalar()

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, or_, select
 
-from service import clock, db
+from service import clock
 from service.domain.roles import Principal
 from service.domain.workdays import working_days_between
 from service.engine.jsonutil import loads
@@ -46,34 +46,33 @@ RECTIFICATION_CODES = ("feedback_overdue", "rectification_overdue")
 _SPLIT = ".BoundaryEventSplit"  # SpiffWorkflow's name for the split before a task with boundary events
 
 
-def facts(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCache | None = None,
+def facts(conn: Connection, viewer: Principal, escalation_id: int, specs: SpecCache | None = None,
           now: datetime | None = None) -> dict[str, Any]:
     """The escalation as listed, with the slip, the owner, reminders, timeline and the figures of its kind."""
-    esc = q.get(engine, viewer, escalation_id, specs)  # NotFound when the viewer may not see it
+    esc = q.get(conn, viewer, escalation_id, specs)  # NotFound when the viewer may not see it
     now = now or clock.now()
-    with db.read(engine) as conn:
-        inst = conn.execute(select(INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.version_hash,
-                                   INSTANCES.c.business_key, INSTANCES.c.data,
-                                   INSTANCES.c.status).where(INSTANCES.c.id == esc["instance_id"])).mappings().first()
-        if inst is None:
-            raise NotFound(f"no escalation {escalation_id}")
-        project = _project(conn, inst)
-        slipped = _slipped_task(conn, specs, inst, esc)
-        body: dict[str, Any] = {
-            "escalation": esc,
-            "process_name": q.process_name(specs, inst["version_hash"], inst["process_id"]),
-            "instance_status": inst["status"],
-            "project": project,
-            "slipped": _slip(conn, slipped, esc, now) if slipped else None,
-            "reminders": _reminders(conn, slipped["id"]) if slipped else [],
-            "timeline": _timeline(conn, inst["id"]),
-            "monitoring": None, "evaluation": None, "rectification": None, "coverage": None, "midterm": None,
-            "focus": "task",
-        }
-        if project:
-            body.update(_figures(conn, project["id"], esc))
-        elif inst["process_id"] == COVERAGE_PROCESS:
-            body.update(coverage=_coverage(loads(inst["data"]) or {}), focus="coverage")
+    inst = conn.execute(select(INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.version_hash,
+                               INSTANCES.c.business_key, INSTANCES.c.data,
+                               INSTANCES.c.status).where(INSTANCES.c.id == esc["instance_id"])).mappings().first()
+    if inst is None:
+        raise NotFound(f"no escalation {escalation_id}")
+    project = _project(conn, inst)
+    slipped = _slipped_task(conn, specs, inst, esc)
+    body: dict[str, Any] = {
+        "escalation": esc,
+        "process_name": q.process_name(specs, inst["version_hash"], inst["process_id"]),
+        "instance_status": inst["status"],
+        "project": project,
+        "slipped": _slip(conn, slipped, esc, now) if slipped else None,
+        "reminders": _reminders(conn, slipped["id"]) if slipped else [],
+        "timeline": _timeline(conn, inst["id"]),
+        "monitoring": None, "evaluation": None, "rectification": None, "coverage": None, "midterm": None,
+        "focus": "task",
+    }
+    if project:
+        body.update(_figures(conn, project["id"], esc))
+    elif inst["process_id"] == COVERAGE_PROCESS:
+        body.update(coverage=_coverage(loads(inst["data"]) or {}), focus="coverage")
     return body
 
 
@@ -282,24 +281,22 @@ def _focus(esc: dict[str, Any], report: Any, graded: Any, fix: Any) -> str:
     return "task"
 
 
-def version_of(engine: Engine, instance_id: str) -> str | None:
+def version_of(conn: Connection, instance_id: str) -> str | None:
     """The model version an instance runs (for its forms' labels)."""
-    with db.read(engine) as conn:
-        return conn.execute(select(INSTANCES.c.version_hash).where(INSTANCES.c.id == instance_id)).scalar_one_or_none()
+    return conn.execute(select(INSTANCES.c.version_hash).where(INSTANCES.c.id == instance_id)).scalar_one_or_none()
 
 
-def slips(engine: Engine, specs: SpecCache | None, items: list[dict[str, Any]],
+def slips(conn: Connection, specs: SpecCache | None, items: list[dict[str, Any]],
           now: datetime | None = None) -> dict[int, dict[str, Any]]:
     """For a page of listed escalations: each deadline's slipped task with since when and its owner (by id)."""
     now = now or clock.now()
     found: dict[int, dict[str, Any]] = {}
-    with db.read(engine) as conn:
-        for esc in items:
-            if esc["kind"] != "deadline":
-                continue
-            inst = conn.execute(select(INSTANCES.c.id, INSTANCES.c.version_hash)
-                                .where(INSTANCES.c.id == esc["instance_id"])).mappings().first()
-            task = _slipped_task(conn, specs, inst, esc) if inst is not None else None
-            if task is not None:
-                found[esc["id"]] = _slip(conn, task, esc, now)
+    for esc in items:
+        if esc["kind"] != "deadline":
+            continue
+        inst = conn.execute(select(INSTANCES.c.id, INSTANCES.c.version_hash)
+                            .where(INSTANCES.c.id == esc["instance_id"])).mappings().first()
+        task = _slipped_task(conn, specs, inst, esc) if inst is not None else None
+        if task is not None:
+            found[esc["id"]] = _slip(conn, task, esc, now)
     return found

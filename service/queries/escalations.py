@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Connection, and_, func, select
 
-from service import clock, db
+from service import clock
 from service.domain import escalation_kinds as kinds
 from service.domain.roles import Principal
 from service.engine.escalation_commands import kind_for
@@ -70,7 +70,7 @@ def _age_days(opened_at: datetime, resolved_at: datetime | None, now: datetime |
     return (clock.local_today(until) - clock.local_today(opened)).days
 
 
-def list_escalations(engine: Engine, viewer: Principal, *, page: int, per_page: int, state: str | None = None,
+def list_escalations(conn: Connection, viewer: Principal, *, page: int, per_page: int, state: str | None = None,
                      specs: SpecCache | None = None, kind: str | None = None, code: str | None = None,
                      department_id: str | None = None, level: str | None = None,
                      older_than_days: int | None = None, now: datetime | None = None) -> dict[str, Any]:
@@ -84,28 +84,25 @@ def list_escalations(engine: Engine, viewer: Principal, *, page: int, per_page: 
     if older_than_days is not None:
         where.append(X.c.opened_at < clock.to_db((now or clock.now()) - timedelta(days=older_than_days)))
     base = select(*_COLUMNS).select_from(_FROM).where(*where)
-    with db.read(engine) as conn:
-        total = conn.execute(select(func.count()).select_from(
-            select(X.c.id).join(I, I.c.id == X.c.instance_id).where(*where).subquery())).scalar_one()
-        rows = conn.execute(base.order_by(X.c.state, X.c.opened_at, X.c.id).limit(per_page)
-                            .offset((page - 1) * per_page)).mappings().all()
+    total = conn.execute(select(func.count()).select_from(
+        select(X.c.id).join(I, I.c.id == X.c.instance_id).where(*where).subquery())).scalar_one()
+    rows = conn.execute(base.order_by(X.c.state, X.c.opened_at, X.c.id).limit(per_page)
+                        .offset((page - 1) * per_page)).mappings().all()
     return {"items": [_item(r, specs, now) for r in rows], "total": total}
 
 
-def get(engine: Engine, viewer: Principal, escalation_id: int, specs: SpecCache | None = None,
+def get(conn: Connection, viewer: Principal, escalation_id: int, specs: SpecCache | None = None,
         now: datetime | None = None) -> dict[str, Any]:
     """One escalation the viewer may see, with the decisions open to it."""
-    with db.read(engine) as conn:
-        row = conn.execute(select(*_COLUMNS).select_from(_FROM)
-                           .where(X.c.id == escalation_id, *instances_visible(viewer))).mappings().first()
+    row = conn.execute(select(*_COLUMNS).select_from(_FROM)
+                       .where(X.c.id == escalation_id, *instances_visible(viewer))).mappings().first()
     if row is None:
         raise NotFound(f"no escalation {escalation_id}")
     return _item(row, specs, now)
 
 
-def of_instance(engine: Engine, instance_id: str) -> list[dict[str, Any]]:
+def of_instance(conn: Connection, instance_id: str) -> list[dict[str, Any]]:
     """The escalations of one instance, oldest first, as stored (call after the instance query allowed the user
     to see it)."""
-    with db.read(engine) as conn:
-        rows = conn.execute(select(X).where(X.c.instance_id == instance_id).order_by(X.c.opened_at, X.c.id))
-        return [dict(r._mapping) for r in rows]
+    rows = conn.execute(select(X).where(X.c.instance_id == instance_id).order_by(X.c.opened_at, X.c.id))
+    return [dict(r._mapping) for r in rows]

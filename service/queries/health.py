@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
-
-from service import db
+from sqlalchemy import Connection, text
 
 
-def check(engine: Engine) -> dict[str, str]:
+def check(conn: Connection) -> dict[str, str]:
     """Report the service and database status."""
-    with db.read(engine) as conn:
-        conn.execute(text("SELECT 1"))
-    return {"status": "ok", "database": engine.dialect.name}
+    conn.execute(text("SELECT 1"))
+    return {"status": "ok", "database": conn.dialect.name}

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, select
 
-from service import clock, db
+from service import clock
 from service.domain import inspection
 from service.domain.roles import Principal
 from service.errors import NotFound
@@ -53,7 +53,7 @@ def _visible(q: Any, viewer: Principal) -> Any:
     return q if viewer.sees_all_departments else q.where(I.c.department_id == viewer.department_id)
 
 
-def list_inspections(engine: Engine, viewer: Principal, *, year: int | None = None,
+def list_inspections(conn: Connection, viewer: Principal, *, year: int | None = None,
                      status: str | None = None) -> list[dict[str, Any]]:
     """The inspections the viewer may read, newest first."""
     q = _visible(select(I, D.c.name.label("department_name")).join(D, D.c.id == I.c.department_id), viewer)
@@ -61,23 +61,21 @@ def list_inspections(engine: Engine, viewer: Principal, *, year: int | None = No
         q = q.where(I.c.fiscal_year == year)
     if status is not None:
         q = q.where(I.c.status == status)
-    with db.read(engine) as conn:
-        rows = conn.execute(q.order_by(I.c.opened_at.desc(), I.c.id.desc())).all()
-        counts: dict[int, int] = {}
-        for finding in conn.execute(select(F.c.inspection_id).where(F.c.inspection_id.in_([r.id for r in rows]))):
-            counts[finding.inspection_id] = counts.get(finding.inspection_id, 0) + 1
+    rows = conn.execute(q.order_by(I.c.opened_at.desc(), I.c.id.desc())).all()
+    counts: dict[int, int] = {}
+    for finding in conn.execute(select(F.c.inspection_id).where(F.c.inspection_id.in_([r.id for r in rows]))):
+        counts[finding.inspection_id] = counts.get(finding.inspection_id, 0) + 1
     return [_summary(r) | {"findings_count": counts.get(r.id, 0)} for r in rows]
 
 
-def get_inspection(engine: Engine, inspection_id: int, viewer: Principal) -> dict[str, Any]:
+def get_inspection(conn: Connection, inspection_id: int, viewer: Principal) -> dict[str, Any]:
     """One inspection with its findings (404 when there is none the viewer may read)."""
     q = _visible(select(I, D.c.name.label("department_name")).join(D, D.c.id == I.c.department_id)
                  .where(I.c.id == inspection_id), viewer)
-    with db.read(engine) as conn:
-        row = conn.execute(q).first()
-        if row is None:
-            raise NotFound(f"no inspection {inspection_id}")
-        findings = conn.execute(select(F).where(F.c.inspection_id == row.id).order_by(F.c.position)).all()
+    row = conn.execute(q).first()
+    if row is None:
+        raise NotFound(f"no inspection {inspection_id}")
+    findings = conn.execute(select(F).where(F.c.inspection_id == row.id).order_by(F.c.position)).all()
     items = []
     for f in findings:
         aspect = inspection.ASPECTS.get(f.aspect, (f.aspect, f.aspect))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
-from service import clock, db
+from service import clock
 from service.domain.roles import Principal
 from service.models import Project
 from service.queries.instances import I
@@ -25,7 +25,7 @@ def _day_start(day: date) -> datetime:
     return clock.to_db(datetime(day.year, day.month, day.day, tzinfo=clock.LOCAL))
 
 
-def search_instances(engine: Engine, viewer: Principal, *, page: int, per_page: int, project: str | None = None,
+def search_instances(conn: Connection, viewer: Principal, *, page: int, per_page: int, project: str | None = None,
                      department_id: str | None = None, instance_id: str | None = None,
                      started_from: date | None = None, started_to: date | None = None) -> dict[str, Any]:
     """The instances `viewer` may see that match every given criterion, newest first, with their project."""
@@ -44,9 +44,8 @@ def search_instances(engine: Engine, viewer: Principal, *, page: int, per_page: 
     joined = I.outerjoin(P, P.c.id == I.c.business_key)
     columns = (I.c.id, I.c.process_id, I.c.business_key, I.c.department_id, I.c.status, I.c.started_by,
                I.c.created_at, I.c.ended_at, P.c.name.label("project_name"), P.c.fiscal_year)
-    with db.read(engine) as conn:
-        total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-        rows = conn.execute(select(*columns).select_from(joined).where(*where)
-                            .order_by(I.c.created_at.desc(), I.c.id).limit(per_page)
-                            .offset((page - 1) * per_page)).mappings().all()
+    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
+    rows = conn.execute(select(*columns).select_from(joined).where(*where)
+                        .order_by(I.c.created_at.desc(), I.c.id).limit(per_page)
+                        .offset((page - 1) * per_page)).mappings().all()
     return {"items": [dict(r) for r in rows], "total": total}

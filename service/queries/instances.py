@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, func, select
 
-from service import db
 from service.domain.roles import SYSTEM, Principal
 from service.engine.jsonutil import loads
 from service.errors import NotFound
@@ -21,7 +20,7 @@ _COLUMNS = (I.c.id, I.c.process_id, I.c.version_hash, I.c.business_key, I.c.depa
             I.c.serializer_version, I.c.lock_version)
 
 
-def list_instances(engine: Engine, *, page: int, per_page: int, viewer: Principal = SYSTEM,
+def list_instances(conn: Connection, *, page: int, per_page: int, viewer: Principal = SYSTEM,
                    process_id: str | None = None, status: str | None = None, business_key: str | None = None,
                    department_id: str | None = None) -> dict[str, Any]:
     """The instances `viewer` may see, newest first."""
@@ -34,18 +33,16 @@ def list_instances(engine: Engine, *, page: int, per_page: int, viewer: Principa
         where.append(I.c.status == status)
     if business_key:
         where.append(I.c.business_key == business_key)
-    with db.read(engine) as conn:
-        total = conn.execute(select(func.count()).select_from(I).where(*where)).scalar_one()
-        rows = conn.execute(select(*_COLUMNS).where(*where).order_by(I.c.created_at.desc(), I.c.id)
-                            .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    total = conn.execute(select(func.count()).select_from(I).where(*where)).scalar_one()
+    rows = conn.execute(select(*_COLUMNS).where(*where).order_by(I.c.created_at.desc(), I.c.id)
+                        .limit(per_page).offset((page - 1) * per_page)).mappings().all()
     return {"items": [_item(r) for r in rows], "total": total}
 
 
-def get(engine: Engine, instance_id: str, viewer: Principal = SYSTEM) -> dict[str, Any]:
+def get(conn: Connection, instance_id: str, viewer: Principal = SYSTEM) -> dict[str, Any]:
     """One instance with its data; NotFound also when `viewer` may not see it (existence is not leaked)."""
-    with db.read(engine) as conn:
-        row = conn.execute(select(*_COLUMNS, I.c.data).where(I.c.id == instance_id, *instances_visible(viewer))
-                           ).mappings().first()
+    row = conn.execute(select(*_COLUMNS, I.c.data).where(I.c.id == instance_id, *instances_visible(viewer))
+                       ).mappings().first()
     if row is None:
         raise NotFound(f"instance {instance_id} not found")
     return detail(row)
@@ -64,19 +61,18 @@ def _item(r: Any) -> dict[str, Any]:
     return d
 
 
-def history(engine: Engine, instance_id: str, viewer: Principal, *, page: int, per_page: int,
+def history(conn: Connection, instance_id: str, viewer: Principal, *, page: int, per_page: int,
             command: str | None = None, actor: str | None = None) -> dict[str, Any]:
     """The instance's events in order (the audit log), for anyone who may see the instance."""
-    get(engine, instance_id, viewer)
+    get(conn, instance_id, viewer)
     where = [E.c.instance_id == instance_id]
     if command:
         where.append(E.c.command == command)
     if actor:
         where.append(E.c.actor == actor)
-    with db.read(engine) as conn:
-        total = conn.execute(select(func.count()).select_from(E).where(*where)).scalar_one()
-        rows = conn.execute(select(E.c.seq, E.c.at, E.c.actor, E.c.command, E.c.input, E.c.tasks, E.c.fingerprint,
-                                   E.c.prev_hash, E.c.hash).where(*where).order_by(E.c.seq)
-                            .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    total = conn.execute(select(func.count()).select_from(E).where(*where)).scalar_one()
+    rows = conn.execute(select(E.c.seq, E.c.at, E.c.actor, E.c.command, E.c.input, E.c.tasks, E.c.fingerprint,
+                               E.c.prev_hash, E.c.hash).where(*where).order_by(E.c.seq)
+                        .limit(per_page).offset((page - 1) * per_page)).mappings().all()
     items = [{**dict(r), "input": loads(r["input"]), "tasks": loads(r["tasks"])} for r in rows]
     return {"items": items, "total": total}

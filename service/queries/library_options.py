@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, func, select
 
-from service import db
 from service.cycle.projects import SECTORS
 from service.libraries import indicators
 from service.libraries.common import district_of, drawn_from
 
 
-def library_options(engine: Engine, library: str, lang: str, sector: str | None = None,
+def library_options(conn: Connection, library: str, lang: str, sector: str | None = None,
                     department_id: str | None = None) -> list[dict[str, Any]]:
     """Entries of a library named by a form's "x-library" (only "indicators" so far), for a datalist: the
     confirmed indicators of every sector and of the project's own, the city's and those of the district of the
     project's department (`department_id`)."""
     if library != "indicators":
         return []
-    with db.read(engine) as conn:
-        count = conn.execute(select(func.count()).select_from(indicators.INDICATORS)).scalar_one()
-        found = indicators.list_indicators(conn, status="confirmed", per_page=max(count, 1),
-                                           sector=sector if sector in SECTORS else None)["items"]
-        district = district_of(conn, department_id)
+    count = conn.execute(select(func.count()).select_from(indicators.INDICATORS)).scalar_one()
+    found = indicators.list_indicators(conn, status="confirmed", per_page=max(count, 1),
+                                       sector=sector if sector in SECTORS else None)["items"]
+    district = district_of(conn, department_id)
     found = [i for i in found if drawn_from(i["district_id"], district)]
     # Leaves of the hierarchy are what a goal names; the upper levels only group them.
     deepest = max((i["level"] for i in found), default=0)

@@ -4,34 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, func, select
 
-from service import db
 from service.errors import NotFound
 from service.models import ProcessDefinition, ProcessVersion
 
 PD = ProcessDefinition.__table__
 
 
-def list_latest(engine: Engine, page: int, per_page: int) -> dict[str, Any]:
+def list_latest(conn: Connection, page: int, per_page: int) -> dict[str, Any]:
     """One row per process id: its latest deployment."""
     latest = select(PD.c.process_id, func.max(PD.c.id).label("id")).group_by(PD.c.process_id).subquery()
     query = (select(PD.c.process_id, PD.c.name, PD.c.version_hash, PD.c.file_name, PD.c.deployed_at)
              .join(latest, latest.c.id == PD.c.id).order_by(PD.c.process_id))
-    with db.read(engine) as conn:
-        total = conn.execute(select(func.count()).select_from(latest)).scalar_one()
-        rows = conn.execute(query.limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    total = conn.execute(select(func.count()).select_from(latest)).scalar_one()
+    rows = conn.execute(query.limit(per_page).offset((page - 1) * per_page)).mappings().all()
     return {"items": [_item(r) for r in rows], "total": total}
 
 
-def get(engine: Engine, process_id: str) -> dict[str, Any]:
+def get(conn: Connection, process_id: str) -> dict[str, Any]:
     """A process with every version it was deployed in, newest first."""
     query = (select(PD.c.process_id, PD.c.name, PD.c.version_hash, PD.c.file_name, PD.c.deployed_at,
                     ProcessVersion.deployed_by)
              .join(ProcessVersion, ProcessVersion.hash == PD.c.version_hash)
              .where(PD.c.process_id == process_id).order_by(PD.c.id.desc()))
-    with db.read(engine) as conn:
-        rows = conn.execute(query).mappings().all()
+    rows = conn.execute(query).mappings().all()
     if not rows:
         raise NotFound(f"no deployed process {process_id!r}")
     head = _item(rows[0])

@@ -11,9 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, func, select
 
-from service import db
 from service.models import BudgetAdjustment, BudgetDecision, Department, Evaluation, Project
 
 PROJECTS = Project.__table__
@@ -45,38 +44,36 @@ def lineage(conn: Connection, project_id: str) -> list[str]:
     return found
 
 
-def history(engine: Engine, project_id: str) -> dict[str, Any]:
+def history(conn: Connection, project_id: str) -> dict[str, Any]:
     """The grades (fiscal year, kind, score, grade) and budget decisions of the project and the projects it
     continues, oldest year first; `predecessors` names the continued projects, nearest first."""
-    with db.read(engine) as conn:
-        ids = lineage(conn, project_id)
-        if not ids:
-            return {"project_id": project_id, "predecessors": [], "evaluations": [], "decisions": []}
-        predecessors = [dict(r) for r in conn.execute(
-            select(PROJECTS.c.id, PROJECTS.c.fiscal_year, PROJECTS.c.name).where(PROJECTS.c.id.in_(ids[1:]))
-            .order_by(PROJECTS.c.fiscal_year.desc())).mappings()]
-        evaluations = conn.execute(
-            select(EVALUATIONS.c.project_id, EVALUATIONS.c.kind, EVALUATIONS.c.score, EVALUATIONS.c.grade,
-                   EVALUATIONS.c.completed_at, PROJECTS.c.fiscal_year)
-            .join(PROJECTS, PROJECTS.c.id == EVALUATIONS.c.project_id)
-            .where(EVALUATIONS.c.project_id.in_(ids))
-            .order_by(PROJECTS.c.fiscal_year, EVALUATIONS.c.completed_at, EVALUATIONS.c.id)).mappings().all()
-        decisions = conn.execute(
-            select(DECISIONS, PROJECTS.c.fiscal_year).join(PROJECTS, PROJECTS.c.id == DECISIONS.c.project_id)
-            .where(DECISIONS.c.project_id.in_(ids)).order_by(PROJECTS.c.fiscal_year, DECISIONS.c.id)).mappings().all()
+    ids = lineage(conn, project_id)
+    if not ids:
+        return {"project_id": project_id, "predecessors": [], "evaluations": [], "decisions": []}
+    predecessors = [dict(r) for r in conn.execute(
+        select(PROJECTS.c.id, PROJECTS.c.fiscal_year, PROJECTS.c.name).where(PROJECTS.c.id.in_(ids[1:]))
+        .order_by(PROJECTS.c.fiscal_year.desc())).mappings()]
+    evaluations = conn.execute(
+        select(EVALUATIONS.c.project_id, EVALUATIONS.c.kind, EVALUATIONS.c.score, EVALUATIONS.c.grade,
+               EVALUATIONS.c.completed_at, PROJECTS.c.fiscal_year)
+        .join(PROJECTS, PROJECTS.c.id == EVALUATIONS.c.project_id)
+        .where(EVALUATIONS.c.project_id.in_(ids))
+        .order_by(PROJECTS.c.fiscal_year, EVALUATIONS.c.completed_at, EVALUATIONS.c.id)).mappings().all()
+    decisions = conn.execute(
+        select(DECISIONS, PROJECTS.c.fiscal_year).join(PROJECTS, PROJECTS.c.id == DECISIONS.c.project_id)
+        .where(DECISIONS.c.project_id.in_(ids)).order_by(PROJECTS.c.fiscal_year, DECISIONS.c.id)).mappings().all()
     return {"project_id": project_id, "predecessors": predecessors, "evaluations": [dict(r) for r in evaluations],
             "decisions": [dict(r) for r in decisions]}
 
 
-def adjustments_of(engine: Engine, project_id: str) -> list[dict[str, Any]]:
+def adjustments_of(conn: Connection, project_id: str) -> list[dict[str, Any]]:
     """The project's in-year budget adjustments, in the order they were decided."""
-    with db.read(engine) as conn:
-        rows = conn.execute(select(ADJUSTMENTS).where(ADJUSTMENTS.c.project_id == project_id)
-                            .order_by(ADJUSTMENTS.c.decided_at, ADJUSTMENTS.c.id)).mappings().all()
+    rows = conn.execute(select(ADJUSTMENTS).where(ADJUSTMENTS.c.project_id == project_id)
+                        .order_by(ADJUSTMENTS.c.decided_at, ADJUSTMENTS.c.id)).mappings().all()
     return [dict(r) for r in rows]
 
 
-def adjustments_in(engine: Engine, year: int, level: str | None = None) -> dict[str, Any]:
+def adjustments_in(conn: Connection, year: int, level: str | None = None) -> dict[str, Any]:
     """The in-year budget adjustments of a fiscal year (of one level's projects, or all): each with its project,
     their count and the total moved toward the year's urgent spending."""
     where = [ADJUSTMENTS.c.fiscal_year == year]
@@ -86,10 +83,9 @@ def adjustments_in(engine: Engine, year: int, level: str | None = None) -> dict[
                    DEPARTMENTS.c.name.label("department_name"))
             .join(PROJECTS, PROJECTS.c.id == ADJUSTMENTS.c.project_id)
             .join(DEPARTMENTS, DEPARTMENTS.c.id == PROJECTS.c.department_id).where(*where))
-    with db.read(engine) as conn:
-        rows = conn.execute(base.order_by(ADJUSTMENTS.c.decided_at, ADJUSTMENTS.c.id)).mappings().all()
-        total = conn.execute(select(func.coalesce(func.sum(ADJUSTMENTS.c.amount), 0))
-                             .join_from(ADJUSTMENTS, PROJECTS, PROJECTS.c.id == ADJUSTMENTS.c.project_id)
-                             .where(*where)).scalar_one()
+    rows = conn.execute(base.order_by(ADJUSTMENTS.c.decided_at, ADJUSTMENTS.c.id)).mappings().all()
+    total = conn.execute(select(func.coalesce(func.sum(ADJUSTMENTS.c.amount), 0))
+                         .join_from(ADJUSTMENTS, PROJECTS, PROJECTS.c.id == ADJUSTMENTS.c.project_id)
+                         .where(*where)).scalar_one()
     return {"year": year, "level": level, "count": len(rows), "total": Decimal(total).quantize(Decimal("0.01")),
             "items": [dict(r) for r in rows]}

@@ -19,9 +19,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, select
 
-from service import clock, db, policy
+from service import clock, policy
 from service.domain import scorecard as sc
 from service.domain.roles import SYSTEM, Principal
 from service.errors import InvalidInput, NotFound
@@ -253,10 +253,9 @@ def build(conn: Connection, year: int, level: str, now: datetime, only: str | No
                            sc.ranked(cards, _finals(saved, year), previous))
 
 
-def scorecard_report(engine: Engine, year: int, level: str, now: datetime) -> ScorecardReport:
+def scorecard_report(conn: Connection, year: int, level: str, now: datetime) -> ScorecardReport:
     """The ranked table of a fiscal year and level (municipal departments, or district finance bureaus)."""
-    with db.read(engine) as conn:
-        return build(conn, year, level, now)
+    return build(conn, year, level, now)
 
 
 def subject_of(conn: Connection, department_id: str) -> str:
@@ -269,13 +268,12 @@ def subject_of(conn: Connection, department_id: str) -> str:
     return str(row.level)
 
 
-def scorecard_detail(engine: Engine, year: int, department_id: str, now: datetime,
+def scorecard_detail(conn: Connection, year: int, department_id: str, now: datetime,
                      viewer: Principal = SYSTEM) -> ScorecardReport:
     """One department's scorecard with every entry's evidence (its rank among the year's final scorecards)."""
-    with db.read(engine) as conn:
-        level = subject_of(conn, department_id)
-        policy.require(viewer, policy.READ_SCORECARD, {"department_id": department_id})
-        report = build(conn, year, level, now, only=department_id)
+    level = subject_of(conn, department_id)
+    policy.require(viewer, policy.READ_SCORECARD, {"department_id": department_id})
+    report = build(conn, year, level, now, only=department_id)
     if not report.cards:
         raise NotFound(f"no scorecard for {department_id!r} in {year}")
     return report

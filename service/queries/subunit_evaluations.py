@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import aliased
 
-from service import clock, db
+from service import clock
 from service.domain.roles import Principal
 from service.domain.subunit_evaluation import days_overdue, overdue
 from service.errors import NotFound
@@ -30,7 +30,7 @@ def _query(viewer: Principal) -> Any:
     return query
 
 
-def list_evaluations(engine: Engine, viewer: Principal, year: int | None = None,
+def list_evaluations(conn: Connection, viewer: Principal, year: int | None = None,
                      today: date | None = None) -> list[dict[str, Any]]:
     """The sub-unit evaluations the viewer may see, latest year first; each says whether it is overdue on `today`
     (the viewer's today by default) and by how many days."""
@@ -38,24 +38,20 @@ def list_evaluations(engine: Engine, viewer: Principal, year: int | None = None,
     if year is not None:
         query = query.where(S.c.fiscal_year == year)
     today = today or clock.local_today(clock.now())
-    with db.read(engine) as conn:
-        return [_marked(dict(r._mapping), today)
-                for r in conn.execute(query.order_by(S.c.fiscal_year.desc(), S.c.id))]
+    return [_marked(dict(r._mapping), today) for r in conn.execute(query.order_by(S.c.fiscal_year.desc(), S.c.id))]
 
 
-def overdue_summary(engine: Engine, viewer: Principal, today: date) -> dict[str, Any]:
+def overdue_summary(conn: Connection, viewer: Principal, today: date) -> dict[str, Any]:
     """How many of the sub-unit evaluations the viewer may see are still open after their due day, and the
     earliest such day (None when none is)."""
     query = _query(viewer).where(S.c.status == "open", S.c.due_on.is_not(None), S.c.due_on < today)
-    with db.read(engine) as conn:
-        due = [r.due_on for r in conn.execute(query)]
+    due = [r.due_on for r in conn.execute(query)]
     return {"count": len(due), "oldest_due": min(due) if due else None}
 
 
-def get(engine: Engine, viewer: Principal, evaluation_id: int) -> dict[str, Any]:
+def get(conn: Connection, viewer: Principal, evaluation_id: int) -> dict[str, Any]:
     """One sub-unit evaluation; NotFound when it does not exist or the viewer may not see it."""
-    with db.read(engine) as conn:
-        row = conn.execute(_query(viewer).where(S.c.id == evaluation_id)).first()
+    row = conn.execute(_query(viewer).where(S.c.id == evaluation_id)).first()
     if row is None:
         raise NotFound(f"no sub-unit evaluation {evaluation_id}")
     return _marked(dict(row._mapping), clock.local_today(clock.now()))
@@ -67,11 +63,10 @@ def _marked(row: dict[str, Any], today: date) -> dict[str, Any]:
     return row
 
 
-def subunits_of(engine: Engine, department_id: str | None) -> list[dict[str, Any]]:
+def subunits_of(conn: Connection, department_id: str | None) -> list[dict[str, Any]]:
     """The active budget units whose parent is `department_id` (none for the bureau-wide)."""
     if department_id is None:
         return []
-    with db.read(engine) as conn:
-        rows = conn.execute(select(D.c.id, D.c.name, D.c.name_en).where(
-            D.c.parent_id == department_id, D.c.kind == "unit", D.c.active.is_(True)).order_by(D.c.id))
-        return [dict(r._mapping) for r in rows]
+    rows = conn.execute(select(D.c.id, D.c.name, D.c.name_en).where(
+        D.c.parent_id == department_id, D.c.kind == "unit", D.c.active.is_(True)).order_by(D.c.id))
+    return [dict(r._mapping) for r in rows]

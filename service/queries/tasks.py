@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Integer, and_, bindparam, case, func, or_, select
+from sqlalchemy import Connection, Integer, and_, bindparam, case, func, or_, select
 
-from service import clock, db
+from service import clock
 from service.domain.roles import SYSTEM, Principal
 from service.engine import access
 from service.engine.jsonutil import loads
@@ -29,7 +29,7 @@ SCOPES = ("all", "mine", "candidate", "department", "actionable")
 SORTS = ("due", "priority", "created", "name")
 
 
-def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewer: Principal = SYSTEM,
+def list_tasks(conn: Connection, *, page: int, per_page: int, now: datetime, viewer: Principal = SYSTEM,
                scope: str = "all", state: str = "ready", instance_id: str | None = None,
                process_id: str | None = None, assignee: str | None = None, candidate_group: str | None = None,
                due_before: datetime | None = None, due_within_days: int | None = None,
@@ -37,7 +37,7 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
     """The tasks `viewer` may see, in one of the inbox scopes: due first then by priority (or another `sort`)."""
     if scope == "candidate" and state == "ready" and sort == "due" and not any(
             (instance_id, process_id, assignee, candidate_group, due_before, due_within_days is not None, overdue)):
-        return _candidate_inbox(engine, viewer, page, per_page, now)
+        return _candidate_inbox(conn, viewer, page, per_page, now)
     values: dict[str, Any] = {}
     if instance_id:
         values["f_instance"] = instance_id
@@ -55,10 +55,9 @@ def list_tasks(engine: Engine, *, page: int, per_page: int, now: datetime, viewe
         values["f_overdue"] = clock.to_db(now)
     listing, counting = _statements(viewer, scope, state, tuple(values), sort)
     values.update(f_limit=per_page, f_offset=(page - 1) * per_page)
-    with db.read(engine) as conn:
-        rows = conn.execute(listing, values).mappings().all()
-        # A first page that is not full is the whole list: no need to count.
-        total = len(rows) if page == 1 and len(rows) < per_page else conn.execute(counting, values).scalar_one()
+    rows = conn.execute(listing, values).mappings().all()
+    # A first page that is not full is the whole list: no need to count.
+    total = len(rows) if page == 1 and len(rows) < per_page else conn.execute(counting, values).scalar_one()
     return {"items": [_item(r, now) for r in rows], "total": total}
 
 
@@ -100,14 +99,13 @@ def _scoped(viewer: Principal, scope: str, state: str) -> list[Any]:
     return where
 
 
-def count_by_scope(engine: Engine, viewer: Principal, state: str = "ready") -> dict[str, int]:
+def count_by_scope(conn: Connection, viewer: Principal, state: str = "ready") -> dict[str, int]:
     """How many tasks each inbox scope holds for the viewer (the inbox's tab counts)."""
-    with db.read(engine) as conn:
-        counts = {scope: conn.execute(select(func.count()).select_from(T).where(*_scoped(viewer, scope, state)))
-                  .scalar_one() for scope in SCOPES if scope != "candidate" or state != "ready"}
-        if state == "ready":  # the candidate inbox reads task_candidates alone (index-only), as listing it does
-            offers = offered(viewer).subquery()
-            counts["candidate"] = conn.execute(select(func.count()).select_from(offers)).scalar_one()
+    counts = {scope: conn.execute(select(func.count()).select_from(T).where(*_scoped(viewer, scope, state)))
+              .scalar_one() for scope in SCOPES if scope != "candidate" or state != "ready"}
+    if state == "ready":  # the candidate inbox reads task_candidates alone (index-only), as listing it does
+        offers = offered(viewer).subquery()
+        counts["candidate"] = conn.execute(select(func.count()).select_from(offers)).scalar_one()
     return counts
 
 
@@ -119,27 +117,25 @@ _ORDERS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def _candidate_inbox(engine: Engine, viewer: Principal, page: int, per_page: int, now: datetime) -> dict[str, Any]:
+def _candidate_inbox(conn: Connection, viewer: Principal, page: int, per_page: int, now: datetime) -> dict[str, Any]:
     """The candidate inbox from task_candidates alone (index-only), joined to tasks for one page."""
     offers = offered(viewer).subquery()
     order = (offers.c.due_at.asc().nulls_last(), offers.c.priority.desc(), offers.c.task_id)
     page_ids = select(offers).order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
     order = (page_ids.c.due_at.asc().nulls_last(), page_ids.c.priority.desc(), page_ids.c.task_id)
-    with db.read(engine) as conn:
-        rows = conn.execute(select(*_COLUMNS).join(page_ids, page_ids.c.task_id == T.c.id)
-                            .order_by(*order)).mappings().all()
-        total = len(rows) if page == 1 and len(rows) < per_page else \
-            conn.execute(select(func.count()).select_from(offers)).scalar_one()
+    rows = conn.execute(select(*_COLUMNS).join(page_ids, page_ids.c.task_id == T.c.id)
+                        .order_by(*order)).mappings().all()
+    total = len(rows) if page == 1 and len(rows) < per_page else \
+        conn.execute(select(func.count()).select_from(offers)).scalar_one()
     return {"items": [_item(r, now) for r in rows], "total": total}
 
 
-def get(engine: Engine, specs: SpecCache, task_id: str, viewer: Principal = SYSTEM,
+def get(conn: Connection, specs: SpecCache, task_id: str, viewer: Principal = SYSTEM,
         now: datetime | None = None) -> dict[str, Any]:
     """A task with its form (schema and UI hints of the instance's version) and its current data."""
-    with db.read(engine) as conn:
-        row = conn.execute(select(*_COLUMNS, T.c.data, I.c.version_hash, I.c.status.label("instance_status"),
-                                  I.c.department_id.label("instance_department_id"), I.c.started_by)
-                           .join(I, I.c.id == T.c.instance_id).where(T.c.id == task_id)).mappings().first()
+    row = conn.execute(select(*_COLUMNS, T.c.data, I.c.version_hash, I.c.status.label("instance_status"),
+                              I.c.department_id.label("instance_department_id"), I.c.started_by)
+                       .join(I, I.c.id == T.c.instance_id).where(T.c.id == task_id)).mappings().first()
     if row is None:
         raise NotFound(f"task {task_id} not found")
     return detail(specs, row, viewer, now)

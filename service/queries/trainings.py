@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, func, select
 
-from service import db
 from service.domain import training
 from service.errors import NotFound
 from service.models import Department, TrainingAttendance, TrainingSession
@@ -82,10 +81,9 @@ def attended(conn: Connection, year: int, department_ids: list[str]) -> dict[str
     return out
 
 
-def training_coverage(engine: Engine, year: int, level: str) -> dict[str, Any] | None:
+def training_coverage(conn: Connection, year: int, level: str) -> dict[str, Any] | None:
     """The sessions measure as plain data, None when the year has no training rule."""
-    with db.read(engine) as conn:
-        try:
-            return sessions_measure(conn, year, level).as_dict()
-        except NotFound:
-            return None
+    try:
+        return sessions_measure(conn, year, level).as_dict()
+    except NotFound:
+        return None

@@ -6,9 +6,8 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, select
 
-from service import db
 from service.domain.coverage import TARGET_KEYS
 from service.domain.workdays import working_days_between
 from service.engine.audit import append_global
@@ -51,45 +50,41 @@ def _row(conn: Connection, year: int, level: str, key: str) -> dict[str, Any] | 
     return None if row is None else {**row._asdict(), "value": json.loads(row.value)}
 
 
-def change_rule(engine: Engine, actor: str, now: datetime, *, fiscal_year: int, level: str, key: str, value: Any,
+def change_rule(conn: Connection, actor: str, now: datetime, *, fiscal_year: int, level: str, key: str, value: Any,
                 source: str) -> dict[str, Any]:
     """Set one rule row (administrators); the old and new value and source go on the global audit chain."""
-    with db.write(engine) as conn:
-        _check_value(conn, key, value)
-        before = _row(conn, fiscal_year, level, key)
-        store.set_rule(conn, fiscal_year, level, key, value, source, actor, now)
-        append_global(conn, now, actor, "rule_changed", {
-            "fiscal_year": fiscal_year, "level": level, "key": key, "value": value, "source": source,
-            "before": None if before is None else {"value": before["value"], "source": before["source"]}})
-        after = _row(conn, fiscal_year, level, key)
+    _check_value(conn, key, value)
+    before = _row(conn, fiscal_year, level, key)
+    store.set_rule(conn, fiscal_year, level, key, value, source, actor, now)
+    append_global(conn, now, actor, "rule_changed", {
+        "fiscal_year": fiscal_year, "level": level, "key": key, "value": value, "source": source,
+        "before": None if before is None else {"value": before["value"], "source": before["source"]}})
+    after = _row(conn, fiscal_year, level, key)
     assert after is not None
     return after
 
 
-def list_rules(engine: Engine, year: int | None) -> list[dict[str, Any]]:
+def list_rules(conn: Connection, year: int | None) -> list[dict[str, Any]]:
     """Every rule row, or those in force in `year`."""
-    with db.read(engine) as conn:
-        return store.list_rules(conn, year)
+    return store.list_rules(conn, year)
 
 
-def change_day(engine: Engine, actor: str, now: datetime, day: date, kind: str | None, name: str | None,
+def change_day(conn: Connection, actor: str, now: datetime, day: date, kind: str | None, name: str | None,
                source: str) -> dict[str, Any]:
     """Mark a day a holiday, a working day or a plain day (administrators); audited on the global chain."""
-    with db.write(engine) as conn:
-        before = store.set_day(conn, day, kind, name, source)
-        append_global(conn, now, actor, "calendar_day_changed", {
-            "date": day.isoformat(), "kind": kind, "name": name, "source": source,
-            "before": None if before is None else {k: before[k] for k in ("kind", "name", "source")}})
-        [after] = store.calendar_days(conn, day, day)
+    before = store.set_day(conn, day, kind, name, source)
+    append_global(conn, now, actor, "calendar_day_changed", {
+        "date": day.isoformat(), "kind": kind, "name": name, "source": source,
+        "before": None if before is None else {k: before[k] for k in ("kind", "name", "source")}})
+    [after] = store.calendar_days(conn, day, day)
     return after
 
 
-def year_calendar(engine: Engine, year: int) -> dict[str, Any]:
+def year_calendar(conn: Connection, year: int) -> dict[str, Any]:
     """The year's exception days and its number of working days."""
 
     first, last = date(year, 1, 1), date(year, 12, 31)
-    with db.read(engine) as conn:
-        days = store.calendar_days(conn, first, last)
-        cal = store.calendar(conn, first, last)
+    days = store.calendar_days(conn, first, last)
+    cal = store.calendar(conn, first, last)
     # (Dec 31 of the year before, Dec 31] holds exactly the year's days.
     return {"year": year, "working_days": working_days_between(cal, date(year - 1, 12, 31), last), "items": days}

@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
-from service import db
 from service.domain import scorecard as sc
 from service.domain.roles import SYSTEM, Principal
 from service.engine.service import WorkflowService
@@ -32,21 +31,21 @@ class Launch:
     existing: dict[str, str] = field(default_factory=dict)  # department → its running or finished evaluation
 
 
-def start_evaluations(workflows: WorkflowService, year: int, level: str, now: datetime,
+def start_evaluations(conn: Connection, workflows: WorkflowService, year: int, level: str, now: datetime,
                       actor: Principal = SYSTEM) -> Launch:
-    """Start the evaluation for every scored department of the level that has none yet (safe to run again)."""
-    with db.read(workflows.engine) as conn:
-        q.indicators(conn, year, level)  # the year's rules exist and are valid, or nothing starts
-        if conn.execute(select(ProcessDefinition.process_id)
-                        .where(ProcessDefinition.process_id == PROCESS)).first() is None:
-            raise InvalidInput(f"deploy the workflows first: {PROCESS} is not deployed",
-                               [{"field": "process_id", "message": "not deployed"}])
-        subjects = q.subjects(conn, year, level)
-        running = dict(conn.execute(select(INSTANCES.c.business_key, INSTANCES.c.id).where(
-            INSTANCES.c.process_id == PROCESS, INSTANCES.c.status != "terminated",
-            INSTANCES.c.business_key.in_([business_key(year, s.department_id) for s in subjects]))).all())
-        scored = dict(conn.execute(select(CARDS.c.department_id, CARDS.c.instance_id).where(
-            CARDS.c.fiscal_year == year, CARDS.c.status.in_(sc.FINAL))).all())
+    """Start the evaluation for every scored department of the level that has none yet (safe to run again), in the
+    caller's transaction: all of them, or none."""
+    q.indicators(conn, year, level)  # the year's rules exist and are valid, or nothing starts
+    if conn.execute(select(ProcessDefinition.process_id)
+                    .where(ProcessDefinition.process_id == PROCESS)).first() is None:
+        raise InvalidInput(f"deploy the workflows first: {PROCESS} is not deployed",
+                           [{"field": "process_id", "message": "not deployed"}])
+    subjects = q.subjects(conn, year, level)
+    running = dict(conn.execute(select(INSTANCES.c.business_key, INSTANCES.c.id).where(
+        INSTANCES.c.process_id == PROCESS, INSTANCES.c.status != "terminated",
+        INSTANCES.c.business_key.in_([business_key(year, s.department_id) for s in subjects]))).all())
+    scored = dict(conn.execute(select(CARDS.c.department_id, CARDS.c.instance_id).where(
+        CARDS.c.fiscal_year == year, CARDS.c.status.in_(sc.FINAL))).all())
     result = Launch()
     for s in subjects:
         key = business_key(year, s.department_id)
@@ -54,6 +53,7 @@ def start_evaluations(workflows: WorkflowService, year: int, level: str, now: da
             result.existing[s.department_id] = running.get(key) or scored[s.department_id] or ""
             continue
         data = {"department_id": s.department_id, "department_name": s.name, "fiscal_year": year, "level": level}
-        inst = workflows.start(PROCESS, data, business_key=key, actor=actor, department_id=s.department_id, now=now)
+        inst = workflows.start(PROCESS, data, business_key=key, actor=actor, department_id=s.department_id, now=now,
+                               conn=conn)
         result.started[s.department_id] = str(inst["id"])
     return result

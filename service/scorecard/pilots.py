@@ -15,9 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
-from service import clock, db
+from service import clock
 from service.cycle import launch, projects
 from service.domain import pilots as domain
 from service.domain.roles import SYSTEM, Principal
@@ -58,56 +58,54 @@ def _claim(conn: Any, now: datetime, item: Any) -> bool:
                              .values(status="declaring", updated_at=clock.to_db(now))).rowcount)
 
 
-def select_pilots(workflows: WorkflowService, year: int, level: str, now: datetime,
+def select_pilots(conn: Connection, workflows: WorkflowService, year: int, level: str, now: datetime,
                   actor: Principal = SYSTEM) -> dict[str, Any]:
-    """Choose the year's pilots, create their whole-department items of year − 1 and start their pilot process."""
+    """Choose the year's pilots, create their whole-department items of year − 1 and start their pilot process, in
+    the caller's transaction (a pilot refused by the engine goes back to planned and is reported as failed)."""
     if level not in store.LEVELS:
         raise InvalidInput("level must be municipal or district", [{"field": "level", "message": "invalid"}])
-    with db.read(workflows.engine) as conn:
-        try:
-            share = store.get(conn, year, level, domain.SHARE_KEY)
-            store.get(conn, year - 1, level, "goal.major_threshold")  # the items are of year − 1
-        except NotFound:
-            raise InvalidInput(f"no rules for fiscal years {year - 1} and {year}: seed the rules first "
-                               "(jixiao rules seed)", [{"field": "year", "message": "no rules for this fiscal year"}]
-                               ) from None
-        if share is None:
-            raise InvalidInput(f"the plan sets no pilot share for {year}", [{"field": "year", "message": "no target"}])
-        if conn.execute(select(ProcessDefinition.process_id)
-                        .where(ProcessDefinition.process_id == launch.PILOT_PROCESS)).first() is None:
-            raise InvalidInput(f"deploy the workflows first: {launch.PILOT_PROCESS} is not deployed",
-                               [{"field": "process_id", "message": "not deployed"}])
-        candidates, denominator, info = _facts(conn, year, level)
+    try:
+        share = store.get(conn, year, level, domain.SHARE_KEY)
+        store.get(conn, year - 1, level, "goal.major_threshold")  # the items are of year − 1
+    except NotFound:
+        raise InvalidInput(f"no rules for fiscal years {year - 1} and {year}: seed the rules first "
+                           "(jixiao rules seed)", [{"field": "year", "message": "no rules for this fiscal year"}]
+                           ) from None
+    if share is None:
+        raise InvalidInput(f"the plan sets no pilot share for {year}", [{"field": "year", "message": "no target"}])
+    if conn.execute(select(ProcessDefinition.process_id)
+                    .where(ProcessDefinition.process_id == launch.PILOT_PROCESS)).first() is None:
+        raise InvalidInput(f"deploy the workflows first: {launch.PILOT_PROCESS} is not deployed",
+                           [{"field": "process_id", "message": "not deployed"}])
+    candidates, denominator, info = _facts(conn, year, level)
     selection = domain.select(candidates, share, denominator)
     pilots = []
     for choice in selection.chosen:
         line: dict[str, Any] = {"department_id": choice.department_id, "name": choice.name,
                                 "spending": choice.spending, "reason": choice.reason}
         pilots.append(line)
-        with db.write(workflows.engine) as conn:
-            item = info["items"].get(choice.department_id)
-            if item is None:
-                dept = info["departments"][choice.department_id]
-                pid = f"{year - 1}-{choice.department_id}-whole"
-                projects.create(conn, now, id=pid, fiscal_year=year - 1, department_id=choice.department_id,
-                                name=f"{dept.name}部门整体支出", kind="department", amount=choice.spending,
-                                sector=dept.sector if dept.sector in projects.SECTORS else "administration")
-                item = projects.get(conn, pid)
-                line["action"] = "created"
-            else:
-                line["action"] = "existing"
-            line["project_id"], line["instance_id"] = item.id, item.instance_id
-            claimed = item.instance_id is None and _claim(conn, now, item)
+        item = info["items"].get(choice.department_id)
+        if item is None:
+            dept = info["departments"][choice.department_id]
+            pid = f"{year - 1}-{choice.department_id}-whole"
+            projects.create(conn, now, id=pid, fiscal_year=year - 1, department_id=choice.department_id,
+                            name=f"{dept.name}部门整体支出", kind="department", amount=choice.spending,
+                            sector=dept.sector if dept.sector in projects.SECTORS else "administration")
+            item = projects.get(conn, pid)
+            line["action"] = "created"
+        else:
+            line["action"] = "existing"
+        line["project_id"], line["instance_id"] = item.id, item.instance_id
+        claimed = item.instance_id is None and _claim(conn, now, item)
         if item.instance_id is None and not claimed:
             line["action"] = "busy"  # another launcher holds it (status declaring) or its cycle went elsewhere
             continue
         if claimed:
             try:
-                line["instance_id"] = launch.start_cycle(workflows, item.id, now, actor=actor)
+                line["instance_id"] = launch.start_cycle(conn, workflows, item.id, now, actor=actor)
                 line["action"] = "created_started" if line["action"] == "created" else "started"
-            except JixiaoError as exc:
-                with db.write(workflows.engine) as conn:
-                    projects.set_status(conn, item.id, "planned", now)
+            except JixiaoError as exc:  # refused before anything of it was written
+                projects.set_status(conn, item.id, "planned", now)
                 line["action"], line["error"] = "failed", exc.detail
     return {"year": year, "level": level, "spending_year": year - 1, "share": selection.share,
             "departments": selection.departments, "target": selection.target, "shortfall": selection.shortfall,

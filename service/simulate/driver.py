@@ -127,7 +127,8 @@ class Simulation:
         for n, pid in enumerate(project_ids):
             self._advance(n / len(project_ids))
             t0 = time.perf_counter()
-            iid = launch.start_cycle(self.rt.workflows, pid, clock.now())
+            with self.rt.unit_of_work() as conn:
+                iid = launch.start_cycle(conn, self.rt.workflows, pid, clock.now())
             self.tally.add("launch (start_cycle)", time.perf_counter() - t0)
             self.instances[iid] = pid
         self.quiet()
@@ -219,9 +220,9 @@ class Simulation:
     def _token(self, username: str) -> str:
         with self._token_lock:
             if username not in self._tokens:
-                with db.read(self.rt.engine) as conn:
+                with self.rt.unit_of_work() as conn:
                     user_id = conn.execute(select(User.id).where(User.username == username)).scalar_one()
-                self._tokens[username] = tokens.issue(self.rt.engine, user_id, clock.now(), timedelta(days=800))[0]
+                    self._tokens[username] = tokens.issue(conn, user_id, clock.now(), timedelta(days=800))[0]
             return self._tokens[username]
 
 

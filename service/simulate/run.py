@@ -37,11 +37,11 @@ def prepare(rt: Runtime) -> None:
     from service.people.directory import load_seed
 
     upgrade(rt.settings.database_url)
-    deploy(rt.engine, rt.specs, read_dir(rt.settings.workflows_dir), rt.settings, actor="simulate")
-    with db.read(rt.engine) as conn:
+    with rt.unit_of_work() as conn:
         if conn.execute(select(func.count()).select_from(Project)).scalar_one():
             raise InvalidInput("simulate needs a database without projects (a fresh one): it drives a year of its own")
-    load_seed(rt.engine, ROOT / "seeds" / "organisation.json")
+        deploy(conn, rt.specs, read_dir(rt.settings.workflows_dir), rt.settings, actor="simulate")
+        load_seed(conn, ROOT / "seeds" / "organisation.json")
     seed_reference(rt.engine, ROOT, clock.now())
 
 
@@ -56,7 +56,8 @@ def database_bytes(rt: Runtime) -> int:
 def coverage_lines(rt: Runtime, year: int) -> list[str]:
     from service.queries.coverage import coverage_report
 
-    report = coverage_report(rt.engine, year, "municipal")
+    with rt.reading() as conn:
+        report = coverage_report(conn, year, "municipal")
     out = [f"  coverage {year} municipal (jixiao report coverage --year {year} --level municipal):"]
     for m in report.measures:
         actual = "—" if m.actual is None else f"{m.actual}%"

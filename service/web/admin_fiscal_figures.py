@@ -24,10 +24,11 @@ from service.web.permissions import permitted
 def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           status: int = 200) -> ResponseReturnValue:
     this_year = clock.local_today(clock.now()).year
-    return render_template("web/admin_fiscal_figures.html", figures=queries.list_figures(runtime().engine),
-                           level_options=[(level, i18n.text(f"level_{level}")) for level in LEVELS],
-                           years=range(this_year, 2009, -1), errors=errors or {},
-                           form=form or {"fiscal_year": this_year - 1, "level": LEVELS[0]}), status
+    with runtime().reading() as conn:
+        return render_template("web/admin_fiscal_figures.html", figures=queries.list_figures(conn),
+                               level_options=[(level, i18n.text(f"level_{level}")) for level in LEVELS],
+                               years=range(this_year, 2009, -1), errors=errors or {},
+                               form=form or {"fiscal_year": this_year - 1, "level": LEVELS[0]}), status
 
 
 @bp.get("/admin/fiscal-figures")
@@ -36,8 +37,9 @@ def admin_fiscal_figures() -> ResponseReturnValue:
     """The figures entered, latest year first, and a form to enter or correct a year's figures of a level."""
     year, level = request.args.get("year", ""), request.args.get("level", "")
     if year.isdigit() and level in LEVELS:  # "correct": the form starts from the figures entered
-        found = next((f for f in queries.list_figures(runtime().engine)
-                      if f["fiscal_year"] == int(year) and f["level"] == level), None)
+        with runtime().reading() as conn:
+            found = next((f for f in queries.list_figures(conn)
+                          if f["fiscal_year"] == int(year) and f["level"] == level), None)
         if found is not None:
             return _page({**found, "public_spending": _plain(found["public_spending"]),
                           "livelihood_spending": _plain(found["livelihood_spending"])})
@@ -67,8 +69,9 @@ def admin_fiscal_figures_enter() -> ResponseReturnValue:
         errors["level"] = i18n.text("admin_err_invalid")
     if not errors:
         try:
-            commands.enter(runtime().engine, viewer().username, clock.now(), fiscal_year=year, level=form["level"],
-                           **body)
+            with runtime().unit_of_work() as conn:
+                commands.enter(conn, viewer().username, clock.now(), fiscal_year=year, level=form["level"],
+                               **body)
         except JixiaoError as error:
             errors = refused(error, "public_spending")
     if errors:

@@ -51,8 +51,9 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
 
 def _districts() -> list[tuple[str, str]]:
     """The districts that keep libraries of their own: the district finance bureaus."""
-    return [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(runtime().engine)
-            if d["level"] == "district" and d["kind"] == "bureau"]
+    with runtime().reading() as conn:
+        return [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(conn)
+                if d["level"] == "district" and d["kind"] == "bureau"]
 
 
 def _listing(library: str) -> dict[str, Any]:
@@ -77,13 +78,14 @@ def _listing(library: str) -> dict[str, Any]:
 
 
 def _options() -> dict[str, Any]:
-    return {"sectors": [(s, i18n.label("sector_", s)) for s in SECTORS],
-            "departments": [(d["id"], i18n.pick(d["name"], d["name_en"]))
-                            for d in directory.list_departments(runtime().engine)],
-            "kinds": [(k, i18n.label("agency_kind_", k)) for k in agencies.KINDS],
-            "statuses": [(s, i18n.label("agency_status_", s)) for s in agencies.STATUSES],
-            "roles": [(r, i18n.label("supervision_role_", r)) for r in supervision.ROLES],
-            "owners": [(CITY, i18n.text("library_owner_city")), *_districts()]}
+    with runtime().reading() as conn:
+        return {"sectors": [(s, i18n.label("sector_", s)) for s in SECTORS],
+                "departments": [(d["id"], i18n.pick(d["name"], d["name_en"]))
+                                for d in directory.list_departments(conn)],
+                "kinds": [(k, i18n.label("agency_kind_", k)) for k in agencies.KINDS],
+                "statuses": [(s, i18n.label("agency_status_", s)) for s in agencies.STATUSES],
+                "roles": [(r, i18n.label("supervision_role_", r)) for r in supervision.ROLES],
+                "owners": [(CITY, i18n.text("library_owner_city")), *_districts()]}
 
 
 def _page(library: str, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,

@@ -27,8 +27,9 @@ def _role_options() -> list[tuple[str, str]]:
 
 
 def _department_options() -> list[tuple[str, str]]:
-    return [(d["id"], i18n.pick(d["name"], d["name_en"]))
-            for d in directory.list_departments(runtime().engine)]
+    with runtime().reading() as conn:
+        return [(d["id"], i18n.pick(d["name"], d["name_en"]))
+                for d in directory.list_departments(conn)]
 
 
 def _users_page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
@@ -36,7 +37,8 @@ def _users_page(form: dict[str, Any] | None = None, errors: dict[str, str] | Non
     department = request.args.get("department") or None
     role = choice(request.args, "role", ROLES)
     page = page_number()
-    found = directory.list_users(runtime().engine, page, PER_PAGE, department_id=department, role=role)
+    with runtime().reading() as conn:
+        found = directory.list_users(conn, page, PER_PAGE, department_id=department, role=role)
     return render_template("web/admin_users.html", users=found["items"], pager=pager(found["total"], page, PER_PAGE),
                            roles=_role_options(), departments=_department_options(), department=department,
                            role=role, form=form or {"roles": []}, errors=errors or {}), status
@@ -59,7 +61,8 @@ def admin_user_create() -> ResponseReturnValue:
     body, errors = load(people.NewUserSchema(), form)
     if not errors:
         try:
-            directory.create_user(runtime().engine, viewer().username, **body)
+            with runtime().unit_of_work() as conn:
+                directory.create_user(conn, viewer().username, **body)
         except JixiaoError as error:
             errors = refused(error, "username")
     if errors:
@@ -69,7 +72,8 @@ def admin_user_create() -> ResponseReturnValue:
 
 
 def _user_page(username: str, errors: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
-    user = directory.get_user(runtime().engine, username)
+    with runtime().reading() as conn:
+        user = directory.get_user(conn, username)
     return render_template("web/admin_user.html", user=user, roles=_role_options(),
                            departments=_department_options(), errors=errors or {}), status
 
@@ -85,7 +89,8 @@ def _change(username: str, form: dict[str, Any], done: str) -> ResponseReturnVal
     body, errors = load(people.UserChangeSchema(), form)
     if not errors:
         try:
-            directory.update_user(runtime().engine, viewer().username, username, body)
+            with runtime().unit_of_work() as conn:
+                directory.update_user(conn, viewer().username, username, body)
         except JixiaoError as error:
             errors = refused(error, next(iter(form)))
     if errors:
@@ -98,7 +103,8 @@ def _change(username: str, form: dict[str, Any], done: str) -> ResponseReturnVal
 @permitted(policy.ADMINISTER_PEOPLE)
 def admin_user_change(username: str) -> ResponseReturnValue:
     """New roles, department, name and e-mail (as PATCH /api/users/{username}); audited."""
-    directory.get_user(runtime().engine, username)  # a missing user is the 404 page, not field errors
+    with runtime().reading() as conn:
+        directory.get_user(conn, username)  # a missing user is the 404 page, not field errors
     return _change(username, {"roles": request.form.getlist("roles"), "department_id": text("department_id", 50),
                               "display_name": text("display_name", 200), "email": text("email", 200)},
                    "admin_user_changed")
@@ -108,7 +114,8 @@ def admin_user_change(username: str) -> ResponseReturnValue:
 @permitted(policy.ADMINISTER_PEOPLE)
 def admin_user_active(username: str) -> ResponseReturnValue:
     """Disable (every session ends) or enable a user."""
-    directory.get_user(runtime().engine, username)
+    with runtime().reading() as conn:
+        directory.get_user(conn, username)
     active = request.form.get("active") == "1"
     return _change(username, {"active": active}, "admin_user_enabled" if active else "admin_user_disabled")
 
@@ -117,14 +124,16 @@ def admin_user_active(username: str) -> ResponseReturnValue:
 @permitted(policy.ADMINISTER_PEOPLE)
 def admin_user_password(username: str) -> ResponseReturnValue:
     """Set a new password (every session of the user ends)."""
-    directory.get_user(runtime().engine, username)
+    with runtime().reading() as conn:
+        directory.get_user(conn, username)
     return _change(username, {"password": request.form.get("password", "")}, "admin_password_reset")
 
 
 # --- departments --------------------------------------------------------------------------------------------
 def _departments_page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                       status: int = 200, editing: str | None = None) -> ResponseReturnValue:
-    found = directory.list_departments(runtime().engine)
+    with runtime().reading() as conn:
+        found = directory.list_departments(conn)
     sectors = [(s, i18n.label("sector_", s)) for s in SECTORS]
     return render_template("web/admin_departments.html", departments=found, options=_department_options(),
                            sectors=sectors,
@@ -143,7 +152,8 @@ def admin_departments() -> ResponseReturnValue:
 @permitted(policy.ADMINISTER_PEOPLE)
 def admin_department(department_id: str) -> ResponseReturnValue:
     """One department in the form, to change its name, parent, district bureau or level."""
-    found = next((d for d in directory.list_departments(runtime().engine) if d["id"] == department_id), None)
+    with runtime().reading() as conn:
+        found = next((d for d in directory.list_departments(conn) if d["id"] == department_id), None)
     if found is None:
         abort(404)
     return _departments_page(found, editing=department_id)
@@ -159,14 +169,16 @@ def admin_department_save() -> ResponseReturnValue:
             "parent_id": text("parent_id", 50), "district_id": text("district_id", 50),
             "sector": text("sector", 50), "active": request.form.get("active") == "1"}
     body, errors = load(people.DepartmentSchema(), form)
-    existing = {d["id"] for d in directory.list_departments(runtime().engine)}
+    with runtime().reading() as conn:
+        existing = {d["id"] for d in directory.list_departments(conn)}
     if not errors and editing is None and body["id"] in existing:
         errors = {"id": i18n.text("admin_err_id_exists")}
     if not errors and editing is not None and editing not in existing:
         errors = {"id": i18n.text("admin_err_id_unknown")}
     if not errors:
         try:
-            directory.save_department(runtime().engine, viewer().username, body)
+            with runtime().unit_of_work() as conn:
+                directory.save_department(conn, viewer().username, body)
         except JixiaoError as error:
             errors = refused(error, "id")
     if errors:

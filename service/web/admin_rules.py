@@ -87,7 +87,8 @@ def _posted_value(current: Any) -> tuple[Any, bool]:
 
 
 def _rows(year: int, level: str | None) -> list[dict[str, Any]]:
-    found = admin.list_rules(runtime().engine, year)
+    with runtime().reading() as conn:
+        found = admin.list_rules(conn, year)
     return [{**r, "unit": unit_of(r["key"]), "shape": shape(r["value"])} for r in found
             if level is None or level in r.get("applies_to", ())]
 
@@ -138,7 +139,8 @@ def admin_rule_change(key: str) -> ResponseReturnValue:
         errors["value"] = i18n.text(f"admin_err_value_{shape(current['value'])}")
     if not errors:
         try:
-            admin.change_rule(runtime().engine, viewer().username, clock.now(), **body)
+            with runtime().unit_of_work() as conn:
+                admin.change_rule(conn, viewer().username, clock.now(), **body)
         except JixiaoError as error:
             errors = refused(error, "value")
     if errors:
@@ -150,7 +152,8 @@ def admin_rule_change(key: str) -> ResponseReturnValue:
 # --- the calendar ---------------------------------------------------------------------------------------------
 def _calendar_page(year: int, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                    status: int = 200) -> ResponseReturnValue:
-    found = admin.year_calendar(runtime().engine, year)
+    with runtime().reading() as conn:
+        found = admin.year_calendar(conn, year)
     return render_template("web/admin_calendar.html", calendar=found, year=year, errors=errors or {},
                            form=form or {"kind": "holiday"}, years=range(_this_year() + 1, 2013, -1)), status
 
@@ -180,8 +183,9 @@ def admin_calendar_change() -> ResponseReturnValue:
         errors["kind"] = i18n.text("admin_err_invalid")
     if not errors and day is not None:
         try:
-            admin.change_day(runtime().engine, viewer().username, clock.now(), day, body["kind"], body["name"],
-                             body["source"])
+            with runtime().unit_of_work() as conn:
+                admin.change_day(conn, viewer().username, clock.now(), day, body["kind"], body["name"],
+                                 body["source"])
         except JixiaoError as error:
             errors = refused(error, "date")
     year = day.year if day is not None else _year("year")

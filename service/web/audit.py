@@ -26,26 +26,28 @@ EVENTS_PER_PAGE = 100
 def audit_page(instance_id: str) -> ResponseReturnValue:
     """The instance as it was right after event `at` (default: the last), beside the timeline."""
     rt, me = runtime(), viewer()
-    inst = instances.get(rt.engine, instance_id, me)
-    at_text = request.args.get("at", "")
-    at = int(at_text) if at_text.isdigit() and 0 < int(at_text) < 2**31 else None
-    state = audit.state_at(rt.engine, rt.specs, rt.settings, instance_id, me, at)
-    seq = state["seq"]
-    page = page_number() if "page" in request.args else (seq - 1) // EVENTS_PER_PAGE + 1
-    timeline = instances.history(rt.engine, instance_id, me, page=page, per_page=EVENTS_PER_PAGE)
-    last = instances.history(rt.engine, instance_id, me, page=1, per_page=1)["total"]
-    processes = touched_processes(inst, state)
-    busy = [t["process"] for t in state["tasks"] if t["state"] in ACTIVE]
-    chosen = request.args.get("process")
-    if chosen not in processes:
-        chosen = next((p for p in reversed(busy) if p in processes), inst["process_id"])
-    marks = {**diagram_marks.of_process(rt.engine, inst["version"], chosen, state["tasks"]),
-             "changed": sorted({c["bpmn_id"] for c in state["changes"]["tasks"]})}
+    with rt.reading() as conn:
+        inst = instances.get(conn, instance_id, me)
+        at_text = request.args.get("at", "")
+        at = int(at_text) if at_text.isdigit() and 0 < int(at_text) < 2**31 else None
+        state = audit.state_at(conn, rt.specs, rt.settings, instance_id, me, at)
+        seq = state["seq"]
+        page = page_number() if "page" in request.args else (seq - 1) // EVENTS_PER_PAGE + 1
+        timeline = instances.history(conn, instance_id, me, page=page, per_page=EVENTS_PER_PAGE)
+        last = instances.history(conn, instance_id, me, page=1, per_page=1)["total"]
+        processes = touched_processes(inst, state)
+        busy = [t["process"] for t in state["tasks"] if t["state"] in ACTIVE]
+        chosen = request.args.get("process")
+        if chosen not in processes:
+            chosen = next((p for p in reversed(busy) if p in processes), inst["process_id"])
+        marks = {**diagram_marks.of_process(conn, inst["version"], chosen, state["tasks"]),
+                 "changed": sorted({c["bpmn_id"] for c in state["changes"]["tasks"]})}
+        escalations = instance_escalations(conn, instance_id)
     event = next((e for e in timeline["items"] if e["seq"] == seq), None)
     return render_template("web/audit.html", inst=inst, state=state, seq=seq, last=last, timeline=timeline,
                            pager=pager(timeline["total"], page, EVENTS_PER_PAGE), event=event,
                            processes=processes, chosen=chosen, marks=marks,
-                           escalations=instance_escalations(rt.engine, instance_id))
+                           escalations=escalations)
 
 
 @bp.post("/audit/<instance_id>/verify")
@@ -53,7 +55,8 @@ def audit_page(instance_id: str) -> ResponseReturnValue:
 def audit_verify(instance_id: str) -> ResponseReturnValue:
     """Replay the history and compare every fingerprint, the hash chain and the stored state."""
     rt = runtime()
-    result = audit.check(rt.engine, rt.specs, rt.settings, instance_id, viewer())
+    with rt.reading() as conn:
+        result = audit.check(conn, rt.specs, rt.settings, instance_id, viewer())
     if result["ok"]:
         flash(i18n.text("verify_ok"), "ok")
     else:
@@ -70,9 +73,10 @@ def audit_export(instance_id: str, fmt: str) -> ResponseReturnValue:
     if fmt not in ("jsonl", "csv"):
         return redirect(url_for("web.audit_page", instance_id=instance_id))
     rt = runtime()
-    instances.get(rt.engine, instance_id, viewer())
     out = io.StringIO()
-    (export_jsonl if fmt == "jsonl" else export_csv)(rt.engine, out, [instance_id])
+    with rt.reading() as conn:
+        instances.get(conn, instance_id, viewer())
+        (export_jsonl if fmt == "jsonl" else export_csv)(conn, out, [instance_id])
     mimetype = "application/x-ndjson" if fmt == "jsonl" else "text/csv"
     return Response(out.getvalue().encode("utf-8"), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="audit-{instance_id}.{fmt}"'})

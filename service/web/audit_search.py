@@ -42,11 +42,13 @@ def audit_search() -> ResponseReturnValue:
     asked = any(form.values()) or "from" in request.args or "to" in request.args or "page" in request.args
     found, page = None, page_number()
     if asked and not errors:
-        found = search_instances(runtime().engine, viewer(), page=page, per_page=PER_PAGE,
-                                 project=form["project"] or None, department_id=form["department"] or None,
-                                 instance_id=form["instance"] or None, started_from=started_from,
-                                 started_to=started_to)
-    departments = [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(runtime().engine)]
+        with runtime().reading() as conn:
+            found = search_instances(conn, viewer(), page=page, per_page=PER_PAGE,
+                                     project=form["project"] or None, department_id=form["department"] or None,
+                                     instance_id=form["instance"] or None, started_from=started_from,
+                                     started_to=started_to)
+    with runtime().reading() as conn:
+        departments = [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(conn)]
     return render_template("web/audit_search.html", form=form, errors=errors, departments=departments,
                            found=found, pager=pager(found["total"], page, PER_PAGE) if found else None,
                            started_from=request.args.get("from", ""), started_to=request.args.get("to", "")

@@ -51,7 +51,8 @@ def _coverage(year: int, level: str) -> tuple[Any, str | None]:
     if not policy.may(viewer(), policy.READ_BUREAU_REPORTS):
         return None, None
     try:
-        return coverage.coverage_report(runtime().engine, year, level), None
+        with runtime().reading() as conn:
+            return coverage.coverage_report(conn, year, level), None
     except JixiaoError as failed:
         return None, refusals.text(failed)
 
@@ -62,44 +63,45 @@ def dashboard() -> ResponseReturnValue:
     """Coverage against targets, warnings by department, grades by sector, for a year and level; overdue tasks
     by stage and open escalations by department (now, whatever the year)."""
     rt, me = runtime(), viewer()
-    years = q.fiscal_years(rt.engine)
-    year, level = _year_level(years)
-    kind = choice(request.args, "kind", q.EVALUATION_KINDS)
-    subject = choice(request.args, "subject", EVALUATION_SUBJECTS)
-    report, problem = _coverage(year, level)
-    # the year's in-year budget adjustments (the plan 二(三)2), beside the coverage report for the same readers
-    bureau = policy.may(me, policy.READ_BUREAU_REPORTS)
-    adjusted = project_history.adjustments_in(rt.engine, year, level) if bureau else None
-    warnings = q.warnings_by_department(rt.engine, me, year, level)
-    grades = q.grades_by_sector(rt.engine, me, year, level, kind, subject)
-    for row in warnings:
-        row["label"] = i18n.pick(row["name"], row["name_en"])
-    for row in grades:
-        row["label"] = i18n.text(f"sector_{row['sector']}")
-    charts = {
-        "coverage": {"labels": [i18n.pick(m.label, m.label_en) for m in report.measures] if report else [],
-                     "actual": [float(m.actual) if m.actual is not None else None for m in report.measures]
-                     if report else [],
-                     "target": [float(m.target) if m.target is not None else None for m in report.measures]
-                     if report else []},
-        "warnings": {"labels": [r["label"] for r in warnings], "keys": [r["department_id"] for r in warnings],
-                     **{w: [r[w] for r in warnings] for w in q.WARNING_LEVELS}},
-        "grades": {"labels": [r["label"] for r in grades], "keys": [r["sector"] for r in grades],
-                   **{g: [r[g] for r in grades] for g in q.GRADES}},
-    }
-    overdue = q.overdue_by_stage(rt.engine, me, clock.now())
-    for row in overdue:
-        row["process_name"] = escalation_queries.process_name(rt.specs, row["version_hash"], row["process_id"])
-    return render_template("web/dashboard.html", years=years or [year], year=year, level=level, levels=LEVELS,
-                           overdue=overdue, subunits_overdue=subunit_evaluations.overdue_summary(
-                               rt.engine, me, clock.local_today(clock.now())),
-                           open_escalations=q.escalations_by_department(rt.engine, me),
-                           kind=kind, kinds=q.EVALUATION_KINDS, subject=subject,
-                           subjects=EVALUATION_SUBJECTS, report=report, problem=problem, adjusted=adjusted,
-                           warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
-                           grade_names=q.GRADES, rising_measures=RISING_MEASURES, pilot_measures=PILOT_MEASURES,
-                           may_enter_figures=policy.may(me, policy.ENTER_FISCAL_FIGURES),
-                           training=trainings.training_coverage(rt.engine, year, level) if report else None)
+    with rt.reading() as conn:
+        years = q.fiscal_years(conn)
+        year, level = _year_level(years)
+        kind = choice(request.args, "kind", q.EVALUATION_KINDS)
+        subject = choice(request.args, "subject", EVALUATION_SUBJECTS)
+        report, problem = _coverage(year, level)
+        # the year's in-year budget adjustments (the plan 二(三)2), beside the coverage report for the same readers
+        bureau = policy.may(me, policy.READ_BUREAU_REPORTS)
+        adjusted = project_history.adjustments_in(conn, year, level) if bureau else None
+        warnings = q.warnings_by_department(conn, me, year, level)
+        grades = q.grades_by_sector(conn, me, year, level, kind, subject)
+        for row in warnings:
+            row["label"] = i18n.pick(row["name"], row["name_en"])
+        for row in grades:
+            row["label"] = i18n.text(f"sector_{row['sector']}")
+        charts = {
+            "coverage": {"labels": [i18n.pick(m.label, m.label_en) for m in report.measures] if report else [],
+                         "actual": [float(m.actual) if m.actual is not None else None for m in report.measures]
+                         if report else [],
+                         "target": [float(m.target) if m.target is not None else None for m in report.measures]
+                         if report else []},
+            "warnings": {"labels": [r["label"] for r in warnings], "keys": [r["department_id"] for r in warnings],
+                         **{w: [r[w] for r in warnings] for w in q.WARNING_LEVELS}},
+            "grades": {"labels": [r["label"] for r in grades], "keys": [r["sector"] for r in grades],
+                       **{g: [r[g] for r in grades] for g in q.GRADES}},
+        }
+        overdue = q.overdue_by_stage(conn, me, clock.now())
+        for row in overdue:
+            row["process_name"] = escalation_queries.process_name(rt.specs, row["version_hash"], row["process_id"])
+        return render_template("web/dashboard.html", years=years or [year], year=year, level=level, levels=LEVELS,
+                               overdue=overdue, subunits_overdue=subunit_evaluations.overdue_summary(
+                                   conn, me, clock.local_today(clock.now())),
+                               open_escalations=q.escalations_by_department(conn, me),
+                               kind=kind, kinds=q.EVALUATION_KINDS, subject=subject,
+                               subjects=EVALUATION_SUBJECTS, report=report, problem=problem, adjusted=adjusted,
+                               warnings=warnings, grades=grades, charts=charts, warning_levels=q.WARNING_LEVELS,
+                               grade_names=q.GRADES, rising_measures=RISING_MEASURES, pilot_measures=PILOT_MEASURES,
+                               may_enter_figures=policy.may(me, policy.ENTER_FISCAL_FIGURES),
+                               training=trainings.training_coverage(conn, year, level) if report else None)
 
 
 @bp.get("/projects")
@@ -118,10 +120,11 @@ def projects() -> ResponseReturnValue:
         "grade": choice(args, "grade", q.GRADES),
     }
     page = page_number()
-    found = q.list_projects(rt.engine, me, page=page, per_page=PER_PAGE, **filters)
-    return render_template("web/projects.html", projects=found["items"], pager=pager(found["total"], page),
-                           filters=filters, years=q.fiscal_years(rt.engine), levels=LEVELS, sectors=SECTORS,
-                           statuses=STATUSES, warning_levels=q.WARNING_LEVELS, grade_names=q.GRADES)
+    with rt.reading() as conn:
+        found = q.list_projects(conn, me, page=page, per_page=PER_PAGE, **filters)
+        return render_template("web/projects.html", projects=found["items"], pager=pager(found["total"], page),
+                               filters=filters, years=q.fiscal_years(conn), levels=LEVELS, sectors=SECTORS,
+                               statuses=STATUSES, warning_levels=q.WARNING_LEVELS, grade_names=q.GRADES)
 
 
 @bp.get("/projects/<project_id>")
@@ -129,7 +132,8 @@ def projects() -> ResponseReturnValue:
 def project_page(project_id: str) -> ResponseReturnValue:
     """One project: goal and indicators, monitoring reports, evaluations, decisions, accountability."""
     rt = runtime()
-    found = q.project(rt.engine, viewer(), project_id)
+    with rt.reading() as conn:
+        found = q.project(conn, viewer(), project_id)
     return render_template("web/project.html", goal_fields=_goal_fields(found), **found)
 
 
@@ -140,8 +144,9 @@ def _goal_fields(found: dict[str, Any]) -> list[forms.Field]:
         return []
     rt = runtime()
     instance_id = found["project"].get("instance_id")
-    version = (escalation_facts.version_of(rt.engine, instance_id) if instance_id else None) \
-        or deployed_versions.latest_version(rt.engine)
+    with rt.reading() as conn:
+        version = (escalation_facts.version_of(conn, instance_id) if instance_id else None) \
+            or deployed_versions.latest_version(conn)
     try:
         schema = rt.specs.get(version).forms.get(GOAL_FORM) if version else None
     except NotFound:

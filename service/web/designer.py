@@ -37,7 +37,8 @@ def _check_or_deploy(files: dict[str, bytes], action: str) -> tuple[dict[str, An
     rt, actor = runtime(), _designer()
     if action == "deploy":
         try:
-            result = deployment.deploy(rt.engine, rt.specs, files, rt.settings, actor=actor)
+            with rt.unit_of_work() as conn:
+                result = deployment.deploy(conn, rt.specs, files, rt.settings, actor=actor)
         except InvalidModel as refused:
             return {"ok": False, "errors": localized(refused.errors)}, 422
         return {"ok": True, "version": result.version, "created": result.created,
@@ -58,10 +59,11 @@ def localized(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _page(result: dict[str, Any] | None = None, draft: str | None = None, draft_name: str | None = None,
           status: int = 200) -> ResponseReturnValue:
     rt = runtime()
-    return render_template("web/designer.html", latest=process_models.list_latest(rt.engine, 1, 500)["items"],
-                           versions=deployed_versions.versions(rt.engine), result=result, draft=draft,
-                           draft_name=draft_name,
-                           edit=request.args.get("edit")), status
+    with rt.reading() as conn:
+        return render_template("web/designer.html", latest=process_models.list_latest(conn, 1, 500)["items"],
+                               versions=deployed_versions.versions(conn), result=result, draft=draft,
+                               draft_name=draft_name,
+                               edit=request.args.get("edit")), status
 
 
 @bp.get("/designer")
@@ -122,8 +124,9 @@ def _base_files(version: str) -> dict[str, bytes]:
         return {}
     rt = runtime()
     shared = deployment.library_forms(rt.settings.forms_dir)
-    return {n: c for n, c in deployed_versions.files(rt.engine, version).items()
-            if classify(n) != "form" or n not in shared}
+    with rt.reading() as conn:
+        return {n: c for n, c in deployed_versions.files(conn, version).items()
+                if classify(n) != "form" or n not in shared}
 
 
 @bp.get("/designer/versions/<version>/files/<path:name>")
@@ -131,7 +134,8 @@ def _base_files(version: str) -> dict[str, bytes]:
 def designer_download(version: str, name: str) -> ResponseReturnValue:
     """One file of a deployed version."""
     _designer()
-    content = deployed_versions.files(runtime().engine, version).get(name)
+    with runtime().reading() as conn:
+        content = deployed_versions.files(conn, version).get(name)
     if content is None:
         abort(404)
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
@@ -147,7 +151,8 @@ def designer_diff() -> ResponseReturnValue:
     _designer()
     rt = runtime()
     a, b = request.args.get("a", ""), request.args.get("b", "")
-    old, new = deployed_versions.files(rt.engine, a), deployed_versions.files(rt.engine, b)
+    with rt.reading() as conn:
+        old, new = deployed_versions.files(conn, a), deployed_versions.files(conn, b)
     if not old or not new:
         abort(404)
     changes = []

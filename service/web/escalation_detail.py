@@ -46,9 +46,10 @@ def page_facts(escalation_id: int) -> tuple[dict[str, Any], dict[str, Any], dict
     """The escalation as listed (with what the viewer may decide), its facts with the actors' names, and the
     monitoring form's labels: what this page and the supervisor's task page show."""
     rt, me, lang = runtime(), viewer(), i18n.current()
-    found = escalation_facts.facts(rt.engine, me, escalation_id, rt.specs)
-    esc = decorate(found["escalation"], me, lang)
-    with_version = escalation_facts.version_of(rt.engine, esc["instance_id"])
+    with rt.reading() as conn:
+        found = escalation_facts.facts(conn, me, escalation_id, rt.specs)
+        esc = decorate(found["escalation"], me, lang)
+        with_version = escalation_facts.version_of(conn, esc["instance_id"])
     labels = report_labels(with_version, lang) if with_version else {"can_meet_options": {}}
     for event in found["timeline"]:
         event["who"] = actor_name(event)

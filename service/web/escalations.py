@@ -51,7 +51,8 @@ def decision_form(task_id: str | None) -> dict[str, Any]:
         return {}
     rt = runtime()
     try:
-        task = task_queries.get(rt.engine, rt.specs, task_id, viewer())
+        with rt.reading() as conn:
+            task = task_queries.get(conn, rt.specs, task_id, viewer())
     except NotFound:
         return {}
     if task["state"] != "ready":
@@ -98,17 +99,18 @@ def escalations_page() -> ResponseReturnValue:
     state = state if state in ("open", "resolved", "all") else "open"
     filters = list_filters()
     page = page_number()
-    found = q.list_escalations(rt.engine, me, page=page, per_page=PER_PAGE, state=None if state == "all" else state,
-                               specs=rt.specs, **filters)
-    slipped = escalation_facts.slips(rt.engine, rt.specs, found["items"])
-    for esc in found["items"]:
-        decorate(esc, me, lang)
-        esc["slip"] = slipped.get(esc["id"])
-    case_status = request.args.get("cases", "open")
-    case_status = case_status if case_status in ("open", "closed", "all") else "open"
-    cases = dashboard.accountability_cases(rt.engine, me, page=page_number("cases_page"), per_page=PER_PAGE,
-                                           status=None if case_status == "all" else case_status)
-    departments = sorted(department_names(rt.engine, lang).items(), key=lambda d: d[0])
+    with rt.reading() as conn:
+        found = q.list_escalations(conn, me, page=page, per_page=PER_PAGE, state=None if state == "all" else state,
+                                   specs=rt.specs, **filters)
+        slipped = escalation_facts.slips(conn, rt.specs, found["items"])
+        for esc in found["items"]:
+            decorate(esc, me, lang)
+            esc["slip"] = slipped.get(esc["id"])
+        case_status = request.args.get("cases", "open")
+        case_status = case_status if case_status in ("open", "closed", "all") else "open"
+        cases = dashboard.accountability_cases(conn, me, page=page_number("cases_page"), per_page=PER_PAGE,
+                                               status=None if case_status == "all" else case_status)
+        departments = sorted(department_names(conn, lang).items(), key=lambda d: d[0])
     return render_template("web/escalations.html", escalations=found["items"], pager=pager(found["total"], page),
                            state=state, cases=cases["items"], cases_total=cases["total"], case_status=case_status,
                            filters=filters, kinds=q.KINDS, levels=q.LEVELS, departments=departments)
@@ -132,7 +134,8 @@ def escalation_resolve(escalation_id: int) -> ResponseReturnValue:
     if decision not in DECISIONS:
         flash(i18n.text("decision_missing"), "error")
         return back
-    esc = q.get(rt.engine, me, escalation_id)
+    with rt.reading() as conn:
+        esc = q.get(conn, me, escalation_id)
     if decision == "dismiss":
         return _run(DismissEscalation(escalation_id, comment or ""), back, "escalation_dismissed")
     wrapper = decision_form(esc["task_id"])

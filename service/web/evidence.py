@@ -49,7 +49,8 @@ def evidence_upload(task_id: str) -> ResponseReturnValue:
 def evidence_download(attachment_id: str) -> ResponseReturnValue:
     """An attachment the user may see, as a download."""
     rt = runtime()
-    meta, stream = q.open_content(rt.engine, storage_for(rt.settings), attachment_id, viewer())
+    with rt.reading() as conn:
+        meta, stream = q.open_content(conn, storage_for(rt.settings), attachment_id, viewer())
     response = send_file(stream, mimetype=meta["content_type"], as_attachment=True, download_name=meta["file_name"],
                          conditional=False, max_age=None)
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -16,7 +16,8 @@ def home() -> ResponseReturnValue:
     """Name, department and roles (with their Chinese labels) of the signed-in user; a link to the API docs."""
     user = current_web_user()
     assert user is not None  # login_required
-    me = profile(current_app.extensions["jixiao"].engine, user.username)
+    with current_app.extensions["jixiao"].reading() as conn:
+        me = profile(conn, user.username)
     department = me["department_name"]
     if i18n.current() == "en" and me["department_name_en"]:
         department = me["department_name_en"]

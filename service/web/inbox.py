@@ -54,18 +54,19 @@ def inbox() -> ResponseReturnValue:
         "due_within_days": int(within) if within.isdigit() and int(within) <= 3650 else None,
     }
     page = page_number()
-    found = q.list_tasks(rt.engine, page=page, per_page=PER_PAGE, now=now, sort=sort, **filters)
-    items, total = found["items"], found["total"]
-    names = departments.department_names(rt.engine, i18n.current())
-    for task in items:
-        task["badges"] = badges(task, now)
-        task["department"] = names.get(task["department_id"] or "", task["department_id"] or "")
-    # Processes by their modelled names (绩效目标审核, …) in the list and the filter, not their ids.
-    processes = {p["process_id"]: p["name"] or p["process_id"]
-                 for p in process_models.list_latest(rt.engine, 1, 500)["items"]}
-    for task in items:
-        task["process_name"] = processes.get(task["process_id"], task["process_id"])
-    return render_template("web/inbox.html", tasks=items, pager=pager(total, page), scope=scope, state=state,
-                           sort=sort, scopes=TABS, counts=q.count_by_scope(rt.engine, me, state), sorts=SORTS,
-                           processes=processes, args=args,
-                           completed=args.get("completed"))
+    with rt.reading() as conn:
+        found = q.list_tasks(conn, page=page, per_page=PER_PAGE, now=now, sort=sort, **filters)
+        items, total = found["items"], found["total"]
+        names = departments.department_names(conn, i18n.current())
+        for task in items:
+            task["badges"] = badges(task, now)
+            task["department"] = names.get(task["department_id"] or "", task["department_id"] or "")
+        # Processes by their modelled names (绩效目标审核, …) in the list and the filter, not their ids.
+        processes = {p["process_id"]: p["name"] or p["process_id"]
+                     for p in process_models.list_latest(conn, 1, 500)["items"]}
+        for task in items:
+            task["process_name"] = processes.get(task["process_id"], task["process_id"])
+        return render_template("web/inbox.html", tasks=items, pager=pager(total, page), scope=scope, state=state,
+                               sort=sort, scopes=TABS, counts=q.count_by_scope(conn, me, state), sorts=SORTS,
+                               processes=processes, args=args,
+                               completed=args.get("completed"))

@@ -43,7 +43,8 @@ def inspections_page() -> ResponseReturnValue:
     year_text, status = request.args.get("year", ""), request.args.get("status", "")
     year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else None
     status = status if status in STATUSES else ""
-    items = [_moments(i) for i in iq.list_inspections(runtime().engine, me, year=year, status=status or None)]
+    with runtime().reading() as conn:
+        items = [_moments(i) for i in iq.list_inspections(conn, me, year=year, status=status or None)]
     return render_template("web/inspections.html", items=items, statuses=STATUSES, year=year, status=status,
                            aspects=inspection.ASPECTS)
 
@@ -52,5 +53,6 @@ def inspections_page() -> ResponseReturnValue:
 @login_required
 def inspection_page(inspection_id: int) -> ResponseReturnValue:
     """One inspection: target, team, findings and their rectification."""
-    found = _moments(iq.get_inspection(runtime().engine, inspection_id, _checked()))
+    with runtime().reading() as conn:
+        found = _moments(iq.get_inspection(conn, inspection_id, _checked()))
     return render_template("web/inspection.html", item=found, aspects=inspection.ASPECTS)

@@ -28,7 +28,8 @@ HISTORY_LIMIT = 500  # events listed on the page; the audit page pages through a
 def diagram(version: str, process_id: str) -> ResponseReturnValue:
     """The BPMN file that defines a process in a version (deployed models are readable by every user, as
     GET /api/process-models is)."""
-    found = deployed_versions.process_file(runtime().engine, version, process_id)
+    with runtime().reading() as conn:
+        found = deployed_versions.process_file(conn, version, process_id)
     if found is None:
         abort(404)
     return Response(found[1], mimetype="application/xml",
@@ -43,7 +44,8 @@ def markers(inst: dict[str, Any], state: dict[str, Any] | None, process_id: str,
     """The marks on one process's diagram: completed, active, the flows taken, overdue and escalated elements,
     and the called processes its call activities stand for (shown as links under the diagram)."""
     now = clock.now()
-    marks = diagram_marks.of_process(runtime().engine, inst["version"], process_id, (state or {}).get("tasks", []))
+    with runtime().reading() as conn:
+        marks = diagram_marks.of_process(conn, inst["version"], process_id, (state or {}).get("tasks", []))
     overdue = {t["bpmn_id"] for t in ready if t["due_at"] is not None and clock.from_db(t["due_at"]) < now}
     return {**marks, "overdue": sorted(overdue), "escalated": sorted({e["element_id"] for e in escalations})}
 
@@ -60,14 +62,16 @@ def owning_process(version: str, bpmn_id: str, default: str) -> str:
 def touched_processes(inst: dict[str, Any], state: dict[str, Any] | None) -> list[str]:
     """The instance's own process and those it called (a cycle's stages), in the version's order."""
     touched = {t["process"] for t in (state or {}).get("tasks", [])} | {inst["process_id"]}
-    return [p for p in deployed_versions.version_processes(runtime().engine, inst["version"]) if p in touched]
+    with runtime().reading() as conn:
+        return [p for p in deployed_versions.version_processes(conn, inst["version"]) if p in touched]
 
 
 def instance_state(instance_id: str) -> tuple[dict[str, Any] | None, str | None]:
     """The replayed state (as GET /api/instances/{id}/state answers it), or the reason it could not be had."""
     rt = runtime()
     try:
-        return audit.state_at(rt.engine, rt.specs, rt.settings, instance_id, viewer(), None), None
+        with rt.reading() as conn:
+            return audit.state_at(conn, rt.specs, rt.settings, instance_id, viewer(), None), None
     except JixiaoError as failed:
         return None, refusals.text(failed)
 
@@ -77,14 +81,15 @@ def instance_state(instance_id: str) -> tuple[dict[str, Any] | None, str | None]
 def instance_page(instance_id: str) -> ResponseReturnValue:
     """Status, data, the diagram with its marked elements, open and done tasks, escalations and history."""
     rt, me = runtime(), viewer()
-    inst = instances.get(rt.engine, instance_id, me)
-    state, state_problem = instance_state(instance_id)
-    ready = task_queries.list_tasks(rt.engine, page=1, per_page=200, now=clock.now(), viewer=me,
-                                    instance_id=instance_id)["items"]
-    done = task_queries.list_tasks(rt.engine, page=1, per_page=200, now=clock.now(), viewer=me,
-                                   instance_id=instance_id, state="completed")["items"]
-    escalations = escalation_queries.of_instance(rt.engine, instance_id)
-    history = instances.history(rt.engine, instance_id, me, page=1, per_page=HISTORY_LIMIT)
+    with rt.reading() as conn:
+        inst = instances.get(conn, instance_id, me)
+        state, state_problem = instance_state(instance_id)
+        ready = task_queries.list_tasks(conn, page=1, per_page=200, now=clock.now(), viewer=me,
+                                        instance_id=instance_id)["items"]
+        done = task_queries.list_tasks(conn, page=1, per_page=200, now=clock.now(), viewer=me,
+                                       instance_id=instance_id, state="completed")["items"]
+        escalations = escalation_queries.of_instance(conn, instance_id)
+        history = instances.history(conn, instance_id, me, page=1, per_page=HISTORY_LIMIT)
     processes = touched_processes(inst, state)
     # A cycle's stages run as called processes: show the one the user picked, or the one with open work.
     busy = [t["process"] for t in (state or {}).get("tasks", []) if t["state"] in ACTIVE]

@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from service import clock
 from service.api.schemas import Text
-from service.errors import TooManyRequests, Unauthorized
+from service.errors import TooManyRequests
 from service.people.tokens import FAILURE_WINDOW, authenticate, record_logout
 from service.web import bp, i18n
 from service.web.auth import current_web_user, safe_next, sign_in, sign_out
@@ -45,11 +45,12 @@ def login_post() -> ResponseReturnValue:
         return _form(400, i18n.text("missing_credentials"), username)
     now = clock.now()
     try:
-        authenticate(current_app.extensions["jixiao"].engine, form["username"], form["password"], now, via="web")
+        with current_app.extensions["jixiao"].unit_of_work() as conn:
+            user_id = authenticate(conn, form["username"], form["password"], now, via="web")
     except TooManyRequests:
         minutes = int(FAILURE_WINDOW.total_seconds() // 60)
         return _form(429, i18n.text("too_many_failures", minutes=minutes), form["username"])
-    except Unauthorized:
+    if user_id is None:  # the failed attempt is recorded (committed above)
         return _form(401, i18n.text("wrong_credentials"), form["username"])
     sign_in(form["username"], now)
     return redirect(safe_next(request.args.get("next")))
@@ -61,5 +62,6 @@ def logout() -> ResponseReturnValue:
     user = current_web_user()
     sign_out()
     if user is not None:
-        record_logout(current_app.extensions["jixiao"].engine, user.username, clock.now(), via="web")
+        with current_app.extensions["jixiao"].unit_of_work() as conn:
+            record_logout(conn, user.username, clock.now(), via="web")
     return redirect(url_for("web.login"))

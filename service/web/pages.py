@@ -47,7 +47,8 @@ def department_name(department_id: str | None) -> str:
         return "—"
     if "jixiao_departments" not in g:
 
-        g.jixiao_departments = department_names(runtime().engine, i18n.current())
+        with runtime().reading() as conn:
+            g.jixiao_departments = department_names(conn, i18n.current())
     return str(g.jixiao_departments.get(department_id, department_id))
 
 
@@ -57,8 +58,9 @@ def process_name(process_id: str | None) -> str:
         return "—"
     if "jixiao_processes" not in g:
 
-        g.jixiao_processes = {p["process_id"]: p["name"] or p["process_id"]
-                              for p in process_models.list_latest(runtime().engine, 1, 500)["items"]}
+        with runtime().reading() as conn:
+            g.jixiao_processes = {p["process_id"]: p["name"] or p["process_id"]
+                                  for p in process_models.list_latest(conn, 1, 500)["items"]}
     return i18n.process_label(str(g.jixiao_processes.get(process_id, process_id)))
 
 

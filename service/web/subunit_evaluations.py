@@ -22,14 +22,16 @@ from service.web.permissions import permitted
 
 def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           status: int = 200) -> ResponseReturnValue:
-    me, engine = viewer(), runtime().engine
+    me = viewer()
     this_year = clock.local_today(clock.now()).year
-    units = queries.subunits_of(engine, me.department_id) if policy.may(me, policy.OPEN_SUBUNIT_EVALUATIONS) else []
-    return render_template("web/subunit_evaluations.html", evaluations=queries.list_evaluations(engine, me),
-                           units=[(u["id"], i18n.pick(u["name"], u["name_en"])) for u in units],
-                           may_grade=policy.may(me, policy.GRADE_SUBUNIT_EVALUATIONS), department_id=me.department_id,
-                           years=range(this_year, 2009, -1), errors=errors or {},
-                           form=form or {"fiscal_year": this_year - 1}), status
+    with runtime().reading() as conn:
+        units = queries.subunits_of(conn, me.department_id) if policy.may(me, policy.OPEN_SUBUNIT_EVALUATIONS) else []
+        return render_template("web/subunit_evaluations.html", evaluations=queries.list_evaluations(conn, me),
+                               units=[(u["id"], i18n.pick(u["name"], u["name_en"])) for u in units],
+                               may_grade=policy.may(me, policy.GRADE_SUBUNIT_EVALUATIONS),
+                               department_id=me.department_id,
+                               years=range(this_year, 2009, -1), errors=errors or {},
+                               form=form or {"fiscal_year": this_year - 1}), status
 
 
 @bp.get("/subunit-evaluations")
@@ -48,7 +50,8 @@ def subunit_evaluations_open() -> ResponseReturnValue:
     body, errors = load(api.OpenSchema(), form)
     if not errors:
         try:
-            commands.open_evaluation(runtime().engine, viewer(), clock.now(), **body)
+            with runtime().unit_of_work() as conn:
+                commands.open_evaluation(conn, viewer(), clock.now(), **body)
         except Forbidden:
             errors = {"unit_id": i18n.text("subunit_not_yours")}
         except JixiaoError as error:
@@ -67,7 +70,8 @@ def subunit_evaluations_grade(evaluation_id: int) -> ResponseReturnValue:
     body, errors = load(api.GradeSchema(), form)
     if not errors:
         try:
-            commands.record_grade(runtime().engine, viewer(), clock.now(), evaluation_id, **body)
+            with runtime().unit_of_work() as conn:
+                commands.record_grade(conn, viewer(), clock.now(), evaluation_id, **body)
         except Forbidden:
             errors = {"score": i18n.text("subunit_not_yours")}
         except JixiaoError as error:

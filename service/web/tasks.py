@@ -53,7 +53,8 @@ def shown(key: str, value: Any, rt: Any) -> str:
     if key == "budget_amount" and isinstance(value, int | float):
         return f"{value:,.2f}"
     if key == "department_id":
-        return departments.department_names(rt.engine, i18n.current()).get(str(value), str(value))
+        with rt.reading() as conn:
+            return departments.department_names(conn, i18n.current()).get(str(value), str(value))
     prefix = {"level": "level_", "sector": "sector_", "goal_status": "goal_status_"}.get(key)
     return i18n.label(prefix, value) if prefix else forms.json_text(value)
 
@@ -76,7 +77,8 @@ def dossier(task: dict[str, Any], lang: str) -> dict[str, Any]:
     score (for a spot check or an agency's rating), the grade history, and the escalation a supervisor's task was
     opened for."""
     rt = runtime()
-    facts = decision_facts.for_task(rt.engine, rt.specs, task, task["version_hash"])
+    with rt.reading() as conn:
+        facts = decision_facts.for_task(conn, rt.specs, task, task["version_hash"])
     sections = []
     for found in facts["sections"]:
         heading = i18n.text(f"dossier_{found['form']}")
@@ -98,19 +100,21 @@ def render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str,
            raw: dict[str, str] | None = None, status: int = 200, message: str | None = None) -> ResponseReturnValue:
     """The task page, with submitted values and errors when a completion was refused."""
     rt, me, lang = runtime(), viewer(), i18n.current()
-    task = q.get(rt.engine, rt.specs, task_id, me)
-    schema = _schema(task)
-    data = task["data"] if values is None else values
-    fields = forms.build(schema, data, errors, raw, lang)
-    try:
-        inst: dict[str, Any] | None = instances.get(rt.engine, task["instance_id"], me)
-    except NotFound:  # a named candidate of another department's task sees the task, not the instance
-        inst = None
-    diagram_process = owning_process(inst["version"], task["bpmn_id"], task["process_id"]) if inst else None
-    sector = str(task["data"].get("sector") or "") or None
-    department = str(task["data"].get("department_id") or "") or None
-    libraries = {name: library_options.library_options(rt.engine, name, lang, sector, department)
-                 for name in _libraries(fields)}
+    with rt.reading() as conn:
+        task = q.get(conn, rt.specs, task_id, me)
+        schema = _schema(task)
+        data = task["data"] if values is None else values
+        fields = forms.build(schema, data, errors, raw, lang)
+        try:
+            with rt.reading() as conn:
+                inst: dict[str, Any] | None = instances.get(conn, task["instance_id"], me)
+        except NotFound:  # a named candidate of another department's task sees the task, not the instance
+            inst = None
+        diagram_process = owning_process(inst["version"], task["bpmn_id"], task["process_id"]) if inst else None
+        sector = str(task["data"].get("sector") or "") or None
+        department = str(task["data"].get("department_id") or "") or None
+        libraries = {name: library_options.library_options(conn, name, lang, sector, department)
+                     for name in _libraries(fields)}
     facts = dossier(task, lang)
     answered = {f.name for section in facts["sections"] for f in section["fields"]}
     context = [(key, shown(key, task["data"][key], rt)) for key in CONTEXT_KEYS
@@ -134,7 +138,8 @@ def _local_errors(task: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
     """The form's own JSON Schema errors of what parsed, from the validator the engine uses, so that one round
     trip shows every problem even when some inputs could not be read."""
     rt = runtime()
-    inst = instances.get(rt.engine, task["instance_id"], viewer())
+    with rt.reading() as conn:
+        inst = instances.get(conn, task["instance_id"], viewer())
     validator = rt.specs.get(inst["version"]).validator(form_key_name(task["form_key"])) if task["form_key"] else None
     if validator is None:
         return {}
@@ -146,7 +151,8 @@ def _local_errors(task: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
 def task_complete(task_id: str) -> ResponseReturnValue:
     """Complete the task with the posted form: back to the inbox, or the form again with its errors."""
     rt, me, lang = runtime(), viewer(), i18n.current()
-    task = q.get(rt.engine, rt.specs, task_id, me)
+    with rt.reading() as conn:
+        task = q.get(conn, rt.specs, task_id, me)
     schema = _schema(task)
     data, errors, raw = formdata.parse(schema, request.form, lang)
     if errors:

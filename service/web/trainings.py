@@ -35,8 +35,9 @@ def _year_level() -> tuple[int, str]:
 
 def _page(year: int, level: str, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           target: int | None = None, status: int = 200) -> ResponseReturnValue:
-    departments = [d for d in directory.list_departments(runtime().engine, level)
-                   if d["kind"] in ATTENDING_KINDS and d["active"]]
+    with runtime().reading() as conn:
+        departments = [d for d in directory.list_departments(conn, level)
+                       if d["kind"] in ATTENDING_KINDS and d["active"]]
     with db.read(runtime().engine) as conn:
         sessions = tq.list_sessions(conn, year=year, level=level)
         try:

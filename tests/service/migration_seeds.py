@@ -199,15 +199,17 @@ def build_template(directory_: Path) -> Template:
                         attachments_dir=directory_ / "template-attachments")
     rt = Runtime.build(settings)
     try:
-        deploy(rt.engine, rt.specs, fixture_files("simple.bpmn", "message.bpmn", "external.bpmn",
-                                                  "escalation.bpmn", "evidence.bpmn"), settings, actor="seed")
+        with rt.unit_of_work() as conn:
+            deploy(conn, rt.specs, fixture_files("simple.bpmn", "message.bpmn", "external.bpmn",
+                                                      "escalation.bpmn", "evidence.bpmn"), settings, actor="seed")
         with rt.engine.begin() as conn:
             for dept in ({"id": "bureau", "name": "市财政局", "kind": "bureau"},
                          {"id": "dept-a", "name": "市教育局", "sector": "education"}):
                 directory.upsert_department(conn, dept)
         for name, (dept, roles) in PEOPLE.items():
-            directory.create_user(rt.engine, "seed", username=name, display_name=name, password=password_of(name),
-                                  roles=roles, department_id=dept)
+            with rt.unit_of_work() as conn:
+                directory.create_user(conn, "seed", username=name, display_name=name, password=password_of(name),
+                                      roles=roles, department_id=dept)
         staff = Principal("staff_a", "dept-a", frozenset({"department_staff"}))
         wf, ids = rt.workflows, {}
         ids["completed"] = wf.start("simple", {"amount": 1})["id"]

@@ -34,7 +34,8 @@ def _env(url: str, attachments: Path) -> dict[str, str]:
 
 
 def _open_task(rt, iid, bpmn_id):
-    items = task_queries.list_tasks(rt.engine, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
+    with rt.reading() as conn:
+        items = task_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
     return next(t["id"] for t in items if t["bpmn_id"] == bpmn_id)
 
 

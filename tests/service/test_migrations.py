@@ -94,14 +94,16 @@ def _assert_the_service_reads_it(url: str, template: Any, start: str, tmp_path: 
         seeded = {iid for label, iid in template.instance_ids.items() if INSTANCE_SINCE[label] <= start}
         assert report.ok and report.checked == len(seeded), [str(f) for f in report.findings]
         app = create_app(runtime=rt)
-        auditor = directory.create_user(rt.engine, "test", username="upgrade_auditor", display_name="审计",
-                                        password="pw-upgrade-auditor-2015", roles=["auditor"])
+        with rt.unit_of_work() as conn:
+            auditor = directory.create_user(conn, "test", username="upgrade_auditor", display_name="审计",
+                                            password="pw-upgrade-auditor-2015", roles=["auditor"])
         listed = _client(app, rt, auditor["id"]).get("/api/instances?per_page=100").get_json()
         assert {i["id"] for i in listed["items"]} == seeded
         completed = template.instance_ids["completed"]
         assert _client(app, rt, auditor["id"]).get(f"/api/instances/{completed}").get_json()["status"] == "completed"
         if start >= "0002":  # people exist: the department's staff find the open task in their inbox
-            staff = next(u for u in directory.list_users(rt.engine, 1, 100)["items"] if u["username"] == "staff_a")
+            with rt.reading() as conn:
+                staff = next(u for u in directory.list_users(conn, 1, 100)["items"] if u["username"] == "staff_a")
             inbox = _client(app, rt, staff["id"]).get("/api/tasks?per_page=100").get_json()["items"]
             assert template.instance_ids["open_task"] in {t["instance_id"] for t in inbox}
     finally:
@@ -109,7 +111,8 @@ def _assert_the_service_reads_it(url: str, template: Any, start: str, tmp_path: 
 
 
 def _client(app: Any, rt: Runtime, user_id: int) -> Any:
-    token, _ = token_service.issue(rt.engine, user_id, clock.now(), timedelta(hours=1))
+    with rt.unit_of_work() as conn:
+        token, _ = token_service.issue(conn, user_id, clock.now(), timedelta(hours=1))
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return client

@@ -77,7 +77,8 @@ def test_administrator_creates_a_user_with_roles_and_department(app, reference):
                                            "department_id": "dept-b", "roles": ["department_staff", "department_head"],
                                            "email": ""})
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/admin/users/zhao.lei")
-    created = directory.get_user(reference.engine, "zhao.lei")
+    with db.read(reference.engine) as conn:
+        created = directory.get_user(conn, "zhao.lei")
     assert created["department_id"] == "dept-b" and created["roles"] == ["department_head", "department_staff"]
     page = _text(admin.get("/admin/users/zhao.lei"))
     assert "已创建用户 zhao.lei。" in page and "赵磊" in page
@@ -109,23 +110,27 @@ def test_refused_user_input_is_shown_at_its_field_and_nothing_is_created(app, re
     nowhere = admin.submit("/admin/users", {"username": "qian.li", "display_name": "钱立", "password": "Str0ng-pass1",
                                             "department_id": "nowhere"})
     assert 'data-error-for="department_id" role="alert">请选择列出的部门。' in _text(nowhere)
-    users = [u["username"] for u in directory.list_users(reference.engine, 1, 500)["items"]]
+    with db.read(reference.engine) as conn:
+        users = [u["username"] for u in directory.list_users(conn, 1, 500)["items"]]
     assert "a b" not in users and "qian.li" not in users
 
 
 def test_administrator_changes_roles_disables_enables_and_resets_a_password(app, reference):
-    directory.create_user(reference.engine, "test", username="sun.yu", display_name="孙宇", password="Str0ng-pass1",
-                          roles=["department_staff"], department_id="dept-a")
+    with db.write(reference.engine) as conn:
+        directory.create_user(conn, "test", username="sun.yu", display_name="孙宇", password="Str0ng-pass1",
+                              roles=["department_staff"], department_id="dept-a")
     admin = signed_in(app, "admin")
     admin.get("/admin/users/sun.yu")
     changed = admin.submit("/admin/users/sun.yu", {"display_name": "孙宇", "roles": ["department_head"],
                                                    "department_id": "dept-b"})
     assert changed.status_code == 302
-    user = directory.get_user(reference.engine, "sun.yu")
+    with db.read(reference.engine) as conn:
+        user = directory.get_user(conn, "sun.yu")
     assert user["roles"] == ["department_head"] and user["department_id"] == "dept-b"
     admin.get("/admin/users/sun.yu")
     assert admin.submit("/admin/users/sun.yu/active", {"active": "0"}).status_code == 302
-    assert directory.get_user(reference.engine, "sun.yu")["active"] is False
+    with db.read(reference.engine) as conn:
+        assert directory.get_user(conn, "sun.yu")["active"] is False
     assert not signed_in_as(app, "sun.yu", "Str0ng-pass1")
     admin.get("/admin/users/sun.yu")
     admin.submit("/admin/users/sun.yu/active", {"active": "1"})
@@ -156,12 +161,14 @@ def test_departments_are_created_and_edited_with_errors_at_their_fields(app, ref
                                                 "level": "district", "kind": "department", "active": "1",
                                                 "district_id": "district-1", "parent_id": ""})
     assert saved.status_code == 302
-    found = next(d for d in directory.list_departments(reference.engine) if d["id"] == "district-1-jy")
+    with db.read(reference.engine) as conn:
+        found = next(d for d in directory.list_departments(conn) if d["id"] == "district-1-jy")
     assert found["district_id"] == "district-1" and found["sector"] is None
     taken = admin.submit("/admin/departments", {"id": "dept-a", "name": "重复", "level": "municipal",
                                                 "kind": "department"})
     assert taken.status_code == 422 and 'data-error-for="id" role="alert">该编号已被使用' in _text(taken)
-    assert next(d for d in directory.list_departments(reference.engine) if d["id"] == "dept-a")["name"] == "市教育局"
+    with db.read(reference.engine) as conn:
+        assert next(d for d in directory.list_departments(conn) if d["id"] == "dept-a")["name"] == "市教育局"
 
 
 def test_rule_rows_by_year_and_level_with_value_unit_and_source(app, reference):
@@ -285,7 +292,8 @@ def test_a_failed_mail_is_retried_from_the_outbox(app, reference):
     page = _text(admin.get("/admin/outbox"))
     assert "截止提醒" in page and "connection refused" in page and "请先填写邮箱" in page
     assert admin.submit(f"/admin/outbox/{mail_id}/retry").status_code == 302
-    assert outbox.list_notifications(reference.engine, status="pending")["items"][0]["id"] == mail_id
+    with db.read(reference.engine) as conn:
+        assert outbox.list_notifications(conn, status="pending")["items"][0]["id"] == mail_id
     assert "邮件" in _text(admin.get("/admin/outbox?status=pending"))
 
 

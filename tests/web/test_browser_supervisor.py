@@ -35,7 +35,8 @@ def test_supervisor_orders_rectification(runtime, deploy_fixture, frozen_clock, 
     done = supervisor.locator("li.escalation").first
     expect(done.locator(".esc-decision")).to_contain_text("责令限期整改 — 限期十个工作日整改")
     screenshot(supervisor, "supervisor-2-resolved")
-    inst = instances.get(runtime.engine, iid)
+    with runtime.reading() as conn:
+        inst = instances.get(conn, iid)
     assert (inst["status"], inst["data"]["decision"]) == ("completed", "order_rectification")
 
     # The department sees its escalation but cannot decide it; another department sees nothing.

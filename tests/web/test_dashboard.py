@@ -54,17 +54,23 @@ def records(cycle):
 
 def test_warnings_and_grades_are_counted_per_department_and_sector(cycle, records):
     engine = cycle.rt.engine
-    warnings = q.warnings_by_department(engine, principal("supervisor"), 2015, "municipal")
+    with db.read(engine) as conn:
+        warnings = q.warnings_by_department(conn, principal("supervisor"), 2015, "municipal")
     assert [(r["department_id"], r["red"], r["yellow"], r["green"]) for r in warnings] == [
         ("dept-a", 1, 1, 0), ("dept-b", 0, 0, 1)]
-    assert [r["department_id"] for r in q.warnings_by_department(engine, principal("staff_b"), 2015, "municipal")] \
-        == ["dept-b"]
-    assert q.warnings_by_department(engine, principal("expert"), 2015, "municipal") == []
-    grades = {r["sector"]: r for r in q.grades_by_sector(engine, principal("auditor"), 2015, "municipal")}
+    with db.read(engine) as conn:
+        assert [r["department_id"] for r in q.warnings_by_department(conn, principal("staff_b"), 2015, "municipal")] \
+            == ["dept-b"]
+    with db.read(engine) as conn:
+        assert q.warnings_by_department(conn, principal("expert"), 2015, "municipal") == []
+    with db.read(engine) as conn:
+        grades = {r["sector"]: r for r in q.grades_by_sector(conn, principal("auditor"), 2015, "municipal")}
     assert (grades["education"]["良"], grades["education"]["中"], grades["health"]["优"]) == (1, 1, 1)
-    key_only = q.grades_by_sector(engine, principal("auditor"), 2015, "municipal", "key")
+    with db.read(engine) as conn:
+        key_only = q.grades_by_sector(conn, principal("auditor"), 2015, "municipal", "key")
     assert [(r["sector"], r["中"]) for r in key_only] == [("education", 1)]
-    assert q.grades_by_sector(engine, principal("auditor"), 2016, "municipal") == []
+    with db.read(engine) as conn:
+        assert q.grades_by_sector(conn, principal("auditor"), 2016, "municipal") == []
 
 
 def test_grades_are_filtered_by_what_was_evaluated(app, cycle, records):
@@ -73,12 +79,15 @@ def test_grades_are_filtered_by_what_was_evaluated(app, cycle, records):
     with db.write(engine) as conn:  # b1's self-evaluation was of a transfer to a district
         conn.execute(update(Evaluation).where(Evaluation.project_id == b1).values(
             evaluation_kind="transfer", evaluated_subject="江岸区"))
-    transfers = q.grades_by_sector(engine, principal("auditor"), 2015, "municipal", subject="transfer")
+    with db.read(engine) as conn:
+        transfers = q.grades_by_sector(conn, principal("auditor"), 2015, "municipal", subject="transfer")
     assert [(r["sector"], r["优"]) for r in transfers] == [("health", 1)]
     # records written before kinds (no kind) are projects: a1's self 良 and key 中
-    own = q.grades_by_sector(engine, principal("auditor"), 2015, "municipal", subject="project")
+    with db.read(engine) as conn:
+        own = q.grades_by_sector(conn, principal("auditor"), 2015, "municipal", subject="project")
     assert [(r["sector"], r["良"], r["中"]) for r in own] == [("education", 1, 1)]
-    assert q.grades_by_sector(engine, principal("auditor"), 2015, "municipal", subject="enterprise") == []
+    with db.read(engine) as conn:
+        assert q.grades_by_sector(conn, principal("auditor"), 2015, "municipal", subject="enterprise") == []
     page = signed_in(app, "auditor").get("/dashboard?year=2015&level=municipal&subject=transfer").get_data(
         as_text=True)
     assert '<option value="transfer" selected>转移支付（上级对下级）</option>' in page
@@ -88,17 +97,23 @@ def test_grades_are_filtered_by_what_was_evaluated(app, cycle, records):
 def test_projects_drill_down_and_scope(cycle, records):
     a1, a2, b1 = records
     engine, supervisor = cycle.rt.engine, principal("supervisor")
-    red = q.list_projects(engine, supervisor, page=1, per_page=20, warning="red")
+    with db.read(engine) as conn:
+        red = q.list_projects(conn, supervisor, page=1, per_page=20, warning="red")
     assert [p["id"] for p in red["items"]] == [a1]
-    graded = q.list_projects(engine, supervisor, page=1, per_page=20, sector="education", grade="中")
+    with db.read(engine) as conn:
+        graded = q.list_projects(conn, supervisor, page=1, per_page=20, sector="education", grade="中")
     assert [p["id"] for p in graded["items"]] == [a1]
-    assert q.list_projects(engine, principal("staff_b"), page=1, per_page=20)["total"] == 1
-    assert q.project(engine, principal("staff_a"), a1)["project"]["name"] == "义务教育学校标准化建设"
-    with pytest.raises(NotFound):
-        q.project(engine, principal("staff_b"), a1)
-    cases = q.accountability_cases(engine, supervisor, page=1, per_page=20, status="open")
+    with db.read(engine) as conn:
+        assert q.list_projects(conn, principal("staff_b"), page=1, per_page=20)["total"] == 1
+    with db.read(engine) as conn:
+        assert q.project(conn, principal("staff_a"), a1)["project"]["name"] == "义务教育学校标准化建设"
+    with pytest.raises(NotFound), db.read(engine) as conn:
+        q.project(conn, principal("staff_b"), a1)
+    with db.read(engine) as conn:
+        cases = q.accountability_cases(conn, supervisor, page=1, per_page=20, status="open")
     assert [c["reason"] for c in cases["items"]] == ["rectification_overdue"]
-    assert q.accountability_cases(engine, principal("staff_a"), page=1, per_page=20)["total"] == 0
+    with db.read(engine) as conn:
+        assert q.accountability_cases(conn, principal("staff_a"), page=1, per_page=20)["total"] == 0
 
 
 def test_dashboard_and_project_pages(app, cycle, records):

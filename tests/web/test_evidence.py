@@ -42,7 +42,8 @@ def settings(settings, tmp_path):
 def test_upload_from_the_task_page_then_complete_with_it(app, runtime, deploy_fixture):
     deploy_fixture(files={"evidence.bpmn": BPMN, "evidence_form.schema.json": json.dumps(FORM).encode()})
     iid = runtime.workflows.start("evidence", {}, actor=principal("staff_a"))["id"]
-    [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        [task] = tasks.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
     task_id = task["id"]
     staff = signed_in(app, "staff_a")
     page = staff.get(f"/tasks/{task_id}").get_data(as_text=True)
@@ -62,7 +63,8 @@ def test_upload_from_the_task_page_then_complete_with_it(app, runtime, deploy_fi
     assert wrong.status_code == 422 and 'data-error-for="report"' in wrong.get_data(as_text=True)
     done = staff.submit(f"/tasks/{task_id}/complete", {"report": attachment["id"]})
     assert done.status_code == 302
-    assert instances.get(runtime.engine, iid)["data"]["report"] == attachment["id"]
+    with runtime.reading() as conn:
+        assert instances.get(conn, iid)["data"]["report"] == attachment["id"]
     download = staff.get(f"/attachments/{attachment['id']}")
     assert download.status_code == 200 and download.get_data() == PDF
     assert signed_in(app, "staff_b").get(f"/attachments/{attachment['id']}").status_code == 404

@@ -248,7 +248,8 @@ def test_a_designer_reads_the_deployed_model_and_the_diff_of_two_versions(cycle,
     files = read_dir(real.workflows_dir)
     goal_review = files["goal_review.bpmn"].decode("utf-8")
     files["goal_review.bpmn"] = goal_review.replace('name="部门负责人审核"', 'name="部门负责人审核并报送"').encode("utf-8")
-    deploy(cycle.rt.engine, cycle.rt.specs, files, real, actor="designer")
+    with cycle.rt.unit_of_work() as conn:
+        deploy(conn, cycle.rt.specs, files, real, actor="designer")
     designer = pages.open("designer")
     designer.get_by_role("link", name="流程设计").first.click()
     expect(designer.locator("#versions tbody tr")).to_have_count(2)

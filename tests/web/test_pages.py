@@ -102,7 +102,8 @@ def test_completing_a_task_goes_back_to_the_inbox(app, cycle, declaring):
     assert answer.status_code == 302 and answer.headers["Location"] == f"/inbox?completed={task_id}"
     assert 'data-clear-draft="' + task_id in _text(staff.get(answer.headers["Location"]))
     cycle.work()
-    data = instances.get(cycle.rt.engine, iid)["data"]
+    with cycle.rt.reading() as conn:
+        data = instances.get(conn, iid)["data"]
     assert data["indicators"][0]["target"] == 12 and data["indicators"][3]["target"] == "85..100"
     assert data["indicators"][0]["evidence_required"] is True and data["indicators"][1]["evidence_required"] is False
 
@@ -174,7 +175,8 @@ def test_audit_steps_show_the_state_at_each_event(app, cycle, declaring):
 def test_the_diagram_file_and_the_notice_without_npm_assets(app, cycle, declaring, monkeypatch, tmp_path):
     iid, task_id = declaring
     staff = signed_in(app, "staff_a")
-    version = instances.get(cycle.rt.engine, iid)["version"]
+    with cycle.rt.reading() as conn:
+        version = instances.get(conn, iid)["version"]
     diagram = staff.get(f"/diagrams/{version}/goal_review.bpmn")
     assert diagram.status_code == 200 and b'id="declare_goal"' in diagram.get_data()
     assert staff.get(f"/diagrams/{version}/no_such_process.bpmn").status_code == 404
@@ -206,7 +208,8 @@ def test_designer_checks_deploys_downloads_and_diffs(app, runtime):
     assert first.status_code == 201 and "已发布版本" in _text(first)
     second = upload("department_head", "deploy")
     assert second.status_code == 201
-    versions = [v["hash"] for v in deployed_versions.versions(runtime.engine)]
+    with runtime.reading() as conn:
+        versions = [v["hash"] for v in deployed_versions.versions(conn)]
     diff = _text(designer.get(f"/designer/diff?a={versions[1]}&b={versions[0]}"))
     assert '-    <bpmn:userTask id="sign" name="签收通知" camunda:candidateGroups="department_staff"' in diff
     # one changed element, its candidate groups before and after, marked on both diagrams; the XML behind a switch
@@ -243,7 +246,8 @@ def test_a_flow_to_a_missing_element_is_named_in_the_pages_language(app, runtime
                                      headers={"X-CSRFToken": designer.csrf_token()})
         assert checked.status_code == 422
         assert [(e["element_id"], e["message"]) for e in checked.get_json()["errors"]] == [("f2", message)]
-    assert not [v for v in deployed_versions.versions(runtime.engine) if "notice" in v["processes"]]
+    with runtime.reading() as conn:
+        assert not [v for v in deployed_versions.versions(conn) if "notice" in v["processes"]]
 
 
 def test_language_switch_keeps_the_choice(app, cycle, declaring):

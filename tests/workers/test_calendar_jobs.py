@@ -76,7 +76,8 @@ def test_the_launch_starts_every_planned_project_once_when_the_declaration_opens
     planned = [_project(runtime, "2016-a-001"), _project(runtime, "2016-b-001", "dept-b")]
     _project(runtime, "2016-a-002", status="blocked")  # not planned: not the launch's business
     manual = _project(runtime, "2016-a-003")
-    launch.start_cycle(runtime.workflows, manual, clock.now())  # started by hand earlier
+    with db.write(runtime.engine) as conn:
+        launch.start_cycle(conn, runtime.workflows, manual, clock.now())  # started by hand earlier
 
     eve = launch_cycles(runtime, local(2015, 8, 31, 23, 59))
     assert eve.started == [] and 2016 not in eve.years and _launched_at(runtime, 2016) is None
@@ -87,7 +88,8 @@ def test_the_launch_starts_every_planned_project_once_when_the_declaration_opens
     for pid, dept in zip(planned, ("dept-a", "dept-b"), strict=True):
         row = _project_row(runtime, pid)
         assert row.status == "declaring" and row.instance_id is not None
-        inst = instances.get(runtime.engine, row.instance_id)
+        with runtime.reading() as conn:
+            inst = instances.get(conn, row.instance_id)
         assert inst["data"]["project_id"] == pid and inst["data"]["fiscal_year"] == 2016
         assert (inst["business_key"], inst["department_id"], inst["status"]) == (pid, dept, "running")
     assert clock.from_db(_launched_at(runtime, 2016)) == opened

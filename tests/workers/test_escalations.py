@@ -18,7 +18,8 @@ from workers.timers import fire_due
 
 
 def _task(runtime, iid, bpmn_id):
-    items = task_queries.list_tasks(runtime.engine, page=1, per_page=20, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        items = task_queries.list_tasks(conn, page=1, per_page=20, now=clock.now(), instance_id=iid)["items"]
     return next(t["id"] for t in items if t["bpmn_id"] == bpmn_id)
 
 
@@ -123,7 +124,8 @@ def test_escalating_one_level_up_hands_the_decision_to_the_leadership(runtime, d
                           json={"decision": "order_rectification", "comment": "限期整改"})
     assert decided.status_code == 200, decided.get_json()
     assert (decided.get_json()["state"], decided.get_json()["resolved_by"]) == ("resolved", "leader")
-    assert instances.get(runtime.engine, iid)["data"]["decision"] == "order_rectification"
+    with runtime.reading() as conn:
+        assert instances.get(conn, iid)["data"]["decision"] == "order_rectification"
     commands = [c for c, _ in _events(runtime, iid)]
     assert commands[-2:] == ["escalate_escalation", "resolve_escalation"]
     escalated, resolved = [p for c, p in _events(runtime, iid)][-2:]

@@ -47,7 +47,8 @@ def test_handler_result_goes_back_into_the_instance(runtime, deploy_fixture, top
     topic.append({"score": 88})
     result = run_once(runtime, "w1")
     assert len(result.jobs.done) == 1 and CALLS == [{"amount": 7}]
-    inst = instances.get(runtime.engine, iid)
+    with runtime.reading() as conn:
+        inst = instances.get(conn, iid)
     assert inst["data"]["score"] == 88
     assert run_once(runtime, "w1").jobs.done == []  # nothing runs twice
     assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
@@ -66,7 +67,8 @@ def test_failing_handler_is_retried_with_backoff_then_succeeds(runtime, deploy_f
     assert run_once(runtime, "w1").jobs.done == []
     clock.advance(timedelta(seconds=runtime.settings.job_backoff_seconds))
     assert len(run_once(runtime, "w1").jobs.done) == 1
-    assert instances.get(runtime.engine, iid)["data"]["score"] == 75 and len(CALLS) == 3
+    with runtime.reading() as conn:
+        assert instances.get(conn, iid)["data"]["score"] == 75 and len(CALLS) == 3
 
 
 def test_exhausted_retries_raise_an_incident_an_admin_retries(runtime, deploy_fixture, topic, frozen_clock,
@@ -87,7 +89,8 @@ def test_exhausted_retries_raise_an_incident_an_admin_retries(runtime, deploy_fi
     retried = as_user("admin").post(f"/api/incidents/{incident['id']}/retry")
     assert retried.status_code == 200 and retried.get_json()["status"] == "pending"
     assert len(run_once(runtime, "w1").jobs.done) == 1  # the handler works again
-    assert instances.get(runtime.engine, iid)["data"]["score"] == 90
+    with runtime.reading() as conn:
+        assert instances.get(conn, iid)["data"]["score"] == 90
     assert as_user("admin").post(f"/api/incidents/{incident['id']}/retry").status_code == 404
 
 
@@ -104,7 +107,8 @@ def test_a_handlers_refusal_is_retried_with_backoff_and_ends_as_an_incident(runt
     for _ in range(runtime.settings.job_retries):
         clock.advance(timedelta(seconds=runtime.settings.job_backoff_seconds * 2 ** runtime.settings.job_retries))
         run_once(runtime, "w1")
-    [incident] = list_jobs(runtime.engine, page=1, per_page=5, status="failed")["items"]
+    with runtime.reading() as conn:
+        [incident] = list_jobs(conn, page=1, per_page=5, status="failed")["items"]
     assert "no eligible expert" in incident["last_error"] and len(CALLS) == runtime.settings.job_retries + 1
 
 
@@ -127,7 +131,8 @@ def test_a_dead_workers_lease_expires_and_another_worker_finishes(runtime, deplo
     assert jobs.acquire(runtime.workflows, "w2", clock.now(), lease) == []
     clock.advance(lease + timedelta(seconds=1))
     assert len(run_once(runtime, "w2").jobs.done) == 1
-    assert instances.get(runtime.engine, iid)["data"]["score"] == 90 and claimed.lock_owner == "dead-worker"
+    with runtime.reading() as conn:
+        assert instances.get(conn, iid)["data"]["score"] == 90 and claimed.lock_owner == "dead-worker"
 
 
 def test_missing_handler_ends_as_an_incident_not_a_silent_drop(runtime, deploy_fixture, frozen_clock, monkeypatch):
@@ -138,5 +143,6 @@ def test_missing_handler_ends_as_an_incident_not_a_silent_drop(runtime, deploy_f
         run_once(runtime, "w1")
         clock.advance(timedelta(hours=1))
 
-    [incident] = list_jobs(runtime.engine, page=1, per_page=5, status="failed")["items"]
+    with runtime.reading() as conn:
+        [incident] = list_jobs(conn, page=1, per_page=5, status="failed")["items"]
     assert "no handler is registered" in incident["last_error"]

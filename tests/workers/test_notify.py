@@ -49,7 +49,8 @@ def test_same_key_twice_is_sent_once_with_utf8_subject_and_body(mail_runtime, sm
     [msg] = smtp_server.inbox.messages()
     assert msg["Subject"] == SUBJECT and msg["To"] == "staff_a@edu.example.cn"
     assert msg.get_content().replace("\r\n", "\n").rstrip("\n") == BODY  # CRLF on the wire
-    [row] = outbox.list_notifications(mail_runtime.engine, status="sent")["items"]
+    with db.read(mail_runtime.engine) as conn:
+        [row] = outbox.list_notifications(conn, status="sent")["items"]
     assert row["sent_at"] is not None and row["attempts"] == 1 and row["lock_owner"] is None
 
 
@@ -66,7 +67,8 @@ def test_address_comes_from_the_users_table_and_a_missing_one_is_an_incident(mai
             conn.execute(update(users).where(users.c.username == "expert").values(email=None))
     assert len(notify.deliver_due(mail_runtime, "w1").sent) == 1
     assert [e.rcpt_tos for e in smtp_server.inbox.envelopes] == [["expert@example.cn"]]
-    [failed] = outbox.list_notifications(mail_runtime.engine, status="failed")["items"]
+    with db.read(mail_runtime.engine) as conn:
+        [failed] = outbox.list_notifications(conn, status="failed")["items"]
     assert failed["recipient"] == "agency" and "no e-mail address" in failed["last_error"]
 
 
@@ -86,7 +88,8 @@ def test_smtp_down_retries_with_backoff_then_incident_then_retry_delivers(mail_r
         assert run_once(mail_runtime, "w1").notifications.retried
     clock.advance(backoff * 2 ** (retries - 1))
     assert run_once(mail_runtime, "w1").notifications.failed  # retries ran out: an incident
-    [failed] = outbox.list_notifications(mail_runtime.engine, status="failed")["items"]
+    with db.read(mail_runtime.engine) as conn:
+        [failed] = outbox.list_notifications(conn, status="failed")["items"]
     assert failed["attempts"] == retries + 1 and "Connection" in failed["last_error"]
     clock.advance(timedelta(days=1))
     assert run_once(mail_runtime, "w1").notifications.failed == []  # it waits for an administrator
@@ -99,7 +102,8 @@ def test_smtp_down_retries_with_backoff_then_incident_then_retry_delivers(mail_r
     assert len(run_once(mail_runtime, "w1").notifications.sent) == 1
     [msg] = smtp_server.inbox.messages()
     assert msg["Subject"] == SUBJECT
-    assert outbox.list_notifications(mail_runtime.engine, status="failed")["total"] == 0
+    with db.read(mail_runtime.engine) as conn:
+        assert outbox.list_notifications(conn, status="failed")["total"] == 0
     assert CliRunner().invoke(main, ["notifications", "retry", str(failed["id"])]).exit_code != 0
 
 

@@ -149,7 +149,8 @@ def test_a_running_worker_finishes_its_work_after_postgresql_restarts(private_se
     rt = Runtime.build(settings)
     worker = None
     try:
-        deploy(rt.engine, rt.specs, fixture_files("external.bpmn"), settings, actor="test")
+        with rt.unit_of_work() as conn:
+            deploy(conn, rt.specs, fixture_files("external.bpmn"), settings, actor="test")
         first = rt.workflows.start("external", {"amount": 1})["id"]
         log = tmp_path / "worker.log"
         env = {**os.environ, "DATABASE_URL": server.url, "PYTHONUNBUFFERED": "1", "WORKER_POLL_SECONDS": "0.2",
@@ -177,7 +178,8 @@ def test_a_running_worker_finishes_its_work_after_postgresql_restarts(private_se
         _wait("the worker finishes every job after the restart", finished, 90)
         assert worker.poll() is None  # the same process: it recovered by itself
         for n, iid in enumerate([first, *later], start=1):
-            assert instances.get(rt.engine, iid)["data"]["score"] == n * 10
+            with rt.reading() as conn:
+                assert instances.get(conn, iid)["data"]["score"] == n * 10
         with rt.engine.connect() as conn:
             jobs = conn.execute(text("SELECT status, attempts, lock_owner FROM jobs")).all()
             completions = dict(conn.execute(text(
@@ -217,4 +219,5 @@ def test_a_worker_recovers_by_itself_when_postgresql_drops_its_connections(runti
     assert killed >= 1  # at least the worker's pooled connection was dropped
 
     assert run_once(runtime, "w1").timers.fired == [second]  # the very next pass works (pool_pre_ping)
-    assert instances.get(runtime.engine, second)["status"] == "completed"
+    with runtime.reading() as conn:
+        assert instances.get(conn, second)["status"] == "completed"

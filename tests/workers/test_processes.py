@@ -110,7 +110,8 @@ def test_a_worker_killed_mid_job_loses_nothing(runtime, deploy_fixture, frozen_c
     with runtime.engine.connect() as conn:
         job = conn.execute(text("SELECT status, lock_owner, attempts FROM jobs")).one()
     assert (job.status, job.lock_owner, job.attempts) == ("done", None, 0)
-    assert instances.get(runtime.engine, iid)["data"]["score"] == 30
+    with runtime.reading() as conn:
+        assert instances.get(conn, iid)["data"]["score"] == 30
     assert _by_command(runtime, "complete_external_task") == {iid: 1}
     assert run_once(runtime, "w2").jobs.done == []  # nothing runs twice
 
@@ -136,14 +137,16 @@ def test_a_worker_killed_between_a_handlers_record_and_the_completion_leaves_nei
         assert worker.returncode == -signal.SIGKILL  # it died inside the mutation path, after the handler wrote
         assert _recorded_days(runtime) == 0
         assert _by_command(runtime, "complete_external_task") == {}
-        assert "score" not in instances.get(runtime.engine, iid)["data"]
+        with runtime.reading() as conn:
+            assert "score" not in instances.get(conn, iid)["data"]
 
         monkeypatch.setitem(handlers.HANDLERS, "test-score", record_day)
         clock.advance(timedelta(seconds=runtime.settings.worker_lease_seconds + 1))
         assert len(run_once(runtime, "w2").jobs.done) == 1
         assert _recorded_days(runtime) == 1
         assert _by_command(runtime, "complete_external_task") == {iid: 1}
-        assert instances.get(runtime.engine, iid)["data"]["score"] == 40
+        with runtime.reading() as conn:
+            assert instances.get(conn, iid)["data"]["score"] == 40
     finally:
         with runtime.engine.begin() as conn:
             conn.execute(text("DELETE FROM calendar_days WHERE day = :d"), {"d": RECORDED_DAY})

@@ -13,14 +13,16 @@ from workers.timers import fire_due
 
 
 def _ready(runtime, instance_id):
-    return {t["bpmn_id"]: t for t in tasks.list_tasks(runtime.engine, page=1, per_page=50, now=clock.now(),
-                                                        instance_id=instance_id)["items"]}
+    with runtime.reading() as conn:
+        return {t["bpmn_id"]: t for t in tasks.list_tasks(conn, page=1, per_page=50, now=clock.now(),
+                                                            instance_id=instance_id)["items"]}
 
 
 def test_boundary_timers_fire_only_after_due_time(runtime, deploy_fixture, frozen_clock):
     deploy_fixture("timers.bpmn")
     row = runtime.workflows.start("timers")
-    inst = instances.get(runtime.engine, row["id"])
+    with runtime.reading() as conn:
+        inst = instances.get(conn, row["id"])
     # The earliest timer (the non-interrupting reminder, P3D) is indexed on the instance row.
     assert clock.from_db(inst["next_timer_at"]) == frozen_clock + timedelta(days=3)
     review = _ready(runtime, row["id"])["review"]
@@ -32,7 +34,8 @@ def test_boundary_timers_fire_only_after_due_time(runtime, deploy_fixture, froze
     clock.advance(timedelta(hours=2))  # day 3: the reminder fires, the review stays open
     assert fire_due(runtime.workflows).fired == [row["id"]]
     assert set(_ready(runtime, row["id"])) == {"review"}
-    inst = instances.get(runtime.engine, row["id"])
+    with runtime.reading() as conn:
+        inst = instances.get(conn, row["id"])
     assert inst["data"].get("reminded_once") is True
     assert clock.from_db(inst["next_timer_at"]) == frozen_clock + timedelta(days=5)
     assert fire_due(runtime.workflows).fired == []  # nothing due twice
@@ -40,10 +43,12 @@ def test_boundary_timers_fire_only_after_due_time(runtime, deploy_fixture, froze
     clock.advance(timedelta(days=2))  # day 5: the interrupting timer cancels the review, opens 督办
     assert fire_due(runtime.workflows).fired == [row["id"]]
     assert set(_ready(runtime, row["id"])) == {"escalate"}
-    cancelled = tasks.list_tasks(runtime.engine, page=1, per_page=10, now=clock.now(), state="cancelled",
-                                 instance_id=row["id"])["items"]
+    with runtime.reading() as conn:
+        cancelled = tasks.list_tasks(conn, page=1, per_page=10, now=clock.now(), state="cancelled",
+                                     instance_id=row["id"])["items"]
     assert [t["bpmn_id"] for t in cancelled] == ["review"]
-    assert instances.get(runtime.engine, row["id"])["next_timer_at"] is None
+    with runtime.reading() as conn:
+        assert instances.get(conn, row["id"])["next_timer_at"] is None
 
 
 def test_cli_timers_fire_with_an_explicit_time(runtime, deploy_fixture, frozen_clock, monkeypatch):

@@ -37,7 +37,8 @@ class Cycle:
         return id
 
     def start(self, project_id: str, process_id: str | None = None) -> str:
-        iid = launch.start_cycle(self.rt.workflows, project_id, clock.now(), process_id=process_id)
+        with db.write(self.rt.engine) as conn:
+            iid = launch.start_cycle(conn, self.rt.workflows, project_id, clock.now(), process_id=process_id)
         self.work()
         return iid
 
@@ -98,7 +99,8 @@ def cycle(settings: Settings, runtime: Runtime, as_user: Any) -> Iterator[Cycle]
     try:
         with db.write(runtime.engine) as conn:
             seed_reference(conn, START)
-        deploy(runtime.engine, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
+        with runtime.unit_of_work() as conn:
+            deploy(conn, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
         yield Cycle(runtime, as_user)
     finally:
         clock.reset()

@@ -47,7 +47,8 @@ def test_year_n_grade_and_rectification_decide_the_budget_of_n_plus_2(cycle):
 
     successor = cycle.project("2016-dept-a-007", fiscal_year=2016, name="义务教育学校标准化建设（二期）",
                               predecessor_id=pid)
-    found = project_history.history(cycle.rt.engine, successor)
+    with cycle.rt.reading() as conn:
+        found = project_history.history(conn, successor)
     assert [p["id"] for p in found["predecessors"]] == [pid]  # linked explicitly, though its name differs
     assert [(e["fiscal_year"], e["kind"], float(e["score"]), e["grade"]) for e in found["evaluations"]] == \
         [(2014, "self", 72.5, "中")]
@@ -116,9 +117,11 @@ def test_in_year_adjustments_are_recorded_once_and_summed(cycle):
     [cut] = cycle.rows("budget_adjustments", project_id=stop)
     assert (cut.handling, cut.amount, cut.fiscal_year) == ("stop", Decimal("950000.00"), 2015)  # 1,200,000 − 250,000
 
-    year = project_history.adjustments_in(cycle.rt.engine, 2015, "municipal")
+    with cycle.rt.reading() as conn:
+        year = project_history.adjustments_in(conn, 2015, "municipal")
     assert (year["count"], year["total"]) == (2, Decimal("1250000.00"))  # 300,000 + 950,000
-    assert project_history.adjustments_in(cycle.rt.engine, 2016)["total"] == Decimal("0.00")
+    with cycle.rt.reading() as conn:
+        assert project_history.adjustments_in(conn, 2016)["total"] == Decimal("0.00")
 
 
 def test_the_amount_rule_is_pure():

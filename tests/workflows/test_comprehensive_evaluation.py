@@ -20,6 +20,11 @@ SELF = {"basic.rules": 5, "basic.organisation": 5, "reform.innovation": 6, "refo
 BUREAU = {"basic.rules": 4, "basic.organisation": 5, "reform.innovation": 5, "reform.pilots": 2}
 
 
+def _start_evaluations(cycle, year: int, level: str, now) -> launch.Launch:
+    with cycle.rt.unit_of_work() as conn:
+        return launch.start_evaluations(conn, cycle.rt.workflows, year, level, now)
+
+
 def _self_report(points: dict[str, float]) -> dict:
     return {"self_summary": "本年度建立了预算绩效管理办法，配备专职人员。",
             "self_scores": [{"code": code, "self_points": p, "description": "见佐证材料",
@@ -41,7 +46,7 @@ def _last_completed(cycle, iid: str, bpmn_id: str) -> str:
 
 
 def _evaluation_of(cycle, department_id: str) -> str:
-    started = launch.start_evaluations(cycle.rt.workflows, 2015, "municipal", clock.now())
+    started = _start_evaluations(cycle, 2015, "municipal", clock.now())
     cycle.work()
     return started.started[department_id]
 
@@ -120,8 +125,8 @@ def test_self_report_scoring_and_feedback_in_the_departments_inbox(cycle):
 
 
 def test_a_second_launch_starts_nothing_twice(cycle):
-    first = launch.start_evaluations(cycle.rt.workflows, 2015, "municipal", clock.now())
-    again = launch.start_evaluations(cycle.rt.workflows, 2015, "municipal", clock.now())
+    first = _start_evaluations(cycle, 2015, "municipal", clock.now())
+    again = _start_evaluations(cycle, 2015, "municipal", clock.now())
     assert set(first.started) >= {"dept-a", "dept-b"} and again.started == {}
     assert again.existing == first.started
 
@@ -131,7 +136,7 @@ def test_an_abandoned_evaluation_is_started_again_on_the_same_scorecard(cycle):
     [card] = cycle.rows("scorecards", department_id="dept-a")
     resp = cycle.as_user("admin").post(f"/api/instances/{iid}/terminate", json={"reason": "通知有误，重新下发"})
     assert resp.status_code == 200, resp.get_json()
-    again = launch.start_evaluations(cycle.rt.workflows, 2015, "municipal", clock.now())
+    again = _start_evaluations(cycle, 2015, "municipal", clock.now())
     cycle.work()
     assert set(again.started) == {"dept-a"} and again.started["dept-a"] != iid
     [reopened] = cycle.rows("scorecards", department_id="dept-a")
@@ -208,3 +213,23 @@ def test_a_case_opened_on_a_slip_runs_beside_the_reissued_task_and_the_stage_end
     assert (inst["data"][f"{name}_due_at"], inst["data"]["accountability_case_id"]) == (due, case.id)
     assert "accountability_due_at" not in inst["data"]
     stages.verified(cycle)
+
+
+def test_a_launch_that_fails_part_way_starts_none(cycle, monkeypatch):
+    # The notice goes to every scored department in one unit of work: when the second start fails, the first
+    # department's evaluation is not left behind, and the launch can simply be run again.
+    real, calls = cycle.rt.workflows.start, []
+
+    def second_fails(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cycle.rt.workflows, "start", second_fails)
+        with pytest.raises(RuntimeError):
+            _start_evaluations(cycle, 2015, "municipal", clock.now())
+    assert len(calls) == 2 and cycle.rows("instances", process_id=launch.PROCESS) == []
+    again = _start_evaluations(cycle, 2015, "municipal", clock.now())
+    assert set(again.started) >= {"dept-a", "dept-b"} and again.existing == {}

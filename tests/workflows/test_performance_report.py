@@ -34,13 +34,16 @@ def dept_c(cycle: Any, tokens: dict[str, str], base_departments: None) -> Iterat
     with db.write(cycle.rt.engine) as conn:
         directory.upsert_department(conn, {"id": "dept-c", "name": "市民政局", "sector": "social_security"})
     try:
-        user = directory.get_user(cycle.rt.engine, "staff_c")
+        with cycle.rt.reading() as conn:
+            user = directory.get_user(conn, "staff_c")
     except NotFound:
-        user = directory.create_user(cycle.rt.engine, "test", username="staff_c", display_name="staff_c",
-                                     password=password_of("staff_c"), department_id="dept-c",
-                                     roles=["department_staff", "department_head"])
+        with cycle.rt.unit_of_work() as conn:
+            user = directory.create_user(conn, "test", username="staff_c", display_name="staff_c",
+                                         password=password_of("staff_c"), department_id="dept-c",
+                                         roles=["department_staff", "department_head"])
     if "staff_c" not in tokens:
-        tokens["staff_c"], _ = token_service.issue(cycle.rt.engine, user["id"], clock.now(), timedelta(days=3650))
+        with cycle.rt.unit_of_work() as conn:
+            tokens["staff_c"], _ = token_service.issue(conn, user["id"], clock.now(), timedelta(days=3650))
     try:
         yield "dept-c"
     finally:

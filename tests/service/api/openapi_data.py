@@ -32,7 +32,8 @@ _PEOPLE = ("departments", "users", "user_roles", "api_tokens")
 
 
 def _tasks(runtime: Any, instance_id: str) -> list[dict[str, Any]]:
-    found = task_queries.list_tasks(runtime.engine, page=1, per_page=50, now=clock.now(), instance_id=instance_id)
+    with runtime.reading() as conn:
+        found = task_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=instance_id)
     return list(found["items"])
 
 

@@ -21,7 +21,8 @@ def world(runtime, deploy_fixture):
     def new_instance() -> tuple[str, str]:
         iid = runtime.workflows.start("simple", {"amount": 1}, actor=principal("staff_a"))["id"]
         from service.queries import tasks
-        [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
+        with runtime.reading() as conn:
+            [task] = tasks.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
         return iid, task["id"]
 
     return new_instance

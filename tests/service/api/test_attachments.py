@@ -35,7 +35,8 @@ def task(runtime, deploy_fixture, frozen_clock):
 
 
 def _task(runtime, iid, bpmn_id):
-    items = task_queries.list_tasks(runtime.engine, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        items = task_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
     return next(t for t in items if t["bpmn_id"] == bpmn_id)
 
 

@@ -242,7 +242,8 @@ def _serve_as(app: Any, runtime: Any, username: str) -> Any:
 
     with runtime.engine.connect() as conn:
         user_id = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": username}).scalar_one()
-    token, _ = token_service.issue(runtime.engine, user_id, clock.now(), timedelta(days=1))
+    with runtime.unit_of_work() as conn:
+        token, _ = token_service.issue(conn, user_id, clock.now(), timedelta(days=1))
     base = app.config.setdefault("JIXIAO_TEST_BASE_WSGI", app.wsgi_app)  # never wrap a wrapper
     app.wsgi_app = _AsUser(base, token)
     return app
@@ -269,7 +270,8 @@ def world(database_url: str, tokens: dict[str, str], tmp_path_factory: pytest.Te
     rt = Runtime.build(settings)
 
     def deploy_files(*names: str) -> Any:
-        return deploy(rt.engine, rt.specs, fixture_files(*names), rt.settings, actor="test")
+        with rt.unit_of_work() as conn:
+            return deploy(conn, rt.specs, fixture_files(*names), rt.settings, actor="test")
 
     people = openapi_data.people_snapshot(rt)
     yield rt, create_app(runtime=rt), deploy_files

@@ -17,7 +17,8 @@ def task_of(runtime, deploy_fixture):
 
     def new_task() -> str:
         iid = runtime.workflows.start("simple", {"amount": 1}, actor=principal("staff_a"))["id"]
-        [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
+        with runtime.reading() as conn:
+            [task] = tasks.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
         return str(task["id"])
 
     return new_task

@@ -21,7 +21,8 @@ from tests.service.attachments import samples
 def task_id(runtime, deploy_fixture):
     deploy_fixture("evidence.bpmn")
     iid = runtime.workflows.start("evidence", {}, actor=principal("staff_a"))["id"]
-    items = task_queries.list_tasks(runtime.engine, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        items = task_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
     return next(t["id"] for t in items if t["bpmn_id"] == "submit")
 
 

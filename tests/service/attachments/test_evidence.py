@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from service import clock
+from service import clock, db
 from service.cli import main
 from service.config import Settings
 from service.engine import replay as replay_module
@@ -37,7 +37,8 @@ def _start(rt, who="staff_a"):
 
 
 def _task(rt, iid, bpmn_id="submit"):
-    items = task_queries.list_tasks(rt.engine, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
+    with rt.reading() as conn:
+        items = task_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
     return next(t["id"] for t in items if t["bpmn_id"] == bpmn_id)
 
 
@@ -216,12 +217,14 @@ def test_verify_reports_attachment_records_edited_in_the_database(rt, statement,
 def test_an_export_carries_the_evidence_records_and_verifies_elsewhere(rt, tmp_path):
     iid, report, _ = _submitted(rt)
     out = io.StringIO()
-    export_jsonl(rt.engine, out, instances=[iid])
+    with rt.reading() as conn:
+        export_jsonl(conn, out, instances=[iid])
     url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
     upgrade(url)
     scratch = Runtime.build(Settings(database_url=url, attachments_dir=rt.settings.attachments_dir))
     try:
-        counts = import_jsonl(scratch.engine, out.getvalue().splitlines())
+        with db.write(scratch.engine) as conn:
+            counts = import_jsonl(conn, out.getvalue().splitlines())
         assert counts["instance"] == 1 and counts["attachment"] == 2
         assert verify(scratch.engine, scratch.specs, scratch.settings, [iid]).ok
         elsewhere = Settings(database_url=url, attachments_dir=tmp_path / "empty")  # the files were not copied

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from service import clock
+from service import clock, db
 from service.cli import main
 from service.config import ROOT
 from service.db import make_engine
@@ -228,8 +228,10 @@ def test_demo_enters_two_years_of_fiscal_figures_and_the_coverage_divides_by_the
     assert abs(float(figures[1][2]) - 3.2 * float(money)) <= 5_000
     engine = make_engine(url)
     try:
-        measures = {m.key: m for m in coverage_report(engine, 2026, "municipal").measures}
-        missing = {m.key: m for m in coverage_report(engine, 2027, "municipal").measures}
+        with db.read(engine) as conn:
+            measures = {m.key: m for m in coverage_report(conn, 2026, "municipal").measures}
+        with db.read(engine) as conn:
+            missing = {m.key: m for m in coverage_report(conn, 2027, "municipal").measures}
     finally:
         engine.dispose()
     evaluated = measures[cov.EVALUATED_MONEY]
@@ -251,7 +253,8 @@ def test_demo_has_a_sub_unit_evaluated_by_its_department_counted_in_the_coverage
     assert "demo sub-unit evaluations: 2 opened" in seeded.output
     engine = make_engine(url)
     try:
-        measure = {m.key: m for m in coverage_report(engine, 2026, "municipal").measures}[cov.SUBUNIT_EVALUATIONS]
+        with db.read(engine) as conn:
+            measure = {m.key: m for m in coverage_report(conn, 2026, "municipal").measures}[cov.SUBUNIT_EVALUATIONS]
     finally:
         engine.dispose()
     # 84.5 → 良; the municipal units of the organisation, the schools counted

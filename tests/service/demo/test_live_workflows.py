@@ -14,7 +14,8 @@ from service.queries import tasks
 
 
 def _task(runtime, iid):
-    [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        [task] = tasks.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
     return task["id"]
 
 

@@ -37,7 +37,8 @@ REVIEW = {"completeness": "良", "relevance": "优", "appropriateness": "良", "
 
 
 def _task(runtime, iid, bpmn_id):
-    items = task_queries.list_tasks(runtime.engine, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        items = task_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
     return next(t["id"] for t in items if t["bpmn_id"] == bpmn_id)
 
 
@@ -69,9 +70,11 @@ def _goal_review(runtime, project_id):
 def histories(runtime, frozen_clock):
     """Instances of every process in workflows/ and the timer fixture, in many states; returns their ids."""
     real = Settings(database_url=runtime.settings.database_url)
-    deploy(runtime.engine, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
-    deploy(runtime.engine, runtime.specs, {"timers.bpmn": (FIXTURES / "timers.bpmn").read_bytes()},
-           runtime.settings, actor="test")
+    with runtime.unit_of_work() as conn:
+        deploy(conn, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
+    with runtime.unit_of_work() as conn:
+        deploy(conn, runtime.specs, {"timers.bpmn": (FIXTURES / "timers.bpmn").read_bytes()},
+               runtime.settings, actor="test")
     with db.write(runtime.engine) as conn:
         seed_reference(conn, clock.now())
     wf, power = runtime.workflows, principal("power")
@@ -215,12 +218,14 @@ def test_cli_verify_names_the_instance_and_first_bad_event(runtime, histories, m
 
 def test_export_reimported_into_a_scratch_database_verifies(runtime, histories, tmp_path):
     out = io.StringIO()
-    assert export_jsonl(runtime.engine, out, instances=list(histories.values())) > 0
+    with runtime.reading() as conn:
+        assert export_jsonl(conn, out, instances=list(histories.values())) > 0
     url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
     upgrade(url)
     scratch = Runtime.build(Settings(database_url=url))
     try:
-        counts = import_jsonl(scratch.engine, out.getvalue().splitlines())
+        with db.write(scratch.engine) as conn:
+            counts = import_jsonl(conn, out.getvalue().splitlines())
         assert counts["instance"] == len(histories) and counts["version"] == 2
         report = verify(scratch.engine, scratch.specs, scratch.settings, list(histories.values()))
         assert report.ok and report.checked == len(histories), report.findings
@@ -231,7 +236,8 @@ def test_export_reimported_into_a_scratch_database_verifies(runtime, histories, 
     upgrade(url2)
     scratch = Runtime.build(Settings(database_url=url2))
     try:
-        import_jsonl(scratch.engine, out.getvalue().replace("农村饮水安全工程", "城市饮水安全工程").splitlines())
+        with db.write(scratch.engine) as conn:
+            import_jsonl(conn, out.getvalue().replace("农村饮水安全工程", "城市饮水安全工程").splitlines())
         assert not verify(scratch.engine, scratch.specs, scratch.settings, list(histories.values())).ok
     finally:
         scratch.close()
@@ -284,7 +290,8 @@ def test_escalation_and_external_task_replay(runtime, deploy_fixture, frozen_clo
     _complete(runtime, iid, "report", {"warning": "red"}, who="staff_a")
     # The escalation opened the supervisor's task beside the external service task that now waits for a worker.
     assert _task(runtime, iid, "handle_escalation")
-    events = history(runtime.engine, iid, principal("auditor"), page=1, per_page=50)["items"]
+    with runtime.reading() as conn:
+        events = history(conn, iid, principal("auditor"), page=1, per_page=50)["items"]
     [external] = [t for t in events[-1]["tasks"] if t["change"] == "external"]
     assert external["bpmn_id"] == "score" and external["topic"] == "score-evaluation"
     with pytest.raises(Forbidden):  # results of external tasks come from the service's own workers
@@ -293,7 +300,8 @@ def test_escalation_and_external_task_replay(runtime, deploy_fixture, frozen_clo
     monkeypatch.setitem(handlers.HANDLERS, "score-evaluation", lambda ctx, variables: {"score": 88})
     _work(runtime)  # the service's own worker runs the job and completes the external task
     _complete(runtime, iid, "handle_escalation", {"decision": "order rectification"}, who="supervisor")
-    inst = get(runtime.engine, iid)
+    with runtime.reading() as conn:
+        inst = get(conn, iid)
     assert inst["status"] == "completed" and inst["data"]["score"] == 88
     result = replay(runtime.engine, runtime.specs, runtime.settings, iid, keep=True)
     assert result.ok and [s.command for s in result.snapshots] == [

@@ -29,7 +29,8 @@ MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _ready(runtime, iid):
-    [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        [task] = tasks.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
     return task
 
 

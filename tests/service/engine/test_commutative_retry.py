@@ -38,7 +38,8 @@ def test_message_that_lost_the_version_check_is_delivered_on_the_newer_state(run
                                  business_key="P-001", variable="budget")
 
     assert delivered == [iid]
-    inst = instances.get(runtime.engine, iid)
+    with runtime.reading() as conn:
+        inst = instances.get(conn, iid)
     assert inst["data"]["budget"] == {"amount": 5} and inst["status"] == "running"
     with runtime.engine.connect() as conn:
         commands = list(conn.execute(text("SELECT command FROM events WHERE instance_id = :i ORDER BY seq"),
@@ -62,4 +63,5 @@ def test_suspension_that_lost_the_version_check_is_refused(runtime, deploy_fixtu
     monkeypatch.setattr(running, "run", run_with_a_message_between)
     with pytest.raises(Conflict):
         runtime.workflows.apply(iid, Suspend("stop"), actor=principal("supervisor"))
-    assert instances.get(runtime.engine, iid)["status"] == "running"
+    with runtime.reading() as conn:
+        assert instances.get(conn, iid)["status"] == "running"

@@ -13,7 +13,8 @@ from tests.conftest import principal
 def test_concurrent_completions_one_wins_one_conflicts(as_user, runtime, deploy_fixture, monkeypatch):
     deploy_fixture("simple.bpmn")
     iid = runtime.workflows.start("simple", {"amount": 1}, actor=principal("staff_a"))["id"]
-    [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        [task] = tasks.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
 
     # Both requests must have read the instance before either writes: meet at a barrier after the engine ran.
     barrier = threading.Barrier(2, timeout=10)
@@ -44,7 +45,8 @@ def test_concurrent_completions_one_wins_one_conflicts(as_user, runtime, deploy_
     loser_body = next(body for code, body in results.values() if code == 409)
     assert loser_body["type"].endswith("/conflict")
 
-    inst = instances.get(runtime.engine, iid)
+    with runtime.reading() as conn:
+        inst = instances.get(conn, iid)
     assert inst["status"] == "completed" and inst["data"]["answer"] == winner
     assert inst["lock_version"] == 2
     from tests.conftest import count_rows

@@ -44,14 +44,17 @@ def _unrouted(monkeypatch):
 def _waits_an_hour_on_the_service_clock(rt):
     """timer_once waits PT1H: anchored at the service clock's 2015 start, it fires once that clock passes it."""
 
-    deploy(rt.engine, rt.specs, fixture_files("timer_once.bpmn"), rt.settings, actor="test")
+    with rt.unit_of_work() as conn:
+        deploy(conn, rt.specs, fixture_files("timer_once.bpmn"), rt.settings, actor="test")
     row = rt.workflows.start("timer_once")
-    assert clock.from_db(instances.get(rt.engine, row["id"])["next_timer_at"]) == START + timedelta(hours=1)
+    with rt.reading() as conn:
+        assert clock.from_db(instances.get(conn, row["id"])["next_timer_at"]) == START + timedelta(hours=1)
     clock.advance(timedelta(minutes=59))
     assert fire_due(rt.workflows).fired == []
     clock.advance(timedelta(minutes=2))
     assert fire_due(rt.workflows).fired == [row["id"]]
-    assert instances.get(rt.engine, row["id"])["status"] == "completed"
+    with rt.reading() as conn:
+        assert instances.get(conn, row["id"])["status"] == "completed"
 
 
 def test_building_a_runtime_routes_timers_through_the_service_clock(runtime, monkeypatch, frozen_clock):
@@ -73,7 +76,8 @@ def test_the_app_factory_routes_timers_through_the_service_clock(runtime, monkey
 
 def _timer_fired_an_hour_after_start(runtime):
     """An instance whose PT1H timer fired on the service clock: its replay must anchor and fire it the same way."""
-    deploy(runtime.engine, runtime.specs, fixture_files("timer_once.bpmn"), runtime.settings, actor="test")
+    with runtime.unit_of_work() as conn:
+        deploy(conn, runtime.specs, fixture_files("timer_once.bpmn"), runtime.settings, actor="test")
     row = runtime.workflows.start("timer_once")
     clock.advance(timedelta(hours=1, minutes=1))
     assert fire_due(runtime.workflows).fired == [row["id"]]

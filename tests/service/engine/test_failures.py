@@ -29,7 +29,8 @@ def test_failing_script_leaves_instance_unchanged_and_explains(client, runtime, 
     started = client.post("/api/instances", json={"process_id": "failing", "data": {}})
     assert started.status_code == 201
     iid = started.get_json()["id"]
-    [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        [task] = tasks.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
     before = _snapshot(runtime, iid)
 
     resp = client.post(f"/api/tasks/{task['id']}/complete", json={"data": {"answer": "完成", "score": 80}})
@@ -47,7 +48,8 @@ def test_failing_script_leaves_instance_unchanged_and_explains(client, runtime, 
 def test_form_errors_are_422_with_fields_and_user_can_resubmit(client, runtime, deploy_fixture):
     deploy_fixture("simple.bpmn")
     iid = client.post("/api/instances", json={"process_id": "simple", "data": {"amount": 3}}).get_json()["id"]
-    [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        [task] = tasks.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
     before = _snapshot(runtime, iid)
     bad = client.post(f"/api/tasks/{task['id']}/complete", json={"data": {"answer": "", "score": 300}})
     assert bad.status_code == 422
@@ -56,7 +58,8 @@ def test_form_errors_are_422_with_fields_and_user_can_resubmit(client, runtime, 
     assert _snapshot(runtime, iid) == before
     good = client.post(f"/api/tasks/{task['id']}/complete", json={"data": {"answer": "好", "score": 90}})
     assert good.status_code == 200 and good.get_json()["state"] == "completed"
-    inst = instances.get(runtime.engine, iid)
+    with runtime.reading() as conn:
+        inst = instances.get(conn, iid)
     assert inst["status"] == "completed" and inst["data"] == {"amount": 3, "total": 6, "answer": "好", "score": 90}
     late = client.post(f"/api/tasks/{task['id']}/complete", json={"data": {"answer": "again"}})
     assert late.status_code == 409

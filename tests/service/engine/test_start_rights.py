@@ -141,7 +141,8 @@ def test_the_cycle_knows_the_assignment_variables_of_everything_it_calls(runtime
     from service.engine.deploy import deploy, read_dir
 
     real = Settings(database_url=runtime.settings.database_url)
-    version = deploy(runtime.engine, runtime.specs, read_dir(real.workflows_dir), real, actor="test").version
+    with runtime.unit_of_work() as conn:
+        version = deploy(conn, runtime.specs, read_dir(real.workflows_dir), real, actor="test").version
     rights = runtime.specs.get(version).start_rights
     assert rights("goal_review").assignment_variables == {"expert_users"}
     assert rights("budget_cycle").assignment_variables == {"expert_users", "agency_users", "verifier_users"}

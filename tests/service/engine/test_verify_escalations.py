@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from service import clock
+from service import clock, db
 from service.config import Settings
 from service.engine.archive import export_jsonl, import_jsonl
 from service.engine.commands import CompleteTask
@@ -204,25 +204,29 @@ def test_decided_escalations_exported_and_imported_elsewhere_verify(runtime, dec
     chosen = [decisions[s] for s in ("dismissed", "escalated", "completed")]
     ids = sorted(_escalation(runtime, iid).id for iid in chosen)
     out = io.StringIO()
-    export_jsonl(runtime.engine, out, instances=chosen)
+    with runtime.reading() as conn:
+        export_jsonl(conn, out, instances=chosen)
     url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
     upgrade(url)
     scratch = Runtime.build(Settings(database_url=url))
     try:
-        assert import_jsonl(scratch.engine, out.getvalue().splitlines())["escalation"] == 3
+        with db.write(scratch.engine) as conn:
+            assert import_jsonl(conn, out.getvalue().splitlines())["escalation"] == 3
         with scratch.engine.connect() as conn:
             assert sorted(conn.execute(text("SELECT id FROM escalations")).scalars()) == ids
         report = verify(scratch.engine, scratch.specs, scratch.settings, chosen)
         assert report.ok and report.checked == 3, [str(f) for f in report.findings]
         # An escalation whose id another instance's escalation holds here is refused, and nothing is imported.
         out = io.StringIO()
-        export_jsonl(runtime.engine, out, instances=[decisions["open"]])
+        with runtime.reading() as conn:
+            export_jsonl(conn, out, instances=[decisions["open"]])
         records = [json.loads(line) for line in out.getvalue().splitlines()]
         for record in records:
             if record["type"] == "escalation":
                 record["id"] = ids[0]
-        with pytest.raises(InvalidInput, match=f"this database has an escalation {ids[0]} of instance {chosen[0]}"):
-            import_jsonl(scratch.engine, [json.dumps(r) for r in records])
+        with pytest.raises(InvalidInput, match=f"this database has an escalation {ids[0]} of instance {chosen[0]}"), \
+                db.write(scratch.engine) as conn:
+            import_jsonl(conn, [json.dumps(r) for r in records])
         with scratch.engine.connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM instances WHERE id = :i"),
                                 {"i": decisions["open"]}).scalar() == 0

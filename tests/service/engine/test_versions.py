@@ -17,7 +17,8 @@ V2 = V1.replace(
 
 
 def _only_task(runtime, iid):
-    [task] = tasks.list_tasks(runtime.engine, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
+    with runtime.reading() as conn:
+        [task] = tasks.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
     return task
 
 
@@ -38,8 +39,10 @@ def test_old_instance_finishes_on_old_version_after_redeploy(client, runtime, de
     runtime.specs._items.clear()
     done = client.post(f"/api/tasks/{_only_task(runtime, old['id'])['id']}/complete", json={"data": {"answer": "a"}})
     assert done.status_code == 200
-    assert instances.get(runtime.engine, old["id"])["status"] == "completed"
+    with runtime.reading() as conn:
+        assert instances.get(conn, old["id"])["status"] == "completed"
 
     client.post(f"/api/tasks/{_only_task(runtime, new['id'])['id']}/complete", json={"data": {"answer": "b"}})
     assert _only_task(runtime, new["id"])["bpmn_id"] == "confirm"
-    assert instances.get(runtime.engine, new["id"])["status"] == "running"
+    with runtime.reading() as conn:
+        assert instances.get(conn, new["id"])["status"] == "running"

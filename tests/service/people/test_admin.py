@@ -85,7 +85,8 @@ def test_named_administrator_is_created_though_others_exist(settings, caplog):
     app = create_app(replace(settings, admin_user="ops.root", admin_password="Ops-Str0ng-pass"))
     try:
         assert _signs_in(app, "ops.root", "Ops-Str0ng-pass")
-        assert get_user(app.extensions["jixiao"].engine, "ops.root")["roles"] == ["administrator"]
+        with app.extensions["jixiao"].reading() as conn:
+            assert get_user(conn, "ops.root")["roles"] == ["administrator"]
     finally:
         app.extensions["jixiao"].close()
     assert "created administrator ops.root" in caplog.text and "Ops-Str0ng-pass" not in caplog.text
@@ -93,21 +94,25 @@ def test_named_administrator_is_created_though_others_exist(settings, caplog):
 
 def test_an_existing_named_user_is_left_alone_and_the_log_says_so(app, runtime, caplog):
     caplog.set_level(logging.INFO, logger="service.people.directory")
-    assert bootstrap_admin(runtime.engine, "admin", "New-Str0ng-pass") is False
+    with runtime.unit_of_work() as conn:
+        assert bootstrap_admin(conn, "admin", "New-Str0ng-pass") is False
     assert _signs_in(app, "admin", password_of("admin")) and not _signs_in(app, "admin", "New-Str0ng-pass")
     [record] = caplog.records
     assert record.levelno == logging.WARNING and "admin already exists: left unchanged" in record.getMessage()
     assert "New-Str0ng-pass" not in caplog.text
 
     caplog.clear()
-    assert bootstrap_admin(runtime.engine, "staff_a", "New-Str0ng-pass") is False
-    assert get_user(runtime.engine, "staff_a")["roles"] == ["department_staff"]  # not promoted either
+    with runtime.unit_of_work() as conn:
+        assert bootstrap_admin(conn, "staff_a", "New-Str0ng-pass") is False
+    with runtime.reading() as conn:
+        assert get_user(conn, "staff_a")["roles"] == ["department_staff"]  # not promoted either
     assert "staff_a already exists and is not an administrator" in caplog.text
     assert "New-Str0ng-pass" not in caplog.text
 
 
 def test_a_named_user_without_password_is_not_created_and_the_log_says_so(runtime, caplog):
-    assert bootstrap_admin(runtime.engine, "ops.nopass", None) is False
+    with runtime.unit_of_work() as conn:
+        assert bootstrap_admin(conn, "ops.nopass", None) is False
     assert "ops.nopass does not exist and JIXIAO_ADMIN_PASSWORD is not set" in caplog.text
 
 

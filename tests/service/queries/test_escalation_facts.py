@@ -19,7 +19,8 @@ from tests.workflows.stages import start_stage
 def test_an_overdue_task_shows_since_when_its_owner_and_the_two_reminders_sent(cycle):
     esc = overdue_rectification(cycle)
     clock.set_now(clock.now().replace(day=8))  # Wednesday 8 April 2015, 09:00
-    found = escalation_facts.facts(cycle.rt.engine, principal("supervisor"), esc["id"], cycle.rt.specs)
+    with cycle.rt.reading() as conn:
+        found = escalation_facts.facts(conn, principal("supervisor"), esc["id"], cycle.rt.specs)
 
     slip = found["slipped"]
     assert (slip["id"], slip["name"], slip["state"]) == (esc["slipped_task_id"], "提交整改报告", "cancelled")
@@ -45,7 +46,8 @@ def test_an_overdue_task_shows_since_when_its_owner_and_the_two_reminders_sent(c
 
 def test_a_red_warning_escalation_shows_the_monitoring_figures(cycle):
     esc = serious_deviation(cycle)
-    found = escalation_facts.facts(cycle.rt.engine, principal("supervisor"), esc["id"], cycle.rt.specs)
+    with cycle.rt.reading() as conn:
+        found = escalation_facts.facts(conn, principal("supervisor"), esc["id"], cycle.rt.specs)
     assert found["focus"] == "monitoring" and found["slipped"] is None  # a target slipped, not a deadline
     m = found["monitoring"]
     assert m["warning_level"] == "red" and m["can_meet"] == "impossible"
@@ -58,9 +60,10 @@ def test_a_red_warning_escalation_shows_the_monitoring_figures(cycle):
 
 def test_a_department_sees_its_own_escalations_only(cycle):
     esc = overdue_rectification(cycle)
-    assert escalation_facts.facts(cycle.rt.engine, principal("head_a"), esc["id"], cycle.rt.specs)["project"]
-    with pytest.raises(NotFound):
-        escalation_facts.facts(cycle.rt.engine, principal("staff_b"), esc["id"], cycle.rt.specs)
+    with cycle.rt.reading() as conn:
+        assert escalation_facts.facts(conn, principal("head_a"), esc["id"], cycle.rt.specs)["project"]
+    with pytest.raises(NotFound), cycle.rt.reading() as conn:
+        escalation_facts.facts(conn, principal("staff_b"), esc["id"], cycle.rt.specs)
 
 
 def test_the_dashboard_counts_overdue_tasks_by_stage_and_open_escalations_by_department(cycle):
@@ -68,14 +71,18 @@ def test_the_dashboard_counts_overdue_tasks_by_stage_and_open_escalations_by_dep
     pid = cycle.project("2015-dept-a-003", name="营养改善计划")
     iid = start_stage(cycle, pid, "rectification", final_grade="中", final_score=70)
     clock.advance(timedelta(days=25))  # 20 days to feed back (rule): the reviewer's task is now past due
-    stages = dashboard.overdue_by_stage(cycle.rt.engine, principal("supervisor"), clock.now())
+    with cycle.rt.reading() as conn:
+        stages = dashboard.overdue_by_stage(conn, principal("supervisor"), clock.now())
     # the reviewer's feedback, and the supervisor's own decision on the April slip (due by its rule row too)
     assert sorted((r["process_id"], r["bpmn_id"], r["name"], r["overdue"]) for r in stages) == [
         ("rectification", "feed_back_results", "反馈评价结果", 1),
         ("rectification", "supervise_rectification", "整改督办", 1)]
-    assert dashboard.overdue_by_stage(cycle.rt.engine, principal("staff_b"), clock.now()) == []
+    with cycle.rt.reading() as conn:
+        assert dashboard.overdue_by_stage(conn, principal("staff_b"), clock.now()) == []
     assert iid
-    by_department = dashboard.escalations_by_department(cycle.rt.engine, principal("supervisor"))
+    with cycle.rt.reading() as conn:
+        by_department = dashboard.escalations_by_department(conn, principal("supervisor"))
     assert [(r["department_id"], r["supervisor"], r["leadership"], r["total"]) for r in by_department] == [
         ("dept-a", 1, 0, 1)]
-    assert dashboard.escalations_by_department(cycle.rt.engine, principal("head_b")) == []
+    with cycle.rt.reading() as conn:
+        assert dashboard.escalations_by_department(conn, principal("head_b")) == []

@@ -118,8 +118,10 @@ def test_the_seeded_calendar_is_the_official_2015_one(runtime):
 def test_seeding_the_calendar_again_keeps_administrators_days(runtime):
     with db.write(runtime.engine) as conn:
         store.seed_calendar(conn, 2015, 2015)
-    admin.change_day(runtime.engine, "admin", NOW, date(2015, 12, 31), "holiday", "本市调休", "市政府通知 (test)")
-    admin.change_day(runtime.engine, "admin", NOW, date(2015, 10, 10), None, None, "本局通知: 10 月 10 日不调休 (test)")
+    with runtime.unit_of_work() as conn:
+        admin.change_day(conn, "admin", NOW, date(2015, 12, 31), "holiday", "本市调休", "市政府通知 (test)")
+    with runtime.unit_of_work() as conn:
+        admin.change_day(conn, "admin", NOW, date(2015, 10, 10), None, None, "本局通知: 10 月 10 日不调休 (test)")
     with db.write(runtime.engine) as conn:
         store.seed_calendar(conn, 2015, 2015)
         cal = store.calendar(conn, date(2015, 1, 1), date(2015, 12, 31))
@@ -142,19 +144,21 @@ def test_seeding_the_calendar_again_keeps_administrators_days(runtime):
 def test_administrators_changes_are_checked_and_audited(runtime):
     with db.write(runtime.engine) as conn:
         store.seed_rules(conn, SEEDS, "test", NOW)
-    row = admin.change_rule(runtime.engine, "admin", NOW, fiscal_year=2016, level="municipal",
-                            key="coverage.evaluated_money_share", value=35, source="市政府 2016 年工作要点 (test)")
+    with runtime.unit_of_work() as conn:
+        row = admin.change_rule(conn, "admin", NOW, fiscal_year=2016, level="municipal",
+                                key="coverage.evaluated_money_share", value=35, source="市政府 2016 年工作要点 (test)")
     assert (row["value"], row["updated_by"]) == (35, "admin")
     # the plan sets no evaluated share for 2016 district: an administrator says so with null
-    admin.change_rule(runtime.engine, "admin", NOW, fiscal_year=2016, level="district",
-                      key="coverage.evaluated_money_share", value=None, source="the plan sets none for 2016")
-    with pytest.raises(InvalidInput) as unknown:
-        admin.change_rule(runtime.engine, "admin", NOW, fiscal_year=2015, level="*", key="goal.major_treshold",
+    with runtime.unit_of_work() as conn:
+        admin.change_rule(conn, "admin", NOW, fiscal_year=2016, level="district",
+                          key="coverage.evaluated_money_share", value=None, source="the plan sets none for 2016")
+    with pytest.raises(InvalidInput) as unknown, runtime.unit_of_work() as conn:
+        admin.change_rule(conn, "admin", NOW, fiscal_year=2015, level="*", key="goal.major_treshold",
                           value=1, source="typo")
     assert unknown.value.errors[0]["field"] == "key"
     for bad in ("5000000", None, [1], True):  # a threshold stays a number
-        with pytest.raises(InvalidInput) as wrong:
-            admin.change_rule(runtime.engine, "admin", NOW, fiscal_year=2015, level="*", key="goal.major_threshold",
+        with pytest.raises(InvalidInput) as wrong, runtime.unit_of_work() as conn:
+            admin.change_rule(conn, "admin", NOW, fiscal_year=2015, level="*", key="goal.major_threshold",
                               value=bad, source="x")
         assert wrong.value.errors[0]["field"] == "value"
     with db.read(runtime.engine) as conn:

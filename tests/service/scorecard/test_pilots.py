@@ -7,15 +7,23 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from service import clock
+from service.cycle import projects
 from service.domain import pilots
 from service.queries.coverage import coverage_report
 from service.scorecard.pilots import select_pilots
 from tests.service.api.test_reports import base_departments  # noqa: F401  (a fixture)
 from tests.workflows.conftest import cycle  # noqa: F401  (a fixture)
+
+
+def _select(cycle, year: int, level: str, now) -> dict:  # noqa: F811
+    with cycle.rt.unit_of_work() as conn:
+        return select_pilots(conn, cycle.rt.workflows, year, level, now)
+
 
 SHARES = st.one_of(st.integers(0, 100), st.decimals(0, 100, places=2), st.sampled_from([5, 10, 12.5, 33.3, 100]))
 
@@ -69,7 +77,7 @@ def test_pilots_rotate_and_a_second_run_changes_nothing(cycle, base_departments)
     cycle.project("2015-dept-b-001", department_id="dept-b", amount=5_000_000, sector="health")
     cycle.project("2014-dept-b-whole", department_id="dept-b", kind="department", amount=1, sector="health",
                   fiscal_year=2014)
-    first = select_pilots(cycle.rt.workflows, 2016, "municipal", clock.now())
+    first = _select(cycle, 2016, "municipal", clock.now())
     cycle.work()
     # rule of 2016 (the 2015 row, 10 %) over 2 first-level departments: ceil(0.2) = 1 pilot
     assert (first["share"], first["departments"], first["target"], first["spending_year"]) == (10, 2, 1, 2015)
@@ -79,7 +87,7 @@ def test_pilots_rotate_and_a_second_run_changes_nothing(cycle, base_departments)
     assert Decimal(str(pilot["spending"])) == 4_000_000
     assert [t["bpmn_id"] for t in cycle.tasks(pilot["instance_id"], "staff_a")] == ["declare_goal"]
 
-    again = select_pilots(cycle.rt.workflows, 2016, "municipal", clock.now())
+    again = _select(cycle, 2016, "municipal", clock.now())
     assert [(p["department_id"], p["reason"], p["action"]) for p in again["pilots"]] == [
         ("dept-a", "existing", "existing")]
     assert len(cycle.rows("projects", kind="department", fiscal_year=2015)) == 1
@@ -89,7 +97,7 @@ def test_pilots_rotate_and_a_second_run_changes_nothing(cycle, base_departments)
 def test_a_new_pilot_item_runs_department_pilot_and_counts_in_coverage(cycle, base_departments):  # noqa: F811
     cycle.project("2014-dept-a-001", amount=3_000_000, fiscal_year=2014)
     cycle.project("2014-dept-b-001", department_id="dept-b", amount=4_500_000, sector="health", fiscal_year=2014)
-    result = select_pilots(cycle.rt.workflows, 2015, "municipal", clock.now())
+    result = _select(cycle, 2015, "municipal", clock.now())
     cycle.work()
     [pilot] = result["pilots"]
     # the larger spender, not piloted before: dept-b, its whole-department item of 2014 created and started (its
@@ -116,7 +124,8 @@ def test_a_new_pilot_item_runs_department_pilot_and_counts_in_coverage(cycle, ba
 
 
 def _pilot_measure(cycle):  # noqa: F811
-    report = coverage_report(cycle.rt.engine, 2015, "municipal")
+    with cycle.rt.reading() as conn:
+        report = coverage_report(conn, 2015, "municipal")
     return next(m for m in report.measures if m.key == "whole_department_evaluation_share")
 
 
@@ -132,3 +141,34 @@ def _self_evaluation() -> dict:
     return {"executed_amount": 4_200_000, "summary": "整体支出按计划执行。",
             "indicator_results": [{"name": "基层医疗机构覆盖率", "actual": 96}, {"name": "居民健康水平", "actual": 78.2}]}
 
+
+
+def test_pilots_whose_link_fails_leave_neither_item_nor_instance(cycle, base_departments, monkeypatch):  # noqa: F811
+    # One unit of work: the item is created, claimed and its pilot process started; then linking the item to its
+    # instance fails. The entry point rolls back all of it: no item, no instance, the pilot can be chosen again.
+    cycle.project("2014-dept-b-001", department_id="dept-b", amount=4_500_000, sector="health", fiscal_year=2014)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(projects, "set_status", broken)
+        with pytest.raises(RuntimeError):
+            _select(cycle, 2015, "municipal", clock.now())
+    assert cycle.rows("projects", id="2014-dept-b-whole") == []
+    assert cycle.rows("instances", process_id="department_pilot") == []
+    [pilot] = _select(cycle, 2015, "municipal", clock.now())["pilots"]
+    assert (pilot["project_id"], pilot["action"]) == ("2014-dept-b-whole", "created_started")
+
+
+def test_the_pilots_api_commits_once_or_not_at_all(cycle, base_departments, monkeypatch):  # noqa: F811
+    cycle.project("2014-dept-b-001", department_id="dept-b", amount=4_500_000, sector="health", fiscal_year=2014)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(projects, "set_status", broken)
+    answer = cycle.as_user("admin").post("/api/reports/pilots?year=2015&level=municipal")
+    assert answer.status_code == 500
+    assert cycle.rows("projects", id="2014-dept-b-whole") == []
+    assert cycle.rows("instances", process_id="department_pilot") == []

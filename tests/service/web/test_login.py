@@ -197,12 +197,14 @@ def test_every_state_changing_api_route_is_exempt_from_csrf(app):
 
 def test_a_disabled_user_is_signed_out(web, runtime):
     name = f"web_{uuid.uuid4().hex[:8]}"  # people outlive a test: a user of its own, never one of PEOPLE
-    directory.create_user(runtime.engine, "test", username=name, display_name="临时用户", password="Str0ng-pass",
-                          roles=["expert"])
+    with runtime.unit_of_work() as conn:
+        directory.create_user(conn, "test", username=name, display_name="临时用户", password="Str0ng-pass",
+                              roles=["expert"])
     browser = web()
     browser.login(name, "Str0ng-pass")
     assert "临时用户" in browser.get("/").get_data(as_text=True)
-    directory.update_user(runtime.engine, "test", name, {"active": False})
+    with runtime.unit_of_work() as conn:
+        directory.update_user(conn, "test", name, {"active": False})
     assert browser.get("/").headers["Location"] == "/login?next=/"
     assert "user" not in browser.session()
 
