@@ -33,6 +33,7 @@ ALLOWED = {
     "service/engine/verify.py": "audit verification reads instance by instance, across processes with --jobs",
     "service/backup.py": "a backup copies the database through a connection of its own",
     "service/demo/": "the demo builder is an entry point (jixiao seed --demo): it acts as many requests and jobs",
+    "service/simulate/": "the simulator is an entry point (jixiao simulate): it seeds, launches and measures a year",
     "workers/handlers.py": "TaskContext.write: the job's transaction, or one of its own for a handler run alone",
 }
 # Opening a transaction: engine.begin(), engine.connect(), db.write(...), db.read(...), the Runtime's helpers.

@@ -28,11 +28,12 @@ REVIEWER, ADMIN = "district.reviewer", "district.admin"
 
 def _district_accounts(engine: Any) -> None:
     """The district bureau's reviewer and administrator (the session keeps its people, so only once)."""
-    existing = {u["username"] for u in directory.list_users(engine, 1, 500)["items"]}
-    for username, role in ((REVIEWER, "finance_reviewer"), (ADMIN, "administrator")):
-        if username not in existing:
-            directory.create_user(engine, "test", username=username, display_name=f"江岸区{role}",
-                                  password=password_of(username), roles=[role], department_id=DISTRICT)
+    with db.write(engine) as conn:
+        existing = {u["username"] for u in directory.list_users(conn, 1, 500)["items"]}
+        for username, role in ((REVIEWER, "finance_reviewer"), (ADMIN, "administrator")):
+            if username not in existing:
+                directory.create_user(conn, "test", username=username, display_name=f"江岸区{role}",
+                                      password=password_of(username), roles=[role], department_id=DISTRICT)
 
 
 def _as_district_department(cycle: Any, iid: str, bpmn_id: str, data: dict[str, Any], role: str) -> None:

@@ -120,7 +120,8 @@ def test_a_lost_race_on_the_instance_is_retried_at_once_without_spending_a_retry
     first = run_once(runtime, "w1")
     assert first.jobs.released and not first.jobs.retried
     assert len(run_once(runtime, "w1").jobs.done) == 1  # due at once, no backoff
-    assert instances.get(runtime.engine, iid)["data"]["score"] == 61
+    with runtime.reading() as conn:
+        assert instances.get(conn, iid)["data"]["score"] == 61
 
 
 def test_a_dead_workers_lease_expires_and_another_worker_finishes(runtime, deploy_fixture, topic, frozen_clock):

@@ -329,8 +329,9 @@ def test_demo_has_an_overdue_sub_unit_evaluation_counted_on_the_dashboard(demo_d
     today = clock.local_today(NOW)
     try:
         bureau = Principal("cz.reviewer", "czj", frozenset({FINANCE_REVIEWER}))
-        listed = {e["unit_id"]: e for e in q.list_evaluations(engine, bureau, today=today)}
-        summary = q.overdue_summary(engine, bureau, today)
+        with engine.connect() as conn:
+            listed = {e["unit_id"]: e for e in q.list_evaluations(conn, bureau, today=today)}
+            summary = q.overdue_summary(conn, bureau, today)
     finally:
         engine.dispose()
     late, graded = listed["wjw-yy"], listed["jyj-zx"]
