@@ -44,7 +44,7 @@ else
 	touch $@
 endif
 
-## Debian's Chromium for the browser tests (tests/web), and a Chinese font for legible screenshots; never a
+## Debian's Chromium for the browser tests (tests/service/web), and a Chinese font for legible screenshots; never a
 ## browser download of Playwright's own.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 chromium:

@@ -15,7 +15,7 @@ fire_due) with the service clock moved between events:
 Where one verify's time goes (cProfile, 2026-12-06): replay is 75% for a peer instance (2–3 events) and 93% for a
 demo cycle instance (about 23 events, 0.2 s each under the profiler); of the demo's, two thirds is SpiffWorkflow
 walking the whole task tree (`Workflow.get_tasks`), once per event in the engine's steps and again in each of
-service/engine/running.py's derivations (ready user tasks, waiting external tasks, fingerprint, escalation events,
+service/bpm/running.py's derivations (ready user tasks, waiting external tasks, fingerprint, escalation events,
 next timer); reading the stored state back is about 5%, the chain's hashes and the row comparisons little. More
 processes divide that CPU among the cores; they do not make one replay cheaper.
 
@@ -100,7 +100,7 @@ def _runtime(url: str) -> Any:
 
 def _prepare(tmp: Path, name: str, files: dict[str, bytes]) -> Any:
     """A migrated SQLite database with the bench department and `files` deployed; its Runtime."""
-    from service.engine.deploy import deploy
+    from service.bpm.deploy import deploy
     from service.migrate import upgrade
     from service.people import directory
 
@@ -143,7 +143,7 @@ def _ready_task(rt: Any, instance_id: str) -> str:
 def build_loop(rt: Any) -> str:
     """Start the loop process and drive it through exactly EVENTS events; returns the instance id."""
     from service import clock
-    from service.engine.commands import Claim, CompleteTask, Unclaim
+    from service.bpm.commands import Claim, CompleteTask, Unclaim
     from workers.timers import fire_due
 
     wf, staff = rt.workflows, _staff()
@@ -189,9 +189,9 @@ def _timed(fn: Callable[[], Any], warmup: int, n: int) -> tuple[list[float], flo
 
 
 def state_and_replay(rt: Any, iid: str, out: AuditResult) -> None:
-    from service.engine.replay import replay
-    from service.engine.verify import verify_instance
-    from service.queries.audit import state_at
+    from service.bpm.replay import replay
+    from service.bpm.verify import verify_instance
+    from service.queries.audit_queries import state_at
 
     auditor = _auditor()
 
@@ -231,7 +231,7 @@ def build_many(rt: Any, n: int, out: AuditResult, log: Log) -> None:
     """n peer instances through WorkflowService.start; every second one completed through apply."""
     from sqlalchemy import text
 
-    from service.engine.commands import CompleteTask
+    from service.bpm.commands import CompleteTask
 
     wf, staff = rt.workflows, _staff()
     t0 = time.perf_counter()
@@ -255,7 +255,7 @@ def build_many(rt: Any, n: int, out: AuditResult, log: Log) -> None:
 def verify_all(url: str, out: AuditResult) -> None:
     """verify() over every instance, as `jixiao audit verify --all` does, with a fresh (cold) Runtime each time:
     once in one process, once in one process per core."""
-    from service.engine.verify import default_jobs, verify
+    from service.bpm.verify import default_jobs, verify
 
     rt = _runtime(url)
     try:

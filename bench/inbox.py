@@ -264,7 +264,7 @@ def explain(url: str, username: str) -> str:
 
     from service import clock, db
     from service.people.directory import principal_of
-    from service.queries import tasks as q
+    from service.queries import tasks_queries
 
     engine = db.make_engine(url)
     statements: list[Any] = []
@@ -278,7 +278,7 @@ def explain(url: str, username: str) -> str:
             viewer = principal_of(conn, username)
         statements.clear()
         with db.read(engine) as conn:
-            q.list_tasks(conn, page=1, per_page=PER_PAGE, now=clock.now(), viewer=viewer, scope="candidate")
+            tasks_queries.list_tasks(conn, page=1, per_page=PER_PAGE, now=clock.now(), viewer=viewer, scope="candidate")
         event.remove(engine, "before_execute", _keep)
         out = []
         dialect = postgresql.dialect(paramstyle="named")  # literal % stays single

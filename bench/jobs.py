@@ -65,11 +65,11 @@ def worker(folder: str) -> int:
     from sqlalchemy import func, select
 
     from service import db
+    from service.bpm.service import INSTANCES
     from service.config import Settings
-    from service.engine.service import INSTANCES
     from service.runtime import Runtime
     from workers import handlers
-    from workers.jobs import J
+    from workers.job_queue import J
     from workers.runner import run_once
 
     here = Path(folder)
@@ -162,8 +162,8 @@ def _round(rt: Any, url: str, tmp: Path, workers: int, number: int, log: Any) ->
 
 def run(tmp: Path, *, admin_url: str = ADMIN_URL, log: Any = print) -> JobsResult:
     """The whole scenario; raises Skipped when PostgreSQL is not reachable."""
+    from service.bpm.deploy import deploy
     from service.config import Settings
-    from service.engine.deploy import deploy
     from service.runtime import Runtime
 
     with _admin(admin_url) as conn:

@@ -74,8 +74,8 @@ def simulate_on(name: str, projects: int, workers: int, log: Callable[[str], Non
 
 def verify_rate(url: str, limit: int | None) -> tuple[int, float, int, int]:
     """(instances checked, instances/s, findings, processes) of verify() over the first `limit` instances."""
+    from service.bpm.verify import default_jobs, instance_ids, verify
     from service.config import Settings
-    from service.engine.verify import default_jobs, instance_ids, verify
     from service.runtime import Runtime
 
     rt = Runtime.build(Settings.from_env({"DATABASE_URL": url}))
@@ -96,7 +96,7 @@ def pages(url: str, at: datetime) -> list[Timed]:
 
     from service import clock, create_app, db
     from service.config import Settings
-    from service.demo.people import DEMO_PASSWORD
+    from service.demo.people_demo import DEMO_PASSWORD
     from service.models import TaskRow
     from service.people import tokens
     from service.runtime import Runtime

@@ -546,7 +546,7 @@ def report(args: argparse.Namespace, seq: Sequential, eng: EngineOnly, tp: Throu
     print(_row("full run (new → steps → complete → steps)", eng_med, eng_p90))
     print(_row("  + JSON serialize/deserialize round trips", ser_med, ser_p90))
     ratio = service_med / eng_med if eng_med else float("nan")
-    print(f"  ratio service/engine = (start + complete medians) / engine run median = "
+    print(f"  ratio service/bpm = (start + complete medians) / engine run median = "
           f"{service_med:.2f} / {eng_med:.2f} = {ratio:.1f}×")
     print()
     print(f"Throughput: {args.clients} concurrent clients, each reusing its connection while the server keeps "

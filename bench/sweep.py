@@ -2,7 +2,7 @@
 
 Per database and size N, a fresh schema (the Alembic migrations), the repository's rule rows (seeds/rules.json)
 and the official holiday calendar, 40 departments with a staff member and a head each, two finance reviewers.
-N open tasks are bulk-inserted as the mutation path writes them (service/engine/statements.py): one running
+N open tasks are bulk-inserted as the mutation path writes them (service/bpm/statements.py): one running
 instance per ready task, the task row with its candidate groups, and its task_candidates rows (a group, or "@"
 + a named user; claimed tasks keep theirs with the assignee). Of the N, a fixed DUE are due for a reminder today
 (half 5, half 1 working day ahead: rule `reminders.lead_working_days`) and OVERDUE are past their due date; the
@@ -13,7 +13,7 @@ are in the outbox, as they would be in production.
 Each round inserts DUE fresh due tasks (untimed) and times workers.calendar_jobs.daily_reminders — the function
 the worker's daily cron job calls — with an explicit time (Monday 08:00 in Asia/Shanghai); every due task must
 get its reminders, and a second sweep at the same time must add none. Overdue tasks surface on the dashboard's
-"overdue by stage" (service.queries.dashboard.overdue_by_stage), timed too; their escalations are BPMN boundary
+"overdue by stage" (service.queries.dashboard_queries.overdue_by_stage), timed too; their escalations are BPMN boundary
 timers, measured by the timer sweep benchmark (bench/timers.py). Printed: the median per N and the ratio
 100k/1k (target under 2: the sweep costs what is due, not what is open).
 
@@ -138,7 +138,7 @@ def _task_rows(ctx: Ctx, due_at: datetime | None, created: datetime, step: tuple
 def _insert(conn: Any, rows: list[tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]]) -> None:
     from sqlalchemy import insert
 
-    from service.engine.statements import CANDIDATES, TASKS
+    from service.bpm.statements import CANDIDATES, TASKS
     from service.models import Instance
 
     for first in range(0, len(rows), CHUNK):
@@ -180,7 +180,7 @@ def _prepare(url: str, backend: str, open_tasks: int, log: Log) -> tuple[Ctx, Ca
     from service.models import Notification, ProcessVersion
     from service.rules import store
     from service.runtime import Runtime
-    from workers.reminders import ANNOUNCE_RULE, LEAD_RULE
+    from workers.reminder_sweep import ANNOUNCE_RULE, LEAD_RULE
 
     upgrade(url)
     rt = Runtime.build(Settings(database_url=url))
@@ -245,10 +245,10 @@ def _prepare(url: str, backend: str, open_tasks: int, log: Log) -> tuple[Ctx, Ca
 def _round(ctx: Ctx, case: Case | None) -> None:
     from sqlalchemy import delete, update
 
+    from service.bpm.statements import CANDIDATES, TASKS
     from service.domain.roles import Principal
-    from service.engine.statements import CANDIDATES, TASKS
     from service.models import Instance
-    from service.queries.dashboard import overdue_by_stage
+    from service.queries.dashboard_queries import overdue_by_stage
     from workers.calendar_jobs import daily_reminders
 
     rt, leads = ctx.rt, sorted(ctx.remind_on)
@@ -340,7 +340,7 @@ def explain(rt: Any) -> str:
     with rt.engine.connect() as conn:
         cursor = conn.connection.driver_connection.cursor()
         if rt.engine.dialect.name == "postgresql":
-            cursor.execute("SET jit = off")  # as the sweep does (workers/reminders.py)
+            cursor.execute("SET jit = off")  # as the sweep does (workers/reminder_sweep.py)
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
             return "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)

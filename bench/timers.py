@@ -51,9 +51,9 @@ def _prepare(tmp: Path, waiting: int, log: Log) -> tuple[Any, Case]:
     from sqlalchemy import insert, select
 
     from service import clock
+    from service.bpm.deploy import deploy
+    from service.bpm.service import INSTANCES
     from service.config import Settings
-    from service.engine.deploy import deploy
-    from service.engine.service import INSTANCES
     from service.migrate import upgrade
     from service.runtime import Runtime
 
@@ -111,7 +111,7 @@ def run(tmp: Path, log: Log) -> list[Case]:
     from sqlalchemy import func, select
 
     from service import clock
-    from service.engine.service import INSTANCES
+    from service.bpm.service import INSTANCES
 
     cases = []
     try:

@@ -6,8 +6,8 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from service import security_headers
+from service.bpm import engine_clock
 from service.config import ConfigError, Settings
-from service.engine import engine_clock
 from service.runtime import Runtime
 from service.secret_key import session_key
 

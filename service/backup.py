@@ -9,7 +9,7 @@ The archive is a plain tar (the dump is compressed, evidence files mostly are):
     attachments/…      the content-addressed evidence files, in their storage layout
 
 The database is copied before the attachments: an upload stores its file before its row is written
-(service/engine/evidence.py) and files are never removed, so every row in the copy finds its file.
+(service/bpm/evidence_commands.py) and files are never removed, so every row in the copy finds its file.
 A restore checks everything first — the manifest, every member's hash, the schema revision against the code's
 migrations, the tools, and that the target database and attachments directory are empty (unless forced) — and
 only then writes; a refused restore changes nothing.

@@ -53,8 +53,8 @@ def db_upgrade(revision: str) -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def deploy(directory: Path) -> None:
     """Deploy every .bpmn/.dmn/form file of DIRECTORY as one version."""
-    from service.engine.deploy import deploy as do_deploy
-    from service.engine.deploy import read_dir
+    from service.bpm.deploy import deploy as do_deploy
+    from service.bpm.deploy import read_dir
 
     rt = _runtime()
     try:
@@ -198,7 +198,7 @@ def audit() -> None:
 def audit_verify(all_: bool, jobs: int | None, instance_ids: tuple[str, ...]) -> None:
     """Check hash chains, replay histories and compare them with the stored state and every derived row (tasks,
     candidates, timers, message waits, escalations, jobs); exit 1 on any finding."""
-    from service.engine.verify import default_jobs, verify
+    from service.bpm.verify import default_jobs, verify
 
     if not all_ and not instance_ids:
         raise click.UsageError("name instance ids or use --all")
@@ -235,7 +235,7 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
 def audit_export(instances: tuple[str, ...], since: str | None, until: str | None, fmt: str,
                  output: Path | None) -> None:
     """Export histories as JSON Lines (re-importable, verifiable) or CSV (events only)."""
-    from service.engine.archive import export_csv, export_jsonl
+    from service.bpm.archive import export_csv, export_jsonl
 
     rt = _runtime()
     writer = export_jsonl if fmt == "jsonl" else export_csv
@@ -253,7 +253,7 @@ def audit_export(instances: tuple[str, ...], since: str | None, until: str | Non
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def audit_import(path: Path) -> None:
     """Load a JSON Lines export into this database (for verification elsewhere); all or nothing."""
-    from service.engine.archive import import_jsonl
+    from service.bpm.archive import import_jsonl
 
     try:
         with path.open(encoding="utf-8") as lines, _runtime().unit_of_work() as conn:
@@ -279,7 +279,7 @@ def incidents() -> None:
 @incidents.command("list")
 def incidents_list() -> None:
     """List incidents with their last error."""
-    from service.engine.incidents import list_jobs
+    from service.bpm.incidents import list_jobs
 
     with _runtime().reading() as conn:
         found = list_jobs(conn, page=1, per_page=1000, status="failed")
@@ -292,7 +292,7 @@ def incidents_list() -> None:
 @click.argument("job_id", type=int)
 def incidents_retry(job_id: int) -> None:
     """Retry an incident once more."""
-    from service.engine.incidents import retry
+    from service.bpm.incidents import retry
 
     try:
         with _runtime().unit_of_work() as conn:

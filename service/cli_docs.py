@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from service.bpm import deadline_catalogue as catalogue
 from service.config import ROOT
-from service.engine import deadline_catalogue as catalogue
 
 DOC = ROOT / "docs" / "CYCLE.md"
 RULES = ROOT / "seeds" / "rules.json"

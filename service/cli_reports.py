@@ -56,8 +56,8 @@ def report() -> None:
 @click.option("--json", "as_json", is_flag=True, help="the whole report, with projects and departments, as JSON")
 def report_coverage(year: int, level: str, as_json: bool) -> None:
     """Coverage of the plan's targets: measure, actual, target, met."""
-    from service.domain.coverage import NOT_ENTERED, as_dict
-    from service.queries.coverage import coverage_report
+    from service.domain.coverage_rules import NOT_ENTERED, as_dict
+    from service.queries.coverage_queries import coverage_report
 
     try:
         with _runtime().reading() as conn:
@@ -88,21 +88,22 @@ def report_coverage(year: int, level: str, as_json: bool) -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="the table as CSV")
 def report_scorecard(year: int, level: str, as_json: bool, as_csv: bool) -> None:
     """The comprehensive evaluation's ranked table: rank, total, grade, dimensions, trend."""
-    from service.domain.scorecard import DIMENSIONS, INDICATORS_KEY
-    from service.queries import scorecard as sq
+    from service.domain.scorecard_rules import DIMENSIONS, INDICATORS_KEY
+    from service.queries import scorecard_queries
 
     if as_json and as_csv:
         raise click.UsageError("choose --json or --csv")
     try:
         with _runtime().reading() as conn:
-            result = sq.scorecard_report(conn, year, level, clock.now())
+            result = scorecard_queries.scorecard_report(conn, year, level, clock.now())
     except JixiaoError as exc:
         raise _fail(exc) from None
     if as_json:
-        click.echo(json.dumps(sq.report_dict(result), ensure_ascii=False, indent=2, default=_json_default))
+        click.echo(json.dumps(scorecard_queries.report_dict(result), ensure_ascii=False, indent=2,
+                              default=_json_default))
         return
     if as_csv:
-        click.echo(sq.csv_text(result).lstrip("\ufeff"), nl=False)
+        click.echo(scorecard_queries.csv_text(result).lstrip("\ufeff"), nl=False)
         return
     click.echo(f"scorecard {year} {level} (rule {INDICATORS_KEY} of {result.rule_year})")
     click.echo(f"{'rank':>4} {'department':<14} {'total':>7} {'grade':<5} "
@@ -132,7 +133,7 @@ def scorecard() -> None:
 @click.option("--level", type=click.Choice(["municipal", "district"]), required=True)
 def scorecard_launch(year: int, level: str) -> None:
     """Send the evaluation notice: start comprehensive_evaluation for each department that has none yet."""
-    from service.scorecard.launch import start_evaluations
+    from service.scorecard.scorecard_launch import start_evaluations
 
     rt = _runtime()
     try:
@@ -157,7 +158,7 @@ def pilots() -> None:
 def pilots_select(year: int, level: str) -> None:
     """Choose the pilots (never below rule coverage.whole_department_evaluation_share), create their
     whole-department items and start department_pilot for each; safe to run again."""
-    from service.scorecard.pilots import select_pilots
+    from service.scorecard.pilots_launch import select_pilots
 
     rt = _runtime()
     try:
@@ -289,12 +290,12 @@ COMMANDS = (report, rules, calendar, scorecard, pilots)
 def report_agency_bulletin(year: int, period: int) -> None:
     """Publish the bulletin (通报) of agencies' report quality for a period that is over; a published one is
     printed as it was published."""
-    from service.libraries import bulletins
+    from service.libraries import bulletin_publishing
 
     rt = _runtime()
     try:
         with db.write(rt.engine) as conn:
-            published = bulletins.publish(conn, year=year, period=period, now=clock.now(), by=CLI_ACTOR)
+            published = bulletin_publishing.publish(conn, year=year, period=period, now=clock.now(), by=CLI_ACTOR)
     except JixiaoError as exc:
         raise _fail(exc) from exc
     click.echo(f"{published['year']} period {published['period']} ({published['starts_on']} – "

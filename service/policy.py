@@ -160,7 +160,7 @@ def _administrator_in_person(p: Principal, _r: Resource) -> bool:
 _AUDITORS_READ_ONLY = "auditors read and change nothing"
 _ADMINS = "only administrators manage people"
 
-# --- instances and tasks (checked inside the engine's one mutation path, service/engine/access.py) ---------------
+# --- instances and tasks (checked inside the engine's one mutation path, service/bpm/access.py) ---------------
 SEE_INSTANCE = Action("instance.see", _sees_instance, "you may not see this instance")
 SEE_TASK = Action("task.see", _sees_task, "you may not see this task")
 CHANGE_ANYTHING = Action("anything.change", _changes_anything, _AUDITORS_READ_ONLY)

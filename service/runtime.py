@@ -2,7 +2,7 @@
 
 Every process that runs the engine (the app, the worker, the CLI, the benches, the tests) builds its Runtime
 here, so building one is where SpiffWorkflow's timers are routed through the service clock
-(service/engine/engine_clock.py); importing the engine changes nothing."""
+(service/bpm/engine_clock.py); importing the engine changes nothing."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from service import db
+from service.bpm import engine_clock
+from service.bpm.service import WorkflowService
+from service.bpm.versions import SpecCache
 from service.config import Settings
 from service.db import make_engine
-from service.engine import engine_clock
-from service.engine.service import WorkflowService
-from service.engine.versions import SpecCache
 
 
 @dataclass

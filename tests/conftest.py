@@ -20,9 +20,9 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from service import clock, create_app
+from service.bpm.deploy import deploy
 from service.config import Settings
 from service.db import make_engine
-from service.engine.deploy import deploy
 from service.migrate import upgrade
 from service.models import Base
 from service.runtime import Runtime
@@ -137,7 +137,7 @@ def _wipe(rt: Runtime) -> None:
 @contextmanager
 def bypassed_audit_guard(conn: Any) -> Iterator[None]:
     """Tests that wipe or tamper with the event log lift its append-only triggers, inside one transaction."""
-    from service.engine import audit_guard
+    from service.bpm import audit_guard
 
     audit_guard.remove(conn)
     try:

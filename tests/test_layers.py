@@ -20,7 +20,7 @@ FACES = sorted(p for folder in ("service/web", "service/api") for p in (ROOT / f
 QUERIES = sorted((ROOT / "service/queries").rglob("*.py"))
 
 # Where the table objects live: a page or API view that imports from here is reaching past the queries.
-TABLE_MODULES = ("service.models", "service.engine.statements")
+TABLE_MODULES = ("service.models", "service.bpm.statements")
 WRITE_FUNCTIONS = {"insert", "update", "delete"}
 # Methods that only a write calls (.values with arguments; dict.values() takes none).
 WRITE_METHODS = {"values", "returning", "on_conflict_do_update", "on_conflict_do_nothing", "commit", "begin", "write"}

@@ -22,15 +22,15 @@ ENTRY_POINTS = ("service/api/", "service/web/", "service/cli", "service/__init__
 ALLOWED = {
     "service/db.py": "where a transaction begins and ends (db.write, db.read)",
     "service/runtime.py": "the entry points' helpers (Runtime.unit_of_work, Runtime.reading)",
-    "service/engine/service.py": "the one mutation path: a single command is its own short read and write "
+    "service/bpm/service.py": "the one mutation path: a single command is its own short read and write "
                                  "(guarded by lock_version) unless its caller passes a connection to join",
-    "service/engine/escalation_commands.py": "the one mutation path (escalation commands), joins a given connection",
-    "service/engine/evidence.py": "the one mutation path (uploads and withdrawals), joins a given connection",
-    "service/engine/messages.py": "a message caught by several instances is one command of the mutation path each",
-    "service/engine/versions.py": "the spec cache loads an immutable process version on a miss, outside any unit "
+    "service/bpm/escalation_commands.py": "the one mutation path (escalation commands), joins a given connection",
+    "service/bpm/evidence_commands.py": "the one mutation path (uploads and withdrawals), joins a given connection",
+    "service/bpm/message_routing.py": "a message caught by several instances is one command of the mutation path each",
+    "service/bpm/versions.py": "the spec cache loads an immutable process version on a miss, outside any unit "
                                   "of work",
-    "service/engine/replay.py": "replay reads an instance's events (joins a given connection)",
-    "service/engine/verify.py": "audit verification reads instance by instance, across processes with --jobs",
+    "service/bpm/replay.py": "replay reads an instance's events (joins a given connection)",
+    "service/bpm/verify.py": "audit verification reads instance by instance, across processes with --jobs",
     "service/backup.py": "a backup copies the database through a connection of its own",
     "service/demo/": "the demo builder is an entry point (jixiao seed --demo): it acts as many requests and jobs",
     "service/simulate/": "the simulator is an entry point (jixiao simulate): it seeds, launches and measures a year",
@@ -68,7 +68,7 @@ def openings(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("module", _below())
 def test_below_the_entry_points_nothing_opens_a_transaction(module):
-    # (Handlers in workers/tasks/ write through ctx.write / ctx.read: the job's own transaction, workers/jobs.py.)
+    # (Handlers in workers/tasks/ write through ctx.write / ctx.read: the job's own transaction, workers/job_queue.py.)
     found = openings(ROOT / module)
     if _owner(module, tuple(ALLOWED)) is not None:
         return
@@ -88,4 +88,4 @@ def test_entry_points_open_their_unit_of_work():
     # The other side of the rule: the API, the pages and the CLI do open transactions (they are where it begins).
     for folder in ("service/api", "service/web"):
         assert any(openings(p) for p in (ROOT / folder).rglob("*.py")), folder
-    assert openings(ROOT / "service/cli.py") and openings(ROOT / "workers/jobs.py")
+    assert openings(ROOT / "service/cli.py") and openings(ROOT / "workers/job_queue.py")

@@ -15,25 +15,25 @@ from typing import Any
 from sqlalchemy import select, update
 
 from service import clock, db
-from service.cycle import coverage_reviews, launch, performance_reports
-from service.cycle.projects import PROJECTS
-from service.domain.coverage import NOT_ENTERED, PER_DEPARTMENT, department_shortfalls
-from service.domain.reminders import checkpoint_window
+from service.cycle import coverage_reviews, cycle_launch, performance_reports_records
+from service.cycle.projects_records import PROJECTS
+from service.domain.coverage_rules import NOT_ENTERED, PER_DEPARTMENT, department_shortfalls
+from service.domain.reminders_rules import checkpoint_window
 from service.domain.report_periods import Period, last_ended, period_of
 from service.domain.roles import ADMINISTRATOR, FINANCE_REVIEWER, SYSTEM
 from service.errors import InvalidInput, JixiaoError, NotFound
 from service.models import Department, Instance
 from service.notifications import outbox
 from service.notifications.recipients import department_people, task_recipients
-from service.queries.coverage import coverage_report
+from service.queries.coverage_queries import coverage_report
 from service.rules import store as rules
 from service.runtime import Runtime
-from workers.reminders import SIGNATURE, ReminderResult, sweep_reminders
+from workers.reminder_sweep import SIGNATURE, ReminderResult, sweep_reminders
 
 log = logging.getLogger("jixiao.calendar")
 
-I = Instance.__table__  # noqa: E741
-D = Department.__table__
+INSTANCES = Instance.__table__
+DEPARTMENTS = Department.__table__
 Y = rules.YEARS
 CHECKPOINT_RULE = "monitoring.checkpoints"
 # Projects under runtime monitoring (DOMAIN.md 2): running, or paused while the department owes corrective measures.
@@ -41,7 +41,7 @@ MONITORED = ("running", "paused")
 
 
 def daily_reminders(rt: Runtime, now: datetime) -> ReminderResult:
-    """(a) The daily reminder sweep (workers/reminders.py)."""
+    """(a) The daily reminder sweep (workers/reminder_sweep.py)."""
     return sweep_reminders(rt, now)
 
 
@@ -117,9 +117,10 @@ def _launch(rt: Runtime, project_id: str, now: datetime, result: LaunchResult) -
         if conn.execute(claim.values(status="declaring", updated_at=stamp)).rowcount != 1:
             result.busy.append(project_id)  # another launcher got there first
             return
-        existing = conn.execute(select(I.c.id).where(I.c.process_id == launch.CYCLE_PROCESS,
-                                                     I.c.business_key == project_id, I.c.status != "terminated")
-                                .order_by(I.c.created_at)).scalars().first()
+        existing = conn.execute(select(INSTANCES.c.id).where(INSTANCES.c.process_id == cycle_launch.CYCLE_PROCESS,
+                                                     INSTANCES.c.business_key == project_id, INSTANCES.c.status
+                                                     != "terminated")
+                                .order_by(INSTANCES.c.created_at)).scalars().first()
         if existing is not None:
             conn.execute(update(PROJECTS).where(PROJECTS.c.id == project_id)
                          .values(instance_id=existing, updated_at=stamp))
@@ -127,7 +128,7 @@ def _launch(rt: Runtime, project_id: str, now: datetime, result: LaunchResult) -
             return
     try:
         with db.write(rt.engine) as conn:
-            launch.start_cycle(conn, rt.workflows, project_id, now)
+            cycle_launch.start_cycle(conn, rt.workflows, project_id, now)
     except (JixiaoError, ValueError) as exc:  # nothing deployed, a rule missing…: back to planned, say why
         with db.write(rt.engine) as conn:
             conn.execute(update(PROJECTS).where(PROJECTS.c.id == project_id, PROJECTS.c.instance_id.is_(None),
@@ -160,9 +161,10 @@ def issue_checkpoints(rt: Runtime, now: datetime) -> CheckpointResult:
     planned: list[tuple[str, str, str, str]] = []  # key, recipient, subject, body
     with db.read(rt.engine) as conn:
         rows = conn.execute(
-            select(PROJECTS.c.fiscal_year, PROJECTS.c.department_id, PROJECTS.c.name, D.c.name.label("department"),
-                   D.c.level)
-            .join(D, D.c.id == PROJECTS.c.department_id).where(PROJECTS.c.status.in_(MONITORED))
+            select(PROJECTS.c.fiscal_year, PROJECTS.c.department_id, PROJECTS.c.name,
+                   DEPARTMENTS.c.name.label("department"),
+                   DEPARTMENTS.c.level)
+            .join(DEPARTMENTS, DEPARTMENTS.c.id == PROJECTS.c.department_id).where(PROJECTS.c.status.in_(MONITORED))
             .order_by(PROJECTS.c.fiscal_year, PROJECTS.c.department_id, PROJECTS.c.id)).all()
         groups: dict[tuple[int, str], list[Any]] = {}
         for row in rows:
@@ -224,7 +226,7 @@ class CoverageReviewResult:
 def review_coverage(rt: Runtime, now: datetime, year: int | None = None) -> CoverageReviewResult:
     """(d) Escalate to the bureau each department whose own projects missed the plan's coverage targets of the fiscal
     year that has ended (default: the year before today's, Asia/Shanghai): one `coverage_review` per department
-    and year (service/domain/coverage.py `department_shortfalls`, workflows/coverage_review.bpmn)."""
+    and year (service/domain/coverage_rules.py `department_shortfalls`, workflows/coverage_review.bpmn)."""
     result = CoverageReviewResult(year if year is not None else clock.local_today(now).year - 1)
     lease = timedelta(seconds=rt.settings.worker_lease_seconds)
     for level in rules.LEVELS:
@@ -287,8 +289,9 @@ def _start_review(rt: Runtime, now: datetime, lease: timedelta, data: dict[str, 
         if not coverage_reviews.claim(conn, now, year=year, level=data["level"], department_id=department_id,
                                       missed=data["missed_targets"], lease=lease):
             return
-        existing = conn.execute(select(I.c.id).where(I.c.process_id == COVERAGE_PROCESS, I.c.business_key == key,
-                                                     I.c.status != "terminated")).scalars().first()
+        existing = conn.execute(select(INSTANCES.c.id).where(INSTANCES.c.process_id == COVERAGE_PROCESS,
+                                                             INSTANCES.c.business_key == key,
+                                                     INSTANCES.c.status != "terminated")).scalars().first()
         if existing is not None:
             coverage_reviews.started(conn, year=year, department_id=department_id, instance_id=existing)
             result.resumed.append(department_id)
@@ -341,8 +344,10 @@ def launch_reports(rt: Runtime, now: datetime, period_day: date | None = None) -
             except (NotFound, TypeError, ValueError) as exc:
                 result.skipped[level] = str(getattr(exc, "detail", exc))
                 continue
-            departments = conn.execute(select(D.c.id, D.c.name).where(D.c.level == level, D.c.kind == "department",
-                                                                      D.c.active.is_(True)).order_by(D.c.id)).all()
+            departments = conn.execute(select(DEPARTMENTS.c.id, DEPARTMENTS.c.name).where(DEPARTMENTS.c.level == level,
+                                                                                          DEPARTMENTS.c.kind
+                                                                                          == "department",
+                                                                      DEPARTMENTS.c.active.is_(True)).order_by(DEPARTMENTS.c.id)).all()
         result.periods[level] = period.label
         for dept in departments:
             data = {"department_id": dept.id, "department_name": dept.name, "fiscal_year": period.start.year,
@@ -362,14 +367,15 @@ def _start_report(rt: Runtime, now: datetime, lease: timedelta, period: Period, 
     department_id = data["department_id"]
     key = f"report:{department_id}:{period.start.isoformat()}"
     with db.write(rt.engine) as conn:
-        if not performance_reports.claim(conn, now, department_id=department_id, level=data["level"],
+        if not performance_reports_records.claim(conn, now, department_id=department_id, level=data["level"],
                                          fiscal_year=data["fiscal_year"], period_start=period.start,
                                          period_end=period.end, period_label=period.label, lease=lease):
             return
-        existing = conn.execute(select(I.c.id).where(I.c.process_id == REPORT_PROCESS, I.c.business_key == key,
-                                                     I.c.status != "terminated")).scalars().first()
+        existing = conn.execute(select(INSTANCES.c.id).where(INSTANCES.c.process_id == REPORT_PROCESS,
+                                                             INSTANCES.c.business_key == key,
+                                                     INSTANCES.c.status != "terminated")).scalars().first()
         if existing is not None:
-            performance_reports.started(conn, department_id=department_id, period_start=period.start,
+            performance_reports_records.started(conn, department_id=department_id, period_start=period.start,
                                         instance_id=existing)
             result.resumed.append(department_id)
             return
@@ -378,12 +384,12 @@ def _start_report(rt: Runtime, now: datetime, lease: timedelta, period: Period, 
                                   now=now)
     except (JixiaoError, ValueError) as exc:  # nothing deployed, a rule missing…: give the claim back, say why
         with db.write(rt.engine) as conn:
-            performance_reports.release(conn, department_id=department_id, period_start=period.start)
+            performance_reports_records.release(conn, department_id=department_id, period_start=period.start)
         result.failed[department_id] = str(getattr(exc, "detail", exc))
         log.warning("performance report of %s for %s not started: %s", department_id, period.label,
                     result.failed[department_id])
         return
     with db.write(rt.engine) as conn:
-        performance_reports.started(conn, department_id=department_id, period_start=period.start,
+        performance_reports_records.started(conn, department_id=department_id, period_start=period.start,
                                     instance_id=str(inst["id"]))
     result.started.append(department_id)

@@ -1,7 +1,7 @@
 """Python task handlers: one registered function per camunda:topic of an external service task.
 
 A handler takes a `TaskContext` (which instance, which task, the time, a way to write domain records) and the
-task's variables, and returns the variables to put back into the process. The job runner (workers/jobs.py) owns
+task's variables, and returns the variables to put back into the process. The job runner (workers/job_queue.py) owns
 the transaction: the handler's records and the completion carrying its result are one commit, or none. Raising
 fails the attempt: the job is retried with backoff, then becomes an incident. Jobs are at-least-once (a worker may
 die after the commit, before marking the job done), so a handler's writes must be idempotent (keyed by the

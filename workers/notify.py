@@ -1,6 +1,6 @@
 """Deliver the notification outbox: claim due mails with a lease, send them by SMTP (or into the file sink).
 
-Claiming follows workers/jobs.py: `FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional update on SQLite. A claim
+Claiming follows workers/job_queue.py: `FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional update on SQLite. A claim
 is a live lease on a pending row; a worker that dies leaves the lease to expire. A failed send is retried with
 backoff (JIXIAO_JOB_BACKOFF_SECONDS, doubling); when retries run out the row is `failed`, an incident.
 Without SMTP_HOST each mail is written as a .eml file into MAIL_SINK_DIR, for a person to read (`make run`).
@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, update
 
 from service import clock, db
 from service.config import Settings
-from service.notifications.outbox import N
+from service.notifications.outbox import NOTIFICATIONS
 from service.runtime import Runtime
 from workers import leases
 
@@ -37,14 +37,14 @@ class DeliveryResult:
 
 def _claimable(now: datetime) -> Any:
     n = clock.to_db(now)
-    return and_(N.c.status == "pending", N.c.due_at <= n,
-                or_(N.c.lock_expires_at.is_(None), N.c.lock_expires_at < n))
+    return and_(NOTIFICATIONS.c.status == "pending", NOTIFICATIONS.c.due_at <= n,
+                or_(NOTIFICATIONS.c.lock_expires_at.is_(None), NOTIFICATIONS.c.lock_expires_at < n))
 
 
 def acquire(rt: Runtime, owner: str, now: datetime, lease: timedelta, limit: int = 20) -> list[Any]:
     """Claim up to `limit` due mails (or mails whose lease ran out) for `owner`."""
     values = {"lock_owner": owner, "lock_expires_at": clock.to_db(now + lease)}
-    return leases.claim(rt.engine, N, _claimable(now), values, limit)
+    return leases.claim(rt.engine, NOTIFICATIONS, _claimable(now), values, limit)
 
 
 def message(settings: Settings, row: Any, now: datetime) -> EmailMessage:
@@ -109,7 +109,7 @@ def deliver(rt: Runtime, row: Any, owner: str, now: datetime, result: DeliveryRe
 
 def _finish(rt: Runtime, row: Any, owner: str, values: dict[str, Any]) -> None:
     with db.write(rt.engine) as conn:
-        conn.execute(update(N).where(N.c.id == row.id, N.c.lock_owner == owner)
+        conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == row.id, NOTIFICATIONS.c.lock_owner == owner)
                      .values(lock_owner=None, lock_expires_at=None, **values))
 
 

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from service import clock, logging_setup
-from service.engine import engine_clock
+from service.bpm import engine_clock
 from service.runtime import Runtime
-from workers import calendar_jobs, jobs, notify, timers
+from workers import calendar_jobs, job_queue, notify, timers
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -31,7 +31,7 @@ def worker_name() -> str:
 @dataclass
 class PassResult:
     timers: timers.SweepResult
-    jobs: jobs.RunResult
+    jobs: job_queue.RunResult
     notifications: notify.DeliveryResult
 
 
@@ -39,14 +39,14 @@ def run_once(rt: Runtime, owner: str, now: datetime | None = None, batch: int = 
     """Fire due timers, run due jobs, then deliver due mails, until none is left (each its own unit of work)."""
     now = now or clock.now()
     swept = timers.fire_due(rt.workflows, now)
-    result = jobs.RunResult()
+    result = job_queue.RunResult()
     lease = timedelta(seconds=rt.settings.worker_lease_seconds)
     while True:
-        claimed = jobs.acquire(rt.workflows, owner, now, lease, batch)
+        claimed = job_queue.acquire(rt.workflows, owner, now, lease, batch)
         if not claimed:
             break
         for job in claimed:
-            jobs.run(rt.workflows, job, owner, now, result)
+            job_queue.run(rt.workflows, job, owner, now, result)
         if len(claimed) < batch:
             break
     return PassResult(swept, result, notify.deliver_due(rt, owner, now, batch))

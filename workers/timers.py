@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from service import clock, db
+from service.bpm.commands import FireTimers
+from service.bpm.service import INSTANCES, WorkflowService
 from service.domain.roles import TIMER
-from service.engine.commands import FireTimers
-from service.engine.service import INSTANCES, WorkflowService
 from service.errors import Conflict, EngineFailure, InvalidTransition, NotFound
 
 # Strictly earlier: SpiffWorkflow fires a timer only once its due time has passed, so an instance swept at the very

@@ -6,7 +6,7 @@ Create Date: 2026-11-28 22:35:00
 """
 from alembic import op
 
-from service.engine import audit_guard
+from service.bpm import audit_guard
 
 revision = '0003'
 down_revision = '0002'

@@ -59,35 +59,43 @@ def init_api(app: Flask) -> None:
     init_docs(app, app.config["API_TITLE"])
 
     from service.api import (
-        audit,
-        auth,
-        escalations,
-        health,
-        instances,
-        jobs,
-        libraries,
-        messages,
-        people,
-        process_models,
-        tasks,
+        audit_api,
+        auth_api,
+        escalations_api,
+        health_api,
+        instances_api,
+        jobs_api,
+        libraries_api,
+        messages_api,
+        people_api,
+        process_models_api,
+        tasks_api,
     )
 
-    for module in (health, auth, process_models, instances, audit, tasks, messages, escalations, jobs, people,
-                   libraries):
+    for module in (health_api, auth_api, process_models_api, instances_api, audit_api, tasks_api, messages_api,
+                   escalations_api, jobs_api, people_api,
+                   libraries_api):
         api.register_blueprint(module.blp)
-    from service.api import bulletins, fiscal_figures, projects, reports, rules, trainings  # reports, rules…
+    from service.api import (  # reports, rules…
+        bulletins_api,
+        fiscal_figures_api,
+        projects_api,
+        reports_api,
+        rules_api,
+        trainings_api,
+    )
 
-    for module in (projects, reports, bulletins, fiscal_figures, rules, trainings):
+    for module in (projects_api, reports_api, bulletins_api, fiscal_figures_api, rules_api, trainings_api):
         api.register_blueprint(module.blp)
-    from service.api import attachments  # evidence attachments (佐证材料)
+    from service.api import attachments_api  # evidence attachments (佐证材料)
 
-    api.register_blueprint(attachments.blp)
-    from service.api import inspections  # financial supervision inspections (绩效监督检查)
+    api.register_blueprint(attachments_api.blp)
+    from service.api import inspections_api  # financial supervision inspections (绩效监督检查)
 
-    api.register_blueprint(inspections.blp)
-    from service.api import subunit_evaluations  # sub-unit evaluations by their department (the plan 二(三)3二是)
+    api.register_blueprint(inspections_api.blp)
+    from service.api import subunit_evaluations_api  # sub-unit evaluations by their department (the plan 二(三)3二是)
 
-    api.register_blueprint(subunit_evaluations.blp)
+    api.register_blueprint(subunit_evaluations_api.blp)
 
     @app.errorhandler(JixiaoError)
     def _domain_error(error: JixiaoError) -> Response:

@@ -49,7 +49,7 @@ def errors_documented(blp: Blueprint, *statuses: int, public: bool = False) -> C
     """Document the problem+json answers an operation gives besides its success and its 422.
 
     Every status an operation can answer is listed in the OpenAPI document (there is no catch-all
-    `default` response): tests/service/api/test_openapi.py holds every response to it. Views that need a
+    `default` response): tests/service/api/test_blueprint_openapi.py holds every response to it. Views that need a
     token (all but the @public ones) also answer 401.
     """
 

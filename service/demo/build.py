@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from service import clock, db
-from service.cycle import projects as project_store
-from service.demo import fiscal_figures, people
+from service.cycle import projects_records
+from service.demo import fiscal_figures_demo, people_demo
 from service.demo.progress import Progress
-from service.demo.projects import DemoProject, continued, generate, key_subjects, whole_department
+from service.demo.projects_demo import DemoProject, continued, generate, key_subjects, whole_department
 from service.domain.roles import ROLES
 from service.errors import InvalidInput
 from service.models import Department, ProcessDefinition, Project
@@ -27,20 +27,20 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
     `per_year` limits the projects of each fiscal year (all ≈ 144 by default; tests take fewer); `progress` shows
     how far the build is (a bar on the console, a file the pages read); `processes` drive parts of it side by side.
     """
-    made = people.create_accounts(rt.engine, people.accounts(rt.engine, root / "seeds" / "demo_people.json"),
+    made = people_demo.create_accounts(rt.engine, people_demo.accounts(rt.engine, root / "seeds" / "demo_people.json"),
                                   clock.now())
     echo(f"demo accounts: {made} new")
     with db.read(rt.engine) as conn:
         have_projects = conn.execute(select(func.count()).select_from(Project)).scalar_one() > 0
     if not have_projects:
-        from service.demo.driver import drive
+        from service.demo.demo_driver import drive
 
         _require_processes(rt)
         year = current_year()
         cohorts = _create_projects(rt, per_year)
         started = clock.now()  # the demo's now (the driver hands the clock back to real time when done)
         drive(rt, cohorts, echo, progress, processes)
-        from service.demo.inspections import seed_inspections
+        from service.demo.inspections_demo import seed_inspections
 
         seed_inspections(rt, echo)
         from service.demo import reports_training
@@ -49,8 +49,8 @@ def build_demo(rt: Runtime, root: Path, echo: Echo = print, per_year: int | None
         from service.demo.levels import show_levels
 
         show_levels(rt, clock.now())
-        echo(f"demo fiscal figures: {fiscal_figures.enter(rt.engine, year, clock.now())} entered")
-        from service.demo.subunit_evaluations import seed_subunit_evaluation
+        echo(f"demo fiscal figures: {fiscal_figures_demo.enter(rt.engine, year, clock.now())} entered")
+        from service.demo.subunit_evaluations_demo import seed_subunit_evaluation
 
         echo(f"demo sub-unit evaluations: {seed_subunit_evaluation(rt.engine, year, clock.now())} opened")
     _print_accounts(rt, echo)
@@ -62,7 +62,7 @@ def current_year() -> int:
 
 
 def _require_processes(rt: Runtime) -> None:
-    from service.cycle.launch import CYCLE_PROCESS, PILOT_PROCESS
+    from service.cycle.cycle_launch import CYCLE_PROCESS, PILOT_PROCESS
 
     with db.read(rt.engine) as conn:
         have = set(conn.execute(select(ProcessDefinition.process_id)).scalars())
@@ -95,7 +95,7 @@ def _create_projects(rt: Runtime, per_year: int | None) -> dict[int, list[str]]:
             if fy == year - 1:  # a transfer's, an enterprise's and a district project's key evaluations
                 items += key_subjects(depts, fy)
             for p in items:
-                project_store.create(conn, clock.now(), id=p.id, fiscal_year=p.fiscal_year,
+                projects_records.create(conn, clock.now(), id=p.id, fiscal_year=p.fiscal_year,
                                      department_id=p.department_id, name=p.name, sector=p.sector, amount=p.amount,
                                      kind=p.kind, is_key=p.is_key, predecessor_id=p.predecessor_id)
             made[fy] = items
@@ -107,7 +107,7 @@ def _print_accounts(rt: Runtime, echo: Echo) -> None:
     """One sign-in per role: an account with work it can do now."""
     from service.demo.signins import choose
 
-    echo(f"\nSign in at /login — every demo account's password is {people.DEMO_PASSWORD!r}. One account per role, "
+    echo(f"\nSign in at /login — every demo account's password is {people_demo.DEMO_PASSWORD!r}. One account per role, "
          "with its open work:")
     for s in choose(rt.engine):
         where = f"work in {s.page}" if s.page != "/inbox" else f"{s.actionable} task(s) to act on in /inbox" \

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from service import clock, db
 from service.domain import bulletin
 from service.errors import Conflict
-from service.libraries import bulletins, experts, indicators
+from service.libraries import bulletin_publishing, experts, indicators
 from service.models import Department, Expert, ExpertEngagement
 from service.rules import store as rules
 from service.runtime import Runtime
@@ -67,6 +67,6 @@ def _publish_last_bulletin(rt: Runtime, now: datetime) -> None:
             year, period = year - 1, 12 // months
         bulletin.period_dates(year, period, months)  # refuses a rule that does not divide the year
         try:
-            bulletins.publish(conn, year=year, period=period, now=now, by=REVIEWER)
+            bulletin_publishing.publish(conn, year=year, period=period, now=now, by=REVIEWER)
         except Conflict:
             return

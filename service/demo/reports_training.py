@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 
 from service import clock, db
-from service.cycle import trainings
+from service.bpm.jsonutil import loads
+from service.cycle import trainings_records
 from service.demo.actors import actor_for
-from service.demo.driver import LiveWorkflows
-from service.engine.jsonutil import loads
+from service.demo.demo_driver import LiveWorkflows
 from service.errors import JixiaoError
 from service.models import Department, TaskRow
 from service.runtime import Runtime
@@ -58,15 +58,15 @@ def _training(rt: Runtime, year: int, departments: list[str]) -> None:
         for n, (title, month, day, groups) in enumerate(SESSIONS):
             held = date(year, month, day)
             now = _local(year, month, day, 18)
-            session = trainings.record_session(conn, level="municipal", title=f"{year}年{title}", held_on=held,
+            session = trainings_records.record_session(conn, level="municipal", title=f"{year}年{title}", held_on=held,
                                                organiser="市财政局预算绩效管理处", actor=ADMIN, now=now)
             for group, count in groups.items():
-                trainings.record_attendance(conn, session, group=group, head_count=count, department_id=None,
+                trainings_records.record_attendance(conn, session, group=group, head_count=count, department_id=None,
                                             actor=ADMIN, now=now)
             # the first session: every department but the last; the second: every other one
             attending = departments[:-1] if n == 0 else departments[::2][:-1]
             for i, dept in enumerate(attending):
-                trainings.record_attendance(conn, session, group="departments", head_count=2 + i % 2,
+                trainings_records.record_attendance(conn, session, group="departments", head_count=2 + i % 2,
                                             department_id=dept, actor=ADMIN, now=now)
 
 

@@ -43,7 +43,7 @@ DISTRICT_INDICATORS = "/admin/libraries/indicators?status=proposed"
 
 def actionable_tasks(p: Principal, tasks: list[dict]) -> list[dict]:
     """The ready tasks of running instances `p` may complete now: its own, or unclaimed ones offered to it
-    (the rule the mutation path applies, service/engine/access.py)."""
+    (the rule the mutation path applies, service/bpm/access.py)."""
     if p.read_only:
         return []
     out = []

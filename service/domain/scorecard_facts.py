@@ -1,6 +1,6 @@
 """The facts a comprehensive-evaluation scorecard is measured from, and the measures over them: pure.
 
-See service/domain/scorecard.py for the scorecard itself. Each measure turns one department's facts into the
+See service/domain/scorecard_rules.py for the scorecard itself. Each measure turns one department's facts into the
 records behind an indicator (Evidence), each passed or not; the indicator's points rule then counts them.
 """
 
@@ -42,7 +42,7 @@ class Indicator:
         return self.formula == ENTERED
 
 
-# --- facts (gathered by service/queries/scorecard.py) ----------------------------------------------------------
+# --- facts (gathered by service/queries/scorecard_queries.py) ------------------------------------------------------
 @dataclass(frozen=True)
 class Declaration:
     """A project's goal declaration: when it was first submitted against the declaration task's due date."""

@@ -1,4 +1,4 @@
-"""When a sub-unit evaluation (service/cycle/subunit_evaluations.py) is overdue — pure."""
+"""When a sub-unit evaluation (service/cycle/subunit_evaluations_records.py) is overdue — pure."""
 
 from __future__ import annotations
 

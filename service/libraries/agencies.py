@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from service import clock, db
-from service.cycle import projects
+from service.cycle import projects_records
 from service.domain import draw
 from service.errors import InvalidInput, NotFound
 from service.libraries.common import (
@@ -121,7 +121,7 @@ def assign(conn: Connection, *, project_id: str, department_id: str, sector: str
     existing = _assigned(conn, project_id)
     if existing is not None:
         return existing
-    projects.get(conn, project_id)
+    projects_records.get(conn, project_id)
     averages, counts = _averages(conn), _year_counts(conn, fiscal_year)
     district = district_of(conn, department_id)
     candidates = [draw.AgencyCandidate(id=r.id, name=r.name, username=r.username, status=r.status,
@@ -140,7 +140,7 @@ def rate(conn: Connection, *, project_id: str, rating: dict[str, Any], now: date
     engagement = conn.execute(select(ENGAGEMENTS).where(ENGAGEMENTS.c.project_id == project_id)).first()
     if engagement is None:
         raise NotFound(f"no agency was commissioned for project {project_id!r}")
-    level = projects.get(conn, project_id).level
+    level = projects_records.get(conn, project_id).level
     weights = rules.get(conn, engagement.fiscal_year, level, "agency.rating_weights")
     score = draw.agency_score(rating, weights)
     conn.execute(update(ENGAGEMENTS).where(ENGAGEMENTS.c.id == engagement.id).values(

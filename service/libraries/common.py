@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from service.cycle.projects import SECTORS
+from service.cycle.projects_records import SECTORS
 from service.errors import Forbidden, InvalidInput
 from service.models import Department
 
@@ -40,7 +40,7 @@ def department_chain(conn: Connection, department_id: str) -> list[str]:
 
 
 def check_sectors(field: str, values: Iterable[str]) -> None:
-    """Fields of a library member are the sectors the system knows (service.cycle.projects.SECTORS)."""
+    """Fields of a library member are the sectors the system knows (service.cycle.projects_records.SECTORS)."""
     bad = [v for v in values if v not in SECTORS]
     if bad:
         raise InvalidInput("unknown sector", [{"field": field, "message": f"unknown sector {v!r}"} for v in bad])

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from service import clock, db
-from service.cycle import projects
+from service.cycle import projects_records
 from service.domain import draw
 from service.errors import InvalidInput, NotFound
 from service.libraries.common import (
@@ -113,7 +113,7 @@ def draw_panel(conn: Connection, *, project_id: str, department_id: str, sector:
     existing = _panel(conn, project_id)
     if existing:
         return existing
-    level = projects.get(conn, project_id).level
+    level = projects_records.get(conn, project_id).level
     size = int(rules.get(conn, fiscal_year, level, "experts.panel_size"))
     cap = int(rules.get(conn, fiscal_year, level, "experts.max_engagements_per_year"))
     unrated = rules.get(conn, fiscal_year, level, "experts.unrated_weight")

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models. Import from here."""
 
-from service.models.attachments import Attachment
+from service.models.attachments_tables import Attachment
 from service.models.base import Base
 from service.models.cycle import (
     AccountabilityCase,
@@ -19,9 +19,9 @@ from service.models.cycle import (
     SubunitEvaluation,
 )
 from service.models.events import Chain, Event
-from service.models.inspections import Inspection, InspectionFinding
-from service.models.instances import Escalation, Instance, Job, MessageWait, TaskCandidate, TaskRow
-from service.models.libraries import (
+from service.models.inspections_tables import Inspection, InspectionFinding
+from service.models.instances_tables import Escalation, Instance, Job, MessageWait, TaskCandidate, TaskRow
+from service.models.libraries_tables import (
     Agency,
     AgencyBulletin,
     AgencyEngagement,
@@ -31,12 +31,12 @@ from service.models.libraries import (
     SupervisionMember,
 )
 from service.models.notifications import Notification
-from service.models.people import ApiToken, Department, User, UserRole
-from service.models.performance_reports import PerformanceReport
+from service.models.people_tables import ApiToken, Department, User, UserRole
+from service.models.performance_reports_tables import PerformanceReport
 from service.models.process import ProcessDefinition, ProcessVersion, VersionFile
-from service.models.rules import CalendarDay, FiscalYear, Rule
+from service.models.rules_tables import CalendarDay, FiscalYear, Rule
 from service.models.scorecards import Scorecard, ScorecardEntry
-from service.models.trainings import TrainingAttendance, TrainingSession
+from service.models.trainings_tables import TrainingAttendance, TrainingSession
 
 __all__ = [
     "AccountabilityCase", "Agency", "AgencyBulletin", "AgencyEngagement", "ApiToken", "Attachment", "Base",

@@ -1,8 +1,8 @@
 """The comprehensive evaluation of departments' performance management (the plan 二(三)3): one scorecard per
 department (or district finance bureau) and fiscal year, and its indicator entries with the evidence behind them.
 
-Written by the comprehensive_evaluation process's handlers (workers/tasks/scorecard.py); read by the scorecard
-report (service/queries/scorecard.py).
+Written by the comprehensive_evaluation process's handlers (workers/tasks/scorecard_handlers.py); read by the scorecard
+report (service/queries/scorecard_queries.py).
 """
 
 from __future__ import annotations

@@ -14,17 +14,19 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service import clock
+from service.bpm.event_log import append_global
 from service.config import Settings
-from service.engine.audit import append_global
 from service.errors import NotFound
 from service.models import Notification, User
 
-N = Notification.__table__
+NOTIFICATIONS = Notification.__table__
 USERS = User.__table__
 
-COLUMNS = (N.c.id, N.c.idempotency_key, N.c.recipient, N.c.email, N.c.subject, N.c.kind, N.c.instance_id,
-           N.c.status, N.c.attempts, N.c.retries_left, N.c.due_at, N.c.lock_owner, N.c.lock_expires_at,
-           N.c.last_error, N.c.created_at, N.c.sent_at)
+COLUMNS = (NOTIFICATIONS.c.id, NOTIFICATIONS.c.idempotency_key, NOTIFICATIONS.c.recipient, NOTIFICATIONS.c.email,
+           NOTIFICATIONS.c.subject, NOTIFICATIONS.c.kind, NOTIFICATIONS.c.instance_id,
+           NOTIFICATIONS.c.status, NOTIFICATIONS.c.attempts, NOTIFICATIONS.c.retries_left, NOTIFICATIONS.c.due_at,
+           NOTIFICATIONS.c.lock_owner, NOTIFICATIONS.c.lock_expires_at,
+           NOTIFICATIONS.c.last_error, NOTIFICATIONS.c.created_at, NOTIFICATIONS.c.sent_at)
 
 
 def email_of(conn: Connection, username: str) -> str | None:
@@ -50,32 +52,46 @@ def enqueue(conn: Connection, *, key: str, recipient: str | None, email: str | N
         values.update(status="failed", last_error=f"no e-mail address for {recipient or 'this notification'}")
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(N).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        stmt: Any = (
+            postgresql.insert(NOTIFICATIONS).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
     elif dialect == "sqlite":
-        stmt = sqlite.insert(N).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        stmt = sqlite.insert(NOTIFICATIONS).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
     else:  # pragma: no cover - the two supported databases are above
-        if conn.execute(select(N.c.id).where(N.c.idempotency_key == key)).first():
+        if conn.execute(select(NOTIFICATIONS.c.id).where(NOTIFICATIONS.c.idempotency_key == key)).first():
             return False
-        stmt = insert(N).values(**values)
-    return conn.execute(stmt.returning(N.c.id)).first() is not None
+        stmt = insert(NOTIFICATIONS).values(**values)
+    return conn.execute(stmt.returning(NOTIFICATIONS.c.id)).first() is not None
 
 
-def list_notifications(conn: Connection, *, page: int = 1, per_page: int = 100,
-                       status: str | None = None) -> dict[str, Any]:
-    where = [N.c.status == status] if status else []
-    total = conn.execute(select(func.count()).select_from(N).where(*where)).scalar_one()
-    rows = conn.execute(select(*COLUMNS).where(*where).order_by(N.c.created_at.desc(), N.c.id.desc())
-                        .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+def list_notifications(
+    conn: Connection, *, page: int = 1, per_page: int = 100, status: str | None = None
+) -> dict[str, Any]:
+    where = [NOTIFICATIONS.c.status == status] if status else []
+    total = conn.execute(select(func.count()).select_from(NOTIFICATIONS).where(*where)).scalar_one()
+    rows = (
+        conn.execute(
+            select(*COLUMNS)
+            .where(*where)
+            .order_by(NOTIFICATIONS.c.created_at.desc(), NOTIFICATIONS.c.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .mappings()
+        .all()
+    )
     return {"items": [dict(r) for r in rows], "total": total}
 
 
 def retry(conn: Connection, notification_id: int, actor: str, now: datetime | None = None) -> dict[str, Any]:
     """One more delivery attempt for a failed notification, due now; recorded in the audit log."""
     now = now or clock.now()
-    changed = conn.execute(update(N).where(N.c.id == notification_id, N.c.status == "failed", N.c.email != "")
-                           .values(status="pending", retries_left=0, due_at=clock.to_db(now),
-                                   lock_owner=None, lock_expires_at=None)).rowcount
+    changed = conn.execute(
+        update(NOTIFICATIONS)
+        .where(NOTIFICATIONS.c.id == notification_id, NOTIFICATIONS.c.status == "failed", NOTIFICATIONS.c.email != "")
+        .values(status="pending", retries_left=0, due_at=clock.to_db(now), lock_owner=None, lock_expires_at=None)
+    ).rowcount
     if changed != 1:
         raise NotFound(f"no failed notification {notification_id} with an address")
     append_global(conn, now, actor, "notification_retried", {"notification_id": notification_id})
-    return dict(conn.execute(select(*COLUMNS).where(N.c.id == notification_id)).mappings().one())
+    return dict(conn.execute(select(*COLUMNS).where(NOTIFICATIONS.c.id == notification_id)).mappings().one())

@@ -11,32 +11,34 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from service import clock, db
+from service.bpm.event_log import append_global
 from service.domain.roles import ADMINISTRATOR, Principal, unknown_roles
-from service.engine.audit import append_global
 from service.errors import Conflict, InvalidInput, NotFound
 from service.models import Department, User, UserRole
 from service.people.passwords import hash_password, weak
 from service.people.tokens import revoke_all
 
-D = Department.__table__
-U = User.__table__
-R = UserRole.__table__
+DEPARTMENTS = Department.__table__
+USERS = User.__table__
+USER_ROLES = UserRole.__table__
 log = logging.getLogger(__name__)
 
-_USER_COLUMNS = (U.c.id, U.c.username, U.c.display_name, U.c.email, U.c.department_id, U.c.active, U.c.created_at)
+_USER_COLUMNS = (USERS.c.id, USERS.c.username, USERS.c.display_name, USERS.c.email, USERS.c.department_id,
+                 USERS.c.active, USERS.c.created_at)
 
 
 def principal_of(conn: Connection, username: str) -> Principal | None:
-    row = conn.execute(select(U.c.id, U.c.department_id, U.c.active).where(U.c.username == username)).first()
+    row = conn.execute(select(USERS.c.id, USERS.c.department_id, USERS.c.active).where(USERS.c.username
+                                                                                       == username)).first()
     if row is None or not row.active:
         return None
-    roles = conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars().all()
+    roles = conn.execute(select(USER_ROLES.c.role).where(USER_ROLES.c.user_id == row.id)).scalars().all()
     return Principal(username, row.department_id, frozenset(roles))
 
 
 def _user_item(conn: Connection, row: Any) -> dict[str, Any]:
     item = dict(row._mapping)
-    item["roles"] = sorted(conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars())
+    item["roles"] = sorted(conn.execute(select(USER_ROLES.c.role).where(USER_ROLES.c.user_id == row.id)).scalars())
     return item
 
 
@@ -44,17 +46,17 @@ def list_users(conn: Connection, page: int, per_page: int, department_id: str | 
                role: str | None = None) -> dict[str, Any]:
     where = []
     if department_id:
-        where.append(U.c.department_id == department_id)
+        where.append(USERS.c.department_id == department_id)
     if role:
-        where.append(U.c.id.in_(select(R.c.user_id).where(R.c.role == role)))
-    total = conn.execute(select(func.count()).select_from(U).where(*where)).scalar_one()
-    rows = conn.execute(select(*_USER_COLUMNS).where(*where).order_by(U.c.username)
+        where.append(USERS.c.id.in_(select(USER_ROLES.c.user_id).where(USER_ROLES.c.role == role)))
+    total = conn.execute(select(func.count()).select_from(USERS).where(*where)).scalar_one()
+    rows = conn.execute(select(*_USER_COLUMNS).where(*where).order_by(USERS.c.username)
                         .limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": [_user_item(conn, r) for r in rows], "total": total}
 
 
 def get_user(conn: Connection, username: str) -> dict[str, Any]:
-    row = conn.execute(select(*_USER_COLUMNS).where(U.c.username == username)).first()
+    row = conn.execute(select(*_USER_COLUMNS).where(USERS.c.username == username)).first()
     if row is None:
         raise NotFound(f"no user {username!r}")
     return _user_item(conn, row)
@@ -69,7 +71,8 @@ def _check_roles(roles: list[str]) -> None:
 def _check_department(conn: Connection, department_id: str | None, field: str = "department_id") -> None:
     # An empty string is no department either: a reference is a known id or null, never "" (nor a 500 from the
     # foreign key when the database refuses it).
-    if department_id is not None and conn.execute(select(D.c.id).where(D.c.id == department_id)).first() is None:
+    if department_id is not None and conn.execute(select(DEPARTMENTS.c.id).where(DEPARTMENTS.c.id
+                                                                                 == department_id)).first() is None:
         message = "must be a department id or null, not empty" if department_id == "" else "no such department"
         raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}])
 
@@ -88,13 +91,13 @@ def create_user(conn: Connection, actor: str | None, *, username: str, display_n
         raise InvalidInput(problem, [{"field": "password", "message": problem}])
     pw_hash = password_hash or hash_password(password)
     _check_department(conn, department_id)
-    if conn.execute(select(U.c.id).where(U.c.username == username)).first() is not None:
+    if conn.execute(select(USERS.c.id).where(USERS.c.username == username)).first() is not None:
         raise Conflict(f"user {username!r} exists")
-    uid = db.inserted_id(conn.execute(insert(U).values(
+    uid = db.inserted_id(conn.execute(insert(USERS).values(
         username=username, display_name=display_name, email=email, password_hash=pw_hash,
         department_id=department_id, active=True, created_at=clock.to_db(now))))
     if roles:
-        conn.execute(insert(R), [{"user_id": uid, "role": r} for r in sorted(set(roles))])
+        conn.execute(insert(USER_ROLES), [{"user_id": uid, "role": r} for r in sorted(set(roles))])
     append_global(conn, now, actor, "user_created", {"username": username, "department_id": department_id,
                                                      "roles": sorted(set(roles))})
     return get_user(conn, username)
@@ -110,7 +113,8 @@ def update_user(conn: Connection, actor: str | None, username: str, changes: dic
         problem = weak(changes["password"])
         if problem:
             raise InvalidInput(problem, [{"field": "password", "message": problem}])
-    row = conn.execute(select(U.c.id, U.c.department_id, U.c.active).where(U.c.username == username)).first()
+    row = conn.execute(select(USERS.c.id, USERS.c.department_id, USERS.c.active).where(USERS.c.username
+                                                                                       == username)).first()
     if row is None:
         raise NotFound(f"no user {username!r}")
     values: dict[str, Any] = {k: changes[k] for k in ("display_name", "email", "active", "department_id")
@@ -120,17 +124,17 @@ def update_user(conn: Connection, actor: str | None, username: str, changes: dic
     if "password" in changes:
         values["password_hash"] = hash_password(changes["password"])
     if values:
-        conn.execute(update(U).where(U.c.id == row.id).values(**values))
+        conn.execute(update(USERS).where(USERS.c.id == row.id).values(**values))
     audit: dict[str, Any] = {"username": username,
                              **{k: v for k, v in values.items() if k != "password_hash"}}
     if "password" in changes:
         audit["password"] = "changed"
     if "roles" in changes:
-        before = set(conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars())
+        before = set(conn.execute(select(USER_ROLES.c.role).where(USER_ROLES.c.user_id == row.id)).scalars())
         after = set(changes["roles"])
-        conn.execute(delete(R).where(R.c.user_id == row.id))
+        conn.execute(delete(USER_ROLES).where(USER_ROLES.c.user_id == row.id))
         if after:
-            conn.execute(insert(R), [{"user_id": row.id, "role": r} for r in sorted(after)])
+            conn.execute(insert(USER_ROLES), [{"user_id": row.id, "role": r} for r in sorted(after)])
         audit["roles_added"], audit["roles_removed"] = sorted(after - before), sorted(before - after)
     if ("active" in changes and not changes["active"]) or "password" in changes:
         # A disabled user or a new password ends every session.
@@ -140,9 +144,9 @@ def update_user(conn: Connection, actor: str | None, username: str, changes: dic
 
 
 def list_departments(conn: Connection, level: str | None = None) -> list[dict[str, Any]]:
-    query = select(D).order_by(D.c.level, D.c.kind, D.c.id)
+    query = select(DEPARTMENTS).order_by(DEPARTMENTS.c.level, DEPARTMENTS.c.kind, DEPARTMENTS.c.id)
     if level:
-        query = query.where(D.c.level == level)
+        query = query.where(DEPARTMENTS.c.level == level)
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
@@ -152,12 +156,12 @@ def upsert_department(conn: Connection, dept: dict[str, Any]) -> bool:
               "kind": dept.get("kind", "department"), "parent_id": dept.get("parent_id"),
               "district_id": dept.get("district_id"),
               "sector": dept.get("sector"), "active": dept.get("active", True)}
-    current = conn.execute(select(D).where(D.c.id == dept["id"])).first()
+    current = conn.execute(select(DEPARTMENTS).where(DEPARTMENTS.c.id == dept["id"])).first()
     if current is None:
-        conn.execute(insert(D).values(id=dept["id"], **values))
+        conn.execute(insert(DEPARTMENTS).values(id=dept["id"], **values))
         return True
     if any(getattr(current, k) != v for k, v in values.items()):
-        conn.execute(update(D).where(D.c.id == dept["id"]).values(**values))
+        conn.execute(update(DEPARTMENTS).where(DEPARTMENTS.c.id == dept["id"]).values(**values))
         return True
     return False
 
@@ -184,7 +188,7 @@ def load_seed(conn: Connection, path: Path, actor: str = "seed", now: datetime |
     if counts["departments"]:
         append_global(conn, now, actor, "seed_departments", {"file": path.name, "count": counts["departments"]})
     for user in doc.get("users", []):
-        exists = conn.execute(select(U.c.id).where(U.c.username == user["username"])).first() is not None
+        exists = conn.execute(select(USERS.c.id).where(USERS.c.username == user["username"])).first() is not None
         if not exists:
             create_user(conn, actor, username=user["username"],
                         display_name=user.get("display_name", user["username"]),
@@ -200,7 +204,7 @@ def bootstrap_admin(conn: Connection, username: str, password: str | None, now: 
     An existing user is never changed from the environment (a restart must not reset a password someone has
     since changed); the log says so, so that an operator who cannot sign in learns why.
     """
-    active = conn.execute(select(U.c.active).where(U.c.username == username)).scalar()
+    active = conn.execute(select(USERS.c.active).where(USERS.c.username == username)).scalar()
     existing = principal_of(conn, username)
     if active is None:
         if not password:

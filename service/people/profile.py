@@ -9,23 +9,23 @@ from sqlalchemy import Connection, select
 from service.errors import NotFound
 from service.models import Department, User, UserRole
 
-D = Department.__table__
-U = User.__table__
-R = UserRole.__table__
+DEPARTMENTS = Department.__table__
+USERS = User.__table__
+USER_ROLES = UserRole.__table__
 
 _PROFILE = (
-    select(U.c.id, U.c.username, U.c.display_name, U.c.department_id,
-           D.c.name.label("department_name"), D.c.name_en.label("department_name_en"))
-    .select_from(U.outerjoin(D, D.c.id == U.c.department_id))
+    select(USERS.c.id, USERS.c.username, USERS.c.display_name, USERS.c.department_id,
+           DEPARTMENTS.c.name.label("department_name"), DEPARTMENTS.c.name_en.label("department_name_en"))
+    .select_from(USERS.outerjoin(DEPARTMENTS, DEPARTMENTS.c.id == USERS.c.department_id))
 )
 
 
 def profile(conn: Connection, username: str) -> dict[str, Any]:
     """Who `username` is: display name, department id and names (None for the unattached), sorted roles."""
-    row = conn.execute(_PROFILE.where(U.c.username == username)).first()
+    row = conn.execute(_PROFILE.where(USERS.c.username == username)).first()
     if row is None:
         raise NotFound(f"no user {username!r}")
-    roles = sorted(conn.execute(select(R.c.role).where(R.c.user_id == row.id)).scalars())
+    roles = sorted(conn.execute(select(USER_ROLES.c.role).where(USER_ROLES.c.user_id == row.id)).scalars())
     item = dict(row._mapping)
     del item["id"]
     return {**item, "roles": roles}

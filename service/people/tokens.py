@@ -9,25 +9,27 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from service import clock
+from service.bpm.event_log import EVENTS, append_global
 from service.domain.roles import Principal
-from service.engine.audit import EVENTS, append_global
 from service.errors import TooManyRequests
 from service.models import ApiToken, User, UserRole
 from service.people.passwords import verify
 
-T = ApiToken.__table__
-U = User.__table__
-R = UserRole.__table__
+API_TOKENS = ApiToken.__table__
+USERS = User.__table__
+USER_ROLES = UserRole.__table__
 
 # A failed login is slowed down after this many failures for one user name within the window (DESIGN.md).
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 
 _PRINCIPAL = (
-    select(U.c.username, U.c.department_id, R.c.role)
-    .select_from(T.join(U, U.c.id == T.c.user_id).outerjoin(R, R.c.user_id == U.c.id))
-    .where(T.c.token_hash == bindparam("h"), T.c.revoked_at.is_(None), T.c.expires_at > bindparam("now"),
-           U.c.active.is_(True))
+    select(USERS.c.username, USERS.c.department_id, USER_ROLES.c.role)
+    .select_from(API_TOKENS.join(USERS, USERS.c.id == API_TOKENS.c.user_id).outerjoin(USER_ROLES, USER_ROLES.c.user_id
+                                                                                      == USERS.c.id))
+    .where(API_TOKENS.c.token_hash == bindparam("h"), API_TOKENS.c.revoked_at.is_(None), API_TOKENS.c.expires_at
+           > bindparam("now"),
+           USERS.c.active.is_(True))
 )
 
 
@@ -56,7 +58,8 @@ def authenticate(conn: Connection, username: str, password: str, now: datetime, 
     limit counts it), and the caller refuses after the commit."""
     if recent_failures(conn, username, now) >= MAX_FAILURES:
         raise TooManyRequests("too many failed logins for this user; try again in 15 minutes")
-    row = conn.execute(select(U.c.id, U.c.password_hash, U.c.active).where(U.c.username == username)).first()
+    row = conn.execute(select(USERS.c.id, USERS.c.password_hash, USERS.c.active).where(USERS.c.username
+                                                                                       == username)).first()
     ok = verify(row.password_hash if row is not None else None, password) and row is not None and row.active
     append_global(conn, now, username, "login" if ok else "login_failed", {"via": via})
     return int(row.id) if ok and row is not None else None
@@ -71,17 +74,24 @@ def issue(conn: Connection, user_id: int, now: datetime, ttl: timedelta) -> tupl
     """A new bearer token (shown once; only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     expires = now + ttl
-    conn.execute(insert(T).values(token_hash=token_hash(token), user_id=user_id, created_at=clock.to_db(now),
+    conn.execute(insert(API_TOKENS).values(token_hash=token_hash(token), user_id=user_id, created_at=clock.to_db(now),
                                   expires_at=clock.to_db(expires), revoked_at=None))
     return token, expires
 
 
 def revoke(conn: Connection, token: str, actor: str, now: datetime) -> None:
-    conn.execute(update(T).where(T.c.token_hash == token_hash(token), T.c.revoked_at.is_(None))
-                 .values(revoked_at=clock.to_db(now)))
+    conn.execute(
+        update(API_TOKENS)
+        .where(API_TOKENS.c.token_hash == token_hash(token), API_TOKENS.c.revoked_at.is_(None))
+        .values(revoked_at=clock.to_db(now))
+    )
     append_global(conn, now, actor, "token_revoked", {"token": token_hash(token)[:12]})
 
 
 def revoke_all(conn: Connection, user_id: int, now: datetime) -> None:
     """Inside the caller's transaction: end every live token of a user."""
-    conn.execute(update(T).where(T.c.user_id == user_id, T.c.revoked_at.is_(None)).values(revoked_at=clock.to_db(now)))
+    conn.execute(
+        update(API_TOKENS)
+        .where(API_TOKENS.c.user_id == user_id, API_TOKENS.c.revoked_at.is_(None))
+        .values(revoked_at=clock.to_db(now))
+    )

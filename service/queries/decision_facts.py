@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from service.engine.statements import ESCALATIONS
-from service.engine.versions import SpecCache
+from service.bpm.statements import ESCALATIONS
+from service.bpm.versions import SpecCache
 from service.errors import NotFound
 from service.models import Evaluation
 from service.queries import project_history

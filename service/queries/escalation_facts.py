@@ -3,7 +3,7 @@ reminders sent for it, the instance's timeline and the figures that matter for t
 
 Reads only. The slipped task is the one the escalation's boundary event is attached to (from the model), else the
 instance's task that was due and still open when the escalation opened. Reminders are the outbox mails whose
-idempotency key names that task (workers/reminders.py: `reminder:{task}:{lead}:{user}`, `announce:{task}:{user}`).
+idempotency key names that task (workers/reminder_sweep.py: `reminder:{task}:{lead}:{user}`, `announce:{task}:{user}`).
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from service import clock
+from service.bpm.jsonutil import loads
+from service.bpm.statements import INSTANCES, TASKS
+from service.bpm.versions import SpecCache
 from service.domain.roles import Principal
 from service.domain.workdays import working_days_between
-from service.engine.jsonutil import loads
-from service.engine.statements import INSTANCES, TASKS
-from service.engine.versions import SpecCache
 from service.errors import NotFound
 from service.models import Department, Evaluation, Event, MonitoringReport, Notification, Project, Rectification, User
-from service.queries import escalations as q
+from service.queries import escalations_queries
 from service.rules import store as rules
 
 EVENTS = Event.__table__
@@ -49,7 +49,7 @@ _SPLIT = ".BoundaryEventSplit"  # SpiffWorkflow's name for the split before a ta
 def facts(conn: Connection, viewer: Principal, escalation_id: int, specs: SpecCache | None = None,
           now: datetime | None = None) -> dict[str, Any]:
     """The escalation as listed, with the slip, the owner, reminders, timeline and the figures of its kind."""
-    esc = q.get(conn, viewer, escalation_id, specs)  # NotFound when the viewer may not see it
+    esc = escalations_queries.get(conn, viewer, escalation_id, specs)  # NotFound when the viewer may not see it
     now = now or clock.now()
     inst = conn.execute(select(INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.version_hash,
                                INSTANCES.c.business_key, INSTANCES.c.data,
@@ -60,7 +60,7 @@ def facts(conn: Connection, viewer: Principal, escalation_id: int, specs: SpecCa
     slipped = _slipped_task(conn, specs, inst, esc)
     body: dict[str, Any] = {
         "escalation": esc,
-        "process_name": q.process_name(specs, inst["version_hash"], inst["process_id"]),
+        "process_name": escalations_queries.process_name(specs, inst["version_hash"], inst["process_id"]),
         "instance_status": inst["status"],
         "project": project,
         "slipped": _slip(conn, slipped, esc, now) if slipped else None,
@@ -230,8 +230,8 @@ def _coverage(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _midterm(review: Any) -> dict[str, Any]:
-    """The mid-term review's figures as recorded (workers/tasks/monitoring.py, monitoring.midterm): execution against
-    time, goal achievement against execution, each indicator's achievement and its gap to execution, and the
+    """The mid-term review's figures as recorded (workers/tasks/monitoring_handlers.py, monitoring.midterm): execution
+    against time, goal achievement against execution, each indicator's achievement and its gap to execution, and the
     reviewer's conclusion and comment."""
     detail = json.loads(review["detail"]) if review["detail"] else {}
     detail = detail if isinstance(detail, dict) else {}

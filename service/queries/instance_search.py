@@ -10,10 +10,10 @@ from sqlalchemy import Connection, func, or_, select
 from service import clock
 from service.domain.roles import Principal
 from service.models import Project
-from service.queries.instances import I
+from service.queries.instances_queries import INSTANCES
 from service.queries.visibility import instances_visible
 
-P = Project.__table__
+PROJECTS = Project.__table__
 
 
 def _escaped(text: str) -> str:
@@ -32,20 +32,23 @@ def search_instances(conn: Connection, viewer: Principal, *, page: int, per_page
     where = instances_visible(viewer)
     if project:
         pattern = f"%{_escaped(project)}%"
-        where.append(or_(P.c.name.ilike(pattern, escape="\\"), I.c.business_key.ilike(pattern, escape="\\")))
+        where.append(or_(PROJECTS.c.name.ilike(pattern, escape="\\"), INSTANCES.c.business_key.ilike(pattern,
+                                                                                                     escape="\\")))
     if department_id:
-        where.append(I.c.department_id == department_id)
+        where.append(INSTANCES.c.department_id == department_id)
     if instance_id:
-        where.append(I.c.id.like(f"{_escaped(instance_id.lower())}%", escape="\\"))
+        where.append(INSTANCES.c.id.like(f"{_escaped(instance_id.lower())}%", escape="\\"))
     if started_from:
-        where.append(I.c.created_at >= _day_start(started_from))
+        where.append(INSTANCES.c.created_at >= _day_start(started_from))
     if started_to:
-        where.append(I.c.created_at < _day_start(started_to + timedelta(days=1)))
-    joined = I.outerjoin(P, P.c.id == I.c.business_key)
-    columns = (I.c.id, I.c.process_id, I.c.business_key, I.c.department_id, I.c.status, I.c.started_by,
-               I.c.created_at, I.c.ended_at, P.c.name.label("project_name"), P.c.fiscal_year)
+        where.append(INSTANCES.c.created_at < _day_start(started_to + timedelta(days=1)))
+    joined = INSTANCES.outerjoin(PROJECTS, PROJECTS.c.id == INSTANCES.c.business_key)
+    columns = (INSTANCES.c.id, INSTANCES.c.process_id, INSTANCES.c.business_key, INSTANCES.c.department_id,
+               INSTANCES.c.status, INSTANCES.c.started_by,
+               INSTANCES.c.created_at, INSTANCES.c.ended_at, PROJECTS.c.name.label("project_name"),
+               PROJECTS.c.fiscal_year)
     total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
     rows = conn.execute(select(*columns).select_from(joined).where(*where)
-                        .order_by(I.c.created_at.desc(), I.c.id).limit(per_page)
+                        .order_by(INSTANCES.c.created_at.desc(), INSTANCES.c.id).limit(per_page)
                         .offset((page - 1) * per_page)).mappings().all()
     return {"items": [dict(r) for r in rows], "total": total}

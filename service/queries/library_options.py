@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from service.cycle.projects import SECTORS
+from service.cycle.projects_records import SECTORS
 from service.libraries import indicators
 from service.libraries.common import district_of, drawn_from
 

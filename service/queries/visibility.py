@@ -9,9 +9,9 @@ from sqlalchemy import and_, false, literal, or_, select, union
 from service.domain.roles import DEPARTMENTAL, Principal
 from service.models import Instance, TaskCandidate, TaskRow
 
-I = Instance.__table__  # noqa: E741
-T = TaskRow.__table__
-C = TaskCandidate.__table__
+INSTANCES = Instance.__table__
+TASKS = TaskRow.__table__
+TASK_CANDIDATES = TaskCandidate.__table__
 NAMED = "@"  # task_candidates.group_name of a candidate named in candidateUsers: "@" + the user name
 
 
@@ -30,15 +30,22 @@ def like_pattern(name: str) -> str:
 
 def _involved(p: Principal) -> Any:
     """Instances where the user holds, owns or is a named candidate of a task."""
-    return I.c.id.in_(select(T.c.instance_id).where(
-        or_(T.c.assignee == p.username, T.c.owner == p.username, contains(T.c.candidate_users, p.username))))
+    return INSTANCES.c.id.in_(
+        select(TASKS.c.instance_id).where(
+            or_(
+                TASKS.c.assignee == p.username,
+                TASKS.c.owner == p.username,
+                contains(TASKS.c.candidate_users, p.username),
+            )
+        )
+    )
 
 
 def instances_visible(p: Principal) -> list[Any]:
     if p.sees_all_departments:
         return []
-    own = I.c.department_id == p.department_id if p.department_id else false()
-    return [or_(own, I.c.started_by == p.username, _involved(p))]
+    own = INSTANCES.c.department_id == p.department_id if p.department_id else false()
+    return [or_(own, INSTANCES.c.started_by == p.username, _involved(p))]
 
 
 def candidate_tasks(p: Principal) -> Any:
@@ -47,12 +54,14 @@ def candidate_tasks(p: Principal) -> Any:
     other_roles = sorted(r for r in p.roles if r not in DEPARTMENTAL)
     by_group = []
     if dept_roles and p.department_id:
-        by_group.append(and_(C.c.group_name.in_(dept_roles), C.c.department_id == p.department_id))
+        by_group.append(
+            and_(TASK_CANDIDATES.c.group_name.in_(dept_roles), TASK_CANDIDATES.c.department_id == p.department_id)
+        )
     if other_roles:
-        by_group.append(C.c.group_name.in_(other_roles))
-    clauses = [contains(T.c.candidate_users, p.username)]
+        by_group.append(TASK_CANDIDATES.c.group_name.in_(other_roles))
+    clauses = [contains(TASKS.c.candidate_users, p.username)]
     if by_group:
-        clauses.append(T.c.id.in_(select(C.c.task_id).where(or_(*by_group))))
+        clauses.append(TASKS.c.id.in_(select(TASK_CANDIDATES.c.task_id).where(or_(*by_group))))
     return or_(*clauses)
 
 
@@ -60,15 +69,25 @@ def offered(p: Principal) -> Any:
     """The task_candidates rows offering an unclaimed task to the user, one SELECT per key so that each is an
     index-only range scan: (group, own department) per departmental role, group per other role, "@" + name.
     UNION (not UNION ALL): a task offered through two keys counts once."""
-    keys = [and_(C.c.group_name == r, C.c.department_id == p.department_id)
-            for r in sorted(p.roles & DEPARTMENTAL) if p.department_id]
-    keys += [C.c.group_name == r for r in sorted(p.roles - DEPARTMENTAL)]
-    keys.append(C.c.group_name == NAMED + p.username)
-    return union(*(select(C.c.task_id, C.c.due_at, C.c.priority).where(C.c.assignee.is_(None), k) for k in keys))
+    keys = [
+        and_(TASK_CANDIDATES.c.group_name == r, TASK_CANDIDATES.c.department_id == p.department_id)
+        for r in sorted(p.roles & DEPARTMENTAL)
+        if p.department_id
+    ]
+    keys += [TASK_CANDIDATES.c.group_name == r for r in sorted(p.roles - DEPARTMENTAL)]
+    keys.append(TASK_CANDIDATES.c.group_name == NAMED + p.username)
+    return union(
+        *(
+            select(TASK_CANDIDATES.c.task_id, TASK_CANDIDATES.c.due_at, TASK_CANDIDATES.c.priority).where(
+                TASK_CANDIDATES.c.assignee.is_(None), k
+            )
+            for k in keys
+        )
+    )
 
 
 def tasks_visible(p: Principal) -> list[Any]:
     if p.sees_all_departments:
         return []
-    own = T.c.department_id == p.department_id if p.department_id else false()
-    return [or_(own, T.c.assignee == p.username, T.c.owner == p.username, candidate_tasks(p))]
+    own = TASKS.c.department_id == p.department_id if p.department_id else false()
+    return [or_(own, TASKS.c.assignee == p.username, TASKS.c.owner == p.username, candidate_tasks(p))]

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from service.domain.coverage import TARGET_KEYS
+from service.bpm.event_log import append_global
+from service.domain.coverage_rules import TARGET_KEYS
 from service.domain.workdays import working_days_between
-from service.engine.audit import append_global
 from service.errors import InvalidInput
 from service.models import Rule
 from service.rules import store

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from service import clock, db
-from service.domain import scorecard as sc
+from service.domain import scorecard_rules
 from service.errors import Conflict, NotFound
 from service.models import Event, Instance, Scorecard, ScorecardEntry, TaskRow
-from service.queries import scorecard as q
+from service.queries import scorecard_queries
 from service.rules import store
 
 CARDS, ENTRIES, TASKS, EVENTS = Scorecard.__table__, ScorecardEntry.__table__, TaskRow.__table__, Event.__table__
@@ -57,7 +57,7 @@ def open_card(conn: Connection, now: datetime, *, department_id: str, year: int,
             created_at=clock.to_db(now), updated_at=clock.to_db(now))))
     if row.instance_id == instance_id:
         return int(row.id)  # the job ran before
-    if row.status in sc.FINAL:
+    if row.status in scorecard_rules.FINAL:
         raise Conflict(f"{department_id} was already scored for {year} (scorecard {row.id})")
     other = conn.execute(select(INSTANCES.c.status).where(INSTANCES.c.id == row.instance_id)).scalar()
     if other not in (None, "terminated", "completed"):
@@ -90,42 +90,46 @@ def task_of(conn: Connection, instance_id: str, bpmn_id: str) -> Any:
     return None
 
 
-def indicators_of(conn: Connection, row: Any) -> tuple[sc.Indicator, ...]:
-    return q.indicators(conn, row.fiscal_year, row.level)[0]
+def indicators_of(conn: Connection, row: Any) -> tuple[scorecard_rules.Indicator, ...]:
+    return scorecard_queries.indicators(conn, row.fiscal_year, row.level)[0]
 
 
 def compute(conn: Connection, now: datetime, row: Any,
-            entered: dict[str, sc.EnteredScore] | None = None) -> tuple[sc.Entry, ...]:
+            entered: dict[str, scorecard_rules.EnteredScore] | None = None) -> tuple[scorecard_rules.Entry, ...]:
     """The scorecard's entries from the records as they are now (and the bureau's entered scores, if given)."""
-    subject = next((s for s in q.subjects(conn, row.fiscal_year, row.level)
+    subject = next((s for s in scorecard_queries.subjects(conn, row.fiscal_year, row.level)
                     if s.department_id == row.department_id), None)
     if subject is None:
         raise NotFound(f"{row.department_id} is not scored at the {row.level} level")
-    facts = q.gather(conn, row.fiscal_year, row.level, [subject], clock.local_today(now))[row.department_id]
-    return sc.score(facts, indicators_of(conn, row), entered)
+    facts = scorecard_queries.gather(conn, row.fiscal_year, row.level, [subject],
+                                     clock.local_today(now))[row.department_id]
+    return scorecard_rules.score(facts, indicators_of(conn, row), entered)
 
 
-def write_entries(conn: Connection, now: datetime, scorecard_id: int, entries: tuple[sc.Entry, ...]) -> None:
+def write_entries(conn: Connection, now: datetime, scorecard_id: int, entries: tuple[scorecard_rules.Entry,
+                                                                                     ...]) -> None:
     """Store the entries (a code written before is replaced)."""
     for e in entries:
-        task_id = next((x.id for x in e.evidence if x.table == "tasks"), None) if e.formula == sc.ENTERED else None
-        values = {"dimension": e.dimension, "source": "entered" if e.formula == sc.ENTERED else "measured",
-                  "points": e.points, "max_points": e.max_points, "task_id": task_id, "evidence": q.entry_json(e),
+        task_id = next((x.id for x in e.evidence if x.table == "tasks"),
+                       None) if e.formula == scorecard_rules.ENTERED else None
+        values = {"dimension": e.dimension, "source": "entered" if e.formula == scorecard_rules.ENTERED else "measured",
+                  "points": e.points, "max_points": e.max_points, "task_id": task_id,
+                  "evidence": scorecard_queries.entry_json(e),
                   "updated_at": clock.to_db(now)}
         where = (ENTRIES.c.scorecard_id == scorecard_id, ENTRIES.c.code == e.code)
         if conn.execute(update(ENTRIES).where(*where).values(**values)).rowcount == 0:
             conn.execute(insert(ENTRIES).values(scorecard_id=scorecard_id, code=e.code, **values))
 
 
-def finalize(conn: Connection, now: datetime, scorecard_id: int, entries: tuple[sc.Entry, ...],
+def finalize(conn: Connection, now: datetime, scorecard_id: int, entries: tuple[scorecard_rules.Entry, ...],
              feedback: dict[str, Any]) -> dict[str, Any]:
     """The bureau's result: every entry stored, total and grade (rule scorecard.grade_floors), the year's ranks."""
     row = get(conn, scorecard_id)
-    total = sc.total(entries)
+    total = scorecard_rules.total(entries)
     if total is None:
         raise Conflict(f"scorecard {scorecard_id} has unscored indicators")
-    floors = store.get(conn, row.fiscal_year, row.level, sc.FLOORS_KEY)
-    grade = sc.grade_of(total, floors)
+    floors = store.get(conn, row.fiscal_year, row.level, scorecard_rules.FLOORS_KEY)
+    grade = scorecard_rules.grade_of(total, floors)
     write_entries(conn, now, scorecard_id, entries)
     conn.execute(update(CARDS).where(CARDS.c.id == scorecard_id).values(
         total=total, grade=grade, scored_at=clock.to_db(now)))
@@ -137,9 +141,9 @@ def finalize(conn: Connection, now: datetime, scorecard_id: int, entries: tuple[
 def rerank(conn: Connection, year: int, level: str) -> dict[str, int]:
     """Rank every final scorecard of the year and level again (a new score can move the others)."""
     rows = conn.execute(select(CARDS.c.id, CARDS.c.department_id, CARDS.c.total).where(
-        CARDS.c.fiscal_year == year, CARDS.c.level == level, CARDS.c.status.in_(sc.FINAL),
+        CARDS.c.fiscal_year == year, CARDS.c.level == level, CARDS.c.status.in_(scorecard_rules.FINAL),
         CARDS.c.total.is_not(None))).all()
-    ranks = sc.ranks({r.department_id: Decimal(str(r.total)) for r in rows})
+    ranks = scorecard_rules.ranks({r.department_id: Decimal(str(r.total)) for r in rows})
     for r in rows:
         conn.execute(update(CARDS).where(CARDS.c.id == r.id).values(rank=ranks[r.department_id]))
     return ranks

@@ -21,7 +21,7 @@ from service.demo.progress import Progress
 from service.errors import InvalidInput
 from service.models import Project
 from service.runtime import Runtime
-from service.simulate import driver, province
+from service.simulate import province, province_driver
 from service.simulate.processes import Fleet
 from service.simulate.summary import Summary
 
@@ -31,8 +31,8 @@ YEAR = 2026  # a fiscal year of seeds/rules.json: its declaration opens on 1 Sep
 
 def prepare(rt: Runtime) -> None:
     """Schema, workflows, organisation and reference data, as `make deploy` and `jixiao seed` leave them."""
+    from service.bpm.deploy import deploy, read_dir
     from service.demo.reference import seed_reference
-    from service.engine.deploy import deploy, read_dir
     from service.migrate import upgrade
     from service.people.directory import load_seed
 
@@ -54,7 +54,7 @@ def database_bytes(rt: Runtime) -> int:
 
 
 def coverage_lines(rt: Runtime, year: int) -> list[str]:
-    from service.queries.coverage import coverage_report
+    from service.queries.coverage_queries import coverage_report
 
     with rt.reading() as conn:
         report = coverage_report(conn, year, "municipal")
@@ -86,14 +86,14 @@ def simulate(database_url: str, departments: int, projects: int, web_processes: 
         rt.engine.dispose()
         fleet.start()
         bar = Progress(None, sys.stdout) if progress else None
-        sim = driver.Simulation(rt, made, (fleet.host, fleet.port), clock_file, clients, echo, bar)
+        sim = province_driver.Simulation(rt, made, (fleet.host, fleet.port), clock_file, clients, echo, bar)
         setup = time.monotonic() - started
         t0 = time.monotonic()
-        driver.drive(sim)
+        province_driver.drive(sim)
         wall = time.monotonic() - t0
         peaks = fleet.peaks()
         peaks["driver"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        tally = driver.counts(rt)
+        tally = province_driver.counts(rt)
         if bar is not None:
             bar.finish(f"{sim.acted:,} tasks completed")
         return Summary(departments=made.departments, projects=len(made.projects), web_processes=web_processes,

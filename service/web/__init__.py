@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from service import policy
 from service.domain.roles import Principal
 from service.web import i18n
-from service.web.auth import current_web_user
+from service.web.session_auth import current_web_user
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/web/static")
 bp.add_app_template_filter(i18n.role, "role")
@@ -37,25 +37,25 @@ def init_web(app: Flask) -> None:
         admin_operations,
         admin_people,
         admin_rules,
-        audit,
+        audit_pages,
         audit_search,
-        bulletins,
-        dashboard,
+        bulletins_pages,
+        dashboard_pages,
         designer,
         escalation_detail,
-        escalations,
-        evidence,
+        escalations_pages,
+        evidence_pages,
         home,
         inbox,
-        inspections,
-        instances,
+        inspections_pages,
+        instances_pages,
         login,
         pages,
-        performance_reports,
-        scorecard,
-        subunit_evaluations,
-        tasks,
-        trainings,
+        performance_reports_pages,
+        scorecard_pages,
+        subunit_evaluations_pages,
+        tasks_pages,
+        trainings_pages,
     )
 
     app.register_blueprint(bp)
@@ -102,7 +102,7 @@ def page_context() -> dict[str, object]:
     """What every page template reads: texts, language, the signed-in user and the menu; `may("ACTION")` asks the
     policy (service/policy.py) about the signed-in user."""
     from service.web import readable
-    from service.web.forms import json_text
+    from service.web.form_fields import json_text
     from service.web.pages import department_name, process_name, vendor_ready
 
     user = current_web_user()

@@ -10,10 +10,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service import clock, policy
-from service.api import fiscal_figures as figures_api
-from service.cycle import fiscal_figures as commands
+from service.api import fiscal_figures_api
+from service.cycle import fiscal_figures_records
 from service.errors import JixiaoError
-from service.queries import fiscal_figures as queries
+from service.queries import fiscal_figures_queries
 from service.rules.store import LEVELS
 from service.web import bp, i18n
 from service.web.admin_forms import load, refused, text
@@ -25,7 +25,7 @@ def _page(form: dict[str, Any] | None = None, errors: dict[str, str] | None = No
           status: int = 200) -> ResponseReturnValue:
     this_year = clock.local_today(clock.now()).year
     with runtime().reading() as conn:
-        return render_template("web/admin_fiscal_figures.html", figures=queries.list_figures(conn),
+        return render_template("web/admin_fiscal_figures.html", figures=fiscal_figures_queries.list_figures(conn),
                                level_options=[(level, i18n.text(f"level_{level}")) for level in LEVELS],
                                years=range(this_year, 2009, -1), errors=errors or {},
                                form=form or {"fiscal_year": this_year - 1, "level": LEVELS[0]}), status
@@ -38,7 +38,7 @@ def admin_fiscal_figures() -> ResponseReturnValue:
     year, level = request.args.get("year", ""), request.args.get("level", "")
     if year.isdigit() and level in LEVELS:  # "correct": the form starts from the figures entered
         with runtime().reading() as conn:
-            found = next((f for f in queries.list_figures(conn)
+            found = next((f for f in fiscal_figures_queries.list_figures(conn)
                           if f["fiscal_year"] == int(year) and f["level"] == level), None)
         if found is not None:
             return _page({**found, "public_spending": _plain(found["public_spending"]),
@@ -60,7 +60,7 @@ def admin_fiscal_figures_enter() -> ResponseReturnValue:
     form = {"fiscal_year": request.form.get("fiscal_year", ""), "level": request.form.get("level", ""),
             "public_spending": amount("public_spending"), "livelihood_spending": amount("livelihood_spending"),
             "source": text("source") or ""}
-    body, errors = load(figures_api.FigureEntrySchema(), {k: form[k] for k in
+    body, errors = load(fiscal_figures_api.FigureEntrySchema(), {k: form[k] for k in
                                                           ("public_spending", "livelihood_spending", "source")})
     year = int(form["fiscal_year"]) if form["fiscal_year"].isdigit() else 0
     if not 2000 <= year <= 2100:
@@ -70,8 +70,9 @@ def admin_fiscal_figures_enter() -> ResponseReturnValue:
     if not errors:
         try:
             with runtime().unit_of_work() as conn:
-                commands.enter(conn, viewer().username, clock.now(), fiscal_year=year, level=form["level"],
-                               **body)
+                fiscal_figures_records.enter(
+                    conn, viewer().username, clock.now(), fiscal_year=year, level=form["level"], **body
+                )
         except JixiaoError as error:
             errors = refused(error, "public_spending")
     if errors:

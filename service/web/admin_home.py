@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from service import policy
 from service.domain.roles import Principal
 from service.web import bp
-from service.web.auth import current_web_user, login_required
+from service.web.session_auth import current_web_user, login_required
 
 # (endpoint, text key, the policy's action that admits to the page: the one its API operation names)
 SECTIONS = (

@@ -15,8 +15,8 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema
 
 from service import clock, db, policy
-from service.api import libraries as api
-from service.cycle.projects import SECTORS
+from service.api import libraries_api
+from service.cycle.projects_records import SECTORS
 from service.errors import JixiaoError
 from service.libraries import agencies, experts, indicators, supervision
 from service.libraries.common import CITY
@@ -33,9 +33,9 @@ PER_PAGE = 30
 MEMBERS: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any], Callable[..., Any],
                          type[Schema], type[Schema]]] = {
     "experts": (experts.list_experts, experts.get_expert, experts.create_expert, experts.update_expert,
-                api.NewExpertSchema, api.ExpertChangeSchema),
+                libraries_api.NewExpertSchema, libraries_api.ExpertChangeSchema),
     "agencies": (agencies.list_agencies, agencies.get_agency, agencies.create_agency, agencies.update_agency,
-                 api.NewAgencySchema, api.AgencyChangeSchema),
+                 libraries_api.NewAgencySchema, libraries_api.AgencyChangeSchema),
 }
 
 

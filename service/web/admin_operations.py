@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service import policy
-from service.engine import incidents
+from service.bpm import incidents
 from service.notifications import outbox
 from service.web import bp, i18n
 from service.web.pages import choice, page_number, pager, runtime, viewer

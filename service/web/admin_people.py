@@ -9,8 +9,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service import policy
-from service.api import people
-from service.cycle.projects import SECTORS
+from service.api import people_api
+from service.cycle.projects_records import SECTORS
 from service.domain.roles import ROLES
 from service.errors import JixiaoError
 from service.people import directory
@@ -58,7 +58,7 @@ def admin_user_create() -> ResponseReturnValue:
     form = {"username": text("username", 100), "display_name": text("display_name", 200),
             "password": request.form.get("password", ""), "roles": request.form.getlist("roles"),
             "department_id": text("department_id", 50), "email": text("email", 200)}
-    body, errors = load(people.NewUserSchema(), form)
+    body, errors = load(people_api.NewUserSchema(), form)
     if not errors:
         try:
             with runtime().unit_of_work() as conn:
@@ -86,7 +86,7 @@ def admin_user(username: str) -> ResponseReturnValue:
 
 
 def _change(username: str, form: dict[str, Any], done: str) -> ResponseReturnValue:
-    body, errors = load(people.UserChangeSchema(), form)
+    body, errors = load(people_api.UserChangeSchema(), form)
     if not errors:
         try:
             with runtime().unit_of_work() as conn:
@@ -168,7 +168,7 @@ def admin_department_save() -> ResponseReturnValue:
             "level": request.form.get("level", "municipal"), "kind": request.form.get("kind", "department"),
             "parent_id": text("parent_id", 50), "district_id": text("district_id", 50),
             "sector": text("sector", 50), "active": request.form.get("active") == "1"}
-    body, errors = load(people.DepartmentSchema(), form)
+    body, errors = load(people_api.DepartmentSchema(), form)
     with runtime().reading() as conn:
         existing = {d["id"] for d in directory.list_departments(conn)}
     if not errors and editing is None and body["id"] in existing:

@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service import clock, policy
-from service.api import rules as rules_api
+from service.api import rules_api
 from service.errors import JixiaoError
 from service.rules import admin
 from service.rules.units import unit_of

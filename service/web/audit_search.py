@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from service.people import directory
 from service.queries.instance_search import search_instances
 from service.web import bp, i18n
-from service.web.auth import login_required
 from service.web.pages import page_number, pager, runtime, viewer
+from service.web.session_auth import login_required
 
 PER_PAGE = 30
 

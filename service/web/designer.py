@@ -14,14 +14,14 @@ from flask.typing import ResponseReturnValue
 from lxml import etree
 
 from service import policy
-from service.engine import deploy as deployment
-from service.engine import model_diff
-from service.engine.parsing import classify, safe_xml
+from service.bpm import deploy as deployment
+from service.bpm import model_diff
+from service.bpm.parsing import classify, safe_xml
 from service.errors import InvalidModel
-from service.queries import deployed_versions, process_models
+from service.queries import deployed_versions, process_models_queries
 from service.web import bp, i18n
-from service.web.auth import login_required
 from service.web.pages import runtime, viewer
+from service.web.session_auth import login_required
 
 MAX_DIFF_LINES = 4000  # per file: a diff longer than this is cut (the files can be downloaded whole)
 
@@ -60,7 +60,7 @@ def _page(result: dict[str, Any] | None = None, draft: str | None = None, draft_
           status: int = 200) -> ResponseReturnValue:
     rt = runtime()
     with rt.reading() as conn:
-        return render_template("web/designer.html", latest=process_models.list_latest(conn, 1, 500)["items"],
+        return render_template("web/designer.html", latest=process_models_queries.list_latest(conn, 1, 500)["items"],
                                versions=deployed_versions.versions(conn), result=result, draft=draft,
                                draft_name=draft_name,
                                edit=request.args.get("edit")), status

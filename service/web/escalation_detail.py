@@ -14,10 +14,10 @@ from flask.typing import ResponseReturnValue
 
 from service.errors import NotFound
 from service.queries import escalation_facts
-from service.web import bp, forms, i18n
-from service.web.auth import login_required
-from service.web.escalations import decorate
+from service.web import bp, form_fields, i18n
+from service.web.escalations_pages import decorate
 from service.web.pages import runtime, viewer
+from service.web.session_auth import login_required
 
 REPORT_FORM = "monitoring_report"  # the form the monitoring figures were filed with (forms/)
 MACHINE_ACTORS = ("system", "worker", "timer")
@@ -30,8 +30,8 @@ def report_labels(version_hash: str, lang: str) -> dict[str, Any]:
     except NotFound:
         schema = {}
     props = schema.get("properties") or {}
-    labels: dict[str, Any] = {name: forms.label(props[name], name, lang) for name in props}
-    labels["can_meet_options"] = dict(forms.options(props["can_meet"], lang)) if "can_meet" in props else {}
+    labels: dict[str, Any] = {name: form_fields.label(props[name], name, lang) for name in props}
+    labels["can_meet_options"] = dict(form_fields.options(props["can_meet"], lang)) if "can_meet" in props else {}
     return labels
 
 

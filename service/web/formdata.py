@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from service import clock
 from service.web import i18n
-from service.web.forms import json_text, kind_of, label, resolve
+from service.web.form_fields import json_text, kind_of, label, resolve
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 _CONTAINS_KIND = re.compile(r"^no row has (\S+) one of (.+)$")

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from service.people.profile import profile
 from service.web import bp, i18n
-from service.web.auth import current_web_user, login_required
+from service.web.session_auth import current_web_user, login_required
 
 
 @bp.get("/")

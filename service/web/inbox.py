@@ -10,13 +10,12 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from service import clock, policy
-from service.queries import departments, process_models
-from service.queries import tasks as q
+from service.queries import departments, process_models_queries, tasks_queries
 from service.web import bp, i18n
-from service.web.auth import login_required
 from service.web.pages import PER_PAGE, choice, page_number, pager, runtime, viewer
+from service.web.session_auth import login_required
 
-SORTS = q.SORTS
+SORTS = tasks_queries.SORTS
 TABS = ("actionable", "mine", "candidate", "department", "all")  # the first is the default
 DEFAULT_PRIORITY = 50  # camunda:priority when a task sets none (DESIGN.md, Process models)
 
@@ -55,7 +54,7 @@ def inbox() -> ResponseReturnValue:
     }
     page = page_number()
     with rt.reading() as conn:
-        found = q.list_tasks(conn, page=page, per_page=PER_PAGE, now=now, sort=sort, **filters)
+        found = tasks_queries.list_tasks(conn, page=page, per_page=PER_PAGE, now=now, sort=sort, **filters)
         items, total = found["items"], found["total"]
         names = departments.department_names(conn, i18n.current())
         for task in items:
@@ -63,10 +62,11 @@ def inbox() -> ResponseReturnValue:
             task["department"] = names.get(task["department_id"] or "", task["department_id"] or "")
         # Processes by their modelled names (绩效目标审核, …) in the list and the filter, not their ids.
         processes = {p["process_id"]: p["name"] or p["process_id"]
-                     for p in process_models.list_latest(conn, 1, 500)["items"]}
+                     for p in process_models_queries.list_latest(conn, 1, 500)["items"]}
         for task in items:
             task["process_name"] = processes.get(task["process_id"], task["process_id"])
         return render_template("web/inbox.html", tasks=items, pager=pager(total, page), scope=scope, state=state,
-                               sort=sort, scopes=TABS, counts=q.count_by_scope(conn, me, state), sorts=SORTS,
+                               sort=sort, scopes=TABS, counts=tasks_queries.count_by_scope(conn, me, state),
+                               sorts=SORTS,
                                processes=processes, args=args,
                                completed=args.get("completed"))

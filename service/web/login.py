@@ -11,7 +11,7 @@ from service.api.schemas import Text
 from service.errors import TooManyRequests
 from service.people.tokens import FAILURE_WINDOW, authenticate, record_logout
 from service.web import bp, i18n
-from service.web.auth import current_web_user, safe_next, sign_in, sign_out
+from service.web.session_auth import current_web_user, safe_next, sign_in, sign_out
 
 
 class LoginForm(Schema):

@@ -13,11 +13,11 @@ from flask import current_app, g, render_template, request
 from service.api.problems import STATUS
 from service.domain.roles import Principal
 from service.errors import Forbidden, JixiaoError
-from service.queries import process_models
+from service.queries import process_models_queries
 from service.queries.departments import department_names
 from service.runtime import Runtime
 from service.web import bp, i18n
-from service.web.auth import current_web_user
+from service.web.session_auth import current_web_user
 
 VENDOR = Path(__file__).parent / "static" / "vendor"
 PER_PAGE = 20
@@ -60,7 +60,7 @@ def process_name(process_id: str | None) -> str:
 
         with runtime().reading() as conn:
             g.jixiao_processes = {p["process_id"]: p["name"] or p["process_id"]
-                                  for p in process_models.list_latest(conn, 1, 500)["items"]}
+                                  for p in process_models_queries.list_latest(conn, 1, 500)["items"]}
     return i18n.process_label(str(g.jixiao_processes.get(process_id, process_id)))
 
 

@@ -12,7 +12,7 @@ from flask import abort, request
 from flask.typing import ResponseReturnValue
 
 from service import policy
-from service.web.auth import current_web_user, login_required
+from service.web.session_auth import current_web_user, login_required
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from service.config import ROOT
-from service.web import forms, i18n
+from service.web import form_fields, i18n
 from service.web.pages import department_name, runtime
 
 FIRST = ("cycle_start",)  # the project and its year, before what was answered about it
@@ -37,9 +37,9 @@ def sections(version_hash: str, data: dict[str, Any] | None
         answers = {name: data.pop(name) for name in list(schema.get("properties") or {}) if name in data}
         if isinstance(answers.get("department_id"), str):  # a department by its name, not its id
             answers["department_id"] = department_name(answers["department_id"])
-        fields = forms.read_only(schema, answers, lang) if answers else []
+        fields = form_fields.read_only(schema, answers, lang) if answers else []
         if fields:
-            title = i18n.text("data_project") if key in FIRST else forms.form_title(schema, lang)
+            title = i18n.text("data_project") if key in FIRST else form_fields.form_title(schema, lang)
             found.append({"form": key, "title": title, "fields": fields})
     return found, sorted(data.items())
 
@@ -51,7 +51,7 @@ def field(version_hash: str, key: str, value: Any) -> Any:
     for _form, schema in _schemas(version_hash):
         if key in (schema.get("properties") or {}):
             # the key's own field: a form's other fields may show their defaults beside it
-            fields = forms.read_only(schema, {key: value}, i18n.current())
+            fields = form_fields.read_only(schema, {key: value}, i18n.current())
             return next((f for f in fields if f.name == key), None)
     return None
 
@@ -88,7 +88,7 @@ def evidence_note(evidence: Any) -> str:
         elif name == "status":
             values[name] = i18n.label("rect_status_" if evidence.table == "rectifications" else "project_status_", raw)
         elif name == "categories":
-            names = dict(forms.options(_category_schema(), i18n.current()))
+            names = dict(form_fields.options(_category_schema(), i18n.current()))
             values[name] = i18n.text("list_sep").join(names.get(c, c) for c in raw.split(",") if c) or \
                 i18n.text("none")
         elif name == "answer":

@@ -14,7 +14,7 @@ from service.attachments.detect import UnsupportedFileType
 from service.errors import Conflict, EngineFailure, Forbidden, InvalidTransition, JixiaoError, NotFound, PayloadTooLarge
 from service.web import i18n
 
-# The domain's details (service/engine/access.py, evidence.py, running.py) → the texts.py key; named groups fill
+# The domain's details (service/bpm/access.py, evidence.py, running.py) → the texts.py key; named groups fill
 # the sentence's placeholders.
 _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), key) for pattern, key in (
     (r"^auditors read and change nothing$", "refused_auditor"),

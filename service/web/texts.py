@@ -409,7 +409,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "model_error_flow_missing_source": (
         "顺序流 {flow} 的起点“{ref}”不存在（{file} 中没有这个 id）",
         "Sequence flow {flow} starts at a missing element \"{ref}\" (no such id in {file})"),
-    # every model check's message (service/engine/model_checks.py, parsing.py, deploy.py), by its code
+    # every model check's message (service/bpm/model_checks.py, parsing.py, deploy.py), by its code
     "model_error_not_bpmn": ("不是 BPMN 2.0 定义文档", "not a BPMN 2.0 definitions document"),
     "model_error_unsupported": ("引擎不支持元素 bpmn:{element}", "the engine does not support bpmn:{element}"),
     "model_error_nested": ("子流程嵌套 {depth} 层，最多允许 {max} 层",
@@ -643,7 +643,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "adjustments_total": ("{year} 年度内预算调整 {count} 项，共 {total} 元用于当年急需安排的项目支出",
                           "{count} in-year budget adjustment(s) in {year}: {total} CNY moved to urgent spending"),
     "attachment_n": ("附件 {n}", "Attachment {n}"),
-    # --- financial supervision inspections (service/web/inspections.py) ------------------------------------------
+    # --- financial supervision inspections (service/web/inspections_pages.py) -------------------------------------
     "inspections_title": ("财政绩效监督检查", "Financial supervision inspections"),
     "inspections_intro": ("财政监督机构对本级预算部门和专项转移支付资金管理使用情况的绩效监督检查（方案二(三)4二是）。"
                           "新的检查由督办人员在「流程实例」中启动（财政绩效监督检查）。",

@@ -1,4 +1,4 @@
-"""A gunicorn configuration file for tests/service/test_kill.py only: it can hold one write of the mutation path.
+"""A gunicorn configuration file for tests/service/test_web_server_kill.py only: it can hold one write of the mutation path.
 
     gunicorn -c tests/service/gunicorn_pause.py 'service:create_app()'   (with JIXIAO_PAUSE_DIR set)
 

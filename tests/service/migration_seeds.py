@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, bindparam, column, inspect, select, table, text
 
+from service.bpm.commands import AttachFile
+from service.bpm.deploy import deploy
 from service.config import Settings
 from service.domain.roles import SYSTEM, Principal
-from service.engine.commands import AttachFile
-from service.engine.deploy import deploy
 from service.migrate import upgrade
 from service.models import Base
 from service.people import directory

@@ -16,11 +16,11 @@ from sqlalchemy import inspect, text
 
 from service import clock
 from service.backup import MANIFEST
+from service.bpm.commands import AttachFile, DetachFile
 from service.cli import main
 from service.db import make_engine
-from service.engine.commands import AttachFile, DetachFile
 from service.models import Base
-from service.queries import tasks as task_queries
+from service.queries import tasks_queries
 from tests.conftest import FIXTURES, principal
 from tests.service.attachments import samples
 from tests.service.scratch_databases import on_postgresql, scratch_database
@@ -35,7 +35,7 @@ def _env(url: str, attachments: Path) -> dict[str, str]:
 
 def _open_task(rt, iid, bpmn_id):
     with rt.reading() as conn:
-        items = task_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
+        items = tasks_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=iid)["items"]
     return next(t["id"] for t in items if t["bpmn_id"] == bpmn_id)
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from service import db
 from service.cli import main
 from service.rules import store
-from tests.service.api.test_reports import base_departments, build_fiscal_years  # noqa: F401  (a fixture)
+from tests.service.api.test_reports_api import base_departments, build_fiscal_years  # noqa: F401  (a fixture)
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_coverage_table_and_json(runtime, jixiao, base_departments):  # noqa: F8
     result = jixiao("report", "coverage", "--year", "2015", "--level", "municipal")
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line.split() for line in result.output.splitlines()[2:]}
-    # the hand-built year (tests/service/api/test_reports.py): goal money 45.00 % against ≥ 50 %, not met;
+    # the hand-built year (tests/service/api/test_reports_api.py): goal money 45.00 % against ≥ 50 %, not met;
     # whole-department goals 1 of 2 (50.00 % ≥ 10 %); evaluated money 6,000,000 but the 2014 public spending is not
     # entered: no share; pilots 1 of 2 ≥ 10 %
     assert lines["goal_money_share"][1:6] == ["45.00", "%", "50.00", "%", "NO"]

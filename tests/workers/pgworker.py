@@ -1,4 +1,4 @@
-"""The worker process of tests/workers/test_pg_restart.py: `python -m tests.workers.pgworker DIR`.
+"""The worker process of tests/workers/test_runner_pg_restart.py: `python -m tests.workers.pgworker DIR`.
 
 It runs the real worker process (workers.runner.serve: the APScheduler clock, a pass every WORKER_POLL_SECONDS)
 on DATABASE_URL, with a handler for topic "test-score" that returns {"score": amount × 10}. The first call

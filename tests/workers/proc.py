@@ -1,4 +1,4 @@
-"""A worker process for tests/workers/test_processes.py: `python -m tests.workers.proc MODE DIR NOW`.
+"""A worker process for tests/workers/test_runner_processes.py: `python -m tests.workers.proc MODE DIR NOW`.
 
 It builds a Runtime from DATABASE_URL, freezes the service clock at NOW (ISO-8601), writes DIR/ready-<pid>,
 waits for DIR/go, then:
@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from service import clock
+from service.bpm.service import WorkflowService
 from service.config import Settings
-from service.engine.service import WorkflowService
 from service.models import CalendarDay
 from service.runtime import Runtime
 from workers import handlers, timers

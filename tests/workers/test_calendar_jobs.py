@@ -15,18 +15,18 @@ from sqlalchemy import func, select, update
 from service import clock, db
 from service.cli import main
 from service.config import ROOT, Settings
-from service.cycle import launch, projects
+from service.cycle import cycle_launch, projects_records
 from service.models import Instance, Notification
-from service.queries import instances
+from service.queries import instances_queries
 from service.rules import store
 from service.runtime import Runtime
 from tests.workers.people import only_test_people
 from workers.calendar_jobs import issue_checkpoints, launch_cycles
 from workers.runner import build_scheduler, cron_trigger
 
-I = Instance.__table__  # noqa: E741
-N = Notification.__table__
-P = projects.PROJECTS
+INSTANCES = Instance.__table__
+NOTIFICATIONS = Notification.__table__
+P = projects_records.PROJECTS
 
 
 def local(y: int, m: int, d: int, hour: int = 8, minute: int = 0) -> datetime:
@@ -47,23 +47,23 @@ def reference(runtime, frozen_clock, deploy_fixture):
 
 def _project(runtime, pid: str, department: str = "dept-a", year: int = 2016, status: str = "planned") -> str:
     with db.write(runtime.engine) as conn:
-        projects.create(conn, clock.now(), id=pid, fiscal_year=year, department_id=department, name=f"项目{pid}",
+        projects_records.create(conn, clock.now(), id=pid, fiscal_year=year, department_id=department, name=f"项目{pid}",
                         sector="education", amount=800_000)
         if status != "planned":
-            projects.set_status(conn, pid, status, clock.now())
+            projects_records.set_status(conn, pid, status, clock.now())
     return pid
 
 
 def _cycles(runtime) -> dict[str, int]:
     """budget_cycle instances per project (business key)."""
     with db.read(runtime.engine) as conn:
-        return dict(conn.execute(select(I.c.business_key, func.count()).where(I.c.process_id == "budget_cycle")
-                                 .group_by(I.c.business_key)).all())
+        return dict(conn.execute(select(INSTANCES.c.business_key, func.count()).where(INSTANCES.c.process_id == "budget_cycle")
+                                 .group_by(INSTANCES.c.business_key)).all())
 
 
 def _project_row(runtime, pid: str):
     with db.read(runtime.engine) as conn:
-        return projects.get(conn, pid)
+        return projects_records.get(conn, pid)
 
 
 def _launched_at(runtime, year: int) -> datetime | None:
@@ -77,7 +77,7 @@ def test_the_launch_starts_every_planned_project_once_when_the_declaration_opens
     _project(runtime, "2016-a-002", status="blocked")  # not planned: not the launch's business
     manual = _project(runtime, "2016-a-003")
     with db.write(runtime.engine) as conn:
-        launch.start_cycle(conn, runtime.workflows, manual, clock.now())  # started by hand earlier
+        cycle_launch.start_cycle(conn, runtime.workflows, manual, clock.now())  # started by hand earlier
 
     eve = launch_cycles(runtime, local(2015, 8, 31, 23, 59))
     assert eve.started == [] and 2016 not in eve.years and _launched_at(runtime, 2016) is None
@@ -89,7 +89,7 @@ def test_the_launch_starts_every_planned_project_once_when_the_declaration_opens
         row = _project_row(runtime, pid)
         assert row.status == "declaring" and row.instance_id is not None
         with runtime.reading() as conn:
-            inst = instances.get(conn, row.instance_id)
+            inst = instances_queries.get(conn, row.instance_id)
         assert inst["data"]["project_id"] == pid and inst["data"]["fiscal_year"] == 2016
         assert (inst["business_key"], inst["department_id"], inst["status"]) == (pid, dept, "running")
     assert clock.from_db(_launched_at(runtime, 2016)) == opened
@@ -136,8 +136,8 @@ def test_a_launch_that_died_half_way_resumes_without_a_second_instance(reference
         for pid, when in ((claimed_then_died, now - 2 * lease), (started_then_died, now - 2 * lease),
                           (in_progress, now - lease / 2)):
             conn.execute(update(P).where(P.c.id == pid).values(status="declaring", updated_at=clock.to_db(when)))
-        row = projects.get(conn, started_then_died)
-    orphan = runtime.workflows.start("budget_cycle", projects.cycle_variables(row), business_key=started_then_died,
+        row = projects_records.get(conn, started_then_died)
+    orphan = runtime.workflows.start("budget_cycle", projects_records.cycle_variables(row), business_key=started_then_died,
                                      department_id="dept-a", now=now - 2 * lease)["id"]
 
     first = launch_cycles(runtime, now)
@@ -179,7 +179,7 @@ def test_cli_cycle_launch_runs_the_launch_on_demand(reference, monkeypatch):
 
 def _checkpoint_mails(runtime) -> list[tuple[str, str]]:
     with db.read(runtime.engine) as conn:
-        return sorted(conn.execute(select(N.c.idempotency_key, N.c.subject).where(N.c.kind == "checkpoint")).all())
+        return sorted(conn.execute(select(NOTIFICATIONS.c.idempotency_key, NOTIFICATIONS.c.subject).where(NOTIFICATIONS.c.kind == "checkpoint")).all())
 
 
 def test_monitoring_checkpoints_are_announced_once_to_departments_with_running_projects(reference):
@@ -196,11 +196,11 @@ def test_monitoring_checkpoints_are_announced_once_to_departments_with_running_p
     subjects = {s for k, s in _checkpoint_mails(runtime)}
     assert subjects == {"【运行监控】2015年度绩效运行监控：截至07月31日，请于08月31日前报送"}
     with db.read(runtime.engine) as conn:
-        body = conn.execute(select(N.c.body).where(N.c.idempotency_key == dept_a[0])).scalar_one()
+        body = conn.execute(select(NOTIFICATIONS.c.body).where(NOTIFICATIONS.c.idempotency_key == dept_a[0])).scalar_one()
     assert "市教育局" in body and "项目2015-a-001" in body and "项目2015-a-002" in body and "2015-08-31" in body
 
     with db.write(runtime.engine) as conn:  # dept-b's project starts running in August: dept-b is told then
-        projects.set_status(conn, "2015-b-001", "paused", clock.now())
+        projects_records.set_status(conn, "2015-b-001", "paused", clock.now())
     assert sorted(issue_checkpoints(runtime, local(2015, 8, 10)).announced) == [
         f"checkpoint:2015:07-31:dept-b:{u}" for u in ("head_b", "staff_b")]
     assert issue_checkpoints(runtime, local(2015, 9, 1)).announced == []  # the report-by day has passed

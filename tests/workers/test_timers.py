@@ -8,13 +8,13 @@ from click.testing import CliRunner
 
 from service import clock
 from service.cli import main
-from service.queries import instances, tasks
+from service.queries import instances_queries, tasks_queries
 from workers.timers import fire_due
 
 
 def _ready(runtime, instance_id):
     with runtime.reading() as conn:
-        return {t["bpmn_id"]: t for t in tasks.list_tasks(conn, page=1, per_page=50, now=clock.now(),
+        return {t["bpmn_id"]: t for t in tasks_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(),
                                                             instance_id=instance_id)["items"]}
 
 
@@ -22,7 +22,7 @@ def test_boundary_timers_fire_only_after_due_time(runtime, deploy_fixture, froze
     deploy_fixture("timers.bpmn")
     row = runtime.workflows.start("timers")
     with runtime.reading() as conn:
-        inst = instances.get(conn, row["id"])
+        inst = instances_queries.get(conn, row["id"])
     # The earliest timer (the non-interrupting reminder, P3D) is indexed on the instance row.
     assert clock.from_db(inst["next_timer_at"]) == frozen_clock + timedelta(days=3)
     review = _ready(runtime, row["id"])["review"]
@@ -35,7 +35,7 @@ def test_boundary_timers_fire_only_after_due_time(runtime, deploy_fixture, froze
     assert fire_due(runtime.workflows).fired == [row["id"]]
     assert set(_ready(runtime, row["id"])) == {"review"}
     with runtime.reading() as conn:
-        inst = instances.get(conn, row["id"])
+        inst = instances_queries.get(conn, row["id"])
     assert inst["data"].get("reminded_once") is True
     assert clock.from_db(inst["next_timer_at"]) == frozen_clock + timedelta(days=5)
     assert fire_due(runtime.workflows).fired == []  # nothing due twice
@@ -44,11 +44,11 @@ def test_boundary_timers_fire_only_after_due_time(runtime, deploy_fixture, froze
     assert fire_due(runtime.workflows).fired == [row["id"]]
     assert set(_ready(runtime, row["id"])) == {"escalate"}
     with runtime.reading() as conn:
-        cancelled = tasks.list_tasks(conn, page=1, per_page=10, now=clock.now(), state="cancelled",
+        cancelled = tasks_queries.list_tasks(conn, page=1, per_page=10, now=clock.now(), state="cancelled",
                                      instance_id=row["id"])["items"]
     assert [t["bpmn_id"] for t in cancelled] == ["review"]
     with runtime.reading() as conn:
-        assert instances.get(conn, row["id"])["next_timer_at"] is None
+        assert instances_queries.get(conn, row["id"])["next_timer_at"] is None
 
 
 def test_cli_timers_fire_with_an_explicit_time(runtime, deploy_fixture, frozen_clock, monkeypatch):
@@ -66,7 +66,7 @@ def test_cli_timers_fire_with_an_explicit_time(runtime, deploy_fixture, frozen_c
 
 
 def test_suspended_instance_fires_no_timer_until_resumed(runtime, deploy_fixture, frozen_clock):
-    from service.engine.commands import Resume, Suspend
+    from service.bpm.commands import Resume, Suspend
 
     deploy_fixture("timers.bpmn")
     row = runtime.workflows.start("timers")
@@ -84,8 +84,8 @@ def test_a_stale_sweep_list_does_not_fire_an_instance_a_second_time(runtime, dep
     """Another worker fired the instance after this sweep listed it; its next timer is not due: no event."""
     from sqlalchemy import text
 
+    from service.bpm.commands import FireTimers
     from service.domain.roles import TIMER
-    from service.engine.commands import FireTimers
     from workers import timers
 
     deploy_fixture("timers.bpmn")

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from service import clock, db
+from service.bpm.deploy import deploy, read_dir
 from service.config import Settings
-from service.cycle import launch, projects
-from service.engine.deploy import deploy, read_dir
+from service.cycle import cycle_launch, projects_records
 from service.runtime import Runtime
 from tests.conftest import START
 
@@ -31,14 +31,14 @@ class Cycle:
                 sector: str = "education", name: str = "义务教育学校标准化建设", fiscal_year: int = 2015,
                 kind: str = "project", is_key: bool = False, predecessor_id: str | None = None) -> str:
         with db.write(self.rt.engine) as conn:
-            projects.create(conn, clock.now(), id=id, fiscal_year=fiscal_year, department_id=department_id,
+            projects_records.create(conn, clock.now(), id=id, fiscal_year=fiscal_year, department_id=department_id,
                             name=name, sector=sector, amount=Decimal(str(amount)), kind=kind, is_key=is_key,
                             predecessor_id=predecessor_id)
         return id
 
     def start(self, project_id: str, process_id: str | None = None) -> str:
         with db.write(self.rt.engine) as conn:
-            iid = launch.start_cycle(conn, self.rt.workflows, project_id, clock.now(), process_id=process_id)
+            iid = cycle_launch.start_cycle(conn, self.rt.workflows, project_id, clock.now(), process_id=process_id)
         self.work()
         return iid
 

@@ -1,6 +1,6 @@
 """A fiscal year of slips on the moved clock, driven from the deadline catalogue (docs/CYCLE.md, "Deadlines").
 
-Every catalogued escalation (service/engine/deadline_catalogue.py, the table `jixiao docs deadlines` prints) gets
+Every catalogued escalation (service/bpm/deadline_catalogue.py, the table `jixiao docs deadlines` prints) gets
 scenarios: one instance per decision the escalation allows. The instance is brought to the task whose deadline
 slips (or whose target misses) by completing every other ready task with the data of `HAPPY`; then nobody acts.
 The first scenario of each escalation is left alone until the ladder hands it to the bureau's leadership, who
@@ -30,20 +30,20 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from service import clock, db
+from service.bpm import deadline_catalogue as catalogue
 from service.config import ROOT
-from service.cycle import goals, performance_reports, projects
+from service.cycle import goals_records, performance_reports_records, projects_records
 from service.domain import escalation_kinds
 from service.domain.evaluation_selection import spot_check_selected
-from service.domain.reminders import leads_of, reminder_day
+from service.domain.reminders_rules import leads_of, reminder_day
 from service.domain.roles import DEPARTMENT_HEAD, DEPARTMENTAL, ESCALATION_GROUPS, SYSTEM
 from service.domain.workdays import Calendar, add_working_days
-from service.engine import deadline_catalogue as catalogue
 from service.models import Base
 from service.notifications.recipients import names
 from service.rules import store as rules
 from service.runtime import Runtime
 from tests.conftest import PEOPLE
-from workers.reminders import LEAD_RULE, sweep_reminders
+from workers.reminder_sweep import LEAD_RULE, sweep_reminders
 from workers.runner import run_once
 
 TASKS = Base.metadata.tables["tasks"]
@@ -154,15 +154,15 @@ def happy(process_id: str, bpmn_id: str) -> tuple[str | None, dict[str, Any]]:
 
 def _approved_goal(rt: Runtime, pid: str) -> None:
     with db.write(rt.engine) as conn:
-        goals.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="标准化建设",
+        goals_records.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="标准化建设",
                                  indicators=GOAL["indicators"])
-        goals.approve(conn, clock.now(), project_id=pid, revision=1)
+        goals_records.approve(conn, clock.now(), project_id=pid, revision=1)
 
 
 def _stage(rt: Runtime, pid: str, process_id: str, **extra: Any) -> str:
     with db.read(rt.engine) as conn:
-        row = projects.get(conn, pid)
-    inst = rt.workflows.start(process_id, {**projects.cycle_variables(row), **extra}, business_key=row.id,
+        row = projects_records.get(conn, pid)
+    inst = rt.workflows.start(process_id, {**projects_records.cycle_variables(row), **extra}, business_key=row.id,
                               actor=SYSTEM, department_id=row.department_id, now=clock.now())
     return str(inst["id"])
 
@@ -212,7 +212,7 @@ def _performance_report(rt: Runtime, k: int) -> str:
     start, end = date(year, month, 1), date(year, month, 28)
     label = f"{year}-{month:02d}"
     with db.write(rt.engine) as conn:
-        assert performance_reports.claim(conn, clock.now(), department_id="dept-a", level="municipal",
+        assert performance_reports_records.claim(conn, clock.now(), department_id="dept-a", level="municipal",
                                          fiscal_year=year, period_start=start, period_end=end, period_label=label,
                                          lease=timedelta(hours=1))
     data = {"department_id": "dept-a", "department_name": "市教育局", "fiscal_year": year, "level": "municipal",
@@ -220,7 +220,7 @@ def _performance_report(rt: Runtime, k: int) -> str:
     inst = rt.workflows.start("performance_report", data, business_key=f"report:dept-a:{start.isoformat()}",
                               actor=SYSTEM, department_id="dept-a", now=clock.now())
     with db.write(rt.engine) as conn:
-        performance_reports.started(conn, department_id="dept-a", period_start=start, instance_id=str(inst["id"]))
+        performance_reports_records.started(conn, department_id="dept-a", period_start=start, instance_id=str(inst["id"]))
     return str(inst["id"])
 
 
@@ -555,7 +555,7 @@ class Year:
             s.pid = next(f"{year}-dept-a-y{n:03d}-{i}" for i in range(1000)
                          if spot_check_selected(f"{year}-dept-a-y{n:03d}-{i}", share) is s.project["spot_checked"])
         with db.write(self.rt.engine) as conn:
-            projects.create(conn, now, id=s.pid, fiscal_year=year, department_id="dept-a", name="义务教育学校标准化建设",
+            projects_records.create(conn, now, id=s.pid, fiscal_year=year, department_id="dept-a", name="义务教育学校标准化建设",
                             sector="education", amount=_amount(s.project), kind="project",
                             is_key=bool(s.project.get("is_key", False)))
         k = sum(1 for other in self.scenarios[:n] if other.process_id == s.process_id)
@@ -784,7 +784,7 @@ def _stop_requires_suspension(rt: Runtime, now: datetime) -> bool:
 
 def _project_status(year: Year, s: Scenario) -> str:
     with db.read(year.rt.engine) as conn:
-        return str(projects.get(conn, s.pid).status)
+        return str(projects_records.get(conn, s.pid).status)
 
 
 def _reissued(rule: str) -> Callable[[Year, Scenario, datetime], str | None]:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from service import clock, db
-from service.cycle import projects
+from service.cycle import projects_records
 from service.domain import escalation_kinds
 from service.domain.evaluation_selection import spot_check_selected
 from service.domain.roles import SYSTEM
@@ -36,8 +36,8 @@ PLAN = {
 def start_stage(cycle: Any, project_id: str, process_id: str, **extra: Any) -> str:
     """Start one stage alone with the cycle's variables plus what earlier stages would have handed over."""
     with db.read(cycle.rt.engine) as conn:
-        row = projects.get(conn, project_id)
-    inst = cycle.rt.workflows.start(process_id, {**projects.cycle_variables(row), **extra}, business_key=row.id,
+        row = projects_records.get(conn, project_id)
+    inst = cycle.rt.workflows.start(process_id, {**projects_records.cycle_variables(row), **extra}, business_key=row.id,
                                     actor=SYSTEM, department_id=row.department_id, now=clock.now())
     cycle.work()
     return str(inst["id"])
@@ -78,7 +78,7 @@ def open_escalations(cycle: Any) -> list[dict[str, Any]]:
 
 def verified(cycle: Any) -> None:
     """`jixiao audit verify` finds every instance's history and derived rows in order."""
-    from service.engine.verify import verify
+    from service.bpm.verify import verify
 
     report = verify(cycle.rt.engine, cycle.rt.specs, cycle.rt.settings)
     assert report.ok and report.checked, [str(f) for f in report.findings]

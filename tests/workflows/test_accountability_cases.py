@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from service.engine.verify import verify
+from service.bpm.verify import verify
 from tests.workflows import ladder, stages
 from tests.workflows.stages import start_stage
 

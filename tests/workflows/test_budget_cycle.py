@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from service import clock
-from service.engine.replay import replay
+from service.bpm.replay import replay
 from tests.workflows import stages
 from tests.workflows.stages import FEEDBACK, PLAN, approve_goal, self_evaluate, unsampled_id
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from service import clock, db
-from service.cycle import projects
+from service.cycle import projects_records
 from tests.workflows import ladder, stages
 from tests.workflows.stages import start_stage
 
@@ -24,7 +24,7 @@ def _decision(cycle, pid):
 
 def _status(cycle, pid):
     with db.read(cycle.rt.engine) as conn:
-        return projects.get(conn, pid).status
+        return projects_records.get(conn, pid).status
 
 
 @pytest.mark.parametrize("grade, rectification, proposal, amount", [
@@ -85,7 +85,7 @@ def test_adjustment_needs_a_reason_and_key_results_go_to_the_city_government(cyc
 def test_a_blocked_goal_is_cancelled_and_stays_blocked(cycle):
     pid = cycle.project()
     with db.write(cycle.rt.engine) as conn:
-        projects.set_status(conn, pid, "blocked", clock.now())
+        projects_records.set_status(conn, pid, "blocked", clock.now())
     iid = start_stage(cycle, pid, "budget_linkage", linkage_basis="blocked", final_grade=None,
                       rectification_status="not_required")
     row = _decision(cycle, pid)

@@ -11,7 +11,7 @@ import pytest
 
 from service import clock
 from service.domain.roles import SYSTEM
-from service.scorecard import launch
+from service.scorecard import scorecard_launch
 from tests.service.attachments import samples
 from tests.workflows import ladder, stages
 from tests.workflows.stages import approve_goal, start_stage
@@ -20,9 +20,9 @@ SELF = {"basic.rules": 5, "basic.organisation": 5, "reform.innovation": 6, "refo
 BUREAU = {"basic.rules": 4, "basic.organisation": 5, "reform.innovation": 5, "reform.pilots": 2}
 
 
-def _start_evaluations(cycle, year: int, level: str, now) -> launch.Launch:
+def _start_evaluations(cycle, year: int, level: str, now) -> scorecard_launch.Launch:
     with cycle.rt.unit_of_work() as conn:
-        return launch.start_evaluations(conn, cycle.rt.workflows, year, level, now)
+        return scorecard_launch.start_evaluations(conn, cycle.rt.workflows, year, level, now)
 
 
 def _self_report(points: dict[str, float]) -> dict:
@@ -148,9 +148,9 @@ def test_an_abandoned_evaluation_is_started_again_on_the_same_scorecard(cycle):
 
 def _one_evaluation(cycle, department_id: str = "dept-a") -> str:
     """One department's evaluation, started as the launch starts it (the others' would slip beside it)."""
-    inst = cycle.rt.workflows.start(launch.PROCESS, {"department_id": department_id, "department_name": "市教育局",
+    inst = cycle.rt.workflows.start(scorecard_launch.PROCESS, {"department_id": department_id, "department_name": "市教育局",
                                                      "fiscal_year": 2015, "level": "municipal"},
-                                    business_key=launch.business_key(2015, department_id), actor=SYSTEM,
+                                    business_key=scorecard_launch.business_key(2015, department_id), actor=SYSTEM,
                                     department_id=department_id, now=clock.now())
     cycle.work()
     return str(inst["id"])
@@ -230,6 +230,6 @@ def test_a_launch_that_fails_part_way_starts_none(cycle, monkeypatch):
         patched.setattr(cycle.rt.workflows, "start", second_fails)
         with pytest.raises(RuntimeError):
             _start_evaluations(cycle, 2015, "municipal", clock.now())
-    assert len(calls) == 2 and cycle.rows("instances", process_id=launch.PROCESS) == []
+    assert len(calls) == 2 and cycle.rows("instances", process_id=scorecard_launch.PROCESS) == []
     again = _start_evaluations(cycle, 2015, "municipal", clock.now())
     assert set(again.started) >= {"dept-a", "dept-b"} and again.existing == {}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from service import clock, db
-from service.cycle import goals
+from service.cycle import goals_records
 from tests.workflows import stages
 from workers.calendar_jobs import review_coverage
 
@@ -27,11 +27,11 @@ def _projects(cycle: Any) -> None:
         cycle.project(pid, department_id=dept, amount=amount)
         if approved:
             with db.write(cycle.rt.engine) as conn:
-                goals.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="目标",
+                goals_records.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="目标",
                                          indicators=[{"name": "完成率", "category": "quantity", "unit": "%",
                                                       "comparator": ">=", "target": 100, "weight": 100,
                                                       "standard_source": "plan"}])
-                goals.approve(conn, clock.now(), project_id=pid, revision=1)
+                goals_records.approve(conn, clock.now(), project_id=pid, revision=1)
 
 
 def _review(cycle: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from service import clock, db
-from service.cycle import projects
+from service.cycle import projects_records
 from service.domain.evaluation_selection import spot_check_selected
 from tests.workflows import stages
 
@@ -59,8 +59,8 @@ def project_id(want_spot_check: bool, start: int = 0) -> str:
 
 def start(cycle: Any, pid: str, indicators: list[dict[str, Any]]) -> str:
     with db.read(cycle.rt.engine) as conn:
-        row = projects.get(conn, pid)
-    data = {**projects.cycle_variables(row), "indicators": indicators}
+        row = projects_records.get(conn, pid)
+    data = {**projects_records.cycle_variables(row), "indicators": indicators}
     iid = cycle.rt.workflows.start("evaluation", data, business_key=pid, department_id=row.department_id,
                                    now=clock.now())["id"]
     cycle.work()
@@ -230,7 +230,7 @@ def test_a_repeated_scoring_job_leaves_one_record(cycle):
 
     pid = cycle.project(project_id(want_spot_check=False), amount=1_000_000, fiscal_year=FY)
     with db.read(cycle.rt.engine) as conn:
-        variables = {**projects.cycle_variables(projects.get(conn, pid)), "indicators": SCHOOL,
+        variables = {**projects_records.cycle_variables(projects_records.get(conn, pid)), "indicators": SCHOOL,
                      **self_evaluation(*EXCELLENT[:2])}
     ctx = TaskContext(cycle.rt.engine, cycle.rt.settings, clock.now(), None, None, "evaluation.self_score",
                       "dept-a", pid)

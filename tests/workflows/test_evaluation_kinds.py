@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from service import db
-from service.cycle import projects
+from service.cycle import projects_records
 from tests.workflows.test_evaluation import FY, SCHOOL, school_results, self_evaluation
 
 # 决策 20 × 80 % = 16; 过程 20 × 100 % = 20; 产出 30 × 86 % = 25.8; 效益 30 × 75 % = 22.5 → 84.3 良
@@ -25,8 +25,8 @@ INDICATORS = [*SCHOOL[:3], {**SCHOOL[3], "weight": 20}]
 
 def _start(cycle: Any, pid: str, extra: dict[str, Any], user: str = "reviewer") -> Any:
     with db.read(cycle.rt.engine) as conn:
-        row = projects.get(conn, pid)
-    data = {**projects.cycle_variables(row), "indicators": INDICATORS, **extra}
+        row = projects_records.get(conn, pid)
+    data = {**projects_records.cycle_variables(row), "indicators": INDICATORS, **extra}
     return cycle.as_user(user).post("/api/instances", json={"process_id": "evaluation", "data": data,
                                                             "business_key": pid, "department_id": row.department_id})
 

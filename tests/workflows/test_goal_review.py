@@ -200,7 +200,7 @@ def _escalations(cycle: Any) -> list[dict[str, Any]]:
 
 
 def test_a_missed_declaration_climbs_from_the_supervisors_to_the_bureau_leadership(cycle):
-    from service.engine.verify import verify
+    from service.bpm.verify import verify
 
     pid = cycle.project()
     iid = cycle.start(pid, process_id="goal_review")  # due Monday 16 March 2015

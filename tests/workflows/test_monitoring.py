@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from service import clock, db
-from service.cycle import goals
+from service.cycle import goals_records
 from service.rules import store
 
 INDICATORS = [
@@ -29,9 +29,9 @@ ON_TRACK = [{"name": "新建校舍面积", "actual": 6000, "expected": 10000},
 def _approved(cycle: Any, **project: Any) -> str:
     pid = cycle.project(**project)
     with db.write(cycle.rt.engine) as conn:
-        goals.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="标准化建设",
+        goals_records.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="标准化建设",
                                  indicators=INDICATORS)
-        goals.approve(conn, clock.now(), project_id=pid, revision=1)
+        goals_records.approve(conn, clock.now(), project_id=pid, revision=1)
     return pid
 
 
@@ -321,9 +321,9 @@ RULES = {"red_gap": 20, "yellow_gap": 10, "execution_floor": 40}  # the seeded r
 def _level(**inputs: Any) -> tuple[str, str]:
     from SpiffWorkflow.bpmn import BpmnWorkflow
 
+    from service.bpm.parsing import JixiaoParser, safe_xml
+    from service.bpm.scripting import JixiaoScriptEngine
     from service.config import ROOT
-    from service.engine.parsing import JixiaoParser, safe_xml
-    from service.engine.scripting import JixiaoScriptEngine
 
     parser = JixiaoParser()
     parser.add_dmn_xml(safe_xml("warning_level.dmn", (ROOT / "workflows" / "warning_level.dmn").read_bytes())
@@ -394,7 +394,7 @@ def test_handlers_run_twice_write_once(cycle):
     assert len(cycle.rows("monitoring_reports", project_id=pid)) == 1
     assert _actions(cycle, pid) == ["corrective_requested", "paused"]
     with db.write(cycle.rt.engine) as conn:
-        goals.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="标准化建设",
+        goals_records.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="标准化建设",
                                  indicators=INDICATORS)
     [goal] = cycle.rows("goals", project_id=pid)
     assert len(cycle.rows("goal_indicators", goal_id=goal.id)) == len(INDICATORS)

@@ -5,7 +5,7 @@ accountability, a stop as the supervisors'."""
 
 from __future__ import annotations
 
-from service.engine.verify import verify
+from service.bpm.verify import verify
 from tests.workflows.test_monitoring import _actions, _approved, _at, _data, _open_escalations, _report
 
 

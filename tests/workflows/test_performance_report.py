@@ -18,7 +18,7 @@ from service.models import Department
 from service.people import directory
 from service.people import tokens as token_service
 from tests.conftest import password_of
-from tests.service.api.test_reports import base_departments  # noqa: F401  (only the session's base departments)
+from tests.service.api.test_reports_api import base_departments  # noqa: F401  (only the session's base departments)
 from tests.workflows import ladder, stages
 from workers.calendar_jobs import launch_reports
 

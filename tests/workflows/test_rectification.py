@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from service import clock
-from service.engine.replay import replay
+from service.bpm.replay import replay
 from tests.workflows import stages
 from tests.workflows.stages import FEEDBACK, PLAN, start_stage
 

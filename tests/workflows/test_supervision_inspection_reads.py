@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.conftest import signed_in
+from tests.service.web.browser_fixtures import signed_in
 from tests.workflows.test_supervision_inspection import FINDINGS, FUND, _inspection
 
 

@@ -7,7 +7,7 @@ import json
 from datetime import date
 from typing import Any
 
-from service.cycle import accountability, inspections, rectifications
+from service.cycle import accountability, inspections_records, rectifications
 from workers.handlers import TaskContext, handler
 
 
@@ -28,7 +28,7 @@ def open_rectification(ctx: TaskContext, variables: dict[str, Any]) -> dict[str,
     again after a supervisor extended the deadline or ordered rectification)."""
     with ctx.write() as conn:
         if (inspected := _inspection(ctx, variables)) is not None:
-            inspections.rectification_fed_back(conn, inspected, _due_on(variables), "open")
+            inspections_records.rectification_fed_back(conn, inspected, _due_on(variables), "open")
         else:
             rectifications.fed_back(conn, variables["project_id"], ctx.now, _due_on(variables), "open")
     return {}
@@ -39,7 +39,7 @@ def not_required(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """Results fed back with nothing to rectify (a 优 result without findings)."""
     with ctx.write() as conn:
         if (inspected := _inspection(ctx, variables)) is not None:
-            inspections.rectification_fed_back(conn, inspected, None, "not_required")
+            inspections_records.rectification_fed_back(conn, inspected, None, "not_required")
         else:
             rectifications.fed_back(conn, variables["project_id"], ctx.now, None, "not_required")
     return {"rectification_status": "not_required"}
@@ -50,7 +50,7 @@ def overdue(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """The deadline passed without a rectification report: overdue while a supervisor decides."""
     with ctx.write() as conn:
         if (inspected := _inspection(ctx, variables)) is not None:
-            inspections.rectification_mark(conn, inspected, "overdue")
+            inspections_records.rectification_mark(conn, inspected, "overdue")
         else:
             rectifications.mark(conn, variables["project_id"], "overdue")
     return {}
@@ -64,7 +64,7 @@ def submit(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     text = json.dumps(plan, ensure_ascii=False, sort_keys=True)
     with ctx.write() as conn:
         if (inspected := _inspection(ctx, variables)) is not None:
-            inspections.rectification_submit(conn, ctx.now, inspected, text)
+            inspections_records.rectification_submit(conn, ctx.now, inspected, text)
         else:
             rectifications.submit(conn, variables["project_id"], ctx.now, text)
     return {}
@@ -76,7 +76,7 @@ def verify(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     verdict = variables["verification_verdict"]
     with ctx.write() as conn:
         if (inspected := _inspection(ctx, variables)) is not None:
-            status = inspections.rectification_verify(conn, ctx.now, inspected, verdict)
+            status = inspections_records.rectification_verify(conn, ctx.now, inspected, verdict)
         else:
             status = rectifications.verify(conn, variables["project_id"], ctx.now, verdict)
     return {"rectification_status": status}
@@ -87,7 +87,7 @@ def fail(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     """No rectification: the supervisor opened accountability instead of granting more time."""
     with ctx.write() as conn:
         if (inspected := _inspection(ctx, variables)) is not None:
-            inspections.rectification_mark(conn, inspected, "failed")
+            inspections_records.rectification_mark(conn, inspected, "failed")
         else:
             rectifications.mark(conn, variables["project_id"], "failed")
     return {"rectification_status": "failed"}

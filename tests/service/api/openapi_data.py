@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, text, update
 
 from service import clock, db
-from service.engine.commands import AttachFile, CompleteTask, Suspend
+from service.bpm.commands import AttachFile, CompleteTask, Suspend
 from service.models import Base
-from service.queries import tasks as task_queries
+from service.queries import tasks_queries
 from service.rules import store
 from tests.conftest import _wipe, principal
 from workers.runner import run_once
@@ -33,7 +33,7 @@ _PEOPLE = ("departments", "users", "user_roles", "api_tokens")
 
 def _tasks(runtime: Any, instance_id: str) -> list[dict[str, Any]]:
     with runtime.reading() as conn:
-        found = task_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=instance_id)
+        found = tasks_queries.list_tasks(conn, page=1, per_page=50, now=clock.now(), instance_id=instance_id)
     return list(found["items"])
 
 

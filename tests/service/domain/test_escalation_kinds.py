@@ -19,7 +19,7 @@ CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 
 def _opened_escalations() -> dict[str, set[str]]:
     """code → form keys of the supervisor tasks it leads to, for every boundary event of workflows/*.bpmn that opens
-    an escalation (service/engine/running.py: an escalation event always; a timer when it leads to a supervisor's or
+    an escalation (service/bpm/running.py: an escalation event always; a timer when it leads to a supervisor's or
     the bureau leadership's task — unless it withdraws the task a slip led to, climbing the ladder with that slip's
     escalation)."""
     found: dict[str, set[str]] = defaultdict(set)
@@ -67,7 +67,7 @@ def _supervisor_forms(start: str, targets: dict[str, list[str]], by_id: dict[str
 
 
 def _answers(task: etree._Element) -> bool:
-    """A supervisors' or the bureau leadership's task (service/engine/running.py links escalations to these)."""
+    """A supervisors' or the bureau leadership's task (service/bpm/running.py links escalations to these)."""
     return bool(ESCALATION_GROUPS & set((task.get(f"{CAMUNDA}candidateGroups") or "").split(",")))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from service import db
 from service.config import ROOT
-from service.cycle import projects
+from service.cycle import projects_records
 from service.libraries.seed import seed_libraries
 from service.models import Agency, Expert
 from service.rules import store
@@ -36,7 +36,7 @@ def project(libraries: Runtime) -> Any:
 
     def _make(id: str, *, department_id: str = "dept-a", sector: str = "education", fiscal_year: int = 2015) -> str:
         with db.write(libraries.engine) as conn:
-            projects.create(conn, START, id=id, fiscal_year=fiscal_year, department_id=department_id,
+            projects_records.create(conn, START, id=id, fiscal_year=fiscal_year, department_id=department_id,
                             name=f"项目 {id}", sector=sector, amount=Decimal("6000000"))
         return id
 

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from service import db
-from service.cycle.projects import SECTORS
+from service.cycle.projects_records import SECTORS
 from service.libraries.seed import seed_libraries
 from service.models import Agency, Expert, LibraryIndicator, SupervisionMember
 from service.runtime import Runtime

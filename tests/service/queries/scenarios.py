@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from service import clock, db
-from service.cycle import goals
+from service.cycle import goals_records
 from service.models import Evaluation
 from service.notifications import outbox
 from tests.workflows.stages import FEEDBACK, start_stage
@@ -52,9 +52,9 @@ def serious_deviation(cycle: Any, pid: str = "2015-dept-a-002") -> dict[str, Any
     and a SERIOUS_DEVIATION escalation."""
     cycle.project(pid, name="校舍安全工程")
     with db.write(cycle.rt.engine) as conn:
-        goals.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="校舍安全",
+        goals_records.record_declaration(conn, clock.now(), project_id=pid, revision=1, summary="校舍安全",
                                  indicators=INDICATORS)
-        goals.approve(conn, clock.now(), project_id=pid, revision=1)
+        goals_records.approve(conn, clock.now(), project_id=pid, revision=1)
     iid = cycle.start(pid, process_id="monitoring")
     clock.set_now(local("2015-08-10T09:00:00+08:00"))
     cycle.work()

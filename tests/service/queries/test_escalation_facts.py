@@ -10,7 +10,7 @@ import pytest
 
 from service import clock
 from service.errors import NotFound
-from service.queries import dashboard, escalation_facts
+from service.queries import dashboard_queries, escalation_facts
 from tests.conftest import principal
 from tests.service.queries.scenarios import overdue_rectification, serious_deviation
 from tests.workflows.stages import start_stage
@@ -72,17 +72,17 @@ def test_the_dashboard_counts_overdue_tasks_by_stage_and_open_escalations_by_dep
     iid = start_stage(cycle, pid, "rectification", final_grade="中", final_score=70)
     clock.advance(timedelta(days=25))  # 20 days to feed back (rule): the reviewer's task is now past due
     with cycle.rt.reading() as conn:
-        stages = dashboard.overdue_by_stage(conn, principal("supervisor"), clock.now())
+        stages = dashboard_queries.overdue_by_stage(conn, principal("supervisor"), clock.now())
     # the reviewer's feedback, and the supervisor's own decision on the April slip (due by its rule row too)
     assert sorted((r["process_id"], r["bpmn_id"], r["name"], r["overdue"]) for r in stages) == [
         ("rectification", "feed_back_results", "反馈评价结果", 1),
         ("rectification", "supervise_rectification", "整改督办", 1)]
     with cycle.rt.reading() as conn:
-        assert dashboard.overdue_by_stage(conn, principal("staff_b"), clock.now()) == []
+        assert dashboard_queries.overdue_by_stage(conn, principal("staff_b"), clock.now()) == []
     assert iid
     with cycle.rt.reading() as conn:
-        by_department = dashboard.escalations_by_department(conn, principal("supervisor"))
+        by_department = dashboard_queries.escalations_by_department(conn, principal("supervisor"))
     assert [(r["department_id"], r["supervisor"], r["leadership"], r["total"]) for r in by_department] == [
         ("dept-a", 1, 0, 1)]
     with cycle.rt.reading() as conn:
-        assert dashboard.escalations_by_department(conn, principal("head_b")) == []
+        assert dashboard_queries.escalations_by_department(conn, principal("head_b")) == []

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from service import clock
+from service.bpm.verify import verify
 from service.cli import main
 from service.config import ROOT, Settings
 from service.db import normalize_url
-from service.engine.verify import verify
 from service.errors import InvalidInput
 from service.runtime import Runtime
 from service.simulate import province

@@ -48,3 +48,7 @@ class WebClient:
 def web(app: Any) -> Any:
     """web() → a new browser-like client with no cookies."""
     return lambda: WebClient(app)
+
+
+# The browser tests' fixtures and hooks (headless Chromium, the live server, screenshots).
+from tests.service.web.browser_fixtures import *  # noqa: E402, F403

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from service import clock
 from service.people import directory
-from service.web.auth import safe_next
+from service.web.session_auth import safe_next
 from tests.conftest import password_of
 
 

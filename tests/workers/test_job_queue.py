@@ -1,0 +1,149 @@
+"""External service tasks become jobs: run by registered handlers, retried with backoff, incidents, leases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from service import clock
+from service.bpm.incidents import list_jobs
+from service.bpm.replay import replay
+from service.cli import main
+from service.errors import Conflict, StaleVersion
+from service.queries import instances_queries
+from tests.conftest import principal
+from workers import handlers, job_queue
+from workers.runner import run_once
+
+CALLS: list[dict] = []
+
+
+@pytest.fixture
+def topic(monkeypatch):
+    """A handler for "test-score" whose behaviour each test sets: a list of outcomes, one per call."""
+    plan: list = []
+
+    def score(_ctx, variables: dict) -> dict:
+        CALLS.append(variables)
+        outcome = plan.pop(0) if plan else {"score": 90}
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setitem(handlers.HANDLERS, "test-score", score)
+    CALLS.clear()
+    return plan
+
+
+def _start(runtime, amount=1):
+    return runtime.workflows.start("external", {"amount": amount}, actor=principal("staff_a"))["id"]
+
+
+def test_handler_result_goes_back_into_the_instance(runtime, deploy_fixture, topic, frozen_clock):
+    deploy_fixture("external.bpmn")
+    iid = _start(runtime, 7)
+    topic.append({"score": 88})
+    result = run_once(runtime, "w1")
+    assert len(result.jobs.done) == 1 and CALLS == [{"amount": 7}]
+    with runtime.reading() as conn:
+        inst = instances_queries.get(conn, iid)
+    assert inst["data"]["score"] == 88
+    assert run_once(runtime, "w1").jobs.done == []  # nothing runs twice
+    assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
+
+
+def test_failing_handler_is_retried_with_backoff_then_succeeds(runtime, deploy_fixture, topic, frozen_clock):
+    deploy_fixture("external.bpmn")
+    iid = _start(runtime)
+    topic.extend([RuntimeError("expert library unavailable"), RuntimeError("still down"), {"score": 75}])
+    first = run_once(runtime, "w1")
+    assert first.jobs.retried and not first.jobs.done
+    assert run_once(runtime, "w1").jobs.retried == []  # not due before its backoff
+    clock.advance(timedelta(seconds=runtime.settings.job_backoff_seconds + 1))
+    assert run_once(runtime, "w1").jobs.retried  # second failure, backoff doubles
+    clock.advance(timedelta(seconds=runtime.settings.job_backoff_seconds + 1))
+    assert run_once(runtime, "w1").jobs.done == []
+    clock.advance(timedelta(seconds=runtime.settings.job_backoff_seconds))
+    assert len(run_once(runtime, "w1").jobs.done) == 1
+    with runtime.reading() as conn:
+        assert instances_queries.get(conn, iid)["data"]["score"] == 75 and len(CALLS) == 3
+
+
+def test_exhausted_retries_raise_an_incident_an_admin_retries(runtime, deploy_fixture, topic, frozen_clock,
+                                                               as_user, monkeypatch):
+    deploy_fixture("external.bpmn")
+    iid = _start(runtime)
+    topic.extend([ValueError("bad data")] * (runtime.settings.job_retries + 1))
+    for _ in range(runtime.settings.job_retries + 1):
+        run_once(runtime, "w1")
+        clock.advance(timedelta(hours=1))
+    listed = as_user("admin").get("/api/incidents").get_json()
+    [incident] = listed["items"]
+    assert incident["instance_id"] == iid and "ValueError: bad data" in incident["last_error"]
+    assert as_user("staff_a").get("/api/incidents").status_code == 403
+    assert as_user("supervisor").post(f"/api/incidents/{incident['id']}/retry").status_code == 403
+    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
+    assert "1 incident(s)" in CliRunner().invoke(main, ["incidents", "list"]).output
+    retried = as_user("admin").post(f"/api/incidents/{incident['id']}/retry")
+    assert retried.status_code == 200 and retried.get_json()["status"] == "pending"
+    assert len(run_once(runtime, "w1").jobs.done) == 1  # the handler works again
+    with runtime.reading() as conn:
+        assert instances_queries.get(conn, iid)["data"]["score"] == 90
+    assert as_user("admin").post(f"/api/incidents/{incident['id']}/retry").status_code == 404
+
+
+def test_a_handlers_refusal_is_retried_with_backoff_and_ends_as_an_incident(runtime, deploy_fixture, topic,
+                                                                             frozen_clock):
+    """A handler that refuses (a Conflict of its own, e.g. no eligible expert left in the library) is a failure
+    like any other: never the instant, free retry of a lost race on the instance, which would spin for ever."""
+    deploy_fixture("external.bpmn")
+    _start(runtime)
+    topic.extend([Conflict("no eligible expert: the library has none left this year")] * (runtime.settings.job_retries + 1))
+    first = run_once(runtime, "w1")
+    assert first.jobs.retried and not first.jobs.released
+    assert run_once(runtime, "w1").jobs.retried == []  # not due again before its backoff
+    for _ in range(runtime.settings.job_retries):
+        clock.advance(timedelta(seconds=runtime.settings.job_backoff_seconds * 2 ** runtime.settings.job_retries))
+        run_once(runtime, "w1")
+    with runtime.reading() as conn:
+        [incident] = list_jobs(conn, page=1, per_page=5, status="failed")["items"]
+    assert "no eligible expert" in incident["last_error"] and len(CALLS) == runtime.settings.job_retries + 1
+
+
+def test_a_lost_race_on_the_instance_is_retried_at_once_without_spending_a_retry(runtime, deploy_fixture, topic,
+                                                                                 frozen_clock):
+    deploy_fixture("external.bpmn")
+    iid = _start(runtime)
+    topic.extend([StaleVersion("the instance was changed by someone else meanwhile"), {"score": 61}])
+    first = run_once(runtime, "w1")
+    assert first.jobs.released and not first.jobs.retried
+    assert len(run_once(runtime, "w1").jobs.done) == 1  # due at once, no backoff
+    with runtime.reading() as conn:
+        assert instances_queries.get(conn, iid)["data"]["score"] == 61
+
+
+def test_a_dead_workers_lease_expires_and_another_worker_finishes(runtime, deploy_fixture, topic, frozen_clock):
+    deploy_fixture("external.bpmn")
+    iid = _start(runtime)
+    lease = timedelta(seconds=runtime.settings.worker_lease_seconds)
+    [claimed] = job_queue.acquire(runtime.workflows, "dead-worker", clock.now(), lease)  # …and then it dies
+    assert job_queue.acquire(runtime.workflows, "w2", clock.now(), lease) == []
+    clock.advance(lease + timedelta(seconds=1))
+    assert len(run_once(runtime, "w2").jobs.done) == 1
+    with runtime.reading() as conn:
+        assert instances_queries.get(conn, iid)["data"]["score"] == 90 and claimed.lock_owner == "dead-worker"
+
+
+def test_missing_handler_ends_as_an_incident_not_a_silent_drop(runtime, deploy_fixture, frozen_clock, monkeypatch):
+    monkeypatch.delitem(handlers.HANDLERS, "test-score", raising=False)
+    deploy_fixture("external.bpmn")
+    _start(runtime)
+    for _ in range(runtime.settings.job_retries + 1):
+        run_once(runtime, "w1")
+        clock.advance(timedelta(hours=1))
+
+    with runtime.reading() as conn:
+        [incident] = list_jobs(conn, page=1, per_page=5, status="failed")["items"]
+    assert "no handler is registered" in incident["last_error"]

@@ -1,0 +1,110 @@
+"""The job table: claim due jobs with a lease, run them through the one mutation path, retry, raise incidents.
+
+Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL and a conditional update on SQLite (DESIGN.md,
+Workers). A lease that expires (a worker died) makes the job claimable again; effects are idempotent
+because completing an external task twice is refused by the engine (the task is no longer waiting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from service import clock, db
+from service.bpm import statements as sql
+from service.bpm.commands import CompleteExternalTask
+from service.bpm.jsonutil import loads
+from service.bpm.service import WorkflowService
+from service.domain.roles import Principal
+from service.errors import AlreadyDone, EngineFailure, InvalidTransition, NotFound, StaleVersion
+from workers import leases
+from workers.handlers import TaskContext, lookup
+
+J = sql.JOBS
+WORKER = Principal("worker", None, frozenset(), system=True)
+
+
+def _claimable(now: datetime) -> Any:
+    n = clock.to_db(now)
+    return or_(and_(J.c.status == "pending", J.c.due_at <= n),
+               and_(J.c.status == "running", J.c.lock_expires_at < n))
+
+
+def acquire(service: WorkflowService, owner: str, now: datetime, lease: timedelta, limit: int = 20) -> list[Any]:
+    """Claim up to `limit` due jobs (or jobs whose lease ran out) for `owner`."""
+    values = {"status": "running", "lock_owner": owner, "lock_expires_at": clock.to_db(now + lease),
+              "updated_at": clock.to_db(now)}
+    return leases.claim(service.engine, J, _claimable(now), values, limit)
+
+
+@dataclass
+class RunResult:
+    done: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+    incidents: list[int] = field(default_factory=list)
+    released: list[int] = field(default_factory=list)
+
+
+def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: RunResult) -> None:
+    """Run one claimed job; record its outcome on the job row (only while the lease is still ours)."""
+    try:
+        variables = loads(job.payload) or {}
+        with service.unit_of_work() as conn:  # the job's unit of work: the handler's records and the completion
+            output = lookup(job.topic)(_context(service, job, now, conn), dict(variables))
+            if not isinstance(output, dict):
+                raise TypeError(f"the handler of {job.topic!r} returned {type(output).__name__}, not a dict")
+            service.apply(job.instance_id, CompleteExternalTask(job.task_id, output), actor=WORKER, now=now,
+                          conn=conn)
+    except AlreadyDone:  # another worker completed it already: the effect happened
+        _finish(service, job, owner, now, "done", None)
+        result.done.append(job.id)
+        return
+    except StaleVersion:  # a lost race on the instance: try again at once, without spending a retry
+        # (a handler's own refusal — a Conflict such as "no eligible expert" — is a failure like any other below:
+        # retried with backoff, then an incident, never an instant retry for ever)
+        _finish(service, job, owner, now, "pending", None, due=now)
+        result.released.append(job.id)
+        return
+    except (InvalidTransition, NotFound) as exc:  # the instance was terminated or suspended meanwhile
+        suspended = getattr(exc, "state", None) == "suspended"
+        _finish(service, job, owner, now, "pending" if suspended else "done", exc.detail,
+                due=now + timedelta(seconds=service.settings.worker_poll_seconds))
+        result.released.append(job.id)
+        return
+    except Exception as exc:  # the handler failed (or the engine refused its result): retry, then incident
+        message = exc.detail if isinstance(exc, EngineFailure) else f"{type(exc).__name__}: {exc}"
+        if job.retries_left > 0:
+            backoff = service.settings.job_backoff_seconds * (2 ** job.attempts)
+            _finish(service, job, owner, now, "pending", message, due=now + timedelta(seconds=backoff), spent=True)
+            result.retried.append(job.id)
+        else:
+            _finish(service, job, owner, now, "failed", message, spent=True)
+            result.incidents.append(job.id)
+        return
+    _finish(service, job, owner, now, "done", None)
+    result.done.append(job.id)
+
+
+def _context(service: WorkflowService, job: Any, now: datetime, conn: Connection) -> TaskContext:
+    inst = sql.INSTANCES
+    row = conn.execute(select(inst.c.department_id, inst.c.business_key).where(inst.c.id == job.instance_id)).first()
+    return TaskContext(service.engine, service.settings, now, job.instance_id, job.task_id, job.topic or "",
+                       row.department_id if row else None, row.business_key if row else None, conn)
+
+
+def _finish(service: WorkflowService, job: Any, owner: str, now: datetime, status: str, error: str | None, *,
+            due: datetime | None = None, spent: bool = False) -> None:
+    values: dict[str, Any] = {"status": status, "lock_owner": None, "lock_expires_at": None,
+                              "updated_at": clock.to_db(now)}
+    if error is not None:
+        values["last_error"] = error[:4000]
+    if due is not None:
+        values["due_at"] = clock.to_db(due)
+    if spent:
+        values["attempts"] = job.attempts + 1
+        values["retries_left"] = max(0, job.retries_left - 1)
+    with db.write(service.engine) as conn:
+        conn.execute(update(J).where(J.c.id == job.id, J.c.lock_owner == owner).values(**values))
