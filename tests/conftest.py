@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
@@ -26,6 +27,8 @@ from service.engine.deploy import deploy
 from service.migrate import upgrade
 from service.models import Base
 from service.runtime import Runtime
+from service.secret_key import session_key
+from tests.database_state import bypassed_audit_guard, wipe
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -67,8 +70,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
                     secret_key_file=tmp_path / "instance" / "secret_key")
 
 
-# People live for the whole session (hashing passwords is slow on purpose); process tables are wiped per test.
-PEOPLE_TABLES = {"departments", "users", "user_roles", "api_tokens"}
+# People live for the whole session (hashing passwords is slow on purpose); process tables are wiped per test
+# (tests/database_state.py).
 DEPARTMENTS = [
     {"id": "bureau", "name": "市财政局", "kind": "bureau"},
     {"id": "dept-a", "name": "市教育局", "sector": "education"},
@@ -126,22 +129,7 @@ def tokens(database_url: str) -> dict[str, str]:
 
 
 def _wipe(rt: Runtime) -> None:
-    with rt.engine.begin() as conn, bypassed_audit_guard(conn):
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in PEOPLE_TABLES:
-                conn.execute(table.delete())
-
-
-@contextmanager
-def bypassed_audit_guard(conn: Any) -> Iterator[None]:
-    """Tests that wipe or tamper with the event log lift its append-only triggers, inside one transaction."""
-    from service.engine import audit_guard
-
-    audit_guard.remove(conn)
-    try:
-        yield
-    finally:
-        audit_guard.install(conn)
+    wipe(rt.engine)
 
 
 @pytest.fixture
@@ -152,9 +140,27 @@ def runtime(settings: Settings, tokens: dict[str, str]) -> Iterator[Runtime]:
     rt.close()
 
 
+# Building the app (its routes and the OpenAPI document of its views) takes about half a second, the same work for
+# every test: one app is built for each kind of settings, and each test's app is that one serving the test's runtime.
+_APPS: dict[Settings, Flask] = {}
+
+
 @pytest.fixture
-def app(runtime: Runtime) -> Any:
-    return create_app(runtime=runtime)
+def app(runtime: Runtime) -> Flask:
+    """The app serving this test's runtime (its settings, database and workflow service)."""
+    settings = runtime.settings
+    if settings.admin_user:  # the factory creates that user: build it afresh
+        return create_app(runtime=runtime)
+    # Only the runtime, the session key and the attachments folder differ from test to test (all read through
+    # the runtime or set here); every other setting is part of what an app is built from.
+    kind = replace(settings, database_url="", attachments_dir=Path(), secret_key_file=Path())
+    built = _APPS.get(kind)
+    if built is None:
+        built = _APPS[kind] = create_app(runtime=runtime)
+        return built
+    built.extensions["jixiao"] = runtime
+    built.config["SECRET_KEY"] = session_key(settings)
+    return built
 
 
 @pytest.fixture
