@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, literal, select, union_all
+from sqlalchemy import Connection, Engine, create_engine, func, insert, literal, select, text, union_all
+from sqlalchemy.engine import make_url
 
+from service.db import normalize_url
 from service.models import Base
 
 PEOPLE_TABLES = {"departments", "users", "user_roles", "api_tokens"}
@@ -74,3 +76,21 @@ class Snapshot:
             for table in process_tables():
                 if self.rows[table.name]:
                     conn.execute(insert(table), self.rows[table.name])
+
+
+@contextmanager
+def worker_database(base: str, worker: str) -> Iterator[str]:
+    """A PostgreSQL database of one pytest-xdist worker beside `base` (the server's and base's name + the worker's),
+    new and empty; dropped at the end, whoever is still connected."""
+    url = make_url(normalize_url(base))
+    name = f"{url.database}_{worker}".lower()
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
