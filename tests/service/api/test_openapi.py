@@ -254,8 +254,10 @@ _FRESH: dict[str, Any] = {"seed": False}
 
 
 @pytest.fixture
-def seeded(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) -> Any:
-    """The app on a freshly seeded database (openapi_data.seed), called as the "power" user of dept-a."""
+def seeded(runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) -> Any:
+    """The app on a freshly seeded database (openapi_data.seed), called as the "power" user of dept-a (an app of its
+    own: it sends token-less requests as that user, which the shared app of tests/conftest.py must not)."""
+    app = create_app(runtime=runtime)
     _FRESH["seed"] = False
     _seed(_serve_as(app, runtime, "power"), runtime, deploy_fixture, tokens)
     return app
