@@ -72,14 +72,18 @@ run:
 	$(BIN)/jixiao seed --demo || echo "jixiao: the demo could not be built (see above); serving without it"; \
 	$(BIN)/jixiao worker & worker=$$!; wait $$server
 
-## Set everything up and run the suite (SQLite; set JIXIAO_TEST_DATABASE_URL for PostgreSQL).
+## Set everything up and run the suite (SQLite; set JIXIAO_TEST_DATABASE_URL for PostgreSQL), one pytest-xdist
+## worker per core, each with its own database (tests/conftest.py, `database_url`). PYTEST_WORKERS=0 runs it in one
+## process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 test: setup assets chromium
-	$(BIN)/pytest
+	$(PYTEST)
 
-## The suite against the local PostgreSQL, on a fresh database.
+## The suite against the local PostgreSQL, on a fresh database (each worker makes its own beside it).
 test-pg: setup assets chromium
 	psql -h 127.0.0.1 -U postgres -d postgres -q -c "DROP DATABASE IF EXISTS jixiao_test" -c "CREATE DATABASE jixiao_test"
-	JIXIAO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/jixiao_test $(BIN)/pytest
+	JIXIAO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/jixiao_test $(PYTEST)
 
 ## ruff and mypy over the Python, and bpmnlint (recommended rules, .bpmnlintrc: fake joins and fork-join gateways are errors)
 ## over the models, from node_modules as `make assets` installed it (no network at lint time).

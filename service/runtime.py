@@ -27,10 +27,11 @@ class Runtime:
     workflows: WorkflowService
 
     @classmethod
-    def build(cls, settings: Settings) -> Runtime:
-        """Connect to the database and route the engine's timers through the service clock."""
+    def build(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
+        """Connect to the database (or use `engine`, open on it: the tests share one) and route the engine's
+        timers through the service clock."""
         engine_clock.install()
-        engine = make_engine(settings.database_url)
+        engine = engine or make_engine(settings.database_url)
         specs = SpecCache(engine)
         return cls(settings, engine, specs, WorkflowService(engine, settings, specs))
 

@@ -9,23 +9,27 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
+from flask import Flask
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from service import clock, create_app
 from service.bpm.deploy import deploy
 from service.config import Settings
-from service.db import make_engine
+from service.db import make_engine, normalize_url
 from service.migrate import upgrade
 from service.models import Base
 from service.runtime import Runtime
+from service.secret_key import session_key
+from tests.database_state import bypassed_audit_guard, wipe, worker_database
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -37,8 +41,17 @@ hypothesis_settings.load_profile("jixiao")
 _SUITE_STARTED = time.monotonic()
 
 
+BROWSER_TESTS_SKIPPED = "the browser tests (tests/service/web) are SKIPPED"
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """`make test` prints the suite's wall time (the README keeps the figure of a full run on this machine)."""
+    """`make test` prints the suite's wall time (the README keeps the figure of a full run on this machine), and says
+    where nobody can miss it that skipped browser tests (tests/service/web/browser_fixtures.py, `browser`) are not a pass."""
+    skipped = [str(r.longrepr) for r in terminalreporter.stats.get("skipped", [])
+               if BROWSER_TESTS_SKIPPED in str(r.longrepr)]
+    if skipped:
+        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.line(f"{len(skipped)} browser tests: {skipped[0]}", red=True, bold=True)
     database = "PostgreSQL" if os.environ.get("JIXIAO_TEST_DATABASE_URL") else "SQLite"
     terminalreporter.write_line(f"jixiao: the suite ran {time.monotonic() - _SUITE_STARTED:.0f} s wall time "
                                 f"on {database} (exit status {exitstatus})")
@@ -46,18 +59,28 @@ START = datetime(2015, 3, 2, 1, 0, tzinfo=clock.UTC)  # a Monday, 09:00 in Wuhan
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get("JIXIAO_TEST_DATABASE_URL")
-    if url:
-        engine = make_engine(url)
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's database, migrated. Under pytest-xdist (`make test` runs `-n 2`) each worker has its own: a
+    SQLite file in the worker's temporary folder, or on PostgreSQL a database named after JIXIAO_TEST_DATABASE_URL's
+    with the worker's name, created here and dropped at the end."""
+    base = os.environ.get("JIXIAO_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not base:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'jixiao.sqlite3'}"
+        upgrade(url)
+        yield url
+    elif worker:
+        with worker_database(base, worker) as url:
+            upgrade(url)
+            yield url
+    else:
+        engine = make_engine(base)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'jixiao.sqlite3'}"
-    upgrade(url)
-    return url
+        upgrade(base)
+        yield base
 
 
 @pytest.fixture
@@ -67,8 +90,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
                     secret_key_file=tmp_path / "instance" / "secret_key")
 
 
-# People live for the whole session (hashing passwords is slow on purpose); process tables are wiped per test.
-PEOPLE_TABLES = {"departments", "users", "user_roles", "api_tokens"}
+# People live for the whole session (hashing passwords is slow on purpose); process tables are wiped per test
+# (tests/database_state.py).
 DEPARTMENTS = [
     {"id": "bureau", "name": "市财政局", "kind": "bureau"},
     {"id": "dept-a", "name": "市教育局", "sector": "education"},
@@ -101,6 +124,12 @@ def password_of(username: str) -> str:
     return f"pw-{username}-2015"
 
 
+# The session's people are stored with Argon2id hashes of the least cost (what a hash costs to check is written in
+# it): signing in as them checks the password as the service does, in a millisecond instead of a second on a busy
+# machine. Accounts that tests create, and their sign-ins, cost what they cost in production.
+_QUICK = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
 @pytest.fixture(scope="session")
 def tokens(database_url: str) -> dict[str, str]:
     """A live bearer token for each person in PEOPLE (created once per session)."""
@@ -120,7 +149,7 @@ def tokens(database_url: str) -> dict[str, str]:
     for name, (dept, roles) in PEOPLE.items():
         with rt.unit_of_work() as conn:
             user = directory.create_user(conn, "test", username=name, display_name=name, password=password_of(name),
-                                         roles=roles, department_id=dept)
+                                         roles=roles, department_id=dept, password_hash=_QUICK.hash(password_of(name)))
         with rt.unit_of_work() as conn:
             issued[name], _ = token_service.issue(conn, user["id"], clock.now(), timedelta(days=3650))
     rt.close()
@@ -128,35 +157,50 @@ def tokens(database_url: str) -> dict[str, str]:
 
 
 def _wipe(rt: Runtime) -> None:
-    with rt.engine.begin() as conn, bypassed_audit_guard(conn):
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in PEOPLE_TABLES:
-                conn.execute(table.delete())
+    wipe(rt.engine)
 
 
-@contextmanager
-def bypassed_audit_guard(conn: Any) -> Iterator[None]:
-    """Tests that wipe or tamper with the event log lift its append-only triggers, inside one transaction."""
-    from service.bpm import audit_guard
-
-    audit_guard.remove(conn)
-    try:
-        yield
-    finally:
-        audit_guard.install(conn)
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Iterator[Engine]:
+    """The session's engine. SQLAlchemy keeps the SQL it compiled per engine: a new engine for every test compiled
+    every statement again for every test."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
-def runtime(settings: Settings, tokens: dict[str, str]) -> Iterator[Runtime]:
-    rt = Runtime.build(settings)
+def runtime(settings: Settings, tokens: dict[str, str], database: Engine) -> Iterator[Runtime]:
+    """The test's runtime (on the session's engine when its settings name the session's database), emptied."""
+    shared = normalize_url(settings.database_url) == database.url.render_as_string(hide_password=False)
+    rt = Runtime.build(settings, engine=database if shared else None)
     _wipe(rt)
     yield rt
-    rt.close()
+    if not shared:
+        rt.close()
+
+
+# Building the app (its routes and the OpenAPI document of its views) takes about half a second, the same work for
+# every test: one app is built for each kind of settings, and each test's app is that one serving the test's runtime.
+_APPS: dict[Settings, Flask] = {}
 
 
 @pytest.fixture
-def app(runtime: Runtime) -> Any:
-    return create_app(runtime=runtime)
+def app(runtime: Runtime) -> Flask:
+    """The app serving this test's runtime (its settings, database and workflow service)."""
+    settings = runtime.settings
+    if settings.admin_user:  # the factory creates that user: build it afresh
+        return create_app(runtime=runtime)
+    # Only the runtime, the session key and the attachments folder differ from test to test (all read through
+    # the runtime or set here); every other setting is part of what an app is built from.
+    kind = replace(settings, database_url="", attachments_dir=Path(), secret_key_file=Path())
+    built = _APPS.get(kind)
+    if built is None:
+        built = _APPS[kind] = create_app(runtime=runtime)
+        return built
+    built.extensions["jixiao"] = runtime
+    built.config["SECRET_KEY"] = session_key(settings)
+    return built
 
 
 @pytest.fixture

@@ -41,6 +41,10 @@ def test_table_handles_are_named_for_their_table() -> None:
                     and isinstance(node.value, ast.Attribute) and node.value.attr == "__table__"
                     and len(node.targets[0].id) <= 2):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.targets[0].id}")
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.Attribute) and node.value.attr.isupper()
+                    and node.targets[0].id.isupper() and len(node.targets[0].id) <= 2):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.targets[0].id} = ….{node.value.attr}")
             if isinstance(node, ast.ImportFrom):
                 found += [f"{path.relative_to(ROOT)}:{node.lineno} {a.name} as {a.asname}" for a in node.names
                           if a.asname and a.asname.isupper() and len(a.asname) <= 2]

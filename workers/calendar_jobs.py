@@ -27,6 +27,7 @@ from service.notifications import outbox
 from service.notifications.recipients import department_people, task_recipients
 from service.queries.coverage_queries import coverage_report
 from service.rules import store as rules
+from service.rules.store import YEARS
 from service.runtime import Runtime
 from workers.reminder_sweep import SIGNATURE, ReminderResult, sweep_reminders
 
@@ -34,7 +35,6 @@ log = logging.getLogger("jixiao.calendar")
 
 INSTANCES = Instance.__table__
 DEPARTMENTS = Department.__table__
-Y = rules.YEARS
 CHECKPOINT_RULE = "monitoring.checkpoints"
 # Projects under runtime monitoring (DOMAIN.md 2): running, or paused while the department owes corrective measures.
 MONITORED = ("running", "paused")
@@ -67,13 +67,13 @@ def launch_cycles(rt: Runtime, now: datetime, year: int | None = None) -> Launch
     today = clock.local_today(now)
     with db.read(rt.engine) as conn:
         if year is not None:
-            if conn.execute(select(Y.c.year).where(Y.c.year == year)).first() is None:
+            if conn.execute(select(YEARS.c.year).where(YEARS.c.year == year)).first() is None:
                 raise NotFound(f"no fiscal year {year}")
             years = [year]
         else:
-            years = list(conn.execute(select(Y.c.year).where(Y.c.declaration_opens_on <= today,
-                                                             Y.c.cycle_launched_at.is_(None))
-                                      .order_by(Y.c.year)).scalars())
+            years = list(conn.execute(select(YEARS.c.year).where(YEARS.c.declaration_opens_on <= today,
+                                                             YEARS.c.cycle_launched_at.is_(None))
+                                      .order_by(YEARS.c.year)).scalars())
     result = LaunchResult()
     for y in years:
         # "declaring" without an instance: another launcher claimed it (and may have died): see _launch.
@@ -85,7 +85,7 @@ def launch_cycles(rt: Runtime, now: datetime, year: int | None = None) -> Launch
             _launch(rt, project_id, now, result)
         with db.write(rt.engine) as conn:  # the last launcher to finish sees none left and marks the year
             if conn.execute(pending.limit(1)).first() is None and conn.execute(
-                    update(Y).where(Y.c.year == y, Y.c.cycle_launched_at.is_(None))
+                    update(YEARS).where(YEARS.c.year == y, YEARS.c.cycle_launched_at.is_(None))
                     .values(cycle_launched_at=clock.to_db(now))).rowcount:
                 result.years.append(y)
     if result.started or result.resumed or result.failed:

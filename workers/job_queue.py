@@ -18,26 +18,26 @@ from service.bpm import statements as sql
 from service.bpm.commands import CompleteExternalTask
 from service.bpm.jsonutil import loads
 from service.bpm.service import WorkflowService
+from service.bpm.statements import JOBS
 from service.domain.roles import Principal
 from service.errors import AlreadyDone, EngineFailure, InvalidTransition, NotFound, StaleVersion
 from workers import leases
 from workers.handlers import TaskContext, lookup
 
-J = sql.JOBS
 WORKER = Principal("worker", None, frozenset(), system=True)
 
 
 def _claimable(now: datetime) -> Any:
     n = clock.to_db(now)
-    return or_(and_(J.c.status == "pending", J.c.due_at <= n),
-               and_(J.c.status == "running", J.c.lock_expires_at < n))
+    return or_(and_(JOBS.c.status == "pending", JOBS.c.due_at <= n),
+               and_(JOBS.c.status == "running", JOBS.c.lock_expires_at < n))
 
 
 def acquire(service: WorkflowService, owner: str, now: datetime, lease: timedelta, limit: int = 20) -> list[Any]:
     """Claim up to `limit` due jobs (or jobs whose lease ran out) for `owner`."""
     values = {"status": "running", "lock_owner": owner, "lock_expires_at": clock.to_db(now + lease),
               "updated_at": clock.to_db(now)}
-    return leases.claim(service.engine, J, _claimable(now), values, limit)
+    return leases.claim(service.engine, JOBS, _claimable(now), values, limit)
 
 
 @dataclass
@@ -107,4 +107,4 @@ def _finish(service: WorkflowService, job: Any, owner: str, now: datetime, statu
         values["attempts"] = job.attempts + 1
         values["retries_left"] = max(0, job.retries_left - 1)
     with db.write(service.engine) as conn:
-        conn.execute(update(J).where(J.c.id == job.id, J.c.lock_owner == owner).values(**values))
+        conn.execute(update(JOBS).where(JOBS.c.id == job.id, JOBS.c.lock_owner == owner).values(**values))

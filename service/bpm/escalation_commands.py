@@ -35,6 +35,7 @@ from service.bpm.commands import (
 from service.bpm.event_log import EVENTS, INSERT_EVENT, event_row
 from service.bpm.jsonutil import loads
 from service.bpm.model_checks import form_key_name
+from service.bpm.statements import ESCALATIONS, INSTANCES
 from service.bpm.versions import SpecCache
 from service.domain import escalation_kinds as kinds
 from service.domain.roles import Principal
@@ -44,22 +45,21 @@ from service.rules import store as rules
 if TYPE_CHECKING:
     from service.bpm.service import WorkflowService
 
-X = sql.ESCALATIONS
-I = sql.INSTANCES  # noqa: E741
 STOP_RULE = "escalation.stop_requires_suspension"
 SUPERVISOR_LEVEL, LEADERSHIP_LEVEL = policy.SUPERVISOR_LEVEL, policy.LEADERSHIP_LEVEL
 _STALE = "the instance was changed by someone else meanwhile; reload and try again"
 
-_READ = select(X).where(X.c.id == bindparam("b_id"))
-_READ_BY_TASK = select(X).where(X.c.task_id == bindparam("b_task"), X.c.state == "open")
-_INSTANCE_FACTS = select(I.c.business_key, I.c.data).where(I.c.id == bindparam("b_id"))
+_READ = select(ESCALATIONS).where(ESCALATIONS.c.id == bindparam("b_id"))
+_READ_BY_TASK = select(ESCALATIONS).where(ESCALATIONS.c.task_id == bindparam("b_task"), ESCALATIONS.c.state == "open")
+_INSTANCE_FACTS = select(INSTANCES.c.business_key, INSTANCES.c.data).where(INSTANCES.c.id == bindparam("b_id"))
 _CLOSE = (
-    update(X).where(X.c.id == bindparam("b_id"), X.c.state == "open")
+    update(ESCALATIONS).where(ESCALATIONS.c.id == bindparam("b_id"), ESCALATIONS.c.state == "open")
     .values(state="resolved", decision=bindparam("decision"), comment=bindparam("comment"),
             resolved_at=bindparam("resolved_at"), resolved_by=bindparam("resolved_by"))
 )
 _HAND_UP = (
-    update(X).where(X.c.id == bindparam("b_id"), X.c.state == "open", X.c.level == SUPERVISOR_LEVEL)
+    update(ESCALATIONS).where(ESCALATIONS.c.id == bindparam("b_id"), ESCALATIONS.c.state == "open",
+                              ESCALATIONS.c.level == SUPERVISOR_LEVEL)
     .values(level=LEADERSHIP_LEVEL, escalated_at=bindparam("escalated_at"), escalated_by=bindparam("escalated_by"))
 )
 # Without a supervisor task, a decision acts on the instance: (status it acts from) → command.
@@ -178,9 +178,9 @@ def _suspension_facts(engine: Engine, row: Any, now: datetime, within: Connectio
         facts = conn.execute(_INSTANCE_FACTS, {"b_id": row.id}).first()
         data = loads(facts.data) if facts is not None and facts.data else {}
         same = [row.id] if facts is None or not facts.business_key else \
-            select(I.c.id).where(or_(I.c.id == row.id, I.c.business_key == facts.business_key))
+            select(INSTANCES.c.id).where(or_(INSTANCES.c.id == row.id, INSTANCES.c.business_key == facts.business_key))
         suspended = row.status == "suspended" or bool(conn.execute(select(
-            exists().where(X.c.instance_id.in_(same), X.c.decision == "suspend")
+            exists().where(ESCALATIONS.c.instance_id.in_(same), ESCALATIONS.c.decision == "suspend")
             | exists().where(EVENTS.c.instance_id == row.id, EVENTS.c.command == "suspend"))).scalar())
         required = _rule(conn, data, now)
     return suspended, required

@@ -63,7 +63,9 @@ def test_headers_on_a_page_an_api_call_an_error_a_static_file_and_the_api_docs(a
     _assert_protected(browser.get("/api/docs/assets/swagger-ui-bundle.js"), page=False)
 
 
-def test_a_view_with_its_own_policy_keeps_it_and_is_not_framed(app):
+def test_a_view_with_its_own_policy_keeps_it_and_is_not_framed(runtime):
+    app = create_app(runtime=runtime)  # its own: the test adds a route (the shared app, tests/conftest.py, stays as built)
+
     @app.get("/test-own-policy")
     def _own() -> tuple[str, int, dict[str, str]]:
         return "x", 200, {"Content-Type": "image/png", "Content-Security-Policy": "default-src 'none'; sandbox"}

@@ -16,6 +16,7 @@ from service import clock, db
 from service.cli import main
 from service.config import ROOT, Settings
 from service.cycle import cycle_launch, projects_records
+from service.cycle.projects_records import PROJECTS
 from service.models import Instance, Notification
 from service.queries import instances_queries
 from service.rules import store
@@ -26,7 +27,6 @@ from workers.runner import build_scheduler, cron_trigger
 
 INSTANCES = Instance.__table__
 NOTIFICATIONS = Notification.__table__
-P = projects_records.PROJECTS
 
 
 def local(y: int, m: int, d: int, hour: int = 8, minute: int = 0) -> datetime:
@@ -135,7 +135,7 @@ def test_a_launch_that_died_half_way_resumes_without_a_second_instance(reference
     with db.write(runtime.engine) as conn:
         for pid, when in ((claimed_then_died, now - 2 * lease), (started_then_died, now - 2 * lease),
                           (in_progress, now - lease / 2)):
-            conn.execute(update(P).where(P.c.id == pid).values(status="declaring", updated_at=clock.to_db(when)))
+            conn.execute(update(PROJECTS).where(PROJECTS.c.id == pid).values(status="declaring", updated_at=clock.to_db(when)))
         row = projects_records.get(conn, started_then_died)
     orphan = runtime.workflows.start("budget_cycle", projects_records.cycle_variables(row), business_key=started_then_died,
                                      department_id="dept-a", now=now - 2 * lease)["id"]

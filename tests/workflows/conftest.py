@@ -7,6 +7,7 @@ worker passes (timers, external-task handlers, mail) run at the test clock's tim
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,10 +16,13 @@ import pytest
 
 from service import clock, db
 from service.bpm.deploy import deploy, read_dir
+from service.bpm.versions import LoadedVersion
 from service.config import Settings
 from service.cycle import cycle_launch, projects_records
+from service.models import Base
 from service.runtime import Runtime
 from tests.conftest import START
+from tests.database_state import PEOPLE_TABLES, Snapshot, row_counts
 
 
 class Cycle:
@@ -92,18 +96,47 @@ class Cycle:
         return self.as_user("auditor").get(f"/api/instances/{iid}").get_json()
 
 
+@dataclass
+class _Seeded:
+    """The database right after seeding and deploying (kept for the session), and what it was seeded from."""
+
+    before: tuple[int, ...]  # the row counts of the emptied database it was seeded on
+    rows: Snapshot
+    version: LoadedVersion  # the deployed workflows, parsed
+
+
+_SEEDED: dict[str, _Seeded] = {}
+
+
 @pytest.fixture
 def cycle(settings: Settings, runtime: Runtime, as_user: Any) -> Iterator[Cycle]:
-    real = Settings(database_url=settings.database_url)  # the repository's workflows/ and forms/
     clock.set_now(START)
     try:
-        with db.write(runtime.engine) as conn:
-            seed_reference(conn, START)
-        with runtime.unit_of_work() as conn:
-            deploy(conn, runtime.specs, read_dir(real.workflows_dir), real, actor="test")
+        _seed_and_deploy(runtime)
         yield Cycle(runtime, as_user)
     finally:
         clock.reset()
+
+
+def _seed_and_deploy(runtime: Runtime) -> None:
+    """Rules, calendar and libraries seeded, the real workflows deployed, at START. Seeding and deploying take
+    seconds; the rows they write are the same for every test that starts from the same emptied database, so the
+    first such test keeps them and the next ones get them copied back (and the parsed workflows)."""
+    url = runtime.settings.database_url
+    before = row_counts(runtime.engine)
+    seeded = _SEEDED.get(url)
+    if seeded is not None and seeded.before == before:
+        seeded.rows.restore(runtime.engine)
+        runtime.specs.put(seeded.version)
+        return
+    real = Settings(database_url=url)  # the repository's workflows/ and forms/
+    with db.write(runtime.engine) as conn:
+        seed_reference(conn, START)
+    with runtime.unit_of_work() as conn:
+        version = deploy(conn, runtime.specs, read_dir(real.workflows_dir), real, actor="test").version
+    if all(n == 0 for n, table in zip(before, Base.metadata.sorted_tables, strict=True)
+           if table.name not in PEOPLE_TABLES):
+        _SEEDED[url] = _Seeded(before, Snapshot(runtime.engine), runtime.specs.get(version))
 
 
 def seed_reference(conn: Any, now: datetime) -> None:

@@ -230,6 +230,13 @@ class _AsUser:
         return self.wsgi_app(environ, start_response)
 
 
+@pytest.fixture
+def app(runtime: Any) -> Any:
+    """An app of this module's own: _serve_as wraps it to send token-less requests as a user, which the shared app of
+    tests/conftest.py must not do."""
+    return create_app(runtime=runtime)
+
+
 def _serve_as(app: Any, runtime: Any, username: str) -> Any:
     """Send the app's token-less requests as `username`, with a token of this test's own.
 
@@ -255,8 +262,10 @@ _FRESH: dict[str, Any] = {"seed": False}
 
 
 @pytest.fixture
-def seeded(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) -> Any:
-    """The app on a freshly seeded database (openapi_data.seed), called as the "power" user of dept-a."""
+def seeded(runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) -> Any:
+    """The app on a freshly seeded database (openapi_data.seed), called as the "power" user of dept-a (an app of its
+    own: it sends token-less requests as that user, which the shared app of tests/conftest.py must not)."""
+    app = create_app(runtime=runtime)
     _FRESH["seed"] = False
     _seed(_serve_as(app, runtime, "power"), runtime, deploy_fixture, tokens)
     return app

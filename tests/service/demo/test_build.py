@@ -16,6 +16,7 @@ from service import clock, db
 from service.cli import main
 from service.config import ROOT
 from service.db import make_engine
+from service.demo import progress as demo_progress
 from service.migrate import upgrade
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=clock.LOCAL)
@@ -28,6 +29,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any
     upgrade(url)
     mp = pytest.MonkeyPatch()
     mp.setenv("DATABASE_URL", url)
+    # The build's progress file too: pages under test elsewhere (other pytest-xdist workers) read the real one.
+    mp.setattr(demo_progress, "PROGRESS_FILE", tmp_path_factory.mktemp("progress") / "demo_progress.json")
     clock.set_now(NOW)
     try:
         runner = CliRunner()

@@ -19,13 +19,12 @@ import pytest
 
 from service.config import ROOT
 from service.web.pages import vendor_ready
-from tests.conftest import password_of
+from tests.conftest import BROWSER_TESTS_SKIPPED, password_of
 from tests.service.web.conftest import WebClient
 from tests.workflows.conftest import cycle  # noqa: F401  (the real workflows/ deployed, rules and libraries seeded)
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-_SKIPPED: list[str] = []
 
 
 @pytest.fixture
@@ -53,12 +52,11 @@ def assets() -> bool:
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium, one per session."""
     if not CHROMIUM.exists():
-        message = (f"{CHROMIUM} is missing: the browser tests (tests/service/web) are SKIPPED. "
+        message = (f"{CHROMIUM} is missing: {BROWSER_TESTS_SKIPPED}. "
                    "Install it with `apt-get install -y chromium` (make test and .ci/run do).")
         if os.environ.get("CI"):
             pytest.fail(message)
         warnings.warn(message, stacklevel=1)
-        _SKIPPED.append(message)
         pytest.skip(message)
     from playwright.sync_api import expect, sync_playwright
 
@@ -69,13 +67,6 @@ def browser() -> Iterator[Any]:
                                               args=["--no-sandbox", "--disable-background-networking"])
         yield chromium
         chromium.close()
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say it where nobody can miss it: skipped browser tests are not a pass."""
-    if _SKIPPED:
-        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
-        terminalreporter.line(_SKIPPED[0], red=True, bold=True)
 
 
 @pytest.fixture

@@ -17,6 +17,13 @@ from tests.service.web.browser_fixtures import signed_in
 from tests.service.web.test_i18n_page_language import leaks, visible
 
 
+@pytest.fixture
+def app(runtime: Runtime) -> Any:
+    """An app of this module's own: its tests add routes or replace views (the shared one, tests/conftest.py, stays
+    as built)."""
+    return create_app(runtime=runtime)
+
+
 def _text(response: Any) -> str:
     return html.unescape(response.get_data(as_text=True))
 
