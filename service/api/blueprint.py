@@ -21,9 +21,9 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from service import clock
-from service.api.schemas import unstorable
 from service.domain.roles import Principal
 from service.errors import NotFound, Unauthorized
+from service.input_guard import refuse_unstorable_text
 from service.people.tokens import principal_for_token
 from service.policy import Action, require
 
@@ -109,6 +109,7 @@ class Blueprint(flask_smorest.Blueprint):
         self.before_request(_authenticate)
         self.before_request(_authorize)
         self.before_request(_no_unstorable_path_values)
+        self.before_request(refuse_unstorable_text)  # after who may: permission before validation
 
 
 T = TypeVar("T")
@@ -170,7 +171,7 @@ def _authorize() -> None:
 
 
 def _no_unstorable_path_values() -> None:
-    # PostgreSQL refuses NUL in a query parameter; integer ids are 32-bit columns.
+    # Integer ids are 32-bit columns (text the database cannot store: service/input_guard.py).
     for name, value in (request.view_args or {}).items():
-        if (isinstance(value, str) and unstorable(value)) or (isinstance(value, int) and not 0 < value < 2**31):
+        if isinstance(value, int) and not 0 < value < 2**31:
             raise NotFound(f"no such {name.replace('_', ' ')}")  # nothing is stored under it

@@ -105,8 +105,7 @@ def render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str,
         data = task["data"] if values is None else values
         fields = form_fields.build(schema, data, errors, raw, lang)
         try:
-            with rt.reading() as conn:
-                inst: dict[str, Any] | None = instances_queries.get(conn, task["instance_id"], me)
+            inst: dict[str, Any] | None = instances_queries.get(conn, task["instance_id"], me)
         except NotFound:  # a named candidate of another department's task sees the task, not the instance
             inst = None
         diagram_process = owning_process(inst["version"], task["bpmn_id"], task["process_id"]) if inst else None

@@ -16,7 +16,7 @@ import pytest
 from service.bpm import parsing
 from service.web import i18n
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHECKING = [ROOT / "service/bpm" / name for name in ("model_checks.py", "parsing.py", "deploy.py")]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
