@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 
 _WRITE = "jixiao_write"
 
@@ -84,3 +85,14 @@ def inserted_id(result: CursorResult[Any]) -> int:
     if key is None:
         raise RuntimeError("the statement inserted no row")
     return int(key[0])
+
+
+def insert_new(conn: Connection, table: Any, values: dict[str, Any], unique: list[str]) -> bool:
+    """Insert the row unless one with the same `unique` columns exists (ON CONFLICT DO NOTHING on both databases):
+    True when this call inserted it — the idempotent insert of jobs run at least once, and of claims two workers race
+    for."""
+    if conn.dialect.name == "postgresql":
+        stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    else:
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    return conn.execute(stmt.returning(table.c.id)).first() is not None

@@ -12,10 +12,10 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, select, update
 
 from service import clock
+from service.cycle import start_claims
 from service.errors import NotFound
 from service.models import PerformanceReport
 
@@ -27,37 +27,19 @@ SECTIONS = ("report_summary", "goal_management", "monitoring_summary", "evaluati
 def claim(conn: Connection, now: datetime, *, department_id: str, level: str, fiscal_year: int,
           period_start: date, period_end: date, period_label: str, lease: timedelta) -> bool:
     """Claim the department's report of the period: True if the caller is to start its instance now."""
-    at = clock.to_db(now)
-    where = (REPORTS.c.department_id == department_id, REPORTS.c.period_start == period_start)
-    row = conn.execute(select(REPORTS.c.instance_id, REPORTS.c.claimed_at).where(*where)).first()
-    if row is None:
-        values = {"department_id": department_id, "level": level, "fiscal_year": fiscal_year,
-                  "period_start": period_start, "period_end": period_end, "period_label": period_label,
-                  "status": "claimed", "claimed_at": at}
-        index = ["department_id", "period_start"]
-        if conn.dialect.name == "postgresql":
-            stmt: Any = postgresql.insert(REPORTS).values(**values).on_conflict_do_nothing(index_elements=index)
-        elif conn.dialect.name == "sqlite":
-            stmt = sqlite.insert(REPORTS).values(**values).on_conflict_do_nothing(index_elements=index)
-        else:  # pragma: no cover - the two supported databases are above
-            stmt = insert(REPORTS).values(**values)
-        return conn.execute(stmt.returning(REPORTS.c.id)).first() is not None
-    if row.instance_id is not None or (clock.from_db(row.claimed_at) or now) + lease >= now:
-        return False  # started already, or claimed by a worker that may still be at work
-    taken = update(REPORTS).where(*where, REPORTS.c.instance_id.is_(None), REPORTS.c.claimed_at == row.claimed_at)
-    return conn.execute(taken.values(claimed_at=at)).rowcount == 1
+    return start_claims.claim(conn, REPORTS, {"department_id": department_id, "period_start": period_start},
+                              {"level": level, "fiscal_year": fiscal_year, "period_end": period_end,
+                               "period_label": period_label, "status": "claimed"}, now, lease)
 
 
 def started(conn: Connection, *, department_id: str, period_start: date, instance_id: str) -> None:
     """Link the claimed report to the instance started for it."""
-    conn.execute(update(REPORTS).where(REPORTS.c.department_id == department_id,
-                                       REPORTS.c.period_start == period_start).values(instance_id=instance_id))
+    start_claims.started(conn, REPORTS, {"department_id": department_id, "period_start": period_start}, instance_id)
 
 
 def release(conn: Connection, *, department_id: str, period_start: date) -> None:
     """Give a claim back when its instance could not start (the next run tries again)."""
-    conn.execute(REPORTS.delete().where(REPORTS.c.department_id == department_id,
-                                        REPORTS.c.period_start == period_start, REPORTS.c.instance_id.is_(None)))
+    start_claims.release(conn, REPORTS, {"department_id": department_id, "period_start": period_start})
 
 
 def _where(department_id: str, period_start: str | date) -> tuple[Any, ...]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, func, select, update
 
-from service import clock
+from service import clock, db
 from service.bpm.event_log import append_global
 from service.config import Settings
 from service.errors import NotFound
@@ -50,18 +49,7 @@ def enqueue(conn: Connection, *, key: str, recipient: str | None, email: str | N
         "due_at": at, "created_at": at}
     if not email:
         values.update(status="failed", last_error=f"no e-mail address for {recipient or 'this notification'}")
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        stmt: Any = (
-            postgresql.insert(NOTIFICATIONS).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(NOTIFICATIONS).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    else:  # pragma: no cover - the two supported databases are above
-        if conn.execute(select(NOTIFICATIONS.c.id).where(NOTIFICATIONS.c.idempotency_key == key)).first():
-            return False
-        stmt = insert(NOTIFICATIONS).values(**values)
-    return conn.execute(stmt.returning(NOTIFICATIONS.c.id)).first() is not None
+    return db.insert_new(conn, NOTIFICATIONS, values, ["idempotency_key"])
 
 
 def list_notifications(
