@@ -16,6 +16,8 @@ from flask import request
 from service.api.schemas import UNSTORABLE_MESSAGE, unstorable
 from service.errors import InvalidInput, NotFound
 
+OWN_CHECKS = {"web.login_post"}  # views that answer unstorable input themselves
+
 
 def unstorable_fields(value: Any, path: str = "") -> Iterator[str]:
     """Where in a decoded JSON value (or a form's lists) a string the database cannot store sits: "a/b/0"."""
@@ -35,15 +37,20 @@ def unstorable_fields(value: Any, path: str = "") -> Iterator[str]:
 
 def refuse_unstorable_text() -> None:
     """A before-request hook (the API's blueprints run it after authentication and permission, the pages' before
-    their views): 422 when the query, the form or the JSON body holds text the database cannot store; 404 when a
-    path value does. A body that is not JSON at all is left to the view's parser (400)."""
+    their views): 422 when the query, a url-encoded form or the JSON body holds text the database cannot store,
+    naming the top-level field; 404 when a path value does. A body that is not JSON at all is left to the view's
+    parser (400); a multipart upload to the view, which sets its own size limits before the body is parsed; the
+    sign-in page answers its own 400 (service/web/login.py) and counts no attempt."""
+    if request.endpoint in OWN_CHECKS:
+        return
     if any(isinstance(v, str) and unstorable(v) for v in (request.view_args or {}).values()):
         raise NotFound("no such resource: its name holds a character the database cannot store")
-    fields = [_name(key) for source in (request.args, request.form) for key, values in source.lists()
+    sources = [request.args] + ([request.form] if request.mimetype == "application/x-www-form-urlencoded" else [])
+    fields = [_name(key) for source in sources for key, values in source.lists()
               if unstorable(key) or any(unstorable(v) for v in values)]
     if request.is_json:
         with suppress(ValueError, RecursionError):  # not JSON at all: the view's parser answers 400
-            fields += unstorable_fields(json.loads(request.get_data(cache=True)))
+            fields += [where.split("/")[0] for where in unstorable_fields(json.loads(request.get_data(cache=True)))]
     if fields:
         raise InvalidInput(f"text {UNSTORABLE_MESSAGE}", [{"field": f, "message": UNSTORABLE_MESSAGE}
                                                           for f in dict.fromkeys(fields)])
