@@ -169,16 +169,16 @@ def admin_department_save() -> ResponseReturnValue:
             "parent_id": text("parent_id", 50), "district_id": text("district_id", 50),
             "sector": text("sector", 50), "active": request.form.get("active") == "1"}
     body, errors = load(people_api.DepartmentSchema(), form)
-    with runtime().reading() as conn:
-        existing = {d["id"] for d in directory.list_departments(conn)}
-    if not errors and editing is None and body["id"] in existing:
-        errors = {"id": i18n.text("admin_err_id_exists")}
-    if not errors and editing is not None and editing not in existing:
-        errors = {"id": i18n.text("admin_err_id_unknown")}
     if not errors:
-        try:
+        try:  # the check and the save in one unit of work: no other save slips in between
             with runtime().unit_of_work() as conn:
-                directory.save_department(conn, viewer().username, body)
+                existing = {d["id"] for d in directory.list_departments(conn)}
+                if editing is None and body["id"] in existing:
+                    errors = {"id": i18n.text("admin_err_id_exists")}
+                elif editing is not None and editing not in existing:
+                    errors = {"id": i18n.text("admin_err_id_unknown")}
+                else:
+                    directory.save_department(conn, viewer().username, body)
         except JixiaoError as error:
             errors = refused(error, "id")
     if errors:

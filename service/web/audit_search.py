@@ -41,13 +41,12 @@ def audit_search() -> ResponseReturnValue:
         errors["to"] = i18n.text("admin_err_date_order")
     asked = any(form.values()) or "from" in request.args or "to" in request.args or "page" in request.args
     found, page = None, page_number()
-    if asked and not errors:
-        with runtime().reading() as conn:
+    with runtime().reading() as conn:
+        if asked and not errors:
             found = search_instances(conn, viewer(), page=page, per_page=PER_PAGE,
                                      project=form["project"] or None, department_id=form["department"] or None,
                                      instance_id=form["instance"] or None, started_from=started_from,
                                      started_to=started_to)
-    with runtime().reading() as conn:
         departments = [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(conn)]
     return render_template("web/audit_search.html", form=form, errors=errors, departments=departments,
                            found=found, pager=pager(found["total"], page, PER_PAGE) if found else None,

@@ -63,7 +63,6 @@ def project_experts(project_id: str) -> ResponseReturnValue:
     """The experts drawn for the project's review and the finance reviewer's ratings of their engagements."""
     with runtime().reading() as conn:
         found = dashboard_queries.project(conn, viewer(), project_id)  # a project the viewer may not see is a 404
-    with db.read(runtime().engine) as conn:
         engaged = experts.engagements(conn, project_id)
     return render_template("web/project_experts.html", project=found["project"], engaged=engaged)
 

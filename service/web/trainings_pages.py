@@ -38,7 +38,6 @@ def _page(year: int, level: str, form: dict[str, Any] | None = None, errors: dic
     with runtime().reading() as conn:
         departments = [d for d in directory.list_departments(conn, level)
                        if d["kind"] in ATTENDING_KINDS and d["active"]]
-    with db.read(runtime().engine) as conn:
         sessions = trainings_queries.list_sessions(conn, year=year, level=level)
         try:
             measure = trainings_queries.sessions_measure(conn, year, level)
