@@ -23,7 +23,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from service import clock
 from service.domain.roles import Principal
 from service.errors import NotFound, Unauthorized
-from service.input_guard import refuse_unstorable_text
+from service.input_guard import refuse_unstorable_body, refuse_unstorable_text
 from service.people.tokens import principal_for_token
 from service.policy import Action, require
 
@@ -61,6 +61,7 @@ def strict_json(body: bytes) -> Any:
         raise invalid(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
     if _depth(value) > MAX_JSON_DEPTH:
         raise invalid(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    refuse_unstorable_body(value)  # 422: PostgreSQL's text cannot hold NUL
     return value
 
 

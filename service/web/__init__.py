@@ -11,12 +11,12 @@ from flask_wtf.csrf import CSRFError
 
 from service import policy
 from service.domain.roles import Principal
-from service.input_guard import refuse_unstorable_text
+from service.input_guard import refuse_unstorable_page_input
 from service.web import i18n
 from service.web.session_auth import current_web_user
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/web/static")
-bp.before_request(refuse_unstorable_text)  # text the database cannot store: 422 before any view runs
+bp.before_request(refuse_unstorable_page_input)  # text the database cannot store: 422 before any view runs
 bp.add_app_template_filter(i18n.role, "role")
 bp.add_app_template_filter(i18n.process_label, "process_label")
 
