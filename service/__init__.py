@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from service import security_headers
+from service import request_reads, security_headers
 from service.bpm import engine_clock
 from service.config import ConfigError, Settings
 from service.runtime import Runtime
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         JSON_SORT_KEYS=False,
     )
     app.extensions["jixiao"] = runtime or Runtime.build(settings)
+    request_reads.install(app)
     if settings.admin_user:
         from service.errors import InvalidInput
         from service.people.directory import bootstrap_admin

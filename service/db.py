@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,10 @@ from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 
 _WRITE = "jixiao_write"
+
+# Run before a write transaction of its own begins: the web app retires a GET request's shared read here, so that
+# the request's later reads see the write (service/request_reads.py).
+BEFORE_WRITE: list[Callable[[], None]] = []
 
 
 def normalize_url(url: str) -> str:
@@ -63,6 +67,8 @@ def write(engine: Engine, within: Connection | None = None) -> Iterator[Connecti
     if within is not None:
         yield within
         return
+    for hook in BEFORE_WRITE:
+        hook()
     with engine.connect() as conn:
         conn = conn.execution_options(**{_WRITE: True})
         with conn.begin():

@@ -6,12 +6,12 @@ here, so building one is where SpiffWorkflow's timers are routed through the ser
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 
-from service import db
+from service import db, request_reads
 from service.bpm import engine_clock
 from service.bpm.service import WorkflowService
 from service.bpm.versions import SpecCache
@@ -41,8 +41,10 @@ class Runtime:
         return db.write(self.engine)
 
     def reading(self) -> AbstractContextManager[Connection]:
-        """An entry point's one read-only transaction (a GET view, a page that only shows)."""
-        return db.read(self.engine)
+        """An entry point's one read-only transaction (a GET view, a page that only shows). In a GET request it is
+        the request's own, shared by the sign-in check, the view and its helpers (service/request_reads.py)."""
+        conn = request_reads.shared(self.engine)
+        return nullcontext(conn) if conn is not None else db.read(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

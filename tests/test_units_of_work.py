@@ -22,6 +22,7 @@ ENTRY_POINTS = ("service/api/", "service/web/", "service/cli", "service/__init__
 ALLOWED = {
     "service/db.py": "where a transaction begins and ends (db.write, db.read)",
     "service/runtime.py": "the entry points' helpers (Runtime.unit_of_work, Runtime.reading)",
+    "service/request_reads.py": "a GET request's one read transaction, opened by its first read, closed at its end",
     "service/bpm/service.py": "the one mutation path: a single command is its own short read and write "
                                  "(guarded by lock_version) unless its caller passes a connection to join",
     "service/bpm/escalation_commands.py": "the one mutation path (escalation commands), joins a given connection",

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from service import clock, db
+from service import clock
 from service.domain.roles import Principal
 from service.people.directory import principal_of
 from service.runtime import Runtime
@@ -61,7 +61,7 @@ def _load() -> Principal | None:
     # A session lasts no longer than a bearer token (JIXIAO_TOKEN_TTL_SECONDS): a signed cookie cannot be
     # revoked on the server, so its age is the only bound on a stolen one.
     if clock.now().timestamp() - login_at <= rt.settings.token_ttl_seconds:
-        with db.read(rt.engine) as conn:
+        with rt.reading() as conn:
             found = principal_of(conn, username)
     if found is None:
         session.pop(_USER, None)
