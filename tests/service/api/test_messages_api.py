@@ -7,7 +7,7 @@ from sqlalchemy import event, text
 from service.bpm import running
 from service.bpm.replay import replay
 from service.bpm.verify import verify
-from service.errors import EngineFailure
+from service.errors import EngineFailure, StaleVersion
 from service.queries import instances_queries
 from tests.conftest import principal
 
@@ -95,3 +95,24 @@ def test_message_that_fails_at_the_second_instance_reaches_neither(as_user, runt
     monkeypatch.undo()  # both still wait, and catch the message once it can be delivered
     again = as_user("staff_a").post("/api/messages", json={"name": "budget_issued", "payload": {"amount": 1}})
     assert again.get_json() == {"delivered": [first, second]}
+
+
+def test_message_that_keeps_losing_the_version_check_at_one_instance_reaches_none(as_user, runtime, deploy_fixture,
+                                                                                   monkeypatch):
+    # The second instance may still be waiting: a delivery that silently missed it would be wrong, so the whole
+    # delivery is refused (409) after the retries, and the sender sends again.
+    first, second = _two_waiting(runtime, deploy_fixture)
+    original, tries = running.run, []
+
+    def always_overtaken(wf, act, ctx, *args, **kwargs):
+        if ctx.id == second:
+            tries.append(ctx.id)
+            raise StaleVersion("the instance was changed by someone else meanwhile")
+        return original(wf, act, ctx, *args, **kwargs)
+
+    monkeypatch.setattr(running, "run", always_overtaken)
+    sent = as_user("staff_a").post("/api/messages", json={"name": "budget_issued", "payload": {"amount": 1}})
+
+    assert sent.status_code == 409 and len(tries) > 1  # retried, then refused as a whole
+    for iid in (first, second):
+        assert _commands(runtime, iid) == ["start"]
