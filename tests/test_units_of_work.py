@@ -23,11 +23,12 @@ ALLOWED = {
     "service/db.py": "where a transaction begins and ends (db.write, db.read)",
     "service/runtime.py": "the entry points' helpers (Runtime.unit_of_work, Runtime.reading)",
     "service/request_reads.py": "a GET request's one read transaction, opened by its first read, closed at its end",
-    "service/bpm/service.py": "the one mutation path: a single command is its own short read and write "
-                                 "(guarded by lock_version) unless its caller passes a connection to join",
+    "service/bpm/service.py": "the one mutation path joins its caller's connection; called without one (the timer "
+                                 "sweep, the calendar jobs' starts, evidence uploads, the demo, the benches) a "
+                                 "command is its own short read and write (guarded by lock_version), and a timer's "
+                                 "engine failure is recorded in a write of its own",
     "service/bpm/escalation_commands.py": "the one mutation path (escalation commands), joins a given connection",
     "service/bpm/evidence_commands.py": "the one mutation path (uploads and withdrawals), joins a given connection",
-    "service/bpm/message_routing.py": "a message caught by several instances is one command of the mutation path each",
     "service/bpm/versions.py": "the spec cache loads an immutable process version on a miss, outside any unit "
                                   "of work",
     "service/bpm/replay.py": "replay reads an instance's events (joins a given connection)",

@@ -90,8 +90,8 @@ class EscalateSchema(Schema):
 
 def _decided(escalation_id: int, command: Command) -> dict[str, Any]:
     rt, me = runtime(), principal()
-    rt.workflows.apply_to_escalation(command, actor=me)
-    with rt.reading() as conn:
+    with rt.unit_of_work() as conn:
+        rt.workflows.apply_to_escalation(command, actor=me, conn=conn)
         return escalations_queries.get(conn, me, escalation_id, rt.specs)
 
 

@@ -81,8 +81,10 @@ class Instances(MethodView):
         without them, the bureau's roles); `data` must match its start form (none: no data), and only
         supervisors and administrators may set a variable that decides a task's assignee (403)."""
         rt = runtime()
-        return instances_queries.detail(rt.workflows.start(body["process_id"], body["data"], body["business_key"],
-                                           actor=principal(), department_id=body["department_id"]))
+        with rt.unit_of_work() as conn:
+            return instances_queries.detail(rt.workflows.start(
+                body["process_id"], body["data"], body["business_key"], actor=principal(),
+                department_id=body["department_id"], conn=conn))
 
 
 @blp.route("/<string:instance_id>")
@@ -131,8 +133,8 @@ def _command_view(name: str, command: type[Suspend | Resume | Terminate], doc: s
         @errors_documented(blp, 400, 403, 404, 409)
         def post(self, body: dict[str, Any], instance_id: str) -> dict[str, Any]:
             rt = runtime()
-            rt.workflows.apply(instance_id, command(reason=body.get("reason")), actor=principal())
-            with rt.reading() as conn:
+            with rt.unit_of_work() as conn:
+                rt.workflows.apply(instance_id, command(reason=body.get("reason")), actor=principal(), conn=conn)
                 return instances_queries.get(conn, instance_id, principal())
 
     _View.post.__doc__ = doc

@@ -41,9 +41,12 @@ class Messages(MethodView):
     @blp.response(200, DeliveredSchema)
     @errors_documented(blp, 400, 403, 404)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Deliver a message to the running instances that wait for it, narrowed by business key or instance."""
-        corr = body["correlation"]
-        delivered = message_routing.deliver(runtime().workflows, principal(), body["name"], body["payload"],
-                                     business_key=corr.get("business_key"), instance_id=corr.get("instance_id"),
-                                     variable=body["variable"])
+        """Deliver a message to the running instances that wait for it, narrowed by business key or instance.
+
+        All of them catch it in one transaction, or none does."""
+        corr, rt = body["correlation"], runtime()
+        with rt.unit_of_work() as conn:  # every instance that catches it, or none
+            delivered = message_routing.deliver(conn, rt.workflows, principal(), body["name"], body["payload"],
+                                                business_key=corr.get("business_key"),
+                                                instance_id=corr.get("instance_id"), variable=body["variable"])
         return {"delivered": delivered}

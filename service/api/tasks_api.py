@@ -114,15 +114,17 @@ class TaskComplete(MethodView):
         completes it back to its owner, who then completes it.
         """
         rt = runtime()
-        return _answer(rt, task_id, rt.workflows.complete_task(task_id, body["data"], actor=principal()))
+        with rt.unit_of_work() as conn:
+            return _answer(conn, rt, task_id, rt.workflows.complete_task(task_id, body["data"], actor=principal(),
+                                                                         conn=conn))
 
 
-def _answer(rt: Any, task_id: str, result: dict[str, Any]) -> dict[str, Any]:
-    """The task as the command left it: from the row the mutation path wrote, or read again when it reports none."""
+def _answer(conn: Any, rt: Any, task_id: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The task as the command left it: from the row the mutation path wrote, or read again (in the request's unit of
+    work, which sees its own writes) when it reports none."""
     if "task" in result:
         return tasks_queries.detail(rt.specs, result["task"], principal())
-    with rt.reading() as conn:
-        return tasks_queries.get(conn, rt.specs, task_id, principal())
+    return tasks_queries.get(conn, rt.specs, task_id, principal())
 
 
 def _task_command(name: str, make: Any, body_schema: type[Schema] | None, doc: str) -> None:
@@ -132,7 +134,9 @@ def _task_command(name: str, make: Any, body_schema: type[Schema] | None, doc: s
         def post(self, *args: Any, task_id: str) -> dict[str, Any]:
             rt = runtime()
             body = args[0] if args else {}
-            return _answer(rt, task_id, rt.workflows.apply_to_task(task_id, make(task_id, body), actor=principal()))
+            with rt.unit_of_work() as conn:
+                return _answer(conn, rt, task_id, rt.workflows.apply_to_task(task_id, make(task_id, body),
+                                                                             actor=principal(), conn=conn))
 
     if body_schema is not None:
         _View.post = blp.arguments(body_schema)(_View.post)  # type: ignore[method-assign]

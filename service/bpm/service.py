@@ -14,6 +14,18 @@ reassign, suspend, resume and terminate are not: each was decided on the state t
 answers 409 and the person looks again. A timer sweep is not retried here either: the clock, not the reader,
 decides what is due, and the worker's next pass re-reads every instance anyway; an external task's completion
 is re-run by its worker, which recomputes its result on the newer state.
+
+Who opens the transaction. The API views and the page handlers open their request's unit of work
+(`Runtime.unit_of_work`) and pass it as `conn`: the command's reads and its write join it, and everything else the
+request writes commits with the command, or nothing does (a message caught by several instances,
+service/bpm/message_routing.py; a later step of the request that fails). Called without `conn` (the timer sweep,
+the calendar jobs' starts, evidence uploads, the demo and the benches) a command is its own short read and write.
+
+A retry inside a joined transaction is sound, and stays here rather than at the entry point: a lost version check
+is an UPDATE that matched no row, not a failed statement, so the transaction remains usable; on PostgreSQL (read
+committed) the retry's read sees the other writer's commit; on SQLite the unit of work began with BEGIN IMMEDIATE
+(service/db.py), holds the write lock and no other writer can come between its read and its write, so no check is
+lost there. Everything a command writes comes after its version check: a command that lost wrote nothing.
 """
 
 from __future__ import annotations
@@ -96,7 +108,8 @@ _ATTEMPTS = 8
 
 
 def _retried(method: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Re-run a read-check-apply method when a commutative command loses the optimistic check."""
+    """Re-run a read-check-apply method when a commutative command loses the optimistic check (also inside a caller's
+    transaction: see the module docstring)."""
 
     @functools.wraps(method)
     def run(self: WorkflowService, target: str, command: Command, *args: Any, **kwargs: Any) -> dict[str, Any]:

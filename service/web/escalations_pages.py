@@ -144,8 +144,9 @@ def escalation_resolve(escalation_id: int) -> ResponseReturnValue:
         flash("; ".join(f"{where}: {text}" for _, where, text in formdata.summary(errors, wrapper, lang)), "error")
         return back
     try:
-        rt.workflows.apply_to_escalation(ResolveEscalation(escalation_id, decision, comment, data.get("data", {})),
-                                         actor=me)
+        with rt.unit_of_work() as conn:  # a refusal leaves the block first: nothing of the command stays
+            rt.workflows.apply_to_escalation(
+                ResolveEscalation(escalation_id, decision, comment, data.get("data", {})), actor=me, conn=conn)
     except InvalidInput as refused:
         if (said := refusal_text(refused, lang)) is not None:
             flash(said, "error")
@@ -175,7 +176,8 @@ def _run(command: Command, back: ResponseReturnValue, done: str) -> ResponseRetu
     """Apply a command that asks no form fields; say what was refused, and why, in the page's language."""
     rt, me, lang = runtime(), viewer(), i18n.current()
     try:
-        rt.workflows.apply_to_escalation(command, actor=me)
+        with rt.unit_of_work() as conn:
+            rt.workflows.apply_to_escalation(command, actor=me, conn=conn)
     except (InvalidInput, Conflict, Forbidden, InvalidTransition) as refused:
         flash(refusal_text(refused, lang) or refusals.text(refused, lang), "error")
         return back

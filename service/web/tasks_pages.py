@@ -157,7 +157,8 @@ def task_complete(task_id: str) -> ResponseReturnValue:
         merged = {**_local_errors(task, data), **errors}
         return render(task_id, data, merged, raw, 422)
     try:
-        rt.workflows.complete_task(task_id, data, actor=me)
+        with rt.unit_of_work() as conn:  # a refusal leaves the block first: nothing of the command stays
+            rt.workflows.complete_task(task_id, data, actor=me, conn=conn)
     except InvalidInput as refused:
         return render(task_id, data, formdata.engine_errors(refused.errors, schema, lang), raw, 422,
                       i18n.text("form_has_errors"))
@@ -171,7 +172,8 @@ def task_complete(task_id: str) -> ResponseReturnValue:
 def _command(task_id: str, command: Any, done: str) -> ResponseReturnValue:
     rt, me = runtime(), viewer()
     try:
-        rt.workflows.apply_to_task(task_id, command, actor=me)
+        with rt.unit_of_work() as conn:
+            rt.workflows.apply_to_task(task_id, command, actor=me, conn=conn)
         flash(i18n.text(done), "ok")
     except JixiaoError as refused:  # an unknown delegate is NotFound too: said on the task page
         flash(refusals.text(refused), "error")

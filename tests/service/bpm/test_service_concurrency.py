@@ -1,8 +1,10 @@
-"""Two completions of the same task race: exactly one wins, the other gets 409, the data stays intact."""
+"""Two completions of the same task race: exactly one wins, the other gets 409, the data stays intact — whether the
+optimistic check decides (PostgreSQL) or the write lock a request's unit of work holds on SQLite."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 from service import clock
 from service.bpm import running
@@ -16,14 +18,23 @@ def test_concurrent_completions_one_wins_one_conflicts(as_user, runtime, deploy_
     with runtime.reading() as conn:
         [task] = tasks_queries.list_tasks(conn, page=1, per_page=5, now=clock.now(), instance_id=iid)["items"]
 
-    # Both requests must have read the instance before either writes: meet at a barrier after the engine ran.
-    barrier = threading.Barrier(2, timeout=10)
     original = running._derive
+    if runtime.engine.dialect.name == "postgresql":
+        # Both requests must have read the instance before either writes: meet at a barrier after the engine ran.
+        barrier = threading.Barrier(2, timeout=10)
 
-    def derive_then_wait(*args, **kwargs):
-        outcome = original(*args, **kwargs)
-        barrier.wait()
-        return outcome
+        def derive_then_wait(*args, **kwargs):
+            outcome = original(*args, **kwargs)
+            barrier.wait()
+            return outcome
+    else:
+        # SQLite: a request's unit of work holds the write lock from its BEGIN IMMEDIATE, so no two can both have
+        # read before either writes; the other request waits for the winner's commit (linger so that it does),
+        # then reads the completed task.
+        def derive_then_wait(*args, **kwargs):
+            outcome = original(*args, **kwargs)
+            time.sleep(0.3)
+            return outcome
 
     monkeypatch.setattr(running, "_derive", derive_then_wait)
     results: dict[str, tuple[int, dict]] = {}
