@@ -58,6 +58,36 @@ class DepartmentLineSchema(Schema):
                            metadata={"description": "the whole-department items that made it count"})
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+# How marshmallow dumps a value of each field kind a line holds (None stays None).
+_DUMPS: dict[type[fields.Field], Any] = {fields.String: str, fields.Float: float, fields.Boolean: _same,
+                                         fields.List: lambda items: [str(i) for i in items]}
+
+
+class _Lines(fields.List):
+    """A list of flat lines dumped as their schema would dump them, without marshmallow's machinery per field: the
+    report holds a line per project per measure, and dumping those cost more than the rest of the report. The
+    nested schema still documents the lines."""
+
+    def __init__(self, schema: type[Schema], **kwargs: Any) -> None:
+        super().__init__(fields.Nested(schema), **kwargs)
+        declared = schema().fields
+        for name, field in declared.items():  # a field this dump does not know would be dumped wrong: refuse it
+            if type(field) not in _DUMPS or (isinstance(field, fields.List)
+                                             and type(field.inner) is not fields.String):
+                raise TypeError(f"_Lines cannot dump {schema.__name__}.{name} ({type(field).__name__})")
+        self._dumps = [(name, _DUMPS[type(field)]) for name, field in declared.items()]
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> list[dict[str, Any]] | None:
+        if value is None:
+            return None
+        dumps = self._dumps
+        return [{name: None if line[name] is None else dump(line[name]) for name, dump in dumps} for line in value]
+
+
 class MeasureSchema(Schema):
     key = fields.String(required=True, validate=validate.OneOf(MEASURES))
     label = fields.String(required=True)
@@ -73,8 +103,8 @@ class MeasureSchema(Schema):
                                  metadata={"description": "the fiscal year of the rule row the target comes from"})
     met = fields.Boolean(required=True, allow_none=True)
     source = fields.String(required=True, allow_none=True, metadata={"description": "the target rule's source"})
-    projects = fields.List(fields.Nested(ProjectLineSchema), required=True)
-    departments = fields.List(fields.Nested(DepartmentLineSchema), required=True)
+    projects = _Lines(ProjectLineSchema, required=True)
+    departments = _Lines(DepartmentLineSchema, required=True)
     status = fields.String(required=True, validate=validate.OneOf((MEASURED, NOT_ENTERED)), metadata={
         "description": "not_entered: the fiscal figure the share divides by (figure_year) is not entered yet, so "
                        "there is no share (enter it with PUT /api/fiscal-figures/{year}/{level})"})

@@ -31,7 +31,7 @@ What is counted, and why (the plan, 《武汉市预算绩效管理工作方案(2
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -292,8 +292,17 @@ def coverage(facts: CoverageFacts) -> CoverageReport:
 
 
 def as_dict(report: CoverageReport) -> dict[str, Any]:
-    """The report as plain data (for the API's schema and the CLI's JSON)."""
-    return asdict(report)
+    """The report as plain data (for the API's schema and the CLI's JSON): what dataclasses.asdict answers, without
+    deep-copying values that are immutable already (a province's report holds a line per project per measure)."""
+    return {"year": report.year, "level": report.level, "evaluated_kinds": report.evaluated_kinds,
+            "measures": tuple(_measure_dict(m) for m in report.measures)}
+
+
+def _measure_dict(measure: Measure) -> dict[str, Any]:
+    out = dict(measure.__dict__)
+    out["projects"] = tuple(dict(line.__dict__) for line in measure.projects)
+    out["departments"] = tuple(dict(line.__dict__) for line in measure.departments)
+    return out
 
 
 # --- a department's own shortfall (the year-end coverage review, workflows/coverage_review.bpmn) ------------------

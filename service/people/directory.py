@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from service import clock, db
 from service.bpm.event_log import append_global
@@ -27,13 +27,19 @@ _USER_COLUMNS = (USERS.c.id, USERS.c.username, USERS.c.display_name, USERS.c.ema
                  USERS.c.active, USERS.c.created_at)
 
 
+# The user and their roles in one statement (a row per role; one row with no role for a user who holds none):
+# every signed-in page reads it.
+_PRINCIPAL = (select(USERS.c.department_id, USERS.c.active, USER_ROLES.c.role)
+              .outerjoin(USER_ROLES, USER_ROLES.c.user_id == USERS.c.id)
+              .where(USERS.c.username == bindparam("username")))
+
+
 def principal_of(conn: Connection, username: str) -> Principal | None:
-    row = conn.execute(select(USERS.c.id, USERS.c.department_id, USERS.c.active).where(USERS.c.username
-                                                                                       == username)).first()
-    if row is None or not row.active:
+    """The active user `username` as the access rules see them (department and roles), or None."""
+    rows = conn.execute(_PRINCIPAL, {"username": username}).all()
+    if not rows or not rows[0].active:
         return None
-    roles = conn.execute(select(USER_ROLES.c.role).where(USER_ROLES.c.user_id == row.id)).scalars().all()
-    return Principal(username, row.department_id, frozenset(roles))
+    return Principal(username, rows[0].department_id, frozenset(r.role for r in rows if r.role is not None))
 
 
 def _user_item(conn: Connection, row: Any) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, exists, or_, select
 
 from service.domain import coverage_rules
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput
 from service.models import Department, Evaluation, FiscalFigure, Goal, MonitoringReport, Project, SubunitEvaluation
 from service.rules import store
 
@@ -21,34 +21,37 @@ MONITORING_REPORTS = MonitoringReport.__table__
 SUBUNIT_EVALUATIONS = SubunitEvaluation.__table__
 
 
-def _projects(conn: Connection, year: int, level: str) -> tuple[coverage_rules.ProjectFact, ...]:
-    latest = (select(GOALS.c.project_id, func.max(GOALS.c.revision).label("revision"))
-              .group_by(GOALS.c.project_id).subquery())
-    goal = (select(GOALS.c.project_id, GOALS.c.status)
-            .join(latest, (GOALS.c.project_id == latest.c.project_id) & (GOALS.c.revision == latest.c.revision))
-            .subquery())
+# A project's latest goal revision (uq_goals_project_revision: one index probe per project, where joining on each
+# project's max(revision) aggregated every goal of the table) and whether any monitoring report names it.
+_GOAL_STATUS = (select(GOALS.c.status).where(GOALS.c.project_id == PROJECTS.c.id).order_by(GOALS.c.revision.desc())
+                .limit(1).correlate(PROJECTS).scalar_subquery())
+_MONITORED = exists().where(MONITORING_REPORTS.c.project_id == PROJECTS.c.id).correlate(PROJECTS)
+
+
+def _projects(conn: Connection, years: tuple[int, ...],
+              level: str) -> dict[int, tuple[coverage_rules.ProjectFact, ...]]:
+    """The level's projects of each of `years` (the report reads three): one statement for the projects with their
+    goal and monitoring, one for their completed evaluations."""
     rows = conn.execute(
-        select(PROJECTS.c.id, PROJECTS.c.name, PROJECTS.c.department_id, DEPARTMENTS.c.name.label("department_name"),
-               PROJECTS.c.kind, PROJECTS.c.amount,
-               PROJECTS.c.status, goal.c.status.label("goal_status"), PROJECTS.c.sector)
+        select(PROJECTS.c.id, PROJECTS.c.fiscal_year, PROJECTS.c.name, PROJECTS.c.department_id,
+               DEPARTMENTS.c.name.label("department_name"), PROJECTS.c.kind, PROJECTS.c.amount, PROJECTS.c.status,
+               _GOAL_STATUS.label("goal_status"), PROJECTS.c.sector, _MONITORED.label("monitored"))
         .join(DEPARTMENTS, DEPARTMENTS.c.id == PROJECTS.c.department_id)
-        .outerjoin(goal, goal.c.project_id == PROJECTS.c.id)
-        .where(PROJECTS.c.fiscal_year == year, PROJECTS.c.level == level)
-        .order_by(PROJECTS.c.id)
+        .where(PROJECTS.c.fiscal_year.in_(years), PROJECTS.c.level == level)
+        .order_by(PROJECTS.c.fiscal_year, PROJECTS.c.id)
     ).all()
     kinds: dict[str, set[str]] = defaultdict(set)
     evaluated = conn.execute(
         select(EVALUATIONS.c.project_id, EVALUATIONS.c.kind).join(PROJECTS, PROJECTS.c.id == EVALUATIONS.c.project_id)
-        .where(PROJECTS.c.fiscal_year == year, PROJECTS.c.level == level, EVALUATIONS.c.completed_at.is_not(None)))
+        .where(PROJECTS.c.fiscal_year.in_(years), PROJECTS.c.level == level, EVALUATIONS.c.completed_at.is_not(None)))
     for project_id, kind in evaluated:
         kinds[project_id].add(kind)
-    monitored = set(conn.execute(
-        select(MONITORING_REPORTS.c.project_id).distinct().join(PROJECTS, PROJECTS.c.id
-                                                                == MONITORING_REPORTS.c.project_id)
-        .where(PROJECTS.c.fiscal_year == year, PROJECTS.c.level == level)).scalars())
-    return tuple(coverage_rules.ProjectFact(r.id, r.name, r.department_id, r.department_name, r.kind, Decimal(r.amount),
-                                 r.status, r.goal_status, frozenset(kinds[r.id]), r.sector, r.id in monitored)
-                 for r in rows)
+    found: dict[int, list[coverage_rules.ProjectFact]] = {year: [] for year in years}
+    for r in rows:
+        found[r.fiscal_year].append(coverage_rules.ProjectFact(
+            r.id, r.name, r.department_id, r.department_name, r.kind, Decimal(r.amount), r.status, r.goal_status,
+            frozenset(kinds[r.id]), r.sector, bool(r.monitored)))
+    return {year: tuple(facts) for year, facts in found.items()}
 
 
 def figures(conn: Connection, level: str, years: tuple[int, ...]) -> dict[int, coverage_rules.FiscalFigure]:
@@ -93,10 +96,9 @@ def _units(conn: Connection, year: int, level: str) -> tuple[coverage_rules.Unit
     return tuple(coverage_rules.UnitFact(r.id, r.name, r.id in graded) for r in rows if r.active or r.id in graded)
 
 
-def _target(conn: Connection, year: int, level: str, key: str) -> coverage_rules.Target:
-    try:
-        row = store.get_row(conn, year, level, key)
-    except NotFound:  # the plan sets no target before its first year for this measure
+def _target(rows: dict[str, store.RuleRow], key: str) -> coverage_rules.Target:
+    row = rows.get(key)
+    if row is None:  # the plan sets no target before its first year for this measure
         return coverage_rules.Target(None)
     if row.value is None:
         return coverage_rules.Target(None, row.source, row.fiscal_year)
@@ -105,31 +107,31 @@ def _target(conn: Connection, year: int, level: str, key: str) -> coverage_rules
 
 def gather(conn: Connection, year: int, level: str) -> coverage_rules.CoverageFacts:
     """The facts of one fiscal year and level, read in one transaction."""
-    try:
-        evaluated_kinds = store.get(conn, year, level, coverage_rules.EVALUATED_KINDS_KEY)
-    except NotFound:
+    rules = store.get_rows(conn, year, level, (coverage_rules.EVALUATED_KINDS_KEY,
+                                               coverage_rules.LIVELIHOOD_SECTORS_KEY,
+                                               *coverage_rules.TARGET_KEYS.values()))
+    if coverage_rules.EVALUATED_KINDS_KEY not in rules:
         raise InvalidInput(
             f"no rules for fiscal year {year}: seed the rules first (jixiao rules seed)",
             [{"field": "year", "message": "no rules for this fiscal year"}],
-        ) from None
-    try:
-        livelihood = store.get(conn, year, level, coverage_rules.LIVELIHOOD_SECTORS_KEY)
-    except NotFound:
+        )
+    if coverage_rules.LIVELIHOOD_SECTORS_KEY not in rules:
         raise InvalidInput(
             f"no rule {coverage_rules.LIVELIHOOD_SECTORS_KEY} for fiscal year {year}: seed the rules first",
             [{"field": "year", "message": "no rules for this fiscal year"}],
-        ) from None
+        )
+    projects = _projects(conn, (year, year - 1, year - 2), level)
     return coverage_rules.CoverageFacts(
         year=year,
         level=level,
-        projects=_projects(conn, year, level),
-        previous=_projects(conn, year - 1, level),
+        projects=projects[year],
+        previous=projects[year - 1],
         departments=_departments(conn, level, (year - 1, year)),
-        evaluated_kinds=frozenset(evaluated_kinds),
-        targets={m: _target(conn, year, level, key) for m, key in coverage_rules.TARGET_KEYS.items()},
-        earlier=_projects(conn, year - 2, level),
+        evaluated_kinds=frozenset(rules[coverage_rules.EVALUATED_KINDS_KEY].value),
+        targets={m: _target(rules, key) for m, key in coverage_rules.TARGET_KEYS.items()},
+        earlier=projects[year - 2],
         figures=figures(conn, level, (year - 2, year - 1)),
-        livelihood_sectors=frozenset(livelihood),
+        livelihood_sectors=frozenset(rules[coverage_rules.LIVELIHOOD_SECTORS_KEY].value),
         units=_units(conn, year, level),
     )
 

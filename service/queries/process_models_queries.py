@@ -24,6 +24,14 @@ def list_latest(conn: Connection, page: int, per_page: int) -> dict[str, Any]:
     return {"items": [_item(r) for r in rows], "total": total}
 
 
+def latest_names(conn: Connection) -> dict[str, str]:
+    """Process id → the name its latest deployment models (its id when it has none), in one statement."""
+    latest = select(func.max(PROCESS_DEFINITIONS.c.id)).group_by(PROCESS_DEFINITIONS.c.process_id)
+    rows = conn.execute(select(PROCESS_DEFINITIONS.c.process_id, PROCESS_DEFINITIONS.c.name)
+                        .where(PROCESS_DEFINITIONS.c.id.in_(latest)).order_by(PROCESS_DEFINITIONS.c.process_id))
+    return {r.process_id: r.name or r.process_id for r in rows}
+
+
 def get(conn: Connection, process_id: str) -> dict[str, Any]:
     """A process with every version it was deployed in, newest first."""
     query = (select(PROCESS_DEFINITIONS.c.process_id, PROCESS_DEFINITIONS.c.name, PROCESS_DEFINITIONS.c.version_hash,

@@ -36,11 +36,13 @@ def list_tasks(conn: Connection, *, page: int, per_page: int, now: datetime, vie
                scope: str = "all", state: str = "ready", instance_id: str | None = None,
                process_id: str | None = None, assignee: str | None = None, candidate_group: str | None = None,
                due_before: datetime | None = None, due_within_days: int | None = None,
-               overdue: bool = False, sort: str = "due") -> dict[str, Any]:
-    """The tasks `viewer` may see, in one of the inbox scopes: due first then by priority (or another `sort`)."""
+               overdue: bool = False, sort: str = "due", total: int | None = None) -> dict[str, Any]:
+    """The tasks `viewer` may see, in one of the inbox scopes: due first then by priority (or another `sort`).
+    `total` is how many the list holds when the caller has counted them already (the inbox's tab count of an
+    unfiltered scope): then they are not counted again."""
     if scope == "candidate" and state == "ready" and sort == "due" and not any(
             (instance_id, process_id, assignee, candidate_group, due_before, due_within_days is not None, overdue)):
-        return _candidate_inbox(conn, viewer, page, per_page, now)
+        return _candidate_inbox(conn, viewer, page, per_page, now, total)
     values: dict[str, Any] = {}
     if instance_id:
         values["f_instance"] = instance_id
@@ -60,7 +62,8 @@ def list_tasks(conn: Connection, *, page: int, per_page: int, now: datetime, vie
     values.update(f_limit=per_page, f_offset=(page - 1) * per_page)
     rows = conn.execute(listing, values).mappings().all()
     # A first page that is not full is the whole list: no need to count.
-    total = len(rows) if page == 1 and len(rows) < per_page else conn.execute(counting, values).scalar_one()
+    if total is None:
+        total = len(rows) if page == 1 and len(rows) < per_page else conn.execute(counting, values).scalar_one()
     return {"items": [_item(r, now) for r in rows], "total": total}
 
 
@@ -105,12 +108,19 @@ def _scoped(viewer: Principal, scope: str, state: str) -> list[Any]:
 
 def count_by_scope(conn: Connection, viewer: Principal, state: str = "ready") -> dict[str, int]:
     """How many tasks each inbox scope holds for the viewer (the inbox's tab counts)."""
-    counts = {scope: conn.execute(select(func.count()).select_from(TASKS).where(*_scoped(viewer, scope, state)))
-              .scalar_one() for scope in SCOPES if scope != "candidate" or state != "ready"}
+    return dict(conn.execute(_counting(viewer, state)).one()._mapping)
+
+
+@lru_cache(maxsize=1024)
+def _counting(viewer: Principal, state: str) -> Any:
+    """One statement answering every scope's count (a scalar subquery each, so each keeps its own plan): one round
+    trip instead of five, built once per viewer."""
+    counts = [select(func.count()).select_from(TASKS).where(*_scoped(viewer, scope, state)).scalar_subquery()
+              .label(scope) for scope in SCOPES if scope != "candidate" or state != "ready"]
     if state == "ready":  # the candidate inbox reads task_candidates alone (index-only), as listing it does
         offers = offered(viewer).subquery()
-        counts["candidate"] = conn.execute(select(func.count()).select_from(offers)).scalar_one()
-    return counts
+        counts.append(select(func.count()).select_from(offers).scalar_subquery().label("candidate"))
+    return select(*counts)
 
 
 _ORDERS: dict[str, tuple[Any, ...]] = {
@@ -121,7 +131,8 @@ _ORDERS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def _candidate_inbox(conn: Connection, viewer: Principal, page: int, per_page: int, now: datetime) -> dict[str, Any]:
+def _candidate_inbox(conn: Connection, viewer: Principal, page: int, per_page: int, now: datetime,
+                     total: int | None = None) -> dict[str, Any]:
     """The candidate inbox from task_candidates alone (index-only), joined to tasks for one page."""
     offers = offered(viewer).subquery()
     order = (offers.c.due_at.asc().nulls_last(), offers.c.priority.desc(), offers.c.task_id)
@@ -129,8 +140,9 @@ def _candidate_inbox(conn: Connection, viewer: Principal, page: int, per_page: i
     order = (page_ids.c.due_at.asc().nulls_last(), page_ids.c.priority.desc(), page_ids.c.task_id)
     rows = conn.execute(select(*_COLUMNS).join(page_ids, page_ids.c.task_id == TASKS.c.id)
                         .order_by(*order)).mappings().all()
-    total = len(rows) if page == 1 and len(rows) < per_page else \
-        conn.execute(select(func.count()).select_from(offers)).scalar_one()
+    if total is None:
+        total = len(rows) if page == 1 and len(rows) < per_page else \
+            conn.execute(select(func.count()).select_from(offers)).scalar_one()
     return {"items": [_item(r, now) for r in rows], "total": total}
 
 

@@ -20,6 +20,7 @@ COOKIE = "lang"
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 LANGS = ("zh", "en")
 _YEAR = 365 * 24 * 3600
+_ENVIRON_KEY = "jixiao.lang"
 STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in TEXTS.items()} for i, lang in enumerate(LANGS)}
 _PROCESS_EN = {zh: en for key, (zh, en) in TEXTS.items() if key.startswith("process_")}
 
@@ -28,6 +29,15 @@ def current() -> str:
     """The language of this request: ?lang=, else the `lang` cookie, else Simplified Chinese."""
     if not has_request_context():
         return DEFAULT
+    # A page asks for every string it shows (a hundred times and more): the answer is kept with the request.
+    environ = request.environ
+    lang = environ.get(_ENVIRON_KEY)
+    if lang is None:
+        lang = environ[_ENVIRON_KEY] = _chosen()
+    return str(lang)
+
+
+def _chosen() -> str:
     for choice in (request.args.get("lang"), request.cookies.get(COOKIE)):
         if choice in STRINGS:
             return choice

@@ -54,19 +54,20 @@ def inbox() -> ResponseReturnValue:
     }
     page = page_number()
     with rt.reading() as conn:
-        found = tasks_queries.list_tasks(conn, page=page, per_page=PER_PAGE, now=now, sort=sort, **filters)
+        counts = tasks_queries.count_by_scope(conn, me, state)
+        # An unfiltered scope holds as many tasks as its tab counts: the list need not count them again.
+        unfiltered = not (filters["process_id"] or filters["overdue"] or filters["due_within_days"] is not None)
+        found = tasks_queries.list_tasks(conn, page=page, per_page=PER_PAGE, now=now, sort=sort,
+                                         total=counts[scope] if unfiltered else None, **filters)
         items, total = found["items"], found["total"]
-        names = departments.department_names(conn, i18n.current())
-        for task in items:
-            task["badges"] = badges(task, now)
-            task["department"] = names.get(task["department_id"] or "", task["department_id"] or "")
+        names = departments.department_names(conn, i18n.current(),
+                                             {t["department_id"] for t in items if t["department_id"]})
         # Processes by their modelled names (绩效目标审核, …) in the list and the filter, not their ids.
-        processes = {p["process_id"]: p["name"] or p["process_id"]
-                     for p in process_models_queries.list_latest(conn, 1, 500)["items"]}
-        for task in items:
-            task["process_name"] = processes.get(task["process_id"], task["process_id"])
-        return render_template("web/inbox.html", tasks=items, pager=pager(total, page), scope=scope, state=state,
-                               sort=sort, scopes=TABS, counts=tasks_queries.count_by_scope(conn, me, state),
-                               sorts=SORTS,
-                               processes=processes, args=args,
-                               completed=args.get("completed"))
+        processes = process_models_queries.latest_names(conn)
+    for task in items:
+        task["badges"] = badges(task, now)
+        task["department"] = names.get(task["department_id"] or "", task["department_id"] or "")
+        task["process_name"] = processes.get(task["process_id"], task["process_id"])
+    return render_template("web/inbox.html", tasks=items, pager=pager(total, page), scope=scope, state=state,
+                           sort=sort, scopes=TABS, counts=counts, sorts=SORTS, processes=processes, args=args,
+                           completed=args.get("completed"))

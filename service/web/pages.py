@@ -59,8 +59,7 @@ def process_name(process_id: str | None) -> str:
     if "jixiao_processes" not in g:
 
         with runtime().reading() as conn:
-            g.jixiao_processes = {p["process_id"]: p["name"] or p["process_id"]
-                                  for p in process_models_queries.list_latest(conn, 1, 500)["items"]}
+            g.jixiao_processes = process_models_queries.latest_names(conn)
     return i18n.process_label(str(g.jixiao_processes.get(process_id, process_id)))
 
 

@@ -234,3 +234,25 @@ def test_the_report_is_documented(app):
     op = doc["paths"]["/api/reports/coverage"]["get"]
     assert {p["name"] for p in op["parameters"]} == {"year", "level"}
     assert {"200", "401", "403", "422"} <= set(op["responses"])
+
+
+def test_the_coverage_lines_are_dumped_as_their_schemas_dump_them():
+    from decimal import Decimal
+
+    from marshmallow import Schema, fields
+
+    from service.api.reports_api import DepartmentLineSchema, MeasureSchema, ProjectLineSchema
+
+    class Reference(Schema):  # what the measure's lines were dumped with before: marshmallow field by field
+        projects = fields.List(fields.Nested(ProjectLineSchema))
+        departments = fields.List(fields.Nested(DepartmentLineSchema))
+
+    measure = {"projects": ({"id": "p1", "name": "项目", "department_id": "edu", "department_name": "教育局",
+                             "amount": Decimal("1234.50"), "counted": True},
+                            {"id": "p2", "name": "项目二", "department_id": "edu", "department_name": "教育局",
+                             "amount": Decimal(0), "counted": False}),
+               "departments": ({"id": "edu", "name": "教育局", "counted": True, "projects": ("d-edu",)},
+                               {"id": "env", "name": "生态环境局", "counted": False, "projects": ()})}
+    dumped = MeasureSchema(only=("projects", "departments")).dump(measure)
+    assert dumped == Reference().dump(measure)
+    assert json.dumps(dumped) == json.dumps(Reference().dump(measure))  # the same types too (float, bool, list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from hypothesis import given
@@ -218,3 +219,11 @@ def test_no_target_no_shortfall_and_department_shares_are_never_held_against_one
     everyone = {k: Target(Decimal(100), "test", 2015) for k in TARGETS}
     found = coverage_rules.department_shortfalls(coverage_rules.coverage(facts(targets=everyone)))
     assert {s.measure for shortfalls in found.values() for s in shortfalls} <= set(coverage_rules.PER_DEPARTMENT)
+
+
+def test_the_report_as_plain_data_is_what_asdict_gives():
+    report = coverage_rules.coverage(facts())
+    plain = coverage_rules.as_dict(report)
+    assert plain == dataclasses.asdict(report)
+    assert any(m["projects"] for m in plain["measures"]) and any(m["departments"] for m in plain["measures"])
+    assert isinstance(plain["measures"][0]["projects"][0], dict)
