@@ -7,11 +7,13 @@ Messages are the pages' own sentences per field (service/web/admin_texts.py), ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
 from marshmallow import Schema, ValidationError
 
+from service.db import Connection
 from service.errors import Conflict, InvalidInput, JixiaoError, NotFound
 from service.web import i18n
 
@@ -45,3 +47,15 @@ def refused(error: JixiaoError, default_field: str) -> dict[str, str]:
     kind = "exists" if isinstance(error, Conflict) else "unknown" if isinstance(error, NotFound) else "invalid"
     named = [e.get("field") for e in error.errors if isinstance(error, InvalidInput) and e.get("field")]
     return {str(f): message(str(f), kind) for f in named} or {default_field: message(default_field, kind)}
+
+
+def saved(conn: Connection, save: Callable[[], object], default_field: str) -> dict[str, str]:
+    """Run `save` under a savepoint of the page's unit of work: refused, it leaves nothing behind (also on
+    PostgreSQL, where a failed statement spoils the transaction) and the page is shown again from the same
+    transaction. The refusal's errors at their fields, {} when saved."""
+    try:
+        with conn.begin_nested():
+            save()
+    except JixiaoError as error:
+        return refused(error, default_field)
+    return {}

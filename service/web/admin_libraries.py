@@ -8,25 +8,24 @@ GET /api/libraries/supervision. Same library functions, same schemas, same rules
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema
 
-from service import clock, db, policy
+from service import clock, policy
 from service.api import libraries_api
 from service.cycle.projects_records import SECTORS
-from service.errors import JixiaoError
+from service.db import Connection
 from service.libraries import agencies, experts, indicators, supervision
 from service.libraries.common import CITY
 from service.people import directory
 from service.web import bp, i18n
-from service.web.admin_forms import load, refused, text
-from service.web.pages import page_number, pager, runtime, viewer
+from service.web.admin_forms import load, saved, text
+from service.web.pages import page_number, pager, reading, unit_of_work, viewer
 from service.web.permissions import permitted
 
-T = TypeVar("T")
 LIBRARIES = ("indicators", "experts", "agencies", "supervision")
 PER_PAGE = 30
 # library → (its items' functions: list, get, create, update; the API's input schemas: new, change)
@@ -39,61 +38,53 @@ MEMBERS: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., A
 }
 
 
-def _read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    with db.read(runtime().engine) as conn:
-        return fn(conn, *args, **kwargs)
-
-
 def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
     value = request.args.get(name)
     return value if value in allowed else None
 
 
-def _districts() -> list[tuple[str, str]]:
+def _districts(conn: Connection) -> list[tuple[str, str]]:
     """The districts that keep libraries of their own: the district finance bureaus."""
-    with runtime().reading() as conn:
-        return [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(conn)
-                if d["level"] == "district" and d["kind"] == "bureau"]
+    return [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(conn)
+            if d["level"] == "district" and d["kind"] == "bureau"]
 
 
-def _listing(library: str) -> dict[str, Any]:
+def _listing(conn: Connection, library: str) -> dict[str, Any]:
     page = page_number()
     field = _choice("field", SECTORS)
-    owner = _choice("owner", (CITY, *(d for d, _name in _districts())))
-    who = {"owner": owner, "viewer": viewer().department_id}
+    owner = _choice("owner", (CITY, *(d for d, _name in _districts(conn))))
+    who: dict[str, Any] = {"owner": owner, "viewer": viewer().department_id}
     if library == "indicators":
         q = (request.args.get("q") or "").strip()[:100] or None
-        found = _read(indicators.list_indicators, q=q, sector=field,
+        found = indicators.list_indicators(conn, q=q, sector=field,
                       status=_choice("status", ("confirmed", "proposed")), page=page, per_page=PER_PAGE, **who)
     elif library == "experts":
-        found = _read(experts.list_experts, fiscal_year=clock.local_today(clock.now()).year, field=field,
+        found = experts.list_experts(conn, fiscal_year=clock.local_today(clock.now()).year, field=field,
                       page=page, per_page=PER_PAGE, **who)
     elif library == "agencies":
-        found = _read(agencies.list_agencies, fiscal_year=clock.local_today(clock.now()).year, field=field,
+        found = agencies.list_agencies(conn, fiscal_year=clock.local_today(clock.now()).year, field=field,
                       status=_choice("status", agencies.STATUSES), page=page, per_page=PER_PAGE, **who)
     else:
-        found = _read(supervision.list_members, field=field, role=_choice("role", supervision.ROLES), page=page,
+        found = supervision.list_members(conn, field=field, role=_choice("role", supervision.ROLES), page=page,
                       per_page=PER_PAGE, **who)
     return {"items": found["items"], "pager": pager(found["total"], page, PER_PAGE)}
 
 
-def _options() -> dict[str, Any]:
-    with runtime().reading() as conn:
-        return {"sectors": [(s, i18n.label("sector_", s)) for s in SECTORS],
-                "departments": [(d["id"], i18n.pick(d["name"], d["name_en"]))
-                                for d in directory.list_departments(conn)],
-                "kinds": [(k, i18n.label("agency_kind_", k)) for k in agencies.KINDS],
-                "statuses": [(s, i18n.label("agency_status_", s)) for s in agencies.STATUSES],
-                "roles": [(r, i18n.label("supervision_role_", r)) for r in supervision.ROLES],
-                "owners": [(CITY, i18n.text("library_owner_city")), *_districts()]}
+def _options(conn: Connection) -> dict[str, Any]:
+    return {"sectors": [(s, i18n.label("sector_", s)) for s in SECTORS],
+            "departments": [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(conn)],
+            "kinds": [(k, i18n.label("agency_kind_", k)) for k in agencies.KINDS],
+            "statuses": [(s, i18n.label("agency_status_", s)) for s in agencies.STATUSES],
+            "roles": [(r, i18n.label("supervision_role_", r)) for r in supervision.ROLES],
+            "owners": [(CITY, i18n.text("library_owner_city")), *_districts(conn)]}
 
 
-def _page(library: str, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+def _page(conn: Connection, library: str, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           status: int = 200, editing: int | None = None) -> ResponseReturnValue:
     if library not in LIBRARIES:
         abort(404)
-    return render_template("web/admin_libraries.html", library=library, libraries=LIBRARIES, **_listing(library),
-                           **_options(), form=form or {}, errors=errors or {}, editing=editing,
+    return render_template("web/admin_libraries.html", library=library, libraries=LIBRARIES, **_listing(conn, library),
+                           **_options(conn), form=form or {}, errors=errors or {}, editing=editing,
                            args=request.args), status
 
 
@@ -101,21 +92,23 @@ def _page(library: str, form: dict[str, Any] | None = None, errors: dict[str, st
 @permitted(policy.KEEP_LIBRARIES)
 def admin_libraries() -> ResponseReturnValue:
     """The indicator library first; the others one tab away."""
-    return _page(_choice("library", LIBRARIES) or "indicators")
+    with reading() as conn:
+        return _page(conn, _choice("library", LIBRARIES) or "indicators")
 
 
 @bp.get("/admin/libraries/<library>")
 @permitted(policy.KEEP_LIBRARIES)
 def admin_library(library: str) -> ResponseReturnValue:
     """One library's entries with its filters, and the form to add one where the API allows."""
-    return _page(library)
+    with reading() as conn:
+        return _page(conn, library)
 
 
 @bp.post("/admin/libraries/indicators/<code>/confirm")
 @permitted(policy.CONFIRM_INDICATORS)
 def admin_indicator_confirm(code: str) -> ResponseReturnValue:
     """Confirm a department's proposed individual indicator (as POST /api/libraries/indicators/{code}/confirm)."""
-    with db.write(runtime().engine) as conn:
+    with unit_of_work() as conn:
         found = indicators.confirm(conn, code, keeper=viewer().department_id)
     flash(i18n.text("admin_indicator_confirmed", name=found["name"]), "ok")
     return redirect(url_for("web.admin_library", library="indicators", status="proposed"))
@@ -135,26 +128,26 @@ def _member_form(library: str) -> dict[str, Any]:
 
 
 def _member_page(library: str, member_id: int) -> ResponseReturnValue:
-    found = _read(MEMBERS[library][1], member_id)
-    return _page(library, found, editing=member_id)
+    with reading() as conn:
+        found = MEMBERS[library][1](conn, member_id)
+        return _page(conn, library, found, editing=member_id)
 
 
 def _member_save(library: str, editing: int | None) -> ResponseReturnValue:
     _list, get, create, update, new_schema, change_schema = MEMBERS[library]
-    if editing is not None:
-        _read(get, editing)  # a missing member is the 404 page
     form = _member_form(library)
     body, errors = load((change_schema if editing else new_schema)(), form)
-    if not errors:
-        try:
-            with db.write(runtime().engine) as conn:
-                keeper = viewer().department_id
-                saved = update(conn, editing, body, keeper) if editing else create(conn, body, keeper)
-        except JixiaoError as error:
-            errors = refused(error, "name")
-    if errors:
-        return _page(library, form, errors, 422, editing)
-    flash(i18n.text("admin_member_saved", name=saved["name"]), "ok")
+    member: dict[str, Any] = {}
+    with unit_of_work() as conn:
+        if editing is not None:
+            get(conn, editing)  # a missing member is the 404 page
+        if not errors:
+            keeper = viewer().department_id
+            errors = saved(conn, lambda: member.update(update(conn, editing, body, keeper) if editing
+                                                       else create(conn, body, keeper)), "name")
+        if errors:
+            return _page(conn, library, form, errors, 422, editing)
+    flash(i18n.text("admin_member_saved", name=member["name"]), "ok")
     return redirect(url_for("web.admin_library", library=library))
 
 

@@ -11,7 +11,7 @@ from service import policy
 from service.bpm import incidents
 from service.notifications import outbox
 from service.web import bp, i18n
-from service.web.pages import choice, page_number, pager, runtime, viewer
+from service.web.pages import choice, page_number, pager, reading, unit_of_work, viewer
 from service.web.permissions import permitted
 
 PER_PAGE = 30
@@ -25,7 +25,7 @@ def admin_incidents() -> ResponseReturnValue:
     """Jobs by status (incidents, the failed ones, first) with their last error; a retry for administrators."""
     status = choice(request.args, "status", (*JOB_STATUSES, "all"), "failed")
     page = page_number()
-    with runtime().reading() as conn:
+    with reading() as conn:
         found = incidents.list_jobs(conn, page=page, per_page=PER_PAGE,
                                     status=None if status == "all" else status)
     return render_template("web/admin_incidents.html", jobs=found["items"], status=status,
@@ -37,7 +37,7 @@ def admin_incidents() -> ResponseReturnValue:
 @permitted(policy.RETRY_INCIDENTS)
 def admin_incident_retry(job_id: int) -> ResponseReturnValue:
     """One more attempt for an incident, due now; audited."""
-    with runtime().unit_of_work() as conn:
+    with unit_of_work() as conn:
         incidents.retry(conn, job_id, viewer().username)
     flash(i18n.text("admin_job_retried", id=job_id), "ok")
     return redirect(url_for("web.admin_incidents"))
@@ -49,7 +49,7 @@ def admin_outbox() -> ResponseReturnValue:
     """Mails of the outbox by status (the failed ones first) with the reason they failed."""
     status = choice(request.args, "status", (*MAIL_STATUSES, "all"), "failed")
     page = page_number()
-    with runtime().reading() as conn:
+    with reading() as conn:
         found = outbox.list_notifications(conn, page=page, per_page=PER_PAGE,
                                           status=None if status == "all" else status)
     return render_template("web/admin_outbox.html", mails=found["items"], status=status,
@@ -60,7 +60,7 @@ def admin_outbox() -> ResponseReturnValue:
 @permitted(policy.MANAGE_OUTBOX)
 def admin_outbox_retry(notification_id: int) -> ResponseReturnValue:
     """One more delivery attempt for a failed mail with an address, due now; audited."""
-    with runtime().unit_of_work() as conn:
+    with unit_of_work() as conn:
         outbox.retry(conn, notification_id, viewer().username)
     flash(i18n.text("admin_mail_retried", id=notification_id), "ok")
     return redirect(url_for("web.admin_outbox"))

@@ -15,12 +15,13 @@ from flask.typing import ResponseReturnValue
 
 from service import clock, policy
 from service.api import rules_api
+from service.db import Connection
 from service.errors import JixiaoError
 from service.rules import admin
 from service.rules.units import unit_of
 from service.web import bp, i18n, rule_sources
-from service.web.admin_forms import load, refused, text
-from service.web.pages import choice, runtime, viewer
+from service.web.admin_forms import load, saved, text
+from service.web.pages import choice, reading, unit_of_work, viewer
 from service.web.permissions import permitted
 
 LEVELS = ("municipal", "district")
@@ -86,9 +87,8 @@ def _posted_value(current: Any) -> tuple[Any, bool]:
     return current, True
 
 
-def _rows(year: int, level: str | None) -> list[dict[str, Any]]:
-    with runtime().reading() as conn:
-        found = admin.list_rules(conn, year)
+def _rows(conn: Connection, year: int, level: str | None) -> list[dict[str, Any]]:
+    found = admin.list_rules(conn, year)
     return [{**r, "unit": unit_of(r["key"]), "shape": shape(r["value"])} for r in found
             if level is None or level in r.get("applies_to", ())]
 
@@ -99,13 +99,14 @@ def admin_rules() -> ResponseReturnValue:
     """The rule rows in force in a fiscal year, for one level or both, each with its value, unit and source."""
     year = _year()
     level = choice(request.args, "level", LEVELS)
-    return render_template("web/admin_rules.html", rows=_rows(year, level), year=year, level=level,
-                           years=range(_this_year() + 1, 2013, -1))
+    with reading() as conn:
+        return render_template("web/admin_rules.html", rows=_rows(conn, year, level), year=year, level=level,
+                               years=range(_this_year() + 1, 2013, -1))
 
 
-def _rule_page(key: str, year: int, level: str, errors: dict[str, str] | None = None,
+def _rule_page(conn: Connection, key: str, year: int, level: str, errors: dict[str, str] | None = None,
                form: dict[str, Any] | None = None, status: int = 200) -> ResponseReturnValue:
-    row = next((r for r in _rows(year, None) if r["key"] == key
+    row = next((r for r in _rows(conn, year, None) if r["key"] == key
                 and (level in r["applies_to"] or r["level"] == level)), None)
     if row is None:
         abort(404)
@@ -119,7 +120,8 @@ def _rule_page(key: str, year: int, level: str, errors: dict[str, str] | None = 
 def admin_rule(key: str) -> ResponseReturnValue:
     """One rule row in force (for ?year= and ?level=), in a form to change its value and source."""
     level = choice(request.args, "level", (*LEVELS, "*"), "*")
-    return _rule_page(key, _year(), level)
+    with reading() as conn:
+        return _rule_page(conn, key, _year(), level)
 
 
 @bp.post("/admin/rules/<key>")
@@ -128,32 +130,28 @@ def admin_rule_change(key: str) -> ResponseReturnValue:
     """Set the row for a fiscal year and level (as PUT /api/rules): value in its shape, and its source."""
     year = _year("shown_year")
     shown_level = choice(request.form, "shown_level", (*LEVELS, "*"), "*")
-    current = next((r for r in _rows(year, None) if r["key"] == key), None)
-    if current is None:
-        abort(404)
-    value, parsed = _posted_value(current["value"])
-    form = {"fiscal_year": request.form.get("fiscal_year", ""), "level": request.form.get("level", ""),
-            "source": text("source") or "", "value": value}
-    body, errors = load(rules_api.RuleChangeSchema(), {**form, "key": key, "value": value})
-    if not parsed:
-        errors["value"] = i18n.text(f"admin_err_value_{shape(current['value'])}")
-    if not errors:
-        try:
-            with runtime().unit_of_work() as conn:
-                admin.change_rule(conn, viewer().username, clock.now(), **body)
-        except JixiaoError as error:
-            errors = refused(error, "value")
-    if errors:
-        return _rule_page(key, year, shown_level, errors, form, 422)
+    with unit_of_work() as conn:
+        current = next((r for r in _rows(conn, year, None) if r["key"] == key), None)
+        if current is None:
+            abort(404)
+        value, parsed = _posted_value(current["value"])
+        form = {"fiscal_year": request.form.get("fiscal_year", ""), "level": request.form.get("level", ""),
+                "source": text("source") or "", "value": value}
+        body, errors = load(rules_api.RuleChangeSchema(), {**form, "key": key, "value": value})
+        if not parsed:
+            errors["value"] = i18n.text(f"admin_err_value_{shape(current['value'])}")
+        if not errors:
+            errors = saved(conn, lambda: admin.change_rule(conn, viewer().username, clock.now(), **body), "value")
+        if errors:
+            return _rule_page(conn, key, year, shown_level, errors, form, 422)
     flash(i18n.text("admin_rule_saved", name=i18n.label("rule_", key)), "ok")
     return redirect(url_for("web.admin_rules", year=year))
 
 
 # --- the calendar ---------------------------------------------------------------------------------------------
-def _calendar_page(year: int, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                   status: int = 200) -> ResponseReturnValue:
-    with runtime().reading() as conn:
-        found = admin.year_calendar(conn, year)
+def _calendar_page(conn: Connection, year: int, form: dict[str, Any] | None = None,
+                   errors: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    found = admin.year_calendar(conn, year)
     return render_template("web/admin_calendar.html", calendar=found, year=year, errors=errors or {},
                            form=form or {"kind": "holiday"}, years=range(_this_year() + 1, 2013, -1)), status
 
@@ -162,7 +160,8 @@ def _calendar_page(year: int, form: dict[str, Any] | None = None, errors: dict[s
 @permitted(policy.CHANGE_RULES)
 def admin_calendar() -> ResponseReturnValue:
     """A year's official holidays and adjusted working days (调休), and its number of working days."""
-    return _calendar_page(_year())
+    with reading() as conn:
+        return _calendar_page(conn, _year())
 
 
 @bp.post("/admin/calendar")
@@ -181,15 +180,12 @@ def admin_calendar_change() -> ResponseReturnValue:
         errors["date"] = i18n.text("admin_err_date")
     if kind not in ("holiday", "workday", "plain"):
         errors["kind"] = i18n.text("admin_err_invalid")
-    if not errors and day is not None:
-        try:
-            with runtime().unit_of_work() as conn:
-                admin.change_day(conn, viewer().username, clock.now(), day, body["kind"], body["name"],
-                                 body["source"])
-        except JixiaoError as error:
-            errors = refused(error, "date")
     year = day.year if day is not None else _year("year")
-    if errors:
-        return _calendar_page(year, form, errors, 422)
+    with unit_of_work() as conn:
+        if not errors and day is not None:
+            errors = saved(conn, lambda: admin.change_day(conn, viewer().username, clock.now(), day, body["kind"],
+                                                          body["name"], body["source"]), "date")
+        if errors:
+            return _calendar_page(conn, year, form, errors, 422)
     flash(i18n.text("admin_day_saved", day=form["date"]), "ok")
     return redirect(url_for("web.admin_calendar", year=year))

@@ -15,7 +15,7 @@ from service.queries import audit_queries, diagram_marks, instances_queries
 from service.queries.escalations_queries import of_instance as instance_escalations
 from service.web import bp, i18n
 from service.web.instances_pages import ACTIVE, touched_processes
-from service.web.pages import page_number, pager, runtime, viewer
+from service.web.pages import page_number, pager, reading, runtime, viewer
 from service.web.session_auth import login_required
 
 EVENTS_PER_PAGE = 100
@@ -26,7 +26,7 @@ EVENTS_PER_PAGE = 100
 def audit_page(instance_id: str) -> ResponseReturnValue:
     """The instance as it was right after event `at` (default: the last), beside the timeline."""
     rt, me = runtime(), viewer()
-    with rt.reading() as conn:
+    with reading() as conn:
         inst = instances_queries.get(conn, instance_id, me)
         at_text = request.args.get("at", "")
         at = int(at_text) if at_text.isdigit() and 0 < int(at_text) < 2**31 else None
@@ -35,7 +35,7 @@ def audit_page(instance_id: str) -> ResponseReturnValue:
         page = page_number() if "page" in request.args else (seq - 1) // EVENTS_PER_PAGE + 1
         timeline = instances_queries.history(conn, instance_id, me, page=page, per_page=EVENTS_PER_PAGE)
         last = instances_queries.history(conn, instance_id, me, page=1, per_page=1)["total"]
-        processes = touched_processes(inst, state)
+        processes = touched_processes(conn, inst, state)
         busy = [t["process"] for t in state["tasks"] if t["state"] in ACTIVE]
         chosen = request.args.get("process")
         if chosen not in processes:
@@ -55,7 +55,7 @@ def audit_page(instance_id: str) -> ResponseReturnValue:
 def audit_verify(instance_id: str) -> ResponseReturnValue:
     """Replay the history and compare every fingerprint, the hash chain and the stored state."""
     rt = runtime()
-    with rt.reading() as conn:
+    with reading() as conn:
         result = audit_queries.check(conn, rt.specs, rt.settings, instance_id, viewer())
     if result["ok"]:
         flash(i18n.text("verify_ok"), "ok")
@@ -72,9 +72,8 @@ def audit_export(instance_id: str, fmt: str) -> ResponseReturnValue:
     """The instance's history as JSON Lines (re-importable and verifiable elsewhere) or CSV (events only)."""
     if fmt not in ("jsonl", "csv"):
         return redirect(url_for("web.audit_page", instance_id=instance_id))
-    rt = runtime()
     out = io.StringIO()
-    with rt.reading() as conn:
+    with reading() as conn:
         instances_queries.get(conn, instance_id, viewer())
         (export_jsonl if fmt == "jsonl" else export_csv)(conn, out, [instance_id])
     mimetype = "application/x-ndjson" if fmt == "jsonl" else "text/csv"

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from service.people import directory
 from service.queries.instance_search import search_instances
 from service.web import bp, i18n
-from service.web.pages import page_number, pager, runtime, viewer
+from service.web.pages import page_number, pager, reading, viewer
 from service.web.session_auth import login_required
 
 PER_PAGE = 30
@@ -41,7 +41,7 @@ def audit_search() -> ResponseReturnValue:
         errors["to"] = i18n.text("admin_err_date_order")
     asked = any(form.values()) or "from" in request.args or "to" in request.args or "page" in request.args
     found, page = None, page_number()
-    with runtime().reading() as conn:
+    with reading() as conn:
         if asked and not errors:
             found = search_instances(conn, viewer(), page=page, per_page=PER_PAGE,
                                      project=form["project"] or None, department_id=form["department"] or None,

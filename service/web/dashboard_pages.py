@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from service import clock, policy
 from service.cycle.projects_records import SECTORS
+from service.db import Connection
 from service.domain.coverage_rules import LIVELIHOOD_MONEY, MONITORING, SUBUNIT_EVALUATIONS
 from service.domain.evaluation_selection import EVALUATION_KINDS as EVALUATION_SUBJECTS
 from service.errors import JixiaoError, NotFound
@@ -28,7 +29,7 @@ from service.queries import (
 )
 from service.rules.store import LEVELS
 from service.web import bp, form_fields, i18n, refusals
-from service.web.pages import PER_PAGE, choice, page_number, pager, runtime, viewer
+from service.web.pages import PER_PAGE, choice, page_number, pager, reading, runtime, viewer
 from service.web.session_auth import login_required
 
 GOAL_FORM = "goal_declaration"  # the form a goal is declared with (forms/): its titles label the goal's table
@@ -46,13 +47,12 @@ def _year_level(years: list[int]) -> tuple[int, str]:
     return year, level
 
 
-def _coverage(year: int, level: str) -> tuple[Any, str | None]:
+def _coverage(conn: Connection, year: int, level: str) -> tuple[Any, str | None]:
     """The plan's coverage measures, for those who see every department (as the API's report)."""
     if not policy.may(viewer(), policy.READ_BUREAU_REPORTS):
         return None, None
     try:
-        with runtime().reading() as conn:
-            return coverage_queries.coverage_report(conn, year, level), None
+        return coverage_queries.coverage_report(conn, year, level), None
     except JixiaoError as failed:
         return None, refusals.text(failed)
 
@@ -63,12 +63,12 @@ def dashboard() -> ResponseReturnValue:
     """Coverage against targets, warnings by department, grades by sector, for a year and level; overdue tasks
     by stage and open escalations by department (now, whatever the year)."""
     rt, me = runtime(), viewer()
-    with rt.reading() as conn:
+    with reading() as conn:
         years = dashboard_queries.fiscal_years(conn)
         year, level = _year_level(years)
         kind = choice(request.args, "kind", dashboard_queries.EVALUATION_KINDS)
         subject = choice(request.args, "subject", EVALUATION_SUBJECTS)
-        report, problem = _coverage(year, level)
+        report, problem = _coverage(conn, year, level)
         # the year's in-year budget adjustments (the plan 二(三)2), beside the coverage report for the same readers
         bureau = policy.may(me, policy.READ_BUREAU_REPORTS)
         adjusted = project_history.adjustments_in(conn, year, level) if bureau else None
@@ -110,7 +110,7 @@ def dashboard() -> ResponseReturnValue:
 @login_required
 def projects() -> ResponseReturnValue:
     """Projects the user may see, filtered by year, level, department, sector, status, warning or grade."""
-    rt, me, args = runtime(), viewer(), request.args
+    me, args = viewer(), request.args
     text = args.get("year", "")
     filters: dict[str, Any] = {
         "year": int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None,
@@ -122,7 +122,7 @@ def projects() -> ResponseReturnValue:
         "grade": choice(args, "grade", dashboard_queries.GRADES),
     }
     page = page_number()
-    with rt.reading() as conn:
+    with reading() as conn:
         found = dashboard_queries.list_projects(conn, me, page=page, per_page=PER_PAGE, **filters)
         return render_template("web/projects.html", projects=found["items"], pager=pager(found["total"], page),
                                filters=filters, years=dashboard_queries.fiscal_years(conn), levels=LEVELS,
@@ -135,22 +135,20 @@ def projects() -> ResponseReturnValue:
 @login_required
 def project_page(project_id: str) -> ResponseReturnValue:
     """One project: goal and indicators, monitoring reports, evaluations, decisions, accountability."""
-    rt = runtime()
-    with rt.reading() as conn:
+    with reading() as conn:
         found = dashboard_queries.project(conn, viewer(), project_id)
-    return render_template("web/project.html", goal_fields=_goal_fields(found), **found)
+        return render_template("web/project.html", goal_fields=_goal_fields(conn, found), **found)
 
 
-def _goal_fields(found: dict[str, Any]) -> list[form_fields.Field]:
+def _goal_fields(conn: Connection, found: dict[str, Any]) -> list[form_fields.Field]:
     """The goal and its indicators laid out as the task pages show them, by the declaration form's titles of the
     project's version (the latest deployed one for a project without its cycle)."""
     if not found["goal"]:
         return []
     rt = runtime()
     instance_id = found["project"].get("instance_id")
-    with rt.reading() as conn:
-        version = (escalation_facts.version_of(conn, instance_id) if instance_id else None) \
-            or deployed_versions.latest_version(conn)
+    version = (escalation_facts.version_of(conn, instance_id) if instance_id else None) \
+        or deployed_versions.latest_version(conn)
     try:
         schema = rt.specs.get(version).forms.get(GOAL_FORM) if version else None
     except NotFound:

@@ -7,6 +7,7 @@ with file, line and element id; nothing half-deployed remains.
 from __future__ import annotations
 
 import difflib
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import Response, abort, jsonify, render_template, request
@@ -17,10 +18,11 @@ from service import policy
 from service.bpm import deploy as deployment
 from service.bpm import model_diff
 from service.bpm.parsing import classify, safe_xml
+from service.db import Connection
 from service.errors import InvalidModel
 from service.queries import deployed_versions, process_models_queries
 from service.web import bp, i18n
-from service.web.pages import runtime, viewer
+from service.web.pages import reading, runtime, unit_of_work, viewer
 from service.web.session_auth import login_required
 
 MAX_DIFF_LINES = 4000  # per file: a diff longer than this is cut (the files can be downloaded whole)
@@ -32,12 +34,17 @@ def _designer() -> str:
     return me.username
 
 
-def _check_or_deploy(files: dict[str, bytes], action: str) -> tuple[dict[str, Any], int]:
+def _opened(action: str) -> AbstractContextManager[Connection]:
+    """The request's one transaction: a write to deploy, a read to validate (and show the page again)."""
+    return unit_of_work() if action == "deploy" else reading()
+
+
+def _check_or_deploy(conn: Connection, files: dict[str, bytes], action: str) -> tuple[dict[str, Any], int]:
     """{"ok", "version"?, "created"?, "processes", "errors"} and the status the API would answer."""
     rt, actor = runtime(), _designer()
     if action == "deploy":
         try:
-            with rt.unit_of_work() as conn:
+            with conn.begin_nested():  # refused, nothing of it stays; the page is shown again in this transaction
                 result = deployment.deploy(conn, rt.specs, files, rt.settings, actor=actor)
         except InvalidModel as refused:
             return {"ok": False, "errors": localized(refused.errors)}, 422
@@ -56,14 +63,11 @@ def localized(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for e in errors]
 
 
-def _page(result: dict[str, Any] | None = None, draft: str | None = None, draft_name: str | None = None,
-          status: int = 200) -> ResponseReturnValue:
-    rt = runtime()
-    with rt.reading() as conn:
-        return render_template("web/designer.html", latest=process_models_queries.list_latest(conn, 1, 500)["items"],
-                               versions=deployed_versions.versions(conn), result=result, draft=draft,
-                               draft_name=draft_name,
-                               edit=request.args.get("edit")), status
+def _page(conn: Connection, result: dict[str, Any] | None = None, draft: str | None = None,
+          draft_name: str | None = None, status: int = 200) -> ResponseReturnValue:
+    return render_template("web/designer.html", latest=process_models_queries.list_latest(conn, 1, 500)["items"],
+                           versions=deployed_versions.versions(conn), result=result, draft=draft,
+                           draft_name=draft_name, edit=request.args.get("edit")), status
 
 
 @bp.get("/designer")
@@ -71,7 +75,8 @@ def _page(result: dict[str, Any] | None = None, draft: str | None = None, draft_
 def designer() -> ResponseReturnValue:
     """Deployed processes and versions, the upload form and the modeler."""
     _designer()
-    return _page()
+    with reading() as conn:
+        return _page(conn)
 
 
 @bp.post("/designer/upload")
@@ -85,16 +90,18 @@ def designer_upload() -> ResponseReturnValue:
         if name:
             files[name] = upload.read()
     if not files:
-        return _page({"ok": False, "errors": [{"file": "", "line": None, "element_id": None,
-                                               "message": i18n.text("designer_no_files")}]}, status=422)
+        with reading() as conn:
+            return _page(conn, {"ok": False, "errors": [{"file": "", "line": None, "element_id": None,
+                                                         "message": i18n.text("designer_no_files")}]}, status=422)
     action = "deploy" if request.form.get("action") == "deploy" else "validate"
-    result, status = _check_or_deploy(files, action)
-    result["action"] = action
-    draft_name = next((n for n in files if classify(n) == "bpmn"), None)
-    draft = None
-    if not result["ok"] and draft_name:
-        draft = files[draft_name].decode("utf-8", errors="replace")
-    return _page(result, draft, draft_name, status)
+    with _opened(action) as conn:
+        result, status = _check_or_deploy(conn, files, action)
+        result["action"] = action
+        draft_name = next((n for n in files if classify(n) == "bpmn"), None)
+        draft = None
+        if not result["ok"] and draft_name:
+            draft = files[draft_name].decode("utf-8", errors="replace")
+        return _page(conn, result, draft, draft_name, status)
 
 
 @bp.post("/designer/model")
@@ -108,9 +115,11 @@ def designer_model() -> ResponseReturnValue:
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     if classify(name) != "bpmn":
         name += ".bpmn"
-    files = _base_files(str(body.get("base") or ""))
-    files[name] = xml.encode("utf-8")
-    result, status = _check_or_deploy(files, "deploy" if body.get("action") == "deploy" else "validate")
+    action = "deploy" if body.get("action") == "deploy" else "validate"
+    with _opened(action) as conn:
+        files = _base_files(conn, str(body.get("base") or ""))
+        files[name] = xml.encode("utf-8")
+        result, status = _check_or_deploy(conn, files, action)
     return jsonify(result), status
 
 
@@ -118,15 +127,13 @@ def _tree(name: str, content: bytes | None) -> etree._ElementTree | None:
     return safe_xml(name, content) if content is not None else None
 
 
-def _base_files(version: str) -> dict[str, bytes]:
+def _base_files(conn: Connection, version: str) -> dict[str, bytes]:
     """A version's models (BPMN, DMN), and its forms unless the shared forms folder has a newer copy."""
     if not version:
         return {}
-    rt = runtime()
-    shared = deployment.library_forms(rt.settings.forms_dir)
-    with rt.reading() as conn:
-        return {n: c for n, c in deployed_versions.files(conn, version).items()
-                if classify(n) != "form" or n not in shared}
+    shared = deployment.library_forms(runtime().settings.forms_dir)
+    return {n: c for n, c in deployed_versions.files(conn, version).items()
+            if classify(n) != "form" or n not in shared}
 
 
 @bp.get("/designer/versions/<version>/files/<path:name>")
@@ -134,7 +141,7 @@ def _base_files(version: str) -> dict[str, bytes]:
 def designer_download(version: str, name: str) -> ResponseReturnValue:
     """One file of a deployed version."""
     _designer()
-    with runtime().reading() as conn:
+    with reading() as conn:
         content = deployed_versions.files(conn, version).get(name)
     if content is None:
         abort(404)
@@ -149,9 +156,8 @@ def designer_diff() -> ResponseReturnValue:
     """Two versions compared: per BPMN file both diagrams with the added, removed and changed elements marked and
     a table of the changed properties; the text diff of every changed file behind a "show XML" switch."""
     _designer()
-    rt = runtime()
     a, b = request.args.get("a", ""), request.args.get("b", "")
-    with rt.reading() as conn:
+    with reading() as conn:
         old, new = deployed_versions.files(conn, a), deployed_versions.files(conn, b)
     if not old or not new:
         abort(404)

@@ -12,11 +12,12 @@ from typing import Any
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
+from service.db import Connection
 from service.errors import NotFound
 from service.queries import escalation_facts
 from service.web import bp, form_fields, i18n
 from service.web.escalations_pages import decorate
-from service.web.pages import runtime, viewer
+from service.web.pages import reading, runtime, viewer
 from service.web.session_auth import login_required
 
 REPORT_FORM = "monitoring_report"  # the form the monitoring figures were filed with (forms/)
@@ -42,14 +43,13 @@ def actor_name(event: dict[str, Any]) -> str:
     return str(event["actor_name"] or event["actor"] or "—")
 
 
-def page_facts(escalation_id: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def page_facts(conn: Connection, escalation_id: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The escalation as listed (with what the viewer may decide), its facts with the actors' names, and the
     monitoring form's labels: what this page and the supervisor's task page show."""
     rt, me, lang = runtime(), viewer(), i18n.current()
-    with rt.reading() as conn:
-        found = escalation_facts.facts(conn, me, escalation_id, rt.specs)
-        esc = decorate(found["escalation"], me, lang)
-        with_version = escalation_facts.version_of(conn, esc["instance_id"])
+    found = escalation_facts.facts(conn, me, escalation_id, rt.specs)
+    esc = decorate(conn, found["escalation"], me, lang)
+    with_version = escalation_facts.version_of(conn, esc["instance_id"])
     labels = report_labels(with_version, lang) if with_version else {"can_meet_options": {}}
     for event in found["timeline"]:
         event["who"] = actor_name(event)
@@ -60,5 +60,6 @@ def page_facts(escalation_id: int) -> tuple[dict[str, Any], dict[str, Any], dict
 @login_required
 def escalation_page(escalation_id: int) -> ResponseReturnValue:
     """The slip, the figures and the timeline of one escalation, with the decisions open to it."""
-    esc, found, labels = page_facts(escalation_id)
-    return render_template("web/escalation.html", e=esc, f=found, labels=labels)
+    with reading() as conn:
+        esc, found, labels = page_facts(conn, escalation_id)
+        return render_template("web/escalation.html", e=esc, f=found, labels=labels)

@@ -15,13 +15,14 @@ from flask.typing import ResponseReturnValue
 from service import policy
 from service.api.schemas import unstorable
 from service.bpm.commands import Command, DismissEscalation, EscalateEscalation, ResolveEscalation
+from service.db import Connection
 from service.domain.escalation_kinds import DECISIONS
 from service.domain.roles import Principal
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, JixiaoError, NotFound
 from service.queries import dashboard_queries, escalation_facts, escalations_queries, tasks_queries
 from service.queries.departments import department_names
 from service.web import bp, form_fields, formdata, i18n, refusals
-from service.web.pages import PER_PAGE, choice, page_number, pager, runtime, viewer
+from service.web.pages import PER_PAGE, choice, page_number, pager, reading, runtime, viewer
 from service.web.session_auth import login_required
 
 # What the decision itself carries (service/bpm/escalation_commands.py): not asked twice.
@@ -43,14 +44,12 @@ def refusal_text(refused: JixiaoError, lang: str) -> str | None:
     return refused.detail if lang == "zh" else str(first.get("message") or refused.detail)
 
 
-def decision_form(task_id: str | None) -> dict[str, Any]:
+def decision_form(conn: Connection, task_id: str | None) -> dict[str, Any]:
     """The supervisor task's other form fields, wrapped under "data" (posted as data/<name>)."""
     if not task_id:
         return {}
-    rt = runtime()
     try:
-        with rt.reading() as conn:
-            task = tasks_queries.get(conn, rt.specs, task_id, viewer())
+        task = tasks_queries.get(conn, runtime().specs, task_id, viewer())
     except NotFound:
         return {}
     if task["state"] != "ready":
@@ -75,14 +74,14 @@ def list_filters() -> dict[str, Any]:
             "older_than_days": int(age) if age.isdigit() and int(age) <= 36_500 else None}
 
 
-def decorate(esc: dict[str, Any], me: Principal, lang: str) -> dict[str, Any]:
+def decorate(conn: Connection, esc: dict[str, Any], me: Principal, lang: str) -> dict[str, Any]:
     """What the decision form needs: may the user decide or hand up, the options in the page's language, and
     the supervisor task's further fields."""
     esc["may_decide"] = may_decide(me, esc)
     esc["may_escalate"] = esc["may_decide"] and policy.may(me, policy.ESCALATE, {"level": esc["level"]})
     esc["options"] = [(d["decision"], d["label"] if lang == "zh" else d["label_en"])
                       for d in esc["allowed_decisions"]]
-    wrapper = decision_form(esc["task_id"]) if esc["may_decide"] else {}
+    wrapper = decision_form(conn, esc["task_id"]) if esc["may_decide"] else {}
     esc["fields"] = form_fields.build(wrapper, {"data": {}}, lang=lang)[0].children if wrapper else []
     return esc
 
@@ -97,13 +96,13 @@ def escalations_page() -> ResponseReturnValue:
     state = state if state in ("open", "resolved", "all") else "open"
     filters = list_filters()
     page = page_number()
-    with rt.reading() as conn:
+    with reading() as conn:
         found = escalations_queries.list_escalations(conn, me, page=page, per_page=PER_PAGE, state=None if state
                                                      == "all" else state,
                                    specs=rt.specs, **filters)
         slipped = escalation_facts.slips(conn, rt.specs, found["items"])
         for esc in found["items"]:
-            decorate(esc, me, lang)
+            decorate(conn, esc, me, lang)
             esc["slip"] = slipped.get(esc["id"])
         case_status = request.args.get("cases", "open")
         case_status = case_status if case_status in ("open", "closed", "all") else "open"
@@ -134,11 +133,11 @@ def escalation_resolve(escalation_id: int) -> ResponseReturnValue:
     if decision not in DECISIONS:
         flash(i18n.text("decision_missing"), "error")
         return back
-    with rt.reading() as conn:
+    with reading() as conn:
         esc = escalations_queries.get(conn, me, escalation_id)
+        wrapper = decision_form(conn, esc["task_id"]) if decision != "dismiss" else {}
     if decision == "dismiss":
         return _run(DismissEscalation(escalation_id, comment or ""), back, "escalation_dismissed")
-    wrapper = decision_form(esc["task_id"])
     data, errors, _raw = formdata.parse(wrapper, request.form, lang) if wrapper else ({}, {}, {})
     if errors:
         flash("; ".join(f"{where}: {text}" for _, where, text in formdata.summary(errors, wrapper, lang)), "error")

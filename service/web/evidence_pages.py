@@ -14,7 +14,7 @@ from service.attachments.storage import storage_for
 from service.bpm.commands import AttachFile
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from service.web import bp, i18n, refusals
-from service.web.pages import runtime, viewer
+from service.web.pages import reading, runtime, viewer
 from service.web.session_auth import login_required
 
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file (as service/api/attachments_api.py)
@@ -49,7 +49,7 @@ def evidence_upload(task_id: str) -> ResponseReturnValue:
 def evidence_download(attachment_id: str) -> ResponseReturnValue:
     """An attachment the user may see, as a download."""
     rt = runtime()
-    with rt.reading() as conn:
+    with reading() as conn:
         meta, stream = q.open_content(conn, storage_for(rt.settings), attachment_id, viewer())
     response = send_file(stream, mimetype=meta["content_type"], as_attachment=True, download_name=meta["file_name"],
                          conditional=False, max_age=None)

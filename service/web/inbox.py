@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from service import clock, policy
 from service.queries import departments, process_models_queries, tasks_queries
 from service.web import bp, i18n
-from service.web.pages import PER_PAGE, choice, page_number, pager, runtime, viewer
+from service.web.pages import PER_PAGE, choice, page_number, pager, reading, viewer
 from service.web.session_auth import login_required
 
 SORTS = tasks_queries.SORTS
@@ -40,7 +40,7 @@ def badges(task: dict[str, Any], now: datetime) -> list[str]:
 @login_required
 def inbox() -> ResponseReturnValue:
     """Tasks the user may see in a scope, filtered, sorted and paged."""
-    rt, me, now = runtime(), viewer(), clock.now()
+    me, now = viewer(), clock.now()
     args = request.args
     # Auditors act on nothing: they open on everything they may read.
     scope = choice(args, "scope", TABS, ("all" if not policy.may(me, policy.CHANGE_ANYTHING) else TABS[0]))
@@ -53,7 +53,7 @@ def inbox() -> ResponseReturnValue:
         "due_within_days": int(within) if within.isdigit() and int(within) <= 3650 else None,
     }
     page = page_number()
-    with rt.reading() as conn:
+    with reading() as conn:
         counts = tasks_queries.count_by_scope(conn, me, state)
         # An unfiltered scope holds as many tasks as its tab counts: the list need not count them again.
         unfiltered = not (filters["process_id"] or filters["overdue"] or filters["due_within_days"] is not None)

@@ -19,7 +19,7 @@ from service.domain import inspection
 from service.domain.roles import Principal
 from service.queries import inspections_queries
 from service.web import bp
-from service.web.pages import runtime, viewer
+from service.web.pages import reading, viewer
 from service.web.session_auth import login_required
 
 
@@ -43,7 +43,7 @@ def inspections_page() -> ResponseReturnValue:
     year_text, status = request.args.get("year", ""), request.args.get("status", "")
     year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else None
     status = status if status in STATUSES else ""
-    with runtime().reading() as conn:
+    with reading() as conn:
         items = [_moments(i) for i in inspections_queries.list_inspections(conn, me, year=year, status=status or None)]
     return render_template("web/inspections.html", items=items, statuses=STATUSES, year=year, status=status,
                            aspects=inspection.ASPECTS)
@@ -53,6 +53,6 @@ def inspections_page() -> ResponseReturnValue:
 @login_required
 def inspection_page(inspection_id: int) -> ResponseReturnValue:
     """One inspection: target, team, findings and their rectification."""
-    with runtime().reading() as conn:
+    with reading() as conn:
         found = _moments(inspections_queries.get_inspection(conn, inspection_id, _checked()))
     return render_template("web/inspection.html", item=found, aspects=inspection.ASPECTS)

@@ -12,6 +12,7 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from service import clock
+from service.db import Connection
 from service.errors import JixiaoError
 from service.queries import (
     audit_queries,
@@ -22,7 +23,7 @@ from service.queries import (
     tasks_queries,
 )
 from service.web import bp, refusals
-from service.web.pages import runtime, viewer
+from service.web.pages import reading, runtime, viewer
 from service.web.session_auth import login_required
 
 HISTORY_LIMIT = 500  # events listed on the page; the audit page pages through all of them
@@ -33,7 +34,7 @@ HISTORY_LIMIT = 500  # events listed on the page; the audit page pages through a
 def diagram(version: str, process_id: str) -> ResponseReturnValue:
     """The BPMN file that defines a process in a version (deployed models are readable by every user, as
     GET /api/process-models is)."""
-    with runtime().reading() as conn:
+    with reading() as conn:
         found = deployed_versions.process_file(conn, version, process_id)
     if found is None:
         abort(404)
@@ -44,13 +45,12 @@ def diagram(version: str, process_id: str) -> ResponseReturnValue:
 ACTIVE = diagram_marks.ACTIVE
 
 
-def markers(inst: dict[str, Any], state: dict[str, Any] | None, process_id: str, ready: list[dict[str, Any]],
-            escalations: list[dict[str, Any]]) -> dict[str, Any]:
+def markers(conn: Connection, inst: dict[str, Any], state: dict[str, Any] | None, process_id: str,
+            ready: list[dict[str, Any]], escalations: list[dict[str, Any]]) -> dict[str, Any]:
     """The marks on one process's diagram: completed, active, the flows taken, overdue and escalated elements,
     and the called processes its call activities stand for (shown as links under the diagram)."""
     now = clock.now()
-    with runtime().reading() as conn:
-        marks = diagram_marks.of_process(conn, inst["version"], process_id, (state or {}).get("tasks", []))
+    marks = diagram_marks.of_process(conn, inst["version"], process_id, (state or {}).get("tasks", []))
     overdue = {t["bpmn_id"] for t in ready if t["due_at"] is not None and clock.from_db(t["due_at"]) < now}
     return {**marks, "overdue": sorted(overdue), "escalated": sorted({e["element_id"] for e in escalations})}
 
@@ -64,19 +64,17 @@ def owning_process(version: str, bpmn_id: str, default: str) -> str:
     return default
 
 
-def touched_processes(inst: dict[str, Any], state: dict[str, Any] | None) -> list[str]:
+def touched_processes(conn: Connection, inst: dict[str, Any], state: dict[str, Any] | None) -> list[str]:
     """The instance's own process and those it called (a cycle's stages), in the version's order."""
     touched = {t["process"] for t in (state or {}).get("tasks", [])} | {inst["process_id"]}
-    with runtime().reading() as conn:
-        return [p for p in deployed_versions.version_processes(conn, inst["version"]) if p in touched]
+    return [p for p in deployed_versions.version_processes(conn, inst["version"]) if p in touched]
 
 
-def instance_state(instance_id: str) -> tuple[dict[str, Any] | None, str | None]:
+def instance_state(conn: Connection, instance_id: str) -> tuple[dict[str, Any] | None, str | None]:
     """The replayed state (as GET /api/instances/{id}/state answers it), or the reason it could not be had."""
     rt = runtime()
     try:
-        with rt.reading() as conn:
-            return audit_queries.state_at(conn, rt.specs, rt.settings, instance_id, viewer(), None), None
+        return audit_queries.state_at(conn, rt.specs, rt.settings, instance_id, viewer(), None), None
     except JixiaoError as failed:
         return None, refusals.text(failed)
 
@@ -85,22 +83,23 @@ def instance_state(instance_id: str) -> tuple[dict[str, Any] | None, str | None]
 @login_required
 def instance_page(instance_id: str) -> ResponseReturnValue:
     """Status, data, the diagram with its marked elements, open and done tasks, escalations and history."""
-    rt, me = runtime(), viewer()
-    with rt.reading() as conn:
+    me = viewer()
+    with reading() as conn:
         inst = instances_queries.get(conn, instance_id, me)
-        state, state_problem = instance_state(instance_id)
+        state, state_problem = instance_state(conn, instance_id)
         ready = tasks_queries.list_tasks(conn, page=1, per_page=200, now=clock.now(), viewer=me,
                                         instance_id=instance_id)["items"]
         done = tasks_queries.list_tasks(conn, page=1, per_page=200, now=clock.now(), viewer=me,
                                        instance_id=instance_id, state="completed")["items"]
         escalations = escalations_queries.of_instance(conn, instance_id)
         history = instances_queries.history(conn, instance_id, me, page=1, per_page=HISTORY_LIMIT)
-    processes = touched_processes(inst, state)
-    # A cycle's stages run as called processes: show the one the user picked, or the one with open work.
-    busy = [t["process"] for t in (state or {}).get("tasks", []) if t["state"] in ACTIVE]
-    chosen = request.args.get("process")
-    if chosen not in processes:
-        chosen = next((p for p in reversed(busy) if p in processes), inst["process_id"])
+        processes = touched_processes(conn, inst, state)
+        # A cycle's stages run as called processes: show the one the user picked, or the one with open work.
+        busy = [t["process"] for t in (state or {}).get("tasks", []) if t["state"] in ACTIVE]
+        chosen = request.args.get("process")
+        if chosen not in processes:
+            chosen = next((p for p in reversed(busy) if p in processes), inst["process_id"])
+        marks = markers(conn, inst, state, chosen, ready, escalations)
     return render_template("web/instance.html", inst=inst, state=state, state_problem=state_problem,
                            ready=ready, done=done, escalations=escalations, history=history,
-                           marks=markers(inst, state, chosen, ready, escalations), processes=processes, chosen=chosen)
+                           marks=marks, processes=processes, chosen=chosen)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, overload
 from urllib.parse import urlencode
@@ -11,13 +12,14 @@ from urllib.parse import urlencode
 from flask import current_app, g, render_template, request
 
 from service.api.problems import STATUS
+from service.db import Connection
 from service.domain.roles import Principal
 from service.errors import Forbidden, JixiaoError
 from service.queries import process_models_queries
 from service.queries.departments import department_names
 from service.runtime import Runtime
 from service.web import bp, i18n
-from service.web.session_auth import current_web_user
+from service.web.session_auth import current_web_user, page_transaction, serving
 
 VENDOR = Path(__file__).parent / "static" / "vendor"
 PER_PAGE = 20
@@ -26,6 +28,26 @@ PER_PAGE = 20
 def runtime() -> Runtime:
     """The process's runtime (settings, database, workflow service)."""
     return current_app.extensions["jixiao"]
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """The page's read: the transaction the page opened (a GET's, by session_auth.login_required; a form's unit of
+    work), else a short read that is the page's while it lasts (a page shown again after a workflow command)."""
+    opened = page_transaction()
+    if opened is not None:
+        yield opened
+        return
+    with runtime().reading() as conn, serving(conn):
+        yield conn
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Connection]:
+    """A form's one write transaction: its checks, its save and, when refused, the page shown again all read and
+    write in it (the template's names too)."""
+    with runtime().unit_of_work() as conn, serving(conn):
+        yield conn
 
 
 def viewer() -> Principal:
@@ -46,8 +68,7 @@ def department_name(department_id: str | None) -> str:
     if not department_id:
         return "—"
     if "jixiao_departments" not in g:
-
-        with runtime().reading() as conn:
+        with reading() as conn:
             g.jixiao_departments = department_names(conn, i18n.current())
     return str(g.jixiao_departments.get(department_id, department_id))
 
@@ -57,8 +78,7 @@ def process_name(process_id: str | None) -> str:
     if not process_id:
         return "—"
     if "jixiao_processes" not in g:
-
-        with runtime().reading() as conn:
+        with reading() as conn:
             g.jixiao_processes = process_models_queries.latest_names(conn)
     return i18n.process_label(str(g.jixiao_processes.get(process_id, process_id)))
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from service import clock, db, policy
+from service import clock, policy
 from service.queries import performance_reports_queries
 from service.rules.store import LEVELS
 from service.web import bp
-from service.web.pages import runtime
+from service.web.pages import reading
 from service.web.permissions import permitted
 
 
@@ -24,7 +24,7 @@ def performance_reports_page() -> ResponseReturnValue:
     level = request.args.get("level") if request.args.get("level") in LEVELS else LEVELS[0]
     missing = True if request.args.get("missing") == "1" else None
     today = clock.local_today(clock.now())
-    with db.read(runtime().engine) as conn:
+    with reading() as conn:
         every = performance_reports_queries.list_reports(conn, today, level=level)
         years = sorted({r["period_start"].year for r in every}, reverse=True)
         year = year if year is not None else (years[0] if years else today.year - 1)

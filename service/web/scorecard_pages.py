@@ -17,7 +17,7 @@ from service.errors import Forbidden
 from service.queries import scorecard_queries
 from service.rules.store import LEVELS
 from service.web import bp
-from service.web.pages import choice, runtime, viewer
+from service.web.pages import choice, reading, viewer
 from service.web.session_auth import login_required
 
 
@@ -39,7 +39,7 @@ def scorecard_table() -> ResponseReturnValue:
         if me.department_id and policy.may(me, policy.READ_SCORECARD, {"department_id": me.department_id}):
             return redirect(url_for("web.scorecard_card", department_id=me.department_id, year=year))
         raise Forbidden("the ranked table is for the finance bureau's reviewers, supervisors and auditors")
-    with runtime().reading() as conn:
+    with reading() as conn:
         report = scorecard_queries.scorecard_report(conn, year, level, clock.now())
     return render_template("web/scorecard.html", report=report, year=year, level=level, levels=LEVELS,
                            dimensions=DIMENSIONS, card=None)
@@ -51,7 +51,7 @@ def scorecard_csv() -> ResponseReturnValue:
     """The ranked table as CSV (the same file as GET /api/reports/scorecard.csv)."""
     policy.require(viewer(), policy.READ_BUREAU_REPORTS)
     year, level = _year(), _level()
-    with runtime().reading() as conn:
+    with reading() as conn:
         report = scorecard_queries.scorecard_report(conn, year, level, clock.now())
     return Response(scorecard_queries.csv_text(report), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="scorecard-{year}-{level}.csv"'})
@@ -62,7 +62,7 @@ def scorecard_csv() -> ResponseReturnValue:
 def scorecard_card(department_id: str) -> ResponseReturnValue:
     """One department's scorecard: every indicator, its points and the records or tasks behind them."""
     year = _year()
-    with runtime().reading() as conn:
+    with reading() as conn:
         report = scorecard_queries.scorecard_detail(conn, year, department_id, clock.now(), viewer=viewer())
     return render_template("web/scorecard.html", report=report, year=year, level=report.level, levels=LEVELS,
                            dimensions=DIMENSIONS, card=report.cards[0])

@@ -6,7 +6,8 @@ The session never authenticates the API, which stays bearer-token only (service/
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
@@ -14,7 +15,8 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from service import clock
+from service import clock, db
+from service.db import Connection
 from service.domain.roles import Principal
 from service.people.directory import principal_of
 from service.runtime import Runtime
@@ -22,6 +24,8 @@ from service.runtime import Runtime
 _USER = "user"
 _LOGIN_AT = "login_at"
 _CACHE = "jixiao_web_user"
+_PAGE_TRANSACTION = "jixiao_page_transaction"
+_SHOWING = ("GET", "HEAD")
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=ResponseReturnValue)
@@ -45,6 +49,25 @@ def sign_out() -> None:
     g.pop(_CACHE, None)
 
 
+def page_transaction() -> Connection | None:
+    """The transaction this page opened (a GET's read behind login_required, a form's unit of work), or None."""
+    return g.get(_PAGE_TRANSACTION)
+
+
+@contextmanager
+def serving(conn: Connection) -> Iterator[Connection]:
+    """`conn` is the page's transaction while the block runs: what the page reads, its template too, reads in it."""
+    outer = page_transaction()
+    setattr(g, _PAGE_TRANSACTION, conn)
+    try:
+        yield conn
+    finally:
+        if outer is None:
+            g.pop(_PAGE_TRANSACTION, None)
+        else:
+            setattr(g, _PAGE_TRANSACTION, outer)
+
+
 def current_web_user() -> Principal | None:
     """The signed-in user, or None: no session, a session older than the token lifetime, or a disabled user."""
     if _CACHE not in g:
@@ -61,7 +84,8 @@ def _load() -> Principal | None:
     # A session lasts no longer than a bearer token (JIXIAO_TOKEN_TTL_SECONDS): a signed cookie cannot be
     # revoked on the server, so its age is the only bound on a stolen one.
     if clock.now().timestamp() - login_at <= rt.settings.token_ttl_seconds:
-        with rt.reading() as conn:
+        within = page_transaction()  # a form's unit of work, or the page's read (login_required)
+        with db.read(rt.engine, within) if within is not None else rt.reading() as conn:
             found = principal_of(conn, username)
     if found is None:
         session.pop(_USER, None)
@@ -70,16 +94,27 @@ def _load() -> Principal | None:
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, ResponseReturnValue]:
-    """Send visitors who are not signed in to /login, coming back here afterwards."""
+    """Send visitors who are not signed in to /login, coming back here afterwards.
+
+    A page that shows (GET, HEAD) is one unit of work (DESIGN.md, "Units of work"): one read transaction, opened
+    here, finds the signed-in user and serves the view and its template (pages.reading() joins it); a form that
+    saves opens its own (pages.unit_of_work()) in the view."""
 
     @functools.wraps(view)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-        if current_web_user() is None:
-            here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
-            return redirect(url_for("web.login", next=here))
-        return view(*args, **kwargs)
+        if request.method not in _SHOWING or _USER not in session or page_transaction() is not None:
+            return _signed_in_only(view, *args, **kwargs)
+        with _runtime().reading() as conn, serving(conn):
+            return _signed_in_only(view, *args, **kwargs)
 
     return wrapped
+
+
+def _signed_in_only(view: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+    if current_web_user() is None:
+        here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+        return redirect(url_for("web.login", next=here))
+    return view(*args, **kwargs)
 
 
 def safe_next(target: str | None) -> str:

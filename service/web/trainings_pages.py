@@ -10,17 +10,18 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service import clock, db, policy
+from service import clock, policy
 from service.api import trainings_api
 from service.cycle import trainings_records
+from service.db import Connection
 from service.domain.training import GROUPS
-from service.errors import JixiaoError, NotFound
+from service.errors import NotFound
 from service.people import directory
 from service.queries import trainings_queries
 from service.rules.store import LEVELS
 from service.web import bp, i18n
-from service.web.admin_forms import load, refused, text
-from service.web.pages import choice, runtime, viewer
+from service.web.admin_forms import load, saved, text
+from service.web.pages import choice, reading, unit_of_work, viewer
 from service.web.permissions import permitted
 
 ATTENDING_KINDS = ("department", "unit")
@@ -33,17 +34,15 @@ def _year_level() -> tuple[int, str]:
     return year, level
 
 
-def _page(year: int, level: str, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-          target: int | None = None, status: int = 200) -> ResponseReturnValue:
-    with runtime().reading() as conn:
-        departments = [d for d in directory.list_departments(conn, level)
-                       if d["kind"] in ATTENDING_KINDS and d["active"]]
-        sessions = trainings_queries.list_sessions(conn, year=year, level=level)
-        try:
-            measure = trainings_queries.sessions_measure(conn, year, level)
-        except NotFound:
-            measure = None
-        attended = trainings_queries.attended(conn, year, [d["id"] for d in departments])
+def _page(conn: Connection, year: int, level: str, form: dict[str, Any] | None = None,
+          errors: dict[str, str] | None = None, target: int | None = None, status: int = 200) -> ResponseReturnValue:
+    departments = [d for d in directory.list_departments(conn, level) if d["kind"] in ATTENDING_KINDS and d["active"]]
+    sessions = trainings_queries.list_sessions(conn, year=year, level=level)
+    try:
+        measure = trainings_queries.sessions_measure(conn, year, level)
+    except NotFound:
+        measure = None
+    attended = trainings_queries.attended(conn, year, [d["id"] for d in departments])
     rows = [{"id": d["id"], "name": i18n.pick(d["name"], d["name_en"]), "sessions": len(attended.get(d["id"], [])),
              "head_count": sum(a["head_count"] for a in attended.get(d["id"], []))} for d in departments]
     return render_template(
@@ -59,7 +58,8 @@ def _page(year: int, level: str, form: dict[str, Any] | None = None, errors: dic
 def trainings_page() -> ResponseReturnValue:
     """The year's sessions at the level, the measure and each department's attendance."""
     year, level = _year_level()
-    return _page(year, level)
+    with reading() as conn:
+        return _page(conn, year, level)
 
 
 @bp.post("/trainings")
@@ -69,17 +69,16 @@ def training_record() -> ResponseReturnValue:
     form = {"level": request.form.get("level") or None, "title": text("title", 200),
             "held_on": request.form.get("held_on") or None, "organiser": text("organiser", 200)}
     body, errors = load(trainings_api.SessionInput(), {k: v for k, v in form.items() if v is not None})
-    if not errors:
-        try:
-            with db.write(runtime().engine) as conn:
-                trainings_records.record_session(conn, actor=viewer().username, now=clock.now(), **body)
-        except JixiaoError as error:
-            errors = refused(error, "title")
-    if "title" in errors:  # admin_err_title is the expert library's (a professional title)
-        errors["title"] = i18n.text("training_err_title")
-    if errors:
-        year, _ = _year_level()
-        return _page(year, form["level"] if form["level"] in LEVELS else LEVELS[0], form, errors, status=422)
+    with unit_of_work() as conn:
+        if not errors:
+            errors = saved(conn, lambda: trainings_records.record_session(conn, actor=viewer().username,
+                                                                          now=clock.now(), **body), "title")
+        if "title" in errors:  # admin_err_title is the expert library's (a professional title)
+            errors["title"] = i18n.text("training_err_title")
+        if errors:
+            year, _ = _year_level()
+            return _page(conn, year, form["level"] if form["level"] in LEVELS else LEVELS[0], form, errors,
+                         status=422)
     flash(i18n.text("training_recorded", title=body["title"]), "ok")
     return redirect(url_for("web.trainings_page", year=body["held_on"].year, level=body["level"]))
 
@@ -88,18 +87,15 @@ def training_record() -> ResponseReturnValue:
 @permitted(policy.RECORD_TRAININGS)
 def training_attendance(session_id: int) -> ResponseReturnValue:
     """Record a group's attendance of a session (as POST /api/trainings/{session_id}/attendance)."""
-    with db.read(runtime().engine) as conn:
-        session = trainings_queries.get_session(conn, session_id)  # a missing session is the 404 page
     form = {"group": request.form.get("group") or None, "department_id": request.form.get("department_id") or None,
             "head_count": request.form.get("head_count") or None}
     body, errors = load(trainings_api.AttendanceInput(), {k: v for k, v in form.items() if v is not None})
-    if not errors:
-        try:
-            with db.write(runtime().engine) as conn:
-                trainings_records.record_attendance(conn, session_id, actor=viewer().username, now=clock.now(), **body)
-        except JixiaoError as error:
-            errors = refused(error, "group")
-    if errors:
-        return _page(session["year"], session["level"], form, errors, target=session_id, status=422)
+    with unit_of_work() as conn:
+        session = trainings_queries.get_session(conn, session_id)  # a missing session is the 404 page
+        if not errors:
+            errors = saved(conn, lambda: trainings_records.record_attendance(
+                conn, session_id, actor=viewer().username, now=clock.now(), **body), "group")
+        if errors:
+            return _page(conn, session["year"], session["level"], form, errors, target=session_id, status=422)
     flash(i18n.text("training_attendance_recorded", title=session["title"]), "ok")
     return redirect(url_for("web.trainings_page", year=session["year"], level=session["level"]))

@@ -63,9 +63,8 @@ def test_reads_after_a_write_in_a_get_request_see_the_write(app, runtime):
 
 
 def test_other_methods_read_in_transactions_of_their_own(app, runtime):
-    with app.test_request_context("/anything", method="POST"):
-        with runtime.reading() as one, runtime.reading() as two:
-            assert one is not two
+    with app.test_request_context("/anything", method="POST"), runtime.reading() as one, runtime.reading() as two:
+        assert one is not two
     assert runtime.engine.pool.checkedout() == 0
 
 
