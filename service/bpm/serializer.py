@@ -14,9 +14,10 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.task import Task
 
 # Our stored format: SpiffWorkflow's plus the spec-by-reference; bump when either changes.
 SERIALIZER_VERSION = f"jixiao-1/spiff-{SPIFF_SERIALIZER_VERSION}"
@@ -50,8 +51,41 @@ def make_serializer(resolve: SpecResolver) -> BpmnWorkflowSerializer:
 
     config = dict(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = _CachedSpecConverter
+    config[Task] = _TaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # Task data may carry dates and decimals (amounts); the library cannot store them by itself.
     registry.register(decimal.Decimal, lambda v: {"value": str(v)}, lambda d: decimal.Decimal(d["value"]))
     registry.register(dt.date, lambda v: {"value": v.isoformat()}, lambda d: dt.date.fromisoformat(d["value"]))
     return BpmnWorkflowSerializer(registry)
+
+
+class _TaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter with the same output, cheaper: a command saves every task of the tree (about
+    seventy in a cycle instance), and the library looks the parent up three times per task and compares each value of
+    the task's data with its parent's even where both hold the very same object (data inherited unchanged)."""
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        parent = task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            own, inherited = task.data, parent.data
+            data = {}
+            delta = {"updates": {k: v for k, v in own.items()
+                                 if (p := inherited.get(k, _ABSENT)) is not v and (p is _ABSENT or v != p)},
+                     "deletions": [k for k in inherited if k not in own]}
+        return {
+            "id": str(task.id),
+            "parent": str(task._parent) if parent is not None else None,
+            "children": [str(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(task.internal_data) if task.internal_data else {},
+            "data": data,
+            "delta": delta,
+        }
+
+
+_ABSENT = object()

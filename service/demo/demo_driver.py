@@ -118,23 +118,24 @@ class Demo:
         values = {"status": "running", "lock_owner": OWNER,
                   "lock_expires_at": clock.to_db(now + timedelta(seconds=self.rt.settings.worker_lease_seconds)),
                   "updated_at": clock.to_db(now)}
+        # One statement asks both questions: is the instance's timer due, has it a claimable job.
+        due = (select(Instance.id).where(Instance.id == instance_id, Instance.status == "running",
+                                         Instance.next_timer_at < clock.to_db(now)).exists())
+        claimable = select(JOBS.c.id).where(JOBS.c.instance_id == instance_id, job_queue._claimable(now)).exists()
+        ask = select(due.label("timer"), claimable.label("pending"))
         for _ in range(100):
             with db.read(self.rt.engine) as conn:
-                timer = conn.execute(select(Instance.id).where(Instance.id == instance_id,
-                                                               Instance.status == "running",
-                                                               Instance.next_timer_at < clock.to_db(now))).first()
-                pending = conn.execute(select(JOBS.c.id).where(JOBS.c.instance_id == instance_id,
-                                                               job_queue._claimable(now)).limit(1)).first()
-            if timer is None and pending is None:
+                timer, pending = conn.execute(ask).one()
+            if not timer and not pending:
                 return
-            if timer is not None:  # as workers/timers.fire_due does for each due instance
+            if timer:  # as workers/timers.fire_due does for each due instance
                 try:
                     self.rt.workflows.apply(instance_id, FireTimers(), actor=TIMER, now=now)
                 except (Conflict, InvalidTransition, NotFound):
                     pass
                 except EngineFailure as exc:  # the instance is marked `error`; say so
                     self.echo(f"  ! {self.instances.get(instance_id, instance_id)}: {exc.detail}")
-            if pending is not None:
+            if pending:
                 for job in leases.claim(self.rt.engine, JOBS, and_(JOBS.c.instance_id == instance_id,
                                                                    job_queue._claimable(now)), values, 20):
                     job_queue.run(self.rt.workflows, job, OWNER, now, result)

@@ -1,0 +1,42 @@
+"""The stored state is what SpiffWorkflow's own task converter writes (its delta format), only cheaper to make."""
+
+from __future__ import annotations
+
+import copy
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+from SpiffWorkflow.task import Task
+from sqlalchemy import text
+
+
+def _stored(runtime, instance_id):
+    with runtime.engine.connect() as conn:
+        return conn.execute(text("SELECT state FROM instances WHERE id = :i"), {"i": instance_id}).scalar_one()
+
+
+def test_each_task_is_saved_as_the_library_saves_it(runtime, deploy_fixture):
+    deploy_fixture("loop.bpmn")
+    started = runtime.workflows.start("loop", {"counter": 0, "limit": 3})
+    serializer = runtime.workflows.serializer
+    state = _stored(runtime, started["id"])
+    wf = serializer.deserialize_json(state)
+    assert serializer.serialize_json(wf) == state  # a loaded workflow saves to the same text
+
+    # A value changed, a key dropped, a value equal to the parent's but another object, one that is the same object.
+    tasks = [t for t in wf.get_tasks() if t.parent is not None and t.parent.data]
+    assert len(tasks) >= 4
+    changed, dropped, equal = tasks[0], tasks[1], tasks[-1]
+    changed.data["counter"] = 99
+    dropped.data.pop("limit")
+    equal.parent.data["items"] = [{"x": 1}]
+    equal.data["items"] = copy.deepcopy(equal.parent.data["items"])
+    equal.data["shared"] = equal.parent.data["shared"] = [{"x": 2}]
+
+    library = TaskConverter(Task, serializer.registry)
+    ours = serializer.to_dict(wf)["tasks"]
+    assert {tid: {k: v for k, v in task.items() if k != "typename"} for tid, task in ours.items()} \
+        == {str(t.id): library.to_dict(t) for t in wf.get_tasks()}
+    assert ours[str(changed.id)]["delta"]["updates"]["counter"] == 99
+    assert ours[str(dropped.id)]["delta"]["deletions"] == ["limit"]
+    assert "items" not in ours[str(equal.id)]["delta"]["updates"]
+    assert "shared" not in ours[str(equal.id)]["delta"]["updates"]
