@@ -60,7 +60,7 @@ from sqlalchemy import Connection, Engine, select
 from service import db, engine_clock
 from service.attachments import evidence_audit
 from service.attachments.storage import storage_for
-from service.bpm import derive, row_checks, stored_rows
+from service.bpm import derive, row_checks, stored_rows, task_queries
 from service.bpm.event_log import CHAINS, EVENTS, event_hash
 from service.bpm.implied_rows import ImpliedRows
 from service.bpm.jsonutil import loads
@@ -163,11 +163,10 @@ def _check_history(specs: SpecCache, settings: Settings, stored: StoredInstance,
     if broken:
         return broken, None
     implied = ImpliedRows(instance_id, stored_escalations=stored.escalations)
-    result = replay(None, specs, settings, instance_id, events=events, observe=implied.observe)
+    result = replay(None, specs, settings, instance_id, events=events, observe=implied.observe, snapshots=False)
     if not result.ok:
         mismatch = result.first_mismatch or {}
         return Finding(instance_id, mismatch.get("seq"), mismatch.get("reason", "replay failed")), None
-    final = result.snapshots[-1]
     try:
         stored_wf = serializer.deserialize_json(inst.state)
         stored_fp = derive.fingerprint(stored_wf, inst.status)
@@ -176,7 +175,7 @@ def _check_history(specs: SpecCache, settings: Settings, stored: StoredInstance,
     last_fp = next((e.fingerprint for e in reversed(events) if e.fingerprint), None)
     if stored_fp != last_fp and inst.status != "error":
         return Finding(instance_id, None, "the stored state differs from what its history produces (edited)"), implied
-    if derive.canonical_data(final.data) != derive.canonical_data(loads(inst.data) or {}):
+    if derive.canonical_data(result.data) != derive.canonical_data(loads(inst.data) or {}):
         return Finding(instance_id, None, "the stored process data differs from what its history produces"), implied
     return None, implied
 
@@ -256,6 +255,7 @@ _worker: tuple[Engine, SpecCache, Settings, Any] | None = None
 def _worker_init(settings: Settings) -> None:
     global _worker
     engine_clock.install()
+    task_queries.install()  # inherited across a fork; a spawned process installs it itself
     engine = db.make_engine(settings.database_url)
     specs = SpecCache(engine)
     _worker = (engine, specs, settings, make_serializer(specs.resolve))
