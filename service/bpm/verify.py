@@ -40,10 +40,12 @@ For each instance, in this order:
 
 Reads are batched (`BATCH` instances, one query per table), never one query per task.
 
-With `jobs` > 1 the instances are partitioned by id into chunks (in id order, at most `BATCH` each) that a pool
-of processes checks side by side, each process with its own engine, connections and spec cache; the chunks'
-findings are gathered in the chunks' order, so the report — its findings, their order, `checked` and `ok` — is
-the serial run's. Replay is CPU-bound Python: processes, not threads, are what make it scale with the cores.
+With `jobs` > 1 the instances are partitioned by id into chunks (in id order, at most `BATCH` each, and at least
+`CHUNKS_PER_PROCESS` per process: with one chunk each, a process whose chunk holds the longer histories works on
+alone at the end) that a pool of processes checks side by side, each process with its own engine, connections and
+spec cache; the chunks' findings are gathered in the chunks' order, so the report — its findings, their order,
+`checked` and `ok` — is the serial run's. Replay is CPU-bound Python: processes, not threads, are what make it
+scale with the cores.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ from service.models import Instance
 
 INSTANCES = Instance.__table__
 BATCH = 100  # instances read together: one query per table per batch
+CHUNKS_PER_PROCESS = 4
 
 
 @dataclass
@@ -220,7 +223,7 @@ def verify(engine: Engine, specs: SpecCache, settings: Settings, instances: list
             report.findings += findings
         return report
     assert isinstance(ids, list)
-    size = max(1, min(BATCH, math.ceil(len(ids) / jobs)))
+    size = max(1, min(BATCH, math.ceil(len(ids) / (jobs * CHUNKS_PER_PROCESS))))
     engine.dispose()  # no pooled connection of this process crosses the fork into a child
     with _pool(jobs, settings) as pool:
         for checked, findings in pool.imap(_worker_batch, _batches(ids, size)):
