@@ -12,12 +12,15 @@ fire_due) with the service clock moved between events:
    process (`--jobs 1`) and in one process per core (`--jobs N`, the CLI's default), whose findings must be the
    serial run's.
 
-Where one verify's time goes (cProfile, 2026-12-06): replay is 75% for a peer instance (2–3 events) and 93% for a
-demo cycle instance (about 23 events, 0.2 s each under the profiler); of the demo's, two thirds is SpiffWorkflow
-walking the whole task tree (`Workflow.get_tasks`), once per event in the engine's steps and again in each of
-service/bpm/running.py's derivations (ready user tasks, waiting external tasks, fingerprint, escalation events,
-next timer); reading the stored state back is about 5%, the chain's hashes and the row comparisons little. More
-processes divide that CPU among the cores; they do not make one replay cheaper.
+Where one verify's time goes (process CPU per phase, one process, the 40 longest cycle instances of a demo database,
+1,859 events, 2026-12-06): replay 84% — the engine's steps 44%, most of it SpiffWorkflow walking the whole task tree,
+completed history included, for each READY query of its steps and each WAITING update after every task it runs, so
+that replay grew with the square of the history's length; service/bpm/running.py's derivations 15% (the state
+fingerprint 6%), the one walk of the tree per event 11% — then reading the stored state back 12%, the SQL 1%, the
+chain's hashes under 1%, the row comparisons under 1%. Since service/bpm/task_queries.py answers those queries from
+the task tables, the same run takes 25% less CPU: the engine's steps 31% (the library running tasks: data
+inheritance, spec updates), derivations 19%, walk 14%, the stored state 16%. More processes divide that CPU among
+the cores; they do not make one replay cheaper.
 
     .venv/bin/python -m bench.run --only audit
 """

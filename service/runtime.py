@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from service import db, request_reads
-from service.bpm import engine_clock
+from service.bpm import engine_clock, task_queries
 from service.bpm.service import WorkflowService
 from service.bpm.versions import SpecCache
 from service.config import Settings
@@ -29,8 +29,9 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
         """Connect to the database (or use `engine`, open on it: the tests share one) and route the engine's
-        timers through the service clock."""
+        timers through the service clock and its task queries through the task tables."""
         engine_clock.install()
+        task_queries.install()
         engine = engine or make_engine(settings.database_url)
         specs = SpecCache(engine)
         return cls(settings, engine, specs, WorkflowService(engine, settings, specs))

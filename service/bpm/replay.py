@@ -72,6 +72,7 @@ class ReplayResult:
     events: int
     snapshots: list[Snapshot] = field(default_factory=list)
     first_mismatch: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None  # the process data after the last event re-applied
 
     @property
     def ok(self) -> bool:
@@ -115,11 +116,13 @@ def _snapshot(wf: BpmnWorkflow, ev: Any, status: str, fingerprint: str | None) -
 
 def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance_id: str, *, upto: int | None = None,
            keep: bool = False, events: list[Any] | None = None,
-           observe: Callable[[ReplayStep], None] | None = None, conn: Connection | None = None) -> ReplayResult:
+           observe: Callable[[ReplayStep], None] | None = None, conn: Connection | None = None,
+           snapshots: bool = True) -> ReplayResult:
     """Re-apply the instance's events (up to seq `upto`); stop at the first fingerprint that differs.
 
-    The result holds a snapshot after every event with `keep`, else the last two. `observe` is called after
-    each event that re-applied and matched its fingerprint. `conn`: the caller's open transaction to read in.
+    The result holds a snapshot after every event with `keep`, else the last two; none but the one that differs
+    without `snapshots` (verify needs only the final data). `observe` is called after each event that re-applied
+    and matched its fingerprint. `conn`: the caller's open transaction to read in.
     """
     if events is None:
         assert engine is not None, "replay needs the database or the events"
@@ -162,8 +165,9 @@ def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance
         if observe is not None:
             observe(ReplayStep(ev.seq, clock.from_db(ev.at) or clock.now(), ev.actor, ev.command, payload, status,
                                outcome, back))
-        if keep or ev.seq >= last_seq - 1:  # without keep: the state now and what the last event changed
+        if snapshots and (keep or ev.seq >= last_seq - 1):  # else the state now and what the last event changed
             result.snapshots.append(_snapshot(wf, ev, status, fingerprint))
+    result.data = derive.instance_data(wf)
     return result
 
 

@@ -40,10 +40,12 @@ For each instance, in this order:
 
 Reads are batched (`BATCH` instances, one query per table), never one query per task.
 
-With `jobs` > 1 the instances are partitioned by id into chunks (in id order, at most `BATCH` each) that a pool
-of processes checks side by side, each process with its own engine, connections and spec cache; the chunks'
-findings are gathered in the chunks' order, so the report — its findings, their order, `checked` and `ok` — is
-the serial run's. Replay is CPU-bound Python: processes, not threads, are what make it scale with the cores.
+With `jobs` > 1 the instances are partitioned by id into chunks (in id order, at most `BATCH` each, and at least
+`CHUNKS_PER_PROCESS` per process: with one chunk each, a process whose chunk holds the longer histories works on
+alone at the end) that a pool of processes checks side by side, each process with its own engine, connections and
+spec cache; the chunks' findings are gathered in the chunks' order, so the report — its findings, their order,
+`checked` and `ok` — is the serial run's. Replay is CPU-bound Python: processes, not threads, are what make it
+scale with the cores.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from sqlalchemy import Connection, Engine, select
 from service import db, engine_clock
 from service.attachments import evidence_audit
 from service.attachments.storage import storage_for
-from service.bpm import derive, row_checks, stored_rows
+from service.bpm import derive, row_checks, stored_rows, task_queries
 from service.bpm.event_log import CHAINS, EVENTS, event_hash
 from service.bpm.implied_rows import ImpliedRows
 from service.bpm.jsonutil import loads
@@ -73,6 +75,7 @@ from service.models import Instance
 
 INSTANCES = Instance.__table__
 BATCH = 100  # instances read together: one query per table per batch
+CHUNKS_PER_PROCESS = 4
 
 
 @dataclass
@@ -163,11 +166,10 @@ def _check_history(specs: SpecCache, settings: Settings, stored: StoredInstance,
     if broken:
         return broken, None
     implied = ImpliedRows(instance_id, stored_escalations=stored.escalations)
-    result = replay(None, specs, settings, instance_id, events=events, observe=implied.observe)
+    result = replay(None, specs, settings, instance_id, events=events, observe=implied.observe, snapshots=False)
     if not result.ok:
         mismatch = result.first_mismatch or {}
         return Finding(instance_id, mismatch.get("seq"), mismatch.get("reason", "replay failed")), None
-    final = result.snapshots[-1]
     try:
         stored_wf = serializer.deserialize_json(inst.state)
         stored_fp = derive.fingerprint(stored_wf, inst.status)
@@ -176,7 +178,7 @@ def _check_history(specs: SpecCache, settings: Settings, stored: StoredInstance,
     last_fp = next((e.fingerprint for e in reversed(events) if e.fingerprint), None)
     if stored_fp != last_fp and inst.status != "error":
         return Finding(instance_id, None, "the stored state differs from what its history produces (edited)"), implied
-    if derive.canonical_data(final.data) != derive.canonical_data(loads(inst.data) or {}):
+    if derive.canonical_data(result.data) != derive.canonical_data(loads(inst.data) or {}):
         return Finding(instance_id, None, "the stored process data differs from what its history produces"), implied
     return None, implied
 
@@ -221,7 +223,7 @@ def verify(engine: Engine, specs: SpecCache, settings: Settings, instances: list
             report.findings += findings
         return report
     assert isinstance(ids, list)
-    size = max(1, min(BATCH, math.ceil(len(ids) / jobs)))
+    size = max(1, min(BATCH, math.ceil(len(ids) / (jobs * CHUNKS_PER_PROCESS))))
     engine.dispose()  # no pooled connection of this process crosses the fork into a child
     with _pool(jobs, settings) as pool:
         for checked, findings in pool.imap(_worker_batch, _batches(ids, size)):
@@ -256,6 +258,7 @@ _worker: tuple[Engine, SpecCache, Settings, Any] | None = None
 def _worker_init(settings: Settings) -> None:
     global _worker
     engine_clock.install()
+    task_queries.install()  # inherited across a fork; a spawned process installs it itself
     engine = db.make_engine(settings.database_url)
     specs = SpecCache(engine)
     _worker = (engine, specs, settings, make_serializer(specs.resolve))
