@@ -4,8 +4,8 @@ People (departments, users, roles, tokens) live for the whole session: hashing p
 Every other table is emptied before each test (`wipe`): one query finds the tables that hold rows, then one DELETE
 per such table, children first, and the event log's append-only triggers are lifted (DDL) only when the log holds
 rows. Many tests leave no table filled and most a few; a DELETE of each of the 44 tables through SQLAlchemy, the
-triggers lifted every time, cost 8 ms of CPU on SQLite and 20 ms on PostgreSQL even when all were empty (1 and 2 ms
-now), and one TRUNCATE of them all 1.0-1.7 s (it replaces every table's files): not used.
+triggers lifted every time, cost 5 ms of CPU on SQLite and 9 ms on PostgreSQL even when all were empty (0.5 and
+0.9 ms now), and one TRUNCATE of them all 1.0-1.7 s (it replaces every table's files): not used.
 
 A state that many tests build the same way (the real workflows deployed, the rules, calendar and libraries
 seeded: the `cycle` fixture; the histories of tests/service/bpm/test_event_log.py and the decided escalations
