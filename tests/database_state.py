@@ -8,8 +8,8 @@ triggers lifted every time, cost 5 ms of CPU on SQLite and 9 ms on PostgreSQL ev
 0.9 ms now), and one TRUNCATE of them all 1.0-1.7 s (it replaces every table's files): not used.
 
 A state that many tests build the same way (the real workflows deployed, the rules, calendar and libraries
-seeded: the `cycle` fixture; the histories of tests/service/bpm/test_event_log.py and the decided escalations
-of test_verify_escalations.py: `built_once`) is built once per session and kept as a `Snapshot` of its rows; the
+seeded: the `cycle` fixture; the instances of tests/service/bpm/test_event_log.py, test_verify_escalations.py and
+test_verify_derived_rows.py: `built_once`) is built once per session and kept as a `Snapshot` of its rows; the
 next test that asks for it gets the rows put back instead of building it again: only the tables whose rows
 differ from the snapshot's (and their children) are rewritten.
 """
