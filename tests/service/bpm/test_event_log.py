@@ -24,6 +24,7 @@ from service.migrate import upgrade
 from service.queries import tasks_queries
 from service.runtime import Runtime
 from tests.conftest import FIXTURES, bypassed_audit_guard, principal
+from tests.database_state import built_once
 from tests.workflows.conftest import seed_reference
 from workers.runner import run_once
 from workers.timers import fire_due
@@ -68,7 +69,12 @@ def _goal_review(runtime, project_id):
 
 @pytest.fixture
 def histories(runtime, frozen_clock):
-    """Instances of every process in workflows/ and the timer fixture, in many states; returns their ids."""
+    """Instances of every process in workflows/ and the timer fixture, in many states; returns their ids (built by
+    the first test, copied back for the next: tests/database_state.py)."""
+    return built_once(runtime, "event log histories", lambda: _histories(runtime))
+
+
+def _histories(runtime):
     real = Settings(database_url=runtime.settings.database_url)
     with runtime.unit_of_work() as conn:
         deploy(conn, runtime.specs, read_dir(real.workflows_dir), real, actor="test")

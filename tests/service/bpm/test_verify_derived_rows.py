@@ -14,6 +14,7 @@ from service.bpm.commands import Claim, CompleteTask, Delegate, Reassign, Unclai
 from service.bpm.verify import verify
 from service.cli import main
 from tests.conftest import bypassed_audit_guard, principal
+from tests.database_state import built_once
 from workers.timers import fire_due
 
 
@@ -29,7 +30,12 @@ def _task_id(runtime, iid, bpmn_id):
 
 @pytest.fixture
 def scenes(runtime, deploy_fixture, frozen_clock):
-    """Instances in the states whose derived rows the tamper tests edit; returns their ids."""
+    """Instances in the states whose derived rows the tamper tests edit; returns their ids (built by the first
+    test, copied back for the next: tests/database_state.py)."""
+    return built_once(runtime, "derived-row scenes", lambda: _scenes(runtime, deploy_fixture))
+
+
+def _scenes(runtime, deploy_fixture):
     deploy_fixture("simple.bpmn", "timers.bpmn", "message.bpmn", "external.bpmn")
     wf, ids = runtime.workflows, {}
     ids["claimed"] = wf.start("simple", {"amount": 2}, actor=principal("staff_a"))["id"]

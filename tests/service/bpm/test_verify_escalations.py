@@ -20,6 +20,7 @@ from service.errors import InvalidInput
 from service.migrate import upgrade
 from service.runtime import Runtime
 from tests.conftest import FIXTURES, principal
+from tests.database_state import built_once
 from tests.service.bpm.test_verify_derived_rows import _findings, _one, _tamper, _task_id
 from workers.timers import fire_due
 
@@ -40,7 +41,11 @@ def decisions(runtime, deploy_fixture, as_user, frozen_clock):
     {scene: instance id}. Red warnings whose escalation has no supervisor task (the head handles the warning):
     suspended, resumed and stopped (suspend, then stop) by the decision, a decision only recorded, one dismissed,
     one handed up to the leadership, one left open; and an overdue review whose supervisor task the decision
-    completes."""
+    completes. Built by the first test, copied back for the next (tests/database_state.py)."""
+    return built_once(runtime, "decided escalations", lambda: _decisions(runtime, deploy_fixture, as_user))
+
+
+def _decisions(runtime, deploy_fixture, as_user):
     deploy_fixture("timers.bpmn")
     xml = (FIXTURES / "escalation.bpmn").read_text().replace('camunda:candidateGroups="supervisor"',
                                                              'camunda:candidateGroups="department_head"')
