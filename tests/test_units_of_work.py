@@ -24,7 +24,7 @@ ALLOWED = {
     "service/runtime.py": "the entry points' helpers (Runtime.unit_of_work, Runtime.reading)",
     "service/request_reads.py": "a GET request's one read transaction, opened by its first read, closed at its end",
     "service/bpm/service.py": "the one mutation path joins its caller's connection; called without one (the timer "
-                                 "sweep, the calendar jobs' starts, evidence uploads, the demo, the benches) a "
+                                 "sweep, the calendar jobs' starts, the demo, the benches) a "
                                  "command is its own short read and write (guarded by lock_version), and a timer's "
                                  "engine failure is recorded in a write of its own",
     "service/bpm/escalation_commands.py": "the one mutation path (escalation commands), joins a given connection",

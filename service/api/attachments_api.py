@@ -102,7 +102,9 @@ class TaskAttachments(MethodView):
         and so is a file over the upload cap (413). The upload is an event in the instance's history."""
         content, name = _upload()
         rt = runtime()
-        return rt.workflows.apply_to_task(task_id, AttachFile(task_id, content, name), actor=principal()), 201
+        with rt.unit_of_work() as conn:  # on SQLite the file's checks and storing run under the write lock
+            return rt.workflows.apply_to_task(task_id, AttachFile(task_id, content, name), actor=principal(),
+                                              conn=conn), 201
 
 
 @blp.route("/attachments/<string:attachment_id>")
@@ -134,10 +136,10 @@ class AttachmentContent(MethodView):
         """Withdraw an upload, by its uploader while the task is open; once the task has ended its evidence
         is immutable (409). The record and the file are kept for the audit, marked deleted."""
         rt = runtime()
-        with rt.reading() as conn:
+        with rt.unit_of_work() as conn:
             found = q.get(conn, attachment_id, principal())
-        return rt.workflows.apply_to_task(found["task_id"], DetachFile(found["task_id"], attachment_id),
-                                          actor=principal())
+            return rt.workflows.apply_to_task(found["task_id"], DetachFile(found["task_id"], attachment_id),
+                                              actor=principal(), conn=conn)
 
 
 @blp.route("/attachments/<string:attachment_id>/meta")

@@ -19,7 +19,7 @@ Who opens the transaction. The API views and the page handlers open their reques
 (`Runtime.unit_of_work`) and pass it as `conn`: the command's reads and its write join it, and everything else the
 request writes commits with the command, or nothing does (a message caught by several instances,
 service/bpm/message_routing.py; a later step of the request that fails). Called without `conn` (the timer sweep,
-the calendar jobs' starts, evidence uploads, the demo and the benches) a command is its own short read and write.
+the calendar jobs' starts, the demo and the benches) a command is its own short read and write.
 
 A retry inside a joined transaction is sound, and stays here rather than at the entry point: a lost version check
 is an UPDATE that matched no row, not a failed statement, so the transaction remains usable; on PostgreSQL (read

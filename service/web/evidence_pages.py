@@ -14,7 +14,7 @@ from service.attachments.storage import storage_for
 from service.bpm.commands import AttachFile
 from service.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from service.web import bp, i18n, refusals
-from service.web.pages import reading, runtime, viewer
+from service.web.pages import reading, runtime, unit_of_work, viewer
 from service.web.session_auth import login_required
 
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file (as service/api/attachments_api.py)
@@ -34,7 +34,9 @@ def evidence_upload(task_id: str) -> ResponseReturnValue:
     if len(content) > cap:
         return jsonify({"error": i18n.text("evidence_too_large")}), 413
     try:
-        found = rt.workflows.apply_to_task(task_id, AttachFile(task_id, content, upload.filename), actor=viewer())
+        with unit_of_work() as conn:  # refused: rolled back before the refusal is answered
+            found = rt.workflows.apply_to_task(task_id, AttachFile(task_id, content, upload.filename),
+                                               actor=viewer(), conn=conn)
     except UnsupportedFileType as refused:
         return jsonify({"error": refusals.text(refused)}), 415
     except NotFound as refused:

@@ -1,10 +1,12 @@
 """Uploads to one task at the same moment all succeed (they commute: the service retries the optimistic
-check), while a claim race still has exactly one winner. Real threads, the real database."""
+check on PostgreSQL; on SQLite the request's write lock orders them), while a claim race still has exactly one
+winner. Real threads, the real database."""
 
 from __future__ import annotations
 
 import io
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -26,8 +28,12 @@ def task_id(runtime, deploy_fixture):
     return next(t["id"] for t in items if t["bpmn_id"] == "submit")
 
 
-def _meet_after_read(monkeypatch, parties: int) -> None:
-    """Every upload's first attempt reads the instance before any of them writes (the race that lost 9 of 10)."""
+def _meet_after_read(monkeypatch, parties: int, runtime) -> None:
+    """Every upload's first attempt reads the instance before any of them writes (the race that lost 9 of 10).
+
+    On SQLite a request's unit of work holds the write lock from its BEGIN IMMEDIATE, so no two uploads can both have
+    read before either writes: there each lingers instead, and the others wait for its commit, then read."""
+    postgresql = runtime.engine.dialect.name == "postgresql"
     barrier = threading.Barrier(parties, timeout=20)
     first = threading.local()
     original = detect.inspect
@@ -36,7 +42,7 @@ def _meet_after_read(monkeypatch, parties: int) -> None:
         found = original(*args, **kwargs)
         if not getattr(first, "done", False):
             first.done = True
-            barrier.wait()
+            barrier.wait() if postgresql else time.sleep(0.05)
         return found
 
     monkeypatch.setattr(detect, "inspect", inspect_then_wait)
@@ -59,7 +65,7 @@ def _in_threads(work, names):
 @pytest.mark.parametrize("uploads", [2, 8])
 def test_simultaneous_uploads_to_one_task_all_succeed_each_listed_once(runtime, as_user, task_id, monkeypatch,
                                                                        uploads):
-    _meet_after_read(monkeypatch, uploads)
+    _meet_after_read(monkeypatch, uploads, runtime)
     client = {name: as_user(name) for name in ("staff_a", "staff_a2")}
 
     def upload(name):
@@ -95,7 +101,7 @@ def test_simultaneous_uploads_to_one_task_all_succeed_each_listed_once(runtime, 
 
 def test_same_file_uploaded_twice_at_once_is_two_attachments_over_one_stored_file(runtime, as_user, task_id,
                                                                                    monkeypatch):
-    _meet_after_read(monkeypatch, 2)
+    _meet_after_read(monkeypatch, 2, runtime)
 
     def upload(name):
         resp = as_user(name).post(f"/api/tasks/{task_id}/attachments", content_type="multipart/form-data",
