@@ -32,8 +32,9 @@ def runtime() -> Runtime:
 
 @contextmanager
 def reading() -> Iterator[Connection]:
-    """The page's read: the transaction the page opened (a GET's, by session_auth.login_required; a form's unit of
-    work), else a short read that is the page's while it lasts (a page shown again after a workflow command)."""
+    """The page's read: a form's unit of work while it is open, else the request's read (a GET's one read, shared
+    from the sign-in check on: service/request_reads.py), else a short read that is the page's while it lasts (a page
+    shown again after a workflow command)."""
     opened = page_transaction()
     if opened is not None:
         yield opened

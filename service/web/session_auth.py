@@ -25,7 +25,6 @@ _USER = "user"
 _LOGIN_AT = "login_at"
 _CACHE = "jixiao_web_user"
 _PAGE_TRANSACTION = "jixiao_page_transaction"
-_SHOWING = ("GET", "HEAD")
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=ResponseReturnValue)
@@ -84,7 +83,7 @@ def _load() -> Principal | None:
     # A session lasts no longer than a bearer token (JIXIAO_TOKEN_TTL_SECONDS): a signed cookie cannot be
     # revoked on the server, so its age is the only bound on a stolen one.
     if clock.now().timestamp() - login_at <= rt.settings.token_ttl_seconds:
-        within = page_transaction()  # a form's unit of work, or the page's read (login_required)
+        within = page_transaction()  # a form's unit of work; else the request's read (a GET's is shared)
         with db.read(rt.engine, within) if within is not None else rt.reading() as conn:
             found = principal_of(conn, username)
     if found is None:
@@ -96,25 +95,18 @@ def _load() -> Principal | None:
 def login_required(view: Callable[P, R]) -> Callable[P, ResponseReturnValue]:
     """Send visitors who are not signed in to /login, coming back here afterwards.
 
-    A page that shows (GET, HEAD) is one unit of work (DESIGN.md, "Units of work"): one read transaction, opened
-    here, finds the signed-in user and serves the view and its template (pages.reading() joins it); a form that
-    saves opens its own (pages.unit_of_work()) in the view."""
+    A page that shows (GET, HEAD) is one unit of work (DESIGN.md, "Units of work"): the request's one read
+    (service/request_reads.py) finds the signed-in user and serves the view and its template; a form that saves opens
+    its own (pages.unit_of_work()) in the view."""
 
     @functools.wraps(view)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-        if request.method not in _SHOWING or _USER not in session or page_transaction() is not None:
-            return _signed_in_only(view, *args, **kwargs)
-        with _runtime().reading() as conn, serving(conn):
-            return _signed_in_only(view, *args, **kwargs)
+        if current_web_user() is None:
+            here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+            return redirect(url_for("web.login", next=here))
+        return view(*args, **kwargs)
 
     return wrapped
-
-
-def _signed_in_only(view: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-    if current_web_user() is None:
-        here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
-        return redirect(url_for("web.login", next=here))
-    return view(*args, **kwargs)
 
 
 def safe_next(target: str | None) -> str:
