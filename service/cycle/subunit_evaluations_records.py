@@ -66,7 +66,11 @@ def open_evaluation(conn: Connection, actor: Principal, now: datetime, *, unit_i
 def _due_on(conn: Connection, now: datetime, fiscal_year: int, level: str) -> date:
     """The day the head grades it by: rule evaluation.subunit_working_days working days after the day it opens
     (the holiday calendar's exceptions counted)."""
-    days = int(store.get(conn, fiscal_year, level, "evaluation.subunit_working_days"))
+    try:
+        days = int(store.get(conn, fiscal_year, level, "evaluation.subunit_working_days"))
+    except NotFound:
+        raise InvalidInput(f"no rules for fiscal year {fiscal_year}: seed the rules first (jixiao rules seed)",
+                           [{"field": "fiscal_year", "message": "no rules for this fiscal year"}]) from None
     opened = clock.local_today(now)
     return add_working_days(store.calendar(conn, opened, opened + timedelta(days=days * 3 + 30)), opened, days)
 

@@ -173,3 +173,14 @@ def test_an_evaluation_is_due_by_the_rule_and_shown_overdue_when_left_open(runti
     as_user("head_a").post(f"/api/subunit-evaluations/{opened['id']}/grade", json={"score": 81, "findings": "基本达标"})
     assert as_user("reviewer").get("/api/subunit-evaluations").get_json()["items"][0]["overdue"] is False
     assert "下属单位整体支出评价逾期" not in reviewer.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_year_without_rules_is_refused_at_the_year_and_nothing_is_opened(runtime, as_user, rules):
+    """The grading deadline comes from rule evaluation.subunit_working_days: a year before any rule is the caller's
+    input (422 at fiscal_year), not a missing resource (found by the stateful OpenAPI sequences)."""
+    resp = as_user("staff_a").post("/api/subunit-evaluations", json={**OPEN, "fiscal_year": 2000})
+    assert resp.status_code == 422, resp.get_json()
+    problem = resp.get_json()
+    assert resp.content_type == "application/problem+json"
+    assert [e["field"] for e in problem["errors"]] == ["fiscal_year"]
+    assert rows(runtime) == [] and audit(runtime) == []
