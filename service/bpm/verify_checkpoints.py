@@ -28,6 +28,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from service.bpm.implied_rows import ImpliedRows, Row
 from service.config import Settings
@@ -36,9 +37,12 @@ from service.secret_key import session_key
 
 CHECKPOINTS = VerifyCheckpoint.__table__
 FORMAT = 1  # the layout of `replay_state`; a checkpoint of another layout is ignored (bump when it changes)
-# The last event of a history at least this long is checkpointed: shorter ones replay about as fast as a
-# checkpoint is read back (bench/audit.py's peer instances have 2 or 3 events, a cycle instance about 35).
+# A history is checkpointed when it has at least MIN_EVENTS events or its replayed task tree (subprocesses included)
+# at least MIN_TASKS tasks: smaller ones replay about as fast as a checkpoint is read back (bench/audit.py's peer
+# instances have 2 or 3 events and 7 tasks; a cycle instance about 35 events, and a budget cycle of 2 events calls
+# the budget linkage of every project, a tree of hundreds of tasks).
 MIN_EVENTS = 6
+MIN_TASKS = 40
 _PURPOSE = b"jixiao verify checkpoints"
 _ROWS_OF = ("tasks", "external")  # ImpliedRows fields: id -> Row
 _SCALARS = ("instance", "instance_seq", "status", "next_timer", "timer_seq", "waits", "waits_seq")
@@ -134,12 +138,28 @@ def build(key: Key, instance_id: str, events: list[Any], resumed: Resumed, at: d
             "mac": key.mac(instance_id, last.seq, last.hash, resumed.workflow, replay_state), "written_at": at}
 
 
+def worth_it(events: int, workflow: Any) -> bool:
+    """Whether a history of `events` events whose replay ended in `workflow` is worth a checkpoint."""
+    if events >= MIN_EVENTS:
+        return True
+    return len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values()) >= MIN_TASKS
+
+
 def write(conn: Connection, rows: Iterable[dict[str, Any]]) -> int:
     """Replace the checkpoints of these rows' instances (in the caller's transaction); how many were written."""
     rows = list(rows)
-    if rows:
+    if not rows:
+        return 0
+    upsert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(conn.dialect.name)
+    if upsert is None:
         conn.execute(delete(CHECKPOINTS).where(CHECKPOINTS.c.instance_id.in_([r["instance_id"] for r in rows])))
         conn.execute(insert(CHECKPOINTS), rows)
+        return len(rows)
+    # An upsert: two verify runs at once may both write an instance's checkpoint; the later one stands.
+    statement: Any = upsert(CHECKPOINTS)  # the dialect's insert, with its ON CONFLICT
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[CHECKPOINTS.c.instance_id],
+        set_={c.name: statement.excluded[c.name] for c in CHECKPOINTS.columns if c.name != "instance_id"}), rows)
     return len(rows)
 
 
