@@ -208,7 +208,10 @@ def audit_verify(all_: bool, jobs: int | None, full: bool, instance_ids: tuple[s
     rt = _runtime()
     started = clock.monotonic()
     jobs = jobs or default_jobs()
-    report = verify(rt.engine, rt.specs, rt.settings, None if all_ else list(instance_ids), jobs=jobs, full=full)
+    try:
+        report = verify(rt.engine, rt.specs, rt.settings, None if all_ else list(instance_ids), jobs=jobs, full=full)
+    except ConfigError as exc:  # no secret key to sign checkpoints with
+        raise click.ClickException(f"{exc} (or verify with --full, which needs no key)") from None
     seconds = clock.monotonic() - started
     for finding in report.findings:
         click.echo(f"MISMATCH {finding}", err=True)

@@ -5,17 +5,22 @@ not hold is a finding and the history is replayed in full, and `--full` replays 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
+from service import clock
+from service.bpm import verify_checkpoints
 from service.bpm.commands import Claim, CompleteTask, Delegate, Reassign, Unclaim
 from service.bpm.event_log import EVENTS, event_hash
 from service.bpm.verify import verify
 from service.cli import main
 from tests.conftest import bypassed_audit_guard, principal
 from tests.database_state import built_once
+from workers.runner import run_once
+from workers.timers import fire_due
 
 
 def _one(runtime, sql, **params):
@@ -187,3 +192,57 @@ def test_the_command_full_replays_everything_and_writes_nothing(runtime, scene, 
         f"MISMATCH {scene['long']} event 7: the verify checkpoint at event 7 does not match its signature (altered); "
         "the history was replayed in full"]
     assert CliRunner().invoke(main, ["audit", "verify", "--all", "--full"]).exit_code == 0
+
+
+def test_resuming_after_every_event_verifies_as_replaying_from_the_start(runtime, deploy_fixture, frozen_clock,
+                                                                          monkeypatch):
+    """With every history checkpointed (however short), verify after each command — timers, a reminder, an
+    escalation and its decision, an external task run by the worker — resumes each history from the checkpoint the
+    run before wrote, and finds what a full replay finds."""
+    monkeypatch.setattr(verify_checkpoints, "MIN_EVENTS", 1)
+    deploy_fixture("timers.bpmn", "external.bpmn", "simple.bpmn")
+    wf, checkpointed = runtime.workflows, 0
+
+    def verified():
+        nonlocal checkpointed
+        report, full = _verify(runtime), _verify(runtime, full=True)
+        assert report.ok and full.ok and report.checked == full.checked, _problems(report)
+        assert report.from_checkpoint == checkpointed
+        checkpointed = report.checked
+
+    timers = wf.start("timers", {}, actor=principal("power"))["id"]
+    verified()
+    external = wf.start("external", {"amount": 4}, actor=principal("staff_a"))["id"]
+    verified()
+    clock.advance(timedelta(days=3, hours=1))
+    fire_due(wf)  # the reminder
+    verified()
+    run_once(runtime, "checkpoint-test", clock.now())  # the external task's job
+    verified()
+    clock.advance(timedelta(days=2))
+    fire_due(wf)  # overdue: the escalation and the supervisor's task
+    verified()
+    escalate = _one(runtime, "SELECT id FROM tasks WHERE instance_id = :i AND bpmn_id = 'escalate'", i=timers).id
+    wf.apply(timers, CompleteTask(escalate, {"decision": "extend_deadline"}), actor=principal("supervisor"))
+    verified()
+    assert {r.instance_id: r.seq for r in _all_checkpoints(runtime)}[timers] >= 4
+    _tamper(runtime, "UPDATE escalations SET decision = 'dismiss' WHERE instance_id = :i", i=timers)
+    _tamper(runtime, "DELETE FROM jobs WHERE instance_id = :i", i=external)
+    resumed, full = _verify(runtime), _verify(runtime, full=True)
+    assert resumed.from_checkpoint == 2 and _problems(resumed) == _problems(full) and len(full.findings) >= 1
+
+
+def _all_checkpoints(runtime):
+    with runtime.engine.connect() as conn:
+        return list(conn.execute(text("SELECT instance_id, seq FROM verify_checkpoints")))
+
+
+def test_without_a_secret_key_the_command_says_so_and_full_still_verifies(runtime, scene, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
+    monkeypatch.setenv("JIXIAO_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    refused = CliRunner().invoke(main, ["audit", "verify", "--all", "--jobs", "1"])
+    assert refused.exit_code == 1 and "SECRET_KEY" in refused.output and "--full" in refused.output
+    full = CliRunner().invoke(main, ["audit", "verify", "--all", "--full", "--jobs", "1"])
+    assert full.exit_code == 0 and "verified 2 instance(s)" in full.output
+    assert _checkpoint(runtime, scene["long"]) is None
