@@ -226,7 +226,7 @@ def _check_history(specs: SpecCache, settings: Settings, stored: StoredInstance,
     start = None
     if resumed is not None and resumed.seq < events[-1].seq:
         try:
-            workflow = serializer.deserialize_json(resumed.workflow)
+            workflow = serializer.deserialize_json(str(resumed.workflow))
         except Exception:  # signed by this service but unreadable now (a library upgrade): replay it all
             resumed = None
         else:

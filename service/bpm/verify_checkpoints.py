@@ -23,6 +23,7 @@ import decimal
 import hashlib
 import hmac
 import json
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -60,12 +61,11 @@ class Key:
         secret = hmac.new(session_key(settings).encode(), _PURPOSE, hashlib.sha256).digest()
         return cls(secret, hmac.new(secret, b"key id", hashlib.sha256).hexdigest()[:16])
 
-    def mac(self, instance_id: str, seq: int, chain_hash: str, engine_state: str, replay_state: str) -> str:
+    def mac(self, instance_id: str, seq: int, chain_hash: str, engine_state: bytes, replay_state: bytes) -> str:
         signed = hmac.new(self.secret, digestmod=hashlib.sha256)
-        for part in (instance_id, str(seq), chain_hash, engine_state, replay_state):
-            encoded = part.encode()
-            signed.update(b"%d:" % len(encoded))  # length-prefixed: no two field lists sign the same bytes
-            signed.update(encoded)
+        for part in (instance_id.encode(), str(seq).encode(), chain_hash.encode(), engine_state, replay_state):
+            signed.update(b"%d:" % len(part))  # length-prefixed: no two field lists sign the same bytes
+            signed.update(part)
         return signed.hexdigest()
 
 
@@ -74,13 +74,23 @@ class Resumed:
     """A checkpoint's state, decoded: where replay resumes."""
 
     seq: int
-    workflow: str  # the engine state, serialized (service/bpm/serializer.py)
+    workflow: str | _Compressed  # the engine state, serialized (service/bpm/serializer.py); as stored, compressed
     status: str
     ids: dict[str, str]  # recorded task id -> the replay's task id
     back: dict[str, str]  # the replay's task id -> recorded task id
     implied: ImpliedRows
     data: str  # the process data after event `seq`, canonical (derive.canonical_data)
     stored: str  # digest of the stored state and status it was compared with
+
+
+@dataclass(frozen=True)
+class _Compressed:
+    """An engine state as a checkpoint stores it, not decompressed until a replay resumes from it."""
+
+    packed: bytes
+
+    def __str__(self) -> str:
+        return zlib.decompress(self.packed).decode()
 
 
 @dataclass
@@ -101,19 +111,19 @@ def check(key: Key, row: Any, events: list[Any], stored_escalations: list[Any]) 
     """Whether checkpoint `row` may stand in for replaying `events` up to its seq (the chain already checked)."""
     if row.key_id != key.id:
         return Checked()  # signed with another key: not ours to judge
-    if not hmac.compare_digest(row.mac, key.mac(row.instance_id, row.seq, row.chain_hash, row.engine_state,
-                                                 row.replay_state)):
+    if not hmac.compare_digest(row.mac, key.mac(row.instance_id, row.seq, row.chain_hash, bytes(row.engine_state),
+                                                 bytes(row.replay_state))):
         return Checked(problem=f"the verify checkpoint at event {row.seq} does not match its signature (altered); "
                                "the history was replayed in full", seq=row.seq)
     if not 1 <= row.seq <= len(events) or events[row.seq - 1].hash != row.chain_hash:
         return Checked(problem=f"the history up to event {row.seq} is not the one verify checkpointed there "
                                "(rewritten, hashes and all); the history was replayed in full", seq=row.seq)
-    body = json.loads(row.replay_state, object_hook=_decode_object)
+    body = json.loads(zlib.decompress(row.replay_state), object_hook=_decode_object)
     if body.get("format") != FORMAT:
         return Checked()
     implied = _decode_implied(row.instance_id, body["implied"], stored_escalations)
-    return Checked(Resumed(row.seq, row.engine_state, body["status"], body["ids"], body["back"], implied,
-                           body["data"], body["stored"]))
+    return Checked(Resumed(row.seq, _Compressed(bytes(row.engine_state)), body["status"], body["ids"], body["back"],
+                           implied, body["data"], body["stored"]))
 
 
 def stored_digest(state: str | None, status: str) -> str:
@@ -128,14 +138,17 @@ def build(key: Key, instance_id: str, events: list[Any], resumed: Resumed, at: d
     None when its state would not decode to the same values."""
     last = events[-1]
     fields_ = _implied_fields(resumed.implied)
-    replay_state = json.dumps({"format": FORMAT, "status": resumed.status, "ids": resumed.ids, "back": resumed.back,
-                               "implied": _encode(fields_), "data": resumed.data, "stored": resumed.stored},
-                              ensure_ascii=False, separators=(",", ":"))
-    if json.loads(replay_state, object_hook=_decode_object)["implied"] != fields_:
+    body = json.dumps({"format": FORMAT, "status": resumed.status, "ids": resumed.ids, "back": resumed.back,
+                       "implied": _encode(fields_), "data": resumed.data, "stored": resumed.stored},
+                      ensure_ascii=False, separators=(",", ":"))
+    if json.loads(body, object_hook=_decode_object)["implied"] != fields_:
         return None
-    return {"instance_id": instance_id, "seq": last.seq, "chain_hash": last.hash, "engine_state": resumed.workflow,
+    engine_state = resumed.workflow.packed if isinstance(resumed.workflow, _Compressed) \
+        else zlib.compress(resumed.workflow.encode())
+    replay_state = zlib.compress(body.encode())
+    return {"instance_id": instance_id, "seq": last.seq, "chain_hash": last.hash, "engine_state": engine_state,
             "replay_state": replay_state, "key_id": key.id,
-            "mac": key.mac(instance_id, last.seq, last.hash, resumed.workflow, replay_state), "written_at": at}
+            "mac": key.mac(instance_id, last.seq, last.hash, engine_state, replay_state), "written_at": at}
 
 
 def worth_it(events: int, workflow: Any) -> bool:
