@@ -199,7 +199,7 @@ def _findings(specs: SpecCache, settings: Settings, stored: StoredInstance, seri
     found += [Finding(iid, seq, problem)
               for seq, problem in evidence_audit.check(storage_for(settings), stored.events, stored.attachments)]
     if checkpoints is not None and end is not None and not found:
-        row = verify_checkpoints.build(checkpoints.key, iid, stored.events, end, clock.now())
+        row = verify_checkpoints.build(checkpoints.key, iid, stored.events, end, clock.now(), stored.escalations)
         if row is not None:
             checkpoints.rows.append(row)
     return found

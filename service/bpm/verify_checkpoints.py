@@ -121,6 +121,9 @@ def check(key: Key, row: Any, events: list[Any], stored_escalations: list[Any]) 
     body = json.loads(zlib.decompress(row.replay_state), object_hook=_decode_object)
     if body.get("format") != FORMAT:
         return Checked()
+    paired = _pairing(stored_escalations)
+    if paired[:len(body["escalations"])] != body["escalations"]:
+        return Checked()  # escalation rows the replay paired with are gone or changed: pair them anew from the start
     implied = _decode_implied(row.instance_id, body["implied"], stored_escalations)
     return Checked(Resumed(row.seq, _Compressed(bytes(row.engine_state)), body["status"], body["ids"], body["back"],
                            implied, body["data"], body["stored"]))
@@ -133,13 +136,15 @@ def stored_digest(state: str | None, status: str) -> str:
     return digest.hexdigest()
 
 
-def build(key: Key, instance_id: str, events: list[Any], resumed: Resumed, at: dt.datetime) -> dict[str, Any] | None:
+def build(key: Key, instance_id: str, events: list[Any], resumed: Resumed, at: dt.datetime,
+          stored_escalations: list[Any]) -> dict[str, Any] | None:
     """The checkpoint row of a history replayed clean to its last event (`resumed` holds the replay's state there);
     None when its state would not decode to the same values."""
     last = events[-1]
     fields_ = _implied_fields(resumed.implied)
     body = json.dumps({"format": FORMAT, "status": resumed.status, "ids": resumed.ids, "back": resumed.back,
-                       "implied": _encode(fields_), "data": resumed.data, "stored": resumed.stored},
+                       "implied": _encode(fields_), "data": resumed.data, "stored": resumed.stored,
+                       "escalations": _pairing(stored_escalations)},
                       ensure_ascii=False, separators=(",", ":"))
     if json.loads(body, object_hook=_decode_object)["implied"] != fields_:
         return None
@@ -174,6 +179,15 @@ def write(conn: Connection, rows: Iterable[dict[str, Any]]) -> int:
         index_elements=[CHECKPOINTS.c.instance_id],
         set_={c.name: statement.excluded[c.name] for c in CHECKPOINTS.columns if c.name != "instance_id"}), rows)
     return len(rows)
+
+
+def _pairing(stored_escalations: list[Any]) -> list[list[Any]]:
+    """What replay pairs an instance's escalation rows by (id, element, task: ImpliedRows._unpaired), in id order.
+
+    A checkpoint records it: replay pairs each escalation it opens with the first stored row of its element and task
+    not yet paired, so a resumed replay pairs as a full one does only while the rows the checkpoint saw are still
+    there as they were (rows added since come after them)."""
+    return [[str(s.id), s.element_id, s.task_id] for s in stored_escalations]
 
 
 def _implied_fields(implied: ImpliedRows) -> dict[str, Any]:

@@ -230,6 +230,16 @@ def test_resuming_after_every_event_verifies_as_replaying_from_the_start(runtime
     wf.apply(timers, CompleteTask(escalate, {"decision": "extend_deadline"}), actor=principal("supervisor"))
     verified()
     assert {r.instance_id: r.seq for r in _all_checkpoints(runtime)}[timers] >= 4
+    # The escalation row written again under a new id: replay pairs rows by element and task, as a full one does.
+    with runtime.engine.begin() as conn:
+        row = dict(conn.execute(text("SELECT * FROM escalations WHERE instance_id = :i"), {"i": timers}).mappings()
+                   .one())
+        conn.execute(text("DELETE FROM escalations WHERE id = :id"), {"id": row["id"]})
+        row["id"] += 100
+        conn.execute(text(f"INSERT INTO escalations ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"),
+                     row)
+    moved, full = _verify(runtime), _verify(runtime, full=True)
+    assert moved.from_checkpoint == 1 and _problems(moved) == _problems(full), _problems(moved)  # timers: replayed
     _tamper(runtime, "UPDATE escalations SET decision = 'dismiss' WHERE instance_id = :i", i=timers)
     _tamper(runtime, "DELETE FROM jobs WHERE instance_id = :i", i=external)
     resumed, full = _verify(runtime), _verify(runtime, full=True)
