@@ -9,7 +9,8 @@ from the service's secret key
 (service/secret_key.py). Whoever can write the database but does not hold the key cannot make verify trust a state
 of their own: a checkpoint whose MAC does not match is a finding and verify replays the whole history; one whose
 chain hash is not the chain's at its seq (a history rewritten since, hashes and all) likewise. A checkpoint signed
-with another key (the key was rotated) or written in another layout (FORMAT) is ignored: a full replay, no finding.
+with another key (the key was rotated), written in another layout (FORMAT) or by other replay code (`replay_code`),
+or whose escalation rows have changed since (`_pairing`) is ignored: a full replay, no finding.
 
 The rows a history implies hold dates, decimals and tuples; `_encode` tags them so that decoding gives back equal
 values, and `build` refuses a checkpoint whose state does not decode to what it was made from (no checkpoint, a
@@ -26,6 +27,9 @@ import json
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
+from functools import cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -119,14 +123,26 @@ def check(key: Key, row: Any, events: list[Any], stored_escalations: list[Any]) 
         return Checked(problem=f"the history up to event {row.seq} is not the one verify checkpointed there "
                                "(rewritten, hashes and all); the history was replayed in full", seq=row.seq)
     body = json.loads(zlib.decompress(row.replay_state), object_hook=_decode_object)
-    if body.get("format") != FORMAT:
-        return Checked()
+    if body.get("format") != FORMAT or body.get("code") != replay_code():
+        return Checked()  # another layout, or made by other replay code: what it implied may differ now
     paired = _pairing(stored_escalations)
     if paired[:len(body["escalations"])] != body["escalations"]:
         return Checked()  # escalation rows the replay paired with are gone or changed: pair them anew from the start
     implied = _decode_implied(row.instance_id, body["implied"], stored_escalations)
     return Checked(Resumed(row.seq, _Compressed(bytes(row.engine_state)), body["status"], body["ids"], body["back"],
                            implied, body["data"], body["stored"]))
+
+
+@cache
+def replay_code() -> str:
+    """A digest of the code a replay runs and derives rows with: the engine boundary and the domain rules
+    (service/bpm, service/domain) and the SpiffWorkflow release. A checkpoint made by other code is not resumed
+    from: after an upgrade, the first verify replays every history whole."""
+    digest = hashlib.sha256(metadata.version("SpiffWorkflow").encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted([*(package / "bpm").rglob("*.py"), *(package / "domain").rglob("*.py")]):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def stored_digest(state: str | None, status: str) -> str:
@@ -142,9 +158,9 @@ def build(key: Key, instance_id: str, events: list[Any], resumed: Resumed, at: d
     None when its state would not decode to the same values."""
     last = events[-1]
     fields_ = _implied_fields(resumed.implied)
-    body = json.dumps({"format": FORMAT, "status": resumed.status, "ids": resumed.ids, "back": resumed.back,
-                       "implied": _encode(fields_), "data": resumed.data, "stored": resumed.stored,
-                       "escalations": _pairing(stored_escalations)},
+    body = json.dumps({"format": FORMAT, "code": replay_code(), "status": resumed.status, "ids": resumed.ids,
+                       "back": resumed.back, "implied": _encode(fields_), "data": resumed.data,
+                       "stored": resumed.stored, "escalations": _pairing(stored_escalations)},
                       ensure_ascii=False, separators=(",", ":"))
     if json.loads(body, object_hook=_decode_object)["implied"] != fields_:
         return None

@@ -260,3 +260,13 @@ def test_without_a_secret_key_the_command_says_so_and_full_still_verifies(runtim
     full = CliRunner().invoke(main, ["audit", "verify", "--all", "--full", "--jobs", "1"])
     assert full.exit_code == 0 and "verified 2 instance(s)" in full.output
     assert _checkpoint(runtime, scene["long"]) is None
+
+
+def test_a_checkpoint_made_by_other_replay_code_is_ignored_and_replaced(runtime, scene, monkeypatch):
+    """After an upgrade of the code that replays and derives rows, what an older checkpoint implied may differ."""
+    with monkeypatch.context() as older:
+        older.setattr(verify_checkpoints, "replay_code", lambda: "the code before the upgrade")
+        assert _verify(runtime).checkpoints_written == 1
+    report = _verify(runtime)
+    assert report.ok and report.from_checkpoint == 0 and report.checkpoints_written == 1
+    assert _verify(runtime).from_checkpoint == 1
