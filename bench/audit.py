@@ -59,7 +59,7 @@ TIMED = 50
 TARGET_MS = 100.0
 VERIFY_INSTANCES = 10_000
 LONG_INSTANCES = 1000  # part 5's "~1k instances"
-LONG_ROUNDS = 3  # 1 + 3·3 = 10 events each: long enough to be checkpointed (verify_checkpoints.MIN_EVENTS)
+LONG_ROUNDS = 3  # 1 + 3·3 = 10 events each
 
 Log = Callable[[str], None]
 

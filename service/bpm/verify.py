@@ -38,17 +38,16 @@ For each instance, in this order:
    waiting task is an incident to retry, not a forged history);
 5. evidence files against their upload events (service/attachments/evidence_audit.py).
 
-Checkpoints (service/bpm/verify_checkpoints.py): an instance whose history verified without any finding, if long
-enough to be worth it (`verify_checkpoints.worth_it`), gets a signed checkpoint of the replay at its last event; a
-later verify still checks the whole chain (step 1), then the checkpoint — its signature, and that its chain hash is
-the chain's at its seq (a checkpoint that fails either is a finding, and the history is replayed in full) — and
-replays only the events after it (step 2) before steps 3 to 5 as above. Where no event came since and the stored
-state is the very state the checkpoint was compared with (its digest), step 3's comparison stands as it was made.
-`full=True` (`--full`, the auditor's full replay) neither reads nor writes checkpoints: every history is replayed
-from its start, and nothing is written. Otherwise verify reads each batch in one short read transaction, checks it
-with no transaction open, and writes the batch's new checkpoints in one short write transaction of their own (a CLI
-command's unit of work is then one read and one write per batch; no instance row is touched, so it never conflicts
-with the mutation path).
+Checkpoints (service/bpm/verify_checkpoints.py): an instance whose history verified without any finding gets a
+signed checkpoint of the replay at its last event; a later verify still checks the whole chain (step 1), then the
+checkpoint — its signature, and that its chain hash is the chain's at its seq (a checkpoint that fails either is a
+finding, and the history is replayed in full) — and replays only the events after it (step 2) before steps 3 to 5 as
+above. Where no event came since and the stored state is the very state the checkpoint was compared with (its
+digest), step 3's comparison stands as it was made. `full=True` (`--full`, the auditor's full replay) neither reads
+nor writes checkpoints: every history is replayed from its start, and nothing is written. Otherwise verify reads
+each batch in one short read transaction, checks it with no transaction open, and writes the batch's new checkpoints
+in one short write transaction of their own (a CLI command's unit of work is then one read and one write per batch;
+no instance row is touched, so it never conflicts with the mutation path).
 
 Reads are batched (`BATCH` instances, one query per table), never one query per task.
 
@@ -268,8 +267,6 @@ def _check_history(specs: SpecCache, settings: Settings, stored: StoredInstance,
             return found, implied, None  # the checkpoint already says all this
         return found, implied, replace(resumed, stored=digest)
     assert end is not None
-    if not verify_checkpoints.worth_it(len(events), end.workflow):
-        return found, implied, None
     return found, implied, verify_checkpoints.Resumed(
         end.seq, serializer.serialize_json(end.workflow), status, end.ids, end.back, implied, data, digest)
 

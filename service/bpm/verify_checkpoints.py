@@ -42,12 +42,6 @@ from service.secret_key import session_key
 
 CHECKPOINTS = VerifyCheckpoint.__table__
 FORMAT = 1  # the layout of `replay_state`; a checkpoint of another layout is ignored (bump when it changes)
-# A history is checkpointed when it has at least MIN_EVENTS events or its replayed task tree (subprocesses included)
-# at least MIN_TASKS tasks: smaller ones replay about as fast as a checkpoint is read back (bench/audit.py's peer
-# instances have 2 or 3 events and 7 tasks; a cycle instance about 35 events, and a budget cycle of 2 events calls
-# the budget linkage of every project, a tree of hundreds of tasks).
-MIN_EVENTS = 6
-MIN_TASKS = 40
 _PURPOSE = b"jixiao verify checkpoints"
 _ROWS_OF = ("tasks", "external")  # ImpliedRows fields: id -> Row
 _SCALARS = ("instance", "instance_seq", "status", "next_timer", "timer_seq", "waits", "waits_seq")
@@ -170,13 +164,6 @@ def build(key: Key, instance_id: str, events: list[Any], resumed: Resumed, at: d
     return {"instance_id": instance_id, "seq": last.seq, "chain_hash": last.hash, "engine_state": engine_state,
             "replay_state": replay_state, "key_id": key.id,
             "mac": key.mac(instance_id, last.seq, last.hash, engine_state, replay_state), "written_at": at}
-
-
-def worth_it(events: int, workflow: Any) -> bool:
-    """Whether a history of `events` events whose replay ended in `workflow` is worth a checkpoint."""
-    if events >= MIN_EVENTS:
-        return True
-    return len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values()) >= MIN_TASKS
 
 
 def write(conn: Connection, rows: Iterable[dict[str, Any]]) -> int:

@@ -224,7 +224,7 @@ def build_template(directory_: Path) -> Template:
         ids["evidence"] = wf.start("evidence", {}, actor=staff)["id"]
         task_id = _task_of(rt, ids["evidence"])
         wf.apply_to_task(task_id, AttachFile(task_id, samples.PDF, "自评报告.pdf"), actor=staff)
-        # A history long enough for `audit verify` to checkpoint it (service/bpm/verify_checkpoints.py).
+        # An instance `audit verify` has checkpointed (service/bpm/verify_checkpoints.py).
         ids["checkpointed"] = wf.start("simple", {"amount": 3}, actor=staff)["id"]
         task_id = _task_of(rt, ids["checkpointed"])
         for command in (Claim(task_id), Unclaim(task_id), Claim(task_id), Unclaim(task_id), Claim(task_id)):

@@ -72,23 +72,23 @@ def _problems(report):
     return [str(f) for f in report.findings]
 
 
-def test_a_long_history_verified_clean_is_checkpointed_and_the_next_verify_resumes_from_it(runtime, scene):
+def test_a_history_verified_clean_is_checkpointed_and_the_next_verify_resumes_from_it(runtime, scene):
     first = _verify(runtime)
-    assert first.ok and first.checked == 2 and first.from_checkpoint == 0 and first.checkpoints_written == 1
+    assert first.ok and first.checked == 2 and first.from_checkpoint == 0 and first.checkpoints_written == 2
     checkpoint = _checkpoint(runtime, scene["long"])
-    assert checkpoint.seq == 7 and _checkpoint(runtime, scene["short"]) is None  # two events: cheaper replayed
+    assert checkpoint.seq == 7 and _checkpoint(runtime, scene["short"]).seq == 1
     last = _one(runtime, "SELECT hash FROM events WHERE instance_id = :i AND seq = 7", i=scene["long"]).hash
     assert checkpoint.chain_hash == last
     second = _verify(runtime)
-    assert second.ok and second.from_checkpoint == 1 and second.checkpoints_written == 0
+    assert second.ok and second.from_checkpoint == 2 and second.checkpoints_written == 0
 
 
 def test_events_after_the_checkpoint_are_replayed_from_it_and_move_it_on(runtime, scene):
     iid = scene["long"]
-    assert _verify(runtime).checkpoints_written == 1
+    assert _verify(runtime).checkpoints_written == 2
     runtime.workflows.apply(iid, CompleteTask(_ready(runtime, iid), {"answer": "定稿"}), actor=principal("staff_a2"))
     report = _verify(runtime)
-    assert report.ok and report.from_checkpoint == 1 and report.checkpoints_written == 1, _problems(report)
+    assert report.ok and report.from_checkpoint == 2 and report.checkpoints_written == 1, _problems(report)
     assert _checkpoint(runtime, iid).seq == 8
     assert _one(runtime, "SELECT status FROM instances WHERE id = :i", i=iid).status == "completed"
 
@@ -98,7 +98,7 @@ def test_a_derived_row_or_stored_state_edited_after_the_checkpoint_is_found_as_b
     _verify(runtime)
     _tamper(runtime, "UPDATE tasks SET assignee = 'mallory' WHERE instance_id = :i", i=iid)
     resumed, full = _verify(runtime), _verify(runtime, full=True)
-    assert resumed.from_checkpoint == 1 and _problems(resumed) == _problems(full) and len(full.findings) >= 1
+    assert resumed.from_checkpoint == 2 and _problems(resumed) == _problems(full) and len(full.findings) >= 1
     assert {(f.table, f.column) for f in resumed.findings} >= {("tasks", "assignee")}
     _tamper(runtime, "UPDATE instances SET state = replace(state, :was, :forged) WHERE id = :i", i=iid,
             was='"amount": 3', forged='"amount": 9')
@@ -122,7 +122,7 @@ def test_a_tampered_checkpoint_is_a_finding_and_the_history_is_replayed_in_full(
                           "seq": "UPDATE verify_checkpoints SET seq = 6 WHERE instance_id = :i"}[column],
                 i=iid, forged="0" * 64)
     report = _verify(runtime)
-    assert report.from_checkpoint == 0 and report.checkpoints_written == 0  # nothing written over the evidence
+    assert report.from_checkpoint == 1 and report.checkpoints_written == 0  # the short one; nothing written over the evidence
     seq = 6 if column == "seq" else 7
     assert _problems(report) == [f"{iid} event {seq}: the verify checkpoint at event {seq} does not match its "
                                  "signature (altered); the history was replayed in full"]
@@ -156,7 +156,7 @@ def test_a_history_rewritten_hashes_and_all_before_the_checkpoint_is_found(runti
     report = _verify(runtime)
     assert _problems(report)[0] == (f"{iid} event 7: the history up to event 7 is not the one verify checkpointed "
                                     "there (rewritten, hashes and all); the history was replayed in full")
-    assert report.from_checkpoint == 0
+    assert report.from_checkpoint == 1
 
 
 def test_a_checkpoint_signed_with_another_key_is_ignored_and_replaced(runtime, scene):
@@ -165,7 +165,7 @@ def test_a_checkpoint_signed_with_another_key_is_ignored_and_replaced(runtime, s
     _tamper(runtime, "UPDATE verify_checkpoints SET key_id = 'another', mac = :m WHERE instance_id = :i",
             i=iid, m="0" * 64)
     report = _verify(runtime)
-    assert report.ok and report.from_checkpoint == 0 and report.checkpoints_written == 1
+    assert report.ok and report.from_checkpoint == 1 and report.checkpoints_written == 1
     assert _checkpoint(runtime, iid).key_id != "another"
 
 
@@ -185,11 +185,11 @@ def test_the_command_full_replays_everything_and_writes_nothing(runtime, scene, 
     assert full.exit_code == 0 and "every history replayed from its start" in full.output
     assert _checkpoint(runtime, scene["long"]) is None
     first = CliRunner().invoke(main, ["audit", "verify", "--all", "--jobs", "1"])
-    assert first.exit_code == 0 and "0 from a checkpoint, 1 checkpoint(s) written" in first.output
+    assert first.exit_code == 0 and "0 from a checkpoint, 2 checkpoint(s) written" in first.output
     second = CliRunner().invoke(main, ["audit", "verify", "--all", "--jobs", "2"])
     assert second.exit_code == 0 and "(2 processes)" in second.output
-    assert "1 from a checkpoint, 0 checkpoint(s) written" in second.output
-    _tamper(runtime, "UPDATE verify_checkpoints SET mac = :m", m="0" * 64)
+    assert "2 from a checkpoint, 0 checkpoint(s) written" in second.output
+    _tamper(runtime, "UPDATE verify_checkpoints SET mac = :m WHERE instance_id = :i", m="0" * 64, i=scene["long"])
     tampered = CliRunner().invoke(main, ["audit", "verify", "--all", "--jobs", "1"])
     assert tampered.exit_code == 1
     assert [line for line in tampered.output.splitlines() if line.startswith("MISMATCH")] == [
@@ -198,12 +198,10 @@ def test_the_command_full_replays_everything_and_writes_nothing(runtime, scene, 
     assert CliRunner().invoke(main, ["audit", "verify", "--all", "--full"]).exit_code == 0
 
 
-def test_resuming_after_every_event_verifies_as_replaying_from_the_start(runtime, deploy_fixture, frozen_clock,
-                                                                          monkeypatch):
-    """With every history checkpointed (however short), verify after each command — timers, a reminder, an
+def test_resuming_after_every_event_verifies_as_replaying_from_the_start(runtime, deploy_fixture, frozen_clock):
+    """Verify after each command — timers, a reminder, an
     escalation and its decision, an external task run by the worker — resumes each history from the checkpoint the
     run before wrote, and finds what a full replay finds."""
-    monkeypatch.setattr(verify_checkpoints, "MIN_EVENTS", 1)
     deploy_fixture("timers.bpmn", "external.bpmn", "simple.bpmn")
     wf, checkpointed = runtime.workflows, 0
 
@@ -266,7 +264,7 @@ def test_a_checkpoint_made_by_other_replay_code_is_ignored_and_replaced(runtime,
     """After an upgrade of the code that replays and derives rows, what an older checkpoint implied may differ."""
     with monkeypatch.context() as older:
         older.setattr(verify_checkpoints, "replay_code", lambda: "the code before the upgrade")
-        assert _verify(runtime).checkpoints_written == 1
+        assert _verify(runtime).checkpoints_written == 2
     report = _verify(runtime)
-    assert report.ok and report.from_checkpoint == 0 and report.checkpoints_written == 1
-    assert _verify(runtime).from_checkpoint == 1
+    assert report.ok and report.from_checkpoint == 0 and report.checkpoints_written == 2
+    assert _verify(runtime).from_checkpoint == 2
