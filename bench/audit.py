@@ -284,7 +284,8 @@ def build_many(rt: Any, n: int, out: AuditResult, log: Log) -> None:
 
 def verify_all(url: str, out: AuditResult) -> None:
     """verify() over every instance, as `jixiao audit verify --all` does, with a fresh (cold) Runtime each time:
-    once in one process, once in one process per core."""
+    once in one process, once in one process per core, each a first run (the checkpoints the serial run writes are
+    dropped before the parallel one)."""
     from service.bpm.verify import default_jobs, verify
 
     rt = _runtime(url)
@@ -298,6 +299,7 @@ def verify_all(url: str, out: AuditResult) -> None:
     out.checked = report.checked
     out.findings = [str(f) for f in report.findings]
     out.jobs = default_jobs()
+    _drop_checkpoints(url)  # the parallel run a first run too, as the serial one was
     rt = _runtime(url)
     try:
         t0 = time.perf_counter()
@@ -339,18 +341,26 @@ def build_long(rt: Any, n: int, rounds: int, log: Log) -> None:
         log(f"bench: audit: round {r} of {rounds} done on {n} instances")
 
 
+def _drop_checkpoints(url: str) -> None:
+    """No verify checkpoint left: the next verify replays every history from its start (and writes them anew)."""
+    from sqlalchemy import text
+
+    rt = _runtime(url)
+    try:
+        with rt.engine.begin() as conn:
+            conn.execute(text("DELETE FROM verify_checkpoints"))
+    finally:
+        rt.close()
+
+
 def verify_checkpointed(url: str, out: AuditResult) -> None:
     """verify() over the long histories with 1 and with N processes, each a first run without checkpoints and a
     second run from them; a fresh (cold) Runtime each time."""
-    from sqlalchemy import text
 
     from service.bpm.verify import default_jobs, verify
 
     for jobs in dict.fromkeys((1, default_jobs())):
-        rt = _runtime(url)
-        with rt.engine.begin() as conn:
-            conn.execute(text("DELETE FROM verify_checkpoints"))
-        rt.close()
+        _drop_checkpoints(url)
         for run in ("first", "second"):
             rt = _runtime(url)
             try:
