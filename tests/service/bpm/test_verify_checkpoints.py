@@ -268,3 +268,17 @@ def test_a_checkpoint_made_by_other_replay_code_is_ignored_and_replaced(runtime,
     report = _verify(runtime)
     assert report.ok and report.from_checkpoint == 0 and report.checkpoints_written == 2
     assert _verify(runtime).from_checkpoint == 2
+
+
+def test_a_stored_state_rewritten_in_other_words_is_compared_again_and_the_checkpoint_follows(runtime, scene):
+    """No event since the checkpoint, but the stored state is other text (as a serializer upgrade would leave it):
+    verify loads it and compares it with the history again, and the checkpoint records the text it compared."""
+    iid = scene["long"]
+    _verify(runtime)
+    state = _one(runtime, "SELECT state FROM instances WHERE id = :i", i=iid).state
+    _tamper(runtime, "UPDATE instances SET state = :s WHERE id = :i", i=iid,
+            s=json.dumps(json.loads(state), indent=1))
+    report = _verify(runtime)
+    assert report.ok and report.from_checkpoint == 2 and report.checkpoints_written == 1, _problems(report)
+    again = _verify(runtime)
+    assert again.ok and again.from_checkpoint == 2 and again.checkpoints_written == 0
