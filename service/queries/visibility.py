@@ -65,10 +65,9 @@ def candidate_tasks(p: Principal) -> Any:
     return or_(*clauses)
 
 
-def offered(p: Principal) -> Any:
-    """The task_candidates rows offering an unclaimed task to the user, one SELECT per key so that each is an
-    index-only range scan: (group, own department) per departmental role, group per other role, "@" + name.
-    UNION (not UNION ALL): a task offered through two keys counts once."""
+def _candidate_keys(p: Principal) -> list[Any]:
+    """The task_candidates keys that offer a task to the user: (group, own department) per departmental role,
+    group per other role, "@" + name."""
     keys = [
         and_(TASK_CANDIDATES.c.group_name == r, TASK_CANDIDATES.c.department_id == p.department_id)
         for r in sorted(p.roles & DEPARTMENTAL)
@@ -76,14 +75,33 @@ def offered(p: Principal) -> Any:
     ]
     keys += [TASK_CANDIDATES.c.group_name == r for r in sorted(p.roles - DEPARTMENTAL)]
     keys.append(TASK_CANDIDATES.c.group_name == NAMED + p.username)
-    return union(
-        *(
-            select(TASK_CANDIDATES.c.task_id, TASK_CANDIDATES.c.due_at, TASK_CANDIDATES.c.priority).where(
-                TASK_CANDIDATES.c.assignee.is_(None), k
-            )
-            for k in keys
-        )
-    )
+    return keys
+
+
+def offered_ids(p: Principal) -> Any:
+    """The unclaimed tasks offered to the user, by id: one SELECT per key so that each is an index-only range scan
+    of a partial index (the candidate inbox). UNION (not UNION ALL): a task offered through two keys counts once."""
+    return union(*(select(TASK_CANDIDATES.c.task_id).where(TASK_CANDIDATES.c.assignee.is_(None), k)
+                   for k in _candidate_keys(p)))
+
+
+def offered_first(p: Principal, upto: int) -> Any:
+    """The first `upto` tasks of `offered_ids` with their due dates and priorities, in the inbox's order (due first,
+    then priority, then task id): the first `upto` of each key (an index range scan stopped early), put together.
+    A task offered through two keys has the same due date and priority in both, so the first `upto` of the whole are
+    among these."""
+    firsts = []
+    for k in _candidate_keys(p):
+        first = select(TASK_CANDIDATES.c.task_id, TASK_CANDIDATES.c.due_at, TASK_CANDIDATES.c.priority) \
+            .where(TASK_CANDIDATES.c.assignee.is_(None), k) \
+            .order_by(*offered_order(TASK_CANDIDATES.c)).limit(upto).subquery()
+        firsts.append(select(first))
+    return union(*firsts)
+
+
+def offered_order(columns: Any) -> tuple[Any, ...]:
+    """The candidate inbox's order over rows of `offered_first`: due first (none last), then priority, then task id."""
+    return columns.due_at.asc().nulls_last(), columns.priority.desc(), columns.task_id
 
 
 def tasks_visible(p: Principal) -> list[Any]:
@@ -91,3 +109,18 @@ def tasks_visible(p: Principal) -> list[Any]:
         return []
     own = TASKS.c.department_id == p.department_id if p.department_id else false()
     return [or_(own, TASKS.c.assignee == p.username, TASKS.c.owner == p.username, candidate_tasks(p))]
+
+
+def ready_tasks_visible(p: Principal) -> list[Any]:
+    """`tasks_visible` for ready tasks, as one id list each part of which an index finds (own department, held,
+    owned, offered by a candidate key, claimed or not): an OR over the task table would read all of it. Only ready
+    tasks have task_candidates rows, so this holds for state "ready" alone."""
+    if p.sees_all_departments:
+        return []
+    ready = TASKS.c.state == "ready"
+    parts = [select(TASKS.c.id).where(TASKS.c.assignee == p.username, ready),
+             select(TASKS.c.id).where(TASKS.c.owner == p.username, ready),
+             *(select(TASK_CANDIDATES.c.task_id).where(k) for k in _candidate_keys(p))]
+    if p.department_id:
+        parts.append(select(TASKS.c.id).where(TASKS.c.department_id == p.department_id, ready))
+    return [TASKS.c.id.in_(union(*parts))]
