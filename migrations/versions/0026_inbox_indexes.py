@@ -15,8 +15,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index('ix_tasks_owner', 'tasks', ['owner', 'state'], unique=False)
-    op.create_index('ix_task_candidates_group_dept', 'task_candidates', ['group_name', 'department_id', 'task_id'],
-                    unique=False)
+    op.create_index('ix_task_candidates_group_dept', 'task_candidates',
+                    ['group_name', 'department_id', 'assignee', 'task_id'], unique=False)
 
 
 def downgrade() -> None:

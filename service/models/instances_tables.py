@@ -97,8 +97,9 @@ class TaskCandidate(Base):
               postgresql_where=text("assignee IS NULL"), sqlite_where=text("assignee IS NULL")),
         Index("ix_task_candidates_open_group_due", "group_name", "due_at", "priority", "task_id",
               postgresql_where=text("assignee IS NULL"), sqlite_where=text("assignee IS NULL")),
-        # claimed or not: who may see a ready task through a group or by name (visibility.ready_tasks_visible)
-        Index("ix_task_candidates_group_dept", "group_name", "department_id", "task_id"),
+        # claimed or not: who may see a ready task through a group or by name (visibility.ready_tasks_visible);
+        # covering for SQLite, which keeps no statistics and may count the open ones on it
+        Index("ix_task_candidates_group_dept", "group_name", "department_id", "assignee", "task_id"),
     )
 
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)

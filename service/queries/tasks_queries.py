@@ -122,35 +122,31 @@ def _scoped(viewer: Principal, scope: str, state: str, narrow: bool = False) -> 
 
     A task the viewer holds, owns or is offered is visible to them, and so is one of their own department: the
     scopes made of those leave the visibility rule out, which would otherwise make the database test it on every
-    ready task. Ready tasks are read by index: the offered ones from task_candidates (which holds exactly the
-    ready tasks' candidates), the actionable ones as one id list (mine, then offered), all the viewer may see as
-    one id list too — unless another filter (`narrow`: one instance's tasks) finds the few rows first."""
-    where = [TASKS.c.state == state]
-    ready = state == "ready"
+    task in the state. They are id lists each part of which an index finds (held, owned, offered from
+    task_candidates, which holds exactly the ready tasks' candidates): with no other condition on the state, SQLite
+    (which keeps no statistics) drives the query from the list too, not from every task in the state. All the
+    viewer may see is such a list as well, unless another filter (`narrow`: one instance's tasks) finds the few
+    rows first."""
+    in_state = TASKS.c.state == state
+    me = viewer.username
+    if state == "ready" and scope == "candidate":
+        return [TASKS.c.id.in_(offered_ids(viewer))]
+    if state == "ready" and scope == "actionable":
+        return [TASKS.c.id.in_(offered_ids(viewer, select(TASKS.c.id).where(TASKS.c.assignee == me, in_state)))]
+    if state == "ready" and scope == "all" and not narrow and not viewer.sees_all_departments:
+        return ready_tasks_visible(viewer)
     if scope == "mine":
-        where.append(or_(TASKS.c.assignee == viewer.username, TASKS.c.owner == viewer.username))
-    elif scope == "candidate":
-        where += [TASKS.c.assignee.is_(None), _offered_ids(viewer) if ready else candidate_tasks(viewer)]
-    elif scope == "department":
-        if not viewer.department_id:  # department_id IS NULL: not all of those are the viewer's to see
-            where += tasks_visible(viewer)
-        where.append(TASKS.c.department_id == viewer.department_id)
-    elif scope == "actionable":
-        if ready:
-            where.append(TASKS.c.id.in_(union(
-                select(TASKS.c.id).where(TASKS.c.assignee == viewer.username, TASKS.c.state == "ready"),
-                offered_ids(viewer))))
-        else:
-            where.append(or_(TASKS.c.assignee == viewer.username, and_(TASKS.c.assignee.is_(None),
-                                                                       candidate_tasks(viewer))))
-    else:
-        where += ready_tasks_visible(viewer) if ready and not narrow else tasks_visible(viewer)
-    return where
-
-
-def _offered_ids(viewer: Principal) -> Any:
-    """The unclaimed ready tasks offered to the viewer, as an id IN (…) clause on tasks."""
-    return TASKS.c.id.in_(offered_ids(viewer))
+        return [TASKS.c.id.in_(union(select(TASKS.c.id).where(TASKS.c.assignee == me, in_state),
+                                     select(TASKS.c.id).where(TASKS.c.owner == me, in_state)))]
+    if scope == "candidate":
+        return [in_state, TASKS.c.assignee.is_(None), candidate_tasks(viewer)]
+    if scope == "actionable":
+        return [in_state, or_(TASKS.c.assignee == me, and_(TASKS.c.assignee.is_(None), candidate_tasks(viewer)))]
+    if scope == "department" and viewer.department_id:
+        return [in_state, TASKS.c.department_id == viewer.department_id]
+    if scope == "department":  # department_id IS NULL: not all of those are the viewer's to see
+        return [in_state, TASKS.c.department_id.is_(None), *tasks_visible(viewer)]
+    return [in_state, *tasks_visible(viewer)]
 
 
 def count_by_scope(conn: Connection, viewer: Principal, state: str = "ready") -> dict[str, int]:
@@ -184,8 +180,9 @@ def _held_count(viewer: Principal) -> Any:
 
 
 _ORDERS: dict[str, tuple[Any, ...]] = {
-    "due": (TASKS.c.due_at.is_(None), TASKS.c.due_at, TASKS.c.priority.desc(), TASKS.c.created_at, TASKS.c.id),
-    "priority": (TASKS.c.priority.desc(), TASKS.c.due_at.is_(None), TASKS.c.due_at, TASKS.c.id),
+    # NULLS LAST, not an "IS NULL" key first: PostgreSQL then reads ix_tasks_state_due in order (due first)
+    "due": (TASKS.c.due_at.asc().nulls_last(), TASKS.c.priority.desc(), TASKS.c.created_at, TASKS.c.id),
+    "priority": (TASKS.c.priority.desc(), TASKS.c.due_at.asc().nulls_last(), TASKS.c.id),
     "created": (TASKS.c.created_at.desc(), TASKS.c.id),
     "name": (TASKS.c.name, TASKS.c.created_at, TASKS.c.id),
 }
@@ -219,7 +216,7 @@ def _actionable_inbox(conn: Connection, viewer: Principal, page: int, per_page: 
     claimable = select(*_COLUMNS, literal(1).label("part"), cast(null(), DateTime).label("tie")) \
         .join(page_ids, page_ids.c.task_id == TASKS.c.id).subquery()
     both = union_all(select(held), select(claimable)).subquery()
-    order = (both.c.part, both.c.due_at.is_(None), both.c.due_at, both.c.priority.desc(), both.c.tie, both.c.id)
+    order = (both.c.part, both.c.due_at.asc().nulls_last(), both.c.priority.desc(), both.c.tie, both.c.id)
     rows = conn.execute(select(*(both.c[c.name] for c in _COLUMNS)).order_by(*order)
                         .limit(per_page).offset((page - 1) * per_page)).mappings().all()
     if total is None:

@@ -78,11 +78,12 @@ def _candidate_keys(p: Principal) -> list[Any]:
     return keys
 
 
-def offered_ids(p: Principal) -> Any:
+def offered_ids(p: Principal, *more: Any) -> Any:
     """The unclaimed tasks offered to the user, by id: one SELECT per key so that each is an index-only range scan
-    of a partial index (the candidate inbox). UNION (not UNION ALL): a task offered through two keys counts once."""
-    return union(*(select(TASK_CANDIDATES.c.task_id).where(TASK_CANDIDATES.c.assignee.is_(None), k)
-                   for k in _candidate_keys(p)))
+    of a partial index (the candidate inbox), and the ids of the SELECTs in `more`, in one flat UNION (SQLite takes
+    no nested one). UNION, not UNION ALL: a task offered through two keys counts once."""
+    return union(*more, *(select(TASK_CANDIDATES.c.task_id).where(TASK_CANDIDATES.c.assignee.is_(None), k)
+                          for k in _candidate_keys(p)))
 
 
 def offered_first(p: Principal, upto: int) -> Any:
@@ -112,9 +113,9 @@ def tasks_visible(p: Principal) -> list[Any]:
 
 
 def ready_tasks_visible(p: Principal) -> list[Any]:
-    """`tasks_visible` for ready tasks, as one id list each part of which an index finds (own department, held,
-    owned, offered by a candidate key, claimed or not): an OR over the task table would read all of it. Only ready
-    tasks have task_candidates rows, so this holds for state "ready" alone."""
+    """`tasks_visible` and ready, as one id list each part of which an index finds (own department, held, owned,
+    offered by a candidate key, claimed or not): an OR over the task table would read all of it. Only ready tasks
+    have task_candidates rows, so the list holds ready tasks alone; [] (no condition) for who sees everything."""
     if p.sees_all_departments:
         return []
     ready = TASKS.c.state == "ready"
