@@ -111,7 +111,11 @@ def _statements(viewer: Principal, scope: str, state: str, filters: tuple[str, .
     where = _scoped(viewer, scope, state, narrow="f_instance" in filters) + [_FILTERS[name]() for name in filters]
     order = _ORDERS.get(sort, _ORDERS["due"])
     if scope == "actionable":  # mine first, then what I may claim
-        order = (case((TASKS.c.assignee == viewer.username, 0), else_=1), *order)
+        held = TASKS.c.assignee == viewer.username
+        if sort == "due":  # as _actionable_inbox: the claimable ones' ties by task id, as the candidate inbox's
+            order = (TASKS.c.due_at.asc().nulls_last(), TASKS.c.priority.desc(), case((held, TASKS.c.created_at)),
+                     TASKS.c.id)
+        order = (case((held, 0), else_=1), *order)
     listing = select(*_COLUMNS).where(*where).order_by(*order) \
         .limit(bindparam("f_limit", type_=Integer)).offset(bindparam("f_offset", type_=Integer))
     return listing, select(func.count()).select_from(TASKS).where(*where)

@@ -167,6 +167,7 @@ def test_every_scope_answers_what_the_access_rule_does_read_by_index(runtime, de
     # mine first (due first), then the offered ones: a tie in due date and priority goes by task id
     first, second = sorted((tie_1, tie_2))
     assert listed(staff_a, "actionable") == ([delegated, held, first, second, named], 5)
+    assert listed(staff_a, "actionable&process_id=inbox") == listed(staff_a, "actionable")  # filtered: same order
     for username in ("staff_a", "staff_a2", "staff_b", "head_a", "reviewer", "power"):
         viewer = principal(username)
         with runtime.reading() as conn:
