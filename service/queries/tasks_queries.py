@@ -35,6 +35,7 @@ from service.queries.visibility import (
     candidate_tasks,
     contains,
     like_pattern,
+    offered_count,
     offered_first,
     offered_ids,
     offered_order,
@@ -169,8 +170,7 @@ def _counting(viewer: Principal, state: str) -> Any:
     counts = [select(func.count()).select_from(TASKS).where(*_scoped(viewer, scope, state)).scalar_subquery()
               .label(scope) for scope in SCOPES if scope not in fast]
     if state == "ready":  # the candidate inbox reads task_candidates alone (index-only), as listing it does
-        offers = select(func.count()).select_from(offered_ids(viewer).subquery()).scalar_subquery()
-        counts += [offers.label("candidate"), _held_count(viewer).label(_HELD)]
+        counts += [offered_count(viewer).label("candidate"), _held_count(viewer).label(_HELD)]
     return select(*counts)
 
 
@@ -202,7 +202,7 @@ def _candidate_inbox(conn: Connection, viewer: Principal, page: int, per_page: i
                         .order_by(*offered_order(page_ids.c))).mappings().all()
     if total is None:
         total = len(rows) if page == 1 and len(rows) < per_page else \
-            conn.execute(select(func.count()).select_from(offered_ids(viewer).subquery())).scalar_one()
+            conn.execute(select(offered_count(viewer))).scalar_one()
     return {"items": [_item(r, now) for r in rows], "total": total}
 
 
@@ -225,8 +225,7 @@ def _actionable_inbox(conn: Connection, viewer: Principal, page: int, per_page: 
                         .limit(per_page).offset((page - 1) * per_page)).mappings().all()
     if total is None:
         total = len(rows) if page == 1 and len(rows) < per_page else conn.execute(
-            select(_held_count(viewer) + select(func.count()).select_from(offered_ids(viewer).subquery())
-                   .scalar_subquery())).scalar_one()
+            select(_held_count(viewer) + offered_count(viewer))).scalar_one()
     return {"items": [_item(r, now) for r in rows], "total": total}
 
 

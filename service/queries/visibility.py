@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any
 
-from sqlalchemy import and_, false, literal, or_, select, union
+from sqlalchemy import and_, exists, false, func, literal, or_, select, union
 
 from service.domain.roles import DEPARTMENTAL, Principal
 from service.models import Instance, TaskCandidate, TaskRow
@@ -65,16 +67,16 @@ def candidate_tasks(p: Principal) -> Any:
     return or_(*clauses)
 
 
-def _candidate_keys(p: Principal) -> list[Any]:
+def _candidate_keys(p: Principal, rows: Any = TASK_CANDIDATES) -> list[Any]:
     """The task_candidates keys that offer a task to the user: (group, own department) per departmental role,
-    group per other role, "@" + name."""
+    group per other role, "@" + name (on `rows`, task_candidates or an alias of it)."""
     keys = [
-        and_(TASK_CANDIDATES.c.group_name == r, TASK_CANDIDATES.c.department_id == p.department_id)
+        and_(rows.c.group_name == r, rows.c.department_id == p.department_id)
         for r in sorted(p.roles & DEPARTMENTAL)
         if p.department_id
     ]
-    keys += [TASK_CANDIDATES.c.group_name == r for r in sorted(p.roles - DEPARTMENTAL)]
-    keys.append(TASK_CANDIDATES.c.group_name == NAMED + p.username)
+    keys += [rows.c.group_name == r for r in sorted(p.roles - DEPARTMENTAL)]
+    keys.append(rows.c.group_name == NAMED + p.username)
     return keys
 
 
@@ -84,6 +86,20 @@ def offered_ids(p: Principal, *more: Any) -> Any:
     no nested one). UNION, not UNION ALL: a task offered through two keys counts once."""
     return union(*more, *(select(TASK_CANDIDATES.c.task_id).where(TASK_CANDIDATES.c.assignee.is_(None), k)
                           for k in _candidate_keys(p)))
+
+
+def offered_count(p: Principal) -> Any:
+    """How many tasks `offered_ids` holds, without putting the ids together: per key, the index-only count of its
+    unclaimed rows whose task no earlier key offers (a primary-key probe per row) — a UNION would hash every id."""
+    earlier = TASK_CANDIDATES.alias("earlier")
+    keys, earlier_keys = _candidate_keys(p), _candidate_keys(p, earlier)
+    counts = []
+    for i, key in enumerate(keys):
+        where = [TASK_CANDIDATES.c.assignee.is_(None), key]
+        if i:
+            where.append(~exists().where(earlier.c.task_id == TASK_CANDIDATES.c.task_id, or_(*earlier_keys[:i])))
+        counts.append(select(func.count()).select_from(TASK_CANDIDATES).where(*where).scalar_subquery())
+    return reduce(operator.add, counts)
 
 
 def offered_first(p: Principal, upto: int) -> Any:

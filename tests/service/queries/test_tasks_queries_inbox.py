@@ -149,6 +149,8 @@ def test_every_scope_answers_what_the_access_rule_does_read_by_index(runtime, de
     delegated = start("dept-b", "department_staff", "P4D", 50)  # dept-b's, delegated to staff_a
     taken = start("dept-a", "department_staff", "P5D", 50)  # claimed by another of dept-a
     start("dept-b", "department_staff", "P6D", 50, users="head_a")
+    twice = start("dept-a", "department_staff", "P7D", 50, users="staff_a")  # offered through two keys: once
+    two_groups = start("dept-a", "department_staff,department_head", "P8D", 50)  # to power through two groups
     staff_a, staff_b = as_user("staff_a"), as_user("staff_b")
     assert staff_a.post(f"/api/tasks/{held}/claim").status_code == 200
     assert staff_b.post(f"/api/tasks/{delegated}/claim").status_code == 200
@@ -166,7 +168,7 @@ def test_every_scope_answers_what_the_access_rule_does_read_by_index(runtime, de
 
     # mine first (due first), then the offered ones: a tie in due date and priority goes by task id
     first, second = sorted((tie_1, tie_2))
-    assert listed(staff_a, "actionable") == ([delegated, held, first, second, named], 5)
+    assert listed(staff_a, "actionable") == ([delegated, held, first, second, named, twice, two_groups], 7)
     assert listed(staff_a, "actionable&process_id=inbox") == listed(staff_a, "actionable")  # filtered: same order
     for username in ("staff_a", "staff_a2", "staff_b", "head_a", "reviewer", "power"):
         viewer = principal(username)
