@@ -79,6 +79,7 @@ class UserRun:
     first_page_ok: bool = False
     latencies: list[float] = field(default_factory=list)
     connects: int = 0
+    cpu_ms: float | None = None  # server CPU per timed request: the gunicorn worker + the database's backends
 
 
 @dataclass
@@ -387,6 +388,7 @@ def explain(url: str, username: str, scope: str = "candidate") -> str:
     try:
         with engine.connect() as conn:
             viewer = principal_of(conn, username)
+        assert viewer is not None, username
         statements.clear()
         with db.read(engine) as conn:
             total = tasks_queries.count_by_scope(conn, viewer)[scope] if scope == "actionable" else None
@@ -403,6 +405,21 @@ def explain(url: str, username: str, scope: str = "candidate") -> str:
         return "\n\n".join(out)
     finally:
         engine.dispose()
+
+
+def _server_cpu(server: Server, admin_url: str, database: str) -> float | None:
+    """CPU seconds so far of the gunicorn workers and of the PostgreSQL backends connected to `database` (their
+    pids from pg_stat_activity, their CPU from /proc: Linux, PostgreSQL on this machine; None otherwise). CPU, unlike
+    wall-clock time, hardly moves with what else the shared machine runs."""
+    from bench.run import _cpu_seconds
+
+    workers = server.worker_cpu()
+    with _admin(admin_url) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
+    backends = [_cpu_seconds(pid) for pid in pids]
+    if not workers or not pids or any(b is None for b in backends):
+        return None
+    return sum(workers.values()) + sum(b for b in backends if b is not None)
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -451,6 +468,7 @@ def run(tmp: Path, *, admin_url: str = ADMIN_URL, explain_plans: bool = False, l
                 actionable = [t.id for t in expected_actionable(tasks, username, groups, dept)]
                 for path in (INBOX_PATH, ACTIONABLE_PATH, PAGE_PATH):
                     log(f"bench: inbox: {label}: GET {path}")
+                    cpu_before = _server_cpu(server, admin_url, name)
                     if path == INBOX_PATH:
                         user_run = UserRun(label, len(expected), path)
                         measure(server.port, tokens[username], user_run, [t.id for t in expected[:PER_PAGE]])
@@ -460,6 +478,9 @@ def run(tmp: Path, *, admin_url: str = ADMIN_URL, explain_plans: bool = False, l
                     else:
                         user_run = UserRun(label, len(actionable), path)
                         measure_page(server.port, username, user_run, actionable[:PER_PAGE])
+                    cpu_after = _server_cpu(server, admin_url, name)
+                    if cpu_before is not None and cpu_after is not None:  # warm-up included: + WARMUP + 1 requests
+                        user_run.cpu_ms = (cpu_after - cpu_before) * 1000 / (len(user_run.latencies) + WARMUP + 1)
                     result.users.append(user_run)
         if explain_plans:
             for username, label, _, _ in scenario:
@@ -486,13 +507,16 @@ def report(result: InboxResult) -> None:
                                                           if result.load_before > 0.5 else ""))
     print(f"  one keep-alive connection per user and line, {WARMUP} warm-up + {TIMED} timed requests (a line "
           f"stops timing after {LINE_BUDGET_S:g} s: n says how many it timed)")
-    print(f"  {'':<38}{'':<40}{'n':>5}{'median':>9}{'p95':>9}   target")
+    print("  cpu: server CPU per request (the gunicorn worker + the database's PostgreSQL backends, warm-up "
+          "included), the figure to compare on a shared machine")
+    print(f"  {'':<38}{'':<40}{'n':>5}{'median':>9}{'p95':>9}{'cpu':>9}   target")
     for u in result.users:
         median = statistics.median(u.latencies) * 1000
         p95 = _p95(u.latencies)
         verdict = "met" if p95 <= TARGET_P95_MS else "NOT met"
         target = f"p95 ≤ {TARGET_P95_MS:g} ms"
-        print(f"  {u.label:<38}{u.path:<40}{len(u.latencies):5d}{median:9.2f}{p95:9.2f}   {target:<14}{verdict}")
+        cpu = f"{u.cpu_ms:9.2f}" if u.cpu_ms is not None else f"{'–':>9}"
+        print(f"  {u.label:<38}{u.path:<40}{len(u.latencies):5d}{median:9.2f}{p95:9.2f}{cpu}   {target:<14}{verdict}")
     for u in result.users:
         check = "as expected" if u.total == u.expected_total and u.first_page_ok else "UNEXPECTED"
         print(f"    {u.label}, {u.path}: total {u.total:,} (generated {u.expected_total:,}), first page "
