@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import figures
 from bench.run import ROOT, Client, Server, _bin, running
 
 ADMIN_URL = os.environ.get("JIXIAO_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -517,6 +518,10 @@ def report(result: InboxResult) -> None:
         target = f"p95 ≤ {TARGET_P95_MS:g} ms"
         cpu = f"{u.cpu_ms:9.2f}" if u.cpu_ms is not None else f"{'–':>9}"
         print(f"  {u.label:<38}{u.path:<40}{len(u.latencies):5d}{median:9.2f}{p95:9.2f}{cpu}   {target:<14}{verdict}")
+        if u.path == PAGE_PATH:
+            figures.record("inbox.100k.reviewer" if u.label.startswith("finance_reviewer") else "inbox.100k.staff",
+                           f"p95 {p95:.1f} ms (median {median:.1f}; {u.cpu_ms or 0:.1f} ms server CPU per page)",
+                           p95 <= TARGET_P95_MS)
     for u in result.users:
         check = "as expected" if u.total == u.expected_total and u.first_page_ok else "UNEXPECTED"
         print(f"    {u.label}, {u.path}: total {u.total:,} (generated {u.expected_total:,}), first page "
