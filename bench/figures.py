@@ -62,6 +62,10 @@ ROWS: tuple[Row, ...] = (
         "province"),
     Row("inbox.reviewer", "6", "`/inbox` p95, reviewer, simulated province", "≤ 30 ms", f"{BENCH} --only province",
         "province"),
+    Row("inbox.100k.staff", "6", "`/inbox` p95, department user, 100,000 open tasks, PostgreSQL", "≤ 30 ms",
+        f"{BENCH} --only inbox", "inbox"),
+    Row("inbox.100k.reviewer", "6", "`/inbox` p95, reviewer, 100,000 open tasks, PostgreSQL", "≤ 30 ms",
+        f"{BENCH} --only inbox", "inbox"),
     Row("dashboard", "6", "dashboard, simulated province", "≤ 300 ms", f"{BENCH} --only province", "province"),
     Row("coverage", "6", "coverage report, simulated province", "≤ 300 ms", f"{BENCH} --only province", "province"),
 )

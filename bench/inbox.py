@@ -5,9 +5,12 @@ bulk-loaded with COPY: 200 departments, one instance per task, 100,000 ready tas
 over a year, priorities 0–100, a tenth of them claimed) and their task_candidates rows — mostly the
 departmental groups department_staff / department_head, some the bureau-wide finance_reviewer. A
 department_staff user of one department and a finance_reviewer get bearer tokens, one gunicorn worker
-serves the app on that database, and GET /api/tasks?scope=candidate&per_page=20 (page 1: due first, then
-priority) is timed over one keep-alive connection per user. The database is dropped at the end, also on
-an error or Ctrl-C. Without a reachable PostgreSQL the benchmark is skipped.
+serves the app on that database, and over one keep-alive connection per user and line are timed:
+GET /api/tasks?scope=candidate&per_page=20 (page 1: due first, then priority), the inbox's default tab
+GET /api/tasks?scope=actionable&per_page=20 (the user's own tasks first — each bench user holds a few
+claimed ones — then their groups' unclaimed tasks) and the page GET /inbox (signed in; its tab counts and
+its default tab). The database is dropped at the end, also on an error or Ctrl-C. Without a reachable
+PostgreSQL the benchmark is skipped.
 
     .venv/bin/python -m bench.run --only inbox [--inbox-explain]
 """
@@ -27,6 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import figures
 from bench.run import ROOT, Client, Server, _bin, running
 
 ADMIN_URL = os.environ.get("JIXIAO_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -40,6 +44,10 @@ PER_PAGE = 20
 TARGET_P95_MS = 30.0
 SEED = 3
 INBOX_PATH = f"/api/tasks?scope=candidate&per_page={PER_PAGE}"
+ACTIONABLE_PATH = f"/api/tasks?scope=actionable&per_page={PER_PAGE}"
+PAGE_PATH = "/inbox"
+LINE_BUDGET_S = 60.0  # a slow line stops timing after this long (it reports how many requests it timed)
+OWN_TASKS = 25  # claimed tasks handed to each bench user: the "mine first" part of the actionable tab
 
 STAFF_USER = "bench_staff"
 REVIEWER_USER = "bench_reviewer"
@@ -67,10 +75,12 @@ class Skipped(Exception):
 class UserRun:
     label: str
     expected_total: int
+    path: str = INBOX_PATH
     total: int = 0
     first_page_ok: bool = False
     latencies: list[float] = field(default_factory=list)
     connects: int = 0
+    cpu_ms: float | None = None  # server CPU per timed request: the gunicorn worker + the database's backends
 
 
 @dataclass
@@ -125,6 +135,29 @@ def generate(now: datetime, seed: int = SEED) -> list[Task]:
             created_at=now - timedelta(seconds=rng.randrange(60 * 24 * 3600)),
         ))
     return tasks
+
+
+def hand_out(tasks: list[Task]) -> None:
+    """Give each bench user OWN_TASKS of the claimed tasks they could have claimed (a departmental group's
+    in the staff user's department; finance_reviewer's), so that the actionable tab has a "mine" part."""
+    from service.domain.roles import DEPARTMENTAL
+
+    left = {STAFF_USER: OWN_TASKS, REVIEWER_USER: OWN_TASKS}
+    for t in tasks:
+        if t.assignee is None:
+            continue
+        groups = t.groups.split(",")
+        if left[STAFF_USER] and t.department_id == STAFF_DEPARTMENT and all(g in DEPARTMENTAL for g in groups):
+            t.assignee, left[STAFF_USER] = STAFF_USER, left[STAFF_USER] - 1
+        elif left[REVIEWER_USER] and groups == ["finance_reviewer"]:
+            t.assignee, left[REVIEWER_USER] = REVIEWER_USER, left[REVIEWER_USER] - 1
+
+
+def expected_actionable(tasks: list[Task], username: str, groups: set[str], department_id: str | None) -> list[Task]:
+    """What scope=actionable must answer, in its order: the user's own tasks, then their candidate inbox."""
+    mine = sorted((t for t in tasks if t.assignee == username),
+                  key=lambda t: (t.due_at, -t.priority, t.created_at, t.id))
+    return mine + expected_inbox(tasks, groups, department_id)
 
 
 def expected_inbox(tasks: list[Task], groups: set[str], department_id: str | None) -> list[Task]:
@@ -242,23 +275,103 @@ def _p95(seconds: list[float]) -> float:
 
 def measure(port: int, token: str, run: UserRun, expected_ids: list[str]) -> None:
     client = Client(port, token=token)
-    clock = time.perf_counter
     try:
-        body = client.request("GET", INBOX_PATH)
+        body = client.request("GET", run.path)
         run.total = int(body["total"])
         run.first_page_ok = [item["id"] for item in body["items"]] == expected_ids
-        for i in range(WARMUP + TIMED):
-            t0 = clock()
-            client.request("GET", INBOX_PATH)
-            if i >= WARMUP:
-                run.latencies.append(clock() - t0)
+        _time(lambda: client.request("GET", run.path), run)
     finally:
         client.close()
     run.connects = client.connects
 
 
-def explain(url: str, username: str) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of the two statements list_tasks runs for page 1 of `username`'s inbox."""
+def _time(call: Any, run: UserRun) -> None:
+    """WARMUP + TIMED calls, the TIMED ones kept; a line slower than LINE_BUDGET_S stops early."""
+    clock = time.perf_counter
+    started = clock()
+    for i in range(WARMUP + TIMED):
+        t0 = clock()
+        call()
+        if i >= WARMUP:
+            run.latencies.append(clock() - t0)
+        if clock() - started > LINE_BUDGET_S and len(run.latencies) >= 20:
+            break
+
+
+class _PageClient:
+    """One keep-alive connection holding a signed-in session cookie (the web pages, not the API)."""
+
+    def __init__(self, port: int) -> None:
+        import http.client
+
+        from bench.run import HOST
+
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=120)
+        self.connects = 1
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        import urllib.parse
+
+        headers = {"Accept": "text/html"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        resp = self.conn.getresponse()
+        text = resp.read().decode()
+        for header, value in resp.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        if resp.will_close:
+            self.conn.close()
+            self.connects += 1
+        return resp.status, text
+
+    def sign_in(self, username: str, password: str) -> None:
+        import re
+
+        _, page = self.request("GET", "/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        if not csrf:
+            raise RuntimeError("bench: inbox: no sign-in form")
+        status, _ = self.request("POST", "/login", {"username": username, "password": password,
+                                                    "csrf_token": csrf.group(1)})
+        if status not in (302, 303):
+            raise RuntimeError(f"bench: inbox: {username} could not sign in ({status})")
+
+
+def measure_page(port: int, username: str, run: UserRun, expected_ids: list[str]) -> None:
+    """GET /inbox signed in as `username`: its default tab (actionable) with the tab counts."""
+    import re
+
+    client = _PageClient(port)
+
+    def get() -> str:
+        status, text = client.request("GET", run.path)
+        if status != 200:
+            raise RuntimeError(f"bench: inbox: {run.path} answered {status}")
+        return text
+
+    try:
+        client.sign_in(username, f"pw-{username}-bench")
+        page = get()
+        tabs = dict(re.findall(r'data-scope="(\w+)"[^>]*>[^<]*<span class="count">(\d+)</span>', page))
+        run.total = int(tabs.get("actionable", -1))
+        run.first_page_ok = re.findall(r'<tr data-task="([^"]+)"', page) == expected_ids
+        _time(get, run)
+    finally:
+        client.conn.close()
+    run.connects = client.connects
+
+
+def explain(url: str, username: str, scope: str = "candidate") -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the statements page 1 of `username`'s inbox runs: list_tasks for scope
+    candidate; for actionable, what the page /inbox runs (count_by_scope, then list_tasks given that count)."""
     from sqlalchemy import event
     from sqlalchemy.dialects import postgresql
 
@@ -276,9 +389,12 @@ def explain(url: str, username: str) -> str:
     try:
         with engine.connect() as conn:
             viewer = principal_of(conn, username)
+        assert viewer is not None, username
         statements.clear()
         with db.read(engine) as conn:
-            tasks_queries.list_tasks(conn, page=1, per_page=PER_PAGE, now=clock.now(), viewer=viewer, scope="candidate")
+            total = tasks_queries.count_by_scope(conn, viewer)[scope] if scope == "actionable" else None
+            tasks_queries.list_tasks(conn, page=1, per_page=PER_PAGE, now=clock.now(), viewer=viewer, scope=scope,
+                                     total=total)
         event.remove(engine, "before_execute", _keep)
         out = []
         dialect = postgresql.dialect(paramstyle="named")  # literal % stays single
@@ -290,6 +406,21 @@ def explain(url: str, username: str) -> str:
         return "\n\n".join(out)
     finally:
         engine.dispose()
+
+
+def _server_cpu(server: Server, admin_url: str, database: str) -> float | None:
+    """CPU seconds so far of the gunicorn workers and of the PostgreSQL backends connected to `database` (their
+    pids from pg_stat_activity, their CPU from /proc: Linux, PostgreSQL on this machine; None otherwise). CPU, unlike
+    wall-clock time, hardly moves with what else the shared machine runs."""
+    from bench.run import _cpu_seconds
+
+    workers = server.worker_cpu()
+    with _admin(admin_url) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
+    backends = [_cpu_seconds(pid) for pid in pids]
+    if not workers or not pids or any(b is None for b in backends):
+        return None
+    return sum(workers.values()) + sum(b for b in backends if b is not None)
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -317,6 +448,7 @@ def run(tmp: Path, *, admin_url: str = ADMIN_URL, explain_plans: bool = False, l
 
         now = clock.now().replace(tzinfo=None)  # naive UTC, as stored
         tasks = generate(now)
+        hand_out(tasks)
         log(f"bench: inbox: loading {TASKS:,} tasks in {DEPARTMENTS} departments (COPY)")
         t0 = time.perf_counter()
         result.rows = load(url, tasks, now)
@@ -330,45 +462,69 @@ def run(tmp: Path, *, admin_url: str = ADMIN_URL, explain_plans: bool = False, l
         server = Server(workers=1, threads=4, env=env, log_path=tmp / "gunicorn-inbox.log",
                         db_label=_database_url(admin_url, "<db>"))
         result.command = server.command()
-        log(f"bench: inbox: starting {result.command}; {WARMUP} + {TIMED} requests per user")
+        log(f"bench: inbox: starting {result.command}; {WARMUP} + {TIMED} requests per user and line")
         with running(server):
             for username, label, groups, dept in scenario:
                 expected = expected_inbox(tasks, groups, dept)
-                user_run = UserRun(label, len(expected))
-                measure(server.port, tokens[username], user_run, [t.id for t in expected[:PER_PAGE]])
-                result.users.append(user_run)
+                actionable = [t.id for t in expected_actionable(tasks, username, groups, dept)]
+                for path in (INBOX_PATH, ACTIONABLE_PATH, PAGE_PATH):
+                    log(f"bench: inbox: {label}: GET {path}")
+                    cpu_before = _server_cpu(server, admin_url, name)
+                    if path == INBOX_PATH:
+                        user_run = UserRun(label, len(expected), path)
+                        measure(server.port, tokens[username], user_run, [t.id for t in expected[:PER_PAGE]])
+                    elif path == ACTIONABLE_PATH:
+                        user_run = UserRun(label, len(actionable), path)
+                        measure(server.port, tokens[username], user_run, actionable[:PER_PAGE])
+                    else:
+                        user_run = UserRun(label, len(actionable), path)
+                        measure_page(server.port, username, user_run, actionable[:PER_PAGE])
+                    cpu_after = _server_cpu(server, admin_url, name)
+                    if cpu_before is not None and cpu_after is not None:  # warm-up included: + WARMUP + 1 requests
+                        user_run.cpu_ms = (cpu_after - cpu_before) * 1000 / (len(user_run.latencies) + WARMUP + 1)
+                    result.users.append(user_run)
         if explain_plans:
             for username, label, _, _ in scenario:
-                result.explains[label] = explain(url, username)
+                for scope in ("candidate", "actionable"):
+                    result.explains[f"{label}, scope={scope}"] = explain(url, username, scope)
         return result
     finally:
         _drop(admin_url, name)
 
 
 def report(result: InboxResult) -> None:
-    print(f"Inbox: GET {INBOX_PATH} (page 1: due first, then priority), {TASKS:,} ready tasks "
-          f"in {DEPARTMENTS} departments")
+    print(f"Inbox: GET {INBOX_PATH} (page 1: due first, then priority), GET {ACTIONABLE_PATH} (the "
+          f"default tab: mine first) and the page GET {PAGE_PATH} (signed in: tab counts + the default tab), "
+          f"{TASKS:,} ready tasks in {DEPARTMENTS} departments")
     print(f"  PostgreSQL {result.server_version}, fresh database {result.database} (Alembic head, dropped "
           f"afterwards); loaded with COPY + VACUUM ANALYZE in {result.load_seconds:.1f} s: "
           + ", ".join(f"{n:,} {t}" for t, n in result.rows.items()))
     mix = ", ".join(f"{g} {w:.0%}" for g, w in GROUP_MIX)
-    print(f"  candidate groups: {mix}; 2% also name candidate users; {CLAIMED_SHARE:.0%} of the tasks claimed; "
-          "due dates over a year")
+    print(f"  candidate groups: {mix}; 2% also name candidate users; {CLAIMED_SHARE:.0%} of the tasks claimed "
+          f"({OWN_TASKS} of them by each bench user); due dates over a year")
     print(f"  server: {result.command}")
     print(f"  machine: {os.cpu_count()} CPUs (PostgreSQL on the same machine); 1-min load average "
           f"{result.load_before:.2f} before this part" + ("  (other processes were busy: figures may be pessimistic)"
                                                           if result.load_before > 0.5 else ""))
-    print(f"  one keep-alive connection per user, {WARMUP} warm-up + {TIMED} timed requests")
-    print(f"  {'':<44}{'median':>9}{'p95':>8}   target")
+    print(f"  one keep-alive connection per user and line, {WARMUP} warm-up + {TIMED} timed requests (a line "
+          f"stops timing after {LINE_BUDGET_S:g} s: n says how many it timed)")
+    print("  cpu: server CPU per request (the gunicorn worker + the database's PostgreSQL backends, warm-up "
+          "included), the figure to compare on a shared machine")
+    print(f"  {'':<38}{'':<40}{'n':>5}{'median':>9}{'p95':>9}{'cpu':>9}   target")
     for u in result.users:
         median = statistics.median(u.latencies) * 1000
         p95 = _p95(u.latencies)
         verdict = "met" if p95 <= TARGET_P95_MS else "NOT met"
         target = f"p95 ≤ {TARGET_P95_MS:g} ms"
-        print(f"  {u.label:<44}{median:9.2f}{p95:8.2f}   {target:<14}{verdict}")
+        cpu = f"{u.cpu_ms:9.2f}" if u.cpu_ms is not None else f"{'–':>9}"
+        print(f"  {u.label:<38}{u.path:<40}{len(u.latencies):5d}{median:9.2f}{p95:9.2f}{cpu}   {target:<14}{verdict}")
+        if u.path == PAGE_PATH:
+            figures.record("inbox.100k.reviewer" if u.label.startswith("finance_reviewer") else "inbox.100k.staff",
+                           f"p95 {p95:.1f} ms (median {median:.1f}; {u.cpu_ms or 0:.1f} ms server CPU per page)",
+                           p95 <= TARGET_P95_MS)
     for u in result.users:
         check = "as expected" if u.total == u.expected_total and u.first_page_ok else "UNEXPECTED"
-        print(f"    {u.label}: total {u.total:,} (generated {u.expected_total:,}), first page "
+        print(f"    {u.label}, {u.path}: total {u.total:,} (generated {u.expected_total:,}), first page "
               f"{'matches' if u.first_page_ok else 'differs from'} the generated order — {check}; "
               f"connections opened: {u.connects}")
     for label, plan in result.explains.items():

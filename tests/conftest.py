@@ -55,6 +55,20 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     database = "PostgreSQL" if os.environ.get("JIXIAO_TEST_DATABASE_URL") else "SQLite"
     terminalreporter.write_line(f"jixiao: the suite ran {time.monotonic() - _SUITE_STARTED:.0f} s wall time "
                                 f"on {database} (exit status {exitstatus})")
+# The modules holding the suite's longest tests (10-25 s each: a whole year of escalations, the simulated province
+# and the demo built as their fixtures, the stateful OpenAPI sequences) run first. pytest-xdist's worksteal gives
+# each worker a stretch of the collected order and lets an idle worker take the end of another's stretch: a long
+# test left at the end keeps one worker busy while the other has nothing left to take.
+FIRST = ("tests/workflows/test_workflows_fiscal_year_escalations.py", "tests/service/simulate/test_simulate.py",
+         "tests/service/demo/test_build.py", "tests/service/api/test_blueprint_openapi.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """FIRST's modules first (in FIRST's order), the rest as collected; the same order in every worker."""
+    rank = {path: n for n, path in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(FIRST)))
+
+
 START = datetime(2015, 3, 2, 1, 0, tzinfo=clock.UTC)  # a Monday, 09:00 in Wuhan
 
 

@@ -56,6 +56,8 @@ class TaskRow(Base):
         Index("ix_tasks_instance", "instance_id"),
         Index("ix_tasks_state_due", "state", "due_at", "priority"),
         Index("ix_tasks_assignee", "assignee", "state"),
+        # a delegated task is the owner's too (the inbox's "mine" tab): read by index beside the assignee's
+        Index("ix_tasks_owner", "owner", "state"),
         Index("ix_tasks_dept_state_due", "department_id", "state", "due_at"),
         # the daily reminder sweep finds the open tasks of the announced forms by form key or task id
         Index("ix_tasks_form_key_state", "form_key", "state"),
@@ -95,6 +97,9 @@ class TaskCandidate(Base):
               postgresql_where=text("assignee IS NULL"), sqlite_where=text("assignee IS NULL")),
         Index("ix_task_candidates_open_group_due", "group_name", "due_at", "priority", "task_id",
               postgresql_where=text("assignee IS NULL"), sqlite_where=text("assignee IS NULL")),
+        # claimed or not: who may see a ready task through a group or by name (visibility.ready_tasks_visible);
+        # covering for SQLite, which keeps no statistics and may count the open ones on it
+        Index("ix_task_candidates_group_dept", "group_name", "department_id", "assignee", "task_id"),
     )
 
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)

@@ -7,7 +7,22 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, bindparam, case, func, or_, select
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+)
 
 from service import clock
 from service.bpm import access
@@ -16,7 +31,17 @@ from service.bpm.versions import SpecCache
 from service.domain.roles import SYSTEM, Principal
 from service.errors import NotFound
 from service.models import Instance, TaskRow
-from service.queries.visibility import candidate_tasks, contains, like_pattern, offered, tasks_visible
+from service.queries.visibility import (
+    candidate_tasks,
+    contains,
+    like_pattern,
+    offered_count,
+    offered_first,
+    offered_ids,
+    offered_order,
+    ready_tasks_visible,
+    tasks_visible,
+)
 
 TASKS = TaskRow.__table__
 INSTANCES = Instance.__table__
@@ -40,9 +65,11 @@ def list_tasks(conn: Connection, *, page: int, per_page: int, now: datetime, vie
     """The tasks `viewer` may see, in one of the inbox scopes: due first then by priority (or another `sort`).
     `total` is how many the list holds when the caller has counted them already (the inbox's tab count of an
     unfiltered scope): then they are not counted again."""
-    if scope == "candidate" and state == "ready" and sort == "due" and not any(
+    if scope in ("candidate", "actionable") and state == "ready" and sort == "due" and not any(
             (instance_id, process_id, assignee, candidate_group, due_before, due_within_days is not None, overdue)):
-        return _candidate_inbox(conn, viewer, page, per_page, now, total)
+        if scope == "candidate":
+            return _candidate_inbox(conn, viewer, page, per_page, now, total)
+        return _actionable_inbox(conn, viewer, page, per_page, now, total)
     values: dict[str, Any] = {}
     if instance_id:
         values["f_instance"] = instance_id
@@ -82,50 +109,84 @@ _FILTERS: dict[str, Any] = {
 def _statements(viewer: Principal, scope: str, state: str, filters: tuple[str, ...], sort: str) -> tuple[Any, Any]:
     """The list and count statements of one viewer's scope with these filters, their values left as parameters:
     built (and given their SQL cache key) once, not on every request."""
-    where = _scoped(viewer, scope, state) + [_FILTERS[name]() for name in filters]
+    where = _scoped(viewer, scope, state, narrow="f_instance" in filters) + [_FILTERS[name]() for name in filters]
     order = _ORDERS.get(sort, _ORDERS["due"])
     if scope == "actionable":  # mine first, then what I may claim
-        order = (case((TASKS.c.assignee == viewer.username, 0), else_=1), *order)
+        held = TASKS.c.assignee == viewer.username
+        if sort == "due":  # as _actionable_inbox: the claimable ones' ties by task id, as the candidate inbox's
+            order = (TASKS.c.due_at.asc().nulls_last(), TASKS.c.priority.desc(), case((held, TASKS.c.created_at)),
+                     TASKS.c.id)
+        order = (case((held, 0), else_=1), *order)
     listing = select(*_COLUMNS).where(*where).order_by(*order) \
         .limit(bindparam("f_limit", type_=Integer)).offset(bindparam("f_offset", type_=Integer))
     return listing, select(func.count()).select_from(TASKS).where(*where)
 
 
-def _scoped(viewer: Principal, scope: str, state: str) -> list[Any]:
-    """The WHERE clauses of an inbox scope: the task state, what the viewer may see, and the scope's own."""
-    where = [TASKS.c.state == state, *tasks_visible(viewer)]
+def _scoped(viewer: Principal, scope: str, state: str, narrow: bool = False) -> list[Any]:
+    """The WHERE clauses of an inbox scope: the task state, what the viewer may see, and the scope's own.
+
+    A task the viewer holds, owns or is offered is visible to them, and so is one of their own department: the
+    scopes made of those leave the visibility rule out, which would otherwise make the database test it on every
+    task in the state. They are id lists each part of which an index finds (held, owned, offered from
+    task_candidates, which holds exactly the ready tasks' candidates): with no other condition on the state, SQLite
+    (which keeps no statistics) drives the query from the list too, not from every task in the state. All the
+    viewer may see is such a list as well, unless another filter (`narrow`: one instance's tasks) finds the few
+    rows first."""
+    in_state = TASKS.c.state == state
+    me = viewer.username
+    if state == "ready" and scope == "candidate":
+        return [TASKS.c.id.in_(offered_ids(viewer))]
+    if state == "ready" and scope == "actionable":
+        return [TASKS.c.id.in_(offered_ids(viewer, select(TASKS.c.id).where(TASKS.c.assignee == me, in_state)))]
+    if state == "ready" and scope == "all" and not narrow and not viewer.sees_all_departments:
+        return ready_tasks_visible(viewer)
     if scope == "mine":
-        where.append(or_(TASKS.c.assignee == viewer.username, TASKS.c.owner == viewer.username))
-    elif scope == "candidate":
-        where += [TASKS.c.assignee.is_(None), candidate_tasks(viewer)]
-    elif scope == "department":
-        where.append(TASKS.c.department_id == viewer.department_id)
-    elif scope == "actionable":
-        where.append(or_(TASKS.c.assignee == viewer.username, and_(TASKS.c.assignee.is_(None),
-                                                                   candidate_tasks(viewer))))
-    return where
+        return [TASKS.c.id.in_(union(select(TASKS.c.id).where(TASKS.c.assignee == me, in_state),
+                                     select(TASKS.c.id).where(TASKS.c.owner == me, in_state)))]
+    if scope == "candidate":
+        return [in_state, TASKS.c.assignee.is_(None), candidate_tasks(viewer)]
+    if scope == "actionable":
+        return [in_state, or_(TASKS.c.assignee == me, and_(TASKS.c.assignee.is_(None), candidate_tasks(viewer)))]
+    if scope == "department" and viewer.department_id:
+        return [in_state, TASKS.c.department_id == viewer.department_id]
+    if scope == "department":  # department_id IS NULL: not all of those are the viewer's to see
+        return [in_state, TASKS.c.department_id.is_(None), *tasks_visible(viewer)]
+    return [in_state, *tasks_visible(viewer)]
 
 
 def count_by_scope(conn: Connection, viewer: Principal, state: str = "ready") -> dict[str, int]:
     """How many tasks each inbox scope holds for the viewer (the inbox's tab counts)."""
-    return dict(conn.execute(_counting(viewer, state)).one()._mapping)
+    counts = dict(conn.execute(_counting(viewer, state)).one()._mapping)
+    if state == "ready":  # held and offered are apart (an offered task has no assignee): counted once each
+        counts["actionable"] = counts.pop(_HELD) + counts["candidate"]
+    return counts
 
 
 @lru_cache(maxsize=1024)
 def _counting(viewer: Principal, state: str) -> Any:
     """One statement answering every scope's count (a scalar subquery each, so each keeps its own plan): one round
     trip instead of five, built once per viewer."""
+    fast = ("candidate", "actionable") if state == "ready" else ()
     counts = [select(func.count()).select_from(TASKS).where(*_scoped(viewer, scope, state)).scalar_subquery()
-              .label(scope) for scope in SCOPES if scope != "candidate" or state != "ready"]
+              .label(scope) for scope in SCOPES if scope not in fast]
     if state == "ready":  # the candidate inbox reads task_candidates alone (index-only), as listing it does
-        offers = offered(viewer).subquery()
-        counts.append(select(func.count()).select_from(offers).scalar_subquery().label("candidate"))
+        counts += [offered_count(viewer).label("candidate"), _held_count(viewer).label(_HELD)]
     return select(*counts)
 
 
+_HELD = "held"  # count_by_scope's part of the actionable count: the tasks the viewer holds
+
+
+def _held_count(viewer: Principal) -> Any:
+    """How many ready tasks the viewer holds (by the assignee index): the actionable tab's first part."""
+    return select(func.count()).select_from(TASKS).where(TASKS.c.assignee == viewer.username,
+                                                         TASKS.c.state == "ready").scalar_subquery()
+
+
 _ORDERS: dict[str, tuple[Any, ...]] = {
-    "due": (TASKS.c.due_at.is_(None), TASKS.c.due_at, TASKS.c.priority.desc(), TASKS.c.created_at, TASKS.c.id),
-    "priority": (TASKS.c.priority.desc(), TASKS.c.due_at.is_(None), TASKS.c.due_at, TASKS.c.id),
+    # NULLS LAST, not an "IS NULL" key first: PostgreSQL then reads ix_tasks_state_due in order (due first)
+    "due": (TASKS.c.due_at.asc().nulls_last(), TASKS.c.priority.desc(), TASKS.c.created_at, TASKS.c.id),
+    "priority": (TASKS.c.priority.desc(), TASKS.c.due_at.asc().nulls_last(), TASKS.c.id),
     "created": (TASKS.c.created_at.desc(), TASKS.c.id),
     "name": (TASKS.c.name, TASKS.c.created_at, TASKS.c.id),
 }
@@ -134,15 +195,37 @@ _ORDERS: dict[str, tuple[Any, ...]] = {
 def _candidate_inbox(conn: Connection, viewer: Principal, page: int, per_page: int, now: datetime,
                      total: int | None = None) -> dict[str, Any]:
     """The candidate inbox from task_candidates alone (index-only), joined to tasks for one page."""
-    offers = offered(viewer).subquery()
-    order = (offers.c.due_at.asc().nulls_last(), offers.c.priority.desc(), offers.c.task_id)
-    page_ids = select(offers).order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
-    order = (page_ids.c.due_at.asc().nulls_last(), page_ids.c.priority.desc(), page_ids.c.task_id)
+    firsts = offered_first(viewer, page * per_page).subquery()
+    page_ids = select(firsts).order_by(*offered_order(firsts.c)).limit(per_page).offset((page - 1) * per_page) \
+        .subquery()
     rows = conn.execute(select(*_COLUMNS).join(page_ids, page_ids.c.task_id == TASKS.c.id)
-                        .order_by(*order)).mappings().all()
+                        .order_by(*offered_order(page_ids.c))).mappings().all()
     if total is None:
         total = len(rows) if page == 1 and len(rows) < per_page else \
-            conn.execute(select(func.count()).select_from(offers)).scalar_one()
+            conn.execute(select(offered_count(viewer))).scalar_one()
+    return {"items": [_item(r, now) for r in rows], "total": total}
+
+
+def _actionable_inbox(conn: Connection, viewer: Principal, page: int, per_page: int, now: datetime,
+                      total: int | None = None) -> dict[str, Any]:
+    """What the viewer can act on now: the ready tasks they hold (by the assignee index; due first, then priority,
+    then the oldest), then the candidate inbox (from task_candidates, in its own order: due, priority, task id).
+    Each part is cut at the end of the page before the two are put together, so neither is read in full."""
+    upto = page * per_page
+    held = select(*_COLUMNS, literal(0).label("part"), TASKS.c.created_at.label("tie")) \
+        .where(TASKS.c.assignee == viewer.username, TASKS.c.state == "ready") \
+        .order_by(*_ORDERS["due"]).limit(upto).subquery()
+    firsts = offered_first(viewer, upto).subquery()
+    page_ids = select(firsts.c.task_id).order_by(*offered_order(firsts.c)).limit(upto).subquery()
+    claimable = select(*_COLUMNS, literal(1).label("part"), cast(null(), DateTime).label("tie")) \
+        .join(page_ids, page_ids.c.task_id == TASKS.c.id).subquery()
+    both = union_all(select(held), select(claimable)).subquery()
+    order = (both.c.part, both.c.due_at.asc().nulls_last(), both.c.priority.desc(), both.c.tie, both.c.id)
+    rows = conn.execute(select(*(both.c[c.name] for c in _COLUMNS)).order_by(*order)
+                        .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    if total is None:
+        total = len(rows) if page == 1 and len(rows) < per_page else conn.execute(
+            select(_held_count(viewer) + offered_count(viewer))).scalar_one()
     return {"items": [_item(r, now) for r in rows], "total": total}
 
 
