@@ -45,7 +45,7 @@ TABLE_SINCE = {
     "agency_bulletins": "0022", "disclosures": "0022",
     "fiscal_figures": "0021",
     "subunit_evaluations": "0023",
-    "verify_checkpoints": "0026",
+    "verify_checkpoints": "0027",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
@@ -64,7 +64,7 @@ _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process
               ("users", "id")}
 # Each template instance enters the seeds at the revision whose tables its rows need.
 INSTANCE_SINCE = {"completed": "0001", "open_task": "0002", "waiting_message": "0005", "external": "0006",
-                  "escalated": "0008", "evidence": "0010", "checkpointed": "0026"}
+                  "escalated": "0008", "evidence": "0010", "checkpointed": "0027"}
 ENGINE_TABLES = ["instances", "tasks", "events", "task_candidates", "message_waits", "jobs", "escalations",
                  "attachments", "verify_checkpoints"]
 PEOPLE = {"staff_a": ("dept-a", ["department_staff"]), "head_a": ("dept-a", ["department_head"])}

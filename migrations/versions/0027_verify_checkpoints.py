@@ -1,14 +1,14 @@
 """verify checkpoints: where `jixiao audit verify` last replayed an instance whole, signed with the secret key
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-06 14:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0026'
-down_revision = '0025'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
