@@ -51,6 +51,10 @@ ROWS: tuple[Row, ...] = (
         f"{BENCH} --only audit", "audit"),
     Row("verify.10k.jobs", "5", "`audit verify --all --jobs N` (verify(), N = the cores), 10,000 peer instances",
         "≥ 200 instances/s, the serial run's findings", f"{BENCH} --only audit", "audit"),
+    Row("verify.1k.first", "5", "`audit verify --all --jobs N`, 1,000 10-event histories, first run (no checkpoint: "
+        "every history replayed, checkpoints written)", "≥ 200 instances/s", f"{BENCH} --only audit", "audit"),
+    Row("verify.1k.second", "5", "`audit verify --all --jobs N`, the same 1,000 histories, second run (chains and "
+        "checkpoints checked, nothing replayed)", "≥ 200 instances/s", f"{BENCH} --only audit", "audit"),
     Row("verify.province", "5", "`jixiao audit verify --all --processes N`, the simulated province",
         "≥ 200 instances/s",
         f"{BENCH} --only province", "province"),

@@ -32,7 +32,8 @@ ALLOWED = {
     "service/bpm/versions.py": "the spec cache loads an immutable process version on a miss, outside any unit "
                                   "of work",
     "service/bpm/replay.py": "replay reads an instance's events (joins a given connection)",
-    "service/bpm/verify.py": "audit verification reads instance by instance, across processes with --jobs",
+    "service/bpm/verify.py": "audit verification reads batch by batch, across processes with --jobs, and writes each "
+                             "batch's checkpoints in a short write of their own (service/bpm/verify_checkpoints.py)",
     "service/backup.py": "a backup copies the database through a connection of its own",
     "service/demo/": "the demo builder is an entry point (jixiao seed --demo): it acts as many requests and jobs",
     "service/simulate/": "the simulator is an entry point (jixiao simulate): it seeds, launches and measures a year",

@@ -73,10 +73,23 @@ class ReplayResult:
     snapshots: list[Snapshot] = field(default_factory=list)
     first_mismatch: dict[str, Any] | None = None
     data: dict[str, Any] | None = None  # the process data after the last event re-applied
+    end: ReplayState | None = None  # where the replay ended, when it re-applied every event asked for
 
     @property
     def ok(self) -> bool:
         return self.first_mismatch is None
+
+
+@dataclass
+class ReplayState:
+    """A replay between two events: the in-memory workflow, the instance's status and the pairing of the history's
+    task ids with this replay's. Verify checkpoints it and resumes from it (service/bpm/verify_checkpoints.py)."""
+
+    seq: int  # the last event applied
+    workflow: BpmnWorkflow
+    status: str
+    ids: dict[str, str]  # recorded task id → this replay's task id
+    back: dict[str, str]  # this replay's task id → recorded task id
 
 
 @dataclass
@@ -117,12 +130,14 @@ def _snapshot(wf: BpmnWorkflow, ev: Any, status: str, fingerprint: str | None) -
 def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance_id: str, *, upto: int | None = None,
            keep: bool = False, events: list[Any] | None = None,
            observe: Callable[[ReplayStep], None] | None = None, conn: Connection | None = None,
-           snapshots: bool = True) -> ReplayResult:
+           snapshots: bool = True, resume: ReplayState | None = None) -> ReplayResult:
     """Re-apply the instance's events (up to seq `upto`); stop at the first fingerprint that differs.
 
     The result holds a snapshot after every event with `keep`, else the last two; none but the one that differs
     without `snapshots` (verify needs only the final data). `observe` is called after each event that re-applied
-    and matched its fingerprint. `conn`: the caller's open transaction to read in.
+    and matched its fingerprint. `conn`: the caller's open transaction to read in. `resume`: the replay's state
+    after an earlier event (verify's checkpoint of this very history, `events` still the whole history): only the
+    events after it are re-applied.
     """
     if events is None:
         assert engine is not None, "replay needs the database or the events"
@@ -137,15 +152,20 @@ def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance
                                  "reason": "the history does not begin with the start of the instance"}
         return result
     start = loads(events[0].input)
-    spec, subprocess_specs = specs.get(start["version"]).spec(start["process_id"])
-    wf = BpmnWorkflow(spec, subprocess_specs, script_engine=JixiaoScriptEngine())
     ctx = running.InstanceContext(instance_id, start["process_id"], start.get("department_id"), events[0].actor)
-    ids: dict[str, str] = {}  # recorded task id → this replay's task id
-    back: dict[str, str] = {}  # this replay's task id → recorded task id
-    status = "running"
+    if resume is None:
+        spec, subprocess_specs = specs.get(start["version"]).spec(start["process_id"])
+        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=JixiaoScriptEngine())
+        ids: dict[str, str] = {}  # recorded task id → this replay's task id
+        back: dict[str, str] = {}  # this replay's task id → recorded task id
+        status, after = "running", 0
+    else:
+        wf, ids, back, status, after = resume.workflow, resume.ids, resume.back, resume.status, resume.seq
     walked: task_walk.TaskWalk | None = None  # the last engine run's walk: nothing else changes the workflow
     last_seq = min(upto, events[-1].seq) if upto is not None else events[-1].seq
     for ev in events:
+        if ev.seq <= after:
+            continue
         if upto is not None and ev.seq > upto:
             break
         payload = loads(ev.input) or {}
@@ -168,6 +188,7 @@ def replay(engine: Engine | None, specs: SpecCache, settings: Settings, instance
         if snapshots and (keep or ev.seq >= last_seq - 1):  # else the state now and what the last event changed
             result.snapshots.append(_snapshot(wf, ev, status, fingerprint))
     result.data = derive.instance_data(wf)
+    result.end = ReplayState(last_seq, wf, status, ids, back)
     return result
 
 

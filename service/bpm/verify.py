@@ -38,6 +38,17 @@ For each instance, in this order:
    waiting task is an incident to retry, not a forged history);
 5. evidence files against their upload events (service/attachments/evidence_audit.py).
 
+Checkpoints (service/bpm/verify_checkpoints.py): an instance whose history verified without any finding gets a
+signed checkpoint of the replay at its last event; a later verify still checks the whole chain (step 1), then the
+checkpoint — its signature, and that its chain hash is the chain's at its seq (a checkpoint that fails either is a
+finding, and the history is replayed in full) — and replays only the events after it (step 2) before steps 3 to 5 as
+above. Where no event came since and the stored state is the very state the checkpoint was compared with (its
+digest), step 3's comparison stands as it was made. `full=True` (`--full`, the auditor's full replay) neither reads
+nor writes checkpoints: every history is replayed from its start, and nothing is written. Otherwise verify reads
+each batch in one short read transaction, checks it with no transaction open, and writes the batch's new checkpoints
+in one short write transaction of their own (a CLI command's unit of work is then one read and one write per batch;
+no instance row is touched, so it never conflicts with the mutation path).
+
 Reads are batched (`BATCH` instances, one query per table), never one query per task.
 
 With `jobs` > 1 the instances are partitioned by id into chunks (in id order, at most `BATCH` each, and at least
@@ -54,19 +65,20 @@ import math
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from service import db, engine_clock
+from service import clock, db, engine_clock
 from service.attachments import evidence_audit
 from service.attachments.storage import storage_for
-from service.bpm import derive, row_checks, stored_rows, task_queries
+from service.bpm import derive, row_checks, stored_rows, task_queries, verify_checkpoints
 from service.bpm.event_log import CHAINS, EVENTS, event_hash
 from service.bpm.implied_rows import ImpliedRows
 from service.bpm.jsonutil import loads
-from service.bpm.replay import replay
+from service.bpm.replay import ReplayState, replay
+from service.bpm.scripting import JixiaoScriptEngine
 from service.bpm.serializer import make_serializer
 from service.bpm.stored_rows import StoredInstance
 from service.bpm.versions import SpecCache
@@ -96,10 +108,39 @@ class Finding:
 class Report:
     checked: int = 0
     findings: list[Finding] = field(default_factory=list)
+    from_checkpoint: int = 0  # instances whose replay resumed from a checkpoint
+    checkpoints_written: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.findings
+
+    def add(self, part: Tally) -> None:
+        self.checked += part.checked
+        self.findings += part.findings
+        self.from_checkpoint += part.from_checkpoint
+        self.checkpoints_written += part.written
+
+
+@dataclass
+class Tally:
+    """One batch's results (what a worker process sends back)."""
+
+    checked: int
+    findings: list[Finding]
+    from_checkpoint: int = 0
+    written: int = 0
+
+
+@dataclass
+class _Checkpointing:
+    """A batch's checkpoints: the stored ones, the key, and the rows to write."""
+
+    key: verify_checkpoints.Key
+    stored: dict[str, Any]
+    serializer: Any
+    rows: list[dict[str, Any]] = field(default_factory=list)  # checkpoints to write
+    resumed: int = 0  # instances replayed from a checkpoint
 
 
 def check_chain(instance_id: str | None, events: list[Any], head_seq: int | None, head_hash: str | None
@@ -144,43 +185,90 @@ def instance_findings(engine: Engine, specs: SpecCache, settings: Settings, inst
     return _findings(specs, settings, stored, serializer or make_serializer(specs.resolve))
 
 
-def _findings(specs: SpecCache, settings: Settings, stored: StoredInstance, serializer: Any) -> list[Finding]:
-    """The history's first problem (chain, replay, stored state); then, if it replays, every derived row that
-    differs from what it implies; then every missing or altered evidence file."""
+def _findings(specs: SpecCache, settings: Settings, stored: StoredInstance, serializer: Any,
+              checkpoints: _Checkpointing | None = None) -> list[Finding]:
+    """The history's first problem (chain, replay, stored state) after any problem of its checkpoint; then, if it
+    replays, every derived row that differs from what it implies; then every missing or altered evidence file.
+    With `checkpoints`, replay resumes from the instance's checkpoint where it holds, and a history without any
+    finding leaves the checkpoint of its last event to write."""
     iid = stored.row.id
-    history, implied = _check_history(specs, settings, stored, serializer)
-    found = [history] if history else []
+    found, implied, end = _check_history(specs, settings, stored, serializer, checkpoints)
     if implied is not None:
         found += [Finding(iid, d.seq, d.problem, d.table, d.row, d.column) for d in row_checks.compare(implied, stored)]
     found += [Finding(iid, seq, problem)
               for seq, problem in evidence_audit.check(storage_for(settings), stored.events, stored.attachments)]
+    if checkpoints is not None and end is not None and not found:
+        row = verify_checkpoints.build(checkpoints.key, iid, stored.events, end, clock.now(), stored.escalations)
+        if row is not None:
+            checkpoints.rows.append(row)
     return found
 
 
-def _check_history(specs: SpecCache, settings: Settings, stored: StoredInstance, serializer: Any
-                   ) -> tuple[Finding | None, ImpliedRows | None]:
-    """Chain, then replay, then the stored state against the replayed one; the rows the history implies when it
-    replays (None when the chain is broken or replay fails: then nothing derived from it can be trusted)."""
+def _check_history(specs: SpecCache, settings: Settings, stored: StoredInstance, serializer: Any,
+                   checkpoints: _Checkpointing | None = None
+                   ) -> tuple[list[Finding], ImpliedRows | None, verify_checkpoints.Resumed | None]:
+    """Chain, then the checkpoint (if any), then replay, then the stored state against the replayed one; the rows
+    the history implies when it replays (None when the chain is broken or replay fails: then nothing derived from it
+    can be trusted); and the replay's end as a checkpoint would hold it, when a new checkpoint is worth writing."""
     inst, events, instance_id = stored.row, stored.events, stored.row.id
     broken = check_chain(instance_id, events, inst.event_seq, inst.last_event_hash)
     if broken:
-        return broken, None
-    implied = ImpliedRows(instance_id, stored_escalations=stored.escalations)
-    result = replay(None, specs, settings, instance_id, events=events, observe=implied.observe, snapshots=False)
-    if not result.ok:
-        mismatch = result.first_mismatch or {}
-        return Finding(instance_id, mismatch.get("seq"), mismatch.get("reason", "replay failed")), None
-    try:
-        stored_wf = serializer.deserialize_json(inst.state)
-        stored_fp = derive.fingerprint(stored_wf, inst.status)
-    except Exception as exc:
-        return Finding(instance_id, None, f"the stored state cannot be read: {exc}"), implied
-    last_fp = next((e.fingerprint for e in reversed(events) if e.fingerprint), None)
-    if stored_fp != last_fp and inst.status != "error":
-        return Finding(instance_id, None, "the stored state differs from what its history produces (edited)"), implied
-    if derive.canonical_data(result.data) != derive.canonical_data(loads(inst.data) or {}):
-        return Finding(instance_id, None, "the stored process data differs from what its history produces"), implied
-    return None, implied
+        return [broken], None, None
+    found: list[Finding] = []
+    resumed = None
+    if checkpoints is not None and instance_id in checkpoints.stored:
+        checked = verify_checkpoints.check(checkpoints.key, checkpoints.stored[instance_id], events,
+                                           stored.escalations)
+        if checked.problem:
+            found.append(Finding(instance_id, checked.seq, checked.problem))
+        resumed = checked.resumed
+    start = None
+    if resumed is not None and resumed.seq < events[-1].seq:
+        try:
+            workflow = serializer.deserialize_json(str(resumed.workflow))
+        except Exception:  # signed by this service but unreadable now (a library upgrade): replay it all
+            resumed = None
+        else:
+            workflow.script_engine = JixiaoScriptEngine()
+            start = ReplayState(resumed.seq, workflow, resumed.status, dict(resumed.ids), dict(resumed.back))
+    if resumed is not None and start is None:  # no event since the checkpoint: its state is the replay's end
+        implied, data, status, end = resumed.implied, resumed.data, resumed.status, None
+    else:
+        implied = resumed.implied if resumed is not None else ImpliedRows(instance_id,
+                                                                          stored_escalations=stored.escalations)
+        result = replay(None, specs, settings, instance_id, events=events, observe=implied.observe, snapshots=False,
+                        resume=start)
+        if not result.ok:
+            mismatch = result.first_mismatch or {}
+            found.append(Finding(instance_id, mismatch.get("seq"), mismatch.get("reason", "replay failed")))
+            return found, None, None
+        assert result.end is not None and result.data is not None
+        data, status, end = derive.canonical_data(result.data), result.end.status, result.end
+    if checkpoints is not None:
+        checkpoints.resumed += resumed is not None
+    digest = verify_checkpoints.stored_digest(inst.state, inst.status)
+    if end is not None or resumed is None or resumed.stored != digest:  # else compared, as it is now, at checkpoint
+        try:
+            stored_wf = serializer.deserialize_json(inst.state)
+            stored_fp = derive.fingerprint(stored_wf, inst.status)
+        except Exception as exc:
+            return found + [Finding(instance_id, None, f"the stored state cannot be read: {exc}")], implied, None
+        last_fp = next((e.fingerprint for e in reversed(events) if e.fingerprint), None)
+        if stored_fp != last_fp and inst.status != "error":
+            return found + [Finding(instance_id, None, "the stored state differs from what its history produces "
+                                                       "(edited)")], implied, None
+    if data != derive.canonical_data(loads(inst.data) or {}):
+        return found + [Finding(instance_id, None, "the stored process data differs from what its history "
+                                                   "produces")], implied, None
+    if checkpoints is None:
+        return found, implied, None
+    if end is None and resumed is not None:
+        if resumed.stored == digest:
+            return found, implied, None  # the checkpoint already says all this
+        return found, implied, replace(resumed, stored=digest)
+    assert end is not None
+    return found, implied, verify_checkpoints.Resumed(
+        end.seq, serializer.serialize_json(end.workflow), status, end.ids, end.back, implied, data, digest)
 
 
 def instance_ids(engine: Engine, batch: int = 1000) -> Iterator[str]:
@@ -201,9 +289,10 @@ def default_jobs() -> int:
 
 
 def verify(engine: Engine, specs: SpecCache, settings: Settings, instances: list[str] | None = None,
-           jobs: int = 1) -> Report:
+           jobs: int = 1, full: bool = False) -> Report:
     """Verify the global chain and the given instances (all when None), in `jobs` processes (see the module's
-    docstring): the same report whatever the number."""
+    docstring): the same report whatever the number. `full`: replay every history from its start and write no
+    checkpoint."""
     report = Report()
     with db.read(engine) as conn:
         head = conn.execute(select(CHAINS.c.seq, CHAINS.c.last_hash).where(CHAINS.c.name == "global")).first()
@@ -217,54 +306,62 @@ def verify(engine: Engine, specs: SpecCache, settings: Settings, instances: list
         jobs = min(jobs, len(ids))
     if jobs <= 1:
         serializer = make_serializer(specs.resolve)
+        key = None if full else verify_checkpoints.Key.of(settings)
         for batch in _batches(ids, BATCH):
-            checked, findings = _verify_batch(engine, specs, settings, serializer, batch)
-            report.checked += checked
-            report.findings += findings
+            report.add(_verify_batch(engine, specs, settings, serializer, key, batch))
         return report
     assert isinstance(ids, list)
     size = max(1, min(BATCH, math.ceil(len(ids) / (jobs * CHUNKS_PER_PROCESS))))
     engine.dispose()  # no pooled connection of this process crosses the fork into a child
-    with _pool(jobs, settings) as pool:
-        for checked, findings in pool.imap(_worker_batch, _batches(ids, size)):
-            report.checked += checked
-            report.findings += findings
+    with _pool(jobs, settings, full) as pool:
+        for tally in pool.imap(_worker_batch, _batches(ids, size)):
+            report.add(tally)
     return report
 
 
-def _verify_batch(engine: Engine, specs: SpecCache, settings: Settings, serializer: Any, batch: list[str]
-                  ) -> tuple[int, list[Finding]]:
+def _verify_batch(engine: Engine, specs: SpecCache, settings: Settings, serializer: Any,
+                  key: verify_checkpoints.Key | None, batch: list[str]) -> Tally:
+    """One batch: its rows (and checkpoints) in one read, checked outside any transaction, then its new checkpoints
+    in one short write (none with `key` None: a full verify)."""
     with db.read(engine) as conn:
         stored = stored_rows.read(conn, batch)
+        checkpoints = (_Checkpointing(key, verify_checkpoints.read(conn, list(stored)), serializer)
+                       if key is not None and stored else None)
     findings: list[Finding] = []
     for iid in batch:
         found = stored.get(iid)
-        findings += (_findings(specs, settings, found, serializer) if found is not None
+        findings += (_findings(specs, settings, found, serializer, checkpoints) if found is not None
                      else [Finding(iid, None, "no such instance")])
-    return len(batch), findings
+    if checkpoints is None:
+        return Tally(len(batch), findings)
+    if checkpoints.rows:
+        with db.write(engine) as conn:
+            verify_checkpoints.write(conn, checkpoints.rows)
+    return Tally(len(batch), findings, checkpoints.resumed, len(checkpoints.rows))
 
 
-def _pool(jobs: int, settings: Settings) -> Any:
+def _pool(jobs: int, settings: Settings, full: bool) -> Any:
     """Worker processes, forked where the platform allows (no re-import, the caller's clock and settings as
     they are), each building its own engine in `_worker_init`."""
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return ctx.Pool(jobs, initializer=_worker_init, initargs=(settings,))
+    return ctx.Pool(jobs, initializer=_worker_init, initargs=(settings, full))
 
 
-_worker: tuple[Engine, SpecCache, Settings, Any] | None = None
+_worker: tuple[Engine, SpecCache, Settings, Any, verify_checkpoints.Key | None] | None = None
 
 
-def _worker_init(settings: Settings) -> None:
+def _worker_init(settings: Settings, full: bool) -> None:
     global _worker
     engine_clock.install()
     task_queries.install()  # inherited across a fork; a spawned process installs it itself
     engine = db.make_engine(settings.database_url)
     specs = SpecCache(engine)
-    _worker = (engine, specs, settings, make_serializer(specs.resolve))
+    _worker = (engine, specs, settings, make_serializer(specs.resolve),
+               None if full else verify_checkpoints.Key.of(settings))
 
 
-def _worker_batch(batch: list[str]) -> tuple[int, list[Finding]]:
+def _worker_batch(batch: list[str]) -> Tally:
     assert _worker is not None, "verify: a worker process without its engine"
     return _verify_batch(*_worker, batch)
 

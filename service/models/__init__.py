@@ -18,7 +18,7 @@ from service.models.cycle import (
     Rectification,
     SubunitEvaluation,
 )
-from service.models.events import Chain, Event
+from service.models.events import Chain, Event, VerifyCheckpoint
 from service.models.inspections_tables import Inspection, InspectionFinding
 from service.models.instances_tables import Escalation, Instance, Job, MessageWait, TaskCandidate, TaskRow
 from service.models.libraries_tables import (
@@ -46,5 +46,6 @@ __all__ = [
     "MonitoringReport", "Notification", "PerformanceReport",
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
     "ScorecardEntry", "SubunitEvaluation", "SupervisionMember",
-    "TaskCandidate", "TaskRow", "TrainingAttendance", "TrainingSession", "User", "UserRole", "VersionFile",
+    "TaskCandidate", "TaskRow", "TrainingAttendance", "TrainingSession", "User", "UserRole", "VerifyCheckpoint",
+    "VersionFile",
 ]

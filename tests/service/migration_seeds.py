@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, bindparam, column, inspect, select, table, text
 
-from service.bpm.commands import AttachFile
+from service.bpm.commands import AttachFile, Claim, Unclaim
 from service.bpm.deploy import deploy
+from service.bpm.verify import verify
 from service.config import Settings
 from service.domain.roles import SYSTEM, Principal
 from service.migrate import upgrade
@@ -44,6 +45,7 @@ TABLE_SINCE = {
     "agency_bulletins": "0022", "disclosures": "0022",
     "fiscal_figures": "0021",
     "subunit_evaluations": "0023",
+    "verify_checkpoints": "0027",
 }
 COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id"): "0002",
                 ("tasks", "owner"): "0002", ("tasks", "delegation_state"): "0002",
@@ -62,9 +64,9 @@ _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process
               ("users", "id")}
 # Each template instance enters the seeds at the revision whose tables its rows need.
 INSTANCE_SINCE = {"completed": "0001", "open_task": "0002", "waiting_message": "0005", "external": "0006",
-                  "escalated": "0008", "evidence": "0010"}
+                  "escalated": "0008", "evidence": "0010", "checkpointed": "0027"}
 ENGINE_TABLES = ["instances", "tasks", "events", "task_candidates", "message_waits", "jobs", "escalations",
-                 "attachments"]
+                 "attachments", "verify_checkpoints"]
 PEOPLE = {"staff_a": ("dept-a", ["department_staff"]), "head_a": ("dept-a", ["department_head"])}
 _T = datetime(2015, 3, 2, 1, 0)
 
@@ -222,6 +224,13 @@ def build_template(directory_: Path) -> Template:
         ids["evidence"] = wf.start("evidence", {}, actor=staff)["id"]
         task_id = _task_of(rt, ids["evidence"])
         wf.apply_to_task(task_id, AttachFile(task_id, samples.PDF, "自评报告.pdf"), actor=staff)
+        # An instance `audit verify` has checkpointed (service/bpm/verify_checkpoints.py).
+        ids["checkpointed"] = wf.start("simple", {"amount": 3}, actor=staff)["id"]
+        task_id = _task_of(rt, ids["checkpointed"])
+        for command in (Claim(task_id), Unclaim(task_id), Claim(task_id), Unclaim(task_id), Claim(task_id)):
+            wf.apply(ids["checkpointed"], command, actor=staff)
+        report = verify(rt.engine, rt.specs, settings, [ids["checkpointed"]])
+        assert report.ok and report.checkpoints_written == 1, [str(f) for f in report.findings]
         template = Template(instance_ids=ids)
         with rt.engine.connect() as conn:
             for name in ["process_versions", "process_definitions", "version_files", "chains", "departments",

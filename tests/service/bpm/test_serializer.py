@@ -8,6 +8,8 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.task import Task
 from sqlalchemy import text
 
+from service.bpm.serializer import make_serializer
+
 
 def _stored(runtime, instance_id):
     with runtime.engine.connect() as conn:
@@ -40,3 +42,21 @@ def test_each_task_is_saved_as_the_library_saves_it(runtime, deploy_fixture):
     assert ours[str(dropped.id)]["delta"]["deletions"] == ["limit"]
     assert "items" not in ours[str(equal.id)]["delta"]["updates"]
     assert "shared" not in ours[str(equal.id)]["delta"]["updates"]
+
+
+def test_each_task_is_loaded_as_the_library_loads_it(runtime, deploy_fixture):
+    deploy_fixture("loop.bpmn")
+    started = runtime.workflows.start("loop", {"counter": 0, "limit": 3, "nested": {"a": [1, 2]}, "tags": ["x"]})
+    state = _stored(runtime, started["id"])
+    ours = make_serializer(runtime.specs.resolve).deserialize_json(state)
+    library = make_serializer(runtime.specs.resolve)
+    TaskConverter(Task, library.registry)  # registers the library's own task converter in place of ours
+    theirs = library.deserialize_json(state)
+    assert ours.tasks.keys() == theirs.tasks.keys() and len(ours.tasks) >= 4
+    for tid, task in ours.tasks.items():
+        other = theirs.tasks[tid]
+        assert (task.data, task.internal_data, task.state, task._children, task.last_state_change) == \
+            (other.data, other.internal_data, other.state, other._children, other.last_state_change)
+        if task.parent is not None and "nested" in task.data:
+            assert task.data["nested"] is not task.parent.data["nested"]  # copied, as the library copies it
+    assert runtime.workflows.serializer.serialize_json(ours) == state
