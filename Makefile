@@ -72,13 +72,16 @@ run:
 	$(BIN)/jixiao seed --demo || echo "jixiao: the demo could not be built (see above); serving without it"; \
 	$(BIN)/jixiao worker & worker=$$!; wait $$server
 
-## Set everything up and run the suite (SQLite; set JIXIAO_TEST_DATABASE_URL for PostgreSQL), one pytest-xdist
-## worker per core, each with its own database (tests/conftest.py, `database_url`). PYTEST_WORKERS=0 runs it in one
-## process. Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: without it every worker compiles the
-## project's modules and rewrites the asserts of every module of pytest's plugins again (collecting the suite took
-## 20 CPU seconds per worker instead of 10).
-PYTEST_WORKERS ?= auto
-PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
+## Set everything up and run the suite (SQLite; set JIXIAO_TEST_DATABASE_URL for PostgreSQL) in pytest-xdist
+## workers, one more than the cores (the suite also waits on Chromium, gunicorn and worker processes, SMTP: on this
+## 2-core machine 3 workers took 242-275 s where 2 took 300 s), each with its own database (tests/conftest.py,
+## `database_url`); a test module stays in one worker (--dist loadfile: a module-scoped fixture is built once, and the
+## OpenAPI module's closing check sees every call the module made). PYTEST_WORKERS=0 runs it in one process.
+## Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: without it every worker compiles the project's
+## modules and rewrites the asserts of every module of pytest's plugins again (collecting the suite took 20 CPU
+## seconds per worker instead of 10).
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 test: setup assets chromium
 	$(PYTEST)
 

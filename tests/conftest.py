@@ -56,9 +56,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line(f"jixiao: the suite ran {time.monotonic() - _SUITE_STARTED:.0f} s wall time "
                                 f"on {database} (exit status {exitstatus})")
 # The modules holding the suite's longest tests (10-25 s each: a whole year of escalations, the simulated province
-# and the demo built as their fixtures, the stateful OpenAPI sequences) run first. pytest-xdist's worksteal gives
-# each worker a stretch of the collected order and lets an idle worker take the end of another's stretch: a long
-# test left at the end keeps one worker busy while the other has nothing left to take.
+# and the demo built as their fixtures, the stateful OpenAPI sequences) run first. `make test` hands whole modules to
+# the pytest-xdist workers in the collected order (--dist loadfile), one more each time a worker is free: a long
+# module handed out last keeps one worker busy while the others have nothing left.
 FIRST = ("tests/workflows/test_workflows_fiscal_year_escalations.py", "tests/service/simulate/test_simulate.py",
          "tests/service/demo/test_build.py", "tests/service/api/test_blueprint_openapi.py")
 
