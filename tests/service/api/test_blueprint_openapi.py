@@ -53,12 +53,13 @@ from tests.database_state import Snapshot
 from tests.service.api import openapi_data
 
 # Generated per operation and role, besides schemathesis's deterministic coverage-phase cases (about as many
-# again): 3 roles × 62 operations on a 2-core machine. With 100 for one role the file took about as long as it
+# again): 3 roles × 91 operations on a 2-core machine. With 100 for one role the file took about as long as it
 # does now with 20 for three.
 MAX_EXAMPLES = 20
 HEALTH_CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much]
 # The generated calls are made as each of these (tests/conftest.py, PEOPLE): the bureau's administrator, a process
-# designer of the bureau, and a department's staff, who must meet 403/404 on the bureau's endpoints, never a 5xx.
+# designer of the bureau, and a department's staff, who must meet 403/404 on the bureau's endpoints, never a 5xx;
+# each role's generated tests are a module (generated_tests): this one, test_blueprint_openapi_designer.py, _staff.py.
 ROLES = ("admin", "designer", "staff_a")
 
 
@@ -293,33 +294,6 @@ def world(database_url: str, tokens: dict[str, str], tmp_path_factory: pytest.Te
     rt.close()
 
 
-@pytest.fixture(params=ROLES)
-def as_role(request: Any, world: Any, tokens: dict[str, str]) -> Iterator[tuple[str, Any]]:
-    """(role, the app on the seeded database called as that role's user); people restored after an administrator."""
-    rt, app, deploy_files = world
-    _serve_as(app, rt, request.param)
-    if not (_FRESH["seed"] and openapi_data.intact(rt, KNOWN)):
-        people = openapi_data.people_snapshot(rt)
-        kept = _FRESH.get("rows")
-        if kept is None:  # the module's first seed, kept as rows: the next ones put the rows back (5 ms, not 170)
-            _seed(app, rt, deploy_files, tokens)
-            kept = _FRESH["rows"] = (Snapshot(rt.engine), copy.deepcopy(KNOWN))
-        else:
-            kept[0].restore(rt.engine)
-            KNOWN.clear()
-            KNOWN.update(copy.deepcopy(kept[1]))
-            VISIBLE.clear()
-            VISIBLE.update(openapi_data.visible(app, KNOWN))
-        _FRESH.update(seed=True, people=people)
-    else:
-        VISIBLE.clear()
-        VISIBLE.update(openapi_data.visible(app, KNOWN))
-    yield request.param, app
-    if not _FRESH["seed"] and request.param == "admin":
-        _wipe(rt)
-        openapi_data.restore_people(rt, _FRESH["people"])
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _summary(request: Any) -> Iterator[None]:
     """Print what the generated calls answered, per role and operation, when the module is done."""
@@ -337,17 +311,104 @@ def _summary(request: Any) -> Iterator[None]:
             reporter.write_line(line)
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=HEALTH_CHECKS)
-def test_every_operation_conforms_to_the_document(case: Any, as_role: tuple[str, Any]) -> None:
-    role, app = as_role
-    if case.operation.method.upper() != "GET":
+def generated_tests(role: str) -> dict[str, Any]:
+    """The generated tests of one role, for the module that holds them (`globals().update(...)`): the calls per
+    operation, the stateful sequences and the check that the calls reached real objects. Each role's are a module of
+    their own (this one: admin; test_blueprint_openapi_designer.py, _staff.py) because `make test` gives a module to
+    one worker: the three roles in one module were the suite's longest stretch on one worker."""
+
+    # A parameter of one value: schemathesis names an unparametrized test's items without their operation (every
+    # item the same node id, which pytest-xdist cannot tell apart); parametrized, `…[GET /api/tasks][staff_a]`.
+    @pytest.fixture(params=(role,))
+    def as_role(world: Any, tokens: dict[str, str]) -> Iterator[tuple[str, Any]]:
+        """(role, the app on the seeded database called as that role's user); people restored after an
+        administrator."""
+        rt, app, deploy_files = world
+        _serve_as(app, rt, role)
+        if not (_FRESH["seed"] and openapi_data.intact(rt, KNOWN)):
+            people = openapi_data.people_snapshot(rt)
+            kept = _FRESH.get("rows")
+            if kept is None:  # the module's first seed, kept as rows: the next ones put the rows back (5 ms, not 170)
+                _seed(app, rt, deploy_files, tokens)
+                kept = _FRESH["rows"] = (Snapshot(rt.engine), copy.deepcopy(KNOWN))
+            else:
+                kept[0].restore(rt.engine)
+                KNOWN.clear()
+                KNOWN.update(copy.deepcopy(kept[1]))
+                VISIBLE.clear()
+                VISIBLE.update(openapi_data.visible(app, KNOWN))
+            _FRESH.update(seed=True, people=people)
+        else:
+            VISIBLE.clear()
+            VISIBLE.update(openapi_data.visible(app, KNOWN))
+        yield role, app
+        if not _FRESH["seed"] and role == "admin":
+            _wipe(rt)
+            openapi_data.restore_people(rt, _FRESH["people"])
+
+    @schema.parametrize()
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=HEALTH_CHECKS)
+    def test_every_operation_conforms_to_the_document(case: Any, as_role: tuple[str, Any]) -> None:
+        role, app = as_role
+        if case.operation.method.upper() != "GET":
+            _FRESH["seed"] = False
+        # call_and_validate raises on any failed check (CHECKS); the status is tallied and asserted here as well.
+        response = case.call(app=app)
+        _tally(role, case, response.status_code)
+        case.validate_response(response, checks=CHECKS)
+        assert response.status_code < 500
+
+    def test_stateful_sequences_conform_to_the_document(app: Any, runtime: Any, deploy_fixture: Any,
+                                                        tokens: dict[str, str]) -> None:
+        """Chains of calls along the links schemathesis infers, each scenario on a freshly seeded database.
+
+        Each scenario starts from the same state — the seed, the people tables as they were, and a new token (an
+        earlier scenario may have revoked the last one, or an administrator's calls changed users and roles) — so
+        that the responses, and so the links Hypothesis can follow, are the same when it replays a scenario
+        (otherwise it reports the strategies as flaky).
+        """
         _FRESH["seed"] = False
-    # call_and_validate raises on any failed check (CHECKS); the status is tallied and asserted here as well.
-    response = case.call(app=app)
-    _tally(role, case, response.status_code)
-    case.validate_response(response, checks=CHECKS)
-    assert response.status_code < 500
+        people = openapi_data.people_snapshot(runtime)
+        validated: list[int] = []
+
+        class Machine(schema.as_state_machine()):  # type: ignore[misc]
+            def setup(self) -> None:
+                _begin_scenario(app, runtime, role, people, deploy_fixture, tokens)
+
+            def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+                return {"app": app}
+
+            def validate_response(self, response: Any, case: Any, additional_checks: Any = None,
+                                  **kwargs: Any) -> None:
+                validated.append(response.status_code)
+                _tally(f"{role} (stateful)", case, response.status_code, linked=True)
+                case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+        try:
+            Machine.run(settings=settings(max_examples=20, stateful_step_count=10, deadline=None,
+                                          suppress_health_check=HEALTH_CHECKS))
+        finally:
+            _wipe(runtime)
+            openapi_data.restore_people(runtime, people)
+        assert validated and all(status < 500 for status in validated)  # sequences ran and were all checked
+
+    def test_generated_calls_reached_real_objects() -> None:
+        """Every operation about one object (a path id) answered a real id with something other than 400, 404 or
+        422 (that is, found it), unless the role sees no such object.
+
+        Runs after the generated tests above (module order); when only some of them ran (-k), there is nothing to
+        judge.
+        """
+        labels = sorted(op.label for op in (r.ok() for r in schema.get_all_operations()))
+        if TALLY.operations(role) != labels:
+            pytest.skip("the generated tests did not run for every operation")
+        judged = [label for label in labels if label not in _NOT_SEEDED]
+        assert TALLY.unreached(role, judged) == []
+
+    return {"as_role": as_role,
+            "test_every_operation_conforms_to_the_document": test_every_operation_conforms_to_the_document,
+            "test_stateful_sequences_conform_to_the_document": test_stateful_sequences_conform_to_the_document,
+            "test_generated_calls_reached_real_objects": test_generated_calls_reached_real_objects}
 
 
 def _begin_scenario(app: Any, runtime: Any, role: str, people: dict[str, list[dict[str, Any]]], deploy_fixture: Any,
@@ -380,54 +441,7 @@ def test_a_scenario_starts_from_the_same_state_whatever_the_last_one_did(app: An
         openapi_data.restore_people(runtime, people)
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_stateful_sequences_conform_to_the_document(role: str, app: Any, runtime: Any, deploy_fixture: Any,
-                                                    tokens: dict[str, str]) -> None:
-    """Chains of calls along the links schemathesis infers, each scenario on a freshly seeded database.
-
-    Each scenario starts from the same state — the seed, the people tables as they were, and a new token (an
-    earlier scenario may have revoked the last one, or an administrator's calls changed users and roles) — so
-    that the responses, and so the links Hypothesis can follow, are the same when it replays a scenario
-    (otherwise it reports the strategies as flaky).
-    """
-    _FRESH["seed"] = False
-    people = openapi_data.people_snapshot(runtime)
-    validated: list[int] = []
-
-    class Machine(schema.as_state_machine()):  # type: ignore[misc]
-        def setup(self) -> None:
-            _begin_scenario(app, runtime, role, people, deploy_fixture, tokens)
-
-        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"app": app}
-
-        def validate_response(self, response: Any, case: Any, additional_checks: Any = None,
-                              **kwargs: Any) -> None:
-            validated.append(response.status_code)
-            _tally(f"{role} (stateful)", case, response.status_code, linked=True)
-            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
-
-    try:
-        Machine.run(settings=settings(max_examples=20, stateful_step_count=10, deadline=None,
-                                      suppress_health_check=HEALTH_CHECKS))
-    finally:
-        _wipe(runtime)
-        openapi_data.restore_people(runtime, people)
-    assert validated and all(status < 500 for status in validated)  # sequences ran and were all checked
-
-
-def test_generated_calls_reached_real_objects() -> None:
-    """Every operation about one object (a path id) answered a real id with something other than 400, 404 or 422
-    (that is, found it), per role, unless the role sees no such object.
-
-    Runs after the generated tests above (file order); when only some of them ran (-k), there is nothing to judge.
-    """
-    labels = sorted(op.label for op in (r.ok() for r in schema.get_all_operations()))
-    ran = [role for role in ROLES if TALLY.operations(role) == labels]
-    if not ran:
-        pytest.skip("the generated tests did not run for every operation")
-    judged = [label for label in labels if label not in _NOT_SEEDED]
-    assert {role: TALLY.unreached(role, judged) for role in ran} == {role: [] for role in ran}
+globals().update(generated_tests("admin"))  # designer and staff_a: test_blueprint_openapi_designer.py, _staff.py
 
 
 # Operations whose object the seed does not hold, and why.
@@ -589,3 +603,4 @@ def test_administrators_input_is_answered_as_documented(as_user: Any, runtime: A
 
 def test_the_document_is_the_one_served(client: Any) -> None:
     assert client.get("/api/openapi.json").get_json() == DOCUMENT
+
