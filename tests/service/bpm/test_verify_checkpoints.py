@@ -14,12 +14,13 @@ from sqlalchemy import select, text
 
 from service import clock
 from service.bpm import verify_checkpoints
-from service.bpm.commands import Claim, CompleteTask, Delegate, Reassign, Unclaim
+from service.bpm.commands import CompleteTask
 from service.bpm.event_log import EVENTS, event_hash
 from service.bpm.verify import verify
 from service.cli import main
 from tests.conftest import bypassed_audit_guard, principal
 from tests.database_state import built_once
+from tests.service.bpm.test_verify_derived_rows import hand_around
 from workers.runner import run_once
 from workers.timers import fire_due
 
@@ -45,12 +46,7 @@ def _scene(runtime, deploy_fixture):
     wf = runtime.workflows
     iid = wf.start("simple", {"amount": 3}, actor=principal("staff_a"))["id"]
     fill = _ready(runtime, iid)
-    wf.apply(iid, Claim(fill), actor=principal("staff_a"))
-    wf.apply(iid, Delegate(fill, "staff_a2"), actor=principal("staff_a"))
-    wf.apply(iid, CompleteTask(fill, {"answer": "初稿"}), actor=principal("staff_a2"))
-    wf.apply(iid, Reassign(fill, "staff_a2"), actor=principal("power"))
-    wf.apply(iid, Unclaim(fill), actor=principal("staff_a2"))
-    wf.apply(iid, Claim(fill), actor=principal("staff_a2"))
+    hand_around(wf, iid, fill)
     short = wf.start("simple", {"amount": 1}, actor=principal("staff_a"))["id"]
     return {"long": iid, "short": short}
 

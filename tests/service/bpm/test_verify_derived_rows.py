@@ -23,6 +23,17 @@ def _one(runtime, sql, **params):
         return conn.execute(text(sql), params).first()
 
 
+def hand_around(wf, iid, fill):
+    """Task `fill` claimed by staff_a, delegated to staff_a2 and handed back, then reassigned, unclaimed and claimed
+    again: every command a task's assignment goes through."""
+    wf.apply(iid, Claim(fill), actor=principal("staff_a"))
+    wf.apply(iid, Delegate(fill, "staff_a2"), actor=principal("staff_a"))
+    wf.apply(iid, CompleteTask(fill, {"answer": "初稿"}), actor=principal("staff_a2"))
+    wf.apply(iid, Reassign(fill, "staff_a2"), actor=principal("power"))
+    wf.apply(iid, Unclaim(fill), actor=principal("staff_a2"))
+    wf.apply(iid, Claim(fill), actor=principal("staff_a2"))
+
+
 def _task_id(runtime, iid, bpmn_id):
     return _one(runtime, "SELECT id FROM tasks WHERE instance_id = :i AND bpmn_id = :b AND state = 'ready'",
                 i=iid, b=bpmn_id).id
@@ -43,12 +54,7 @@ def _scenes(runtime, deploy_fixture):
     # delegated and handed back, then reassigned, unclaimed and claimed again
     iid = wf.start("simple", {"amount": 3}, actor=principal("staff_a"))["id"]
     fill = _task_id(runtime, iid, "fill")
-    wf.apply(iid, Claim(fill), actor=principal("staff_a"))
-    wf.apply(iid, Delegate(fill, "staff_a2"), actor=principal("staff_a"))
-    wf.apply(iid, CompleteTask(fill, {"answer": "初稿"}), actor=principal("staff_a2"))
-    wf.apply(iid, Reassign(fill, "staff_a2"), actor=principal("power"))
-    wf.apply(iid, Unclaim(fill), actor=principal("staff_a2"))
-    wf.apply(iid, Claim(fill), actor=principal("staff_a2"))
+    hand_around(wf, iid, fill)
     ids["handed_around"] = iid
     ids["waiting_timer"] = wf.start("timers", {}, actor=principal("power"))["id"]
     clock.advance(timedelta(days=3, hours=1))
