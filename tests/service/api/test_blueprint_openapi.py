@@ -215,6 +215,20 @@ def _seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) -
     VISIBLE.update(openapi_data.visible(app, KNOWN))
 
 
+def _keep(runtime: Any, kept: dict[str, Any]) -> None:
+    """Keep the seed just made (its rows and the ids KNOWN holds of it) in `kept`, to be put back by `_put_back`."""
+    kept.update(rows=Snapshot(runtime.engine), known=copy.deepcopy(KNOWN))
+
+
+def _put_back(runtime: Any, kept: dict[str, Any]) -> None:
+    """The kept seed's rows put back (a snapshot restore: 5 ms where seeding takes 170) and KNOWN with them; VISIBLE
+    is left to the caller, who knows whose token the app sends. The seed's evidence files must still be where
+    `runtime` keeps them."""
+    kept["rows"].restore(runtime.engine)
+    KNOWN.clear()
+    KNOWN.update(copy.deepcopy(kept["known"]))
+
+
 def _tally(role: str, case: Any, status: int, linked: bool = False) -> None:
     TALLY.record(role, case, status, KNOWN, linked)
     if any(p.name in VISIBLE and not VISIBLE[p.name] for p in case.operation.path_parameters):
@@ -259,8 +273,8 @@ def _serve_as(app: Any, runtime: Any, username: str) -> Any:
 
 
 # Whether the module's database still holds the seed untouched: generated calls of reading operations change
-# nothing, so the next operation (or role) reuses it; after anything else the first seed's rows ("rows": a
-# Snapshot and the ids it holds) are put back.
+# nothing, so the next operation (or role) reuses it; after anything else the first seed ("kept": _keep) is put
+# back (_put_back).
 _FRESH: dict[str, Any] = {"seed": False}
 
 
@@ -288,7 +302,7 @@ def world(database_url: str, tokens: dict[str, str], tmp_path_factory: pytest.Te
     people = openapi_data.people_snapshot(rt)
     yield rt, create_app(runtime=rt), deploy_files
     _FRESH["seed"] = False
-    _FRESH.pop("rows", None)  # its evidence files were stored in this world's folder
+    _FRESH.pop("kept", None)  # its evidence files were stored in this world's folder
     _wipe(rt)
     openapi_data.restore_people(rt, people)  # the later modules' users, roles and tokens as this one found them
     rt.close()
@@ -327,16 +341,14 @@ def generated_tests(role: str) -> dict[str, Any]:
         _serve_as(app, rt, role)
         if not (_FRESH["seed"] and openapi_data.intact(rt, KNOWN)):
             people = openapi_data.people_snapshot(rt)
-            kept = _FRESH.get("rows")
-            if kept is None:  # the module's first seed, kept as rows: the next ones put the rows back (5 ms, not 170)
-                _seed(app, rt, deploy_files, tokens)
-                kept = _FRESH["rows"] = (Snapshot(rt.engine), copy.deepcopy(KNOWN))
-            else:
-                kept[0].restore(rt.engine)
-                KNOWN.clear()
-                KNOWN.update(copy.deepcopy(kept[1]))
+            kept = _FRESH.setdefault("kept", {})
+            if kept:  # the module's first seed, put back
+                _put_back(rt, kept)
                 VISIBLE.clear()
                 VISIBLE.update(openapi_data.visible(app, KNOWN))
+            else:
+                _seed(app, rt, deploy_files, tokens)
+                _keep(rt, kept)
             _FRESH.update(seed=True, people=people)
         else:
             VISIBLE.clear()
@@ -418,12 +430,10 @@ def _begin_scenario(app: Any, runtime: Any, role: str, people: dict[str, list[di
 
     With `kept` (a dict of the test's own, where its runtime stores the seed's evidence files), the first scenario's
     seed is kept as rows and the next scenarios get them back (a snapshot restore) instead of seeding again."""
-    if kept is not None and "rows" in kept:  # the process rows first: the people's restore drops added departments
-        kept["rows"].restore(runtime.engine)
+    if kept:  # the process rows first: the people's restore drops added departments
+        _put_back(runtime, kept)
         openapi_data.restore_people(runtime, people)
         _serve_as(app, runtime, role)
-        KNOWN.clear()
-        KNOWN.update(copy.deepcopy(kept["known"]))
         VISIBLE.clear()
         VISIBLE.update(openapi_data.visible(app, KNOWN))
         return
@@ -431,7 +441,7 @@ def _begin_scenario(app: Any, runtime: Any, role: str, people: dict[str, list[di
     openapi_data.restore_people(runtime, people)
     _seed(_serve_as(app, runtime, role), runtime, deploy_fixture, tokens)
     if kept is not None:
-        kept.update(rows=Snapshot(runtime.engine), known=copy.deepcopy(KNOWN))
+        _keep(runtime, kept)
 
 
 def test_a_scenario_starts_from_the_same_state_whatever_the_last_one_did(app: Any, runtime: Any, deploy_fixture: Any,
