@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import decimal
+import json
 
+import pytest
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.task import Task
 from sqlalchemy import text
@@ -60,3 +65,31 @@ def test_each_task_is_loaded_as_the_library_loads_it(runtime, deploy_fixture):
         if task.parent is not None and "nested" in task.data:
             assert task.data["nested"] is not task.parent.data["nested"]  # copied, as the library copies it
     assert runtime.workflows.serializer.serialize_json(ours) == state
+
+
+def test_the_text_is_the_librarys_json_written_faster_and_a_huge_integer_is_kept_exactly(runtime, deploy_fixture):
+    deploy_fixture("loop.bpmn")
+    started = runtime.workflows.start("loop", {"counter": 0, "limit": 3})
+    serializer = runtime.workflows.serializer
+    wf = serializer.deserialize_json(_stored(runtime, started["id"]))
+    wf.task_tree.data.update({
+        "when": dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC), "day": dt.date(2026, 3, 1),
+        "amount": decimal.Decimal("1234.50"), "tags": {"b"}, "pair": (1, 2), "名称": "绩效目标",
+        "ratio": 0.1 + 0.2, "keys": {1: "one"}, "nested": {"at": dt.datetime(2026, 1, 2)},
+    })
+    library = BpmnWorkflowSerializer.serialize_json(serializer, wf)  # the library's own text
+    ours = serializer.serialize_json(wf)
+    assert ours != library and json.loads(ours) == json.loads(library)  # compact, UTF-8: the same structure
+    assert "绩效目标" in ours and '"typename":"datetime"' in ours  # dates go through the registry, as in the library
+    loaded = serializer.deserialize_json(ours).task_tree.data
+    assert (loaded["when"], loaded["day"], loaded["amount"], loaded["nested"]) == \
+        (wf.task_tree.data["when"], dt.date(2026, 3, 1), decimal.Decimal("1234.50"), {"at": dt.datetime(2026, 1, 2)})
+
+    wf.task_tree.data["huge"] = 2**70  # beyond orjson: the standard library writes it, and it reads back exactly
+    text_ = serializer.serialize_json(wf)
+    assert json.loads(text_) == json.loads(BpmnWorkflowSerializer.serialize_json(serializer, wf))
+    assert serializer.deserialize_json(text_).task_tree.data["huge"] == 2**70
+
+    wf.task_tree.data["bad"] = object()  # what the library refuses, refused as the library refuses it
+    with pytest.raises(TypeError):
+        serializer.serialize_json(wf)

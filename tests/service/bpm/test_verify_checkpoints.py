@@ -97,7 +97,7 @@ def test_a_derived_row_or_stored_state_edited_after_the_checkpoint_is_found_as_b
     assert resumed.from_checkpoint == 2 and _problems(resumed) == _problems(full) and len(full.findings) >= 1
     assert {(f.table, f.column) for f in resumed.findings} >= {("tasks", "assignee")}
     _tamper(runtime, "UPDATE instances SET state = replace(state, :was, :forged) WHERE id = :i", i=iid,
-            was='"amount": 3', forged='"amount": 9')
+            was='"amount":3', forged='"amount":9')
     resumed, full = _verify(runtime), _verify(runtime, full=True)
     assert _problems(resumed) == _problems(full)
     assert any("stored state" in p for p in _problems(resumed)), _problems(resumed)
@@ -108,7 +108,7 @@ def test_a_tampered_checkpoint_is_a_finding_and_the_history_is_replayed_in_full(
     iid = scene["long"]
     _verify(runtime)
     if column in ("engine_state", "replay_state"):  # another state, compressed as verify stores it
-        was, forged = ('"amount": 3', '"amount": 9') if column == "engine_state" else ("staff_a2", "mallory")
+        was, forged = ('"amount":3', '"amount":9') if column == "engine_state" else ("staff_a2", "mallory")
         state = zlib.decompress(getattr(_checkpoint(runtime, iid), column)).decode()
         assert was in state
         _tamper(runtime, f"UPDATE verify_checkpoints SET {column} = :forged WHERE instance_id = :i", i=iid,
@@ -171,7 +171,7 @@ def test_the_checkpoint_holds_the_signed_replay_state(runtime, scene):
     body = json.loads(zlib.decompress(checkpoint.replay_state))
     assert body["status"] == "running" and "staff_a2" in json.dumps(body["implied"], ensure_ascii=False)
     engine_state = zlib.decompress(checkpoint.engine_state).decode()
-    assert json.loads(engine_state)["spec"]["name"] == "simple" and '"amount": 3' in engine_state
+    assert json.loads(engine_state)["spec"]["name"] == "simple" and '"amount":3' in engine_state
 
 
 def test_the_command_full_replays_everything_and_writes_nothing(runtime, scene, monkeypatch):
