@@ -594,11 +594,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=50, help="untimed warm-up cycles (50)")
     p.add_argument("--seconds", type=float, default=10.0, help="length of the throughput window (10)")
     p.add_argument("--clients", type=int, default=4, help="concurrent clients for throughput (4)")
-    p.add_argument("--only", choices=("peer", "inbox", "audit", "timers", "sweep", "jobs", "province"),
+    p.add_argument("--only", choices=("peer", "demo", "inbox", "audit", "timers", "sweep", "jobs", "province"),
                    help="run one part: the peer workload on SQLite, the inbox on PostgreSQL, the audit "
                         "benchmark (bench/audit.py), the timer sweep (bench/timers.py) in-process on SQLite, the "
-                        "daily reminder sweep (bench/sweep.py) on SQLite and PostgreSQL or jobs per second with worker "
-                        "processes on PostgreSQL (bench/jobs.py) (default: all)")
+                        "daily reminder sweep (bench/sweep.py) on SQLite and PostgreSQL, jobs per second with worker "
+                        "processes on PostgreSQL (bench/jobs.py), the demo's build (bench/demo.py) or the simulated "
+                        "province (bench/province.py) (default: all)")
     p.add_argument("--inbox-explain", action="store_true",
                    help="also print EXPLAIN ANALYZE of the inbox queries")
     args = p.parse_args(argv)
@@ -785,6 +786,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.only in (None, "peer"):
             peer(args, tmp, cleanups)
+        if args.only in (None, "demo"):  # `jixiao seed --demo` on a fresh SQLite database (bench/demo.py)
+            from bench import demo
+
+            demo.part(tmp)
         if args.only in (None, "inbox"):
             inbox_part(args, tmp)
         if args.only in (None, "audit"):  # state at an event, replay, `audit verify` (bench/audit.py)

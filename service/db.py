@@ -96,16 +96,16 @@ class _WriterTurn:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.reset()
+        self.threads = threading.Lock()
+        self.holder: int | None = None  # the thread holding the turn
+        self.fd: int | None = None  # its descriptor of the lock file
 
     def reset(self) -> None:
         """Free: a forked child's copy. The thread that held the turn in the parent is not in the child, and the
         child closes its copy of that thread's descriptor, or the parent's flock would outlive the parent's turn."""
-        if getattr(self, "fd", None) is not None:
+        if self.fd is not None:
             os.close(self.fd)
-        self.threads = threading.Lock()
-        self.holder: int | None = None  # the thread holding the turn
-        self.fd: int | None = None  # its descriptor of the lock file
+        self.threads, self.holder, self.fd = threading.Lock(), None, None
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
@@ -116,24 +116,31 @@ class _WriterTurn:
         if not self.threads.acquire(timeout=30):
             raise TimeoutError("another write of this process held the database for 30 s")
         try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # per turn, closed on exec (PEP 446)
+            self.fd = fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # per turn, closed on exec (PEP 446)
             try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX)
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 self.holder = me
                 try:
                     yield
                 finally:
                     self.holder = None
             finally:
-                fd, self.fd = self.fd, None
                 os.close(fd)  # releases the flock
+                self.fd = None
         finally:
             self.threads.release()
 
 
 _BY_PATH: dict[str, _WriterTurn] = {}  # one per database file: every engine on it takes the same turns
 _TURNS: weakref.WeakKeyDictionary[Engine, _WriterTurn] = weakref.WeakKeyDictionary()
-os.register_at_fork(after_in_child=lambda: [turn.reset() for turn in _BY_PATH.values()])
+
+
+def _reset_turns() -> None:
+    for turn in _BY_PATH.values():
+        turn.reset()
+
+
+os.register_at_fork(after_in_child=_reset_turns)
 
 
 @contextmanager

@@ -58,6 +58,7 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
                 raise TypeError(f"the handler of {job.topic!r} returned {type(output).__name__}, not a dict")
             service.apply(job.instance_id, CompleteExternalTask(job.task_id, output), actor=WORKER, now=now,
                           conn=conn)
+            _mark(conn, job, owner, now, "done", None)  # done in the same commit as the completion
     except AlreadyDone:  # another worker completed it already: the effect happened
         _finish(service, job, owner, now, "done", None)
         result.done.append(job.id)
@@ -84,7 +85,6 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
             _finish(service, job, owner, now, "failed", message, spent=True)
             result.incidents.append(job.id)
         return
-    _finish(service, job, owner, now, "done", None)
     result.done.append(job.id)
 
 
@@ -97,6 +97,13 @@ def _context(service: WorkflowService, job: Any, now: datetime, conn: Connection
 
 def _finish(service: WorkflowService, job: Any, owner: str, now: datetime, status: str, error: str | None, *,
             due: datetime | None = None, spent: bool = False) -> None:
+    with db.write(service.engine) as conn:
+        _mark(conn, job, owner, now, status, error, due=due, spent=spent)
+
+
+def _mark(conn: Connection, job: Any, owner: str, now: datetime, status: str, error: str | None, *,
+          due: datetime | None = None, spent: bool = False) -> None:
+    """Record a job's outcome on its row, only while the lease is still `owner`'s."""
     values: dict[str, Any] = {"status": status, "lock_owner": None, "lock_expires_at": None,
                               "updated_at": clock.to_db(now)}
     if error is not None:
@@ -106,5 +113,4 @@ def _finish(service: WorkflowService, job: Any, owner: str, now: datetime, statu
     if spent:
         values["attempts"] = job.attempts + 1
         values["retries_left"] = max(0, job.retries_left - 1)
-    with db.write(service.engine) as conn:
-        conn.execute(update(JOBS).where(JOBS.c.id == job.id, JOBS.c.lock_owner == owner).values(**values))
+    conn.execute(update(JOBS).where(JOBS.c.id == job.id, JOBS.c.lock_owner == owner).values(**values))

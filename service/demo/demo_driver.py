@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import random
-from collections import OrderedDict
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from service import clock, db
 from service.bpm import statements as sql
 from service.bpm.commands import FireTimers
 from service.bpm.jsonutil import loads
+from service.bpm.live_workflows import LiveWorkflows
 from service.cycle import cycle_launch
 from service.demo.actors import actor_for
 from service.demo.answers import Scenario, answer, indicators_for
@@ -41,21 +41,6 @@ WARNING_FORMS = {"corrective_measures", "deviation_decision"}
 EVALUATION_FORMS = {"self_evaluation", "key_evaluation_report", "spot_check", "agency_rating"}
 LINK_FORMS = {"budget_decision", "disclosure"}
 RESULT_FORMS = {"results_feedback", "rectification_plan", "rectification_verification"} | LINK_FORMS
-
-
-class LiveWorkflows(OrderedDict[tuple[str, int], Any]):
-    """The workflows the demo acted on last (WorkflowService.live_workflows), oldest dropped first. The default size
-    holds every instance one driving process of the full demo acts on (each round of a step visits all of them,
-    so a smaller cache would drop each one before its next command): about 0.3 MB of memory per workflow."""
-
-    def __init__(self, size: int = 512) -> None:
-        super().__init__()
-        self.size = size
-
-    def __setitem__(self, key: tuple[str, int], value: Any) -> None:
-        super().__setitem__(key, value)
-        while len(self) > self.size:
-            self.popitem(last=False)
 
 
 class Demo:
@@ -320,7 +305,10 @@ def _drive_part(plan: Demo, cohorts: dict[int, list[str]], progress: Any, barrie
     due = _dated_steps(demo, cohorts)
     weights = [_weight(phase) for _, phase, _ in due]
     total, done = sum(weights) + 1, 0.0  # + 1: the timers due by the real now, at the end
-    demo.rt.workflows.live_workflows = LiveWorkflows()  # each instance is settled right after acting on it
+    # Each instance is settled right after acting on it; the size holds every instance one driving process of the
+    # full demo acts on (each round of a step visits all of them: a smaller cache would drop each one before its next
+    # command).
+    demo.rt.workflows.live_workflows = LiveWorkflows(512)
     try:
         for (when, phase, step), weight in zip(due, weights, strict=True):
             demo.step_share = (done / total, (done + weight) / total)

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from service import clock, db
 from service.bpm.jsonutil import loads
+from service.bpm.live_workflows import LiveWorkflows
 from service.cycle import trainings_records
 from service.demo.actors import actor_for
-from service.demo.demo_driver import LiveWorkflows
 from service.errors import JixiaoError
 from service.models import Department, TaskRow
 from service.runtime import Runtime

@@ -28,7 +28,7 @@ def test_rows_not_measured_say_so_and_only_what_a_part_recorded_has_a_figure():
     assert "| 2.10 ms | ≤ 3 ms | met |" in by_figure["start `POST /api/instances`, median, SQLite"]
     assert "| 180.0 /s, 0 errors | ≥ 250 /s, 0 errors | NOT met |" in by_figure[
         "full cycles/s, 4 clients, `make run`'s server, SQLite"]
-    assert "| not measured |" in by_figure["`jixiao seed --demo`, wall clock"]  # part 3: not built here
+    assert "| not run (--only peer) |" in by_figure["`jixiao seed --demo`, wall clock, fresh SQLite"]  # bench/demo.py
     assert "| not run (--only peer) |" in by_figure[
         "`audit verify --all` (verify()), 10,000 peer instances, one process"]
     assert "| not measured |" in by_figure["complete, median, PostgreSQL"]  # built, run, but nothing recorded

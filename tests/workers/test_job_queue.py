@@ -147,3 +147,42 @@ def test_missing_handler_ends_as_an_incident_not_a_silent_drop(runtime, deploy_f
     with runtime.reading() as conn:
         [incident] = list_jobs(conn, page=1, per_page=5, status="failed")["items"]
     assert "no handler is registered" in incident["last_error"]
+
+
+def test_a_job_is_marked_done_in_the_commit_of_its_completion(runtime, deploy_fixture, topic, frozen_clock,
+                                                              monkeypatch):
+    deploy_fixture("external.bpmn")
+    iid = _start(runtime)
+    marks: list = []
+    monkeypatch.setattr(job_queue, "_finish", lambda *a, **k: marks.append(a))  # a separate write: none on success
+    assert len(run_once(runtime, "w1").jobs.done) == 1 and marks == []
+    with runtime.reading() as conn:
+        [job] = list_jobs(conn, page=1, per_page=5, status="done")["items"]
+        assert job["instance_id"] == iid and instances_queries.get(conn, iid)["data"]["score"] == 90
+
+
+def test_a_worker_keeps_the_workflow_its_job_committed_and_another_processs_write_is_a_miss(
+        runtime, deploy_fixture, topic, frozen_clock):
+    from service.bpm.live_workflows import LiveWorkflows
+    from service.runtime import Runtime
+
+    deploy_fixture("external.bpmn")
+    kept = runtime.workflows.live_workflows = LiveWorkflows(2)
+    other = Runtime.build(runtime.settings, engine=runtime.engine)  # another process, keeping nothing
+    try:
+        first = _start(runtime, 1)
+        assert list(kept) == [(first, 1)]  # the start's version
+        topic.append({"score": 41})
+        assert len(run_once(other, "w2").jobs.done) == 1  # the other process runs its job: version 2, from the row
+        second = _start(runtime, 2)
+        topic.append({"score": 42})
+        assert len(run_once(runtime, "w1").jobs.done) == 1
+        assert list(kept) == [(first, 1), (second, 2)]  # the job ran on the kept workflow, kept what it committed
+        _start(runtime, 3)
+        assert list(kept)[0] == (second, 2) and len(kept) == 2  # the oldest dropped first
+    finally:
+        runtime.workflows.live_workflows = None
+    with runtime.reading() as conn:
+        assert [instances_queries.get(conn, i)["data"]["score"] for i in (first, second)] == [41, 42]
+    for iid in (first, second):
+        assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
