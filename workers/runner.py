@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from service import clock, logging_setup
 from service.bpm import engine_clock
-from service.bpm.live_workflows import LiveWorkflows
 from service.runtime import Runtime
 from workers import calendar_jobs, job_queue, notify, timers
 
@@ -154,9 +153,6 @@ def serve(rt: Runtime) -> None:
     """The worker process: an APScheduler clock that runs a pass every WORKER_POLL_SECONDS and the calendar jobs."""
     configure_logging()
     engine_clock.install()  # the timers this worker fires are due by the service clock
-    # An instance's jobs come one after another (a handler's completion leads to the next service task): the next
-    # one often finds its workflow still in memory here (service/bpm/live_workflows.py).
-    rt.workflows.live_workflows = LiveWorkflows(256)
     scheduler = build_scheduler(rt)
     log.info("worker %s polling every %.1f s; calendar jobs: %s", worker_name(), rt.settings.worker_poll_seconds,
              ", ".join(j.id for j in scheduler.get_jobs() if j.id != "jixiao-pass") or "none")

@@ -161,8 +161,9 @@ def test_a_job_is_marked_done_in_the_commit_of_its_completion(runtime, deploy_fi
         assert job["instance_id"] == iid and instances_queries.get(conn, iid)["data"]["score"] == 90
 
 
-def test_a_worker_keeps_the_workflow_its_job_committed_and_another_processs_write_is_a_miss(
+def test_with_live_workflows_a_job_runs_on_the_kept_workflow_and_another_processs_write_is_a_miss(
         runtime, deploy_fixture, topic, frozen_clock):
+    """The demo's driving processes keep the workflows they wrote (service/bpm/live_workflows.py) and run jobs."""
     from service.bpm.live_workflows import LiveWorkflows
     from service.runtime import Runtime
 
