@@ -18,8 +18,8 @@ from typing import Any
 
 
 class LiveWorkflows(OrderedDict[tuple[str, int], Any]):
-    """Kept workflows by (instance id, lock_version), at most `size` (about 0.3 MB of memory each for a cycle
-    instance)."""
+    """Kept workflows by (instance id, lock_version), at most `size`: about 0.3 MB of memory each in the demo's
+    cohorts, up to 4 MiB for a cycle instance late in its year."""
 
     def __init__(self, size: int = 512) -> None:
         super().__init__()
