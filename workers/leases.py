@@ -10,17 +10,16 @@ from service import db
 
 
 def claim(engine: Engine, table: Table, claimable: Any, values: dict[str, Any], limit: int) -> list[Any]:
-    """Mark up to `limit` claimable rows (due first) with `values` (owner, lease expiry) and return them.
+    """Mark up to `limit` claimable rows (due first) with `values` (owner, lease expiry) and return them, due first.
 
-    PostgreSQL skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); on SQLite the write lock is
-    ours for the transaction (BEGIN IMMEDIATE) and each update re-checks the condition.
+    One statement: `UPDATE … WHERE id IN (the first claimable ids) AND <claimable> RETURNING *`. PostgreSQL's inner
+    select skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); on SQLite the write lock is ours for the
+    transaction (BEGIN IMMEDIATE). The outer condition checks each row again.
     """
-    order = (table.c.due_at, table.c.id)
+    due = select(table.c.id).where(claimable).order_by(table.c.due_at, table.c.id).limit(limit)
     with db.write(engine) as conn:
-        query = select(table.c.id).where(claimable).order_by(*order).limit(limit)
         if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(conn.execute(query).scalars())
-        claimed = [i for i in ids
-                   if conn.execute(update(table).where(table.c.id == i, claimable).values(**values)).rowcount == 1]
-        return list(conn.execute(select(table).where(table.c.id.in_(claimed)).order_by(*order))) if claimed else []
+            due = due.with_for_update(skip_locked=True)
+        rows = conn.execute(update(table).where(table.c.id.in_(due.scalar_subquery()), claimable).values(**values)
+                            .returning(*table.c)).all()
+    return sorted(rows, key=lambda row: (row.due_at, row.id))

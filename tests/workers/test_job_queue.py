@@ -187,3 +187,21 @@ def test_with_live_workflows_a_job_runs_on_the_kept_workflow_and_another_process
         assert [instances_queries.get(conn, i)["data"]["score"] for i in (first, second)] == [41, 42]
     for iid in (first, second):
         assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
+
+
+def test_a_claim_takes_at_most_its_limit_due_first_and_the_next_claim_the_next_ones(runtime, deploy_fixture, topic,
+                                                                                   frozen_clock):
+    deploy_fixture("external.bpmn")
+    started = []
+    for n in range(5):  # five jobs, due a minute apart, created latest first
+        clock.set_now(frozen_clock + timedelta(minutes=5 - n))
+        started.append(_start(runtime, n))
+    clock.set_now(frozen_clock + timedelta(hours=1))
+    lease = timedelta(seconds=runtime.settings.worker_lease_seconds)
+    first = job_queue.acquire(runtime.workflows, "w1", clock.now(), lease, limit=2)
+    second = job_queue.acquire(runtime.workflows, "w2", clock.now(), lease, limit=2)
+    third = job_queue.acquire(runtime.workflows, "w3", clock.now(), lease, limit=2)
+    assert [job.instance_id for job in first + second + third] == started[::-1]  # due first, none twice
+    assert [len(first), len(second), len(third)] == [2, 2, 1]
+    assert {job.lock_owner for job in first} == {"w1"} and {job.status for job in third} == {"running"}
+    assert job_queue.acquire(runtime.workflows, "w4", clock.now(), lease) == []
