@@ -30,7 +30,8 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes."""
+    """Create an engine; SQLite gets WAL, a busy timeout, BEGIN IMMEDIATE for writes and, for a database in a file,
+    writers' turns (`_WriterTurn`)."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]

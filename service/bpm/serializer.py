@@ -73,6 +73,10 @@ class _Serializer(BpmnWorkflowSerializer):
 
     _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS  # dates through the registry, as the library
 
+    def __init__(self, registry: Any) -> None:
+        super().__init__(registry)
+        self._default = self._encoder_cls().default  # the library's encoder's fallback for what JSON lacks
+
     def serialize_json(self, workflow: BpmnWorkflow, use_gzip: bool = False) -> Any:
         if use_gzip:
             return super().serialize_json(workflow, use_gzip)
@@ -80,9 +84,8 @@ class _Serializer(BpmnWorkflowSerializer):
         try:
             dct = self.to_dict(workflow)
             dct[self.VERSION_KEY] = self.VERSION
-            default = self._encoder_cls().default
             try:
-                return orjson.dumps(dct, default=default, option=self._OPTIONS).decode()
+                return orjson.dumps(dct, default=self._default, option=self._OPTIONS).decode()
             except orjson.JSONEncodeError:  # an integer beyond 64 bits, or a value the library refuses too
                 return json.dumps(dct, cls=self._encoder_cls)
         finally:

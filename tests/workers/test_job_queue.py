@@ -9,10 +9,12 @@ from click.testing import CliRunner
 
 from service import clock
 from service.bpm.incidents import list_jobs
+from service.bpm.live_workflows import LiveWorkflows
 from service.bpm.replay import replay
 from service.cli import main
 from service.errors import Conflict, StaleVersion
 from service.queries import instances_queries
+from service.runtime import Runtime
 from tests.conftest import principal
 from workers import handlers, job_queue
 from workers.runner import run_once
@@ -164,9 +166,6 @@ def test_a_job_is_marked_done_in_the_commit_of_its_completion(runtime, deploy_fi
 def test_with_live_workflows_a_job_runs_on_the_kept_workflow_and_another_processs_write_is_a_miss(
         runtime, deploy_fixture, topic, frozen_clock):
     """The demo's driving processes keep the workflows they wrote (service/bpm/live_workflows.py) and run jobs."""
-    from service.bpm.live_workflows import LiveWorkflows
-    from service.runtime import Runtime
-
     deploy_fixture("external.bpmn")
     kept = runtime.workflows.live_workflows = LiveWorkflows(2)
     other = Runtime.build(runtime.settings, engine=runtime.engine)  # another process, keeping nothing
