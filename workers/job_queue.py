@@ -51,14 +51,8 @@ class RunResult:
 def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: RunResult) -> None:
     """Run one claimed job; record its outcome on the job row (only while the lease is still ours)."""
     try:
-        variables = loads(job.payload) or {}
         with service.unit_of_work() as conn:  # the job's unit of work: the handler's records and the completion
-            output = lookup(job.topic)(_context(service, job, now, conn), dict(variables))
-            if not isinstance(output, dict):
-                raise TypeError(f"the handler of {job.topic!r} returned {type(output).__name__}, not a dict")
-            service.apply(job.instance_id, CompleteExternalTask(job.task_id, output), actor=WORKER, now=now,
-                          conn=conn)
-            _mark(conn, job, owner, now, "done", None)  # done in the same commit as the completion
+            run_within(service, job, owner, now, conn)
     except AlreadyDone:  # another worker completed it already: the effect happened
         _finish(service, job, owner, now, "done", None)
         result.done.append(job.id)
@@ -86,6 +80,18 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
             result.incidents.append(job.id)
         return
     result.done.append(job.id)
+
+
+def run_within(service: WorkflowService, job: Any, owner: str, now: datetime, conn: Connection) -> None:
+    """Run one claimed job in the caller's write transaction: its handler, the external task's completion with the
+    handler's result, and the job marked done, all in one commit; any failure is the caller's to handle (`run`
+    records it on the job)."""
+    variables = loads(job.payload) or {}
+    output = lookup(job.topic)(_context(service, job, now, conn), dict(variables))
+    if not isinstance(output, dict):
+        raise TypeError(f"the handler of {job.topic!r} returned {type(output).__name__}, not a dict")
+    service.apply(job.instance_id, CompleteExternalTask(job.task_id, output), actor=WORKER, now=now, conn=conn)
+    _mark(conn, job, owner, now, "done", None)  # done in the same commit as the completion
 
 
 def _context(service: WorkflowService, job: Any, now: datetime, conn: Connection) -> TaskContext:

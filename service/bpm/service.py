@@ -146,18 +146,32 @@ class WorkflowService:
         self._uncommitted: dict[int, list[tuple[tuple[str, int], BpmnWorkflow, task_walk.TaskWalk]]] = {}
         # A live workflow's task walk as its command left it (nothing changes a kept workflow until it is taken).
         self._walks: weakref.WeakKeyDictionary[BpmnWorkflow, task_walk.TaskWalk] = weakref.WeakKeyDictionary()
+        # The batched units of work (`unit_of_work(batch=True)`), by connection: each instance's workflow as the last
+        # command left it, its state written once, when the unit of work ends.
+        self._batches: dict[int, dict[str, _Pending]] = {}
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Connection]:
+    def unit_of_work(self, batch: bool = False) -> Iterator[Connection]:
         """A caller's write transaction for commands applied with `conn=` (a worker's job): `db.write`, plus, when
-        `live_workflows` is on, the workflows those commands left are kept once (and only if) it committed."""
+        `live_workflows` is on, the workflows those commands left are kept once (and only if) it committed.
+
+        `batch`: the commands on one instance inside it run on one workflow in memory, and its state (a cycle
+        instance's 80 KB) is written once, at the end, instead of by each command (the demo's driver: a person's
+        answer and the jobs it leads to). Each command still writes everything else of its own: its version check,
+        task rows, jobs and event. Nobody sees the state in between: on PostgreSQL the instance's row stays locked
+        by the first write until the commit, on SQLite the unit of work holds the write lock."""
         kept: list[tuple[tuple[str, int], BpmnWorkflow, task_walk.TaskWalk]] = []
         with db.write(self.engine) as conn:
             self._uncommitted[id(conn)] = kept
+            if batch:
+                self._batches[id(conn)] = {}
             try:
                 yield conn
+                if batch:
+                    self._write_batched_states(conn, self._batches[id(conn)], kept)
             finally:
                 self._uncommitted.pop(id(conn), None)
+                self._batches.pop(id(conn), None)
         if self.live_workflows is not None:  # committed
             for key, wf, walked in kept:
                 self._keep(key, wf, walked)
@@ -205,8 +219,9 @@ class WorkflowService:
 
         wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
         ctx = running.InstanceContext(instance_id, process_id, department_id, actor.username)
-        outcome = running.run(wf, act, ctx, now, self.settings, self.serializer.serialize_json,
-                              status="running", settle=True)
+        batch = self._batches.get(id(within)) if within is not None else None
+        outcome = running.run(wf, act, ctx, now, self.settings, _LATER if batch is not None else
+                              self.serializer.serialize_json, status="running", settle=True)
         payload = {"process_id": process_id, "version": version_hash, "business_key": business_key,
                    "department_id": department_id, "data": initial}
         ev = event_row(instance_id, 1, None, now, actor.username, "start", payload, outcome.touched,
@@ -225,7 +240,9 @@ class WorkflowService:
             self._write_tasks(conn, instance_id, outcome, None, actor, now, department_id)
             self._write_waits(conn, instance_id, [], outcome.messages)
             conn.execute(INSERT_EVENT, ev)
-        if self.live_workflows is not None:  # a start rolled back with its caller leaves a key no row ever has
+        if batch is not None:  # its state is written when the batch ends
+            batch[instance_id] = _Pending(wf, outcome.walked)
+        elif self.live_workflows is not None:  # a start rolled back with its caller leaves a key no row ever has
             self._keep((instance_id, 1), wf, outcome.walked)
         return row
 
@@ -299,8 +316,12 @@ class WorkflowService:
             # A stale sweep list (another worker fired it first): no event, no new version.
             raise Conflict("no timer of this instance is due")
         version = self.specs.get(row.version_hash)
-        wf = self._deserialize(row)
-        walked = self._walks.pop(wf, None)
+        batch = self._batches.get(id(within)) if within is not None else None
+        pending = batch.get(row.id) if batch is not None else None
+        if pending is not None and pending.failed:
+            raise RuntimeError(f"an earlier command of this batch failed on instance {row.id}: roll it back")
+        wf = pending.workflow if pending is not None else self._deserialize(row)
+        walked = pending.walked if pending is not None else self._walks.pop(wf, None)
         waits_before = derive.waiting_messages(wf) if row.status == "running" else []
         status = "terminated" if isinstance(command, Terminate) else "suspended" if isinstance(command, Suspend) \
             else "running"
@@ -311,10 +332,39 @@ class WorkflowService:
             running.ready_task(wf, completed_id).data if completed_id else {}, within))
         ctx = running.InstanceContext(row.id, row.process_id, row.department_id, row.started_by)
         try:
-            outcome = running.run(wf, act, ctx, now, self.settings, self.serializer.serialize_json,
-                                  status=status, settle=settle, walked=walked)
+            outcome = self._run_and_write(row, task, command, actor, now, wf, act, ctx, status, settle, walked,
+                                          waits_before, completed_id, recorded, also, within, batch is not None)
+        except BaseException:
+            if batch is not None:  # the workflow is half-run and earlier commands' state is unwritten: no commit
+                batch[row.id] = _Pending(wf, None, failed=True)
+            raise
+        if batch is not None:  # its state is written when the batch ends
+            batch[row.id] = _Pending(wf, outcome.walked)
+        elif self.live_workflows is not None:  # only a committed version is kept
+            if within is None:
+                self._keep((row.id, row.lock_version + 1), wf, outcome.walked)
+            elif id(within) in self._uncommitted:  # the caller's unit of work keeps it once it commits
+                self._uncommitted[id(within)].append(((row.id, row.lock_version + 1), wf, outcome.walked))
+        result = {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
+                  "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
+                  "next_timer_at": clock.to_db(outcome.next_timer), "data": outcome.data}
+        if task is not None and completed_id in outcome.closed:  # as CLOSE_TASK left it
+            result["task"] = task.after(row, outcome.status, state="completed", ended_at=clock.to_db(now),
+                                        completed_by=actor.username)
+        return result
+
+    def _run_and_write(self, row: Any, task: _TaskView | None, command: Command, actor: Principal, now: datetime,
+                       wf: BpmnWorkflow, act: Callable[[BpmnWorkflow], None], ctx: running.InstanceContext,
+                       status: str, settle: bool, walked: task_walk.TaskWalk | None, waits_before: list[str],
+                       completed_id: str | None, recorded: tuple[str, dict[str, Any]] | None,
+                       also: Callable[[Connection], None] | None, within: Connection | None,
+                       batched: bool) -> running.Outcome:
+        """Run the engine for a command and write what it did (all but the state, in a batch)."""
+        try:
+            outcome = running.run(wf, act, ctx, now, self.settings, _LATER if batched else
+                                  self.serializer.serialize_json, status=status, settle=settle, walked=walked)
         except EngineFailure as failure:
-            if isinstance(command, FireTimers):
+            if isinstance(command, FireTimers) and not batched:
                 self._record_error(row, failure, actor, now)
             raise
         seq = row.event_seq + 1
@@ -329,7 +379,7 @@ class WorkflowService:
             "ended_at": clock.to_db(now) if outcome.status in ("completed", "terminated") else None,
         }
         with db.write(self.engine, within) as conn:
-            if conn.execute(sql.WRITE_INSTANCE, values).rowcount != 1:
+            if conn.execute(sql.WRITE_INSTANCE_BUT_STATE if batched else sql.WRITE_INSTANCE, values).rowcount != 1:
                 raise StaleVersion(_STALE)
             self._write_tasks(conn, row.id, outcome, completed_id, actor, now, row.department_id,
                               command.data if isinstance(command, CompleteTask) else None,
@@ -338,18 +388,7 @@ class WorkflowService:
             if also is not None:
                 also(conn)
             conn.execute(INSERT_EVENT, ev)
-        if self.live_workflows is not None:  # only a committed version is kept
-            if within is None:
-                self._keep((row.id, row.lock_version + 1), wf, outcome.walked)
-            elif id(within) in self._uncommitted:  # the caller's unit of work keeps it once it commits
-                self._uncommitted[id(within)].append(((row.id, row.lock_version + 1), wf, outcome.walked))
-        result = {"id": row.id, "process_id": row.process_id, "version_hash": row.version_hash,
-                  "status": outcome.status, "lock_version": row.lock_version + 1, "error": outcome.error,
-                  "next_timer_at": values["next_timer_at"], "data": outcome.data}
-        if task is not None and completed_id in outcome.closed:  # as CLOSE_TASK left it
-            result["task"] = task.after(row, outcome.status, state="completed", ended_at=clock.to_db(now),
-                                        completed_by=actor.username)
-        return result
+        return outcome
 
     def _assign(self, row: Any, task: _TaskView, command: Command, actor: Principal, now: datetime,
                 within: Connection | None = None) -> dict[str, Any]:
@@ -430,6 +469,23 @@ class WorkflowService:
         if after:
             conn.execute(sql.INSERT_WAIT, [{"instance_id": instance_id, "name": n} for n in after])
 
+    def _write_batched_states(self, conn: Connection, batch: dict[str, _Pending],
+                              kept: list[tuple[tuple[str, int], BpmnWorkflow, task_walk.TaskWalk]]) -> None:
+        """The end of a batch: each instance's state as its last command left it, in the batch's transaction."""
+        failed = [iid for iid, pending in batch.items() if pending.failed]
+        if failed:
+            raise RuntimeError(f"a command of this batch failed on instance {failed[0]}; nothing of it may commit")
+        for iid, pending in batch.items():
+            try:
+                state = self.serializer.serialize_json(pending.workflow)
+            except Exception as exc:  # what running.run turns into an EngineFailure when it writes the state itself
+                raise EngineFailure(f"{type(exc).__name__}: {exc}") from None
+            lock = conn.execute(sql.WRITE_STATE, {"b_id": iid, "state": state,
+                                                  "serializer_version": SERIALIZER_VERSION}).scalar_one()
+            assert pending.walked is not None
+            kept.append(((iid, lock), pending.workflow, pending.walked))
+        batch.clear()
+
     def _keep(self, key: tuple[str, int], wf: BpmnWorkflow, walked: task_walk.TaskWalk) -> None:
         """Keep a committed version's workflow live, with its walk."""
         assert self.live_workflows is not None
@@ -456,6 +512,20 @@ class WorkflowService:
                 .values(status="error", error=failure.detail, next_timer_at=None, lock_version=row.lock_version + 1,
                         event_seq=seq, last_event_hash=ev["hash"], updated_at=clock.to_db(now)))
             conn.execute(INSERT_EVENT, ev)
+
+
+class _Pending:
+    """An instance's workflow inside a batch (`unit_of_work(batch=True)`): as its last command left it, the state not
+    yet written; `failed` when a command failed halfway through it (the batch must not commit)."""
+
+    __slots__ = ("workflow", "walked", "failed")
+
+    def __init__(self, workflow: BpmnWorkflow, walked: task_walk.TaskWalk | None, failed: bool = False) -> None:
+        self.workflow, self.walked, self.failed = workflow, walked, failed
+
+
+def _LATER(_wf: BpmnWorkflow) -> str:  # noqa: N802  (a constant function: the state is written when the batch ends)
+    return ""
 
 
 def _hand_on(conn: Connection, escalation: dict[str, Any], actor: Principal, now: datetime) -> bool:

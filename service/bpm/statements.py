@@ -53,6 +53,20 @@ WRITE_INSTANCE = (
             updated_at=bindparam("updated_at"), ended_at=bindparam("ended_at"),
             serializer_version=bindparam("serializer_version"))
 )
+# A command inside a batch (WorkflowService.unit_of_work(batch=True)): everything but the state, written at its end.
+WRITE_INSTANCE_BUT_STATE = (
+    update(INSTANCES)
+    .where(INSTANCES.c.id == bindparam("b_id"), INSTANCES.c.lock_version == bindparam("b_lock"))
+    .values(status=bindparam("status"), lock_version=bindparam("lock_version"),
+            next_timer_at=bindparam("next_timer_at"), data=bindparam("data"), error=bindparam("error"),
+            event_seq=bindparam("event_seq"), last_event_hash=bindparam("last_event_hash"),
+            updated_at=bindparam("updated_at"), ended_at=bindparam("ended_at"))
+)
+WRITE_STATE = (
+    update(INSTANCES).where(INSTANCES.c.id == bindparam("b_id"))
+    .values(state=bindparam("state"), serializer_version=bindparam("serializer_version"))
+    .returning(INSTANCES.c.lock_version)
+)
 # A command that changes only task rows (claim, delegate, …) still moves the instance's version and chain.
 TOUCH_INSTANCE = (
     update(INSTANCES)

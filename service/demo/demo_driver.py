@@ -10,10 +10,11 @@ from __future__ import annotations
 import multiprocessing
 import random
 from collections.abc import Callable, Collection
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from service import clock, db
 from service.bpm import statements as sql
@@ -93,24 +94,62 @@ class Demo:
                 return
 
     def settle(self, instance_id: str) -> None:
-        """Run, for one instance, what the worker would run at this moment: its due timer and its due jobs (each
-        external task's handler, then its completion through the command path), until it waits for a person or a
-        later time. The demo does this right after each command on the instance, so the instance's workflow is
-        still in memory (WorkflowService.live_workflows) for the next one."""
+        """What the worker would run for one instance at this moment (`batch`)."""
+        self.batch(lambda _conn: instance_id)
+
+    def batch(self, first: Callable[[Connection], str]) -> str:
+        """Run `first` (a person's answer, a start; it returns the instance it acted on) and then what the worker would
+        run for that instance at this moment: its due timer and its due jobs (each external task's handler, then its
+        completion through the command path), until it waits for a person or a later time. The instance's id.
+
+        All of it is one batch (WorkflowService.unit_of_work(batch=True)): one transaction in which every command
+        writes its own version, task rows, jobs and event, and the instance's state is written once, at the end. A
+        refused `first` raises as it would alone (nothing of the batch is written). When a timer or a job of the
+        batch fails, nothing of it is written either, and it is done again one command at a time, as the worker
+        would: `first` alone, then each due timer and job in a transaction of its own (`_settle_one_by_one`), where
+        a failing job is retried with backoff and ends as an incident, and a failing timer marks the instance."""
+        try:
+            with self.rt.workflows.unit_of_work(batch=True) as conn:
+                try:
+                    instance_id = first(conn)
+                except Exception as exc:
+                    raise _Refused(exc) from exc
+                self._settle_in(instance_id, conn)
+            return instance_id
+        except _Refused as refused:
+            raise refused.cause from None
+        except Exception:  # noqa: BLE001  (a timer or job of the batch failed: again, one command at a time)
+            with self.rt.workflows.unit_of_work() as conn:
+                instance_id = first(conn)
+            self._settle_one_by_one(instance_id)
+            return instance_id
+
+    def _settle_in(self, instance_id: str, conn: Connection) -> None:
+        """The instance's due timer and due jobs, in the batch's transaction; any failure raises."""
+        from workers import job_queue, leases
+
+        now = clock.now()
+        for _ in range(100):
+            timer, pending = conn.execute(self._due_question(instance_id, now)).one()
+            if not timer and not pending:
+                return
+            if timer:  # as workers/timers.fire_due does for each due instance
+                with suppress(Conflict, InvalidTransition, NotFound):  # refused before it ran: nothing written
+                    self.rt.workflows.apply(instance_id, FireTimers(), actor=TIMER, now=now, conn=conn)
+            if pending:
+                for job in leases.claim(self.rt.engine, JOBS, and_(JOBS.c.instance_id == instance_id,
+                                                                   job_queue._claimable(now)),
+                                        self._lease(now), 20, within=conn):
+                    job_queue.run_within(self.rt.workflows, job, OWNER, now, conn)
+
+    def _settle_one_by_one(self, instance_id: str) -> None:
+        """`settle`'s timers and jobs as the worker runs them: each in a transaction of its own."""
         from workers import job_queue, leases
 
         now, result = clock.now(), job_queue.RunResult()
-        values = {"status": "running", "lock_owner": OWNER,
-                  "lock_expires_at": clock.to_db(now + timedelta(seconds=self.rt.settings.worker_lease_seconds)),
-                  "updated_at": clock.to_db(now)}
-        # One statement asks both questions: is the instance's timer due, has it a claimable job.
-        due = (select(Instance.id).where(Instance.id == instance_id, Instance.status == "running",
-                                         Instance.next_timer_at < clock.to_db(now)).exists())
-        claimable = select(JOBS.c.id).where(JOBS.c.instance_id == instance_id, job_queue._claimable(now)).exists()
-        ask = select(due.label("timer"), claimable.label("pending"))
         for _ in range(100):
             with db.read(self.rt.engine) as conn:
-                timer, pending = conn.execute(ask).one()
+                timer, pending = conn.execute(self._due_question(instance_id, now)).one()
             if not timer and not pending:
                 return
             if timer:  # as workers/timers.fire_due does for each due instance
@@ -122,16 +161,30 @@ class Demo:
                     self.echo(f"  ! {self.instances.get(instance_id, instance_id)}: {exc.detail}")
             if pending:
                 for job in leases.claim(self.rt.engine, JOBS, and_(JOBS.c.instance_id == instance_id,
-                                                                   job_queue._claimable(now)), values, 20):
+                                                                   job_queue._claimable(now)), self._lease(now), 20):
                     job_queue.run(self.rt.workflows, job, OWNER, now, result)
+
+    @staticmethod
+    def _due_question(instance_id: str, now: datetime) -> Any:
+        """One statement asks both questions: is the instance's timer due, has it a claimable job."""
+        from workers import job_queue
+
+        due = (select(Instance.id).where(Instance.id == instance_id, Instance.status == "running",
+                                         Instance.next_timer_at < clock.to_db(now)).exists())
+        claimable = select(JOBS.c.id).where(JOBS.c.instance_id == instance_id, job_queue._claimable(now)).exists()
+        return select(due.label("timer"), claimable.label("pending"))
+
+    def _lease(self, now: datetime) -> dict[str, Any]:
+        return {"status": "running", "lock_owner": OWNER,
+                "lock_expires_at": clock.to_db(now + timedelta(seconds=self.rt.settings.worker_lease_seconds)),
+                "updated_at": clock.to_db(now)}
 
     def launch(self, project_ids: list[str]) -> None:
         for n, pid in enumerate(project_ids):
             self._advance(n / len(project_ids))
-            with self.rt.unit_of_work() as conn:
-                iid = cycle_launch.start_cycle(conn, self.rt.workflows, pid, clock.now(), evaluation=evaluation_of(pid))
+            iid = self.batch(lambda conn, pid=pid: cycle_launch.start_cycle(  # type: ignore[misc]
+                conn, self.rt.workflows, pid, clock.now(), evaluation=evaluation_of(pid)))
             self.instances[iid] = pid
-            self.settle(iid)
         self.work()
 
     def _advance(self, within: float) -> None:
@@ -162,16 +215,23 @@ class Demo:
                 if data is None:
                     skipped.add(task.id)
                     continue
+                actor = actor_for(self.rt.engine, task)
                 try:
-                    self.rt.workflows.complete_task(task.id, data, actor=actor_for(self.rt.engine, task),
-                                                    now=clock.now())
+                    self.batch(lambda conn, task=task, data=data, actor=actor: str(  # type: ignore[misc]
+                        self.rt.workflows.complete_task(task.id, data, actor=actor, now=clock.now(), conn=conn)["id"]))
                     self.acted += 1
                 except JixiaoError as exc:  # a demo answer the form refused: leave the task open, say why
                     self.echo(f"  ! {pid} {task.bpmn_id}: {exc.detail}")
                     skipped.add(task.id)
-                    continue
-                self.settle(task.instance_id)
             self.work()
+
+
+class _Refused(Exception):
+    """A batch's first command was refused (`Demo.batch`): raised as it is, not done again."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 def _review_rounds(conn: Any, iids: list[str]) -> dict[str, int]:
