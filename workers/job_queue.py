@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from service import clock, db
 from service.bpm import statements as sql
@@ -28,9 +28,13 @@ WORKER = Principal("worker", None, frozenset(), system=True)
 
 
 def _claimable(now: datetime) -> Any:
-    n = clock.to_db(now)
-    return or_(and_(JOBS.c.status == "pending", JOBS.c.due_at <= n),
-               and_(JOBS.c.status == "running", JOBS.c.lock_expires_at < n))
+    return claimable_at(clock.to_db(now))
+
+
+def claimable_at(now: Any) -> Any:
+    """The jobs claimable at `now` (a stored time, or a bind parameter for it): due, or their lease ran out."""
+    return or_(and_(JOBS.c.status == "pending", JOBS.c.due_at <= now),
+               and_(JOBS.c.status == "running", JOBS.c.lock_expires_at < now))
 
 
 def acquire(service: WorkflowService, owner: str, now: datetime, lease: timedelta, limit: int = 20) -> list[Any]:
@@ -94,9 +98,12 @@ def run_within(service: WorkflowService, job: Any, owner: str, now: datetime, co
     _mark(conn, job, owner, now, "done", None)  # done in the same commit as the completion
 
 
+_OF_INSTANCE = select(sql.INSTANCES.c.department_id, sql.INSTANCES.c.business_key) \
+    .where(sql.INSTANCES.c.id == bindparam("b_id"))
+
+
 def _context(service: WorkflowService, job: Any, now: datetime, conn: Connection) -> TaskContext:
-    inst = sql.INSTANCES
-    row = conn.execute(select(inst.c.department_id, inst.c.business_key).where(inst.c.id == job.instance_id)).first()
+    row = conn.execute(_OF_INSTANCE, {"b_id": job.instance_id}).first()
     return TaskContext(service.engine, service.settings, now, job.instance_id, job.task_id, job.topic or "",
                        row.department_id if row else None, row.business_key if row else None, conn)
 

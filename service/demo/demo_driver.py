@@ -130,7 +130,7 @@ class Demo:
 
         now = clock.now()
         for _ in range(100):
-            timer, pending = conn.execute(self._due_question(instance_id, now)).one()
+            timer, pending = conn.execute(_DUE, {"b_id": instance_id, "b_now": clock.to_db(now)}).one()
             if not timer and not pending:
                 return
             if timer:  # as workers/timers.fire_due does for each due instance
@@ -149,7 +149,7 @@ class Demo:
         now, result = clock.now(), job_queue.RunResult()
         for _ in range(100):
             with db.read(self.rt.engine) as conn:
-                timer, pending = conn.execute(self._due_question(instance_id, now)).one()
+                timer, pending = conn.execute(_DUE, {"b_id": instance_id, "b_now": clock.to_db(now)}).one()
             if not timer and not pending:
                 return
             if timer:  # as workers/timers.fire_due does for each due instance
@@ -163,16 +163,6 @@ class Demo:
                 for job in leases.claim(self.rt.engine, JOBS, and_(JOBS.c.instance_id == instance_id,
                                                                    job_queue._claimable(now)), self._lease(now), 20):
                     job_queue.run(self.rt.workflows, job, OWNER, now, result)
-
-    @staticmethod
-    def _due_question(instance_id: str, now: datetime) -> Any:
-        """One statement asks both questions: is the instance's timer due, has it a claimable job."""
-        from workers import job_queue
-
-        due = (select(Instance.id).where(Instance.id == instance_id, Instance.status == "running",
-                                         Instance.next_timer_at < clock.to_db(now)).exists())
-        claimable = select(JOBS.c.id).where(JOBS.c.instance_id == instance_id, job_queue._claimable(now)).exists()
-        return select(due.label("timer"), claimable.label("pending"))
 
     def _lease(self, now: datetime) -> dict[str, Any]:
         return {"status": "running", "lock_owner": OWNER,
@@ -224,6 +214,22 @@ class Demo:
                     self.echo(f"  ! {pid} {task.bpmn_id}: {exc.detail}")
                     skipped.add(task.id)
             self.work()
+
+
+def _due() -> Any:
+    from sqlalchemy import bindparam
+
+    from workers import job_queue
+
+    iid: Any = bindparam("b_id")
+    now: Any = bindparam("b_now")
+    timer = (select(Instance.id).where(Instance.id == iid, Instance.status == "running", Instance.next_timer_at < now)
+             .exists())
+    claimable = select(JOBS.c.id).where(JOBS.c.instance_id == iid, job_queue.claimable_at(now)).exists()
+    return select(timer.label("timer"), claimable.label("pending"))
+
+
+_DUE = _due()  # one statement asks both questions: is an instance's timer due, has it a claimable job
 
 
 class _Refused(Exception):

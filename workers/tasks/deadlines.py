@@ -21,8 +21,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from service import clock
-from service.domain.workdays import add_working_days
-from service.errors import InvalidInput
+from service.domain.workdays import Calendar, add_working_days
+from service.errors import InvalidInput, NotFound
 from service.rules import store as rules
 from workers.handlers import TaskContext, handler
 
@@ -42,7 +42,7 @@ def due_on(ctx: TaskContext, start: date, days: int, unit: str) -> date:
     if unit == "calendar":
         return start + timedelta(days=days)
     with ctx.read() as conn:
-        cal = rules.calendar(conn, start, start + timedelta(days=days * _SPAN_FACTOR + _SPAN_EXTRA))
+        cal = rules.calendar(conn, start, _span_end(start, days))
     return add_working_days(cal, start, days)
 
 
@@ -65,37 +65,79 @@ def compute_deadline(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, A
         else clock.local_today(ctx.now)
     year = int(variables.get("fiscal_year") or start.year)
     level = str(variables.get("level") or "*")
-    day = due_on(ctx, start, _days(ctx, year, level, rule, "deadline_rule"), unit)
+    steps = _ladder_rules(variables.get("deadline_grace_rule"), variables.get("deadline_decision_rule"),
+                          variables.get("deadline_leadership_rule"))
+    days, cal = _read(ctx, year, level, start, {"deadline_rule": rule, **steps})
+    day = start + timedelta(days=days["deadline_rule"]) if unit == "calendar" \
+        else add_working_days(cal, start, days["deadline_rule"])
     result = {f"{name}_due_on": day.isoformat(), f"{name}_due_at": end_of_day(day).isoformat()}
-    return result | ladder(ctx, year, level, name, day, grace=variables.get("deadline_grace_rule"),
-                           decision=variables.get("deadline_decision_rule"),
-                           leadership=variables.get("deadline_leadership_rule"))
+    return result | _ladder(days, cal, name, day)
 
 
 def ladder(ctx: TaskContext, year: int, level: str, name: str, due: date, *, grace: Any, decision: Any,
            leadership: Any) -> dict[str, str]:
     """The escalation ladder's times after a due day: escalate (due + grace), decide, and the leadership's deadline."""
+    steps = _ladder_rules(grace, decision, leadership)
+    if not steps:
+        return {}
+    days, cal = _read(ctx, year, level, due, steps)
+    return _ladder(days, cal, name, due)
+
+
+def _ladder_rules(grace: Any, decision: Any, leadership: Any) -> dict[str, str]:
+    """The ladder's rule keys by the field that names them (the leadership's only with a decision deadline)."""
+    steps = {"deadline_grace_rule": grace, "deadline_decision_rule": decision,
+             "deadline_leadership_rule": leadership if decision else None}
+    return {field: str(key) for field, key in steps.items() if key}
+
+
+def _ladder(days: dict[str, int], cal: Calendar, name: str, due: date) -> dict[str, str]:
     result: dict[str, str] = {}
     escalated = due
-    if grace:
-        escalated = due_on(ctx, due, _days(ctx, year, level, str(grace), "deadline_grace_rule"), "working")
+    if "deadline_grace_rule" in days:
+        escalated = add_working_days(cal, due, days["deadline_grace_rule"])
         result |= {f"{name}_escalate_on": escalated.isoformat(),
                    f"{name}_escalate_at": end_of_day(escalated).isoformat()}
-    if decision:
-        decide = due_on(ctx, escalated, _days(ctx, year, level, str(decision), "deadline_decision_rule"), "working")
+    if "deadline_decision_rule" in days:
+        decide = add_working_days(cal, escalated, days["deadline_decision_rule"])
         result |= {f"{name}_decide_on": decide.isoformat(), f"{name}_decide_at": end_of_day(decide).isoformat()}
-        if leadership:
-            lead = due_on(ctx, decide, _days(ctx, year, level, str(leadership), "deadline_leadership_rule"), "working")
+        if "deadline_leadership_rule" in days:
+            lead = add_working_days(cal, decide, days["deadline_leadership_rule"])
             result |= {f"{name}_leader_on": lead.isoformat(), f"{name}_leader_at": end_of_day(lead).isoformat()}
     return result
+
+
+def _read(ctx: TaskContext, year: int, level: str, start: date, keys: dict[str, str]) -> tuple[dict[str, int],
+                                                                                           Calendar]:
+    """The days of each rule of `keys` (by the field that names it) and the calendar from `start` over all of them
+    in turn: two statements. A rule missing or not a number of days is refused as `_days` refuses it, in order."""
+    with ctx.read() as conn:
+        rows = rules.get_rows(conn, year, level, set(keys.values()))
+        days: dict[str, int] = {}
+        for field, key in keys.items():
+            if key not in rows:
+                raise NotFound(f"no rule {key!r} for {year} ({level})")
+            days[field] = _checked(rows[key].value, key, field)
+        # each step's window starts where the one before it may end at the latest
+        cal = rules.calendar(conn, start, start + timedelta(days=sum(days.values()) * _SPAN_FACTOR
+                                                            + len(days) * _SPAN_EXTRA))
+    return days, cal
 
 
 def _days(ctx: TaskContext, year: int, level: str, rule: str, field: str) -> int:
     with ctx.read() as conn:
         days = rules.get(conn, year, level, rule)
+    return _checked(days, rule, field)
+
+
+def _checked(days: Any, rule: str, field: str) -> int:
     if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
         raise InvalidInput(f"rule {rule} is not a number of days", [{"field": field, "message": str(days)}])
     return int(days)
+
+
+def _span_end(start: date, days: int) -> date:
+    return start + timedelta(days=days * _SPAN_FACTOR + _SPAN_EXTRA)
 
 
 def working_days_after(ctx: TaskContext, year: int, level: str, start: date, rule: str) -> date:
