@@ -95,7 +95,8 @@ def worker(folder: str) -> int:
             last = time.monotonic()
         if not (outcome.done or outcome.released or outcome.retried):
             with db.read(rt.engine) as conn:  # nothing claimable: finished, or the other worker holds the rest
-                if conn.execute(select(func.count()).select_from(JOBS).where(JOBS.c.status == "pending")).scalar_one() == 0:
+                pending = select(func.count()).select_from(JOBS).where(JOBS.c.status == "pending")
+                if conn.execute(pending).scalar_one() == 0:
                     break
     cpu = time.process_time() - cpu
     rt.close()
@@ -128,7 +129,8 @@ def _round(rt: Any, url: str, tmp: Path, workers: int, number: int, log: Any) ->
         while len(list(folder.glob("ready-*"))) < workers:
             for p in procs:
                 if p.poll() is not None:
-                    raise RuntimeError(f"jobs: a worker exited early ({p.returncode}): {(p.stderr.read() if p.stderr else "")[-2000:]}")
+                    told = p.stderr.read() if p.stderr else ""
+                    raise RuntimeError(f"jobs: a worker exited early ({p.returncode}): {told[-2000:]}")
             if time.monotonic() > deadline:
                 raise RuntimeError("jobs: the workers did not get ready within 120 s")
             time.sleep(0.01)

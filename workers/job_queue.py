@@ -52,9 +52,27 @@ class RunResult:
     released: list[int] = field(default_factory=list)
 
 
-def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: RunResult) -> None:
-    """Run one claimed job; record its outcome on the job row (only while the lease is still ours)."""
+def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: RunResult, follow: int = 0) -> None:
+    """Run one claimed job; record its outcome on the job row (only while the lease is still ours).
+
+    `follow`: up to that many jobs of the same instance that are due once this one completed (an external task that
+    leads straight to another: a record, then its deadline) run right after it, in one batch with it
+    (WorkflowService.unit_of_work(batch=True): each completion writes its own version, rows and event, the state is
+    written once). When this job fails there, its outcome is recorded as without `follow`; when one of the others
+    fails, nothing of the batch is written and this job runs again alone, the others waiting for the next claim."""
     try:
+        if follow > 0:
+            try:
+                with service.unit_of_work(batch=True) as conn:
+                    run_within(service, job, owner, now, conn)
+                    try:
+                        followed = _follow(service, job.instance_id, owner, now, conn, follow)
+                    except Exception as exc:
+                        raise _FollowerFailed from exc
+                result.done += [job.id, *followed]
+                return
+            except _FollowerFailed:
+                pass
         with service.unit_of_work() as conn:  # the job's unit of work: the handler's records and the completion
             run_within(service, job, owner, now, conn)
     except AlreadyDone:  # another worker completed it already: the effect happened
@@ -100,6 +118,26 @@ def run_within(service: WorkflowService, job: Any, owner: str, now: datetime, co
 
 _OF_INSTANCE = select(sql.INSTANCES.c.department_id, sql.INSTANCES.c.business_key) \
     .where(sql.INSTANCES.c.id == bindparam("b_id"))
+
+
+class _FollowerFailed(Exception):
+    """A job run after another in its batch failed (`run`'s `follow`): the batch is not written."""
+
+
+def _follow(service: WorkflowService, instance_id: str, owner: str, now: datetime, conn: Connection,
+            limit: int) -> list[int]:
+    """Claim and run, in `conn`, the instance's jobs due now, one at a time, at most `limit`; their ids."""
+    values = {"status": "running", "lock_owner": owner, "updated_at": clock.to_db(now),
+              "lock_expires_at": clock.to_db(now + timedelta(seconds=service.settings.worker_lease_seconds))}
+    done: list[int] = []
+    while len(done) < limit:
+        claimed = leases.claim(service.engine, JOBS, and_(JOBS.c.instance_id == instance_id, _claimable(now)), values,
+                               1, within=conn)
+        if not claimed:
+            break
+        run_within(service, claimed[0], owner, now, conn)
+        done.append(claimed[0].id)
+    return done
 
 
 def _context(service: WorkflowService, job: Any, now: datetime, conn: Connection) -> TaskContext:

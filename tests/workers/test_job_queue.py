@@ -204,3 +204,49 @@ def test_a_claim_takes_at_most_its_limit_due_first_and_the_next_claim_the_next_o
     assert [len(first), len(second), len(third)] == [2, 2, 1]
     assert {job.lock_owner for job in first} == {"w1"} and {job.status for job in third} == {"running"}
     assert job_queue.acquire(runtime.workflows, "w4", clock.now(), lease) == []
+
+
+def _start_chain(runtime, amount=1):
+    return runtime.workflows.start("external_chain", {"amount": amount}, actor=principal("staff_a"))["id"]
+
+
+def test_a_job_and_the_job_it_leads_to_run_in_one_batch_with_one_state_write(runtime, deploy_fixture, topic,
+                                                                            frozen_clock, monkeypatch):
+    deploy_fixture("external_chain.bpmn")
+    recorded: list = []
+    monkeypatch.setitem(handlers.HANDLERS, "test-record", lambda _ctx, variables: recorded.append(variables) or
+                        {"recorded": True})
+    iid = _start_chain(runtime)
+    states: list = []
+    serialize = runtime.workflows.serializer.serialize_json
+    monkeypatch.setattr(runtime.workflows.serializer, "serialize_json", lambda wf: states.append(1) or serialize(wf))
+    assert len(run_once(runtime, "w1").jobs.done) == 2  # the second job, due once the first completed, follows it
+    assert states == [1] and recorded[0]["score"] == 90  # one write of the state; the second saw the first's result
+    with runtime.reading() as conn:
+        assert [j["status"] for j in list_jobs(conn, page=1, per_page=5)["items"]] == ["done", "done"]
+        assert instances_queries.get(conn, iid)["data"]["recorded"] is True
+    assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
+
+
+def test_when_a_following_job_fails_the_first_commits_alone_and_the_failure_is_retried_as_ever(
+        runtime, deploy_fixture, topic, frozen_clock, monkeypatch):
+    deploy_fixture("external_chain.bpmn")
+    attempts: list = []
+
+    def record(_ctx, _variables):
+        attempts.append(1)
+        raise RuntimeError("the register is closed")
+
+    monkeypatch.setitem(handlers.HANDLERS, "test-record", record)
+    iid = _start_chain(runtime)
+    first = run_once(runtime, "w1").jobs
+    assert (len(first.done), first.retried) == (1, [])  # the first job alone; its follower rolled back with the batch
+    assert CALLS == [{"amount": 1}, {"amount": 1}] and len(attempts) == 1  # the first ran twice (batch, then alone)
+    second = run_once(runtime, "w1").jobs  # the follower, claimed in its turn: fails, retried with backoff
+    assert len(second.retried) == 1 and len(attempts) == 2
+    with runtime.reading() as conn:
+        jobs = {j["topic"]: j for j in list_jobs(conn, page=1, per_page=5)["items"]}
+        assert jobs["test-score"]["status"] == "done" and jobs["test-record"]["status"] == "pending"
+        assert "the register is closed" in jobs["test-record"]["last_error"]
+        assert instances_queries.get(conn, iid)["data"]["score"] == 90
+    assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
