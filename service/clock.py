@@ -98,6 +98,20 @@ def reset() -> None:
 
 
 @contextmanager
+def restoring() -> Iterator[None]:
+    """Within the block the process clock may be moved (`set_now`, `advance`); afterwards it is as it was (frozen,
+    moved or real)."""
+    global _fixed, _offset
+    with _lock:
+        saved = _fixed, _offset
+    try:
+        yield
+    finally:
+        with _lock:
+            _fixed, _offset = saved
+
+
+@contextmanager
 def frozen_at(value: datetime) -> Iterator[datetime]:
     """Within the block (this thread/context only), now() is `value`."""
     token = _pinned.set(value.astimezone(UTC))

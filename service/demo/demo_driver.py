@@ -376,19 +376,19 @@ def _drive_part(plan: Demo, cohorts: dict[int, list[str]], progress: Any, barrie
     # command).
     demo.rt.workflows.live_workflows = LiveWorkflows(512)
     try:
-        for (when, phase, step), weight in zip(due, weights, strict=True):
-            demo.step_share = (done / total, (done + weight) / total)
-            if progress is not None:
-                progress.update(done / total, f"{clock.to_local(when):%Y-%m-%d} {phase}")
+        with clock.restoring():  # afterwards the clock is as the driver found it (real time, or a test's frozen now)
+            for (when, phase, step), weight in zip(due, weights, strict=True):
+                demo.step_share = (done / total, (done + weight) / total)
+                if progress is not None:
+                    progress.update(done / total, f"{clock.to_local(when):%Y-%m-%d} {phase}")
+                if barrier is not None:
+                    barrier.wait()  # every process takes the step at the same moment of the moved clock
+                demo.at(when)
+                step()
+                done += weight
             if barrier is not None:
-                barrier.wait()  # every process takes the step at the same moment of the moved clock
-            demo.at(when)
-            step()
-            done += weight
-        if barrier is not None:
-            barrier.wait()
+                barrier.wait()
     finally:
-        clock.reset()
         demo.rt.workflows.live_workflows = None
     if progress is not None:
         progress.update(done / total)
