@@ -378,6 +378,8 @@ class WorkflowService:
             "updated_at": clock.to_db(now), "serializer_version": SERIALIZER_VERSION,
             "ended_at": clock.to_db(now) if outcome.status in ("completed", "terminated") else None,
         }
+        if batched:  # (a parameter named for a column would be written too: Core adds it to the SET clause)
+            del values["state"], values["serializer_version"]
         with db.write(self.engine, within) as conn:
             if conn.execute(sql.WRITE_INSTANCE_BUT_STATE if batched else sql.WRITE_INSTANCE, values).rowcount != 1:
                 raise StaleVersion(_STALE)

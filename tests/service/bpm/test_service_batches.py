@@ -5,7 +5,7 @@ halfway lets nothing of the batch commit."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from service import clock
 from service.bpm import statements as sql
@@ -70,6 +70,26 @@ def test_a_batch_writes_each_commands_version_and_event_and_the_state_once(runti
     # The next command, outside any batch, continues from the stored state: the user task after the external one.
     service.complete_task(_ready_task(runtime, iid), {}, actor=principal("staff_a"))
     assert _row(runtime, iid)[0].status == "completed"
+
+
+def test_inside_a_batch_the_commands_updates_leave_the_state_column_alone(runtime, deploy_fixture, monkeypatch):
+    deploy_fixture("simple.bpmn")
+    service = runtime.workflows
+    iid = service.start("simple", {"amount": 2}, actor=principal("staff_a"))["id"]
+    updates: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if statement.startswith("UPDATE instances"):
+            updates.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        with service.unit_of_work(batch=True) as conn:
+            service.complete_task(_ready_task(runtime, iid), {"answer": "好"}, actor=principal("staff_a"), conn=conn)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    assert len(updates) == 2 and [" state=" in u for u in updates] == [False, True]  # the command's, then the state
+    assert verify_instance(runtime.engine, runtime.specs, runtime.settings, iid) is None
 
 
 def test_a_refusal_before_the_engine_ran_leaves_the_batch_usable(runtime, deploy_fixture, monkeypatch):
