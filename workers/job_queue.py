@@ -62,6 +62,7 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
     fails, nothing of the batch is written and this job runs again alone, the others waiting for the next claim."""
     try:
         if follow > 0:
+            followed: list[int] = []
             try:
                 with service.unit_of_work(batch=True) as conn:
                     run_within(service, job, owner, now, conn)
@@ -69,10 +70,15 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
                         followed = _follow(service, job.instance_id, owner, now, conn, follow)
                     except Exception as exc:
                         raise _FollowerFailed from exc
-                result.done += [job.id, *followed]
-                return
             except _FollowerFailed:
                 pass
+            except Exception:
+                if not followed:  # this job's own failure
+                    raise
+                # (writing the state at the batch's end failed after others followed: this job again, alone)
+            else:
+                result.done += [job.id, *followed]
+                return
         with service.unit_of_work() as conn:  # the job's unit of work: the handler's records and the completion
             run_within(service, job, owner, now, conn)
     except AlreadyDone:  # another worker completed it already: the effect happened

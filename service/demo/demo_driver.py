@@ -14,7 +14,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, bindparam, func, select
 
 from service import clock, db
 from service.bpm import statements as sql
@@ -217,8 +217,6 @@ class Demo:
 
 
 def _due() -> Any:
-    from sqlalchemy import bindparam
-
     from workers import job_queue
 
     iid: Any = bindparam("b_id")

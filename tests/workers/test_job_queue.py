@@ -250,3 +250,20 @@ def test_when_a_following_job_fails_the_first_commits_alone_and_the_failure_is_r
         assert "the register is closed" in jobs["test-record"]["last_error"]
         assert instances_queries.get(conn, iid)["data"]["score"] == 90
     assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
+
+
+def test_when_the_batchs_state_cannot_be_written_after_a_follower_the_first_job_commits_alone(
+        runtime, deploy_fixture, topic, frozen_clock, monkeypatch):
+    """A follower's result the stored state cannot hold (a complex number: the instance data writes it as null, the
+    state refuses it) fails the batch only at its end: the first job commits alone, the follower fails on its own."""
+    deploy_fixture("external_chain.bpmn")
+    monkeypatch.setitem(handlers.HANDLERS, "test-record", lambda _ctx, _variables: {"odd": complex(1, 2)})
+    iid = _start_chain(runtime)
+    first = run_once(runtime, "w1").jobs
+    assert len(first.done) == 1 and len(CALLS) == 2  # the first job: in the batch, then alone
+    second = run_once(runtime, "w1").jobs
+    assert len(second.retried) == 1
+    with runtime.reading() as conn:
+        jobs = {j["topic"]: j for j in list_jobs(conn, page=1, per_page=5)["items"]}
+        assert jobs["test-score"]["status"] == "done" and jobs["test-record"]["status"] == "pending"
+    assert replay(runtime.engine, runtime.specs, runtime.settings, iid).ok
