@@ -253,7 +253,8 @@ def measure_database(url: str, log: Callable[[str], None] = print) -> None:
     figures.record("verify.province", f"{rate:.1f} instances/s over {checked:,} ({jobs} processes, {found} findings"
                    + (", from checkpoints)" if checked < VERIFY_FIRST else ")"), rate >= TARGET_VERIFY_PER_S)
     end = datetime(YEAR + 1, 4, 30, 10, tzinfo=clock.LOCAL)
-    log(f"  pages (1-min load average {os.getloadavg()[0]:.2f} before):")
+    _analyze(url)
+    log(f"  pages (1-min load average {os.getloadavg()[0]:.2f} before; the planner's statistics brought up to date):")
     for t in pages(url, end):
         target = TARGET_INBOX_MS if t.path == "/inbox" else TARGET_PAGE_MS
         log(f"  {t.label:<58} median {statistics.median(t.ms):7.1f} ms  p95 {t.p(0.95):7.1f} ms  "
@@ -261,6 +262,22 @@ def measure_database(url: str, log: Callable[[str], None] = print) -> None:
         key = ("inbox.staff" if "department" in t.label else "inbox.reviewer") if t.path == "/inbox" \
             else "dashboard" if t.path.startswith("/dashboard") else "coverage"
         figures.record(key, f"p95 {t.p(0.95):.1f} ms (median {statistics.median(t.ms):.1f})", t.p(0.95) <= target)
+
+
+def _analyze(url: str) -> None:
+    """ANALYZE the simulated database before its pages are timed: autovacuum would have over a real year, but this
+    machine's PostgreSQL runs with autovacuum off, and a planner without statistics guessed one row for the year's
+    projects (at 1,000 projects, the dashboard's warnings per department took 27.6 ms without them, 3.9 ms with)."""
+    from sqlalchemy import create_engine
+
+    from service.db import normalize_url
+
+    engine = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
