@@ -233,3 +233,21 @@ def _record(engine: Engine, row: Any, kind: str, payload: dict[str, Any], escala
             raise Conflict(_STALE)
         write(conn)
         conn.execute(INSERT_EVENT, ev)
+
+
+def hand_on(conn: Connection, escalation: dict[str, Any], actor: Principal, now: datetime) -> bool:
+    """The ladder: a timer withdrew the task that answered an open escalation and led to the next one up. The
+    escalation follows to the new task — handed up to the bureau's leadership if that task is theirs — instead of
+    closing as cancelled beside a new one. False when the withdrawn task answered none (a new escalation opens)."""
+    hand_on = escalation.get("hand_on")
+    if hand_on is None:
+        return False
+    row = conn.execute(sql.OPEN_ESCALATION_OF_TASK, {"b_task": hand_on["from_task_id"]}).first()
+    if row is None:
+        return False
+    values: dict[str, Any] = {"task_id": escalation["task_id"]}
+    if hand_on["leadership"] and row.level == SUPERVISOR_LEVEL:
+        values.update(level=LEADERSHIP_LEVEL, escalated_at=clock.to_db(now),
+                      escalated_by=actor.username)
+    conn.execute(sql.MOVE_ESCALATION.values(**values), {"b_id": row.id})
+    return True

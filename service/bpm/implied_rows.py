@@ -106,8 +106,8 @@ class ImpliedRows:
         return row
 
     def hand_on(self, values: dict[str, Any], hand_on: dict[str, Any], step: ReplayStep) -> bool:
-        """The ladder (service.py `_hand_on`): the open escalation of the withdrawn task follows to the new one,
-        handed up to the leadership if the new task is theirs. False when the withdrawn task answered none."""
+        """The ladder (escalation_commands.py `hand_on`): the open escalation of the withdrawn task follows to the new
+        one, handed up to the leadership if the new task is theirs. False when the withdrawn task answered none."""
         withdrawn = step.recorded(hand_on["from_task_id"])
         row = next((r for r in self.escalations if r.values["task_id"] == withdrawn and r.values["state"] == "open"),
                    None)

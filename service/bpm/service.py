@@ -47,6 +47,7 @@ from sqlalchemy import Connection, Engine, select, update
 from service import clock, db
 from service.bpm import (
     access,
+    batches,
     derive,
     escalation_commands,
     evidence_commands,
@@ -148,7 +149,7 @@ class WorkflowService:
         self._walks: weakref.WeakKeyDictionary[BpmnWorkflow, task_walk.TaskWalk] = weakref.WeakKeyDictionary()
         # The batched units of work (`unit_of_work(batch=True)`), by connection: each instance's workflow as the last
         # command left it, its state written once, when the unit of work ends.
-        self._batches: dict[int, dict[str, _Pending]] = {}
+        self._batches: dict[int, dict[str, batches.Pending]] = {}
 
     @contextmanager
     def unit_of_work(self, batch: bool = False) -> Iterator[Connection]:
@@ -168,7 +169,7 @@ class WorkflowService:
             try:
                 yield conn
                 if batch:
-                    self._write_batched_states(conn, self._batches[id(conn)], kept)
+                    batches.write_states(conn, self.serializer, self._batches[id(conn)], kept)
             finally:
                 self._uncommitted.pop(id(conn), None)
                 self._batches.pop(id(conn), None)
@@ -220,7 +221,7 @@ class WorkflowService:
         wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
         ctx = running.InstanceContext(instance_id, process_id, department_id, actor.username)
         batch = self._batches.get(id(within)) if within is not None else None
-        outcome = running.run(wf, act, ctx, now, self.settings, _LATER if batch is not None else
+        outcome = running.run(wf, act, ctx, now, self.settings, batches.later if batch is not None else
                               self.serializer.serialize_json, status="running", settle=True)
         payload = {"process_id": process_id, "version": version_hash, "business_key": business_key,
                    "department_id": department_id, "data": initial}
@@ -241,7 +242,7 @@ class WorkflowService:
             self._write_waits(conn, instance_id, [], outcome.messages)
             conn.execute(INSERT_EVENT, ev)
         if batch is not None:  # its state is written when the batch ends
-            batch[instance_id] = _Pending(wf, outcome.walked)
+            batch[instance_id] = batches.Pending(wf, outcome.walked)
         elif self.live_workflows is not None:  # a start rolled back with its caller leaves a key no row ever has
             self._keep((instance_id, 1), wf, outcome.walked)
         return row
@@ -336,10 +337,10 @@ class WorkflowService:
                                           waits_before, completed_id, recorded, also, within, batch is not None)
         except BaseException:
             if batch is not None:  # the workflow is half-run and earlier commands' state is unwritten: no commit
-                batch[row.id] = _Pending(wf, None, failed=True)
+                batch[row.id] = batches.Pending(wf, None, failed=True)
             raise
         if batch is not None:  # its state is written when the batch ends
-            batch[row.id] = _Pending(wf, outcome.walked)
+            batch[row.id] = batches.Pending(wf, outcome.walked)
         elif self.live_workflows is not None:  # only a committed version is kept
             if within is None:
                 self._keep((row.id, row.lock_version + 1), wf, outcome.walked)
@@ -361,7 +362,7 @@ class WorkflowService:
                        batched: bool) -> running.Outcome:
         """Run the engine for a command and write what it did (all but the state, in a batch)."""
         try:
-            outcome = running.run(wf, act, ctx, now, self.settings, _LATER if batched else
+            outcome = running.run(wf, act, ctx, now, self.settings, batches.later if batched else
                                   self.serializer.serialize_json, status=status, settle=settle, walked=walked)
         except EngineFailure as failure:
             if isinstance(command, FireTimers) and not batched:
@@ -432,7 +433,7 @@ class WorkflowService:
         """`answers_none`: closed tasks known to answer no escalation (not the supervisors' nor the leadership's),
         whose closing need not look for one to resolve."""
         decision = decision or {}
-        opened = [e for e in outcome.escalations if not _hand_on(conn, e, actor, now)]
+        opened = [e for e in outcome.escalations if not escalation_commands.hand_on(conn, e, actor, now)]
         if opened:
             conn.execute(sql.INSERT_ESCALATION, [
                 {**{k: v for k, v in e.items() if k != "hand_on"}, "instance_id": instance_id,
@@ -471,23 +472,6 @@ class WorkflowService:
         if after:
             conn.execute(sql.INSERT_WAIT, [{"instance_id": instance_id, "name": n} for n in after])
 
-    def _write_batched_states(self, conn: Connection, batch: dict[str, _Pending],
-                              kept: list[tuple[tuple[str, int], BpmnWorkflow, task_walk.TaskWalk]]) -> None:
-        """The end of a batch: each instance's state as its last command left it, in the batch's transaction."""
-        failed = [iid for iid, pending in batch.items() if pending.failed]
-        if failed:
-            raise RuntimeError(f"a command of this batch failed on instance {failed[0]}; nothing of it may commit")
-        for iid, pending in batch.items():
-            try:
-                state = self.serializer.serialize_json(pending.workflow)
-            except Exception as exc:  # what running.run turns into an EngineFailure when it writes the state itself
-                raise EngineFailure(f"{type(exc).__name__}: {exc}") from None
-            lock = conn.execute(sql.WRITE_STATE, {"b_id": iid, "state": state,
-                                                  "serializer_version": SERIALIZER_VERSION}).scalar_one()
-            assert pending.walked is not None
-            kept.append(((iid, lock), pending.workflow, pending.walked))
-        batch.clear()
-
     def _keep(self, key: tuple[str, int], wf: BpmnWorkflow, walked: task_walk.TaskWalk) -> None:
         """Keep a committed version's workflow live, with its walk."""
         assert self.live_workflows is not None
@@ -514,38 +498,6 @@ class WorkflowService:
                 .values(status="error", error=failure.detail, next_timer_at=None, lock_version=row.lock_version + 1,
                         event_seq=seq, last_event_hash=ev["hash"], updated_at=clock.to_db(now)))
             conn.execute(INSERT_EVENT, ev)
-
-
-class _Pending:
-    """An instance's workflow inside a batch (`unit_of_work(batch=True)`): as its last command left it, the state not
-    yet written; `failed` when a command failed halfway through it (the batch must not commit)."""
-
-    __slots__ = ("workflow", "walked", "failed")
-
-    def __init__(self, workflow: BpmnWorkflow, walked: task_walk.TaskWalk | None, failed: bool = False) -> None:
-        self.workflow, self.walked, self.failed = workflow, walked, failed
-
-
-def _LATER(_wf: BpmnWorkflow) -> str:  # noqa: N802  (a constant function: the state is written when the batch ends)
-    return ""
-
-
-def _hand_on(conn: Connection, escalation: dict[str, Any], actor: Principal, now: datetime) -> bool:
-    """The ladder: a timer withdrew the task that answered an open escalation and led to the next one up. The
-    escalation follows to the new task — handed up to the bureau's leadership if that task is theirs — instead of
-    closing as cancelled beside a new one. False when the withdrawn task answered none (a new escalation opens)."""
-    hand_on = escalation.get("hand_on")
-    if hand_on is None:
-        return False
-    row = conn.execute(sql.OPEN_ESCALATION_OF_TASK, {"b_task": hand_on["from_task_id"]}).first()
-    if row is None:
-        return False
-    values: dict[str, Any] = {"task_id": escalation["task_id"]}
-    if hand_on["leadership"] and row.level == escalation_commands.SUPERVISOR_LEVEL:
-        values.update(level=escalation_commands.LEADERSHIP_LEVEL, escalated_at=clock.to_db(now),
-                      escalated_by=actor.username)
-    conn.execute(sql.MOVE_ESCALATION.values(**values), {"b_id": row.id})
-    return True
 
 
 def _snapshot(text: str | None) -> dict[str, Any]:

@@ -92,7 +92,8 @@ DROP_WAITS = delete(WAITS).where(WAITS.c.instance_id == bindparam("b_id"))
 INSERT_WAIT = insert(WAITS)
 INSERT_JOB = insert(JOBS)
 INSERT_ESCALATION = insert(ESCALATIONS)
-# The open escalation a task answered, when a timer of the ladder withdraws that task (service.py `_hand_on`).
+# The open escalation a task answered, when a timer of the ladder withdraws that task
+# (escalation_commands.py `hand_on`).
 OPEN_ESCALATION_OF_TASK = select(ESCALATIONS.c.id, ESCALATIONS.c.level).where(
     ESCALATIONS.c.task_id == bindparam("b_task"), ESCALATIONS.c.state == "open")
 MOVE_ESCALATION = update(ESCALATIONS).where(ESCALATIONS.c.id == bindparam("b_id"), ESCALATIONS.c.state == "open")
