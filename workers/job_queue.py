@@ -39,9 +39,13 @@ def claimable_at(now: Any) -> Any:
 
 def acquire(service: WorkflowService, owner: str, now: datetime, lease: timedelta, limit: int = 20) -> list[Any]:
     """Claim up to `limit` due jobs (or jobs whose lease ran out) for `owner`."""
-    values = {"status": "running", "lock_owner": owner, "lock_expires_at": clock.to_db(now + lease),
-              "updated_at": clock.to_db(now)}
-    return leases.claim(service.engine, JOBS, _claimable(now), values, limit)
+    return leases.claim(service.engine, JOBS, _claimable(now), lease_values(owner, now, lease), limit)
+
+
+def lease_values(owner: str, now: datetime, lease: timedelta) -> dict[str, Any]:
+    """What a claim writes on a job: running, `owner`'s until the lease runs out."""
+    return {"status": "running", "lock_owner": owner, "lock_expires_at": clock.to_db(now + lease),
+            "updated_at": clock.to_db(now)}
 
 
 @dataclass
@@ -67,7 +71,7 @@ def run(service: WorkflowService, job: Any, owner: str, now: datetime, result: R
                 with service.unit_of_work(batch=True) as conn:
                     run_within(service, job, owner, now, conn)
                     try:
-                        followed = _follow(service, job.instance_id, owner, now, conn, follow)
+                        followed = follow_within(service, job.instance_id, owner, now, conn, follow)
                     except Exception as exc:
                         raise _FollowerFailed from exc
             except _FollowerFailed:
@@ -130,11 +134,11 @@ class _FollowerFailed(Exception):
     """A job run after another in its batch failed (`run`'s `follow`): the batch is not written."""
 
 
-def _follow(service: WorkflowService, instance_id: str, owner: str, now: datetime, conn: Connection,
-            limit: int) -> list[int]:
-    """Claim and run, in `conn`, the instance's jobs due now, one at a time, at most `limit`; their ids."""
-    values = {"status": "running", "lock_owner": owner, "updated_at": clock.to_db(now),
-              "lock_expires_at": clock.to_db(now + timedelta(seconds=service.settings.worker_lease_seconds))}
+def follow_within(service: WorkflowService, instance_id: str, owner: str, now: datetime, conn: Connection,
+                  limit: int) -> list[int]:
+    """Claim and run, in `conn`, the instance's jobs due now (also those the ones before made due), one at a time, at
+    most `limit`; their ids."""
+    values = lease_values(owner, now, timedelta(seconds=service.settings.worker_lease_seconds))
     done: list[int] = []
     while len(done) < limit:
         claimed = leases.claim(service.engine, JOBS, and_(JOBS.c.instance_id == instance_id, _claimable(now)), values,

@@ -51,8 +51,7 @@ def run_once(rt: Runtime, owner: str, now: datetime | None = None, batch: int = 
         if not claimed:
             break
         for job in claimed:
-            if job.id not in result.done:  # (run by an earlier job's batch, `follow`)
-                job_queue.run(rt.workflows, job, owner, now, result, follow=FOLLOW)
+            job_queue.run(rt.workflows, job, owner, now, result, follow=FOLLOW)
         if len(claimed) < batch:
             break
     return PassResult(swept, result, notify.deliver_due(rt, owner, now, batch))

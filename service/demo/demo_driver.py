@@ -126,7 +126,7 @@ class Demo:
 
     def _settle_in(self, instance_id: str, conn: Connection) -> None:
         """The instance's due timer and due jobs, in the batch's transaction; any failure raises."""
-        from workers import job_queue, leases
+        from workers import job_queue
 
         now = clock.now()
         for _ in range(100):
@@ -136,11 +136,8 @@ class Demo:
             if timer:  # as workers/timers.fire_due does for each due instance
                 with suppress(Conflict, InvalidTransition, NotFound):  # refused before it ran: nothing written
                     self.rt.workflows.apply(instance_id, FireTimers(), actor=TIMER, now=now, conn=conn)
-            if pending:
-                for job in leases.claim(self.rt.engine, JOBS, and_(JOBS.c.instance_id == instance_id,
-                                                                   job_queue._claimable(now)),
-                                        self._lease(now), 20, within=conn):
-                    job_queue.run_within(self.rt.workflows, job, OWNER, now, conn)
+            if pending:  # as the worker's following jobs (workers/job_queue.py `run`)
+                job_queue.follow_within(self.rt.workflows, instance_id, OWNER, now, conn, 20)
 
     def _settle_one_by_one(self, instance_id: str) -> None:
         """`settle`'s timers and jobs as the worker runs them: each in a transaction of its own."""
@@ -165,9 +162,9 @@ class Demo:
                     job_queue.run(self.rt.workflows, job, OWNER, now, result)
 
     def _lease(self, now: datetime) -> dict[str, Any]:
-        return {"status": "running", "lock_owner": OWNER,
-                "lock_expires_at": clock.to_db(now + timedelta(seconds=self.rt.settings.worker_lease_seconds)),
-                "updated_at": clock.to_db(now)}
+        from workers import job_queue
+
+        return job_queue.lease_values(OWNER, now, timedelta(seconds=self.rt.settings.worker_lease_seconds))
 
     def launch(self, project_ids: list[str]) -> None:
         for n, pid in enumerate(project_ids):
