@@ -401,6 +401,10 @@ from service.cli_simulate import simulate as _simulate  # noqa: E402  (simulate)
 
 main.add_command(_simulate)
 
+from service.cli_audit import audit_nightly as _audit_nightly  # noqa: E402  (audit nightly)
+
+audit.add_command(_audit_nightly)
+
 
 if __name__ == "__main__":
     main()

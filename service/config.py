@@ -71,6 +71,9 @@ class Settings:
     # The departments' periodic performance reports (workflows/performance_report.bpmn): daily, the reports of the
     # last period of rule report.period_months that has ended are started once per department.
     cron_reports: str = "15 9 * * *"
+    # The nightly verification of every history (workers/nightly_verify.py): a night's run replays only what
+    # changed since the last one's checkpoints, and keeps a year's archive verifiable at checkpoint speed.
+    cron_verify: str = "30 2 * * *"
     cron_timezone: str = "Asia/Shanghai"
     # Outgoing mail. Without SMTP_HOST each mail is written as a .eml file into MAIL_SINK_DIR (`make run`).
     smtp_host: str | None = None
@@ -110,7 +113,7 @@ class Settings:
                 "SMTP_PASSWORD": "smtp_password", "SMTP_FROM": "smtp_from",
                 "JIXIAO_CRON_DAILY": "cron_daily", "JIXIAO_CRON_LAUNCH": "cron_launch",
                 "JIXIAO_CRON_CHECKPOINTS": "cron_checkpoints", "JIXIAO_CRON_COVERAGE": "cron_coverage_review",
-                "JIXIAO_CRON_REPORTS": "cron_reports",
+                "JIXIAO_CRON_REPORTS": "cron_reports", "JIXIAO_CRON_VERIFY": "cron_verify",
                 "JIXIAO_CRON_TZ": "cron_timezone"}
         for var, attr in _str.items():
             if e.get(var):

@@ -241,6 +241,8 @@ READ_USER = Action("user.read", lambda p, r: p.has(ADMINISTRATOR) or p.username 
 READ_INCIDENTS = Action("incidents.read", _any_of(ADMINISTRATOR, SUPERVISOR),
                         "jobs and incidents are for administrators and supervisors")
 RETRY_INCIDENTS = Action("incidents.retry", _any_of(ADMINISTRATOR), "only administrators retry incidents")
+READ_VERIFY_RUNS = Action("verify_runs.read", _any_of(AUDITOR, ADMINISTRATOR),
+                           "only auditors and administrators read the nightly verifications")
 MANAGE_OUTBOX = Action("outbox.manage", _administrator_in_person, "only administrators read the mail outbox")
 
 # --- the pages' menu: who is offered an entry (the page behind it decides who may open it) -----------------------

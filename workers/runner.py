@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from service import clock, logging_setup
 from service.bpm import engine_clock
 from service.runtime import Runtime
-from workers import calendar_jobs, job_queue, notify, timers
+from workers import calendar_jobs, job_queue, nightly_verify, notify, timers
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -108,7 +108,8 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
     """The worker's APScheduler clock: a pass every WORKER_POLL_SECONDS, plus the calendar jobs' cron schedules.
 
     Each calendar job (workers/calendar_jobs.py) also runs once when the worker starts, so a worker that was
-    down at the scheduled time catches up; they are idempotent, so several workers may all run them.
+    down at the scheduled time catches up; they are idempotent, so several workers may all run them. The nightly
+    verification (workers/nightly_verify.py) runs on its schedule only, once a day whatever the workers.
     """
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -141,6 +142,12 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
         scheduler.add_job(_calendar_job(rt, job_id, job), cron_trigger(crontab, rt.settings.cron_timezone),
                           id=job_id, name=job_id, max_instances=1, coalesce=True, misfire_grace_time=3600,
                           next_run_time=start)
+    if rt.settings.cron_verify.strip().lower() != "off":
+        # Not also at the worker's start, unlike the others: each night's run checks every history, so a missed
+        # night costs nothing the next one does not catch, and a full verification is no work for the daytime.
+        scheduler.add_job(_calendar_job(rt, "jixiao-verify", nightly_verify.nightly_verify),
+                          cron_trigger(rt.settings.cron_verify, rt.settings.cron_timezone), id="jixiao-verify",
+                          name="jixiao-verify", max_instances=1, coalesce=True, misfire_grace_time=3600)
     return scheduler
 
 

@@ -96,6 +96,9 @@ def init_api(app: Flask) -> None:
     from service.api import subunit_evaluations_api  # sub-unit evaluations by their department (the plan 二(三)3二是)
 
     api.register_blueprint(subunit_evaluations_api.blp)
+    from service.api import verify_runs_api  # the worker's nightly verification of every history
+
+    api.register_blueprint(verify_runs_api.blp)
 
     @app.errorhandler(JixiaoError)
     def _domain_error(error: JixiaoError) -> Response:

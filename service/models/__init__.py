@@ -18,7 +18,7 @@ from service.models.cycle import (
     Rectification,
     SubunitEvaluation,
 )
-from service.models.events import Chain, Event, VerifyCheckpoint
+from service.models.events import Chain, Event, VerifyCheckpoint, VerifyFinding, VerifyRun
 from service.models.inspections_tables import Inspection, InspectionFinding
 from service.models.instances_tables import Escalation, Instance, Job, MessageWait, TaskCandidate, TaskRow
 from service.models.libraries_tables import (
@@ -47,5 +47,6 @@ __all__ = [
     "ProcessDefinition", "ProcessVersion", "Project", "ProjectAction", "Rectification", "Rule", "Scorecard",
     "ScorecardEntry", "SubunitEvaluation", "SupervisionMember",
     "TaskCandidate", "TaskRow", "TrainingAttendance", "TrainingSession", "User", "UserRole", "VerifyCheckpoint",
+    "VerifyFinding", "VerifyRun",
     "VersionFile",
 ]

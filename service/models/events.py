@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base
@@ -58,3 +58,36 @@ class VerifyCheckpoint(Base):
     key_id: Mapped[str] = mapped_column(String(16))  # which secret key signed it (another key: ignored, replayed)
     mac: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 over instance, seq, chain hash and both states
     written_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class VerifyRun(Base):
+    """One night's verification of every history by the worker (workers/nightly_verify.py): when it ran, what it
+    checked and how many findings it made. One row per day: the first worker to claim the day runs it."""
+
+    __tablename__ = "verify_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), unique=True)  # the local date it ran for (YYYY-MM-DD)
+    status: Mapped[str] = mapped_column(String(20))  # running | ok | findings | failed
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    checked: Mapped[int] = mapped_column(Integer, default=0)  # instances checked
+    from_checkpoint: Mapped[int] = mapped_column(Integer, default=0)  # of them, replayed from a checkpoint
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)  # why a failed run stopped
+
+
+class VerifyFinding(Base):
+    """One finding of a nightly verification, as `jixiao audit verify` prints it."""
+
+    __tablename__ = "verify_findings"
+    __table_args__ = (Index("ix_verify_findings_run", "run_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(36), ForeignKey("verify_runs.id", ondelete="CASCADE"))
+    instance_id: Mapped[str | None] = mapped_column(String(36))  # None: the global chain
+    seq: Mapped[int | None] = mapped_column(Integer)
+    problem: Mapped[str] = mapped_column(Text)
+    table_name: Mapped[str | None] = mapped_column(String(50))  # a derived row that differs: table, row, column
+    row_id: Mapped[str | None] = mapped_column(String(100))
+    column_name: Mapped[str | None] = mapped_column(String(50))

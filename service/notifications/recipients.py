@@ -52,3 +52,10 @@ def department_people(conn: Connection, department_id: str, roles: Iterable[str]
         select(USERS.c.username).join(ROLES, ROLES.c.user_id == USERS.c.id)
         .where(USERS.c.active.is_(True), USERS.c.department_id == department_id, ROLES.c.role.in_(list(roles)))
     ).scalars()))
+
+
+def role_people(conn: Connection, roles: Iterable[str]) -> list[str]:
+    """Active users holding one of `roles`, in any department (the bureau's roles)."""
+    return sorted(set(conn.execute(
+        select(USERS.c.username).join(ROLES, ROLES.c.user_id == USERS.c.id)
+        .where(USERS.c.active.is_(True), ROLES.c.role.in_(list(roles)))).scalars()))

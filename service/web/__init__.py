@@ -58,6 +58,7 @@ def init_web(app: Flask) -> None:
         subunit_evaluations_pages,
         tasks_pages,
         trainings_pages,
+        verify_runs_pages,
     )
 
     app.register_blueprint(bp)

@@ -1,5 +1,6 @@
 """The auditors' search (/audit): instances by project, department, instance id and start date, each leading
-to its audit page (/audit/<id>). It lists only what the user may see, as GET /api/instances does."""
+to its audit page (/audit/<id>). It lists only what the user may see, as GET /api/instances does. Auditors and
+administrators also see the latest nightly verification (/audit/verify-runs)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from datetime import date
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
+from service import policy
 from service.people import directory
+from service.queries import verify_runs_queries
 from service.queries.instance_search import search_instances
 from service.web import bp, i18n
 from service.web.pages import page_number, pager, reading, viewer
@@ -48,7 +51,10 @@ def audit_search() -> ResponseReturnValue:
                                      instance_id=form["instance"] or None, started_from=started_from,
                                      started_to=started_to)
         departments = [(d["id"], i18n.pick(d["name"], d["name_en"])) for d in directory.list_departments(conn)]
+        nightly = policy.may(viewer(), policy.READ_VERIFY_RUNS)
+        latest = verify_runs_queries.latest(conn) if nightly else None
     return render_template("web/audit_search.html", form=form, errors=errors, departments=departments,
+                           nightly=nightly, latest=latest,
                            found=found, pager=pager(found["total"], page, PER_PAGE) if found else None,
                            started_from=request.args.get("from", ""), started_to=request.args.get("to", "")
                            ), 422 if errors else 200

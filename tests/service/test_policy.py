@@ -92,6 +92,7 @@ TABLE: list[tuple[policy.Action, dict[str, object], set[str]]] = [
     (policy.READ_INCIDENTS, {}, {V, M}),
     (policy.RETRY_INCIDENTS, {}, {M}),
     (policy.MANAGE_OUTBOX, {}, {M}),
+    (policy.READ_VERIFY_RUNS, {}, {U, M}),
     (policy.MENU_ESCALATIONS, {}, EVERYONE - {E, A}),  # experts and agencies belong to no department
     (policy.MENU_INSPECTIONS, {}, {V, U, M}),
     (policy.MENU_AUDIT, {}, {U}),
@@ -154,6 +155,7 @@ PAIRS = [
     (policy.GRADE_SUBUNIT_EVALUATIONS, ("POST", "/api/subunit-evaluations/999999/grade"),
      ("POST", "/subunit-evaluations/999999/grade")),
     (policy.READ_INSPECTIONS, ("GET", "/api/inspections"), ("GET", "/inspections")),
+    (policy.READ_VERIFY_RUNS, ("GET", "/api/verify-runs"), ("GET", "/audit/verify-runs")),
     (policy.PUBLISH_BULLETIN, ("POST", "/api/reports/agency-bulletin"), ("POST", "/reports/agency-bulletin")),
 ]
 

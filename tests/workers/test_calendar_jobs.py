@@ -211,7 +211,7 @@ def test_the_worker_schedules_the_calendar_jobs_in_wuhan_time(runtime, monkeypat
     scheduler = build_scheduler(runtime)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"jixiao-pass", "jixiao-reminders", "jixiao-cycle-launch", "jixiao-checkpoints",
-                         "jixiao-coverage-review", "jixiao-performance-reports"}
+                         "jixiao-coverage-review", "jixiao-performance-reports", "jixiao-verify"}
     monday = local(2015, 3, 2, 9)
     assert jobs["jixiao-reminders"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 3, 8)
     assert jobs["jixiao-cycle-launch"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 3, 7)
@@ -220,15 +220,21 @@ def test_the_worker_schedules_the_calendar_jobs_in_wuhan_time(runtime, monkeypat
     assert jobs["jixiao-coverage-review"].trigger.get_next_fire_time(None, monday) == local(2016, 1, 2, 9)
     # The periodic reports' launch runs daily (a period's reports start once, the day after it ends or later).
     assert jobs["jixiao-performance-reports"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 2, 9, 15)
+    # The nightly verification runs at night only, not also when a worker starts (each night checks everything).
+    assert jobs["jixiao-verify"].trigger.get_next_fire_time(None, monday) == local(2015, 3, 3, 2, 30)
+    # (APScheduler sets a job's next run from its trigger when the scheduler starts, unless one was given)
+    assert getattr(jobs["jixiao-verify"], "next_run_time", None) is None
+    assert jobs["jixiao-reminders"].next_run_time is not None
 
     settings = Settings.from_env({"JIXIAO_CRON_DAILY": "15 6 * * 1-5", "JIXIAO_CRON_LAUNCH": "off",
                                   "JIXIAO_CRON_CHECKPOINTS": "OFF", "JIXIAO_CRON_COVERAGE": "off",
-                                  "JIXIAO_CRON_REPORTS": "off"})
+                                  "JIXIAO_CRON_REPORTS": "off", "JIXIAO_CRON_VERIFY": "off"})
     custom = build_scheduler(Runtime(replace(runtime.settings, cron_daily=settings.cron_daily,
                                              cron_launch=settings.cron_launch,
                                              cron_checkpoints=settings.cron_checkpoints,
                                              cron_coverage_review=settings.cron_coverage_review,
-                                             cron_reports=settings.cron_reports),
+                                             cron_reports=settings.cron_reports,
+                                             cron_verify=settings.cron_verify),
                                      runtime.engine, runtime.specs, runtime.workflows))
     jobs = {job.id: job for job in custom.get_jobs()}
     assert set(jobs) == {"jixiao-pass", "jixiao-reminders"}

@@ -25,6 +25,7 @@ from service.models import Base
 from service.queries import tasks_queries
 from service.rules import store
 from tests.conftest import _wipe, principal
+from workers.nightly_verify import nightly_verify
 from workers.runner import run_once
 
 PDF = b"%PDF-1.4\n% evidence\n" + b"0" * 64 + b"\n%%EOF\n"
@@ -104,6 +105,8 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
     assert figures.status_code == 200, figures.get_json()
     dismissable = admin.get(f"/api/escalations/{escalations[0]}").get_json()
     assert dismissable["instance_id"] == noted and dismissable["task_id"] is None, dismissable
+    night = nightly_verify(runtime, clock.now())  # the night's verification of all the above
+    assert night.run_id is not None, night
 
     return {
         "process_id": ["simple", "escalation"], "instance_id": [*running, suspended, done, other, bureau, *warned,
@@ -111,6 +114,7 @@ def seed(app: Any, runtime: Any, deploy_fixture: Any, tokens: dict[str, str]) ->
         "task_id": [*tasks.values(), *escalation_tasks], "attachment_id": attachments,
         "escalation_id": escalations, "job_id": incidents, "expert_id": [str(expert["id"])],
         "agency_id": [str(agency["id"])], "code": [indicator["code"]], "session_id": [str(session["id"])], "evaluation_id": [str(subunit["id"])],
+        "run_id": [night.run_id],
         "department_id": ["dept-a", "dept-b", "bureau", "district-1"], "username": ["staff_b", "head_a"],
         "business_key": ["bk-running", "bk-done"], "candidate_group": ["department_staff", "supervisor"],
         "status": ["running", "suspended", "completed"], "state": ["ready", "completed", "open", "active"],

@@ -7,9 +7,13 @@ import json
 from pathlib import Path
 
 from playwright.sync_api import expect
+from sqlalchemy import text
 
+from service import clock
+from tests.conftest import bypassed_audit_guard
 from tests.service.web.browser_fixtures import screenshot
 from tests.workflows.test_goal_review import GOAL, REVIEW
+from workers.nightly_verify import nightly_verify
 
 
 def test_auditor_steps_through_history_and_verifies(cycle, pages, assets):
@@ -55,3 +59,30 @@ def test_auditor_steps_through_history_and_verifies(cycle, pages, assets):
     auditor.goto(pages.url(f"/tasks/{task['id']}"))
     expect(auditor.locator("#form-locked")).to_contain_text("审计人员只读")
     expect(auditor.locator("#task-form")).to_have_count(0)
+
+
+def test_auditor_reads_the_nightly_verification_and_opens_a_finding(cycle, pages, assets):
+    iid = cycle.start(cycle.project(), process_id="goal_review")
+    cycle.complete(iid, "declare_goal", GOAL, user="staff_a")
+    with cycle.rt.engine.begin() as conn, bypassed_audit_guard(conn):  # someone hands the task over in the database
+        assert conn.execute(text("UPDATE tasks SET assignee = 'staff_a2' WHERE instance_id = :i AND state = 'ready'"),
+                            {"i": iid}).rowcount == 1
+    run = nightly_verify(cycle.rt, clock.now())
+    assert run.report is not None and run.report.findings
+
+    auditor = pages.open("auditor")
+    auditor.goto(pages.url("/audit"))
+    expect(auditor.locator("#verify-latest")).to_contain_text("发现问题")
+    auditor.locator("#verify-latest a", has_text="查看").click()
+    expect(auditor.locator("h1")).to_contain_text("夜间校验")
+    expect(auditor.locator("#verify-run")).to_contain_text("发现问题")
+    row = auditor.locator(f"#verify-findings tr[data-instance='{iid}']").first
+    expect(row).to_contain_text("派生记录与历史不符")
+    expect(row).to_contain_text("字段 assignee")
+    screenshot(auditor, "auditor-3-nightly-verification")
+    row.locator("a").click()
+    expect(auditor.locator("#event-position")).to_be_visible()
+    # The department's staff have no business here.
+    staff = pages.open("staff_a")
+    response = staff.goto(pages.url("/audit/verify-runs"))
+    assert response is not None and response.status == 403
