@@ -27,7 +27,7 @@ def audit_nightly(jobs: int | None) -> None:
     except ConfigError as exc:  # no secret key to sign checkpoints with
         raise click.ClickException(str(exc)) from None
     if result.report is None:
-        click.echo(f"the nightly verification of {result.day} has already run (see /audit/verify-runs)")
+        click.echo(f"the nightly verification of {result.day} has already run, or is running (see /audit/verify-runs)")
         return
     report = result.report
     for finding in report.findings:
