@@ -14,12 +14,16 @@ from service.models import VerifyFinding, VerifyRun
 
 VERIFY_RUNS = VerifyRun.__table__
 VERIFY_FINDINGS = VerifyFinding.__table__
+INTERRUPTED = "interrupted: the worker stopped before the run ended"
 PROBLEM_CHARS = 2000  # a finding's text as stored (a stored state that cannot be read can say a lot)
 
 
 def claim(conn: Connection, day: date, now: datetime) -> str | None:
     """Open the run of `day`: its id, or None when another worker (or an earlier start) has that day's run, running
-    or finished. A run of the day that failed is taken over (once the cause is mended, the day is not lost)."""
+    or finished. A run of the day that failed is taken over (once the cause is mended, the day is not lost); one
+    still marked running from an earlier day (its worker stopped) is marked failed."""
+    conn.execute(update(VERIFY_RUNS).where(VERIFY_RUNS.c.status == "running", VERIFY_RUNS.c.day < day.isoformat())
+                 .values(status="failed", error=INTERRUPTED))
     run_id = str(uuid.uuid4())
     fresh = {"status": "running", "started_at": clock.to_db(now), "ended_at": None, "checked": 0,
              "from_checkpoint": 0, "findings": 0, "error": None}
