@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from service import request_reads, security_headers
 from service.bpm import engine_clock
 from service.config import ConfigError, Settings
+from service.json_responses import JSONProvider
 from service.runtime import Runtime
 from service.secret_key import session_key
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     engine_clock.install()  # the engine's timers read the service clock (also when given a built runtime)
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     app = Flask(__name__)
+    app.json = JSONProvider(app)
     app.config.update(
         SECRET_KEY=session_key(settings),
         # The session (which also holds the CSRF token) is never readable by scripts nor sent cross-site on
@@ -29,7 +31,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         SESSION_COOKIE_SAMESITE="Lax",
         PREFERRED_URL_SCHEME="https" if settings.behind_https else "http",
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
-        JSON_SORT_KEYS=False,
     )
     app.extensions["jixiao"] = runtime or Runtime.build(settings)
     request_reads.install(app)

@@ -31,6 +31,7 @@ What is counted, and why (the plan, 《武汉市预算绩效管理工作方案(2
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -76,7 +77,9 @@ _CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class ProjectFact:
-    """A project (or whole-department item) as far as coverage is concerned."""
+    """A project (or whole-department item) as far as coverage is concerned; or, for a report without lines (the
+    dashboard's), every project of a year that agrees on all the fields below but id, name and amount, with their
+    amounts summed (the id and names empty, and the department only for whole-department items)."""
 
     id: str
     name: str
@@ -214,35 +217,41 @@ def _measure(key: str, unit: str, numerator: Decimal, denominator: Decimal, targ
                    target.source if target.value is not None else None, projects, departments)
 
 
-def _money(key: str, projects: tuple[ProjectFact, ...], counts: dict[str, bool], target: Target) -> Measure:
-    lines = tuple(ProjectLine(p.id, p.name, p.department_id, p.department_name, p.amount, counts[p.id])
+Counts = Callable[[ProjectFact], bool]  # whether a project is in a measure's numerator
+
+
+def _money(key: str, projects: tuple[ProjectFact, ...], counts: Counts, target: Target, lines: bool) -> Measure:
+    if not lines:
+        money = [(p.amount, counts(p)) for p in projects if p.kind == "project"]
+        return _measure(key, "CNY", sum((amount for amount, counted in money if counted), Decimal(0)),
+                        sum((amount for amount, _ in money), Decimal(0)), target)
+    found = tuple(ProjectLine(p.id, p.name, p.department_id, p.department_name, p.amount, counts(p))
                   for p in sorted(projects, key=lambda p: p.id) if p.kind == "project")
-    numerator = sum((line.amount for line in lines if line.counted), Decimal(0))
-    return _measure(key, "CNY", numerator, sum((line.amount for line in lines), Decimal(0)), target, projects=lines)
+    numerator = sum((line.amount for line in found if line.counted), Decimal(0))
+    return _measure(key, "CNY", numerator, sum((line.amount for line in found), Decimal(0)), target, projects=found)
 
 
 def _departments(key: str, departments: tuple[DepartmentFact, ...], projects: tuple[ProjectFact, ...],
-                 qualifies: dict[str, bool], target: Target) -> Measure:
+                 qualifies: Counts, target: Target, lines: bool) -> Measure:
     # Each department's qualifying whole-department projects, by id: the projects sorted once and grouped (sorting
     # them for every department grew with departments × projects: 150 ms of a 5,000-project province's report).
     ids = {d.id for d in departments}
     own_of: dict[str, list[str]] = {}
     for p in sorted(projects, key=lambda p: p.id):
-        if p.kind == "department" and p.department_id in ids and qualifies[p.id]:
+        if p.kind == "department" and p.department_id in ids and qualifies(p):
             own_of.setdefault(p.department_id, []).append(p.id)
-    lines = []
-    for d in sorted(departments, key=lambda d: d.id):
-        own = tuple(own_of.get(d.id, ()))
-        lines.append(DepartmentLine(d.id, d.name, bool(own), own))
-    counted = sum(1 for line in lines if line.counted)
-    return _measure(key, "departments", Decimal(counted), Decimal(len(lines)), target, departments=tuple(lines))
+    found = [DepartmentLine(d.id, d.name, d.id in own_of, tuple(own_of.get(d.id, ())))
+             for d in sorted(departments, key=lambda d: d.id)]
+    counted = sum(1 for line in found if line.counted)
+    return _measure(key, "departments", Decimal(counted), Decimal(len(found)), target,
+                    departments=tuple(found) if lines else ())
 
 
-def _spending_share(key: str, projects: tuple[ProjectFact, ...], evaluated: dict[str, bool], figure_year: int,
-                    figures: dict[int, FiscalFigure], livelihood: bool, target: Target) -> Measure:
+def _spending_share(key: str, projects: tuple[ProjectFact, ...], evaluated: Counts, figure_year: int,
+                    figures: dict[int, FiscalFigure], livelihood: bool, target: Target, lines: bool) -> Measure:
     """Evaluated project money over the level's public (or 民生) spending of `figure_year`, as the bureau entered it;
     not_entered, with no share and no verdict, while that figure is missing."""
-    money = _money(key, projects, evaluated, target)
+    money = _money(key, projects, evaluated, target, lines)
     figure = figures.get(figure_year)
     if figure is None:
         return replace(money, denominator=Decimal(0), actual=None, met=None, status=NOT_ENTERED,
@@ -252,12 +261,12 @@ def _spending_share(key: str, projects: tuple[ProjectFact, ...], evaluated: dict
                    figure_year=figure_year, figure_source=figure.source)
 
 
-def _units(units: tuple[UnitFact, ...]) -> Measure:
+def _units(units: tuple[UnitFact, ...], lines: bool) -> Measure:
     """Sub-units evaluated by their own department over the level's sub-units; the plan names no share (试点)."""
-    lines = tuple(DepartmentLine(u.id, u.name, u.evaluated_by_department) for u in sorted(units, key=lambda u: u.id))
-    counted = sum(1 for line in lines if line.counted)
-    return _measure(SUBUNIT_EVALUATIONS, "departments", Decimal(counted), Decimal(len(lines)), Target(None),
-                    departments=lines)
+    found = tuple(DepartmentLine(u.id, u.name, u.evaluated_by_department) for u in sorted(units, key=lambda u: u.id))
+    counted = sum(1 for line in found if line.counted)
+    return _measure(SUBUNIT_EVALUATIONS, "departments", Decimal(counted), Decimal(len(found)), Target(None),
+                    departments=found if lines else ())
 
 
 def _year_on_year(measure: Measure, before: Measure) -> Measure:
@@ -267,32 +276,40 @@ def _year_on_year(measure: Measure, before: Measure) -> Measure:
     return replace(measure, previous_actual=before.actual, change=change, direction=direction)
 
 
-def coverage(facts: CoverageFacts) -> CoverageReport:
-    """The plan's coverage measures for one fiscal year and level."""
-    evaluated = {p.id: bool(p.evaluation_kinds & facts.evaluated_kinds) for p in facts.previous + facts.earlier}
-    managed = {p.id: p.goal_managed for p in facts.projects}
-    monitored = {p.id: p.monitored for p in facts.projects + facts.previous}
+def coverage(facts: CoverageFacts, lines: bool = True) -> CoverageReport:
+    """The plan's coverage measures for one fiscal year and level; without `lines`, the measures' numbers only (no
+    project and department lines: what the dashboard shows, from facts that may be projects summed by kind)."""
+    evaluated_kinds = facts.evaluated_kinds
     missing = Target(None)
+
+    def evaluated(p: ProjectFact) -> bool:
+        return bool(p.evaluation_kinds & evaluated_kinds)
+
+    def managed(p: ProjectFact) -> bool:
+        return p.goal_managed
+
+    def monitored(p: ProjectFact) -> bool:
+        return p.monitored
 
     def livelihood(projects: tuple[ProjectFact, ...]) -> tuple[ProjectFact, ...]:
         return tuple(p for p in projects if p.sector in facts.livelihood_sectors)
 
     measures = (
-        _money(GOAL_MONEY, facts.projects, managed, facts.targets.get(GOAL_MONEY, missing)),
+        _money(GOAL_MONEY, facts.projects, managed, facts.targets.get(GOAL_MONEY, missing), lines),
         _departments(WHOLE_DEPARTMENT_GOALS, facts.departments, facts.projects, managed,
-                     facts.targets.get(WHOLE_DEPARTMENT_GOALS, missing)),
+                     facts.targets.get(WHOLE_DEPARTMENT_GOALS, missing), lines),
         _spending_share(EVALUATED_MONEY, facts.previous, evaluated, facts.year - 1, facts.figures, False,
-                        facts.targets.get(EVALUATED_MONEY, missing)),
+                        facts.targets.get(EVALUATED_MONEY, missing), lines),
         _departments(WHOLE_DEPARTMENT_EVALUATIONS, facts.departments, facts.previous, evaluated,
-                     facts.targets.get(WHOLE_DEPARTMENT_EVALUATIONS, missing)),
+                     facts.targets.get(WHOLE_DEPARTMENT_EVALUATIONS, missing), lines),
         _year_on_year(
             _spending_share(LIVELIHOOD_MONEY, livelihood(facts.previous), evaluated, facts.year - 1, facts.figures,
-                            True, missing),
+                            True, missing, lines),
             _spending_share(LIVELIHOOD_MONEY, livelihood(facts.earlier), evaluated, facts.year - 2, facts.figures,
-                            True, missing)),
-        _year_on_year(_money(MONITORING, facts.projects, monitored, missing),
-                      _money(MONITORING, facts.previous, monitored, missing)),
-        _units(facts.units),
+                            True, missing, lines)),
+        _year_on_year(_money(MONITORING, facts.projects, monitored, missing, lines),
+                      _money(MONITORING, facts.previous, monitored, missing, lines)),
+        _units(facts.units, lines),
     )
     return CoverageReport(facts.year, facts.level, tuple(sorted(facts.evaluated_kinds)), measures)
 

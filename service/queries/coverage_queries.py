@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import Connection, exists, or_, select
+from sqlalchemy import BigInteger, Connection, case, cast, exists, func, literal, or_, select
 
 from service.domain import coverage_rules
 from service.errors import InvalidInput
@@ -47,10 +47,45 @@ def _projects(conn: Connection, years: tuple[int, ...],
     for project_id, kind in evaluated:
         kinds[project_id].add(kind)
     found: dict[int, list[coverage_rules.ProjectFact]] = {year: [] for year in years}
-    for r in rows:
-        found[r.fiscal_year].append(coverage_rules.ProjectFact(
-            r.id, r.name, r.department_id, r.department_name, r.kind, Decimal(r.amount), r.status, r.goal_status,
-            frozenset(kinds[r.id]), r.sector, bool(r.monitored)))
+    none: frozenset[str] = frozenset()
+    fact = coverage_rules.ProjectFact
+    for id, year, name, department_id, department_name, kind, amount, status, goal_status, sector, monitored in rows:
+        evaluation_kinds = kinds.get(id)
+        found[year].append(fact(id, name, department_id, department_name, kind, Decimal(amount), status, goal_status,
+                                frozenset(evaluation_kinds) if evaluation_kinds else none, sector, bool(monitored)))
+    return {year: tuple(facts) for year, facts in found.items()}
+
+
+def _summed(conn: Connection, years: tuple[int, ...], level: str,
+            evaluated_kinds: frozenset[str]) -> dict[int, tuple[coverage_rules.ProjectFact, ...]]:
+    """The level's projects of each of `years` summed by what the measures look at (kind, status, goal, sector,
+    monitoring, and which of `evaluated_kinds` they were evaluated by; whole-department items also by department):
+    one statement whose rows are as many as those combinations, however many projects there are. The money is summed
+    in cents as integers (exact on SQLite, whose sum of decimals is a float's)."""
+    kinds = sorted(evaluated_kinds)
+    of_years = select(PROJECTS.c.id).where(PROJECTS.c.fiscal_year.in_(years), PROJECTS.c.level == level)
+    evaluations = (select(EVALUATIONS.c.project_id,
+                          *(func.max(case((EVALUATIONS.c.kind == kind, 1), else_=0)).label(f"k{n}")
+                            for n, kind in enumerate(kinds)))
+                   .where(EVALUATIONS.c.completed_at.is_not(None), EVALUATIONS.c.kind.in_(kinds),
+                          EVALUATIONS.c.project_id.in_(of_years))
+                   .group_by(EVALUATIONS.c.project_id).subquery())
+    flags = [func.coalesce(evaluations.c[f"k{n}"], 0).label(f"k{n}") for n in range(len(kinds))]
+    each = (select(PROJECTS.c.fiscal_year, PROJECTS.c.kind, PROJECTS.c.status, PROJECTS.c.sector,
+                   case((PROJECTS.c.kind == "department", PROJECTS.c.department_id), else_=literal("")).label("dept"),
+                   _GOAL_STATUS.label("goal_status"), case((_MONITORED, 1), else_=0).label("monitored"), *flags,
+                   cast(func.round(PROJECTS.c.amount * 100), BigInteger).label("cents"))
+            .outerjoin(evaluations, evaluations.c.project_id == PROJECTS.c.id)
+            .where(PROJECTS.c.fiscal_year.in_(years), PROJECTS.c.level == level).subquery())
+    keys = [each.c.fiscal_year, each.c.kind, each.c.status, each.c.sector, each.c.dept, each.c.goal_status,
+            each.c.monitored, *(each.c[f"k{n}"] for n in range(len(kinds)))]
+    found: dict[int, list[coverage_rules.ProjectFact]] = {year: [] for year in years}
+    for row in conn.execute(select(*keys, func.sum(each.c.cents)).group_by(*keys)):
+        year, kind, status, sector, dept, goal_status, monitored, *rest = row
+        *evaluated, cents = rest
+        found[year].append(coverage_rules.ProjectFact(
+            "", "", dept, "", kind, Decimal(int(cents)) / 100, status, goal_status,
+            frozenset(k for k, flag in zip(kinds, evaluated, strict=True) if flag), sector, bool(monitored)))
     return {year: tuple(facts) for year, facts in found.items()}
 
 
@@ -105,8 +140,9 @@ def _target(rows: dict[str, store.RuleRow], key: str) -> coverage_rules.Target:
     return coverage_rules.Target(Decimal(str(row.value)), row.source, row.fiscal_year)
 
 
-def gather(conn: Connection, year: int, level: str) -> coverage_rules.CoverageFacts:
-    """The facts of one fiscal year and level, read in one transaction."""
+def gather(conn: Connection, year: int, level: str, lines: bool = True) -> coverage_rules.CoverageFacts:
+    """The facts of one fiscal year and level, read in one transaction: each project, or (without `lines`) the
+    projects summed by what the measures look at."""
     rules = store.get_rows(conn, year, level, (coverage_rules.EVALUATED_KINDS_KEY,
                                                coverage_rules.LIVELIHOOD_SECTORS_KEY,
                                                *coverage_rules.TARGET_KEYS.values()))
@@ -120,14 +156,16 @@ def gather(conn: Connection, year: int, level: str) -> coverage_rules.CoverageFa
             f"no rule {coverage_rules.LIVELIHOOD_SECTORS_KEY} for fiscal year {year}: seed the rules first",
             [{"field": "year", "message": "no rules for this fiscal year"}],
         )
-    projects = _projects(conn, (year, year - 1, year - 2), level)
+    years = (year, year - 1, year - 2)
+    evaluated_kinds = frozenset(rules[coverage_rules.EVALUATED_KINDS_KEY].value)
+    projects = _projects(conn, years, level) if lines else _summed(conn, years, level, evaluated_kinds)
     return coverage_rules.CoverageFacts(
         year=year,
         level=level,
         projects=projects[year],
         previous=projects[year - 1],
         departments=_departments(conn, level, (year - 1, year)),
-        evaluated_kinds=frozenset(rules[coverage_rules.EVALUATED_KINDS_KEY].value),
+        evaluated_kinds=evaluated_kinds,
         targets={m: _target(rules, key) for m, key in coverage_rules.TARGET_KEYS.items()},
         earlier=projects[year - 2],
         figures=figures(conn, level, (year - 2, year - 1)),
@@ -136,8 +174,9 @@ def gather(conn: Connection, year: int, level: str) -> coverage_rules.CoverageFa
     )
 
 
-def coverage_report(conn: Connection, year: int, level: str) -> coverage_rules.CoverageReport:
-    """The coverage of the plan's targets for a fiscal year and level (municipal | district)."""
+def coverage_report(conn: Connection, year: int, level: str, lines: bool = True) -> coverage_rules.CoverageReport:
+    """The coverage of the plan's targets for a fiscal year and level (municipal | district); without `lines`, the
+    measures' numbers only (the dashboard's), read in a time that does not grow with the number of projects."""
     if level not in store.LEVELS:
         raise InvalidInput("level must be municipal or district", [{"field": "level", "message": "invalid"}])
-    return coverage_rules.coverage(gather(conn, year, level))
+    return coverage_rules.coverage(gather(conn, year, level, lines), lines)

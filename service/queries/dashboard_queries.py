@@ -79,20 +79,22 @@ def fiscal_years(conn: Connection) -> list[int]:
 
 def warnings_by_department(conn: Connection, viewer: Principal, year: int, level: str) -> list[dict[str, Any]]:
     """Per department: how many of its projects stand at red, yellow and green by their latest report."""
-    latest = _latest_reports()
-    query = (select(PROJECTS.c.department_id, DEPARTMENTS.c.name, DEPARTMENTS.c.name_en, latest.c.warning_level,
-                    func.count())
-             .join(latest, latest.c.project_id == PROJECTS.c.id).join(DEPARTMENTS, DEPARTMENTS.c.id
-                                                                      == PROJECTS.c.department_id)
-             .where(PROJECTS.c.fiscal_year == year, PROJECTS.c.level == level, *_scope(viewer,
-                                                                                       PROJECTS.c.department_id))
-             .group_by(PROJECTS.c.department_id, DEPARTMENTS.c.name, DEPARTMENTS.c.name_en, latest.c.warning_level))
+    # Each of the year's projects looks its latest report up (uq_monitoring_project_checkpoint, read backwards): the
+    # cost follows the year's projects, where joining every project's latest report grew with all years' reports.
+    warning = (select(MONITORING_REPORTS.c.warning_level).where(MONITORING_REPORTS.c.project_id == PROJECTS.c.id)
+               .order_by(MONITORING_REPORTS.c.checkpoint.desc()).limit(1).correlate(PROJECTS).scalar_subquery())
+    each = (select(PROJECTS.c.department_id, warning.label("warning_level"))
+            .where(PROJECTS.c.fiscal_year == year, PROJECTS.c.level == level,
+                   *_scope(viewer, PROJECTS.c.department_id)).subquery())
+    query = (select(each.c.department_id, DEPARTMENTS.c.name, DEPARTMENTS.c.name_en, each.c.warning_level, func.count())
+             .join(DEPARTMENTS, DEPARTMENTS.c.id == each.c.department_id).where(each.c.warning_level.is_not(None))
+             .group_by(each.c.department_id, DEPARTMENTS.c.name, DEPARTMENTS.c.name_en, each.c.warning_level))
     rows: dict[str, dict[str, Any]] = {}
-    for dept, name, name_en, warning, count in conn.execute(query):
+    for dept, name, name_en, warning_level, count in conn.execute(query):
         row = rows.setdefault(dept, {"department_id": dept, "name": name, "name_en": name_en,
                                      **{w: 0 for w in WARNING_LEVELS}})
-        if warning in WARNING_LEVELS:
-            row[warning] += count
+        if warning_level in WARNING_LEVELS:
+            row[warning_level] += count
     return sorted(rows.values(), key=lambda r: (-r["red"], -r["yellow"], r["department_id"]))
 
 

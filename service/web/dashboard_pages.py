@@ -52,7 +52,7 @@ def _coverage(conn: Connection, year: int, level: str) -> tuple[Any, str | None]
     if not policy.may(viewer(), policy.READ_BUREAU_REPORTS):
         return None, None
     try:
-        return coverage_queries.coverage_report(conn, year, level), None
+        return coverage_queries.coverage_report(conn, year, level, lines=False), None
     except JixiaoError as failed:
         return None, refusals.text(failed)
 

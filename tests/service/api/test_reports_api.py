@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,6 +15,7 @@ from service import clock, db
 from service.config import ROOT
 from service.cycle import projects_records
 from service.models import Department, Evaluation, Goal
+from service.queries.coverage_queries import coverage_report
 from service.rules import store
 from tests.conftest import DEPARTMENTS, START
 
@@ -91,6 +93,16 @@ def measures(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {m["key"]: m for m in body["measures"]}
 
 
+def assert_the_dashboards_numbers_agree(runtime: Any, *reports: tuple[int, str]) -> None:
+    """The dashboard's report (the projects summed in SQL, no lines) has the numbers of the report with lines."""
+    for year, level in reports:
+        with db.read(runtime.engine) as conn:
+            full = coverage_report(conn, year, level)
+            bare = coverage_report(conn, year, level, lines=False)
+        assert bare == dataclasses.replace(full, measures=tuple(dataclasses.replace(m, projects=(), departments=())
+                                                                for m in full.measures)), (year, level)
+
+
 def test_coverage_of_2015_municipal(runtime, as_user, base_departments):
     build_fiscal_years(runtime)
     resp = as_user("reviewer").get("/api/reports/coverage?year=2015&level=municipal")
@@ -149,6 +161,7 @@ def test_coverage_of_2015_municipal(runtime, as_user, base_departments):
     # dept-b's 2014 whole-department item was self-evaluated, dept-a's not: 1 / 2 = 50.00 % ≥ 10 %
     assert (pilots["numerator"], pilots["denominator"], pilots["actual"], pilots["met"]) == (1, 2, 50.0, True)
     assert [d["id"] for d in pilots["departments"] if d["counted"]] == ["dept-b"]
+    assert_the_dashboards_numbers_agree(runtime, (2015, "municipal"), (2016, "municipal"), (2015, "district"))
 
 
 def test_years_without_a_target_and_after_the_plan(runtime, as_user, base_departments):
@@ -197,6 +210,7 @@ def test_district_coverage_counts_district_money_only(runtime, as_user, base_dep
     # district-1 is a finance bureau, not a budget department: no first-level district departments → no actual
     assert m["whole_department_goal_share"]["denominator"] == 0 and m["whole_department_goal_share"]["actual"] is None
     assert m["evaluated_money_share"]["target"] == 20  # the district row of 2015
+    assert_the_dashboards_numbers_agree(runtime, (2015, "district"), (2014, "district"), (2015, "municipal"))
 
 
 @pytest.mark.parametrize(("user", "status"), [

@@ -214,7 +214,7 @@ def test_event_inserted_out_of_order_is_detected(runtime, histories):
 def test_cli_verify_names_the_instance_and_first_bad_event(runtime, histories, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
     ok = CliRunner().invoke(main, ["audit", "verify", "--all"])
-    assert ok.exit_code == 0 and f"verified {len(histories)} instance(s)" in ok.output
+    assert ok.exit_code == 0 and f"verified {len(histories)} instance(s)" in ok.output, ok.output
     iid = histories["approved"]
     _tamper(runtime, ("UPDATE events SET actor = 'mallory' WHERE instance_id = :i AND seq = 3", {"i": iid}))
     bad = CliRunner().invoke(main, ["audit", "verify", "--all"])

@@ -244,6 +244,30 @@ def test_demo_enters_two_years_of_fiscal_figures_and_the_coverage_divides_by_the
     assert missing[coverage_rules.EVALUATED_MONEY].status == coverage_rules.NOT_ENTERED  # 2026's figures are left for the bureau
 
 
+def test_the_dashboards_coverage_has_the_numbers_of_the_full_report_in_every_year_and_level(demo_db):
+    """The dashboard reads the projects summed in SQL (no lines); the API and the year-end review each project: on
+    the demo's years (goals, monitoring, evaluations of every kind, whole-department items) the numbers agree."""
+    import dataclasses
+
+    from service.queries.coverage_queries import coverage_report
+
+    url, _ = demo_db
+    engine = make_engine(url)
+    compared = 0
+    try:
+        for year in (2024, 2025, 2026, 2027):
+            for level in ("municipal", "district"):
+                with db.read(engine) as conn:
+                    full = coverage_report(conn, year, level)
+                    bare = coverage_report(conn, year, level, lines=False)
+                assert bare == dataclasses.replace(full, measures=tuple(
+                    dataclasses.replace(m, projects=(), departments=()) for m in full.measures)), (year, level)
+                compared += sum(1 for m in full.measures if m.numerator)
+    finally:
+        engine.dispose()
+    assert compared >= 10  # the comparison covered measures with something counted, not empty years only
+
+
 def test_demo_has_a_sub_unit_evaluated_by_its_department_counted_in_the_coverage(demo_db):
     from service.domain import coverage_rules
     from service.queries.coverage_queries import coverage_report

@@ -227,3 +227,47 @@ def test_the_report_as_plain_data_is_what_asdict_gives():
     assert plain == dataclasses.asdict(report)
     assert any(m["projects"] for m in plain["measures"]) and any(m["departments"] for m in plain["measures"])
     assert isinstance(plain["measures"][0]["projects"][0], dict)
+
+
+def without_lines(report: coverage_rules.CoverageReport) -> coverage_rules.CoverageReport:
+    return dataclasses.replace(report, measures=tuple(dataclasses.replace(m, projects=(), departments=())
+                                                      for m in report.measures))
+
+
+def summed(projects: tuple[ProjectFact, ...]) -> tuple[ProjectFact, ...]:
+    """The projects summed as the dashboard's query sums them: by every field but id, names and amount, keeping the
+    department only for whole-department items."""
+    totals: dict[tuple[object, ...], Decimal] = {}
+    for p in projects:
+        key = (p.department_id if p.kind == "department" else "", p.kind, p.status, p.goal_status,
+               p.evaluation_kinds, p.sector, p.monitored)
+        totals[key] = totals.get(key, Decimal(0)) + p.amount
+    return tuple(ProjectFact("", "", dept, "", kind, amount, status, goal, evaluations, sector, monitored)
+                 for (dept, kind, status, goal, evaluations, sector, monitored), amount in totals.items())
+
+
+def test_without_lines_the_measures_are_the_same_numbers():
+    full = coverage_rules.coverage(facts())
+    bare = coverage_rules.coverage(facts(), lines=False)
+    assert all(not m.projects and not m.departments for m in bare.measures)
+    assert bare == without_lines(full)
+
+
+_facts = st.builds(
+    project, st.sampled_from(["x"]), st.integers(0, 10**9),
+    dept=st.sampled_from(["edu", "health", "farm", "env", "elsewhere"]), kind=st.sampled_from(["project", "department"]),
+    status=st.sampled_from(["declaring", "approved", "running", "blocked", "closed", "evaluated"]),
+    goal=st.sampled_from([None, "submitted", "returned", "approved", "blocked"]),
+    evaluations=st.lists(st.sampled_from(["self", "key", "midterm", "spot_check"]), max_size=3).map(tuple),
+    sector=st.sampled_from(["education", "health", "transport"]), monitored=st.booleans())
+
+
+@given(st.lists(_facts, max_size=12), st.lists(_facts, max_size=12), st.lists(_facts, max_size=12))
+def test_projects_summed_by_what_the_measures_look_at_give_the_same_numbers(this, previous, earlier):
+    def numbered(found: list[ProjectFact], prefix: str) -> tuple[ProjectFact, ...]:
+        return tuple(dataclasses.replace(p, id=f"{prefix}{n}") for n, p in enumerate(found))
+
+    each = facts(projects=numbered(this, "a"), previous=numbered(previous, "b"), earlier=numbered(earlier, "c"))
+    bare = dataclasses.replace(each, projects=summed(each.projects), previous=summed(each.previous),
+                               earlier=summed(each.earlier))
+    assert coverage_rules.coverage(bare, lines=False) == without_lines(coverage_rules.coverage(each))
