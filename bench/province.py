@@ -5,18 +5,21 @@ processes and the pages people open at that scale.
 Each run's summary is printed as `jixiao simulate` prints it. On the largest database: `verify()` over the first
 1,000 instances twice (a first run replaying every history and checkpointing it, then a second from those
 checkpoints) and over all of them, with one process per core; then, through the WSGI app in this process (a
-signed-in session, the pages rendered in full, no network), `GET /inbox` for the department user with the most
-open tasks and for the bureau's reviewer, `GET /dashboard` and `GET /api/reports/coverage` (the coverage report),
-each timed N times after a warm-up. Figures are printed, never asserted; the databases are dropped at the end.
+signed-in session, the pages rendered in full, no network; what loading made frozen, as each gunicorn worker does),
+`GET /inbox` for the department user with the most open tasks and for the bureau's reviewer, `GET /dashboard` and
+`GET /api/reports/coverage` (the coverage report), each timed N times after a warm-up. Figures are printed, never
+asserted; the databases are dropped at the end.
 
     .venv/bin/python -m bench.run --only province                    # 500 then 5,000 projects (long)
     .venv/bin/python -m bench.province --projects 500 --workers 1,2,4 --large 5000
     .venv/bin/python -m bench.province --pages-only postgresql://…/a_simulated_db   # parts 5 and 6 only
+    .venv/bin/python -m bench.province --pages-only postgresql://…/a_simulated_db --no-verify   # part 6
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import time
@@ -113,6 +116,8 @@ def pages(url: str, at: datetime) -> list[Timed]:
             busiest = conn.execute(select(TaskRow.department_id, func.count()).where(TaskRow.state == "ready")
                                    .group_by(TaskRow.department_id).order_by(func.count().desc()).limit(1)).first()
         app = create_app(settings)
+        gc.collect()  # as each gunicorn worker does once the app is loaded (service/gunicorn_conf.py)
+        gc.freeze()
         out = []
         staff = f"{busiest[0]}.staff" if busiest else "jyj.staff"
         executed = _statement_counter(app.extensions["jixiao"].engine)
@@ -127,6 +132,7 @@ def pages(url: str, at: datetime) -> list[Timed]:
         rt.close()
         return out
     finally:
+        gc.unfreeze()
         clock.reset()
 
 
@@ -228,11 +234,27 @@ def part(tmp: Path, projects: int = 500, workers: tuple[int, ...] = (1, 2, 4), l
             _drop(ADMIN_URL, largest_db)
 
 
-def measure_database(url: str, log: Callable[[str], None] = print) -> None:
-    """Parts 5 and 6 on a simulated database."""
+def measure_database(url: str, log: Callable[[str], None] = print, verify: bool = True) -> None:
+    """Parts 5 and 6 on a simulated database (part 6 only without `verify`)."""
     from service import clock
     from service.simulate.run import YEAR
 
+    if verify:
+        verify_parts(url, log)
+    end = datetime(YEAR + 1, 4, 30, 10, tzinfo=clock.LOCAL)
+    _analyze(url)
+    log(f"  pages (1-min load average {os.getloadavg()[0]:.2f} before; the planner's statistics brought up to date):")
+    for t in pages(url, end):
+        target = TARGET_INBOX_MS if t.path == "/inbox" else TARGET_PAGE_MS
+        log(f"  {t.label:<58} median {statistics.median(t.ms):7.1f} ms  p95 {t.p(0.95):7.1f} ms  "
+            f"(target p95 ≤ {target:g} ms, {TIMED} requests; {t.statements} SQL statements a request)")
+        key = ("inbox.staff" if "department" in t.label else "inbox.reviewer") if t.path == "/inbox" \
+            else "dashboard" if t.path.startswith("/dashboard") else "coverage"
+        figures.record(key, f"p95 {t.p(0.95):.1f} ms (median {statistics.median(t.ms):.1f})", t.p(0.95) <= target)
+
+
+def verify_parts(url: str, log: Callable[[str], None]) -> None:
+    """Part 5: verify's rate over the first instances, twice (from checkpoints the second time), then over all."""
     # A first run replays every history from its start (and checkpoints it); the second, over the same instances,
     # checks each chain and checkpoint and replays only what came since (nothing: the year is over).
     checked, first, found, jobs = verify_rate(url, VERIFY_FIRST)
@@ -252,16 +274,6 @@ def measure_database(url: str, log: Callable[[str], None] = print) -> None:
         rate = second
     figures.record("verify.province", f"{rate:.1f} instances/s over {checked:,} ({jobs} processes, {found} findings"
                    + (", from checkpoints)" if checked < VERIFY_FIRST else ")"), rate >= TARGET_VERIFY_PER_S)
-    end = datetime(YEAR + 1, 4, 30, 10, tzinfo=clock.LOCAL)
-    _analyze(url)
-    log(f"  pages (1-min load average {os.getloadavg()[0]:.2f} before; the planner's statistics brought up to date):")
-    for t in pages(url, end):
-        target = TARGET_INBOX_MS if t.path == "/inbox" else TARGET_PAGE_MS
-        log(f"  {t.label:<58} median {statistics.median(t.ms):7.1f} ms  p95 {t.p(0.95):7.1f} ms  "
-            f"(target p95 ≤ {target:g} ms, {TIMED} requests; {t.statements} SQL statements a request)")
-        key = ("inbox.staff" if "department" in t.label else "inbox.reviewer") if t.path == "/inbox" \
-            else "dashboard" if t.path.startswith("/dashboard") else "coverage"
-        figures.record(key, f"p95 {t.p(0.95):.1f} ms (median {statistics.median(t.ms):.1f})", t.p(0.95) <= target)
 
 
 def _analyze(url: str) -> None:
@@ -286,9 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2,4", help="worker processes of the scaling runs")
     parser.add_argument("--large", type=int, default=5000, help="the larger project count (0: none)")
     parser.add_argument("--pages-only", metavar="URL", help="only parts 5 and 6, on this simulated database")
+    parser.add_argument("--no-verify", action="store_true", help="with --pages-only: part 6 only (the pages)")
     args = parser.parse_args(argv)
     if args.pages_only:
-        measure_database(args.pages_only)
+        measure_database(args.pages_only, verify=not args.no_verify)
     else:
         part(Path("."), args.projects, tuple(int(k) for k in args.workers.split(",") if k), args.large or None)
     print(figures.table("province"))

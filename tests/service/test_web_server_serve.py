@@ -215,3 +215,14 @@ def test_default_workers_follow_the_cores_with_threads_each():
                                      else len(os.sched_getaffinity(0)))
     assert gunicorn_conf.worker_class == "gthread" and gunicorn_conf.threads >= 2
     assert gunicorn_conf.wsgi_app == "service.wsgi:app"
+
+
+def test_each_worker_freezes_what_loading_the_app_made():
+    import gc
+
+    before = gc.get_freeze_count()
+    try:
+        gunicorn_conf.post_worker_init(None)
+        assert gc.get_freeze_count() > before  # the loaded objects are no longer walked by full collections
+    finally:
+        gc.unfreeze()
