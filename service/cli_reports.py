@@ -61,7 +61,7 @@ def report_coverage(year: int, level: str, as_json: bool) -> None:
 
     try:
         with _runtime().reading() as conn:
-            result = coverage_report(conn, year, level)
+            result = coverage_report(conn, year, level, lines=as_json)  # the text shows the measures' numbers only
     except JixiaoError as exc:
         raise _fail(exc) from None
     if as_json:

@@ -57,7 +57,7 @@ def coverage_lines(rt: Runtime, year: int) -> list[str]:
     from service.queries.coverage_queries import coverage_report
 
     with rt.reading() as conn:
-        report = coverage_report(conn, year, "municipal")
+        report = coverage_report(conn, year, "municipal", lines=False)  # the measures' numbers only
     out = [f"  coverage {year} municipal (jixiao report coverage --year {year} --level municipal):"]
     for m in report.measures:
         actual = "—" if m.actual is None else f"{m.actual}%"
