@@ -119,8 +119,9 @@ def on_reload(server: Any) -> None:
 
 def post_worker_init(worker: Any) -> None:
     """In each worker, once the app is loaded: move what loading made (the app, the cached specs, the modules) out
-    of the garbage collector's view. A request that allocates much (the coverage report: some 20,000 objects at
-    5,000 projects) sets off full collections, each walking every object the process holds; frozen objects are no
-    longer walked (measured in process on a 5,000-project year: the report's median 172–178 ms, 110–118 frozen)."""
+    of the garbage collector's view. A request that allocates much (the coverage report: tens of thousands of
+    objects at 5,000 projects) sets off full collections, each walking every object the process holds; frozen objects
+    are no longer walked (measured in process on a 5,000-project year: the report's median 172–178 ms, 110–118
+    frozen)."""
     gc.collect()
     gc.freeze()

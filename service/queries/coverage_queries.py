@@ -49,9 +49,9 @@ def _projects(conn: Connection, years: tuple[int, ...],
     found: dict[int, list[coverage_rules.ProjectFact]] = {year: [] for year in years}
     none: frozenset[str] = frozenset()
     fact = coverage_rules.ProjectFact
-    for id, year, name, department_id, department_name, kind, amount, status, goal_status, sector, monitored in rows:
-        evaluation_kinds = kinds.get(id)
-        found[year].append(fact(id, name, department_id, department_name, kind, Decimal(amount), status, goal_status,
+    for pid, year, name, department_id, department_name, kind, amount, status, goal_status, sector, monitored in rows:
+        evaluation_kinds = kinds.get(pid)
+        found[year].append(fact(pid, name, department_id, department_name, kind, Decimal(amount), status, goal_status,
                                 frozenset(evaluation_kinds) if evaluation_kinds else none, sector, bool(monitored)))
     return {year: tuple(facts) for year, facts in found.items()}
 
