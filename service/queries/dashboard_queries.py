@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, func, select
+from sqlalchemy import Connection, false, func, select
 
 from service import clock
 from service.domain.linkage_rules import government_name_en
@@ -62,13 +62,10 @@ def _scope(viewer: Principal, column: Any) -> list[Any]:
     return [(column == viewer.department_id) | column.in_(units)]
 
 
-def _latest_reports() -> Any:
-    """Each project's latest monitoring report (its current warning level)."""
-    last = select(MONITORING_REPORTS.c.project_id, func.max(MONITORING_REPORTS.c.checkpoint)
-                  .label("checkpoint")).group_by(MONITORING_REPORTS.c.project_id).subquery()
-    return (select(MONITORING_REPORTS.c.project_id, MONITORING_REPORTS.c.warning_level)
-            .join(last, and_(last.c.project_id == MONITORING_REPORTS.c.project_id, last.c.checkpoint
-                             == MONITORING_REPORTS.c.checkpoint)).subquery())
+# A project's current warning level: its latest monitoring report's (uq_monitoring_project_checkpoint read backwards,
+# one probe per project), so that a page's cost follows the projects it reads, not every report of every year.
+_WARNING = (select(MONITORING_REPORTS.c.warning_level).where(MONITORING_REPORTS.c.project_id == PROJECTS.c.id)
+            .order_by(MONITORING_REPORTS.c.checkpoint.desc()).limit(1).correlate(PROJECTS).scalar_subquery())
 
 
 def fiscal_years(conn: Connection) -> list[int]:
@@ -79,11 +76,7 @@ def fiscal_years(conn: Connection) -> list[int]:
 
 def warnings_by_department(conn: Connection, viewer: Principal, year: int, level: str) -> list[dict[str, Any]]:
     """Per department: how many of its projects stand at red, yellow and green by their latest report."""
-    # Each of the year's projects looks its latest report up (uq_monitoring_project_checkpoint, read backwards): the
-    # cost follows the year's projects, where joining every project's latest report grew with all years' reports.
-    warning = (select(MONITORING_REPORTS.c.warning_level).where(MONITORING_REPORTS.c.project_id == PROJECTS.c.id)
-               .order_by(MONITORING_REPORTS.c.checkpoint.desc()).limit(1).correlate(PROJECTS).scalar_subquery())
-    each = (select(PROJECTS.c.department_id, warning.label("warning_level"))
+    each = (select(PROJECTS.c.department_id, _WARNING.label("warning_level"))
             .where(PROJECTS.c.fiscal_year == year, PROJECTS.c.level == level,
                    *_scope(viewer, PROJECTS.c.department_id)).subquery())
     query = (select(each.c.department_id, DEPARTMENTS.c.name, DEPARTMENTS.c.name_en, each.c.warning_level, func.count())
@@ -125,11 +118,10 @@ def list_projects(conn: Connection, viewer: Principal, *, page: int, per_page: i
                   status: str | None = None, warning: str | None = None, grade: str | None = None
                   ) -> dict[str, Any]:
     """Projects the viewer may see, with their latest warning level; filtered, by id."""
-    latest = _latest_reports()
     where = _scope(viewer, PROJECTS.c.department_id)
     for column, value in ((PROJECTS.c.fiscal_year, year), (PROJECTS.c.level, level), (PROJECTS.c.department_id,
                                                                                       department_id),
-                          (PROJECTS.c.sector, sector), (PROJECTS.c.status, status), (latest.c.warning_level, warning)):
+                          (PROJECTS.c.sector, sector), (PROJECTS.c.status, status), (_WARNING, warning)):
         if value is not None:
             where.append(column == value)
     if grade is not None:
@@ -138,9 +130,8 @@ def list_projects(conn: Connection, viewer: Principal, *, page: int, per_page: i
                    PROJECTS.c.amount, PROJECTS.c.status, PROJECTS.c.kind,
                    PROJECTS.c.is_major, PROJECTS.c.is_key, PROJECTS.c.department_id, PROJECTS.c.instance_id,
                    DEPARTMENTS.c.name.label("department_name"),
-                   DEPARTMENTS.c.name_en.label("department_name_en"), latest.c.warning_level)
-            .join(DEPARTMENTS, DEPARTMENTS.c.id == PROJECTS.c.department_id).outerjoin(latest, latest.c.project_id
-                                                                                       == PROJECTS.c.id).where(*where))
+                   DEPARTMENTS.c.name_en.label("department_name_en"), _WARNING.label("warning_level"))
+            .join(DEPARTMENTS, DEPARTMENTS.c.id == PROJECTS.c.department_id).where(*where))
     total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = conn.execute(base.order_by(PROJECTS.c.fiscal_year.desc(), PROJECTS.c.id).limit(per_page)
                         .offset((page - 1) * per_page)).mappings().all()
