@@ -45,6 +45,12 @@ class Project(Base):
     instance_id: Mapped[str | None] = mapped_column(String(36))  # the cycle instance
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Kept by triggers from the project's goals, monitoring reports and evaluations (service/models/project_facts.py);
+    # never written by the service: its latest goal revision's status, its latest report's warning level (None: no
+    # report yet, not monitored) and its evaluations' kinds (space-separated, in no set order; "" for none).
+    goal_status: Mapped[str | None] = mapped_column(String(20))
+    warning_level: Mapped[str | None] = mapped_column(String(10))
+    evaluation_kinds: Mapped[str] = mapped_column(String(100), server_default="")
 
 
 class Goal(Base):

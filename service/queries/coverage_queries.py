@@ -2,90 +2,68 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Connection, case, cast, exists, func, literal, or_, select
+from sqlalchemy import BigInteger, Connection, case, cast, func, literal, or_, select
 
 from service.domain import coverage_rules
 from service.errors import InvalidInput
-from service.models import Department, Evaluation, FiscalFigure, Goal, MonitoringReport, Project, SubunitEvaluation
+from service.models import Department, FiscalFigure, Project, SubunitEvaluation
 from service.rules import store
 
 PROJECTS = Project.__table__
-GOALS = Goal.__table__
-EVALUATIONS = Evaluation.__table__
 DEPARTMENTS = Department.__table__
 FISCAL_FIGURES = FiscalFigure.__table__
-MONITORING_REPORTS = MonitoringReport.__table__
 SUBUNIT_EVALUATIONS = SubunitEvaluation.__table__
 
 
-# A project's latest goal revision (uq_goals_project_revision: one index probe per project, where joining on each
-# project's max(revision) aggregated every goal of the table) and whether any monitoring report names it.
-_GOAL_STATUS = (select(GOALS.c.status).where(GOALS.c.project_id == PROJECTS.c.id).order_by(GOALS.c.revision.desc())
-                .limit(1).correlate(PROJECTS).scalar_subquery())
-_MONITORED = exists().where(MONITORING_REPORTS.c.project_id == PROJECTS.c.id).correlate(PROJECTS)
+def _kinds(kept: str) -> frozenset[str]:
+    """A project's evaluation kinds as its row keeps them (service/models/project_facts.py)."""
+    return frozenset(kept.split()) if kept else _NONE
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _projects(conn: Connection, years: tuple[int, ...],
               level: str) -> dict[int, tuple[coverage_rules.ProjectFact, ...]]:
-    """The level's projects of each of `years` (the report reads three): one statement for the projects with their
-    goal and monitoring, one for their completed evaluations."""
+    """The level's projects of each of `years` (the report reads three), each with the facts its row keeps: the
+    latest goal's status, whether a report names it, its evaluations' kinds."""
     rows = conn.execute(
         select(PROJECTS.c.id, PROJECTS.c.fiscal_year, PROJECTS.c.name, PROJECTS.c.department_id,
                DEPARTMENTS.c.name.label("department_name"), PROJECTS.c.kind, PROJECTS.c.amount, PROJECTS.c.status,
-               _GOAL_STATUS.label("goal_status"), PROJECTS.c.sector, _MONITORED.label("monitored"))
+               PROJECTS.c.goal_status, PROJECTS.c.sector, PROJECTS.c.warning_level, PROJECTS.c.evaluation_kinds)
         .join(DEPARTMENTS, DEPARTMENTS.c.id == PROJECTS.c.department_id)
         .where(PROJECTS.c.fiscal_year.in_(years), PROJECTS.c.level == level)
         .order_by(PROJECTS.c.fiscal_year, PROJECTS.c.id)
     ).all()
-    kinds: dict[str, set[str]] = defaultdict(set)
-    evaluated = conn.execute(
-        select(EVALUATIONS.c.project_id, EVALUATIONS.c.kind).join(PROJECTS, PROJECTS.c.id == EVALUATIONS.c.project_id)
-        .where(PROJECTS.c.fiscal_year.in_(years), PROJECTS.c.level == level, EVALUATIONS.c.completed_at.is_not(None)))
-    for project_id, kind in evaluated:
-        kinds[project_id].add(kind)
     found: dict[int, list[coverage_rules.ProjectFact]] = {year: [] for year in years}
-    none: frozenset[str] = frozenset()
     fact = coverage_rules.ProjectFact
-    for pid, year, name, department_id, department_name, kind, amount, status, goal_status, sector, monitored in rows:
-        evaluation_kinds = kinds.get(pid)
+    for (pid, year, name, department_id, department_name, kind, amount, status, goal_status, sector, warning,
+         kinds) in rows:
         found[year].append(fact(pid, name, department_id, department_name, kind, Decimal(amount), status, goal_status,
-                                frozenset(evaluation_kinds) if evaluation_kinds else none, sector, bool(monitored)))
+                                _kinds(kinds), sector, warning is not None))
     return {year: tuple(facts) for year, facts in found.items()}
 
 
-def _summed(conn: Connection, years: tuple[int, ...], level: str,
-            evaluated_kinds: frozenset[str]) -> dict[int, tuple[coverage_rules.ProjectFact, ...]]:
+def _summed(conn: Connection, years: tuple[int, ...],
+            level: str) -> dict[int, tuple[coverage_rules.ProjectFact, ...]]:
     """The level's projects of each of `years` summed by what the measures look at (kind, status, goal, sector,
-    monitoring, and which of `evaluated_kinds` they were evaluated by; whole-department items also by department):
-    one statement whose rows are as many as those combinations, however many projects there are. The money is summed
+    monitoring, evaluation kinds; whole-department items also by department): one statement over the projects' rows
+    alone, whose answer has as many rows as those combinations, however many projects there are. The money is summed
     in cents as integers (exact on SQLite, whose sum of decimals is a float's)."""
-    kinds = sorted(evaluated_kinds)
-    of_years = select(PROJECTS.c.id).where(PROJECTS.c.fiscal_year.in_(years), PROJECTS.c.level == level)
-    evaluations = (select(EVALUATIONS.c.project_id,
-                          *(func.max(case((EVALUATIONS.c.kind == kind, 1), else_=0)).label(f"k{n}")
-                            for n, kind in enumerate(kinds)))
-                   .where(EVALUATIONS.c.completed_at.is_not(None), EVALUATIONS.c.kind.in_(kinds),
-                          EVALUATIONS.c.project_id.in_(of_years))
-                   .group_by(EVALUATIONS.c.project_id).subquery())
-    flags = [func.coalesce(evaluations.c[f"k{n}"], 0).label(f"k{n}") for n in range(len(kinds))]
-    each = (select(PROJECTS.c.fiscal_year, PROJECTS.c.kind, PROJECTS.c.status, PROJECTS.c.sector,
-                   case((PROJECTS.c.kind == "department", PROJECTS.c.department_id), else_=literal("")).label("dept"),
-                   _GOAL_STATUS.label("goal_status"), case((_MONITORED, 1), else_=0).label("monitored"), *flags,
-                   cast(func.round(PROJECTS.c.amount * 100), BigInteger).label("cents"))
-            .outerjoin(evaluations, evaluations.c.project_id == PROJECTS.c.id)
-            .where(PROJECTS.c.fiscal_year.in_(years), PROJECTS.c.level == level).subquery())
-    keys = [each.c.fiscal_year, each.c.kind, each.c.status, each.c.sector, each.c.dept, each.c.goal_status,
-            each.c.monitored, *(each.c[f"k{n}"] for n in range(len(kinds)))]
+    dept = case((PROJECTS.c.kind == "department", PROJECTS.c.department_id), else_=literal("")).label("dept")
+    monitored = case((PROJECTS.c.warning_level.is_not(None), 1), else_=0).label("monitored")
+    keys = [PROJECTS.c.fiscal_year, PROJECTS.c.kind, PROJECTS.c.status, PROJECTS.c.sector, dept,
+            PROJECTS.c.goal_status, monitored, PROJECTS.c.evaluation_kinds]
     found: dict[int, list[coverage_rules.ProjectFact]] = {year: [] for year in years}
-    for row in conn.execute(select(*keys, func.sum(each.c.cents)).group_by(*keys)):
-        year, kind, status, sector, dept, goal_status, monitored, *rest = row
-        *evaluated, cents = rest
+    summed = (select(*keys, func.sum(cast(func.round(PROJECTS.c.amount * 100), BigInteger)))
+              .where(PROJECTS.c.fiscal_year.in_(years), PROJECTS.c.level == level).group_by(*keys))
+    for row in conn.execute(summed):
+        year, kind, status, sector, dept_id, goal_status, is_monitored, kinds, cents = tuple(row)
         found[year].append(coverage_rules.ProjectFact(
-            "", "", dept, "", kind, Decimal(int(cents)) / 100, status, goal_status,
-            frozenset(k for k, flag in zip(kinds, evaluated, strict=True) if flag), sector, bool(monitored)))
+            "", "", dept_id, "", kind, Decimal(int(cents)) / 100, status, goal_status, _kinds(kinds), sector,
+            bool(is_monitored)))
     return {year: tuple(facts) for year, facts in found.items()}
 
 
@@ -158,7 +136,7 @@ def gather(conn: Connection, year: int, level: str, lines: bool = True) -> cover
         )
     years = (year, year - 1, year - 2)
     evaluated_kinds = frozenset(rules[coverage_rules.EVALUATED_KINDS_KEY].value)
-    projects = _projects(conn, years, level) if lines else _summed(conn, years, level, evaluated_kinds)
+    projects = _projects(conn, years, level) if lines else _summed(conn, years, level)
     return coverage_rules.CoverageFacts(
         year=year,
         level=level,

@@ -62,10 +62,8 @@ def _scope(viewer: Principal, column: Any) -> list[Any]:
     return [(column == viewer.department_id) | column.in_(units)]
 
 
-# A project's current warning level: its latest monitoring report's (uq_monitoring_project_checkpoint read backwards,
-# one probe per project), so that a page's cost follows the projects it reads, not every report of every year.
-_WARNING = (select(MONITORING_REPORTS.c.warning_level).where(MONITORING_REPORTS.c.project_id == PROJECTS.c.id)
-            .order_by(MONITORING_REPORTS.c.checkpoint.desc()).limit(1).correlate(PROJECTS).scalar_subquery())
+# A project's current warning level: its latest monitoring report's, kept on its row (service/models/project_facts.py).
+_WARNING = PROJECTS.c.warning_level
 
 
 def fiscal_years(conn: Connection) -> list[int]:

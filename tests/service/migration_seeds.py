@@ -59,7 +59,9 @@ COLUMN_SINCE = {("instances", "department_id"): "0002", ("tasks", "department_id
                 ("expert_engagements", "rated_by"): "0022", ("expert_engagements", "rated_at"): "0022",
                 ("budget_decisions", "reported_to"): "0022",
                 ("evaluations", "evaluation_kind"): "0023", ("evaluations", "evaluated_subject"): "0023",
-                ("subunit_evaluations", "due_on"): "0025"}
+                ("subunit_evaluations", "due_on"): "0025",
+                **dict.fromkeys([("projects", c) for c in ("goal_status", "warning_level", "evaluation_kinds")],
+                                "0029")}
 # Generated keys the database assigns (the copies get new ones; nothing refers to them).
 _GENERATED = {("events", "id"), ("jobs", "id"), ("escalations", "id"), ("process_definitions", "id"),
               ("users", "id")}
@@ -127,7 +129,9 @@ HANDWRITTEN: dict[str, list[dict[str, Any]]] = {
     "projects": [{"id": "P-2015-001", "fiscal_year": 2015, "department_id": "dept-a", "level": "municipal",
                   "kind": "project", "name": "农村饮水安全", "sector": "education", "amount": Decimal("6000000.00"),
                   "is_major": True, "is_key": False, "status": "declared", "budget_cut": None, "instance_id": None,
-                  "predecessor_project_id": None, "created_at": _T, "updated_at": _T}],
+                  "predecessor_project_id": None, "created_at": _T, "updated_at": _T,
+                  # what the triggers of 0029 keep: its goal's status, its report's warning, its evaluation's kind
+                  "goal_status": "approved", "warning_level": "green", "evaluation_kinds": "self"}],
     "goals": [{"id": 1, "project_id": "P-2015-001", "revision": 1, "summary": "全年完成", "status": "approved",
                "review_outcome": "A", "review": None, "experts": None, "declared_at": _T, "decided_at": _T}],
     "goal_indicators": [{"id": 1, "goal_id": 1, "position": 1, "library_code": "C1", "name": "覆盖率",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, Table
+from sqlalchemy import Connection, Engine, MetaData, Table, select
 
 from service import clock, create_app
 from service.attachments.storage import LocalStorage
@@ -25,6 +25,7 @@ from service.people import tokens as token_service
 from service.runtime import Runtime
 from tests.conftest import FIXTURES
 from tests.service.migration_seeds import INSTANCE_SINCE, build_template, seed
+from tests.service.models.test_project_facts import PROJECTS, derived, kept
 from tests.service.scratch_databases import scratch_database
 
 REVISIONS = [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config("sqlite://"))
@@ -92,6 +93,9 @@ def test_database_made_at_an_earlier_revision_upgrades_with_its_data(start, temp
                 after = _snapshot(engine, revision)
                 _assert_survived(before, after, revision)
                 before = after
+            with engine.connect() as conn:  # revision 0029 filled them from the rows there
+                projects = list(conn.execute(select(PROJECTS.c.id)).scalars())
+                assert [kept(conn, p) for p in projects] == [derived(conn, p) for p in projects]
         finally:
             engine.dispose()
         _assert_the_service_reads_it(url, template, start, tmp_path)

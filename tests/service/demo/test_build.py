@@ -268,6 +268,26 @@ def test_the_dashboards_coverage_has_the_numbers_of_the_full_report_in_every_yea
     assert compared >= 10  # the comparison covered measures with something counted, not empty years only
 
 
+def test_every_demo_projects_kept_facts_are_what_its_goals_reports_and_evaluations_say(demo_db):
+    """The dashboard and the coverage report read each project's latest goal status, latest warning and evaluation
+    kinds from its row (kept by triggers): after the demo's whole cycle, through the real handlers, they agree with
+    the rows they come from."""
+    from sqlalchemy import select
+
+    from tests.service.models.test_project_facts import PROJECTS, derived, kept
+
+    url, _ = demo_db
+    engine = make_engine(url)
+    try:
+        with db.read(engine) as conn:
+            projects = list(conn.execute(select(PROJECTS.c.id)).scalars())
+            facts = {p: kept(conn, p) for p in projects}
+            assert facts == {p: derived(conn, p) for p in projects}
+    finally:
+        engine.dispose()
+    assert sum(1 for goal, warning, kinds in facts.values() if goal and warning and kinds) >= 10
+
+
 def test_demo_has_a_sub_unit_evaluated_by_its_department_counted_in_the_coverage(demo_db):
     from service.domain import coverage_rules
     from service.queries.coverage_queries import coverage_report

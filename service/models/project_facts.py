@@ -1,0 +1,92 @@
+"""A project's facts kept on its row by database triggers, per dialect: the status of its latest goal revision, the
+warning level of its latest monitoring report and the kinds of its evaluations (`projects.goal_status`,
+`projects.warning_level`, `projects.evaluation_kinds`).
+
+The dashboard and the coverage report read them for every project of a year (issue #18: at 50,000 projects,
+looking each project's goals, reports and evaluations up took most of the dashboard's time). Triggers keep them
+whoever writes those rows — the cycle's handlers, a backup's restore, a test's fixture, a hand-made fix — so no
+writer can forget them: each insert, update or delete of a goal, report or evaluation recomputes its project's three
+facts from the rows (three index probes), never by increments. A migration that rebuilds one of these tables
+(SQLite's batch mode copies a table and drops the old one, its triggers with it) must install them again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+SOURCES = ("goals", "monitoring_reports", "evaluations")
+
+
+def _facts(project: str, moved: str = "") -> str:
+    """The UPDATE that recomputes the facts of `project` (an SQL expression for its id); `kinds` is the
+    dialect's aggregate of a project's evaluation kinds, space-separated; `moved`: a further condition."""
+    return f"""UPDATE projects SET
+        goal_status = (SELECT g.status FROM goals g WHERE g.project_id = {project}
+                       ORDER BY g.revision DESC LIMIT 1),
+        warning_level = (SELECT m.warning_level FROM monitoring_reports m WHERE m.project_id = {project}
+                         ORDER BY m.checkpoint DESC LIMIT 1),
+        evaluation_kinds = COALESCE((SELECT {{kinds}}), '')
+        WHERE id = {project}{moved}"""
+
+
+_PG_KINDS = "string_agg(e.kind, ' ' ORDER BY e.kind) FROM evaluations e WHERE e.project_id = pid"
+# SQLite before 3.44 has no ORDER BY inside an aggregate; the order of the kinds does not matter to the readers,
+# which take them as a set.
+_SQLITE_KINDS = "group_concat(e.kind, ' ') FROM evaluations e WHERE e.project_id = {project}"
+
+CREATE = {
+    "postgresql": [
+        f"""CREATE OR REPLACE FUNCTION jixiao_project_facts(pid varchar) RETURNS void AS $$
+            {_facts("pid").format(kinds=_PG_KINDS)}
+            $$ LANGUAGE sql""",
+        """CREATE OR REPLACE FUNCTION jixiao_project_facts_changed() RETURNS trigger AS $$
+            BEGIN
+              IF TG_OP <> 'INSERT' THEN PERFORM jixiao_project_facts(OLD.project_id); END IF;
+              IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.project_id IS DISTINCT FROM OLD.project_id) THEN
+                PERFORM jixiao_project_facts(NEW.project_id);
+              END IF;
+              RETURN NULL;
+            END; $$ LANGUAGE plpgsql""",
+        *(f"""CREATE TRIGGER {table}_project_facts AFTER INSERT OR UPDATE OR DELETE ON {table}
+              FOR EACH ROW EXECUTE FUNCTION jixiao_project_facts_changed()""" for table in SOURCES),
+    ],
+    "sqlite": [
+        f"""CREATE TRIGGER {table}_project_facts_{event.lower()} AFTER {event} ON {table} BEGIN
+            {"; ".join(_facts(row, moved).format(kinds=_SQLITE_KINDS.format(project=row)) for row, moved in rows)};
+            END"""
+        for table in SOURCES
+        for event, rows in (("INSERT", (("NEW.project_id", ""),)),
+                            ("UPDATE", (("OLD.project_id", ""),
+                                        ("NEW.project_id", " AND NEW.project_id IS NOT OLD.project_id"))),
+                            ("DELETE", (("OLD.project_id", ""),)))
+    ],
+}
+DROP = {
+    "postgresql": [*(f"DROP TRIGGER IF EXISTS {table}_project_facts ON {table}" for table in SOURCES),
+                   "DROP FUNCTION IF EXISTS jixiao_project_facts_changed()",
+                   "DROP FUNCTION IF EXISTS jixiao_project_facts(varchar)"],
+    "sqlite": [f"DROP TRIGGER IF EXISTS {table}_project_facts_{event}" for table in SOURCES
+               for event in ("insert", "update", "delete")],
+}
+
+# Every project's facts at once (the migration that adds the columns fills them with this).
+RECOMPUTE_ALL = {
+    "postgresql": _facts("projects.id").format(
+        kinds="string_agg(e.kind, ' ' ORDER BY e.kind) FROM evaluations e WHERE e.project_id = projects.id"),
+    "sqlite": _facts("projects.id").format(kinds=_SQLITE_KINDS.format(project="projects.id")),
+}
+
+
+def install(conn: Connection) -> None:
+    for statement in CREATE.get(conn.dialect.name, []):
+        conn.exec_driver_sql(statement)
+
+
+def remove(conn: Connection) -> None:
+    for statement in DROP.get(conn.dialect.name, []):
+        conn.exec_driver_sql(statement)
+
+
+def recompute_all(conn: Connection) -> None:
+    """Every project's facts from its rows (after the columns were added, or to repair them by hand)."""
+    conn.exec_driver_sql(RECOMPUTE_ALL[conn.dialect.name])
