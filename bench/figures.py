@@ -68,6 +68,8 @@ ROWS: tuple[Row, ...] = (
         f"{BENCH} --only inbox", "inbox"),
     Row("dashboard", "6", "dashboard, simulated province", "≤ 300 ms", f"{BENCH} --only province", "province"),
     Row("coverage", "6", "coverage report, simulated province", "≤ 300 ms", f"{BENCH} --only province", "province"),
+    Row("coverage.numbers", "6", "coverage report without its lines (`lines=false`), simulated province", "≤ 300 ms",
+        f"{BENCH} --only province", "province"),
 )
 _KEYS = {r.key for r in ROWS}
 _measured: dict[str, tuple[str, bool | None]] = {}

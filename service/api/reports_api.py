@@ -39,6 +39,9 @@ LEVEL = validate.OneOf(("municipal", "district"))
 class CoverageArgs(Schema):
     year = fields.Integer(required=True, validate=YEARS, metadata={"description": "fiscal year (预算年度)"})
     level = fields.String(required=True, validate=LEVEL, metadata={"description": "市级 municipal | 区级 district"})
+    lines = fields.Boolean(load_default=True, metadata={
+        "description": "false: the measures' numbers only, their project and department lines left empty (a "
+                       "province's report lists every project of the year in several measures: megabytes)"})
 
 
 class ProjectLineSchema(Schema):
@@ -170,10 +173,11 @@ class Coverage(MethodView):
     @blp.response(200, CoverageSchema)
     @errors_documented(blp, 403)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Coverage of the plan's targets for a fiscal year and level, with the projects and departments behind it."""
+        """Coverage of the plan's targets for a fiscal year and level, with the projects and departments behind it
+        (or, with `lines=false`, the numbers only)."""
         engine = runtime().engine
         with db.read(engine) as conn:
-            return {**as_dict(coverage_report(conn, args["year"], args["level"])),
+            return {**as_dict(coverage_report(conn, args["year"], args["level"], args["lines"])),
                     "training": training_coverage(conn, args["year"], args["level"])}
 
 

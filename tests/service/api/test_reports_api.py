@@ -201,6 +201,20 @@ def test_an_administrator_can_set_a_year_without_target(runtime, as_user, base_d
             m["evaluated_money_share"]["met"]) == (0.0, None, None)
 
 
+def test_coverage_without_lines_has_the_same_numbers_and_empty_lines(runtime, as_user, base_departments):
+    build_fiscal_years(runtime)
+    reviewer = as_user("reviewer")
+    full = reviewer.get("/api/reports/coverage?year=2015&level=municipal").get_json()
+    bare = reviewer.get("/api/reports/coverage?year=2015&level=municipal&lines=false")
+    assert bare.status_code == 200, bare.get_json()
+    assert bare.get_json() == {**full, "measures": [{**m, "projects": [], "departments": []}
+                                                    for m in full["measures"]]}
+    assert sum(len(m["projects"]) + len(m["departments"]) for m in full["measures"]) > 10
+    refused = reviewer.get("/api/reports/coverage?year=2015&level=municipal&lines=some")
+    assert refused.status_code == 422 and refused.content_type == "application/problem+json"
+    assert "lines" in json.dumps(refused.get_json())
+
+
 def test_district_coverage_counts_district_money_only(runtime, as_user, base_departments):
     build_fiscal_years(runtime)
     m = measures(as_user("supervisor").get("/api/reports/coverage?year=2015&level=district").get_json())
@@ -246,7 +260,7 @@ def test_bad_year_or_level_is_a_422_problem(runtime, as_user, query):
 def test_the_report_is_documented(app):
     doc = app.test_client().get("/api/openapi.json").get_json()
     op = doc["paths"]["/api/reports/coverage"]["get"]
-    assert {p["name"] for p in op["parameters"]} == {"year", "level"}
+    assert {p["name"] for p in op["parameters"]} == {"year", "level", "lines"}
     assert {"200", "401", "403", "422"} <= set(op["responses"])
 
 
