@@ -36,9 +36,10 @@ _SQLITE_KINDS = "group_concat(e.kind, ' ') FROM evaluations e WHERE e.project_id
 
 CREATE = {
     "postgresql": [
+        # PL/pgSQL, not SQL: a session prepares the UPDATE once (an SQL function's body is planned at each call)
         f"""CREATE OR REPLACE FUNCTION jixiao_project_facts(pid varchar) RETURNS void AS $$
-            {_facts("pid").format(kinds=_PG_KINDS)}
-            $$ LANGUAGE sql""",
+            BEGIN {_facts("pid").format(kinds=_PG_KINDS)}; END;
+            $$ LANGUAGE plpgsql""",
         """CREATE OR REPLACE FUNCTION jixiao_project_facts_changed() RETURNS trigger AS $$
             BEGIN
               IF TG_OP <> 'INSERT' THEN PERFORM jixiao_project_facts(OLD.project_id); END IF;
