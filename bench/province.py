@@ -14,6 +14,8 @@ asserted; the databases are dropped at the end.
     .venv/bin/python -m bench.province --projects 500 --workers 1,2,4 --large 5000
     .venv/bin/python -m bench.province --pages-only postgresql://…/a_simulated_db   # parts 5 and 6 only
     .venv/bin/python -m bench.province --pages-only postgresql://…/a_simulated_db --no-verify   # part 6
+    .venv/bin/python -m bench.province --pages-only postgresql://…/a_simulated_db --copies 99 --no-verify
+                                     # part 6 with the projects copied 99 times first (bench/copies.py)
 """
 
 from __future__ import annotations
@@ -295,6 +297,18 @@ def _analyze(url: str) -> None:
         engine.dispose()
 
 
+def _copy_projects(url: str, times: int) -> None:
+    from bench.copies import copy_projects
+    from service import db
+
+    engine = db.make_engine(url)
+    try:
+        with db.write(engine) as conn:
+            print(f"bench: province: {copy_projects(conn, times):,} projects after {times} copies", flush=True)
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--projects", type=int, default=500)
@@ -302,8 +316,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=5000, help="the larger project count (0: none)")
     parser.add_argument("--pages-only", metavar="URL", help="only parts 5 and 6, on this simulated database")
     parser.add_argument("--no-verify", action="store_true", help="with --pages-only: part 6 only (the pages)")
+    parser.add_argument("--copies", type=int, default=0, metavar="K",
+                        help="with --pages-only: first copy the database's projects K times under new departments "
+                             "(bench/copies.py; it stays changed)")
     args = parser.parse_args(argv)
     if args.pages_only:
+        if args.copies:
+            _copy_projects(args.pages_only, args.copies)
         measure_database(args.pages_only, verify=not args.no_verify)
     else:
         part(Path("."), args.projects, tuple(int(k) for k in args.workers.split(",") if k), args.large or None)

@@ -36,9 +36,15 @@ _SQLITE_KINDS = "group_concat(e.kind, ' ') FROM evaluations e WHERE e.project_id
 
 CREATE = {
     "postgresql": [
-        # PL/pgSQL, not SQL: a session prepares the UPDATE once (an SQL function's body is planned at each call)
+        # PL/pgSQL, not SQL: a session prepares the UPDATE once (an SQL function's body is planned at each call).
+        # The row is locked first, in a statement of its own: a second writer of the same project waits there for
+        # the first's commit, and its UPDATE (a new statement: a new snapshot under read committed) then reads the
+        # first's rows too; one statement would read them with the snapshot it had before it waited.
         f"""CREATE OR REPLACE FUNCTION jixiao_project_facts(pid varchar) RETURNS void AS $$
-            BEGIN {_facts("pid").format(kinds=_PG_KINDS)}; END;
+            BEGIN
+              PERFORM 1 FROM projects WHERE id = pid FOR UPDATE;
+              {_facts("pid").format(kinds=_PG_KINDS)};
+            END;
             $$ LANGUAGE plpgsql""",
         """CREATE OR REPLACE FUNCTION jixiao_project_facts_changed() RETURNS trigger AS $$
             BEGIN

@@ -5,9 +5,11 @@ PostgreSQL in CI."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, insert, select, update
@@ -108,3 +110,42 @@ def test_recomputing_every_project_repairs_facts_written_by_hand(runtime: Any) -
                      .values(goal_status="blocked", warning_level="red", evaluation_kinds=""))
         project_facts.recompute_all(conn)
         assert kept(conn, "facts-r") == ("approved", None, frozenset({"key"}))
+
+
+def test_two_writers_of_one_project_leave_both_their_facts(runtime: Any) -> None:
+    """PostgreSQL (read committed): a second transaction's evaluation waits on the project's row for the first's
+    commit, and its facts must then count the first's evaluation too: the trigger locks the row before it reads, so
+    that it reads after the first committed. SQLite lets one writer at a time: nothing comes between."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers take turns")
+    at = clock.to_db(START)
+    with db.write(runtime.engine) as conn:
+        conn.execute(delete(EVALUATIONS).where(EVALUATIONS.c.project_id == "facts-c"))
+        conn.execute(delete(PROJECTS).where(PROJECTS.c.id == "facts-c"))
+        _project(conn, "facts-c")
+
+    def evaluate(conn: Connection, kind: str) -> None:
+        conn.execute(insert(EVALUATIONS).values(project_id="facts-c", kind=kind, score=90, grade="优", detail="{}",
+                                                completed_at=at))
+
+    second_done = threading.Event()
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with db.write(runtime.engine) as conn:
+                evaluate(conn, "key")  # waits for the first's lock on the project's row
+        except BaseException as exc:  # noqa: BLE001  (reported by the test below)
+            failures.append(exc)
+        finally:
+            second_done.set()
+
+    with db.write(runtime.engine) as conn:
+        evaluate(conn, "self")
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        assert not second_done.wait(0.5), "the second writer did not wait for the first"
+    waiting.join(10)
+    assert not failures, failures
+    with db.read(runtime.engine) as conn:
+        assert kept(conn, "facts-c") == derived(conn, "facts-c") == (None, None, frozenset({"self", "key"}))
