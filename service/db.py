@@ -158,6 +158,13 @@ def read(engine: Engine, within: Connection | None = None) -> Iterator[Connectio
         yield conn
 
 
+def run_for_dialect(conn: Connection, statements: dict[str, list[str]]) -> None:
+    """Run the statements written for the connection's dialect (DDL that differs per database: triggers and their
+    functions); none for another dialect."""
+    for statement in statements.get(conn.dialect.name, []):
+        conn.exec_driver_sql(statement)
+
+
 def inserted_id(result: CursorResult[Any]) -> int:
     """The integer primary key an INSERT of one row gave it."""
     key = result.inserted_primary_key

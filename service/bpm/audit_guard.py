@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from service import db
+
 MESSAGE = "the audit log is append-only"
 
 CREATE = {
@@ -29,11 +31,9 @@ DROP = {
 
 
 def install(conn: Connection) -> None:
-    for statement in CREATE.get(conn.dialect.name, []):
-        conn.exec_driver_sql(statement)
+    db.run_for_dialect(conn, CREATE)
 
 
 def remove(conn: Connection) -> None:
     """Only for tests and tooling that must rewrite history on purpose (never called by the service)."""
-    for statement in DROP.get(conn.dialect.name, []):
-        conn.exec_driver_sql(statement)
+    db.run_for_dialect(conn, DROP)

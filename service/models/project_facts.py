@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from service import db
+
 SOURCES = ("goals", "monitoring_reports", "evaluations")
 
 
@@ -85,13 +87,11 @@ RECOMPUTE_ALL = {
 
 
 def install(conn: Connection) -> None:
-    for statement in CREATE.get(conn.dialect.name, []):
-        conn.exec_driver_sql(statement)
+    db.run_for_dialect(conn, CREATE)
 
 
 def remove(conn: Connection) -> None:
-    for statement in DROP.get(conn.dialect.name, []):
-        conn.exec_driver_sql(statement)
+    db.run_for_dialect(conn, DROP)
 
 
 def recompute_all(conn: Connection) -> None:
