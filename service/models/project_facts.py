@@ -19,22 +19,22 @@ from service import db
 SOURCES = ("goals", "monitoring_reports", "evaluations")
 
 
-def _facts(project: str, moved: str = "") -> str:
-    """The UPDATE that recomputes the facts of `project` (an SQL expression for its id); `kinds` is the
-    dialect's aggregate of a project's evaluation kinds, space-separated; `moved`: a further condition."""
+# A project's evaluation kinds, space-separated, by dialect (SQLite before 3.44 has no ORDER BY inside an aggregate:
+# the order does not matter to the readers, which take them as a set).
+_KINDS = {"postgresql": "string_agg(e.kind, ' ' ORDER BY e.kind)", "sqlite": "group_concat(e.kind, ' ')"}
+
+
+def _facts(dialect: str, project: str, moved: str = "") -> str:
+    """The UPDATE that recomputes the facts of `project` (an SQL expression for its id); `moved`: a further
+    condition."""
     return f"""UPDATE projects SET
         goal_status = (SELECT g.status FROM goals g WHERE g.project_id = {project}
                        ORDER BY g.revision DESC LIMIT 1),
         warning_level = (SELECT m.warning_level FROM monitoring_reports m WHERE m.project_id = {project}
                          ORDER BY m.checkpoint DESC LIMIT 1),
-        evaluation_kinds = COALESCE((SELECT {{kinds}}), '')
+        evaluation_kinds = COALESCE((SELECT {_KINDS[dialect]} FROM evaluations e WHERE e.project_id = {project}), '')
         WHERE id = {project}{moved}"""
 
-
-_PG_KINDS = "string_agg(e.kind, ' ' ORDER BY e.kind) FROM evaluations e WHERE e.project_id = pid"
-# SQLite before 3.44 has no ORDER BY inside an aggregate; the order of the kinds does not matter to the readers,
-# which take them as a set.
-_SQLITE_KINDS = "group_concat(e.kind, ' ') FROM evaluations e WHERE e.project_id = {project}"
 
 CREATE = {
     "postgresql": [
@@ -45,7 +45,7 @@ CREATE = {
         f"""CREATE OR REPLACE FUNCTION jixiao_project_facts(pid varchar) RETURNS void AS $$
             BEGIN
               PERFORM 1 FROM projects WHERE id = pid FOR UPDATE;
-              {_facts("pid").format(kinds=_PG_KINDS)};
+              {_facts("postgresql", "pid")};
             END;
             $$ LANGUAGE plpgsql""",
         """CREATE OR REPLACE FUNCTION jixiao_project_facts_changed() RETURNS trigger AS $$
@@ -61,7 +61,7 @@ CREATE = {
     ],
     "sqlite": [
         f"""CREATE TRIGGER {table}_project_facts_{event.lower()} AFTER {event} ON {table} BEGIN
-            {"; ".join(_facts(row, moved).format(kinds=_SQLITE_KINDS.format(project=row)) for row, moved in rows)};
+            {"; ".join(_facts("sqlite", row, moved) for row, moved in rows)};
             END"""
         for table in SOURCES
         for event, rows in (("INSERT", (("NEW.project_id", ""),)),
@@ -79,11 +79,7 @@ DROP = {
 }
 
 # Every project's facts at once (the migration that adds the columns fills them with this).
-RECOMPUTE_ALL = {
-    "postgresql": _facts("projects.id").format(
-        kinds="string_agg(e.kind, ' ' ORDER BY e.kind) FROM evaluations e WHERE e.project_id = projects.id"),
-    "sqlite": _facts("projects.id").format(kinds=_SQLITE_KINDS.format(project="projects.id")),
-}
+RECOMPUTE_ALL = {dialect: _facts(dialect, "projects.id") for dialect in _KINDS}
 
 
 def install(conn: Connection) -> None:

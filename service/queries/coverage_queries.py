@@ -17,12 +17,12 @@ FISCAL_FIGURES = FiscalFigure.__table__
 SUBUNIT_EVALUATIONS = SubunitEvaluation.__table__
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def _kinds(kept: str) -> frozenset[str]:
     """A project's evaluation kinds as its row keeps them (service/models/project_facts.py)."""
     return frozenset(kept.split()) if kept else _NONE
-
-
-_NONE: frozenset[str] = frozenset()
 
 
 def _projects(conn: Connection, years: tuple[int, ...],

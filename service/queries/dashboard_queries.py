@@ -62,10 +62,6 @@ def _scope(viewer: Principal, column: Any) -> list[Any]:
     return [(column == viewer.department_id) | column.in_(units)]
 
 
-# A project's current warning level: its latest monitoring report's, kept on its row (service/models/project_facts.py).
-_WARNING = PROJECTS.c.warning_level
-
-
 def fiscal_years(conn: Connection) -> list[int]:
     """The fiscal years that have projects, newest first."""
     return list(conn.execute(select(PROJECTS.c.fiscal_year).distinct().order_by(PROJECTS.c.fiscal_year.desc()))
@@ -73,13 +69,14 @@ def fiscal_years(conn: Connection) -> list[int]:
 
 
 def warnings_by_department(conn: Connection, viewer: Principal, year: int, level: str) -> list[dict[str, Any]]:
-    """Per department: how many of its projects stand at red, yellow and green by their latest report."""
-    each = (select(PROJECTS.c.department_id, _WARNING.label("warning_level"))
-            .where(PROJECTS.c.fiscal_year == year, PROJECTS.c.level == level,
-                   *_scope(viewer, PROJECTS.c.department_id)).subquery())
-    query = (select(each.c.department_id, DEPARTMENTS.c.name, DEPARTMENTS.c.name_en, each.c.warning_level, func.count())
-             .join(DEPARTMENTS, DEPARTMENTS.c.id == each.c.department_id).where(each.c.warning_level.is_not(None))
-             .group_by(each.c.department_id, DEPARTMENTS.c.name, DEPARTMENTS.c.name_en, each.c.warning_level))
+    """Per department: how many of its projects stand at red, yellow and green by their latest report (its warning
+    level, kept on the project's row: service/models/project_facts.py)."""
+    warning = PROJECTS.c.warning_level
+    query = (select(PROJECTS.c.department_id, DEPARTMENTS.c.name, DEPARTMENTS.c.name_en, warning, func.count())
+             .join(DEPARTMENTS, DEPARTMENTS.c.id == PROJECTS.c.department_id)
+             .where(PROJECTS.c.fiscal_year == year, PROJECTS.c.level == level, warning.is_not(None),
+                    *_scope(viewer, PROJECTS.c.department_id))
+             .group_by(PROJECTS.c.department_id, DEPARTMENTS.c.name, DEPARTMENTS.c.name_en, warning))
     rows: dict[str, dict[str, Any]] = {}
     for dept, name, name_en, warning_level, count in conn.execute(query):
         row = rows.setdefault(dept, {"department_id": dept, "name": name, "name_en": name_en,
@@ -117,9 +114,9 @@ def list_projects(conn: Connection, viewer: Principal, *, page: int, per_page: i
                   ) -> dict[str, Any]:
     """Projects the viewer may see, with their latest warning level; filtered, by id."""
     where = _scope(viewer, PROJECTS.c.department_id)
-    for column, value in ((PROJECTS.c.fiscal_year, year), (PROJECTS.c.level, level), (PROJECTS.c.department_id,
-                                                                                      department_id),
-                          (PROJECTS.c.sector, sector), (PROJECTS.c.status, status), (_WARNING, warning)):
+    for column, value in ((PROJECTS.c.fiscal_year, year), (PROJECTS.c.level, level),
+                          (PROJECTS.c.department_id, department_id), (PROJECTS.c.sector, sector),
+                          (PROJECTS.c.status, status), (PROJECTS.c.warning_level, warning)):
         if value is not None:
             where.append(column == value)
     if grade is not None:
@@ -128,7 +125,7 @@ def list_projects(conn: Connection, viewer: Principal, *, page: int, per_page: i
                    PROJECTS.c.amount, PROJECTS.c.status, PROJECTS.c.kind,
                    PROJECTS.c.is_major, PROJECTS.c.is_key, PROJECTS.c.department_id, PROJECTS.c.instance_id,
                    DEPARTMENTS.c.name.label("department_name"),
-                   DEPARTMENTS.c.name_en.label("department_name_en"), _WARNING.label("warning_level"))
+                   DEPARTMENTS.c.name_en.label("department_name_en"), PROJECTS.c.warning_level)
             .join(DEPARTMENTS, DEPARTMENTS.c.id == PROJECTS.c.department_id).where(*where))
     total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = conn.execute(base.order_by(PROJECTS.c.fiscal_year.desc(), PROJECTS.c.id).limit(per_page)
