@@ -246,8 +246,8 @@ def measure_database(url: str, log: Callable[[str], None] = print, verify: bool 
     if verify:
         verify_parts(url, log)
     end = datetime(YEAR + 1, 4, 30, 10, tzinfo=clock.LOCAL)
-    _analyze(url)
-    log(f"  pages (1-min load average {os.getloadavg()[0]:.2f} before; the planner's statistics brought up to date):")
+    _vacuum_analyze(url)
+    log(f"  pages (1-min load average {os.getloadavg()[0]:.2f} before; the database vacuumed and analyzed):")
     for t in pages(url, end):
         target = TARGET_INBOX_MS if t.path == "/inbox" else TARGET_PAGE_MS
         log(f"  {t.label:<58} median {statistics.median(t.ms):7.1f} ms  p95 {t.p(0.95):7.1f} ms  "
@@ -281,7 +281,7 @@ def verify_parts(url: str, log: Callable[[str], None]) -> None:
                    + (", from checkpoints)" if checked < VERIFY_FIRST else ")"), rate >= TARGET_VERIFY_PER_S)
 
 
-def _analyze(url: str) -> None:
+def _vacuum_analyze(url: str) -> None:
     """VACUUM ANALYZE the simulated database before its pages are timed: autovacuum would have over a real year, but
     this machine's PostgreSQL runs with autovacuum off. A planner without statistics guessed one row for the year's
     projects (at 1,000 projects, the dashboard's warnings per department took 27.6 ms without them, 3.9 ms with);
