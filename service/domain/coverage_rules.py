@@ -34,7 +34,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 # Project statuses (service/cycle/projects_records.py) that a project only reaches with an approved goal.
 APPROVED_AND_LATER = frozenset({"approved", "running", "paused", "suspended", "stopped", "cancelled", "evaluated",
@@ -73,13 +74,16 @@ LABELS = {
     MONITORING: ("纳入绩效监控的项目资金占比", "Project money under performance monitoring"),
 }
 _CENT = Decimal("0.01")
+_ID = attrgetter("id")
 
 
-@dataclass(frozen=True)
-class ProjectFact:
+class ProjectFact(NamedTuple):
     """A project (or whole-department item) as far as coverage is concerned; or, for a report without lines (the
     dashboard's), every project of a year that agrees on all the fields below but id, name and amount, with their
-    amounts summed (the id and names empty, and the department only for whole-department items)."""
+    amounts summed (the id and names empty, and the department only for whole-department items).
+
+    A named tuple, not a dataclass: a province's report reads one per project of three years, and a frozen dataclass
+    costs several times as much to make."""
 
     id: str
     name: str
@@ -151,8 +155,9 @@ class CoverageFacts:
     units: tuple[UnitFact, ...] = ()  # budget units of the level (the sub-unit evaluation pilots)
 
 
-@dataclass(frozen=True)
-class ProjectLine:
+class ProjectLine(NamedTuple):
+    """A project in a money measure (a named tuple for the same reason as ProjectFact: one per project per measure)."""
+
     id: str
     name: str
     department_id: str
@@ -225,20 +230,21 @@ def _money(key: str, projects: tuple[ProjectFact, ...], counts: Counts, target: 
         money = [(p.amount, counts(p)) for p in projects if p.kind == "project"]
         return _measure(key, "CNY", sum((amount for amount, counted in money if counted), Decimal(0)),
                         sum((amount for amount, _ in money), Decimal(0)), target)
-    found = tuple(ProjectLine(p.id, p.name, p.department_id, p.department_name, p.amount, counts(p))
-                  for p in sorted(projects, key=lambda p: p.id) if p.kind == "project")
+    line = ProjectLine._make  # from a tuple: no Python frame per line, as calling the class makes
+    found = tuple(line((p.id, p.name, p.department_id, p.department_name, p.amount, counts(p)))
+                  for p in sorted(projects, key=_ID) if p.kind == "project")
     numerator = sum((line.amount for line in found if line.counted), Decimal(0))
     return _measure(key, "CNY", numerator, sum((line.amount for line in found), Decimal(0)), target, projects=found)
 
 
 def _departments(key: str, departments: tuple[DepartmentFact, ...], projects: tuple[ProjectFact, ...],
                  qualifies: Counts, target: Target, lines: bool) -> Measure:
-    # Each department's qualifying whole-department projects, by id: the projects sorted once and grouped (sorting
-    # them for every department grew with departments × projects: 150 ms of a 5,000-project province's report).
+    # Each department's qualifying whole-department items, by id: those items sorted once and grouped (sorting them
+    # for every department grew with departments × projects: 150 ms of a 5,000-project province's report).
     ids = {d.id for d in departments}
     own_of: dict[str, list[str]] = {}
-    for p in sorted(projects, key=lambda p: p.id):
-        if p.kind == "department" and p.department_id in ids and qualifies(p):
+    for p in sorted((p for p in projects if p.kind == "department" and p.department_id in ids), key=_ID):
+        if qualifies(p):
             own_of.setdefault(p.department_id, []).append(p.id)
     found = [DepartmentLine(d.id, d.name, d.id in own_of, tuple(own_of.get(d.id, ())))
              for d in sorted(departments, key=lambda d: d.id)]
@@ -302,13 +308,14 @@ def coverage(facts: CoverageFacts, lines: bool = True) -> CoverageReport:
                         facts.targets.get(EVALUATED_MONEY, missing), lines),
         _departments(WHOLE_DEPARTMENT_EVALUATIONS, facts.departments, facts.previous, evaluated,
                      facts.targets.get(WHOLE_DEPARTMENT_EVALUATIONS, missing), lines),
+        # The year before of a year-on-year measure gives its share only: its lines are not made.
         _year_on_year(
             _spending_share(LIVELIHOOD_MONEY, livelihood(facts.previous), evaluated, facts.year - 1, facts.figures,
                             True, missing, lines),
             _spending_share(LIVELIHOOD_MONEY, livelihood(facts.earlier), evaluated, facts.year - 2, facts.figures,
-                            True, missing, lines)),
+                            True, missing, False)),
         _year_on_year(_money(MONITORING, facts.projects, monitored, missing, lines),
-                      _money(MONITORING, facts.previous, monitored, missing, lines)),
+                      _money(MONITORING, facts.previous, monitored, missing, False)),
         _units(facts.units, lines),
     )
     return CoverageReport(facts.year, facts.level, tuple(sorted(facts.evaluated_kinds)), measures)
@@ -323,7 +330,7 @@ def as_dict(report: CoverageReport) -> dict[str, Any]:
 
 def _measure_dict(measure: Measure) -> dict[str, Any]:
     out = dict(measure.__dict__)
-    out["projects"] = tuple(dict(line.__dict__) for line in measure.projects)
+    out["projects"] = tuple(line._asdict() for line in measure.projects)
     out["departments"] = tuple(dict(line.__dict__) for line in measure.departments)
     return out
 

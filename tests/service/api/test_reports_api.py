@@ -265,22 +265,26 @@ def test_the_report_is_documented(app):
 
 
 def test_the_coverage_lines_are_dumped_as_their_schemas_dump_them():
+    from dataclasses import fields as dataclass_fields
     from decimal import Decimal
 
     from marshmallow import Schema, fields
 
     from service.api.reports_api import DepartmentLineSchema, MeasureSchema, ProjectLineSchema
+    from service.domain.coverage_rules import DepartmentLine, ProjectLine
 
     class Reference(Schema):  # what the measure's lines were dumped with before: marshmallow field by field
         projects = fields.List(fields.Nested(ProjectLineSchema))
         departments = fields.List(fields.Nested(DepartmentLineSchema))
 
-    measure = {"projects": ({"id": "p1", "name": "项目", "department_id": "edu", "department_name": "教育局",
-                             "amount": Decimal("1234.50"), "counted": True},
-                            {"id": "p2", "name": "项目二", "department_id": "edu", "department_name": "教育局",
-                             "amount": Decimal(0), "counted": False}),
-               "departments": ({"id": "edu", "name": "教育局", "counted": True, "projects": ("d-edu",)},
-                               {"id": "env", "name": "生态环境局", "counted": False, "projects": ()})}
+    # The lines as the report holds them (the view hands the schema the report's own objects).
+    measure = {"projects": (ProjectLine("p1", "项目", "edu", "教育局", Decimal("1234.50"), True),
+                            ProjectLine("p2", "项目二", "edu", "教育局", Decimal(0), False)),
+               "departments": (DepartmentLine("edu", "教育局", True, ("d-edu",)),
+                               DepartmentLine("env", "生态环境局", False, ()))}
     dumped = MeasureSchema(only=("projects", "departments")).dump(measure)
     assert dumped == Reference().dump(measure)
     assert json.dumps(dumped) == json.dumps(Reference().dump(measure))  # the same types too (float, bool, list)
+    # A field added to a line or its schema, and not to the other, is a failure here, not a line dumped wrong.
+    assert list(ProjectLine._fields) == list(ProjectLineSchema().fields)
+    assert [f.name for f in dataclass_fields(DepartmentLine)] == list(DepartmentLineSchema().fields)

@@ -221,12 +221,16 @@ def test_no_target_no_shortfall_and_department_shares_are_never_held_against_one
     assert {s.measure for shortfalls in found.values() for s in shortfalls} <= set(coverage_rules.PER_DEPARTMENT)
 
 
-def test_the_report_as_plain_data_is_what_asdict_gives():
+def test_the_report_as_plain_data_is_what_asdict_gives_with_each_project_line_a_dict_of_its_fields():
     report = coverage_rules.coverage(facts())
     plain = coverage_rules.as_dict(report)
-    assert plain == dataclasses.asdict(report)
+    expected = dataclasses.asdict(report)  # a project line is a named tuple, which asdict leaves a tuple
+    for measure in expected["measures"]:
+        measure["projects"] = tuple(dict(zip(coverage_rules.ProjectLine._fields, line)) for line in measure["projects"])
+    assert plain == expected
     assert any(m["projects"] for m in plain["measures"]) and any(m["departments"] for m in plain["measures"])
     assert isinstance(plain["measures"][0]["projects"][0], dict)
+    assert plain["measures"][0]["projects"][0]["amount"] == report.measures[0].projects[0].amount
 
 
 def without_lines(report: coverage_rules.CoverageReport) -> coverage_rules.CoverageReport:
@@ -265,7 +269,7 @@ _facts = st.builds(
 @given(st.lists(_facts, max_size=12), st.lists(_facts, max_size=12), st.lists(_facts, max_size=12))
 def test_projects_summed_by_what_the_measures_look_at_give_the_same_numbers(this, previous, earlier):
     def numbered(found: list[ProjectFact], prefix: str) -> tuple[ProjectFact, ...]:
-        return tuple(dataclasses.replace(p, id=f"{prefix}{n}") for n, p in enumerate(found))
+        return tuple(p._replace(id=f"{prefix}{n}") for n, p in enumerate(found))
 
     each = facts(projects=numbered(this, "a"), previous=numbered(previous, "b"), earlier=numbered(earlier, "c"))
     bare = dataclasses.replace(each, projects=summed(each.projects), previous=summed(each.previous),
