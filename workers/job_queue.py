@@ -138,16 +138,23 @@ def follow_within(service: WorkflowService, instance_id: str, owner: str, now: d
                   limit: int) -> list[int]:
     """Claim and run, in `conn`, the instance's jobs due now (also those the ones before made due), one at a time, at
     most `limit`; their ids."""
-    values = lease_values(owner, now, timedelta(seconds=service.settings.worker_lease_seconds))
+    params = {"b_instance": instance_id, "b_now": clock.to_db(now), "b_at": clock.to_db(now), "b_owner": owner,
+              "b_expires": clock.to_db(now + timedelta(seconds=service.settings.worker_lease_seconds))}
     done: list[int] = []
     while len(done) < limit:
-        claimed = leases.claim(service.engine, JOBS, and_(JOBS.c.instance_id == instance_id, _claimable(now)), values,
-                               1, within=conn)
+        claimed = _FOLLOWER(service.engine, params, within=conn)
         if not claimed:
             break
         run_within(service, claimed[0], owner, now, conn)
         done.append(claimed[0].id)
     return done
+
+
+# The next due job of an instance, claimed with the lease `lease_values` writes (bound by `follow_within`).
+_FOLLOWER = leases.Prepared(
+    JOBS, and_(JOBS.c.instance_id == bindparam("b_instance"), claimable_at(bindparam("b_now"))),
+    {"status": "running", "lock_owner": bindparam("b_owner"), "lock_expires_at": bindparam("b_expires"),
+     "updated_at": bindparam("b_at")}, 1)
 
 
 def _context(service: WorkflowService, job: Any, now: datetime, conn: Connection) -> TaskContext:
@@ -174,4 +181,13 @@ def _mark(conn: Connection, job: Any, owner: str, now: datetime, status: str, er
     if spent:
         values["attempts"] = job.attempts + 1
         values["retries_left"] = max(0, job.retries_left - 1)
-    conn.execute(update(JOBS).where(JOBS.c.id == job.id, JOBS.c.lock_owner == owner).values(**values))
+    columns = tuple(values)
+    statement = _MARKS.get(columns)
+    if statement is None:  # built once per set of columns (a job's followers are marked thousands of times)
+        statement = _MARKS[columns] = update(JOBS).where(
+            JOBS.c.id == bindparam("b_id"), JOBS.c.lock_owner == bindparam("b_owner")
+        ).values({column: bindparam(f"v_{column}") for column in columns})
+    conn.execute(statement, {"b_id": job.id, "b_owner": owner, **{f"v_{k}": v for k, v in values.items()}})
+
+
+_MARKS: dict[tuple[str, ...], Any] = {}

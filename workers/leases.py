@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select, update
@@ -18,10 +19,37 @@ def claim(engine: Engine, table: Table, claimable: Any, values: dict[str, Any], 
     select skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); on SQLite the write lock is ours for the
     transaction (BEGIN IMMEDIATE). The outer condition checks each row again.
     """
-    due = select(table.c.id).where(claimable).order_by(table.c.due_at, table.c.id).limit(limit)
     with db.write(engine, within) as conn:
-        if conn.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        rows = conn.execute(update(table).where(table.c.id.in_(due.scalar_subquery()), claimable).values(**values)
-                            .returning(*table.c)).all()
+        rows = conn.execute(_statement(table, claimable, values, limit, conn.dialect.name)).all()
+    return _due_first(rows)
+
+
+class Prepared:
+    """A claim (as `claim` makes it) built once, from a condition and values that name bind parameters, bound at each
+    call: for the claims made thousands of times (a job's followers, one at a time), which otherwise build the
+    statement and its cache key each time (4 % of the demo's time)."""
+
+    def __init__(self, table: Table, claimable: Any, values: dict[str, Any], limit: int) -> None:
+        self._table, self._claimable, self._values, self._limit = table, claimable, values, limit
+        self._built: dict[str, Any] = {}  # by dialect
+
+    def __call__(self, engine: Engine, params: dict[str, Any], within: Connection | None = None) -> list[Any]:
+        with db.write(engine, within) as conn:
+            dialect = conn.dialect.name
+            statement = self._built.get(dialect)
+            if statement is None:
+                statement = self._built[dialect] = _statement(self._table, self._claimable, self._values, self._limit,
+                                                              dialect)
+            rows = conn.execute(statement, params).all()
+        return _due_first(rows)
+
+
+def _statement(table: Table, claimable: Any, values: dict[str, Any], limit: int, dialect: str) -> Any:
+    due = select(table.c.id).where(claimable).order_by(table.c.due_at, table.c.id).limit(limit)
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return update(table).where(table.c.id.in_(due.scalar_subquery()), claimable).values(**values).returning(*table.c)
+
+
+def _due_first(rows: Sequence[Any]) -> list[Any]:
     return sorted(rows, key=lambda row: (row.due_at, row.id))
