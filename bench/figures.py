@@ -8,7 +8,9 @@ A part records what it measured with `record(key, value, met)`; the rows and the
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -86,13 +88,31 @@ def verdict(met: bool | None) -> str:
     return "" if met is None else ("met" if met else "NOT met")
 
 
-def table(only: str | None, now: datetime | None = None, load_before: float | None = None) -> str:
+def reference_ms() -> float:
+    """The CPU time of a fixed pure-Python workload (dicts, tuples, a sort; the median of 5 runs), in ms.
+
+    The same code on this machine ran from one day to the next at speeds 1.6 times apart (the peer workload's server
+    CPU per cycle, 8.8 and 14.4 ms); a run prints this figure at its start and its end, beside the table, so that two
+    tables can be told apart by the machine as well as by the code. Only figures whose reference agrees compare."""
+    runs = []
+    for _ in range(5):
+        started = time.process_time()
+        found = {str(i): (i, i * 2) for i in range(200_000)}
+        sorted(found.items(), key=lambda item: item[1][1] % 977)
+        runs.append((time.process_time() - started) * 1000)
+    return statistics.median(runs)
+
+
+def table(only: str | None, now: datetime | None = None, load_before: float | None = None,
+          reference_before: float | None = None) -> str:
     """The table as Markdown (what `make bench` prints and the README shows)."""
     now = now or datetime.now(UTC)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     before = f"{load_before:.2f} before the run, " if load_before is not None else ""
+    at_start = f"{reference_before:.0f} ms at the start, " if reference_before is not None else ""
     lines = [f"Performance — every figure with its target, measured {now:%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs, "
-             f"1-min load average {before}{load:.2f} at the end (python {sys.version.split()[0]})", "",
+             f"1-min load average {before}{load:.2f} at the end (python {sys.version.split()[0]}); the machine's "
+             f"reference workload (bench/figures.py `reference_ms`) {at_start}{reference_ms():.0f} ms at the end", "",
              "| part | figure | measured | target | verdict | reproduce |", "|---|---|---|---|---|---|"]
     for r in ROWS:
         if r.key in _measured:

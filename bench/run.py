@@ -780,6 +780,9 @@ def inbox_part(args: argparse.Namespace, tmp: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    args.reference_before = figures.reference_ms()
+    print(f"bench: the machine's reference workload took {args.reference_before:.0f} ms of CPU (bench/figures.py)",
+          flush=True)
     signal.signal(signal.SIGTERM, _on_sigterm)
     tmp = Path(tempfile.mkdtemp(prefix="jixiao-bench-"))
     cleanups: list[Callable[[], None]] = [lambda: shutil.rmtree(tmp, ignore_errors=True)]
@@ -812,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
             from bench import province
 
             province.part(tmp)
-        print(figures.table(args.only, load_before=args.load_before))  # every figure, once
+        print(figures.table(args.only, load_before=args.load_before, reference_before=args.reference_before))
         print()
         return 0
     except KeyboardInterrupt:

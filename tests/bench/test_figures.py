@@ -37,3 +37,15 @@ def test_rows_not_measured_say_so_and_only_what_a_part_recorded_has_a_figure():
 def test_an_unknown_figure_is_refused():
     with pytest.raises(KeyError):
         figures.record("peer.sqlite.nonsense", "1 ms", True)
+
+
+def test_the_table_names_the_machines_reference_workload_at_the_start_and_the_end(monkeypatch):
+    monkeypatch.setattr(figures, "reference_ms", lambda: 151.0)
+    first = figures.table("peer", datetime(2026, 12, 7, 8, 0, tzinfo=UTC), reference_before=142.4).splitlines()[0]
+    assert "reference workload (bench/figures.py `reference_ms`) 142 ms at the start, 151 ms at the end" in first
+    assert "at the start" not in figures.table("peer").splitlines()[0]  # a part run alone measures it at the end only
+
+
+def test_the_reference_workload_is_cpu_time_in_milliseconds():
+    measured = figures.reference_ms()
+    assert 1 < measured < 60_000
