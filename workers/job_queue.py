@@ -138,11 +138,11 @@ def follow_within(service: WorkflowService, instance_id: str, owner: str, now: d
                   limit: int) -> list[int]:
     """Claim and run, in `conn`, the instance's jobs due now (also those the ones before made due), one at a time, at
     most `limit`; their ids."""
-    params = {"b_instance": instance_id, "b_now": clock.to_db(now), "b_at": clock.to_db(now), "b_owner": owner,
-              "b_expires": clock.to_db(now + timedelta(seconds=service.settings.worker_lease_seconds))}
+    params = {"b_instance": instance_id, "b_now": clock.to_db(now)}
+    values = lease_values(owner, now, timedelta(seconds=service.settings.worker_lease_seconds))
     done: list[int] = []
     while len(done) < limit:
-        claimed = _FOLLOWER(service.engine, params, within=conn)
+        claimed = _FOLLOWER(service.engine, params, values, within=conn)
         if not claimed:
             break
         run_within(service, claimed[0], owner, now, conn)
@@ -150,11 +150,9 @@ def follow_within(service: WorkflowService, instance_id: str, owner: str, now: d
     return done
 
 
-# The next due job of an instance, claimed with the lease `lease_values` writes (bound by `follow_within`).
+# The next due job of an instance (its id and the time bound by `follow_within`).
 _FOLLOWER = leases.Prepared(
-    JOBS, and_(JOBS.c.instance_id == bindparam("b_instance"), claimable_at(bindparam("b_now"))),
-    {"status": "running", "lock_owner": bindparam("b_owner"), "lock_expires_at": bindparam("b_expires"),
-     "updated_at": bindparam("b_at")}, 1)
+    JOBS, and_(JOBS.c.instance_id == bindparam("b_instance"), claimable_at(bindparam("b_now"))), 1)
 
 
 def _context(service: WorkflowService, job: Any, now: datetime, conn: Connection) -> TaskContext:
@@ -185,9 +183,8 @@ def _mark(conn: Connection, job: Any, owner: str, now: datetime, status: str, er
     statement = _MARKS.get(columns)
     if statement is None:  # built once per set of columns (a job's followers are marked thousands of times)
         statement = _MARKS[columns] = update(JOBS).where(
-            JOBS.c.id == bindparam("b_id"), JOBS.c.lock_owner == bindparam("b_owner")
-        ).values({column: bindparam(f"v_{column}") for column in columns})
-    conn.execute(statement, {"b_id": job.id, "b_owner": owner, **{f"v_{k}": v for k, v in values.items()}})
+            JOBS.c.id == bindparam("b_id"), JOBS.c.lock_owner == bindparam("b_owner")).values(leases.bound(values))
+    conn.execute(statement, {"b_id": job.id, "b_owner": owner, **leases.binding(values)})
 
 
 _MARKS: dict[tuple[str, ...], Any] = {}
