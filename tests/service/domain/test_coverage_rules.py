@@ -226,7 +226,8 @@ def test_the_report_as_plain_data_is_what_asdict_gives_with_each_project_line_a_
     plain = coverage_rules.as_dict(report)
     expected = dataclasses.asdict(report)  # a project line is a named tuple, which asdict leaves a tuple
     for measure in expected["measures"]:
-        measure["projects"] = tuple(dict(zip(coverage_rules.ProjectLine._fields, line)) for line in measure["projects"])
+        measure["projects"] = tuple(dict(zip(coverage_rules.ProjectLine._fields, line, strict=True))
+                                    for line in measure["projects"])
     assert plain == expected
     assert any(m["projects"] for m in plain["measures"]) and any(m["departments"] for m in plain["measures"])
     assert isinstance(plain["measures"][0]["projects"][0], dict)
