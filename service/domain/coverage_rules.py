@@ -247,7 +247,7 @@ def _departments(key: str, departments: tuple[DepartmentFact, ...], projects: tu
         if qualifies(p):
             own_of.setdefault(p.department_id, []).append(p.id)
     found = [DepartmentLine(d.id, d.name, d.id in own_of, tuple(own_of.get(d.id, ())))
-             for d in sorted(departments, key=lambda d: d.id)]
+             for d in sorted(departments, key=_ID)]
     counted = sum(1 for line in found if line.counted)
     return _measure(key, "departments", Decimal(counted), Decimal(len(found)), target,
                     departments=tuple(found) if lines else ())
@@ -269,7 +269,7 @@ def _spending_share(key: str, projects: tuple[ProjectFact, ...], evaluated: Coun
 
 def _units(units: tuple[UnitFact, ...], lines: bool) -> Measure:
     """Sub-units evaluated by their own department over the level's sub-units; the plan names no share (试点)."""
-    found = tuple(DepartmentLine(u.id, u.name, u.evaluated_by_department) for u in sorted(units, key=lambda u: u.id))
+    found = tuple(DepartmentLine(u.id, u.name, u.evaluated_by_department) for u in sorted(units, key=_ID))
     counted = sum(1 for line in found if line.counted)
     return _measure(SUBUNIT_EVALUATIONS, "departments", Decimal(counted), Decimal(len(found)), Target(None),
                     departments=found if lines else ())
